@@ -1,0 +1,7 @@
+// The migrations applied by `plugboard migrate`, oldest first. `plugboard migrate --create` rewrites this file.
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261122034451 } from './Migration20261122034451.js';
+
+export const migrationsList: MigrationObject[] = [
+  { name: 'Migration20261122034451', class: Migration20261122034451 },
+];

@@ -1,0 +1,51 @@
+import { writeFileSync } from 'node:fs';
+import { MikroORM } from '@mikro-orm/postgresql';
+import { AccountsService } from '../modules/accounts/accounts.service.js';
+import { buildOpenApiDocument } from '../core/openapi/openapi.js';
+import { createApp } from '../server.js';
+import { startRuntime } from './runtime.js';
+import { writeMigrationIndex } from './migration-index.js';
+
+/** Runs `work` against the full application (not listening), then stops everything it started. */
+async function withApp<T>(work: (app: Awaited<ReturnType<typeof createApp>>) => Promise<T>, migrate?: boolean): Promise<T> {
+  const runtime = await startRuntime({ migrate });
+  try {
+    const app = await createApp({ ...runtime, config: { ...runtime.config, role: 'api' } }, { logs: false });
+    try {
+      return await work(app);
+    } finally {
+      await app.close();
+    }
+  } finally {
+    await runtime.stop();
+  }
+}
+
+export function createAccount(name: string, plan: string | undefined, ownerId: string) {
+  return withApp((app) => app.get(AccountsService).create('system', { name, plan, ownerId }));
+}
+
+export async function writeOpenApi(out: string | undefined): Promise<void> {
+  const json = await withApp(async (app) => `${JSON.stringify(buildOpenApiDocument(app), null, 2)}\n`, false);
+  if (out) writeFileSync(out, json);
+  else process.stdout.write(json);
+}
+
+export async function migrate(options: { create: boolean; check: boolean }): Promise<string> {
+  if (!options.create && !options.check) {
+    const runtime = await startRuntime({ migrate: true, redis: false });
+    await runtime.stop();
+    return 'database is up to date';
+  }
+  return withApp(async (app) => {
+    const migrator = app.get(MikroORM).migrator;
+    if (options.check) {
+      if (await migrator.checkSchema()) throw new Error('The entities differ from the migrations: run `npm run migration:create`');
+      return 'migrations match the entities';
+    }
+    const result = await migrator.create();
+    if (!result.fileName) return 'no schema changes';
+    writeMigrationIndex();
+    return `created migrations/${result.fileName}`;
+  }, true);
+}

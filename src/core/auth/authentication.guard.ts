@@ -1,0 +1,28 @@
+import { ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuthGuard } from '@nestjs/passport';
+import { UnauthenticatedError } from '../errors/app-errors.js';
+import { IS_PUBLIC } from './public.decorator.js';
+import { MEMBER_JWT_STRATEGY } from './member-jwt.strategy.js';
+
+/** Strategies tried in order; each ignores tokens that are not its kind and rejects bad ones of its kind. */
+export const AUTH_STRATEGIES = [MEMBER_JWT_STRATEGY];
+
+@Injectable()
+export class AuthenticationGuard extends AuthGuard(AUTH_STRATEGIES) {
+  constructor(private readonly reflector: Reflector) {
+    super();
+  }
+
+  override canActivate(context: ExecutionContext) {
+    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
+    if (isPublic) return true;
+    return super.canActivate(context);
+  }
+
+  override handleRequest<TUser>(error: unknown, user: TUser): TUser {
+    if (error) throw error;
+    if (!user) throw new UnauthenticatedError('Missing or malformed bearer token', 'missing_credentials');
+    return user;
+  }
+}

@@ -1,0 +1,34 @@
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import type { Request } from 'express';
+
+/**
+ * The authenticated, authorized caller of a request: every account-scoped service method takes it,
+ * and every query filters by its account and livemode.
+ */
+export interface Caller {
+  kind: 'member' | 'api_key';
+  userId?: string;
+  apiKeyId?: string;
+  instanceAdmin: boolean;
+  /** Set for account-scoped calls; instance-only member tokens have none. */
+  accountId?: string;
+  livemode: boolean;
+  role: string | null;
+  permissions: ReadonlySet<string>;
+  plan?: string;
+}
+
+/** A caller known to act on an account. */
+export type AccountCaller = Caller & { accountId: string; plan: string };
+
+export const CurrentCaller = createParamDecorator((_data: unknown, context: ExecutionContext): Caller => {
+  const request = context.switchToHttp().getRequest<Request & { caller?: Caller }>();
+  if (!request.caller) throw new Error('CurrentCaller used on a route without authorization');
+  return request.caller;
+});
+
+export function actorOf(caller: Caller): { actorType: 'member' | 'api_key'; actorId: string } {
+  return caller.kind === 'member'
+    ? { actorType: 'member', actorId: caller.userId! }
+    : { actorType: 'api_key', actorId: caller.apiKeyId! };
+}

@@ -1,0 +1,17 @@
+/** Who presented the credentials, before roles and plans are applied. */
+export type Identity = MemberIdentity | ApiKeyIdentity;
+
+export interface MemberIdentity {
+  kind: 'member';
+  userId: string;
+  accountId?: string;
+  instanceAdmin: boolean;
+}
+
+export interface ApiKeyIdentity {
+  kind: 'api_key';
+  apiKeyId: string;
+  accountId: string;
+  livemode: boolean;
+  permissions: string[];
+}

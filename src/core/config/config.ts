@@ -1,0 +1,129 @@
+import { resolve } from 'node:path';
+import { bool, duration, durations, EnvParser, EnvValueError, int, list, oneOf, str, url } from './env-parsers.js';
+
+export type ProcessRole = 'api' | 'worker' | 'all';
+
+export interface AppConfig {
+  env: 'development' | 'production' | 'test';
+  role: ProcessRole;
+  host: string;
+  port: number;
+  publicUrl: string;
+  dataDir: string;
+  logLevel: string;
+  bodyLimit: string;
+  database: { url?: string; migrateOnStart: boolean; poolSize: number };
+  redis: { url: string; queuePrefix: string };
+  auth: { jwtSecret?: string; jwksUri?: string; issuer?: string; audience?: string };
+  encryptionKeys: string;
+  apiKeyPrefix: string;
+  rateLimitPerMinute: number;
+  allowPrivateNetwork: boolean;
+  allowInsecureWebhooks: boolean;
+  allowedReturnOrigins: string[];
+  plansFile: string;
+  webhooks: {
+    retrySchedule: number[];
+    timeoutMs: number;
+    disableAfterMs: number;
+    logRetentionMs: number;
+  };
+  reconcileIntervalMs: number;
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Reads and validates configuration from environment variables. Every problem is collected so one
+ * start-up attempt reports all of them, each naming the variable and what it expects.
+ */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const problems: string[] = [];
+  function read<T>(name: string, parse: EnvParser<T>, fallback: T): T;
+  function read<T>(name: string, parse: EnvParser<T>): T | undefined;
+  function read<T>(name: string, parse: EnvParser<T>, fallback?: T): T | undefined {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    try {
+      return parse(raw);
+    } catch (error) {
+      if (!(error instanceof EnvValueError)) throw error;
+      problems.push(`${name} must be ${error.message} (got "${raw}")`);
+      return fallback;
+    }
+  }
+
+  const nodeEnv = read('NODE_ENV', oneOf('development', 'production', 'test'), 'development');
+  const port = read('PORT', int(1, 65535), 3000);
+  const databaseUrl = read('DATABASE_URL', url('postgres:', 'postgresql:'));
+  const auth = {
+    jwtSecret: read('AUTH_JWT_SECRET', str),
+    jwksUri: read('AUTH_JWKS_URI', url('https:', 'http:')),
+    issuer: read('AUTH_JWT_ISSUER', str),
+    audience: read('AUTH_JWT_AUDIENCE', str),
+  };
+  if (!auth.jwtSecret && !auth.jwksUri) {
+    problems.push('AUTH_JWT_SECRET or AUTH_JWKS_URI must be set (the secret or key set that signs member tokens)');
+  } else if (auth.jwtSecret && auth.jwtSecret.length < 32) {
+    problems.push('AUTH_JWT_SECRET must be at least 32 characters');
+  }
+  const encryptionKeys = read('ENCRYPTION_KEYS', str);
+  if (!encryptionKeys) {
+    problems.push('ENCRYPTION_KEYS must be set (kid:base64-32-byte-key, comma-separated, primary first)');
+  }
+
+  const config: AppConfig = {
+    env: nodeEnv,
+    role: read('PLUGBOARD_ROLE', oneOf('api', 'worker', 'all'), 'all'),
+    host: read('HOST', str, '0.0.0.0'),
+    port,
+    publicUrl: read('PUBLIC_URL', url('http:', 'https:'), `http://localhost:${port}`),
+    dataDir: resolve(read('DATA_DIR', str, './.plugboard')),
+    logLevel: read('LOG_LEVEL', oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'), 'info'),
+    bodyLimit: read('BODY_LIMIT', bodySize, '1mb'),
+    database: {
+      url: databaseUrl,
+      migrateOnStart: read('MIGRATE_ON_START', bool, !databaseUrl),
+      poolSize: read('DATABASE_POOL_SIZE', int(1, 200), 10),
+    },
+    redis: {
+      url: read('REDIS_URL', url('redis:', 'rediss:'), 'redis://127.0.0.1:6379'),
+      queuePrefix: read('QUEUE_PREFIX', str, 'plugboard'),
+    },
+    auth,
+    encryptionKeys: encryptionKeys ?? '',
+    apiKeyPrefix: read('API_KEY_PREFIX', apiKeyPrefix, 'pb'),
+    rateLimitPerMinute: read('RATE_LIMIT_PER_MINUTE', int(0, 10_000_000), 6000),
+    allowPrivateNetwork: read('ALLOW_PRIVATE_NETWORK', bool, false),
+    allowInsecureWebhooks: read('ALLOW_INSECURE_WEBHOOKS', bool, false),
+    allowedReturnOrigins: read('ALLOWED_RETURN_ORIGINS', list, []),
+    plansFile: resolve(read('PLANS_FILE', str, 'config/plans.yaml')),
+    webhooks: {
+      retrySchedule: read('WEBHOOK_RETRY_SCHEDULE', durations, [5e3, 3e5, 18e5, 72e5, 18e6, 36e6, 36e6]),
+      timeoutMs: read('WEBHOOK_TIMEOUT_MS', int(100, 120_000), 15_000),
+      disableAfterMs: read('WEBHOOK_DISABLE_AFTER', duration, 5 * 86_400_000),
+      logRetentionMs: read('WEBHOOK_LOG_RETENTION', duration, 30 * 86_400_000),
+    },
+    reconcileIntervalMs: read('RECONCILE_INTERVAL_MS', int(100, 3_600_000), 10_000),
+    shutdownTimeoutMs: read('SHUTDOWN_TIMEOUT_MS', int(0, 600_000), 25_000),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function bodySize(raw: string): string {
+  if (!/^\d+(b|kb|mb)$/i.test(raw)) throw new EnvValueError('a size such as 512kb or 1mb');
+  return raw.toLowerCase();
+}
+
+function apiKeyPrefix(raw: string): string {
+  if (!/^[a-z][a-z0-9]{1,9}$/.test(raw)) throw new EnvValueError('2 to 10 lower-case letters or digits');
+  return raw;
+}

@@ -1,0 +1,76 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { API_KEY_SCHEME, MEMBER_JWT_SCHEME } from '../../modules/rbac/authorize.decorator.js';
+
+const PROBLEM_SCHEMA = {
+  type: 'object',
+  description: 'RFC 9457 problem details',
+  required: ['type', 'title', 'status', 'detail', 'code'],
+  properties: {
+    type: { type: 'string', format: 'uri' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    code: {
+      type: 'string',
+      enum: [
+        'validation_failed',
+        'unauthenticated',
+        'plan_limit',
+        'permission_denied',
+        'not_found',
+        'conflict',
+        'payload_too_large',
+        'provider_rejected',
+        'plugin_rejected',
+        'invalid_state',
+        'rate_limited',
+        'internal',
+        'provider_error',
+        'unavailable',
+        'provider_timeout',
+      ],
+    },
+    errors: {
+      type: 'array',
+      items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' } } },
+    },
+    requestId: { type: 'string' },
+    permission: { type: 'string' },
+    plan: { type: 'string' },
+    feature: { type: 'string' },
+    limit: { type: ['integer', 'null'] },
+  },
+};
+
+/** Contributes to the generated document (plugin schemas, webhook payloads); registered by modules. */
+export type OpenApiContributor = (document: OpenAPIObject) => void;
+
+const contributors: OpenApiContributor[] = [];
+
+export function contributeToOpenApi(contributor: OpenApiContributor): void {
+  contributors.push(contributor);
+}
+
+/** The OpenAPI 3.1 document of the running application, deterministic for the drift check. */
+export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setOpenAPIVersion('3.1.0')
+    .setTitle('Plugboard API')
+    .setDescription(
+      'Connect third-party services, receive signed webhooks and call the API with live and test keys. ' +
+        'Errors are RFC 9457 application/problem+json; lists are cursor-paginated.',
+    )
+    .setVersion('1')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Member JWT' }, MEMBER_JWT_SCHEME)
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key: pb_live_… or pb_test_…' }, API_KEY_SCHEME)
+    .build();
+  const document = SwaggerModule.createDocument(app, config, {
+    operationIdFactory: (controllerKey, methodKey) => `${controllerKey.replace(/Controller$/, '')}_${methodKey}`,
+  });
+  document.components ??= {};
+  document.components.schemas ??= {};
+  document.components.schemas.Problem = PROBLEM_SCHEMA as never;
+  for (const contribute of contributors) contribute(document);
+  return document;
+}

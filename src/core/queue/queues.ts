@@ -1,0 +1,6 @@
+/** Every Bull queue of the application, by name. Processors and producers use these constants. */
+export const QUEUES = {
+  maintenance: 'maintenance',
+} as const;
+
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];

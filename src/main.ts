@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+import 'reflect-metadata';
+import { parseArgs } from 'node:util';
+import { createAccount, migrate, writeOpenApi } from './cli/app-commands.js';
+import { CliError } from './cli/runtime.js';
+import { serve } from './cli/serve.js';
+import { mintToken } from './cli/token.js';
+
+const USAGE = `Usage: plugboard <command>
+
+  serve                                   run the API, workers and scheduler (PLUGBOARD_ROLE=api|worker|all)
+  migrate [--check] [--create]            apply pending migrations; --check fails when entities and migrations differ
+  accounts create --name N --owner U [--plan P]
+  token --sub USER [--account ID] [--instance-admin] [--expires 1h]
+  openapi [--out FILE]                    print or write the OpenAPI document
+`;
+
+async function run(argv: string[]): Promise<void> {
+  const [command = 'serve', ...rest] = argv;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      name: { type: 'string' },
+      plan: { type: 'string' },
+      owner: { type: 'string' },
+      sub: { type: 'string' },
+      account: { type: 'string' },
+      'instance-admin': { type: 'boolean', default: false },
+      expires: { type: 'string', default: '1h' },
+      out: { type: 'string' },
+      create: { type: 'boolean', default: false },
+      check: { type: 'boolean', default: false },
+    },
+  });
+  const required = (name: keyof typeof values): string => {
+    const value = values[name];
+    if (typeof value !== 'string' || value === '') throw new CliError(`--${name} is required\n\n${USAGE}`);
+    return value;
+  };
+  switch (command) {
+    case 'serve':
+      return serve();
+    case 'migrate':
+      console.log(await migrate({ create: values.create === true, check: values.check === true }));
+      return;
+    case 'accounts':
+      if (positionals[0] !== 'create') throw new CliError(USAGE);
+      console.log(JSON.stringify(await createAccount(required('name'), values.plan, required('owner')), null, 2));
+      return;
+    case 'token':
+      console.log(
+        await mintToken({ sub: required('sub'), account: values.account, instanceAdmin: values['instance-admin'] === true, expiresIn: values.expires! }),
+      );
+      return;
+    case 'openapi':
+      return writeOpenApi(values.out);
+    case 'help':
+    case '--help':
+      console.log(USAGE);
+      return;
+    default:
+      throw new CliError(`Unknown command "${command}"\n\n${USAGE}`);
+  }
+}
+
+run(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof CliError || (error instanceof Error && error.name === 'TypeError' && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+    console.error(`plugboard: ${error.message}`);
+  } else {
+    console.error(`plugboard: ${error instanceof Error ? error.message : String(error)}`);
+    if (process.env.LOG_LEVEL === 'debug') console.error(error);
+  }
+  process.exit(1);
+});

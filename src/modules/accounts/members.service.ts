@@ -1,0 +1,79 @@
+import { EntityManager, LockMode } from '@mikro-orm/postgresql';
+import { Injectable } from '@nestjs/common';
+import type { AccountCaller } from '../../core/auth/caller.js';
+import { ConflictError, NotFoundError } from '../../core/errors/app-errors.js';
+import { afterCursor, NEWEST_FIRST, Page, PageQuery, toPage } from '../../core/http/pagination.js';
+import { AuditService } from '../audit/audit.service.js';
+import { RolesService } from '../rbac/roles.service.js';
+import { AddMemberDto, MemberDto, UpdateMemberDto } from './dto/account.dto.js';
+import { Account } from './entities/account.entity.js';
+import { Membership } from './entities/membership.entity.js';
+
+@Injectable()
+export class MembersService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly roles: RolesService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async list(caller: AccountCaller, query: PageQuery): Promise<Page<MemberDto>> {
+    const rows = await this.em.find(
+      Membership,
+      { accountId: caller.accountId, ...afterCursor(query.cursor) },
+      { orderBy: NEWEST_FIRST, limit: query.limit + 1 },
+    );
+    return toPage(rows, query.limit, MemberDto.from);
+  }
+
+  async add(caller: AccountCaller, dto: AddMemberDto): Promise<MemberDto> {
+    await this.assertMayAssign(caller, dto.role);
+    if (await this.em.count(Membership, { accountId: caller.accountId, userId: dto.userId })) {
+      throw new ConflictError(`${dto.userId} is already a member`);
+    }
+    const membership = this.em.create(Membership, { accountId: caller.accountId, userId: dto.userId, email: dto.email ?? null, role: dto.role });
+    this.audit.record(this.em, caller, { action: 'member.added', targetType: 'member', targetId: dto.userId, details: { role: dto.role } });
+    await this.em.flush();
+    return MemberDto.from(membership);
+  }
+
+  async changeRole(caller: AccountCaller, userId: string, dto: UpdateMemberDto): Promise<MemberDto> {
+    await this.assertMayAssign(caller, dto.role);
+    return this.withOwnersLocked(caller, async (em, membership) => {
+      if (membership.role === 'owner' && dto.role !== 'owner') await this.assertNotLastOwner(em, caller.accountId);
+      const previous = membership.role;
+      membership.role = dto.role;
+      this.audit.record(em, caller, { action: 'member.role_changed', targetType: 'member', targetId: userId, details: { from: previous, to: dto.role } });
+      return MemberDto.from(membership);
+    }, userId);
+  }
+
+  async remove(caller: AccountCaller, userId: string): Promise<void> {
+    await this.withOwnersLocked(caller, async (em, membership) => {
+      if (membership.role === 'owner') await this.assertNotLastOwner(em, caller.accountId);
+      em.remove(membership);
+      this.audit.record(em, caller, { action: 'member.removed', targetType: 'member', targetId: userId, details: { role: membership.role } });
+    }, userId);
+  }
+
+  private async assertMayAssign(caller: AccountCaller, role: string): Promise<void> {
+    await this.roles.assertRoleExists(caller.accountId, role);
+    this.roles.assertCanGrant(caller, await this.roles.permissionsOf(caller.accountId, role));
+  }
+
+  /** Serialises owner changes per account (row lock on the account) so two demotions cannot both pass. */
+  private withOwnersLocked<T>(caller: AccountCaller, work: (em: EntityManager, membership: Membership) => Promise<T>, userId: string): Promise<T> {
+    return this.em.transactional(async (em) => {
+      await em.findOne(Account, { id: caller.accountId }, { lockMode: LockMode.PESSIMISTIC_WRITE, fields: ['id'] });
+      const membership = await em.findOne(Membership, { accountId: caller.accountId, userId });
+      if (!membership) throw new NotFoundError('Member');
+      return work(em, membership);
+    });
+  }
+
+  private async assertNotLastOwner(em: EntityManager, accountId: string): Promise<void> {
+    if ((await em.count(Membership, { accountId, role: 'owner' })) <= 1) {
+      throw new ConflictError('An account must keep at least one owner');
+    }
+  }
+}

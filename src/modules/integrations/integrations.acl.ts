@@ -1,0 +1,41 @@
+import type { ModuleAcl } from '../rbac/acl.js';
+import { PLAN_REASON } from '../rbac/acl.js';
+import { integrationLimit } from '../plans/plan-catalog.js';
+
+/**
+ * Subject `Integration` with attributes `{ category, counted }`: `counted` is true when the integration
+ * already occupies a place in its category (re-connecting it takes no new place).
+ */
+export const integrationsAcl: ModuleAcl = {
+  subjects: ['Integration'],
+  define({ can, cannot }, { caller, plan, usage }) {
+    if (caller.permissions.has('integrations.view')) can('view', 'Integration');
+    if (caller.permissions.has('integrations.manage')) can(['connect', 'configure', 'use', 'disconnect'], 'Integration');
+    const categories = new Set([...Object.keys(plan.integrations), ...Object.keys(usage).map(categoryOfUsageKey)]);
+    for (const category of categories) {
+      if (!category || category === 'default') continue;
+      const limit = integrationLimit(plan, category);
+      if (limit === 0) {
+        cannot(['connect', 'use'], 'Integration', { category }).because(`${PLAN_REASON}the ${plan.name} plan does not include ${category} integrations`);
+      } else if (limit !== null && (usage[`integrations.${category}`] ?? 0) >= limit) {
+        cannot('connect', 'Integration', { category, counted: false }).because(
+          `${PLAN_REASON}the ${plan.name} plan allows ${limit} connected ${category} integration${limit === 1 ? '' : 's'}`,
+        );
+      }
+    }
+    if (plan.integrations.default === 0) {
+      const listed = Object.keys(plan.integrations).filter((key) => key !== 'default' && plan.integrations[key] !== 0);
+      cannot(['connect', 'use'], 'Integration', { category: { $nin: listed } }).because(
+        `${PLAN_REASON}the ${plan.name} plan does not include this category of integrations`,
+      );
+    }
+  },
+  planFeature: (_subject, attributes, plan) => {
+    const category = String(attributes.category);
+    return { feature: `integrations.${category}`, limit: integrationLimit(plan, category) };
+  },
+};
+
+function categoryOfUsageKey(key: string): string {
+  return key.startsWith('integrations.') ? key.slice('integrations.'.length) : '';
+}

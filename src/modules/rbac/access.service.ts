@@ -1,0 +1,62 @@
+import { subject as asSubject } from '@casl/ability';
+import { Injectable } from '@nestjs/common';
+import type { AccountCaller, Caller } from '../../core/auth/caller.js';
+import { PermissionDeniedError, PlanLimitError } from '../../core/errors/app-errors.js';
+import { apiKeysAcl } from '../api-keys/api-keys.acl.js';
+import { integrationsAcl } from '../integrations/integrations.acl.js';
+import type { Plan } from '../plans/plan-catalog.js';
+import { PlansService } from '../plans/plans.service.js';
+import { webhooksAcl } from '../webhooks/webhooks.acl.js';
+import { AppAbility, buildAbility, ModuleAcl, newAbilityBuilder, PLAN_REASON, Usage } from './acl.js';
+import { permissionsAcl } from './rbac.acl.js';
+
+const MODULE_ACLS: readonly ModuleAcl[] = [permissionsAcl, integrationsAcl, webhooksAcl, apiKeysAcl];
+
+export interface AccessContext {
+  ability: AppAbility;
+  plan: Plan;
+  usage: Usage;
+}
+
+/**
+ * One CASL ability per caller (cached for the request) composed from every module's ACL: role
+ * permissions and plan limits together, so one check answers "may this caller do this".
+ */
+@Injectable()
+export class AccessService {
+  private readonly contexts = new WeakMap<Caller, Promise<AccessContext>>();
+
+  constructor(private readonly plans: PlansService) {}
+
+  context(caller: AccountCaller): Promise<AccessContext> {
+    let context = this.contexts.get(caller);
+    if (!context) {
+      context = this.build(caller);
+      this.contexts.set(caller, context);
+    }
+    return context;
+  }
+
+  /** Throws 402 when the plan forbids it, 403 when the role does. */
+  async ensure(caller: AccountCaller, action: string, subjectType: string, attributes: Record<string, unknown> = {}): Promise<void> {
+    const { ability, plan } = await this.context(caller);
+    const target = asSubject(subjectType, { ...attributes });
+    if (ability.can(action, target)) return;
+    const rule = ability.relevantRuleFor(action, target);
+    if (rule?.inverted && rule.reason?.startsWith(PLAN_REASON)) {
+      const acl = MODULE_ACLS.find((candidate) => candidate.subjects.includes(subjectType))!;
+      const { feature, limit } = acl.planFeature(subjectType, attributes, plan);
+      const reason = rule.reason.slice(PLAN_REASON.length);
+      throw new PlanLimitError(reason.charAt(0).toUpperCase() + reason.slice(1), { plan: plan.key, feature, limit });
+    }
+    throw new PermissionDeniedError(`${subjectType}:${action}`, `Your role may not ${action} this ${subjectType}`);
+  }
+
+  private async build(caller: AccountCaller): Promise<AccessContext> {
+    const plan = this.plans.get(caller.plan);
+    const usage = await this.plans.usage(caller.accountId, caller.livemode);
+    const builder = newAbilityBuilder();
+    for (const acl of MODULE_ACLS) acl.define(builder, { caller, plan, usage });
+    return { ability: buildAbility(builder), plan, usage };
+  }
+}

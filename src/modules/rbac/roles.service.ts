@@ -1,0 +1,103 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Injectable } from '@nestjs/common';
+import type { AccountCaller, Caller } from '../../core/auth/caller.js';
+import { ConflictError, NotFoundError, PermissionDeniedError, ValidationFailedError } from '../../core/errors/app-errors.js';
+import { Page, pageArray, PageQuery } from '../../core/http/pagination.js';
+import { Membership } from '../accounts/entities/membership.entity.js';
+import { AuditService } from '../audit/audit.service.js';
+import { CreateRoleDto, RoleDto, UpdateRoleDto, PermissionDto } from './dto/role.dto.js';
+import { Role } from './entities/role.entity.js';
+import { BUILT_IN_ROLES, builtInRole, PERMISSION_DESCRIPTIONS, PERMISSIONS } from './permissions.js';
+
+@Injectable()
+export class RolesService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** The permissions a role grants in an account; an unknown role grants nothing. */
+  async permissionsOf(accountId: string, roleKey: string, em: EntityManager = this.em): Promise<Set<string>> {
+    const builtIn = builtInRole(roleKey);
+    if (builtIn) return new Set(builtIn.permissions);
+    const role = await em.findOne(Role, { accountId, key: roleKey }, { fields: ['permissions'] });
+    return new Set(role?.permissions ?? []);
+  }
+
+  /** Refuses to hand out a permission the caller does not hold itself. */
+  assertCanGrant(caller: Caller, permissions: Iterable<string>): void {
+    for (const permission of permissions) {
+      if (!caller.permissions.has(permission)) {
+        throw new PermissionDeniedError(permission, `You cannot grant "${permission}", which you do not hold`);
+      }
+    }
+  }
+
+  async assertRoleExists(accountId: string, roleKey: string): Promise<void> {
+    if (builtInRole(roleKey)) return;
+    if (!(await this.em.count(Role, { accountId, key: roleKey }))) {
+      throw new ValidationFailedError('Unknown role', [{ path: 'role', message: `no role "${roleKey}" in this account` }]);
+    }
+  }
+
+  async list(caller: AccountCaller, query: PageQuery): Promise<Page<RoleDto>> {
+    const custom = await this.em.find(Role, { accountId: caller.accountId }, { orderBy: { key: 'asc' } });
+    const roles: RoleDto[] = [
+      ...BUILT_IN_ROLES.map((role) => ({ key: role.key, name: role.name, permissions: [...role.permissions], builtIn: true, createdAt: null })),
+      ...custom.map(toDto),
+    ];
+    return pageArray(roles, query);
+  }
+
+  permissions(query: PageQuery): Page<PermissionDto> {
+    return pageArray(
+      PERMISSIONS.map((key) => ({ key, description: PERMISSION_DESCRIPTIONS[key] })),
+      query,
+    );
+  }
+
+  async create(caller: AccountCaller, dto: CreateRoleDto): Promise<RoleDto> {
+    if (builtInRole(dto.key)) throw new ConflictError(`"${dto.key}" is a built-in role`);
+    this.assertCanGrant(caller, dto.permissions);
+    if (await this.em.count(Role, { accountId: caller.accountId, key: dto.key })) {
+      throw new ConflictError(`A role "${dto.key}" already exists`);
+    }
+    const role = this.em.create(Role, { accountId: caller.accountId, key: dto.key, name: dto.name, permissions: dto.permissions });
+    this.audit.record(this.em, caller, { action: 'role.created', targetType: 'role', targetId: dto.key, details: { permissions: dto.permissions } });
+    await this.em.flush();
+    return toDto(role);
+  }
+
+  async update(caller: AccountCaller, key: string, dto: UpdateRoleDto): Promise<RoleDto> {
+    const role = await this.findCustom(caller, key);
+    if (dto.permissions) {
+      this.assertCanGrant(caller, dto.permissions);
+      role.permissions = dto.permissions;
+    }
+    if (dto.name !== undefined) role.name = dto.name;
+    this.audit.record(this.em, caller, { action: 'role.updated', targetType: 'role', targetId: key, details: { ...dto } });
+    await this.em.flush();
+    return toDto(role);
+  }
+
+  async remove(caller: AccountCaller, key: string): Promise<void> {
+    const role = await this.findCustom(caller, key);
+    if (await this.em.count(Membership, { accountId: caller.accountId, role: key })) {
+      throw new ConflictError(`The role "${key}" is assigned to members; reassign them first`);
+    }
+    this.em.remove(role);
+    this.audit.record(this.em, caller, { action: 'role.deleted', targetType: 'role', targetId: key });
+    await this.em.flush();
+  }
+
+  private async findCustom(caller: AccountCaller, key: string): Promise<Role> {
+    if (builtInRole(key)) throw new ConflictError(`"${key}" is a built-in role and cannot be changed`);
+    const role = await this.em.findOne(Role, { accountId: caller.accountId, key });
+    if (!role) throw new NotFoundError('Role');
+    return role;
+  }
+}
+
+function toDto(role: Role): RoleDto {
+  return { key: role.key, name: role.name, permissions: role.permissions, builtIn: false, createdAt: role.createdAt };
+}

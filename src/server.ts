@@ -1,0 +1,44 @@
+import type { Server } from 'node:http';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
+import { Logger } from 'nestjs-pino';
+import { AppModule, Runtime } from './app.module.js';
+import { createValidationPipe } from './core/http/validation.js';
+import { buildOpenApiDocument } from './core/openapi/openapi.js';
+
+export interface CreateAppOptions {
+  /** Write Nest's own start-up lines through pino (off in tests to keep output short). */
+  logs?: boolean;
+}
+
+/** Builds the HTTP application: the same for `serve`, tests and benchmarks. */
+export async function createApp(runtime: Runtime, options: CreateAppOptions = {}): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(runtime), {
+    bufferLogs: true,
+    bodyParser: false,
+    rawBody: true,
+    abortOnError: false,
+    logger: options.logs === false ? false : undefined,
+  });
+  if (options.logs !== false) app.useLogger(app.get(Logger));
+  app.set('x-powered-by', false);
+  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  app.use(helmet({ contentSecurityPolicy: false }));
+  app.useBodyParser('json', { limit: runtime.config.bodyLimit, type: ['application/json', 'application/*+json'] });
+  app.useBodyParser('urlencoded', { limit: runtime.config.bodyLimit, extended: false });
+  app.useGlobalPipes(createValidationPipe());
+  app.enableShutdownHooks();
+  const document = buildOpenApiDocument(app);
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', customSiteTitle: 'Plugboard API' });
+  return app;
+}
+
+export async function listen(app: NestExpressApplication, host: string, port: number): Promise<Server> {
+  await app.listen(port, host);
+  const server = app.getHttpServer() as Server;
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  return server;
+}
