@@ -7,6 +7,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { AuthenticationGuard } from './core/auth/authentication.guard.js';
 import { MemberJwtStrategy } from './core/auth/member-jwt.strategy.js';
 import { ConfigModule } from './core/config/config.module.js';
+import { CryptoModule } from './core/crypto/keyring.js';
 import type { AppConfig } from './core/config/config.js';
 import { ormOptions } from './core/database/orm-options.js';
 import { ProblemFilter } from './core/errors/problem.filter.js';
@@ -37,6 +38,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LoggerModule.forRoot(httpLoggerParams(config)),
         MikroOrmModule.forRoot({ ...ormOptions(config, databaseUrl), autoLoadEntities: true, registerRequestContext: true }),
+        CryptoModule,
         RedisModule,
         QueueModule,
         ScheduleModule.forRoot(),

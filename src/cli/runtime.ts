@@ -29,9 +29,9 @@ export interface StartedRuntime extends Runtime {
 }
 
 /** Brings up the database (embedded when DATABASE_URL is unset) and Redis, and migrates when configured. */
-export async function startRuntime(options: { migrate?: boolean; redis?: boolean } = {}): Promise<StartedRuntime> {
+export async function startRuntime(options: { migrate?: boolean; redis?: boolean; logTo?: 'stdout' | 'stderr' } = {}): Promise<StartedRuntime> {
   const config = readConfig();
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, options.logTo ?? 'stderr');
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
     for (const stopOne of stops.reverse()) await stopOne().catch((error) => log.warn({ err: error }, 'stop failed'));

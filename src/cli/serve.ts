@@ -4,7 +4,7 @@ import { startRuntime } from './runtime.js';
 /** `plugboard serve`: API, workers and scheduler (as PLUGBOARD_ROLE says) until SIGTERM/SIGINT. */
 export async function serve(): Promise<void> {
   const startedAt = performance.now();
-  const runtime = await startRuntime();
+  const runtime = await startRuntime({ logTo: 'stdout' });
   const { config, log } = runtime;
   const app = await createApp(runtime);
   let stopping = false;

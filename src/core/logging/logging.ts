@@ -28,8 +28,9 @@ export function loggerOptions(level: string): LoggerOptions {
   return { level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, base: { service: 'plugboard' } };
 }
 
-export function createLogger(level: string): Logger {
-  return pino(loggerOptions(level));
+/** The process logger; CLI commands other than serve log to stderr so their output stays clean. */
+export function createLogger(level: string, stream: 'stdout' | 'stderr' = 'stdout'): Logger {
+  return pino(loggerOptions(level), pino.destination(stream === 'stdout' ? 1 : 2));
 }
 
 /** nestjs-pino settings: JSON logs with the request id on every line; X-Request-Id echoed or generated. */
