@@ -1,10 +1,13 @@
 import type { Server } from 'node:http';
+import type { NextFunction, Request, Response } from 'express';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule, Runtime } from './app.module.js';
+import { NotFoundError } from './core/errors/app-errors.js';
+import { ProblemFilter } from './core/errors/problem.filter.js';
 import { createValidationPipe } from './core/http/validation.js';
 import { buildOpenApiDocument } from './core/openapi/openapi.js';
 
@@ -26,6 +29,7 @@ export async function createApp(runtime: Runtime, options: CreateAppOptions = {}
   app.set('x-powered-by', false);
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
   app.use(helmet({ contentSecurityPolicy: false }));
+  if (runtime.config.role === 'worker') app.use(operationalRoutesOnly());
   app.useBodyParser('json', { limit: runtime.config.bodyLimit, type: ['application/json', 'application/*+json'] });
   app.useBodyParser('urlencoded', { limit: runtime.config.bodyLimit, extended: false });
   app.useGlobalPipes(createValidationPipe());
@@ -41,4 +45,16 @@ export async function listen(app: NestExpressApplication, host: string, port: nu
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   return server;
+}
+
+const OPERATIONAL_PATHS = /^\/(health|metrics)(\/|$)/;
+
+/** Worker processes listen only so probes and Prometheus can reach them: everything else is 404. */
+function operationalRoutesOnly() {
+  const filter = new ProblemFilter();
+  return (request: Request, response: Response, next: NextFunction) => {
+    if (OPERATIONAL_PATHS.test(request.path)) return next();
+    const { problem } = filter.toProblem(new NotFoundError('Route'), request.id as string | undefined);
+    response.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+  };
 }

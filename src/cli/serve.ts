@@ -27,12 +27,12 @@ export async function serve(): Promise<void> {
   process.removeAllListeners('SIGINT');
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
+  // Workers listen too, answering only /health and /metrics, so probes and Prometheus reach them.
+  await listen(app, config.host, config.port);
   if (config.role === 'worker') {
-    await app.init();
-    log.info({ role: config.role, startupMs: Math.round(performance.now() - startedAt) }, 'Plugboard worker ready');
+    log.info({ role: config.role, port: config.port, startupMs: Math.round(performance.now() - startedAt) }, 'Plugboard worker ready');
     return;
   }
-  await listen(app, config.host, config.port);
   log.info(
     { role: config.role, url: config.publicUrl, docs: `${config.publicUrl}/docs`, startupMs: Math.round(performance.now() - startedAt) },
     'Plugboard ready',
