@@ -1,7 +1,9 @@
 // The migrations applied by `plugboard migrate`, oldest first. `plugboard migrate --create` rewrites this file.
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261122034451 } from './Migration20261122034451.js';
+import { Migration20261122035238 } from './Migration20261122035238.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261122034451', class: Migration20261122034451 },
+  { name: 'Migration20261122035238', class: Migration20261122035238 },
 ];

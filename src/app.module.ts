@@ -19,6 +19,7 @@ import { QueueModule } from './core/queue/queue.module.js';
 import { RedisModule } from './core/queue/redis.js';
 import { AccountsModule } from './modules/accounts/accounts.module.js';
 import { AuditModule } from './modules/audit/audit.module.js';
+import { EventsModule } from './modules/events/events.module.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { PlansModule } from './modules/plans/plans.module.js';
 import { AuthorizationGuard } from './modules/rbac/authorization.guard.js';
@@ -49,6 +50,7 @@ export class AppModule {
         RbacModule,
         AccountsModule,
         HealthModule,
+        EventsModule,
       ],
       providers: [
         MemberJwtStrategy,

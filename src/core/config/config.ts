@@ -22,11 +22,15 @@ export interface AppConfig {
   allowInsecureWebhooks: boolean;
   allowedReturnOrigins: string[];
   plansFile: string;
+  eventTypesDir: string;
   webhooks: {
     retrySchedule: number[];
     timeoutMs: number;
     disableAfterMs: number;
     logRetentionMs: number;
+    secretOverlapMs: number;
+    concurrency: number;
+    cleanupIntervalMs: number;
   };
   reconcileIntervalMs: number;
   shutdownTimeoutMs: number;
@@ -105,11 +109,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
     allowInsecureWebhooks: read('ALLOW_INSECURE_WEBHOOKS', bool, false),
     allowedReturnOrigins: read('ALLOWED_RETURN_ORIGINS', list, []),
     plansFile: resolve(read('PLANS_FILE', str, 'config/plans.yaml')),
+    eventTypesDir: resolve(read('EVENT_TYPES_DIR', str, 'config/event-types')),
     webhooks: {
       retrySchedule: read('WEBHOOK_RETRY_SCHEDULE', durations, [5e3, 3e5, 18e5, 72e5, 18e6, 36e6, 36e6]),
       timeoutMs: read('WEBHOOK_TIMEOUT_MS', int(100, 120_000), 15_000),
       disableAfterMs: read('WEBHOOK_DISABLE_AFTER', duration, 5 * 86_400_000),
       logRetentionMs: read('WEBHOOK_LOG_RETENTION', duration, 30 * 86_400_000),
+      secretOverlapMs: read('WEBHOOK_SECRET_OVERLAP', duration, 86_400_000),
+      concurrency: read('WEBHOOK_CONCURRENCY', int(1, 1000), 32),
+      cleanupIntervalMs: read('WEBHOOK_CLEANUP_INTERVAL', duration, 3_600_000),
     },
     reconcileIntervalMs: read('RECONCILE_INTERVAL_MS', int(100, 3_600_000), 10_000),
     shutdownTimeoutMs: read('SHUTDOWN_TIMEOUT_MS', int(0, 600_000), 25_000),

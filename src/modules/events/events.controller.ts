@@ -1,0 +1,42 @@
+import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { type AccountCaller, CurrentCaller } from '../../core/auth/caller.js';
+import { PageQuery } from '../../core/http/pagination.js';
+import { Authorize } from '../rbac/authorize.decorator.js';
+import { EventPage, EventTypePage, ListEventsQuery, PublishedEventDto, PublishEventDto } from './dto/event.dto.js';
+import { EventsService } from './events.service.js';
+
+@ApiTags('Events')
+@Controller('v1/event-types')
+export class EventTypesController {
+  constructor(private readonly events: EventsService) {}
+
+  @Get()
+  @Authorize('events.view')
+  @ApiOkResponse({ type: EventTypePage })
+  list(@Query() query: PageQuery) {
+    return this.events.listTypes(query);
+  }
+}
+
+@ApiTags('Events')
+@Controller('v1/events')
+export class EventsController {
+  constructor(private readonly events: EventsService) {}
+
+  /** Answers 202 once the event and its webhook deliveries are committed; delivery happens after. */
+  @Post()
+  @HttpCode(202)
+  @Authorize('events.publish')
+  @ApiAcceptedResponse({ type: PublishedEventDto, description: 'Stored durably; webhooks are delivered asynchronously' })
+  publish(@CurrentCaller() caller: AccountCaller, @Body() dto: PublishEventDto) {
+    return this.events.ingest(caller, dto);
+  }
+
+  @Get()
+  @Authorize('events.view')
+  @ApiOkResponse({ type: EventPage })
+  list(@CurrentCaller() caller: AccountCaller, @Query() query: ListEventsQuery) {
+    return this.events.list(caller, query);
+  }
+}
