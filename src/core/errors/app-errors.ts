@@ -98,8 +98,8 @@ export class ProviderError extends AppError {
 }
 
 export class UnavailableError extends AppError {
-  constructor(message: string, retryAfterSeconds = 5) {
-    super('unavailable', 503, message, {}, { 'Retry-After': String(retryAfterSeconds) });
+  constructor(message: string, retryAfterSeconds = 5, extra: Record<string, unknown> = {}) {
+    super('unavailable', 503, message, extra, { 'Retry-After': String(retryAfterSeconds) });
   }
 }
 

@@ -25,9 +25,10 @@ export class AccountsService {
     this.em.create(Membership, { accountId: account.id, userId: dto.ownerId, role: 'owner' });
     this.audit.record(this.em, caller, {
       action: 'account.created',
+      accountId: account.id,
       targetType: 'account',
       targetId: account.id,
-      details: { accountId: account.id, plan, ownerId: dto.ownerId },
+      details: { plan, ownerId: dto.ownerId },
     });
     await this.em.flush();
     return AccountDto.from(account);
@@ -55,9 +56,10 @@ export class AccountsService {
         await this.plans.applyPlan(em, account.id, dto.plan);
         this.audit.record(em, caller, {
           action: 'account.plan_changed',
+          accountId: account.id,
           targetType: 'account',
           targetId: account.id,
-          details: { accountId: account.id, from: previousPlan, to: dto.plan },
+          details: { from: previousPlan, to: dto.plan },
         });
       }
       return AccountDto.from(account);

@@ -7,6 +7,8 @@ import { AuditEntry } from './entities/audit-entry.entity.js';
 
 export interface AuditRecord {
   action: string;
+  /** The account acted on, when it is not the caller's own (instance administrators). */
+  accountId?: string;
   targetType?: string;
   targetId?: string;
   details?: Record<string, unknown>;
@@ -22,8 +24,8 @@ export class AuditService {
     const actor = caller === 'system' ? { actorType: 'system' as const, actorId: 'plugboard' } : actorOf(caller);
     em.persist(
       em.create(AuditEntry, {
-        accountId: caller === 'system' ? (record.details?.accountId as string | undefined) ?? null : caller.accountId ?? null,
-        livemode: caller === 'system' ? null : caller.livemode,
+        accountId: record.accountId ?? (caller === 'system' ? null : caller.accountId ?? null),
+        livemode: caller === 'system' || !caller.accountId ? null : caller.livemode,
         action: record.action,
         targetType: record.targetType ?? null,
         targetId: record.targetId ?? null,

@@ -1,18 +1,21 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { MikroORM } from '@mikro-orm/postgresql';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import type { Redis } from 'ioredis';
 import { Public } from '../../core/auth/public.decorator.js';
+import { UnavailableError } from '../../core/errors/app-errors.js';
 import { REDIS } from '../../core/queue/redis.js';
+
+const CHECK_TIMEOUT_MS = 2000;
 
 @ApiExcludeController()
 @Controller('health')
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
-    private readonly orm: MikroORM,
     private readonly indicators: HealthIndicatorService,
+    private readonly em: EntityManager,
     @Inject(REDIS) private readonly redis: Redis,
   ) {}
 
@@ -27,22 +30,26 @@ export class HealthController {
   @Get('ready')
   @Public()
   @HealthCheck()
-  ready() {
-    return this.health.check([
-      () => this.probe('database', async () => (await this.orm.em.getConnection().execute('select 1 as ok')).length === 1),
-      () => this.probe('redis', async () => (await this.redis.ping()) === 'PONG'),
-    ]);
+  async ready() {
+    try {
+      return await this.health.check([
+        () => this.probe('database', () => this.em.getConnection().execute('select 1')),
+        () => this.probe('redis', () => this.redis.ping()),
+      ]);
+    } catch (error) {
+      const result = error instanceof ServiceUnavailableException ? (error.getResponse() as { error?: object }) : {};
+      throw new UnavailableError('Not ready: a dependency is down', 5, { dependencies: result.error ?? {} });
+    }
   }
 
-  /** Runs a real round trip (which also opens a pool that is not connected yet) within 2 seconds. */
-  private async probe(name: string, roundTrip: () => Promise<boolean>) {
+  private async probe(name: string, ping: () => Promise<unknown>) {
     const indicator = this.indicators.check(name);
     try {
-      const ok = await Promise.race([
-        roundTrip(),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref()),
+      await Promise.race([
+        ping(),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS).unref()),
       ]);
-      return ok ? indicator.up() : indicator.down({ message: 'unexpected answer' });
+      return indicator.up();
     } catch (error) {
       return indicator.down({ message: (error as Error).message });
     }

@@ -2,15 +2,10 @@ import { subject as asSubject } from '@casl/ability';
 import { Injectable } from '@nestjs/common';
 import type { AccountCaller, Caller } from '../../core/auth/caller.js';
 import { PermissionDeniedError, PlanLimitError } from '../../core/errors/app-errors.js';
-import { apiKeysAcl } from '../api-keys/api-keys.acl.js';
-import { integrationsAcl } from '../integrations/integrations.acl.js';
 import type { Plan } from '../plans/plan-catalog.js';
 import { PlansService } from '../plans/plans.service.js';
-import { webhooksAcl } from '../webhooks/webhooks.acl.js';
-import { AppAbility, buildAbility, ModuleAcl, newAbilityBuilder, PLAN_REASON, Usage } from './acl.js';
-import { permissionsAcl } from './rbac.acl.js';
-
-const MODULE_ACLS: readonly ModuleAcl[] = [permissionsAcl, integrationsAcl, webhooksAcl, apiKeysAcl];
+import { aclFor, createAbility } from './ability.factory.js';
+import { AppAbility, PLAN_REASON, Usage } from './acl.js';
 
 export interface AccessContext {
   ability: AppAbility;
@@ -44,8 +39,7 @@ export class AccessService {
     if (ability.can(action, target)) return;
     const rule = ability.relevantRuleFor(action, target);
     if (rule?.inverted && rule.reason?.startsWith(PLAN_REASON)) {
-      const acl = MODULE_ACLS.find((candidate) => candidate.subjects.includes(subjectType))!;
-      const { feature, limit } = acl.planFeature(subjectType, attributes, plan);
+      const { feature, limit } = aclFor(subjectType)!.planFeature(subjectType, attributes, plan);
       const reason = rule.reason.slice(PLAN_REASON.length);
       throw new PlanLimitError(reason.charAt(0).toUpperCase() + reason.slice(1), { plan: plan.key, feature, limit });
     }
@@ -55,8 +49,6 @@ export class AccessService {
   private async build(caller: AccountCaller): Promise<AccessContext> {
     const plan = this.plans.get(caller.plan);
     const usage = await this.plans.usage(caller.accountId, caller.livemode);
-    const builder = newAbilityBuilder();
-    for (const acl of MODULE_ACLS) acl.define(builder, { caller, plan, usage });
-    return { ability: buildAbility(builder), plan, usage };
+    return { ability: createAbility({ caller, plan, usage }), plan, usage };
   }
 }
