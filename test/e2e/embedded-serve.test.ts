@@ -18,7 +18,7 @@ describe('plugboard serve on embedded defaults', () => {
 
     const first = startServe(env);
     await waitForReady(baseUrl, first);
-    const openapi = await (await fetch(`${baseUrl}/openapi.json`)).json();
+    const openapi = (await (await fetch(`${baseUrl}/openapi.json`)).json()) as { openapi: string };
     expect(openapi.openapi).toBe('3.1.0');
     expect((await fetch(`${baseUrl}/docs/`)).status).toBe(200);
 
@@ -29,7 +29,7 @@ describe('plugboard serve on embedded defaults', () => {
       body: JSON.stringify({ name: 'Kept', ownerId: 'user_1' }),
     });
     expect(created.status).toBe(201);
-    const account = await created.json();
+    const account = (await created.json()) as { id: string; plan: string };
     expect(account.plan).toBe('basic');
 
     first.child.kill('SIGTERM');
@@ -40,7 +40,7 @@ describe('plugboard serve on embedded defaults', () => {
     try {
       await waitForReady(baseUrl, second);
       const owner = runCli(['token', '--sub', 'user_1', '--account', account.id], env).stdout.trim();
-      const me = await (await fetch(`${baseUrl}/v1/me`, { headers: { Authorization: `Bearer ${owner}` } })).json();
+      const me = (await (await fetch(`${baseUrl}/v1/me`, { headers: { Authorization: `Bearer ${owner}` } })).json()) as { account: object; role: string };
       expect(me.account).toEqual({ id: account.id, name: 'Kept' });
       expect(me.role).toBe('owner');
     } finally {

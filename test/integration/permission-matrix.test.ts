@@ -26,7 +26,7 @@ describe('permission matrix over every documented operation', () => {
     operations = Object.entries(document.paths).flatMap(([path, item]) =>
       (['get', 'post', 'put', 'patch', 'delete'] as Method[])
         .filter((method) => item[method])
-        .map((method) => ({ method, path, permission: (item[method] as Record<string, unknown>)['x-permission'] as string })),
+        .map((method) => ({ method, path, permission: (item[method] as unknown as Record<string, unknown>)['x-permission'] as string })),
     );
     const { accountId, ownerToken } = await createAccount(t, 'business');
     tokens.owner = ownerToken;

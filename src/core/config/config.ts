@@ -21,6 +21,7 @@ export interface AppConfig {
   allowPrivateNetwork: boolean;
   allowInsecureWebhooks: boolean;
   allowedReturnOrigins: string[];
+  providerOriginOverrides: Record<string, string>;
   plansFile: string;
   eventTypesDir: string;
   webhooks: {
@@ -108,6 +109,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     allowPrivateNetwork: read('ALLOW_PRIVATE_NETWORK', bool, false),
     allowInsecureWebhooks: read('ALLOW_INSECURE_WEBHOOKS', bool, false),
     allowedReturnOrigins: read('ALLOWED_RETURN_ORIGINS', list, []),
+    providerOriginOverrides: read('PROVIDER_ORIGIN_OVERRIDES', originMap, {}),
     plansFile: resolve(read('PLANS_FILE', str, 'config/plans.yaml')),
     eventTypesDir: resolve(read('EVENT_TYPES_DIR', str, 'config/event-types')),
     webhooks: {
@@ -124,6 +126,20 @@ export function loadConfig(env: Env = process.env): AppConfig {
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** `https://api.stripe.com=http://127.0.0.1:4010,…` → { 'https://api.stripe.com': 'http://127.0.0.1:4010' } */
+function originMap(raw: string): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (const pair of list(raw)) {
+    const [from, to] = pair.split('=');
+    try {
+      map[new URL(from).origin] = new URL(to).toString();
+    } catch {
+      throw new EnvValueError('comma-separated origin=replacement pairs, e.g. https://api.stripe.com=http://127.0.0.1:4010');
+    }
+  }
+  return map;
 }
 
 function bodySize(raw: string): string {

@@ -24,3 +24,12 @@ describe('isForbiddenAddress', () => {
     expect(isForbiddenAddress(address)).toBe(false);
   });
 });
+
+describe('applyOriginOverride', () => {
+  it('rewrites only the overridden origin, keeping path and query', async () => {
+    const { applyOriginOverride } = await import('./safe-http.js');
+    const overrides = { 'https://api.stripe.com': 'http://127.0.0.1:4010/' };
+    expect(applyOriginOverride(new URL('https://api.stripe.com/v1/account?x=1'), overrides).toString()).toBe('http://127.0.0.1:4010/v1/account?x=1');
+    expect(applyOriginOverride(new URL('https://api.example.com/v1'), overrides).toString()).toBe('https://api.example.com/v1');
+  });
+});

@@ -12,6 +12,11 @@ export class ForbiddenDestinationError extends Error {
 
 export interface SafeHttpOptions {
   allowPrivateNetwork: boolean;
+  /**
+   * Origin → replacement origin (PROVIDER_ORIGIN_OVERRIDES): points a provider's real API at a local
+   * fake in tests and development. Applied to every request, after which the usual checks run.
+   */
+  originOverrides?: Record<string, string>;
   /** Connections kept per origin; webhook fan-out wants many. */
   connectionsPerOrigin?: number;
 }
@@ -34,7 +39,7 @@ export class SafeHttp {
   }
 
   async fetch(url: string | URL, init: RequestInit & { timeoutMs?: number } = {}): Promise<Response> {
-    const target = new URL(url);
+    const target = applyOriginOverride(new URL(url), this.options.originOverrides);
     if (target.protocol !== 'https:' && target.protocol !== 'http:') {
       throw new ForbiddenDestinationError(`Only http and https URLs are allowed (got ${target.protocol})`);
     }
@@ -90,11 +95,19 @@ export class SafeHttp {
   };
 }
 
-/** The application's shared client, honouring ALLOW_PRIVATE_NETWORK. */
+/** Rewrites a URL whose origin has an override; other URLs are returned unchanged. */
+export function applyOriginOverride(url: URL, overrides: Record<string, string> | undefined): URL {
+  const replacement = overrides?.[url.origin];
+  if (!replacement) return url;
+  const base = new URL(replacement);
+  return new URL(`${base.origin}${base.pathname.replace(/\/$/, '')}${url.pathname}${url.search}`);
+}
+
+/** The application's shared client, honouring ALLOW_PRIVATE_NETWORK and PROVIDER_ORIGIN_OVERRIDES. */
 @Injectable()
 export class SafeHttpClient extends SafeHttp implements OnModuleDestroy {
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    super({ allowPrivateNetwork: config.allowPrivateNetwork, connectionsPerOrigin: 256 });
+    super({ allowPrivateNetwork: config.allowPrivateNetwork, originOverrides: config.providerOriginOverrides, connectionsPerOrigin: 256 });
   }
 
   async onModuleDestroy(): Promise<void> {
