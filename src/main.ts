@@ -9,11 +9,19 @@ import { mintToken } from './cli/token.js';
 const USAGE = `Usage: plugboard <command>
 
   serve                                   run the API, workers and scheduler (PLUGBOARD_ROLE=api|worker|all)
-  migrate [--check] [--create]            apply pending migrations; --check fails when entities and migrations differ
+  migrate [--check] [--create] [--wait-for-database SECONDS]
+                                          apply pending migrations (waiting up to SECONDS for the database);
+                                          --check fails when entities and migrations differ
   accounts create --name N --owner U [--plan P]
   token --sub USER [--account ID] [--instance-admin] [--expires 1h]
   openapi [--out FILE]                    print or write the OpenAPI document
 `;
+
+function seconds(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^\d{1,5}$/.test(raw)) throw new CliError(`--wait-for-database must be a number of seconds (got "${raw}")`);
+  return Number(raw);
+}
 
 async function run(argv: string[]): Promise<void> {
   const [command = 'serve', ...rest] = argv;
@@ -31,6 +39,7 @@ async function run(argv: string[]): Promise<void> {
       out: { type: 'string' },
       create: { type: 'boolean', default: false },
       check: { type: 'boolean', default: false },
+      'wait-for-database': { type: 'string' },
     },
   });
   const required = (name: keyof typeof values): string => {
@@ -42,7 +51,9 @@ async function run(argv: string[]): Promise<void> {
     case 'serve':
       return serve();
     case 'migrate':
-      console.log(await migrate({ create: values.create === true, check: values.check === true }));
+      console.log(
+        await migrate({ create: values.create === true, check: values.check === true, waitForDatabaseSeconds: seconds(values['wait-for-database']) }),
+      );
       return;
     case 'accounts':
       if (positionals[0] !== 'create') throw new CliError(USAGE);

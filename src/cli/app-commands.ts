@@ -1,6 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { AccountsService } from '../modules/accounts/accounts.service.js';
+import { isDatabaseUnavailable } from '../core/errors/database-unavailable.js';
+import { createLogger } from '../core/logging/logging.js';
 import { buildOpenApiDocument } from '../core/openapi/openapi.js';
 import { createApp } from '../server.js';
 import { startRuntime } from './runtime.js';
@@ -31,11 +33,22 @@ export async function writeOpenApi(out: string | undefined): Promise<void> {
   else process.stdout.write(json);
 }
 
-export async function migrate(options: { create: boolean; check: boolean }): Promise<string> {
+export async function migrate(options: { create: boolean; check: boolean; waitForDatabaseSeconds?: number }): Promise<string> {
   if (!options.create && !options.check) {
-    const runtime = await startRuntime({ migrate: true, redis: false });
-    await runtime.stop();
-    return 'database is up to date';
+    const deadline = Date.now() + (options.waitForDatabaseSeconds ?? 0) * 1000;
+    const log = createLogger(process.env.LOG_LEVEL || 'info', 'stderr');
+    for (;;) {
+      try {
+        // Migrations touch neither tokens nor credentials: a migration Job needs only DATABASE_URL.
+        const runtime = await startRuntime({ migrate: true, redis: false, requireSecrets: false });
+        await runtime.stop();
+        return 'database is up to date';
+      } catch (error) {
+        if (!isDatabaseUnavailable(error) || Date.now() >= deadline) throw error;
+        log.warn({ code: (error as { code?: string }).code }, 'database not reachable yet; retrying in 2 s');
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+      }
+    }
   }
   return withApp(async (app) => {
     const migrator = app.get(MikroORM).migrator;

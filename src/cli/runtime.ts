@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { AppConfig, ConfigError, loadConfig } from '../core/config/config.js';
+import { AppConfig, ConfigError, loadConfig, LoadConfigOptions } from '../core/config/config.js';
 import { applyDevelopmentSecrets } from '../core/config/development-secrets.js';
 import { startEmbeddedPostgres } from '../core/database/embedded-postgres.js';
 import { applyMigrations } from '../core/database/migrations.js';
@@ -11,11 +11,11 @@ import type { Runtime } from '../app.module.js';
 export class CliError extends Error {}
 
 /** Environment from `.env` (when present) under the real environment, then validated configuration. */
-export function readConfig(): AppConfig {
+export function readConfig(options: LoadConfigOptions = {}): AppConfig {
   if (existsSync('.env')) process.loadEnvFile('.env');
   applyDevelopmentSecrets();
   try {
-    return loadConfig();
+    return loadConfig(process.env, options);
   } catch (error) {
     if (error instanceof ConfigError) throw new CliError(error.message);
     throw error;
@@ -29,8 +29,10 @@ export interface StartedRuntime extends Runtime {
 }
 
 /** Brings up the database (embedded when DATABASE_URL is unset) and Redis, and migrates when configured. */
-export async function startRuntime(options: { migrate?: boolean; redis?: boolean; logTo?: 'stdout' | 'stderr' } = {}): Promise<StartedRuntime> {
-  const config = readConfig();
+export async function startRuntime(
+  options: { migrate?: boolean; redis?: boolean; logTo?: 'stdout' | 'stderr' } & LoadConfigOptions = {},
+): Promise<StartedRuntime> {
+  const config = readConfig({ requireSecrets: options.requireSecrets });
   const log = createLogger(config.logLevel, options.logTo ?? 'stderr');
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {

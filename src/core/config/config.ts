@@ -45,11 +45,19 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
+export interface LoadConfigOptions {
+  /**
+   * Whether the token-verification secret and the encryption keys must be set. Only commands that
+   * neither verify tokens nor touch credentials (`plugboard migrate`) turn this off.
+   */
+  requireSecrets?: boolean;
+}
+
 /**
  * Reads and validates configuration from environment variables. Every problem is collected so one
  * start-up attempt reports all of them, each naming the variable and what it expects.
  */
-export function loadConfig(env: Env = process.env): AppConfig {
+export function loadConfig(env: Env = process.env, { requireSecrets = true }: LoadConfigOptions = {}): AppConfig {
   const problems: string[] = [];
   function read<T>(name: string, parse: EnvParser<T>, fallback: T): T;
   function read<T>(name: string, parse: EnvParser<T>): T | undefined;
@@ -75,12 +83,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
     audience: read('AUTH_JWT_AUDIENCE', str),
   };
   if (!auth.jwtSecret && !auth.jwksUri) {
-    problems.push('AUTH_JWT_SECRET or AUTH_JWKS_URI must be set (the secret or key set that signs member tokens)');
+    if (requireSecrets) problems.push('AUTH_JWT_SECRET or AUTH_JWKS_URI must be set (the secret or key set that signs member tokens)');
   } else if (auth.jwtSecret && auth.jwtSecret.length < 32) {
     problems.push('AUTH_JWT_SECRET must be at least 32 characters');
   }
   const encryptionKeys = read('ENCRYPTION_KEYS', str);
-  if (!encryptionKeys) {
+  if (!encryptionKeys && requireSecrets) {
     problems.push('ENCRYPTION_KEYS must be set (kid:base64-32-byte-key, comma-separated, primary first)');
   }
 
