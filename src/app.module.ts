@@ -24,6 +24,7 @@ import { HealthModule } from './modules/health/health.module.js';
 import { PlansModule } from './modules/plans/plans.module.js';
 import { AuthorizationGuard } from './modules/rbac/authorization.guard.js';
 import { RbacModule } from './modules/rbac/rbac.module.js';
+import { WebhooksModule } from './modules/webhooks/webhooks.module.js';
 
 export interface Runtime {
   config: AppConfig;
@@ -51,6 +52,7 @@ export class AppModule {
         AccountsModule,
         HealthModule,
         EventsModule,
+        WebhooksModule,
       ],
       providers: [
         MemberJwtStrategy,

@@ -50,7 +50,7 @@ describe('events: catalog, publishing and listing', () => {
       expect(types).toContain(builtin);
     }
     const ticket = response.body.data.find((entry: { event: string }) => entry.event === 'ticket.purchased');
-    expect(ticket).toMatchObject({ source: 'operator', description: 'A ticket was bought', example: { ticketId: 't_1', price: 100 } });
+    expect(ticket).toMatchObject({ source: 'operator', publishedBy: 'host', description: 'A ticket was bought', example: { ticketId: 't_1', price: 100 } });
     expect(ticket.schema.required).toEqual(['ticketId', 'price']);
   });
 
@@ -89,6 +89,12 @@ describe('events: catalog, publishing and listing', () => {
     const unknown = await t.http.post('/v1/events').set(auth(ownerToken)).send({ event: 'nothing.here', data: {} });
     expect(unknown.status).toBe(400);
     expect(unknown.body.errors).toEqual([{ path: 'event', message: expect.any(String) }]);
+    const reserved = await t.http
+      .post('/v1/events')
+      .set(auth(ownerToken))
+      .send({ event: 'integration.connected', data: { integrationId: '0b7f5c1e-4a8e-4d5f-9f2a-1c3d5e7f9a0b', provider: 'stripe' } });
+    expect(reserved.status).toBe(400);
+    expect(reserved.body.errors).toEqual([{ path: 'event', message: expect.stringContaining('cannot be published') }]);
     const shapeless = await t.http.post('/v1/events').set(auth(ownerToken)).send({ event: 'session.started', data: 'x' });
     expect(shapeless.status).toBe(400);
   });

@@ -7,6 +7,8 @@ export interface EventTypeDefinition {
   schema: JsonSchema;
   /** A payload that satisfies the schema: used by test sends and shown in the catalog. */
   example: Record<string, unknown>;
+  /** `plugboard`: only Plugboard publishes it (POST /v1/events refuses it); `host`: the host platform does. */
+  publishedBy: 'host' | 'plugboard';
 }
 
 const id = (description: string) => ({ type: 'string', minLength: 1, maxLength: 200, description });
@@ -42,6 +44,7 @@ export const BUILTIN_EVENT_TYPES: readonly EventTypeDefinition[] = [
     description: 'A room was created on the host platform.',
     schema: object(['roomId'], { roomId: id('Room id'), name: { type: 'string' }, hostId: id('User who created the room') }),
     example: { roomId: 'room_123', name: 'Weekly demo', hostId: 'user_42' },
+    publishedBy: 'host',
   },
   {
     type: 'recording.completed',
@@ -54,6 +57,7 @@ export const BUILTIN_EVENT_TYPES: readonly EventTypeDefinition[] = [
       durationSeconds: { type: 'number', minimum: 0 },
     }),
     example: { recordingId: 'rec_123', roomId: 'room_123', url: 'https://cdn.example.com/rec_123.mp4', durationSeconds: 3600 },
+    publishedBy: 'host',
   },
   {
     type: 'participant.joined',
@@ -67,12 +71,14 @@ export const BUILTIN_EVENT_TYPES: readonly EventTypeDefinition[] = [
       joinedAt: timestamp('When the participant joined'),
     }),
     example: { participantId: 'p_1', sessionId: 'sess_9', name: 'Ana', email: 'ana@example.com', joinedAt: '2026-01-01T10:00:00Z' },
+    publishedBy: 'host',
   },
   {
     type: 'session.started',
     description: 'A live session started.',
     schema: object(['sessionId'], { sessionId: id('Session id'), roomId: id('Room id'), title: { type: 'string' }, startedAt: timestamp('Start time') }),
     example: { sessionId: 'sess_9', roomId: 'room_123', title: 'Launch webinar', startedAt: '2026-01-01T10:00:00Z' },
+    publishedBy: 'host',
   },
   {
     type: 'session.ended',
@@ -84,6 +90,7 @@ export const BUILTIN_EVENT_TYPES: readonly EventTypeDefinition[] = [
       durationSeconds: { type: 'number', minimum: 0 },
     }),
     example: { sessionId: 'sess_9', endedAt: '2026-01-01T11:00:00Z', durationSeconds: 3600 },
+    publishedBy: 'host',
   },
   {
     type: 'registration.received',
@@ -96,6 +103,7 @@ export const BUILTIN_EVENT_TYPES: readonly EventTypeDefinition[] = [
       registeredAt: timestamp('Registration time'),
     }),
     example: { registrationId: 'reg_7', sessionId: 'sess_9', email: 'ana@example.com', name: 'Ana' },
+    publishedBy: 'host',
   },
   {
     type: 'payment.completed',
@@ -108,30 +116,35 @@ export const BUILTIN_EVENT_TYPES: readonly EventTypeDefinition[] = [
       provider: { type: 'string', description: 'Payment provider, e.g. "stripe"' },
     }),
     example: { paymentId: 'pay_1', amount: 4900, currency: 'USD', customerEmail: 'ana@example.com', provider: 'stripe' },
+    publishedBy: 'host',
   },
   {
     type: 'integration.connected',
     description: 'An integration was connected (or reconnected).',
     schema: object(['integrationId', 'provider'], integrationFields),
     example: integrationExample,
+    publishedBy: 'plugboard',
   },
   {
     type: 'integration.disconnected',
     description: 'An integration was disconnected; its record and history remain.',
     schema: object(['integrationId', 'provider'], { ...integrationFields, reason: { type: 'string' } }),
     example: { ...integrationExample, reason: 'manual' },
+    publishedBy: 'plugboard',
   },
   {
     type: 'integration.expired',
     description: 'An integration’s credentials expired and could not be refreshed; it needs reconnecting.',
     schema: object(['integrationId', 'provider'], integrationFields),
     example: integrationExample,
+    publishedBy: 'plugboard',
   },
   {
     type: 'integration.error',
     description: 'An integration failed (provider refused credentials, health check failed, …).',
     schema: object(['integrationId', 'provider'], { ...integrationFields, error: errorObject }),
     example: { ...integrationExample, error: { code: 'provider_rejected', message: 'Invalid API key' } },
+    publishedBy: 'plugboard',
   },
   {
     type: 'integration.sync.completed',
@@ -142,12 +155,14 @@ export const BUILTIN_EVENT_TYPES: readonly EventTypeDefinition[] = [
       records: { type: 'object', additionalProperties: { type: 'integer' }, description: 'Records synced per model' },
     }),
     example: { ...integrationExample, syncRunId: '5a1d3c6e-0e0b-4c55-9d47-2f0a8f1e3b21', records: { customers: 12 } },
+    publishedBy: 'plugboard',
   },
   {
     type: 'integration.sync.failed',
     description: 'A sync run failed.',
     schema: object(['integrationId', 'provider'], { ...integrationFields, syncRunId: { type: 'string', format: 'uuid' }, error: errorObject }),
     example: { ...integrationExample, syncRunId: '5a1d3c6e-0e0b-4c55-9d47-2f0a8f1e3b21', error: { message: 'Rate limited by the provider' } },
+    publishedBy: 'plugboard',
   },
   {
     type: 'webhook.endpoint.disabled',
@@ -159,5 +174,6 @@ export const BUILTIN_EVENT_TYPES: readonly EventTypeDefinition[] = [
       failingSince: { type: ['string', 'null'], format: 'date-time' },
     }),
     example: { endpointId: '9c2b7d0e-7a51-4d33-8f0e-6b1a2c3d4e5f', url: 'https://example.com/hooks', reason: 'failing', failingSince: '2026-01-01T00:00:00Z' },
+    publishedBy: 'plugboard',
   },
 ];

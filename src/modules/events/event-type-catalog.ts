@@ -104,6 +104,7 @@ function loadOperatorTypes(dir: string): CatalogEntry[] {
         description: typeof schema.description === 'string' ? schema.description : type,
         schema,
         example: Array.isArray(examples) && isRecord(examples[0]) ? examples[0] : {},
+        publishedBy: 'host' as const,
         source: 'operator' as const,
       };
     });

@@ -1,6 +1,7 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import type { AccountCaller } from '../../core/auth/caller.js';
+import { ValidationFailedError } from '../../core/errors/app-errors.js';
 import { afterCursor, NEWEST_FIRST, Page, PageQuery, pageArray, toPage } from '../../core/http/pagination.js';
 import { EventDto, EventTypeDto, ListEventsQuery, PublishedEventDto, PublishEventDto } from './dto/event.dto.js';
 import { Event, EventSource } from './entities/event.entity.js';
@@ -48,12 +49,22 @@ export class EventsService {
     return event;
   }
 
+  /** Stores an event that is fanned out to nobody: the caller delivers it itself (webhook test sends). */
+  recordTestEvent(em: EntityManager, input: PublishInput): Event {
+    return em.create(Event, { accountId: input.accountId, livemode: input.livemode, type: input.type, data: input.data, source: 'test' });
+  }
+
   /** Publishes in a transaction of its own; returns once the event is committed. */
   async publishNow(input: PublishInput, source: EventSource = 'system'): Promise<Event> {
     return this.em.fork().transactional((em) => this.publish(em, input, source));
   }
 
   async ingest(caller: AccountCaller, dto: PublishEventDto): Promise<PublishedEventDto> {
+    if (this.catalog.get(dto.event)?.publishedBy === 'plugboard') {
+      throw new ValidationFailedError('Plugboard publishes this event type itself', [
+        { path: 'event', message: `"${dto.event}" cannot be published through the API` },
+      ]);
+    }
     const event = await this.publishNow({ accountId: caller.accountId, livemode: caller.livemode, type: dto.event, data: dto.data }, 'api');
     return { id: event.id };
   }
@@ -72,6 +83,12 @@ export class EventsService {
       { orderBy: NEWEST_FIRST, limit: query.limit + 1 },
     );
     return toPage(rows, query.limit, EventDto.from);
+  }
+
+  /** Deletes events published before `cutoff` (log retention), in the given transaction. */
+  async purgeBefore(em: EntityManager, cutoff: Date): Promise<number> {
+    const result = await em.execute<{ affectedRows: number }>(`delete from events where created_at < ?`, [cutoff], 'run');
+    return result.affectedRows;
   }
 
   listTypes(query: PageQuery): Page<EventTypeDto> {

@@ -62,9 +62,18 @@ export class EventTypeDto {
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'A payload that satisfies the schema' })
   example!: Record<string, unknown>;
   @ApiProperty({ enum: ['builtin', 'operator'], description: 'operator: defined in config/event-types' }) source!: string;
+  @ApiProperty({ enum: ['host', 'plugboard'], description: 'plugboard: only Plugboard publishes it; POST /v1/events refuses it' })
+  publishedBy!: string;
 
   static from(entry: CatalogEntry): EventTypeDto {
-    return { event: entry.type, description: entry.description, schema: entry.schema, example: entry.example, source: entry.source };
+    return {
+      event: entry.type,
+      description: entry.description,
+      schema: entry.schema,
+      example: entry.example,
+      source: entry.source,
+      publishedBy: entry.publishedBy,
+    };
   }
 }
 

@@ -1,0 +1,33 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG } from '../../../core/config/config.module.js';
+import type { AppConfig } from '../../../core/config/config.js';
+import { EventsService } from '../../events/events.service.js';
+
+/** Deletes delivery logs (and the events they came from) older than WEBHOOK_LOG_RETENTION. */
+@Injectable()
+export class WebhookRetention {
+  private readonly logger = new Logger(WebhookRetention.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly em: EntityManager,
+    private readonly events: EventsService,
+  ) {}
+
+  async cleanup(): Promise<{ deliveries: number; events: number }> {
+    const cutoff = new Date(Date.now() - this.config.webhooks.logRetentionMs);
+    return this.em.fork().transactional(async (em) => {
+      await em.execute(
+        `delete from webhook_attempts where delivery_id in (select id from webhook_deliveries where created_at < ?)`,
+        [cutoff],
+        'run',
+      );
+      const deliveries = await em.execute<{ affectedRows: number }>(`delete from webhook_deliveries where created_at < ?`, [cutoff], 'run');
+      const events = await this.events.purgeBefore(em, cutoff);
+      const result = { deliveries: deliveries.affectedRows, events };
+      if (result.deliveries + result.events > 0) this.logger.log(result, 'expired webhook logs deleted');
+      return result;
+    });
+  }
+}

@@ -1,0 +1,322 @@
+import { randomUUID } from 'node:crypto';
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG } from '../../core/config/config.module.js';
+import type { AppConfig } from '../../core/config/config.js';
+import { CredentialKeyring } from '../../core/crypto/keyring.js';
+import { SafeHttpClient } from '../../core/http/safe-http.js';
+import { AuditService } from '../audit/audit.service.js';
+import { EventsService } from '../events/events.service.js';
+import type { DeliveryStatus } from './entities/webhook-delivery.entity.js';
+import type { DisabledReason } from './entities/webhook-endpoint.entity.js';
+import { WebhookQueue } from './webhook-queue.js';
+import { parseRetryAfter, RetryPolicy } from './retry-policy.js';
+import { signatureHeader } from './webhook-signature.js';
+
+const BODY_EXCERPT_BYTES = 4096;
+const USER_AGENT = 'Plugboard-Webhooks/1 (+https://www.standardwebhooks.com)';
+
+/** A delivery taken by this worker, with what sending it needs (one query for the whole batch). */
+interface ClaimedDelivery {
+  id: string;
+  attempts: number;
+  round_attempts: number;
+  endpoint_id: string;
+  url: string;
+  enabled: boolean;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: Date | null;
+  failing_since: Date | null;
+  account_id: string;
+  livemode: boolean;
+  event_id: string;
+  event_type: string;
+  data: Record<string, unknown>;
+  event_created_at: Date;
+}
+
+interface AttemptRecord {
+  id: string;
+  delivery_id: string;
+  request_headers: Record<string, string>;
+  response_status: number | null;
+  response_body: string | null;
+  duration_ms: number;
+  error: string | null;
+  created_at: string;
+}
+
+interface DeliveryUpdate {
+  id: string;
+  status: DeliveryStatus;
+  attempts: number;
+  round_attempts: number;
+  next_attempt_at: string | null;
+  last_attempt_at: string | null;
+  response_status: number | null;
+}
+
+interface SendResult {
+  attempt: AttemptRecord;
+  update: DeliveryUpdate;
+  endpointId: string;
+  succeeded: boolean;
+  /** Set when this answer disables the endpoint at once (410 Gone). */
+  gone: boolean;
+  retryInMs: number | null;
+  previousFailingSince: Date | null;
+}
+
+export interface DispatchOptions {
+  /** A test send: one attempt even to a disabled endpoint, no retries, no effect on the endpoint's health. */
+  test?: boolean;
+}
+
+/**
+ * Sends due deliveries: claims them in PostgreSQL (a lease, so two workers never send the same one at
+ * once and a killed worker's deliveries come back when the lease ends), signs and POSTs them
+ * concurrently, then records every attempt and outcome in one transaction and schedules retries.
+ */
+@Injectable()
+export class WebhookDispatcher {
+  private readonly logger = new Logger(WebhookDispatcher.name);
+  private readonly retryPolicy: RetryPolicy;
+  private readonly secrets = new Map<string, string>();
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly em: EntityManager,
+    private readonly http: SafeHttpClient,
+    private readonly keyring: CredentialKeyring,
+    private readonly queue: WebhookQueue,
+    private readonly events: EventsService,
+    private readonly audit: AuditService,
+  ) {
+    this.retryPolicy = new RetryPolicy(config.webhooks.retrySchedule);
+  }
+
+  /** Delivers those of `deliveryIds` that are due and not held by another worker; returns their attempt ids. */
+  async dispatch(deliveryIds: readonly string[], options: DispatchOptions = {}): Promise<string[]> {
+    if (deliveryIds.length === 0) return [];
+    const claimed = await this.claim(deliveryIds);
+    if (claimed.length === 0) return [];
+    const test = options.test === true;
+    const results = await Promise.all(claimed.map((delivery) => this.send(delivery, test)));
+    await this.record(claimed, results, test);
+    for (const result of results) {
+      if (result.retryInMs !== null) await this.queue.enqueue([result.update.id], result.retryInMs);
+    }
+    return results.map((result) => result.attempt.id);
+  }
+
+  private async claim(ids: readonly string[]): Promise<ClaimedDelivery[]> {
+    const leaseMs = this.config.webhooks.timeoutMs + 5000;
+    return this.em.fork().execute<ClaimedDelivery[]>(
+      `update webhook_deliveries d
+          set locked_until = now() + ? * interval '1 millisecond'
+         from webhook_endpoints e, events ev
+        where d.id in (?) and d.status = 'pending'
+          and d.next_attempt_at <= now() + interval '1 second'
+          and (d.locked_until is null or d.locked_until < now())
+          and e.id = d.endpoint_id and ev.id = d.event_id
+        returning d.id, d.attempts, d.round_attempts, d.endpoint_id, e.url, e.enabled, e.secret, e.previous_secret,
+                  e.previous_secret_expires_at, e.failing_since, d.account_id, d.livemode, d.event_id,
+                  ev.type as event_type, ev.data, ev.created_at as event_created_at`,
+      [leaseMs, ids],
+    );
+  }
+
+  private async send(delivery: ClaimedDelivery, test: boolean): Promise<SendResult> {
+    const startedAt = new Date();
+    const body = JSON.stringify({
+      id: delivery.event_id,
+      event: delivery.event_type,
+      timestamp: new Date(delivery.event_created_at).toISOString(),
+      accountId: delivery.account_id,
+      livemode: delivery.livemode,
+      data: delivery.data,
+    });
+    const timestamp = Math.floor(startedAt.getTime() / 1000);
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'user-agent': USER_AGENT,
+      'webhook-id': delivery.event_id,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signatureHeader(this.signingSecrets(delivery, startedAt), delivery.event_id, timestamp, body),
+    };
+    let status: number | null = null;
+    let excerpt: string | null = null;
+    let error: string | null = null;
+    let retryAfterMs: number | undefined;
+    const disabled = !delivery.enabled && !test;
+    if (disabled) {
+      error = 'The endpoint is disabled';
+    } else {
+      try {
+        const response = await this.http.fetch(delivery.url, { method: 'POST', headers, body, timeoutMs: this.config.webhooks.timeoutMs });
+        status = response.status;
+        if (status === 429 || status === 503) retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+        excerpt = await readExcerpt(response);
+      } catch (caught) {
+        error = describeFailure(caught, this.config.webhooks.timeoutMs);
+      }
+    }
+    const finishedAt = new Date();
+    const succeeded = status !== null && status >= 200 && status < 300;
+    const gone = status === 410;
+    const attempts = delivery.attempts + 1;
+    const roundAttempts = delivery.round_attempts + 1;
+    const retryInMs = succeeded || gone || disabled || test ? null : this.retryPolicy.nextDelay(roundAttempts, retryAfterMs);
+    const nextStatus: DeliveryStatus = succeeded ? 'succeeded' : retryInMs === null ? 'failed' : 'pending';
+    return {
+      attempt: {
+        id: randomUUID(),
+        delivery_id: delivery.id,
+        request_headers: headers,
+        response_status: status,
+        response_body: excerpt,
+        duration_ms: finishedAt.getTime() - startedAt.getTime(),
+        error,
+        created_at: startedAt.toISOString(),
+      },
+      update: {
+        id: delivery.id,
+        status: nextStatus,
+        attempts,
+        round_attempts: roundAttempts,
+        next_attempt_at: retryInMs === null ? null : new Date(finishedAt.getTime() + retryInMs).toISOString(),
+        last_attempt_at: startedAt.toISOString(),
+        response_status: status,
+      },
+      endpointId: delivery.endpoint_id,
+      succeeded,
+      gone,
+      retryInMs,
+      previousFailingSince: delivery.failing_since ? new Date(delivery.failing_since) : null,
+    };
+  }
+
+  /** The endpoint's secret, plus the rotated-out one while its overlap lasts. Decrypted once per ciphertext. */
+  private signingSecrets(delivery: ClaimedDelivery, now: Date): string[] {
+    const context = `webhook-endpoint:${delivery.endpoint_id}`;
+    const secrets = [this.reveal(delivery.secret, context)];
+    if (delivery.previous_secret && delivery.previous_secret_expires_at && new Date(delivery.previous_secret_expires_at) > now) {
+      secrets.push(this.reveal(delivery.previous_secret, context));
+    }
+    return secrets;
+  }
+
+  private reveal(sealed: string, context: string): string {
+    let secret = this.secrets.get(sealed);
+    if (secret === undefined) {
+      if (this.secrets.size > 10_000) this.secrets.clear();
+      secret = this.keyring.decrypt(sealed, context);
+      this.secrets.set(sealed, secret);
+    }
+    return secret;
+  }
+
+  /** Attempts, outcomes and endpoint health in one transaction; an endpoint that must be disabled is disabled here. */
+  private async record(claimed: ClaimedDelivery[], results: SendResult[], test: boolean): Promise<void> {
+    const byEndpoint = new Map<string, { delivery: ClaimedDelivery; results: SendResult[] }>();
+    claimed.forEach((delivery, index) => {
+      const entry = byEndpoint.get(delivery.endpoint_id) ?? { delivery, results: [] };
+      entry.results.push(results[index]);
+      byEndpoint.set(delivery.endpoint_id, entry);
+    });
+    await this.em.fork().transactional(async (em) => {
+      await em.execute(
+        `insert into webhook_attempts (id, delivery_id, request_headers, response_status, response_body, duration_ms, error, created_at)
+         select id, delivery_id, request_headers, response_status, response_body, duration_ms, error, created_at
+           from jsonb_to_recordset(?::jsonb) as v(id uuid, delivery_id uuid, request_headers jsonb, response_status int,
+                                                  response_body text, duration_ms int, error text, created_at timestamptz)`,
+        [JSON.stringify(results.map((result) => result.attempt))],
+      );
+      await em.execute(
+        `update webhook_deliveries d
+            set status = v.status, attempts = v.attempts, round_attempts = v.round_attempts, next_attempt_at = v.next_attempt_at,
+                last_attempt_at = v.last_attempt_at, response_status = v.response_status, locked_until = null
+           from jsonb_to_recordset(?::jsonb) as v(id uuid, status text, attempts int, round_attempts int,
+                                                  next_attempt_at timestamptz, last_attempt_at timestamptz, response_status int)
+          where d.id = v.id`,
+        [JSON.stringify(results.map((result) => result.update))],
+      );
+      if (test) return;
+      const recovered = [...byEndpoint].filter(([, entry]) => entry.results.some((result) => result.succeeded)).map(([id]) => id);
+      if (recovered.length > 0) {
+        await em.execute(`update webhook_endpoints set failing_since = null where id in (?) and failing_since is not null`, [recovered]);
+      }
+      for (const [endpointId, { delivery, results: endpointResults }] of byEndpoint) {
+        if (!delivery.enabled || endpointResults.some((result) => result.succeeded)) continue;
+        const failedAt = new Date(endpointResults[0].attempt.created_at);
+        const failingSince = endpointResults[0].previousFailingSince;
+        if (endpointResults.some((result) => result.gone)) {
+          await this.disable(em, endpointId, 'gone');
+        } else if (failingSince && failedAt.getTime() - failingSince.getTime() >= this.config.webhooks.disableAfterMs) {
+          await this.disable(em, endpointId, 'failing');
+        } else if (!failingSince) {
+          await em.execute(`update webhook_endpoints set failing_since = ? where id = ? and failing_since is null`, [failedAt, endpointId]);
+        }
+      }
+    });
+  }
+
+  /**
+   * Turns the endpoint off, fails what was still pending for it, and tells the account: an audit entry
+   * and a `webhook.endpoint.disabled` event (delivered to the account's other endpoints).
+   */
+  private async disable(em: EntityManager, endpointId: string, reason: Extract<DisabledReason, 'failing' | 'gone'>): Promise<void> {
+    const rows = await em.execute<{ account_id: string; livemode: boolean; url: string; failing_since: Date | null }[]>(
+      `update webhook_endpoints set enabled = false, disabled_reason = ?, updated_at = now()
+        where id = ? and enabled = true
+        returning account_id, livemode, url, failing_since`,
+      [reason, endpointId],
+    );
+    if (rows.length === 0) return;
+    const { account_id: accountId, livemode, url, failing_since: failingSince } = rows[0];
+    await em.execute(
+      `update webhook_deliveries set status = 'failed', next_attempt_at = null, locked_until = null where endpoint_id = ? and status = 'pending'`,
+      [endpointId],
+    );
+    const since = failingSince ? new Date(failingSince).toISOString() : null;
+    this.logger.warn({ endpointId, reason }, 'webhook endpoint disabled');
+    this.audit.recordForAccount(em, accountId, {
+      action: 'webhook_endpoint.disabled',
+      targetType: 'webhook_endpoint',
+      targetId: endpointId,
+      details: { reason, url, failingSince: since, livemode },
+    });
+    await this.events.publish(em, { accountId, livemode, type: 'webhook.endpoint.disabled', data: { endpointId, url, reason, failingSince: since } });
+  }
+}
+
+/** The first 4 KB of the answer, as text; the rest is not read. */
+async function readExcerpt(response: Response | import('undici').Response): Promise<string> {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < BODY_EXCERPT_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.length;
+    }
+    if (size >= BODY_EXCERPT_BYTES) await reader.cancel();
+  } catch {
+    // A body cut short still leaves the status and what arrived.
+  }
+  return Buffer.concat(chunks).subarray(0, BODY_EXCERPT_BYTES).toString('utf8').replaceAll('\u0000', '');
+}
+
+function describeFailure(error: unknown, timeoutMs: number): string {
+  if (error instanceof Error) {
+    if (error.name === 'TimeoutError' || error.name === 'AbortError') return `No answer within ${timeoutMs} ms`;
+    const cause = (error as { cause?: unknown }).cause;
+    if (cause instanceof Error) return cause.message;
+    return error.message;
+  }
+  return String(error);
+}

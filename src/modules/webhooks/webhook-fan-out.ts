@@ -1,0 +1,74 @@
+import { EntityManager, type EventSubscriber, type TransactionEventArgs } from '@mikro-orm/postgresql';
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import type { Event } from '../events/entities/event.entity.js';
+import { EventsService } from '../events/events.service.js';
+import { WebhookDelivery } from './entities/webhook-delivery.entity.js';
+import { matchesEventFilter } from './event-filter.js';
+import { WebhookQueue } from './webhook-queue.js';
+
+/**
+ * Fans a published event out to the account's enabled endpoints whose filters match: one delivery row
+ * each, in the publisher's unit of work (the outbox). Once that transaction commits, the new
+ * deliveries are enqueued; if that enqueue is lost, the reconciler finds them in PostgreSQL.
+ */
+@Injectable()
+export class WebhookFanOut implements OnModuleInit, EventSubscriber {
+  /** Delivery ids waiting for their transaction (or, before it starts, their unit of work) to commit. */
+  private readonly waiting = new WeakMap<object, string[]>();
+
+  constructor(
+    private readonly em: EntityManager,
+    private readonly events: EventsService,
+    private readonly queue: WebhookQueue,
+  ) {}
+
+  onModuleInit(): void {
+    this.events.registerFanOut((em, event) => this.fanOut(em, event));
+    this.em.getEventManager().registerSubscriber(this);
+  }
+
+  async fanOut(em: EntityManager, event: Event): Promise<void> {
+    const endpoints = await em.execute<{ id: string; events: string[] }[]>(
+      `select id, events from webhook_endpoints where account_id = ? and livemode = ? and enabled = true`,
+      [event.accountId, event.livemode],
+    );
+    const ids: string[] = [];
+    for (const endpoint of endpoints) {
+      if (!matchesEventFilter(endpoint.events, event.type)) continue;
+      const delivery = em.create(WebhookDelivery, {
+        accountId: event.accountId,
+        livemode: event.livemode,
+        endpointId: endpoint.id,
+        eventId: event.id,
+        eventType: event.type,
+        createdAt: event.createdAt,
+        nextAttemptAt: event.createdAt,
+      });
+      ids.push(delivery.id);
+    }
+    if (ids.length === 0) return;
+    const key = em.getTransactionContext() ?? em;
+    this.waiting.set(key, [...(this.waiting.get(key) ?? []), ...ids]);
+  }
+
+  async afterTransactionCommit(args: TransactionEventArgs): Promise<void> {
+    // A released savepoint is not a commit: its rows become visible with the outer transaction.
+    if (args.transaction?.savepointName) return;
+    const ids = this.take(args);
+    if (ids.length > 0) await this.queue.enqueue(ids);
+  }
+
+  afterTransactionRollback(args: TransactionEventArgs): void {
+    if (!args.transaction?.savepointName) this.take(args);
+  }
+
+  private take(args: TransactionEventArgs): string[] {
+    const ids: string[] = [];
+    for (const key of [args.transaction, args.em]) {
+      if (!key) continue;
+      ids.push(...(this.waiting.get(key) ?? []));
+      this.waiting.delete(key);
+    }
+    return ids;
+  }
+}

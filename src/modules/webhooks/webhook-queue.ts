@@ -1,0 +1,62 @@
+import { InjectQueue } from '@nestjs/bull';
+import { Injectable, Logger } from '@nestjs/common';
+import type { Queue } from 'bull';
+import { QUEUES } from '../../core/queue/queues.js';
+
+/** Payload of a `deliver` job: deliveries to look at now. PostgreSQL decides whether each is still due. */
+export interface DeliverJob {
+  deliveryIds: string[];
+}
+
+export function isDeliverJob(value: unknown): value is DeliverJob {
+  const ids = (value as { deliveryIds?: unknown } | null)?.deliveryIds;
+  return Array.isArray(ids) && ids.every((id) => typeof id === 'string' && /^[0-9a-f-]{36}$/.test(id));
+}
+
+const JOB_SIZE = 100;
+const ENQUEUE_TIMEOUT_MS = 2000;
+
+/**
+ * Enqueues delivery work. Failing to reach Redis is logged, never thrown: the deliveries are already in
+ * PostgreSQL, and the reconciler enqueues them when they are overdue.
+ */
+@Injectable()
+export class WebhookQueue {
+  private readonly logger = new Logger(WebhookQueue.name);
+
+  constructor(@InjectQueue(QUEUES.webhookDeliveries) private readonly queue: Queue) {}
+
+  async enqueue(deliveryIds: readonly string[], delayMs = 0): Promise<void> {
+    const jobs = [];
+    for (let start = 0; start < deliveryIds.length; start += JOB_SIZE) {
+      jobs.push({
+        name: 'deliver',
+        data: { deliveryIds: deliveryIds.slice(start, start + JOB_SIZE) } satisfies DeliverJob,
+        opts: { delay: delayMs > 0 ? delayMs : undefined, removeOnComplete: true, removeOnFail: 1000, attempts: 1 },
+      });
+    }
+    if (jobs.length === 0) return;
+    await this.withTimeout(this.queue.addBulk(jobs), 'deliver');
+  }
+
+  /** One cleanup per interval across the cluster: the job id names the interval. */
+  async enqueueCleanup(intervalMs: number): Promise<void> {
+    const jobId = `cleanup:${Math.floor(Date.now() / intervalMs)}`;
+    await this.withTimeout(this.queue.add('cleanup', {}, { jobId, removeOnComplete: 10, removeOnFail: 10, attempts: 1 }), 'cleanup');
+  }
+
+  private async withTimeout(work: Promise<unknown>, what: string): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ENQUEUE_TIMEOUT_MS} ms`)), ENQUEUE_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([work, timeout]);
+    } catch (error) {
+      work.catch(() => undefined);
+      this.logger.warn({ err: error, job: what }, 'could not enqueue webhook work; the reconciler will pick it up');
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
