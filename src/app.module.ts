@@ -15,6 +15,7 @@ import { HttpCoreModule } from './core/http/http-core.module.js';
 import { IdempotencyInterceptor } from './core/http/idempotency.interceptor.js';
 import { RateLimitGuard } from './core/http/rate-limit.guard.js';
 import { httpLoggerParams } from './core/logging/logging.js';
+import { MetricsModule } from './core/metrics/metrics.module.js';
 import { QueueModule } from './core/queue/queue.module.js';
 import { RedisModule } from './core/queue/redis.js';
 import { AccountsModule } from './modules/accounts/accounts.module.js';
@@ -43,6 +44,7 @@ export class AppModule {
         CryptoModule,
         RedisModule,
         QueueModule,
+        MetricsModule,
         ScheduleModule.forRoot(),
         PassportModule,
         HttpCoreModule,

@@ -8,6 +8,8 @@ import { Logger } from 'nestjs-pino';
 import { AppModule, Runtime } from './app.module.js';
 import { NotFoundError } from './core/errors/app-errors.js';
 import { ProblemFilter } from './core/errors/problem.filter.js';
+import { httpMetrics } from './core/metrics/http-metrics.js';
+import { MetricsService } from './core/metrics/metrics.service.js';
 import { createValidationPipe } from './core/http/validation.js';
 import { buildOpenApiDocument } from './core/openapi/openapi.js';
 
@@ -28,6 +30,7 @@ export async function createApp(runtime: Runtime, options: CreateAppOptions = {}
   if (options.logs !== false) app.useLogger(app.get(Logger));
   app.set('x-powered-by', false);
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  app.use(httpMetrics(app.get(MetricsService)));
   app.use(helmet({ contentSecurityPolicy: false }));
   if (runtime.config.role === 'worker') app.use(operationalRoutesOnly());
   app.useBodyParser('json', { limit: runtime.config.bodyLimit, type: ['application/json', 'application/*+json'] });

@@ -7,8 +7,11 @@ describe('PLUGBOARD_ROLE=worker', () => {
   });
   afterAll(() => t.close());
 
-  it('answers health probes so orchestrators can check worker pods', async () => {
+  it('answers health probes and Prometheus scrapes so orchestrators can watch worker pods', async () => {
     expect((await t.http.get('/health/live')).status).toBe(200);
+    const metrics = await t.http.get('/metrics');
+    expect(metrics.status).toBe(200);
+    expect(metrics.text).toContain('plugboard_queue_jobs');
     const ready = await t.http.get('/health/ready');
     expect(ready.status).toBe(200);
     expect(ready.body.info).toMatchObject({ database: { status: 'up' }, redis: { status: 'up' } });

@@ -12,6 +12,8 @@ export interface AppConfig {
   dataDir: string;
   logLevel: string;
   bodyLimit: string;
+  /** When set, GET /metrics requires `Authorization: Bearer <metricsToken>`. */
+  metricsToken?: string;
   database: { url?: string; migrateOnStart: boolean; poolSize: number };
   redis: { url: string; queuePrefix: string };
   auth: { jwtSecret?: string; jwksUri?: string; issuer?: string; audience?: string };
@@ -101,6 +103,7 @@ export function loadConfig(env: Env = process.env, { requireSecrets = true }: Lo
     dataDir: resolve(read('DATA_DIR', str, './.plugboard')),
     logLevel: read('LOG_LEVEL', oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'), 'info'),
     bodyLimit: read('BODY_LIMIT', bodySize, '1mb'),
+    metricsToken: read('METRICS_TOKEN', str),
     database: {
       url: databaseUrl,
       migrateOnStart: read('MIGRATE_ON_START', bool, !databaseUrl),
