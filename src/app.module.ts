@@ -7,7 +7,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { AuthenticationGuard } from './core/auth/authentication.guard.js';
 import { MemberJwtStrategy } from './core/auth/member-jwt.strategy.js';
 import { ConfigModule } from './core/config/config.module.js';
-import { CryptoModule } from './core/crypto/keyring.js';
+import { CryptoModule } from './core/crypto/crypto.module.js';
 import type { AppConfig } from './core/config/config.js';
 import { ormOptions } from './core/database/orm-options.js';
 import { ProblemFilter } from './core/errors/problem.filter.js';

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { createAccount, migrate, writeOpenApi } from './cli/app-commands.js';
+import { createAccount, migrate, rotateKeys, writeOpenApi } from './cli/app-commands.js';
 import { CliError } from './cli/runtime.js';
 import { serve } from './cli/serve.js';
 import { mintToken } from './cli/token.js';
@@ -15,6 +15,7 @@ const USAGE = `Usage: plugboard <command>
   accounts create --name N --owner U [--plan P]
   token --sub USER [--account ID] [--instance-admin] [--expires 1h]
   openapi [--out FILE]                    print or write the OpenAPI document
+  keys rotate                             re-encrypt stored secrets with the primary ENCRYPTION_KEYS key
 `;
 
 function seconds(raw: string | undefined): number | undefined {
@@ -66,6 +67,10 @@ async function run(argv: string[]): Promise<void> {
       return;
     case 'openapi':
       return writeOpenApi(values.out);
+    case 'keys':
+      if (positionals[0] !== 'rotate') throw new CliError(USAGE);
+      for (const report of await rotateKeys()) console.log(`${report.table}.${report.column}: ${report.reEncrypted} re-encrypted`);
+      return;
     case 'help':
     case '--help':
       console.log(USAGE);

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { MikroORM } from '@mikro-orm/postgresql';
+import { KeyRotationService } from '../core/crypto/key-rotation.service.js';
 import { AccountsService } from '../modules/accounts/accounts.service.js';
 import { isDatabaseUnavailable } from '../core/errors/database-unavailable.js';
 import { createLogger } from '../core/logging/logging.js';
@@ -25,6 +26,11 @@ async function withApp<T>(work: (app: Awaited<ReturnType<typeof createApp>>) => 
 
 export function createAccount(name: string, plan: string | undefined, ownerId: string) {
   return withApp((app) => app.get(AccountsService).create('system', { name, plan, ownerId }));
+}
+
+/** Re-encrypts every stored secret with the primary key of ENCRYPTION_KEYS; safe while the service runs. */
+export function rotateKeys() {
+  return withApp((app) => app.get(KeyRotationService).rotateAll());
 }
 
 export async function writeOpenApi(out: string | undefined): Promise<void> {

@@ -24,6 +24,9 @@ export interface AppConfig {
   allowInsecureWebhooks: boolean;
   allowedReturnOrigins: string[];
   providerOriginOverrides: Record<string, string>;
+  /** Operator OAuth clients by provider id, from PLUGBOARD_OAUTH_<PROVIDER_ID>_CLIENT_ID / _CLIENT_SECRET. */
+  oauthClients: Record<string, { clientId: string; clientSecret: string }>;
+  integrations: { healthCheckIntervalMs: number; refreshSweepIntervalMs: number };
   plansFile: string;
   eventTypesDir: string;
   webhooks: {
@@ -121,6 +124,11 @@ export function loadConfig(env: Env = process.env, { requireSecrets = true }: Lo
     allowInsecureWebhooks: read('ALLOW_INSECURE_WEBHOOKS', bool, false),
     allowedReturnOrigins: read('ALLOWED_RETURN_ORIGINS', list, []),
     providerOriginOverrides: read('PROVIDER_ORIGIN_OVERRIDES', originMap, {}),
+    oauthClients: oauthClients(env, problems),
+    integrations: {
+      healthCheckIntervalMs: read('HEALTH_CHECK_INTERVAL', duration, 3_600_000),
+      refreshSweepIntervalMs: read('TOKEN_REFRESH_SWEEP_INTERVAL', duration, 600_000),
+    },
     plansFile: resolve(read('PLANS_FILE', str, 'config/plans.yaml')),
     eventTypesDir: resolve(read('EVENT_TYPES_DIR', str, 'config/event-types')),
     webhooks: {
@@ -137,6 +145,18 @@ export function loadConfig(env: Env = process.env, { requireSecrets = true }: Lo
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+function oauthClients(env: Env, problems: string[]): AppConfig['oauthClients'] {
+  const clients: AppConfig['oauthClients'] = {};
+  for (const [name, clientId] of Object.entries(env)) {
+    const match = /^PLUGBOARD_OAUTH_([A-Z0-9_]+)_CLIENT_ID$/.exec(name);
+    if (!match || !clientId) continue;
+    const clientSecret = env[`PLUGBOARD_OAUTH_${match[1]}_CLIENT_SECRET`];
+    if (!clientSecret) problems.push(`PLUGBOARD_OAUTH_${match[1]}_CLIENT_SECRET must be set with ${name}`);
+    else clients[match[1].toLowerCase()] = { clientId, clientSecret };
+  }
+  return clients;
 }
 
 /** `https://api.stripe.com=http://127.0.0.1:4010,…` → { 'https://api.stripe.com': 'http://127.0.0.1:4010' } */

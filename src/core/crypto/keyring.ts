@@ -1,5 +1,5 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { Global, Inject, Injectable, Module } from '@nestjs/common';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 
@@ -77,6 +77,16 @@ export class Keyring {
     return JSON.parse(this.decrypt(sealed, context)) as T;
   }
 
+  /**
+   * Keys for another purpose (e.g. HMAC signing), derived with HKDF from every key in the ring, the
+   * primary's first: sign with the first, accept any, so rotation does not break values in flight.
+   */
+  derivedKeys(purpose: string): Buffer[] {
+    return [...this.keys.entries()]
+      .sort(([id]) => (id === this.primaryId ? -1 : 0))
+      .map(([, secret]) => Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), `plugboard:${purpose}`, 32)));
+  }
+
   /** True when the ciphertext was sealed with a key other than the primary one. */
   needsRotation(sealed: string): boolean {
     return sealed.split('.')[1] !== this.primaryId;
@@ -91,6 +101,3 @@ export class CredentialKeyring extends Keyring {
   }
 }
 
-@Global()
-@Module({ providers: [CredentialKeyring], exports: [CredentialKeyring] })
-export class CryptoModule {}

@@ -4,6 +4,7 @@ import { ModuleRef } from '@nestjs/core';
 import type { Queue } from 'bull';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
+import { MaintenanceProcessor, MaintenanceScheduler } from './maintenance.js';
 import { QUEUES } from './queues.js';
 
 const QUEUE_NAMES = Object.values(QUEUES);
@@ -50,7 +51,7 @@ class WorkerGate implements OnApplicationBootstrap, OnApplicationShutdown {
     }),
     BullModule.registerQueue(...QUEUE_NAMES.map((name) => ({ name }))),
   ],
-  providers: [WorkerGate],
-  exports: [BullModule],
+  providers: [WorkerGate, MaintenanceScheduler, MaintenanceProcessor],
+  exports: [BullModule, MaintenanceScheduler],
 })
 export class QueueModule {}

@@ -2,6 +2,7 @@
 export const QUEUES = {
   maintenance: 'maintenance',
   webhookDeliveries: 'webhook-deliveries',
+  syncs: 'integration-syncs',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
