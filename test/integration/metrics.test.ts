@@ -2,6 +2,7 @@ import { getQueueToken } from '@nestjs/bull';
 import type { Queue } from 'bull';
 import { MetricsService } from '../../src/core/metrics/metrics.service.js';
 import { QUEUES } from '../../src/core/queue/queues.js';
+import { WebhookReceiver } from '../fixtures/webhook-receiver.js';
 import { createAccount, startTestApp, TestApp } from '../support/test-app.js';
 
 /** The value of one sample in a Prometheus text exposition, or undefined when absent. */
@@ -18,7 +19,7 @@ function sample(text: string, name: string, labels: Record<string, string>): num
 describe('GET /metrics', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ ALLOW_INSECURE_WEBHOOKS: 'true', WEBHOOK_RETRY_SCHEDULE: '100ms,100ms', WEBHOOK_TIMEOUT_MS: '300' });
   });
   afterAll(() => t.close());
 
@@ -68,16 +69,37 @@ describe('GET /metrics', () => {
     }
   });
 
+  it('counts webhook delivery attempts by outcome', async () => {
+    const { ownerToken } = await createAccount(t);
+    const replies = [
+      () => new Promise<{ status: number }>((resolve) => setTimeout(() => resolve({ status: 200 }), 1000)),
+      () => ({ status: 500 }),
+      () => ({ status: 200 }),
+    ];
+    const hooks = await WebhookReceiver.start((_request, index) => replies[Math.min(index, 2)]());
+    try {
+      const endpoint = await t.http.post('/v1/webhooks').set('Authorization', `Bearer ${ownerToken}`).send({ url: hooks.url, events: ['room.created'] });
+      expect(endpoint.status).toBe(201);
+      await t.http.post('/v1/events').set('Authorization', `Bearer ${ownerToken}`).send({ event: 'room.created', data: { roomId: 'r' } }).expect(202);
+      await hooks.waitFor(3);
+      let text = await scrape();
+      for (let tries = 0; tries < 40 && sample(text, 'plugboard_webhook_deliveries_total', { outcome: 'succeeded' }) === undefined; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        text = await scrape();
+      }
+      expect(sample(text, 'plugboard_webhook_deliveries_total', { outcome: 'timed_out' })).toBe(1);
+      expect(sample(text, 'plugboard_webhook_deliveries_total', { outcome: 'failed' })).toBe(1);
+      expect(sample(text, 'plugboard_webhook_deliveries_total', { outcome: 'succeeded' })).toBe(1);
+    } finally {
+      await hooks.close();
+    }
+  });
+
   it('exposes the counters other modules increment', async () => {
     const metrics = t.app.get(MetricsService);
-    metrics.webhookDelivery('succeeded');
-    metrics.webhookDelivery('failed');
-    metrics.webhookDelivery('failed');
     metrics.tokenRefresh('google-calendar', 'revoked');
     metrics.pluginCall('@acme/plugboard-crm', 'timed_out', 30);
     const text = await scrape();
-    expect(sample(text, 'plugboard_webhook_deliveries_total', { outcome: 'failed' })).toBe(2);
-    expect(sample(text, 'plugboard_webhook_deliveries_total', { outcome: 'succeeded' })).toBe(1);
     expect(sample(text, 'plugboard_token_refreshes_total', { provider: 'google-calendar', outcome: 'revoked' })).toBe(1);
     expect(sample(text, 'plugboard_plugin_calls_total', { plugin: '@acme/plugboard-crm', outcome: 'timed_out' })).toBe(1);
     expect(sample(text, 'plugboard_plugin_call_duration_seconds_sum', { plugin: '@acme/plugboard-crm', outcome: 'timed_out' })).toBe(30);

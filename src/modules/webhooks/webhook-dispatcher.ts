@@ -5,6 +5,7 @@ import { APP_CONFIG } from '../../core/config/config.module.js';
 import type { AppConfig } from '../../core/config/config.js';
 import { CredentialKeyring } from '../../core/crypto/keyring.js';
 import { SafeHttpClient } from '../../core/http/safe-http.js';
+import { MetricsService } from '../../core/metrics/metrics.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import { EventsService } from '../events/events.service.js';
 import type { DeliveryStatus } from './entities/webhook-delivery.entity.js';
@@ -92,6 +93,7 @@ export class WebhookDispatcher {
     private readonly queue: WebhookQueue,
     private readonly events: EventsService,
     private readonly audit: AuditService,
+    private readonly metrics: MetricsService,
   ) {
     this.retryPolicy = new RetryPolicy(config.webhooks.retrySchedule);
   }
@@ -149,6 +151,7 @@ export class WebhookDispatcher {
     let excerpt: string | null = null;
     let error: string | null = null;
     let retryAfterMs: number | undefined;
+    let timedOut = false;
     const disabled = !delivery.enabled && !test;
     if (disabled) {
       error = 'The endpoint is disabled';
@@ -159,11 +162,13 @@ export class WebhookDispatcher {
         if (status === 429 || status === 503) retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
         excerpt = await readExcerpt(response);
       } catch (caught) {
+        timedOut = isTimeout(caught);
         error = describeFailure(caught, this.config.webhooks.timeoutMs);
       }
     }
     const finishedAt = new Date();
     const succeeded = status !== null && status >= 200 && status < 300;
+    if (!disabled) this.metrics.webhookDelivery(succeeded ? 'succeeded' : timedOut ? 'timed_out' : 'failed');
     const gone = status === 410;
     const attempts = delivery.attempts + 1;
     const roundAttempts = delivery.round_attempts + 1;
@@ -311,9 +316,15 @@ async function readExcerpt(response: Response | import('undici').Response): Prom
   return Buffer.concat(chunks).subarray(0, BODY_EXCERPT_BYTES).toString('utf8').replaceAll('\u0000', '');
 }
 
+/** By name, not class: the abort reason is a DOMException, which may come from another realm. */
+function isTimeout(error: unknown): boolean {
+  const name = (error as { name?: unknown } | null)?.name;
+  return name === 'TimeoutError' || name === 'AbortError';
+}
+
 function describeFailure(error: unknown, timeoutMs: number): string {
   if (error instanceof Error) {
-    if (error.name === 'TimeoutError' || error.name === 'AbortError') return `No answer within ${timeoutMs} ms`;
+    if (isTimeout(error)) return `No answer within ${timeoutMs} ms`;
     const cause = (error as { cause?: unknown }).cause;
     if (cause instanceof Error) return cause.message;
     return error.message;
