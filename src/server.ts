@@ -10,6 +10,7 @@ import { NotFoundError } from './core/errors/app-errors.js';
 import { ProblemFilter } from './core/errors/problem.filter.js';
 import { httpMetrics } from './core/metrics/http-metrics.js';
 import { MetricsService } from './core/metrics/metrics.service.js';
+import { mountQueueDashboard } from './core/queue/queue-dashboard.js';
 import { createValidationPipe } from './core/http/validation.js';
 import { buildOpenApiDocument } from './core/openapi/openapi.js';
 
@@ -33,6 +34,7 @@ export async function createApp(runtime: Runtime, options: CreateAppOptions = {}
   app.use(httpMetrics(app.get(MetricsService)));
   app.use(helmet({ contentSecurityPolicy: false }));
   if (runtime.config.role === 'worker') app.use(operationalRoutesOnly());
+  else mountQueueDashboard(app);
   app.useBodyParser('json', { limit: runtime.config.bodyLimit, type: ['application/json', 'application/*+json'] });
   app.useBodyParser('urlencoded', { limit: runtime.config.bodyLimit, extended: false });
   app.useGlobalPipes(createValidationPipe());

@@ -19,7 +19,7 @@ describe('PLUGBOARD_ROLE=worker', () => {
 
   it('serves no API routes', async () => {
     const admin = await t.token({ sub: 'operator', admin: true });
-    for (const path of ['/v1/accounts', '/docs/', '/openapi.json', '/healthz']) {
+    for (const path of ['/v1/accounts', '/docs/', '/openapi.json', '/healthz', '/admin/queues']) {
       const response = await t.http.get(path).set('Authorization', `Bearer ${admin}`);
       expect(response.status).toBe(404);
       expect(response.headers['content-type']).toContain('application/problem+json');

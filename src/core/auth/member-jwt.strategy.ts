@@ -25,7 +25,12 @@ export class MemberJwtStrategy extends PassportStrategy(Strategy, MEMBER_JWT_STR
 
   async validate(request: Request): Promise<MemberIdentity | null> {
     const token = bearerToken(request);
-    if (!token || token.split('.').length !== 3) return null;
+    if (!token || !looksLikeJwt(token)) return null;
+    return this.verify(token);
+  }
+
+  /** Verifies a member JWT however it arrived (header, or the queue dashboard's cookie); throws 401 when bad. */
+  async verify(token: string): Promise<MemberIdentity> {
     let payload;
     try {
       ({ payload } = await jwtVerify(token, this.key as Uint8Array, {
@@ -49,4 +54,8 @@ export class MemberJwtStrategy extends PassportStrategy(Strategy, MEMBER_JWT_STR
       instanceAdmin: payload.instance_admin === true,
     };
   }
+}
+
+export function looksLikeJwt(token: string): boolean {
+  return token.split('.').length === 3;
 }
