@@ -4,6 +4,7 @@ import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nes
 import type { Request, Response } from 'express';
 import { catchError, from, map, Observable, of, switchMap, throwError } from 'rxjs';
 import type { Caller } from '../auth/caller.js';
+import { CredentialKeyring } from '../crypto/keyring.js';
 import { ConflictError, ValidationFailedError } from '../errors/app-errors.js';
 import { IdempotencyRecord } from './entities/idempotency-record.entity.js';
 
@@ -14,11 +15,15 @@ type CallerRequest = Request & { caller?: Caller };
 /**
  * `Idempotency-Key` on POST: the first successful response is stored for 24 hours and replayed for the
  * same key and body; the same key with another body, or while the first request runs, is 409.
- * Failed requests store nothing, so they can be retried with the same key.
+ * Failed requests store nothing, so they can be retried with the same key. Stored responses are
+ * encrypted: they can hold secrets shown only once (API keys, webhook signing secrets).
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
-  constructor(private readonly em: EntityManager) {}
+  constructor(
+    private readonly em: EntityManager,
+    private readonly keyring: CredentialKeyring,
+  ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const request = context.switchToHttp().getRequest<CallerRequest>();
@@ -37,7 +42,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
       switchMap((stored) => {
         if (stored) {
           response.setHeader('Idempotent-Replayed', 'true');
-          return of(stored.responseBody);
+          return of(this.open(id, stored.responseBody));
         }
         return next.handle().pipe(
           switchMap((body) => from(this.complete(id, body)).pipe(map(() => body))),
@@ -66,9 +71,18 @@ export class IdempotencyInterceptor implements NestInterceptor {
   }
 
   private async complete(id: string, body: unknown): Promise<void> {
+    const sealed = this.keyring.encryptJson(body ?? null, `idempotency:${id}`);
     await this.em
       .getConnection()
-      .execute(`update idempotency_records set completed_at = ?, response_body = ? where id = ?`, [new Date(), JSON.stringify(body ?? null), id]);
+      .execute(`update idempotency_records set completed_at = ?, response_body = ? where id = ?`, [new Date(), JSON.stringify(sealed), id]);
+  }
+
+  private open(id: string, sealed: unknown): unknown {
+    try {
+      return this.keyring.decryptJson(sealed as string, `idempotency:${id}`);
+    } catch {
+      throw new ConflictError('The first response to this Idempotency-Key can no longer be read; retry with a new key');
+    }
   }
 
   private async release(id: string): Promise<void> {

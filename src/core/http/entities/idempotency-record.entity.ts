@@ -15,6 +15,7 @@ export class IdempotencyRecord {
   @Property({ type: 'datetime', nullable: true })
   completedAt?: Date | null;
 
+  /** The response, sealed with the keyring (a JSON string): it may hold a secret shown only once. */
   @Property({ type: 'jsonb', nullable: true })
   responseBody?: unknown;
 
