@@ -19,6 +19,7 @@ import { MetricsModule } from './core/metrics/metrics.module.js';
 import { QueueModule } from './core/queue/queue.module.js';
 import { RedisModule } from './core/queue/redis.js';
 import { AccountsModule } from './modules/accounts/accounts.module.js';
+import { ApiKeysModule } from './modules/api-keys/api-keys.module.js';
 import { AuditModule } from './modules/audit/audit.module.js';
 import { EventsModule } from './modules/events/events.module.js';
 import { HealthModule } from './modules/health/health.module.js';
@@ -52,6 +53,7 @@ export class AppModule {
         AuditModule,
         RbacModule,
         AccountsModule,
+        ApiKeysModule,
         HealthModule,
         EventsModule,
         WebhooksModule,

@@ -3,10 +3,11 @@ import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { UnauthenticatedError } from '../errors/app-errors.js';
 import { IS_PUBLIC } from './public.decorator.js';
+import { API_KEY_STRATEGY } from '../../modules/api-keys/api-key.strategy.js';
 import { MEMBER_JWT_STRATEGY } from './member-jwt.strategy.js';
 
 /** Strategies tried in order; each ignores tokens that are not its kind and rejects bad ones of its kind. */
-export const AUTH_STRATEGIES = [MEMBER_JWT_STRATEGY];
+export const AUTH_STRATEGIES = [MEMBER_JWT_STRATEGY, API_KEY_STRATEGY];
 
 @Injectable()
 export class AuthenticationGuard extends AuthGuard(AUTH_STRATEGIES) {

@@ -14,4 +14,6 @@ export interface ApiKeyIdentity {
   accountId: string;
   livemode: boolean;
   permissions: string[];
+  /** The account's plan, verified and cached with the key, so a key request needs no account lookup. */
+  plan: string;
 }

@@ -10,6 +10,7 @@ describe('loadConfig', () => {
       role: 'all',
       publicUrl: 'http://localhost:3000',
       apiKeyPrefix: 'pb',
+      apiKeys: { cacheTtlMs: 30_000, lastUsedFlushMs: 10_000 },
       rateLimitPerMinute: 6000,
       redis: { url: 'redis://127.0.0.1:6379' },
       database: { url: undefined, migrateOnStart: true },

@@ -19,6 +19,7 @@ export interface AppConfig {
   auth: { jwtSecret?: string; jwksUri?: string; issuer?: string; audience?: string };
   encryptionKeys: string;
   apiKeyPrefix: string;
+  apiKeys: { cacheTtlMs: number; lastUsedFlushMs: number };
   rateLimitPerMinute: number;
   allowPrivateNetwork: boolean;
   allowInsecureWebhooks: boolean;
@@ -119,6 +120,10 @@ export function loadConfig(env: Env = process.env, { requireSecrets = true }: Lo
     auth,
     encryptionKeys: encryptionKeys ?? '',
     apiKeyPrefix: read('API_KEY_PREFIX', apiKeyPrefix, 'pb'),
+    apiKeys: {
+      cacheTtlMs: read('API_KEY_CACHE_TTL_MS', int(0, 3_600_000), 30_000),
+      lastUsedFlushMs: read('API_KEY_LAST_USED_FLUSH_MS', int(50, 3_600_000), 10_000),
+    },
     rateLimitPerMinute: read('RATE_LIMIT_PER_MINUTE', int(0, 10_000_000), 6000),
     allowPrivateNetwork: read('ALLOW_PRIVATE_NETWORK', bool, false),
     allowInsecureWebhooks: read('ALLOW_INSECURE_WEBHOOKS', bool, false),

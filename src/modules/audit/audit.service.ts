@@ -58,6 +58,8 @@ export class AuditService {
       AuditEntry,
       {
         accountId: caller.accountId,
+        // A key sees only its own mode's entries; members see the whole account's history.
+        ...(caller.kind === 'api_key' ? { livemode: caller.livemode } : {}),
         ...(query.action ? { action: query.action } : {}),
         ...(query.since ? { createdAt: { $gte: query.since } } : {}),
         ...afterCursor(query.cursor),

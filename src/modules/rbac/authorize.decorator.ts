@@ -9,7 +9,8 @@ export type AccessRule = { kind: 'permission'; permission: Permission } | { kind
 export const MEMBER_JWT_SCHEME = 'memberJwt';
 export const API_KEY_SCHEME = 'apiKey';
 
-const problem = (status: number, description: string) =>
+/** A documented problem+json response. */
+export const problem = (status: number, description: string) =>
   ApiResponse({ status, description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } });
 
 /** Account route: the caller (member or API key) needs `permission`; also documents it in OpenAPI. */

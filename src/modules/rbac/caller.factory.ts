@@ -34,21 +34,21 @@ export class CallerFactory {
     if (!identity.accountId) {
       throw new PermissionDeniedError('account', 'The token names no account (account_id claim)');
     }
-    const em = this.em.fork();
-    const account = await em.findOne(Account, { id: identity.accountId }, { fields: ['id', 'plan'] });
     if (identity.kind === 'api_key') {
-      if (!account) throw new PermissionDeniedError('account', 'The key belongs to no account');
+      // Verifying the key loaded its account and plan (cached with the key, dropped on plan changes).
       return {
         kind: 'api_key',
         apiKeyId: identity.apiKeyId,
         instanceAdmin: false,
-        accountId: account.id,
+        accountId: identity.accountId,
         livemode: identity.livemode,
         role: null,
         permissions: new Set(identity.permissions),
-        plan: account.plan,
+        plan: identity.plan,
       };
     }
+    const em = this.em.fork();
+    const account = await em.findOne(Account, { id: identity.accountId }, { fields: ['id', 'plan'] });
     const membership = account
       ? await em.findOne(Membership, { accountId: account.id, userId: identity.userId }, { fields: ['role'] })
       : null;

@@ -1,0 +1,67 @@
+import { MikroORM } from '@mikro-orm/postgresql';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { APP_CONFIG } from '../../core/config/config.module.js';
+import type { AppConfig } from '../../core/config/config.js';
+
+/** Rows per UPDATE statement. */
+const BATCH = 500;
+
+/**
+ * `lastUsedAt` without a write per request: uses are collected in memory and written every
+ * API_KEY_LAST_USED_FLUSH_MS in one statement per batch, and once more at shutdown. Replicas write
+ * independently; a later time never goes backwards.
+ */
+@Injectable()
+export class ApiKeyLastUsed implements OnModuleDestroy, BeforeApplicationShutdown {
+  private readonly logger = new Logger(ApiKeyLastUsed.name);
+  private pending = new Map<string, number>();
+  private readonly timer: NodeJS.Timeout;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly orm: MikroORM,
+  ) {
+    this.timer = setInterval(() => void this.flush(), config.apiKeys.lastUsedFlushMs);
+    this.timer.unref();
+  }
+
+  touch(apiKeyId: string, at: number): void {
+    this.pending.set(apiKeyId, at);
+  }
+
+  /** Writes what was collected; concurrent calls run one after the other. */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.write());
+    return this.flushing;
+  }
+
+  private async write(): Promise<void> {
+    if (this.pending.size === 0) return;
+    const batch = [...this.pending];
+    this.pending = new Map();
+    try {
+      const connection = this.orm.em.getConnection();
+      for (let start = 0; start < batch.length; start += BATCH) {
+        const rows = batch.slice(start, start + BATCH);
+        await connection.execute(
+          `update api_keys as k set last_used_at = v.used_at
+           from (values ${rows.map(() => '(?::uuid, ?::timestamptz)').join(', ')}) as v(id, used_at)
+           where k.id = v.id and (k.last_used_at is null or k.last_used_at < v.used_at)`,
+          rows.flatMap(([id, at]) => [id, new Date(at)]),
+        );
+      }
+    } catch (error) {
+      for (const [id, at] of batch) if (!this.pending.has(id)) this.pending.set(id, at);
+      this.logger.warn(`lastUsedAt not written, retrying on the next flush: ${(error as Error).message}`);
+    }
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.flush();
+  }
+}

@@ -1,0 +1,44 @@
+import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { PassportStrategy } from '@nestjs/passport';
+import type { Request } from 'express';
+import { Strategy } from 'passport-custom';
+import { bearerToken } from '../../core/auth/bearer-token.js';
+import type { ApiKeyIdentity } from '../../core/auth/identity.js';
+import { ApiKeyVerifier } from './api-key-verifier.js';
+
+export const API_KEY_STRATEGY = 'api-key';
+
+/**
+ * Passport keeps one strategy per name for the whole process, the last one registered. When several
+ * applications share a process (the tests run two replicas side by side), each request must still
+ * reach its own application's verifier, with its own cache: found through the Express app serving it.
+ */
+const verifiersByApp = new WeakMap<object, ApiKeyVerifier>();
+
+/**
+ * `Authorization: Bearer {prefix}_live_…|{prefix}_test_…`. Tokens without the key prefix are left to
+ * the other strategies; a token with it is this strategy's to accept or refuse (401 with a reason,
+ * 402 when the plan no longer allows the key).
+ */
+@Injectable()
+export class ApiKeyStrategy extends PassportStrategy(Strategy, API_KEY_STRATEGY) implements OnApplicationBootstrap {
+  constructor(
+    private readonly verifier: ApiKeyVerifier,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {
+    super();
+  }
+
+  onApplicationBootstrap(): void {
+    const app = this.adapterHost.httpAdapter?.getInstance() as object | undefined;
+    if (app) verifiersByApp.set(app, this.verifier);
+  }
+
+  async validate(request: Request): Promise<ApiKeyIdentity | null> {
+    const token = bearerToken(request);
+    const verifier = verifiersByApp.get(request.app) ?? this.verifier;
+    if (!token || !verifier.claims(token)) return null;
+    return verifier.verify(token, request.header('plugboard-mode'));
+  }
+}

@@ -1,0 +1,100 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayUnique, IsArray, IsDate, IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { PageDto, PageQuery } from '../../../core/http/pagination.js';
+import { PERMISSIONS } from '../../rbac/permissions.js';
+import type { ApiKeyMode } from '../api-key-format.js';
+import type { ApiKey } from '../entities/api-key.entity.js';
+
+const MODES = ['live', 'test'] as const;
+
+/** The longest overlap a roll allows: a week, as Stripe does. */
+export const MAX_ROLL_OVERLAP_SECONDS = 7 * 86_400;
+
+export class CreateApiKeyDto {
+  @ApiProperty({ example: 'Production CRM sync' })
+  @IsString()
+  @Length(1, 200)
+  name!: string;
+
+  @ApiProperty({ enum: MODES, description: 'A test key sees and changes only test-mode objects, a live key only live ones' })
+  @IsIn(MODES)
+  mode!: ApiKeyMode;
+
+  @ApiPropertyOptional({
+    enum: PERMISSIONS,
+    isArray: true,
+    description: "What the key may do; never more than the creator holds (403). All of the creator's permissions when omitted.",
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayUnique()
+  @IsIn(PERMISSIONS, { each: true })
+  permissions?: string[];
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'When the key stops working; must be in the future' })
+  @IsOptional()
+  @Type(() => Date)
+  @IsDate()
+  expiresAt?: Date;
+}
+
+export class RollApiKeyDto {
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: MAX_ROLL_OVERLAP_SECONDS,
+    default: 0,
+    description: 'How long the old key keeps working next to the new one; 0 ends it now',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_ROLL_OVERLAP_SECONDS)
+  expireOldInSeconds?: number;
+}
+
+export class ApiKeyListQuery extends PageQuery {
+  @ApiPropertyOptional({ enum: MODES, description: "Only keys of this mode (an API key caller only ever sees its own mode's keys)" })
+  @IsOptional()
+  @IsIn(MODES)
+  mode?: ApiKeyMode;
+}
+
+export class ApiKeyDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ enum: MODES }) mode!: ApiKeyMode;
+  @ApiProperty({ example: 'pb_live_7Fq2', description: 'The first characters of the key, for recognising it' })
+  start!: string;
+  @ApiProperty({ example: 'x9Qa' }) last4!: string;
+  @ApiProperty({ type: [String], example: ['integrations.view', 'events.publish'] }) permissions!: string[];
+  @ApiProperty({ format: 'date-time' }) createdAt!: Date;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Updated in batches (every few seconds), not per request' })
+  lastUsedAt!: Date | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) expiresAt!: Date | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) revokedAt!: Date | null;
+
+  static from(key: ApiKey): ApiKeyDto {
+    return {
+      id: key.id,
+      name: key.name,
+      mode: key.livemode ? 'live' : 'test',
+      start: key.start,
+      last4: key.last4,
+      permissions: key.permissions,
+      createdAt: key.createdAt,
+      lastUsedAt: key.lastUsedAt ?? null,
+      expiresAt: key.expiresAt ?? null,
+      revokedAt: key.revokedAt ?? null,
+    };
+  }
+}
+
+export class CreatedApiKeyDto extends ApiKeyDto {
+  @ApiProperty({ example: 'pb_live_7Fq2…', description: 'The key itself: shown this once, never again' })
+  key!: string;
+}
+
+export class ApiKeyPage extends PageDto {
+  @ApiProperty({ type: [ApiKeyDto] }) data!: ApiKeyDto[];
+}
