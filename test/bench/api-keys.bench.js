@@ -1,0 +1,220 @@
+// What an API key adds to a request, against the built app (dist/) on PostgreSQL and Redis.
+//
+// The server runs in a child process (the load generator must not share its event loop) with one
+// extra route, GET /bench/whoami: @AuthorizeAccount(), no database work, so it costs exactly the
+// guards (authentication with the key, authorization, rate limit) plus routing. It is compared with
+// GET /health/live (public, no credentials) and with GET /v1/me (a real route that also reads the
+// account, its usage and builds the CASL rules).
+//
+// Latency: autocannon with 1 connection, every response time recorded at full precision (autocannon's
+// own histogram rounds to whole milliseconds). Throughput: autocannon with 10 connections.
+// Then a micro-benchmark of the api-key strategy's validate() with a warm cache, in the server process.
+//
+// Uses DATABASE_URL (a server to create a scratch database on; default postgresql://postgres@127.0.0.1:5432/postgres)
+// and REDIS_URL. LAT_SECONDS, TP_SECONDS, ROUNDS tune the run.
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const LAT_SECONDS = Number(process.env.LAT_SECONDS ?? 5);
+const TP_SECONDS = Number(process.env.TP_SECONDS ?? 5);
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const MICRO_ITERATIONS = Number(process.env.MICRO_ITERATIONS ?? 200_000);
+const JWT_SECRET = 'bench-secret-that-is-long-enough-for-hs256-0123456789';
+
+if (process.argv[2] === '--serve') await serve();
+else await main();
+
+/** The child: the built app plus the bench route, on the scratch database. */
+async function serve() {
+  const dist = (path) => new URL(`../../dist/src/${path}`, import.meta.url).href;
+  const { Controller, Get } = await import('@nestjs/common');
+  const { pino } = await import('pino');
+  const { loadConfig } = await import(dist('core/config/config.js'));
+  const { applyMigrations } = await import(dist('core/database/migrations.js'));
+  const { createApp } = await import(dist('server.js'));
+  const { AppModule } = await import(dist('app.module.js'));
+  const { AuthorizeAccount } = await import(dist('modules/rbac/authorize.decorator.js'));
+  const { CurrentCaller } = await import(dist('core/auth/caller.js'));
+  const { ApiKeyStrategy } = await import(dist('modules/api-keys/api-key.strategy.js'));
+  const { MemberJwtStrategy } = await import(dist('core/auth/member-jwt.strategy.js'));
+  const { CallerFactory } = await import(dist('modules/rbac/caller.factory.js'));
+  const { apiKeyPattern, hashApiKey, parseApiKey } = await import(dist('modules/api-keys/api-key-format.js'));
+
+  class BenchController {
+    whoami(caller) {
+      return { accountId: caller.accountId, apiKeyId: caller.apiKeyId, livemode: caller.livemode };
+    }
+  }
+  const method = Object.getOwnPropertyDescriptor(BenchController.prototype, 'whoami');
+  Object.defineProperty(BenchController.prototype, 'whoami', Reflect.decorate([Get('whoami'), AuthorizeAccount()], BenchController.prototype, 'whoami', method));
+  CurrentCaller()(BenchController.prototype, 'whoami', 0);
+  Controller('bench')(BenchController);
+  const register = AppModule.register.bind(AppModule);
+  AppModule.register = (runtime) => {
+    const module = register(runtime);
+    return { ...module, controllers: [...(module.controllers ?? []), BenchController] };
+  };
+
+  const config = loadConfig(process.env);
+  await applyMigrations(config, config.database.url, pino({ level: 'silent' }));
+  const app = await createApp({ config, databaseUrl: config.database.url }, { logs: false });
+  await app.listen(0, '127.0.0.1');
+  process.send({ port: app.getHttpServer().address().port });
+
+  process.on('message', async ({ key, jwt }) => {
+    const express = app.getHttpAdapter().getInstance();
+    const requestWith = (token) => ({ headers: { authorization: `Bearer ${token}` }, header: () => undefined, app: express });
+    const strategy = app.get(ApiKeyStrategy);
+    const memberStrategy = app.get(MemberJwtStrategy);
+    const callers = app.get(CallerFactory);
+    const pattern = apiKeyPattern(config.apiKeyPrefix);
+    const keyRequest = requestWith(key);
+    const measure = async (run) => {
+      for (let i = 0; i < 20_000; i++) await run();
+      const started = process.hrtime.bigint();
+      for (let i = 0; i < MICRO_ITERATIONS; i++) await run();
+      return Number(process.hrtime.bigint() - started) / MICRO_ITERATIONS;
+    };
+    const results = {
+      'format + checksum (regex, CRC32)': await measure(() => parseApiKey(pattern, key)),
+      'SHA-256 of the key': await measure(() => hashApiKey(key)),
+      'api-key strategy validate(), warm cache': await measure(() => strategy.validate(keyRequest)),
+      'validate() + CallerFactory.forAccount()': await measure(async () => callers.forAccount(await strategy.validate(keyRequest), undefined)),
+      'member-jwt strategy validate() (for comparison)': await measure(() => memberStrategy.validate(requestWith(jwt))),
+    };
+    process.send({ micro: results });
+    await app.close();
+    process.exit(0);
+  });
+}
+
+async function main() {
+  const { default: autocannon } = await import('autocannon');
+  const { default: pg } = await import('pg');
+  const { SignJWT } = await import('jose');
+
+  const base = new URL(process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/postgres');
+  const name = `plugboard_bench_keys_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: base.toString() });
+  await admin.connect();
+  await admin.query(`create database "${name}"`);
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+
+  const child = fork(fileURLToPath(import.meta.url), ['--serve'], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      DATABASE_URL: url.toString(),
+      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      QUEUE_PREFIX: `pbbench${Date.now()}`,
+      AUTH_JWT_SECRET: JWT_SECRET,
+      ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 9).toString('base64')}`,
+      // Request logging and rate limiting are not what is measured: both off, for every route alike.
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_PER_MINUTE: '0',
+    },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const message = (field) => new Promise((resolve, reject) => {
+    const onMessage = (value) => {
+      if (!(field in value)) return;
+      child.off('message', onMessage);
+      resolve(value[field]);
+    };
+    child.on('message', onMessage);
+    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+  });
+
+  try {
+    const port = await message('port');
+    const origin = `http://127.0.0.1:${port}`;
+    const token = (claims, sub) =>
+      new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode(JWT_SECRET));
+    const call = async (method, path, bearer, body) => {
+      const response = await fetch(origin + path, {
+        method,
+        headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      const json = await response.json();
+      if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
+      return json;
+    };
+    const account = await call('POST', '/v1/accounts', await token({ instance_admin: true }, 'operator'), { name: 'Bench', plan: 'business', ownerId: 'bench_owner' });
+    const ownerToken = await token({ account_id: account.id }, 'bench_owner');
+    const { key } = await call('POST', '/v1/api-keys', ownerToken, { name: 'bench', mode: 'live' });
+    const auth = { authorization: `Bearer ${key}` };
+
+    const routes = [
+      { label: 'GET /health/live, no credentials', path: '/health/live', headers: {} },
+      { label: 'GET /bench/whoami, API key', path: '/bench/whoami', headers: auth },
+      { label: 'GET /v1/me, API key', path: '/v1/me', headers: auth },
+    ];
+    const run = (route, connections, duration, onResponse) =>
+      new Promise((resolve, reject) => {
+        const instance = autocannon({ url: origin + route.path, headers: route.headers, connections, duration }, (error, result) =>
+          error ? reject(error) : resolve(result),
+        );
+        if (onResponse) instance.on('response', onResponse);
+      });
+    const latency = async (route) => {
+      const times = [];
+      let failures = 0;
+      await run(route, 1, LAT_SECONDS, (_client, status, _bytes, time) => (status === 200 ? times.push(time) : failures++));
+      if (failures > 0) throw new Error(`${route.label}: ${failures} non-200 responses`);
+      times.sort((a, b) => a - b);
+      return { p50: times[Math.floor(times.length * 0.5)], p99: times[Math.floor(times.length * 0.99)], n: times.length };
+    };
+    const throughput = async (route) => {
+      const result = await run(route, 10, TP_SECONDS);
+      if (result.non2xx > 0 || result.errors > 0) throw new Error(`${route.label}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+      return result.requests.average;
+    };
+
+    for (const route of routes) await run(route, 10, 3);
+    const best = new Map(routes.map((route) => [route, { p50: Infinity, p99: Infinity, rps: 0 }]));
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const route of routes) {
+        const lat = await latency(route);
+        const rps = await throughput(route);
+        const kept = best.get(route);
+        kept.p50 = Math.min(kept.p50, lat.p50);
+        kept.p99 = Math.min(kept.p99, lat.p99);
+        kept.rps = Math.max(kept.rps, rps);
+        console.log(
+          `round ${round}  ${route.label.padEnd(34)} p50 ${ms(lat.p50)}  p99 ${ms(lat.p99)}  (${lat.n} sequential requests)   ${rps.toFixed(0)} req/s at 10 connections`,
+        );
+      }
+    }
+
+    const [health, whoami, me] = routes.map((route) => best.get(route));
+    console.log(`\nbest of ${ROUNDS} rounds, against ${routes[0].label}:`);
+    for (const [label, measured] of [
+      ['API key + guards (GET /bench/whoami)', whoami],
+      ['API key + GET /v1/me', me],
+    ]) {
+      const perRequest = (1 / measured.rps - 1 / health.rps) * 1e6;
+      console.log(
+        `  ${label.padEnd(38)} adds p50 ${ms(measured.p50 - health.p50)}  p99 ${ms(measured.p99 - health.p99)}` +
+          `  throughput ${(measured.rps / health.rps).toFixed(2)}x (${measured.rps.toFixed(0)} vs ${health.rps.toFixed(0)} req/s; +${perRequest.toFixed(0)} µs of server time per request)`,
+      );
+    }
+
+    child.send({ key, jwt: ownerToken });
+    const micro = await message('micro');
+    console.log(`\nverification itself, in the server process (${MICRO_ITERATIONS} iterations each, warm cache):`);
+    for (const [label, ns] of Object.entries(micro)) console.log(`  ${label.padEnd(50)} ${(ns / 1000).toFixed(2)} µs`);
+    const validate = micro['api-key strategy validate(), warm cache'] / 1e6;
+    console.log(`\ntarget: key verification adds < 0.2 ms at the median; the strategy's validate() costs ${ms(validate)} (${validate < 0.2 ? 'met' : 'NOT met'})`);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve()));
+    await admin.query(`drop database if exists "${name}" with (force)`);
+    await admin.end();
+  }
+}
+
+function ms(value) {
+  return `${value.toFixed(3)} ms`;
+}
