@@ -24,6 +24,7 @@ import { AuditModule } from './modules/audit/audit.module.js';
 import { EventsModule } from './modules/events/events.module.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { PlansModule } from './modules/plans/plans.module.js';
+import { PluginsModule } from './modules/plugins/plugins.module.js';
 import { AuthorizationGuard } from './modules/rbac/authorization.guard.js';
 import { RbacModule } from './modules/rbac/rbac.module.js';
 import { WebhooksModule } from './modules/webhooks/webhooks.module.js';
@@ -57,6 +58,7 @@ export class AppModule {
         HealthModule,
         EventsModule,
         WebhooksModule,
+        PluginsModule,
       ],
       providers: [
         MemberJwtStrategy,

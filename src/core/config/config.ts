@@ -41,6 +41,26 @@ export interface AppConfig {
   };
   reconcileIntervalMs: number;
   shutdownTimeoutMs: number;
+  plugins: PluginsConfig;
+}
+
+export type PluginIsolation = 'process' | 'none';
+export type PluginSignaturePolicy = 'required' | 'warn' | 'off';
+
+export interface PluginsConfig {
+  /** The repository's first-party plugins (loaded first; exempt from the signature policy). */
+  bundledDir: string;
+  /** PLUGINS_DIR, in load order; marketplace installs go to the first. */
+  dirs: string[];
+  isolation: PluginIsolation;
+  callTimeoutMs: number;
+  verifyTimeoutMs: number;
+  memoryMb: number;
+  restartBackoffMs: number;
+  restartBackoffMaxMs: number;
+  signaturePolicy: PluginSignaturePolicy;
+  trustedPublishersDir: string;
+  marketplaceIndex: string;
 }
 
 export class ConfigError extends Error {
@@ -98,13 +118,14 @@ export function loadConfig(env: Env = process.env, { requireSecrets = true }: Lo
     problems.push('ENCRYPTION_KEYS must be set (kid:base64-32-byte-key, comma-separated, primary first)');
   }
 
+  const dataDir = resolve(read('DATA_DIR', str, './.plugboard'));
   const config: AppConfig = {
     env: nodeEnv,
     role: read('PLUGBOARD_ROLE', oneOf('api', 'worker', 'all'), 'all'),
     host: read('HOST', str, '0.0.0.0'),
     port,
     publicUrl: read('PUBLIC_URL', url('http:', 'https:'), `http://localhost:${port}`),
-    dataDir: resolve(read('DATA_DIR', str, './.plugboard')),
+    dataDir,
     logLevel: read('LOG_LEVEL', oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'), 'info'),
     bodyLimit: read('BODY_LIMIT', bodySize, '1mb'),
     metricsToken: read('METRICS_TOKEN', str),
@@ -147,6 +168,19 @@ export function loadConfig(env: Env = process.env, { requireSecrets = true }: Lo
     },
     reconcileIntervalMs: read('RECONCILE_INTERVAL_MS', int(100, 3_600_000), 10_000),
     shutdownTimeoutMs: read('SHUTDOWN_TIMEOUT_MS', int(0, 600_000), 25_000),
+    plugins: {
+      bundledDir: resolve(read('BUNDLED_PLUGINS_DIR', str, 'plugins')),
+      dirs: read('PLUGINS_DIR', pathList, [resolve(dataDir, 'plugins')]),
+      isolation: read('PLUGIN_ISOLATION', oneOf('process', 'none'), 'process'),
+      callTimeoutMs: read('PLUGIN_CALL_TIMEOUT_MS', int(10, 3_600_000), 30_000),
+      verifyTimeoutMs: read('PLUGIN_VERIFY_TIMEOUT_MS', int(10, 3_600_000), 10_000),
+      memoryMb: read('PLUGIN_MEMORY_MB', int(32, 65_536), 256),
+      restartBackoffMs: read('PLUGIN_RESTART_BACKOFF_MS', int(0, 600_000), 1000),
+      restartBackoffMaxMs: read('PLUGIN_RESTART_BACKOFF_MAX_MS', int(0, 3_600_000), 60_000),
+      signaturePolicy: read('PLUGIN_SIGNATURE_POLICY', oneOf('required', 'warn', 'off'), nodeEnv === 'production' ? 'required' : 'warn'),
+      trustedPublishersDir: resolve(read('TRUSTED_PUBLISHERS_DIR', str, 'config/trusted-publishers')),
+      marketplaceIndex: read('MARKETPLACE_INDEX', marketplaceIndex, resolve('config/marketplace.json')),
+    },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
@@ -176,6 +210,23 @@ function originMap(raw: string): Record<string, string> {
     }
   }
   return map;
+}
+
+/** Colon-separated directories, resolved against the working directory. */
+function pathList(raw: string): string[] {
+  return raw
+    .split(':')
+    .map((item) => item.trim())
+    .filter(Boolean)
+    .map((item) => resolve(item));
+}
+
+/** A URL (http:, https:, file:) or a file path, resolved against the working directory. */
+function marketplaceIndex(raw: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) {
+    return url('http:', 'https:', 'file:')(raw);
+  }
+  return resolve(raw);
 }
 
 function bodySize(raw: string): string {

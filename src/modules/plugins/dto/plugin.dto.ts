@@ -1,0 +1,46 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsString, Length } from 'class-validator';
+import { PageDto } from '../../../core/http/pagination.js';
+import type { PluginRecord } from '../plugin-registry.js';
+
+export class PluginDto {
+  @ApiProperty({ example: '@acme/plugboard-crm' }) name!: string;
+  @ApiProperty({ example: '1.2.0' }) version!: string;
+  @ApiProperty({ enum: ['loaded', 'failed', 'disabled'] }) state!: 'loaded' | 'failed' | 'disabled';
+  @ApiPropertyOptional({ description: 'Why the plugin is not loaded', example: 'incompatible apiVersion: …' }) error?: string;
+  @ApiProperty({ type: [String], description: 'Provider ids (declared ones when the plugin is not loaded)' }) providers!: string[];
+  @ApiProperty({ enum: ['verified', 'unsigned', 'invalid'] }) signature!: 'verified' | 'unsigned' | 'invalid';
+  @ApiPropertyOptional({ description: 'The signing publisher, when signed' }) publisher?: string;
+  @ApiProperty({
+    enum: ['bundled', 'directory', 'installed'],
+    description: "bundled: the repository's plugins/; directory: found in a PLUGINS_DIR; installed: through POST /v1/plugins or the CLI",
+  })
+  source!: 'bundled' | 'directory' | 'installed';
+
+  static from(record: PluginRecord): PluginDto {
+    return {
+      name: record.name,
+      version: record.version,
+      state: record.state,
+      ...(record.error ? { error: record.error } : {}),
+      providers: record.providers,
+      signature: record.signature,
+      ...(record.publisher ? { publisher: record.publisher } : {}),
+      source: record.source,
+    };
+  }
+}
+
+export class PluginPage extends PageDto {
+  @ApiProperty({ type: [PluginDto] }) data!: PluginDto[];
+}
+
+export class InstallPluginDto {
+  @ApiProperty({
+    description: 'A marketplace entry (`name@version`, or `name` for its newest compatible version), a tarball URL (https: or file:) or an absolute tarball path',
+    example: '@acme/plugboard-crm@1.2.0',
+  })
+  @IsString()
+  @Length(1, 2000)
+  source!: string;
+}

@@ -1,0 +1,33 @@
+import { Module } from '@nestjs/common';
+import { APP_CONFIG } from '../../core/config/config.module.js';
+import type { AppConfig } from '../../core/config/config.js';
+import { PluginLoader } from './plugin-loader.js';
+import { PluginRegistry } from './plugin-registry.js';
+import { PluginsController } from './plugins.controller.js';
+import { PluginsService } from './plugins.service.js';
+import { ChildProcessPluginRunner } from './runner/child-process-runner.js';
+import { InProcessPluginRunner } from './runner/in-process-runner.js';
+import { PluginRunner } from './runner/plugin-runner.js';
+import { ProviderHttp } from './runner/provider-http.js';
+
+/**
+ * Provider plugins. Other modules use the PluginRegistry (which providers exist, their schemas) and
+ * the PluginRunner (calling them); see the contract at the top of runner/plugin-runner.ts.
+ */
+@Module({
+  controllers: [PluginsController],
+  providers: [
+    PluginRegistry,
+    ProviderHttp,
+    {
+      provide: PluginRunner,
+      inject: [APP_CONFIG, PluginRegistry, ProviderHttp],
+      useFactory: (config: AppConfig, registry: PluginRegistry, http: ProviderHttp): PluginRunner =>
+        config.plugins.isolation === 'none' ? new InProcessPluginRunner(config, registry, http) : new ChildProcessPluginRunner(config, registry, http),
+    },
+    PluginLoader,
+    PluginsService,
+  ],
+  exports: [PluginRegistry, PluginRunner],
+})
+export class PluginsModule {}

@@ -1,0 +1,293 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { CallRequest } from '../runtime/call.js';
+import { toWireError } from '../runtime/call.js';
+import type { PluginDescription } from '../runtime/description.js';
+import type { ChildMessage, HostMessage } from '../runtime/wire.js';
+import { CallDeadlineError, CallHooks, PluginCrashedError, PluginLoadError, PluginLocation, PluginRunner } from './plugin-runner.js';
+import { childRuntime, sdkUrls } from './sdk-location.js';
+
+/** How long a child whose call passed its deadline has to answer a ping before it is killed. */
+const LIVENESS_TIMEOUT_MS = 1000;
+const PERMISSION_FLAG = process.allowedNodeEnvironmentFlags.has('--permission') ? '--permission' : '--experimental-permission';
+
+interface PendingCall {
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+  timer: NodeJS.Timeout;
+  hooks: CallHooks;
+  /** Aborts the host-side HTTP requests of this call. */
+  controller: AbortController;
+}
+
+/**
+ * One plugin's child process: started for its description at load, kept for its calls, restarted
+ * with exponential backoff after it crashes or is killed for hanging. Calls are multiplexed by id.
+ */
+class PluginProcess {
+  private child?: ChildProcess;
+  private starting?: Promise<PluginDescription>;
+  private readonly pending = new Map<number, PendingCall>();
+  private readonly pings = new Map<number, () => void>();
+  private crashes = 0;
+  private notBefore = 0;
+  private stopped = false;
+  private nextId = 1;
+
+  constructor(
+    readonly plugin: PluginLocation,
+    private readonly runner: ChildProcessPluginRunner,
+  ) {}
+
+  /** Starts the child (after any backoff), resolving with the plugin's description once it loaded. */
+  start(deadline: number): Promise<PluginDescription> {
+    if (this.child && !this.starting) return Promise.resolve(undefined as never);
+    this.starting ??= this.spawn(deadline).finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+
+  async call(request: CallRequest, timeoutMs: number, hooks: CallHooks): Promise<unknown> {
+    const deadline = Date.now() + timeoutMs;
+    if (!this.child || this.starting) {
+      try {
+        await withDeadline(this.start(deadline), deadline);
+      } catch (error) {
+        if (error instanceof CallDeadlineError) throw error;
+        throw new PluginCrashedError(`the plugin could not be restarted: ${(error as Error).message}`);
+      }
+    }
+    const child = this.child;
+    if (!child) throw new PluginCrashedError('the plugin process is not running');
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const controller = new AbortController();
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        controller.abort();
+        this.send({ type: 'abort', id });
+        this.checkLiveness();
+        reject(new CallDeadlineError('the call deadline passed'));
+      }, Math.max(1, deadline - Date.now()));
+      this.pending.set(id, {
+        resolve: (value) => {
+          this.crashes = 0;
+          resolve(value);
+        },
+        reject,
+        timer,
+        hooks,
+        controller,
+      });
+      this.send({ type: 'call', id, request, timeoutMs: Math.max(1, deadline - Date.now()) });
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.child?.kill('SIGKILL');
+  }
+
+  private async spawn(deadline: number): Promise<PluginDescription> {
+    const wait = this.notBefore - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(wait, Math.max(0, deadline - Date.now()))));
+    if (Date.now() >= deadline) throw new CallDeadlineError('the plugin process is restarting');
+    if (this.stopped) throw new PluginLoadError('the plugin was unloaded');
+    const { main, dir: runtimeDir } = childRuntime();
+    const { sdk, testing, dir: sdkDir } = sdkUrls();
+    const { memoryMb } = this.runner.options;
+    const child = fork(main, [], {
+      execArgv: [
+        PERMISSION_FLAG,
+        `--allow-fs-read=${this.plugin.dir}`,
+        `--allow-fs-read=${runtimeDir}`,
+        `--allow-fs-read=${sdkDir}`,
+        `--max-old-space-size=${memoryMb}`,
+        '--disable-warning=ExperimentalWarning',
+      ],
+      // Nothing of the host's environment (database URL, keys) reaches plugin code.
+      env: {
+        NODE_ENV: process.env.NODE_ENV ?? 'production',
+        PLUGBOARD_SDK_URL: sdk,
+        PLUGBOARD_SDK_TESTING_URL: testing,
+        PLUGBOARD_PLUGIN_ENTRY: this.plugin.entry,
+      },
+      cwd: this.plugin.dir,
+      serialization: 'advanced',
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    this.child = child;
+    this.forwardOutput(child);
+    return new Promise<PluginDescription>((resolve, reject) => {
+      let settled = false;
+      const settle = (outcome: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        outcome();
+      };
+      const timer = setTimeout(
+        () => {
+          settle(() => reject(new PluginLoadError(`did not finish loading within ${this.runner.options.loadTimeoutMs} ms`)));
+          child.kill('SIGKILL');
+        },
+        Math.max(1, Math.min(deadline - Date.now(), this.runner.options.loadTimeoutMs)),
+      );
+      child.on('message', (message: ChildMessage) => {
+        if (message.type === 'ready') settle(() => resolve(message.description));
+        else if (message.type === 'load-failed') {
+          settle(() => reject(new PluginLoadError(message.error.code === 'invalid_definition' ? message.error.message : `threw while loading: ${message.error.message}`)));
+          child.kill('SIGKILL');
+        } else this.onMessage(message);
+      });
+      child.on('error', (error) => settle(() => reject(new PluginLoadError(`could not start: ${error.message}`))));
+      child.on('exit', (code, signal) => {
+        settle(() => reject(new PluginLoadError(`exited while loading (${signal ?? `code ${code}`})`)));
+        this.onExit(child, code, signal);
+      });
+    });
+  }
+
+  private onMessage(message: ChildMessage): void {
+    switch (message.type) {
+      case 'result':
+      case 'error': {
+        const call = this.pending.get(message.id);
+        if (!call) return;
+        this.pending.delete(message.id);
+        clearTimeout(call.timer);
+        if (message.type === 'result') call.resolve(message.value);
+        else call.reject(message.error);
+        return;
+      }
+      case 'http': {
+        const call = this.pending.get(message.callId);
+        if (!call) {
+          this.send({ type: 'http-result', id: message.id, error: { message: 'the call is over' } });
+          return;
+        }
+        call.hooks.http(message.request, call.controller.signal).then(
+          (response) => this.send({ type: 'http-result', id: message.id, response }),
+          (error: unknown) => this.send({ type: 'http-result', id: message.id, error: toWireError(error) }),
+        );
+        return;
+      }
+      case 'log':
+        this.pending.get(message.callId)?.hooks.log(message.level, message.message, message.fields);
+        return;
+      case 'pong':
+        this.pings.get(message.id)?.();
+        return;
+    }
+  }
+
+  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.child !== child) return;
+    this.child = undefined;
+    for (const [id, call] of this.pending) {
+      clearTimeout(call.timer);
+      call.controller.abort();
+      call.reject(new PluginCrashedError(`the plugin process exited (${signal ?? `code ${code}`})`));
+      this.pending.delete(id);
+    }
+    this.pings.clear();
+    if (this.stopped) return;
+    this.crashes += 1;
+    const { restartBackoffMs, restartBackoffMaxMs } = this.runner.options;
+    const backoff = Math.min(restartBackoffMaxMs, restartBackoffMs * 2 ** (this.crashes - 1));
+    this.notBefore = Date.now() + backoff;
+    this.runner.logExit(this.plugin.name, { code, signal, restartInMs: backoff });
+  }
+
+  /** After a missed deadline: a child that cannot answer a ping has a stuck event loop and is killed. */
+  private checkLiveness(): void {
+    const child = this.child;
+    if (!child) return;
+    const id = this.nextId++;
+    const timer = setTimeout(() => {
+      this.pings.delete(id);
+      if (this.child === child) child.kill('SIGKILL');
+    }, LIVENESS_TIMEOUT_MS);
+    this.pings.set(id, () => {
+      clearTimeout(timer);
+      this.pings.delete(id);
+    });
+    this.send({ type: 'ping', id });
+  }
+
+  private send(message: HostMessage): void {
+    const child = this.child;
+    if (child?.connected) child.send(message, (error) => error && child.kill('SIGKILL'));
+  }
+
+  private forwardOutput(child: ChildProcess): void {
+    for (const [stream, level] of [
+      [child.stdout, 'info'],
+      [child.stderr, 'warn'],
+    ] as const) {
+      if (!stream) continue;
+      createInterface({ input: stream }).on('line', (line) => this.runner.logOutput(this.plugin.name, level, line.slice(0, 4000)));
+    }
+  }
+}
+
+function withDeadline<T>(promise: Promise<T>, deadline: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new CallDeadlineError('the call deadline passed')), Math.max(1, deadline - Date.now()));
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * PLUGIN_ISOLATION=process (default): every plugin runs in its own child process under Node's
+ * permission model (file reads limited to the plugin's directory, this runtime and the SDK; no child
+ * processes, workers or addons), with a heap cap and no access to the host's environment.
+ */
+export class ChildProcessPluginRunner extends PluginRunner {
+  private readonly processes = new Map<string, PluginProcess>();
+
+  get options() {
+    return { ...this.config.plugins, loadTimeoutMs: this.config.plugins.verifyTimeoutMs };
+  }
+
+  async load(plugin: PluginLocation): Promise<PluginDescription> {
+    await this.unload(plugin.name);
+    const process = new PluginProcess(plugin, this);
+    this.processes.set(plugin.name, process);
+    try {
+      return await process.start(Date.now() + this.options.loadTimeoutMs);
+    } catch (error) {
+      process.stop();
+      this.processes.delete(plugin.name);
+      throw error instanceof PluginLoadError ? error : new PluginLoadError((error as Error).message);
+    }
+  }
+
+  async unload(pluginName: string): Promise<void> {
+    this.processes.get(pluginName)?.stop();
+    this.processes.delete(pluginName);
+  }
+
+  async close(): Promise<void> {
+    for (const process of this.processes.values()) process.stop();
+    this.processes.clear();
+  }
+
+  protected execute(plugin: PluginLocation, request: CallRequest, timeoutMs: number, hooks: CallHooks): Promise<unknown> {
+    const process = this.processes.get(plugin.name);
+    if (!process) return Promise.reject(new PluginCrashedError(`plugin ${plugin.name} has no process`));
+    return process.call(request, timeoutMs, hooks);
+  }
+
+  logExit(plugin: string, details: Record<string, unknown>): void {
+    this.logger.warn({ plugin, ...details }, 'plugin process exited; it restarts on its next call');
+  }
+
+  logOutput(plugin: string, level: 'info' | 'warn', line: string): void {
+    this.logger[level === 'info' ? 'log' : 'warn']({ plugin, output: line }, 'plugin output');
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * One call into a provider, identical in a child process and in-process. Erasable TypeScript only:
+ * loaded as-is by sandboxed children.
+ */
+import type { IntegrationInfo, PluginContext, PluginDefinition, ProviderDefinition } from '../../../sdk/index.js';
+
+export type CallKind = 'verify' | 'healthCheck' | 'action' | 'sync' | 'webhookVerify' | 'webhookToEvents' | 'onEvent';
+
+export interface CallContext {
+  credentials: Record<string, unknown>;
+  settings: Record<string, unknown>;
+  integration: IntegrationInfo;
+}
+
+export interface CallRequest {
+  providerId: string;
+  kind: CallKind;
+  /** The action name for `action`, the event type for `onEvent`. */
+  name?: string;
+  input?: unknown;
+  context: CallContext;
+}
+
+/** An error as it crosses a process boundary: recognised by `code`, never by class. */
+export interface WireError {
+  code?: string;
+  message: string;
+}
+
+export function toWireError(error: unknown): WireError {
+  if (error instanceof Error || (typeof error === 'object' && error !== null)) {
+    const { code, message } = error as { code?: unknown; message?: unknown };
+    return { ...(typeof code === 'string' ? { code } : {}), message: typeof message === 'string' ? message : String(error) };
+  }
+  return { message: String(error) };
+}
+
+/** Raised inside the runtime when the host asks for something the provider does not have. */
+export class UnsupportedCallError extends Error {
+  readonly code = 'unsupported_call';
+}
+
+export async function executeCall(definition: PluginDefinition, request: CallRequest, ctx: PluginContext): Promise<unknown> {
+  const provider: ProviderDefinition | undefined = definition.providers.find((candidate) => candidate.id === request.providerId);
+  if (!provider) throw new UnsupportedCallError(`this plugin has no provider "${request.providerId}"`);
+  const missing = (what: string) => new UnsupportedCallError(`provider "${provider.id}" has no ${what}`);
+  switch (request.kind) {
+    case 'verify':
+      return provider.verify ? ((await provider.verify(ctx)) ?? {}) : {};
+    case 'healthCheck':
+      if (provider.healthCheck) await provider.healthCheck(ctx);
+      return null;
+    case 'action': {
+      const action = request.name === undefined ? undefined : provider.actions?.[request.name];
+      if (!action || !Object.hasOwn(provider.actions ?? {}, request.name!)) throw missing(`action "${request.name}"`);
+      return action.run(ctx, request.input);
+    }
+    case 'sync':
+      if (!provider.sync) throw missing('sync');
+      return (await provider.sync.run(ctx)) ?? {};
+    case 'webhookVerify':
+      if (!provider.webhook) throw missing('webhook');
+      return (await provider.webhook.verify(ctx, request.input as never)) === true;
+    case 'webhookToEvents':
+      if (!provider.webhook) throw missing('webhook');
+      return (await provider.webhook.toEvents(ctx, request.input as never)) ?? [];
+    case 'onEvent': {
+      const handler = request.name === undefined ? undefined : provider.onEvent?.[request.name];
+      if (!handler || !Object.hasOwn(provider.onEvent ?? {}, request.name!)) throw missing(`onEvent handler for "${request.name}"`);
+      await handler(ctx, request.input as never);
+      return null;
+    }
+    default:
+      throw new UnsupportedCallError(`unknown call kind "${String(request.kind)}"`);
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * What the host knows about a plugin without running its code: the serialisable description of its
+ * exported definition. Built where the plugin code runs (a child process or the API process), so it
+ * must stay structured-clone friendly. Erasable TypeScript only: loaded as-is by sandboxed children.
+ */
+import type { JSONSchema, ProviderAuth, ProviderCategory, ProviderDefinition } from '../../../sdk/index.js';
+
+export interface ActionDescription {
+  name: string;
+  description: string;
+  inputSchema: JSONSchema;
+}
+
+/** The provider's data as declared; its functions become presence flags and action descriptions. */
+export interface ProviderDescription extends Pick<ProviderDefinition, 'id' | 'name' | 'category' | 'description' | 'auth' | 'settingsSchema' | 'baseUrl'> {
+  verify: boolean;
+  healthCheck: boolean;
+  actions: ActionDescription[];
+  /** Event types `onEvent` reacts to. */
+  events: string[];
+  sync: { defaultFrequency?: string } | null;
+  webhook: boolean;
+}
+
+export interface PluginDescription {
+  providers: ProviderDescription[];
+}
+
+/** Thrown when a module's default export is not a plugin definition; the message lists every problem. */
+export class GarbageExportError extends Error {
+  readonly code = 'invalid_definition';
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Plain data only: schemas and auth must survive a process boundary unchanged. */
+function plainData(value: unknown): unknown {
+  return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+}
+
+/**
+ * Describes a module's default export. Shape problems that only the code reveals (functions that are
+ * not functions) are reported here; the data (ids, schemas, categories) is validated by the host.
+ */
+export function describeDefinition(exported: unknown): PluginDescription {
+  if (!isObject(exported) || !Array.isArray(exported.providers)) {
+    throw new GarbageExportError('the default export must be definePlugin({ providers: [...] })');
+  }
+  const problems: string[] = [];
+  const providers = exported.providers.map((provider: unknown, index: number): ProviderDescription => {
+    const at = `providers[${index}]`;
+    if (!isObject(provider)) {
+      problems.push(`${at} must be an object`);
+      return undefined as never;
+    }
+    const fn = (name: string, value: unknown) => {
+      if (value !== undefined && typeof value !== 'function') problems.push(`${at}.${name} must be a function`);
+      return typeof value === 'function';
+    };
+    const actions: ActionDescription[] = [];
+    if (provider.actions !== undefined) {
+      if (!isObject(provider.actions)) problems.push(`${at}.actions must be an object`);
+      else
+        for (const [name, action] of Object.entries(provider.actions)) {
+          if (!isObject(action) || typeof action.run !== 'function') {
+            problems.push(`${at}.actions.${name}.run must be a function`);
+            continue;
+          }
+          actions.push({ name, description: action.description as string, inputSchema: plainData(action.inputSchema) as JSONSchema });
+        }
+    }
+    const events: string[] = [];
+    if (provider.onEvent !== undefined) {
+      if (!isObject(provider.onEvent)) problems.push(`${at}.onEvent must be an object`);
+      else
+        for (const [event, handler] of Object.entries(provider.onEvent)) {
+          if (fn(`onEvent.${event}`, handler)) events.push(event);
+        }
+    }
+    let sync: ProviderDescription['sync'] = null;
+    if (provider.sync !== undefined) {
+      if (!isObject(provider.sync) || typeof provider.sync.run !== 'function') problems.push(`${at}.sync.run must be a function`);
+      else sync = provider.sync.defaultFrequency === undefined ? {} : { defaultFrequency: provider.sync.defaultFrequency as string };
+    }
+    let webhook = false;
+    if (provider.webhook !== undefined) {
+      if (!isObject(provider.webhook) || typeof provider.webhook.verify !== 'function' || typeof provider.webhook.toEvents !== 'function') {
+        problems.push(`${at}.webhook must have verify and toEvents functions`);
+      } else webhook = true;
+    }
+    return {
+      id: provider.id as string,
+      name: provider.name as string,
+      category: provider.category as ProviderCategory,
+      description: provider.description as string,
+      auth: plainData(provider.auth) as ProviderAuth,
+      ...(provider.settingsSchema === undefined ? {} : { settingsSchema: plainData(provider.settingsSchema) as JSONSchema }),
+      ...(provider.baseUrl === undefined ? {} : { baseUrl: provider.baseUrl as string }),
+      verify: fn('verify', provider.verify),
+      healthCheck: fn('healthCheck', provider.healthCheck),
+      actions,
+      events,
+      sync,
+      webhook,
+    };
+  });
+  if (problems.length > 0) throw new GarbageExportError(problems.join('; '));
+  return { providers };
+}

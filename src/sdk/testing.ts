@@ -1,0 +1,186 @@
+/**
+ * `plugboard/sdk/testing`: unit-test a provider without a server. Build a context with credentials,
+ * settings and an HTTP stub, call verify, an action, sync or the webhook handlers, and assert on the
+ * requests the provider made (with its auth applied exactly as the host applies it).
+ *
+ *   const harness = createHarness(plugin, { credentials: { apiKey: 'k' }, http: { 'GET /me': { body: { name: 'Ada' } } } });
+ *   expect(await harness.verify()).toEqual({ displayName: 'Ada' });
+ *   expect(harness.requests[0].headers.authorization).toBe('Bearer k');
+ */
+import type {
+  InboundRequest,
+  IntegrationInfo,
+  PluginContext,
+  PluginDefinition,
+  PluginHttpInit,
+  PluginLogger,
+  ProviderDefinition,
+  SyncResult,
+  VerifyResult,
+} from './index.js';
+import { applyCredentials, isUnderBase, resolveBaseUrl, resolveRequestUrl } from './provider-auth.js';
+
+export interface RecordedRequest {
+  method: string;
+  url: string;
+  /** Lower-case names. */
+  headers: Record<string, string>;
+  body: string;
+  json(): unknown;
+}
+
+export interface StubResponse {
+  status?: number;
+  headers?: Record<string, string>;
+  /** A string is sent as is; anything else as JSON. */
+  body?: unknown;
+}
+
+export type StubHandler = (request: RecordedRequest) => StubResponse | Promise<StubResponse>;
+
+export interface HarnessOptions {
+  credentials?: Record<string, unknown>;
+  settings?: Record<string, unknown>;
+  integration?: Partial<IntegrationInfo>;
+  /**
+   * Answers to requests: one handler for all, or routes keyed `"METHOD /path"` (path relative to the
+   * provider's base URL, or a full URL). An unmatched request answers 404.
+   */
+  http?: StubHandler | Record<string, StubResponse | StubHandler>;
+  /** Which provider of the plugin (default: the first). */
+  provider?: string;
+  /** Aborts ctx.signal after this long (default 30000). */
+  timeoutMs?: number;
+}
+
+export interface LogLine {
+  level: keyof PluginLogger;
+  message: string;
+  fields?: Record<string, unknown>;
+}
+
+export interface Harness {
+  provider: ProviderDefinition;
+  /** Every request made through ctx.http, in order. */
+  requests: RecordedRequest[];
+  logs: LogLine[];
+  /** A fresh context, as the host builds for each call. */
+  context(): PluginContext;
+  verify(): Promise<VerifyResult>;
+  healthCheck(): Promise<void>;
+  action<T = unknown>(name: string, input?: unknown): Promise<T>;
+  sync(): Promise<SyncResult>;
+  webhookVerify(request: Partial<InboundRequest>): Promise<boolean>;
+  webhookToEvents(request: Partial<InboundRequest>): Promise<Array<{ event: string; data: unknown }>>;
+}
+
+function inbound(request: Partial<InboundRequest>): InboundRequest {
+  const rawBody = request.rawBody ?? (request.body === undefined ? '' : JSON.stringify(request.body));
+  let body = request.body;
+  if (body === undefined && rawBody) {
+    try {
+      body = JSON.parse(rawBody);
+    } catch {
+      body = undefined;
+    }
+  }
+  return { method: request.method ?? 'POST', headers: request.headers ?? {}, query: request.query ?? {}, rawBody, body };
+}
+
+function bodyText(body: PluginHttpInit['body'], headers: Headers): string {
+  if (body === undefined || body === null) return '';
+  if (typeof body === 'string') return body;
+  if (body instanceof Uint8Array) return new TextDecoder().decode(body);
+  if (body instanceof ArrayBuffer) return new TextDecoder().decode(new Uint8Array(body));
+  if (body instanceof URLSearchParams) {
+    if (!headers.has('content-type')) headers.set('content-type', 'application/x-www-form-urlencoded;charset=UTF-8');
+    return body.toString();
+  }
+  if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+  return JSON.stringify(body);
+}
+
+export function createHarness(plugin: PluginDefinition, options: HarnessOptions = {}): Harness {
+  const provider = options.provider ? plugin.providers.find((candidate) => candidate.id === options.provider) : plugin.providers[0];
+  if (!provider) throw new Error(`the plugin has no provider ${options.provider ?? ''}`.trim());
+  const integration: IntegrationInfo = {
+    id: '00000000-0000-4000-8000-000000000000',
+    accountId: 'acct_test',
+    livemode: false,
+    metadata: {},
+    ...options.integration,
+  };
+  const credentials = options.credentials ?? {};
+  const requests: RecordedRequest[] = [];
+  const logs: LogLine[] = [];
+  const base = resolveBaseUrl(provider.baseUrl, integration.metadata);
+
+  const answer = async (request: RecordedRequest, url: URL): Promise<StubResponse> => {
+    const stub = options.http;
+    if (typeof stub === 'function') return stub(request);
+    const relative = base && isUnderBase(url, base) ? url.href.slice(base.length).split('?')[0] || '/' : undefined;
+    const route = stub?.[`${request.method} ${relative}`] ?? stub?.[`${request.method} ${url.href.split('?')[0]}`];
+    if (!route) return { status: 404, body: { error: `no stub for ${request.method} ${url.href}` } };
+    return typeof route === 'function' ? route(request) : route;
+  };
+
+  const context = (): PluginContext => {
+    const signal = AbortSignal.timeout(options.timeoutMs ?? 30_000);
+    const log = (level: keyof PluginLogger) => (message: string, fields?: Record<string, unknown>) => void logs.push({ level, message, ...(fields ? { fields } : {}) });
+    return {
+      credentials,
+      settings: options.settings ?? {},
+      integration,
+      signal,
+      log: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
+      http: async (target, init = {}) => {
+        signal.throwIfAborted();
+        const url = resolveRequestUrl(String(target), base);
+        const headers = new Headers(init.headers as ConstructorParameters<typeof Headers>[0]);
+        const body = bodyText(init.body, headers);
+        if (isUnderBase(url, base)) applyCredentials(provider.auth, credentials, url, headers);
+        const request: RecordedRequest = {
+          method: (init.method ?? 'GET').toUpperCase(),
+          url: url.href,
+          headers: Object.fromEntries(headers.entries()),
+          body,
+          json: () => JSON.parse(body),
+        };
+        requests.push(request);
+        const stub = await answer(request, url);
+        const text = stub.body === undefined ? null : typeof stub.body === 'string' ? stub.body : JSON.stringify(stub.body);
+        const responseHeaders = new Headers(stub.headers);
+        if (text !== null && typeof stub.body !== 'string' && !responseHeaders.has('content-type')) responseHeaders.set('content-type', 'application/json');
+        return new Response(text, { status: stub.status ?? 200, headers: responseHeaders });
+      },
+    };
+  };
+
+  return {
+    provider,
+    requests,
+    logs,
+    context,
+    verify: async () => (provider.verify ? ((await provider.verify(context())) ?? {}) : {}),
+    healthCheck: async () => {
+      await provider.healthCheck?.(context());
+    },
+    action: async <T>(name: string, input: unknown = {}) => {
+      const action = provider.actions?.[name];
+      if (!action) throw new Error(`provider ${provider.id} has no action ${name}`);
+      return (await action.run(context(), input)) as T;
+    },
+    sync: async () => {
+      if (!provider.sync) throw new Error(`provider ${provider.id} has no sync`);
+      return (await provider.sync.run(context())) ?? {};
+    },
+    webhookVerify: async (request) => {
+      if (!provider.webhook) throw new Error(`provider ${provider.id} has no webhook`);
+      return (await provider.webhook.verify(context(), inbound(request))) === true;
+    },
+    webhookToEvents: async (request) => {
+      if (!provider.webhook) throw new Error(`provider ${provider.id} has no webhook`);
+      return provider.webhook.toEvents(context(), inbound(request));
+    },
+  };
+}
