@@ -1,0 +1,73 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+import { loadProvider, type Provider } from '../support/provider-context.js';
+
+const FOLDERS = ['google-calendar', 'ical-feed', 'mailchimp', 'sendgrid', 'stripe'];
+const IDS: Record<string, string> = { 'google-calendar': 'google_calendar', 'ical-feed': 'ical_feed', mailchimp: 'mailchimp', sendgrid: 'sendgrid', stripe: 'stripe' };
+
+/** Validates the way the host validates plugin-defined shapes (ajv, formats, the `secret` annotation). */
+function compiler(): Ajv {
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  addFormats.default(ajv);
+  ajv.addKeyword({ keyword: 'secret', schemaType: 'boolean' });
+  return ajv;
+}
+
+const providers: Record<string, Provider> = {};
+
+beforeAll(async () => {
+  for (const folder of FOLDERS) providers[folder] = await loadProvider(folder, IDS[folder]);
+});
+
+describe('bundled plugins', () => {
+  it('are exactly the five first-party packages, each an ESM package declaring SDK ^1.0.0', () => {
+    expect(readdirSync('plugins', { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort()).toEqual(FOLDERS);
+    for (const folder of FOLDERS) {
+      const pkg = JSON.parse(readFileSync(join('plugins', folder, 'package.json'), 'utf8'));
+      expect(pkg).toMatchObject({ name: `plugboard-plugin-${folder}`, version: '1.0.0', type: 'module', main: 'index.js', plugboard: { apiVersion: '^1.0.0' } });
+      expect(readFileSync(join('plugins', folder, 'index.js'), 'utf8')).not.toMatch(/from ['"](plugboard|\.\.\/)/);
+    }
+  });
+
+  it('declare valid JSON Schemas for credentials, settings and every action input', () => {
+    const ajv = compiler();
+    for (const provider of Object.values(providers)) {
+      const schemas = [provider.auth.credentialsSchema, provider.settingsSchema, ...Object.values<{ inputSchema: object }>(provider.actions ?? {}).map((action) => action.inputSchema)];
+      for (const schema of schemas.filter(Boolean)) expect(() => ajv.compile(schema)).not.toThrow();
+    }
+  });
+
+  it('mark every credential field secret', () => {
+    for (const provider of Object.values(providers).filter((candidate) => candidate.auth.type === 'api_key')) {
+      for (const field of Object.values<{ secret?: boolean }>(provider.auth.credentialsSchema.properties)) expect(field.secret).toBe(true);
+    }
+  });
+
+  it('refuse malformed credentials and inputs at the schema, before any call', () => {
+    const ajv = compiler();
+    const credentials = (folder: string) => ajv.compile(providers[folder].auth.credentialsSchema);
+    const input = (folder: string, action: string) => ajv.compile(providers[folder].actions[action].inputSchema);
+
+    expect(credentials('stripe')({ secretKey: 'sk_test_abc' })).toBe(true);
+    expect(credentials('stripe')({ secretKey: 'pk_test_abc' })).toBe(false);
+    expect(credentials('stripe')({ secretKey: 'sk_test_abc', webhookSecret: 'not-whsec' })).toBe(false);
+    expect(credentials('stripe')({ secretKey: 'sk_test_abc', extra: 1 })).toBe(false);
+    expect(credentials('sendgrid')({ apiKey: 'SG.abc.def' })).toBe(true);
+    expect(credentials('sendgrid')({ apiKey: 'abc' })).toBe(false);
+
+    expect(input('stripe', 'createRefund')({ amount: 100 })).toBe(false);
+    expect(input('stripe', 'createRefund')({ charge: 'ch_1', amount: 100 })).toBe(true);
+    expect(input('stripe', 'createRefund')({ charge: 'ch_1', reason: 'because' })).toBe(false);
+    expect(input('sendgrid', 'sendEmail')({ to: 'ana@example.com', subject: 'x' })).toBe(false);
+    expect(input('sendgrid', 'sendEmail')({ to: [{ email: 'ana@example.com' }], subject: 'x', text: 'y' })).toBe(true);
+    expect(input('sendgrid', 'sendEmail')({ to: 'not-an-email', text: 'y' })).toBe(false);
+    expect(input('mailchimp', 'addMember')({ email: 'ana@example.com', tags: ['a'] })).toBe(true);
+    expect(input('mailchimp', 'addMember')({ email: 'nope' })).toBe(false);
+    expect(input('google-calendar', 'createEvent')({ summary: 'x', start: '2030-01-01T10:00:00Z', end: '2030-01-01T11:00:00Z' })).toBe(true);
+    expect(input('google-calendar', 'createEvent')({ summary: 'x', start: 'tomorrow', end: '2030-01-01T11:00:00Z' })).toBe(false);
+    expect(input('ical-feed', 'render')({ events: [{ id: '1', event: 'session.started', timestamp: '2026-01-01T00:00:00Z', data: { sessionId: 's' } }] })).toBe(true);
+    expect(input('ical-feed', 'render')({})).toBe(false);
+  });
+});
