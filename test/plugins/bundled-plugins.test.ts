@@ -1,24 +1,21 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv } from 'ajv';
-import addFormats from 'ajv-formats';
-import { loadProvider, type Provider } from '../support/provider-context.js';
+import { isCompatible, readManifest, validateDescription } from '../../src/modules/plugins/plugin-manifest.js';
+import { createSchemaCompiler } from '../../src/modules/plugins/plugin-registry.js';
+import { describeDefinition } from '../../src/modules/plugins/runtime/description.js';
+import { loadBundledPlugin, type Json } from '../support/bundled-plugins.js';
 
 const FOLDERS = ['google-calendar', 'ical-feed', 'mailchimp', 'sendgrid', 'stripe'];
 const IDS: Record<string, string> = { 'google-calendar': 'google_calendar', 'ical-feed': 'ical_feed', mailchimp: 'mailchimp', sendgrid: 'sendgrid', stripe: 'stripe' };
 
-/** Validates the way the host validates plugin-defined shapes (ajv, formats, the `secret` annotation). */
-function compiler(): Ajv {
-  const ajv = new Ajv({ allErrors: true, strict: false });
-  addFormats.default(ajv);
-  ajv.addKeyword({ keyword: 'secret', schemaType: 'boolean' });
-  return ajv;
-}
-
-const providers: Record<string, Provider> = {};
+const providers: Record<string, Json> = {};
 
 beforeAll(async () => {
-  for (const folder of FOLDERS) providers[folder] = await loadProvider(folder, IDS[folder]);
+  for (const folder of FOLDERS) {
+    const [provider] = (await loadBundledPlugin(folder)).providers;
+    expect(provider.id).toBe(IDS[folder]);
+    providers[folder] = provider;
+  }
 });
 
 describe('bundled plugins', () => {
@@ -31,11 +28,12 @@ describe('bundled plugins', () => {
     }
   });
 
-  it('declare valid JSON Schemas for credentials, settings and every action input', () => {
-    const ajv = compiler();
-    for (const provider of Object.values(providers)) {
-      const schemas = [provider.auth.credentialsSchema, provider.settingsSchema, ...Object.values<{ inputSchema: object }>(provider.actions ?? {}).map((action) => action.inputSchema)];
-      for (const schema of schemas.filter(Boolean)) expect(() => ajv.compile(schema)).not.toThrow();
+  it('pass the host loader’s checks: manifest, apiVersion, definition and every JSON Schema in it', async () => {
+    for (const folder of FOLDERS) {
+      const manifest = readManifest(join('plugins', folder));
+      expect(isCompatible(manifest.apiVersion)).toBe(true);
+      const description = describeDefinition(await loadBundledPlugin(folder));
+      expect(() => validateDescription(description)).not.toThrow();
     }
   });
 
@@ -46,7 +44,7 @@ describe('bundled plugins', () => {
   });
 
   it('refuse malformed credentials and inputs at the schema, before any call', () => {
-    const ajv = compiler();
+    const ajv = createSchemaCompiler();
     const credentials = (folder: string) => ajv.compile(providers[folder].auth.credentialsSchema);
     const input = (folder: string, action: string) => ajv.compile(providers[folder].actions[action].inputSchema);
 

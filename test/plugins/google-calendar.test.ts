@@ -1,26 +1,37 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { GOOGLE_CALENDAR_SCOPES, startFakeGoogleCalendar, type FakeGoogleCalendar } from '../fixtures/providers/google-calendar.js';
-import { loadProvider, providerContext, type Provider } from '../support/provider-context.js';
+import type { PluginDefinition } from '../../src/sdk/index.js';
+import { createHarness, type Harness } from '../../src/sdk/testing.js';
+import { forwardTo, loadBundledPlugin, type Json } from '../support/bundled-plugins.js';
 
 const REDIRECT_URI = 'http://localhost:3000/v1/oauth/callback';
 const CLIENT = { clientId: '1234-abc.apps.googleusercontent.com', clientSecret: 'GOCSPX-google-client-secret', redirectUris: [REDIRECT_URI] };
 const BOTH_SCOPES = `${GOOGLE_CALENDAR_SCOPES.events} ${GOOGLE_CALENDAR_SCOPES.readonly}`;
 const HOUR = 3_600_000;
 
-let google: Provider;
+let plugin: PluginDefinition;
+let google: Json;
 let fake: FakeGoogleCalendar;
 let accessToken: string;
 
 beforeAll(async () => {
-  google = await loadProvider('google-calendar', 'google_calendar');
+  plugin = await loadBundledPlugin('google-calendar');
+  google = plugin.providers[0];
   fake = await startFakeGoogleCalendar();
   fake.state.oauth.registerClient(CLIENT);
   accessToken = fake.state.oauth.mintTokens(CLIENT.clientId, BOTH_SCOPES).accessToken;
 });
 afterAll(() => fake.close());
 
-const connected = (settings: Record<string, unknown> = {}, token = accessToken) =>
-  providerContext(google, { credentials: { accessToken: token, tokenType: 'Bearer' }, settings, metadata: { calendarId: 'ana@acme.test' }, origins: fake.origins });
+const connected = (settings: Json = {}, token = accessToken) =>
+  createHarness(plugin, {
+    provider: 'google_calendar',
+    credentials: { accessToken: token, tokenType: 'Bearer' },
+    settings,
+    integration: { metadata: { calendarId: 'ana@acme.test' } },
+    http: forwardTo(fake.origins),
+  });
+const urls = (h: Harness) => h.requests.map((request) => request.url);
 
 /** The authorization URL the host builds from the plugin's auth block (passport-oauth2 style). */
 function authorizationUrl(state: string, challenge?: string, params: Record<string, string> = google.auth.authorizationParams): string {
@@ -76,7 +87,7 @@ describe('google calendar plugin: OAuth', () => {
       status: 200,
       body: { access_token: expect.any(String), refresh_token: expect.any(String), expires_in: 3599, scope: BOTH_SCOPES, token_type: 'Bearer' },
     });
-    expect((await google.verify(connected({}, granted.body.access_token).ctx)).displayName).toBe('ana@acme.test');
+    expect((await connected({}, granted.body.access_token).verify()).displayName).toBe('ana@acme.test');
 
     const refresh = { grant_type: 'refresh_token', refresh_token: granted.body.refresh_token, client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret };
     const refreshed = await token(refresh);
@@ -85,7 +96,7 @@ describe('google calendar plugin: OAuth', () => {
 
     fake.state.oauth.revokeRefreshToken(granted.body.refresh_token);
     expect(await token(refresh)).toEqual({ status: 400, body: { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' } });
-    await expect(google.healthCheck(connected({}, refreshed.body.access_token).ctx)).rejects.toMatchObject({ code: 'provider_rejected' });
+    await expect(connected({}, refreshed.body.access_token).healthCheck()).rejects.toMatchObject({ code: 'provider_rejected' });
   });
 
   it('the fake refuses a missing verifier, a bad client secret and a different redirect_uri, and issues no refresh token without offline access', async () => {
@@ -113,22 +124,22 @@ describe('google calendar plugin: OAuth', () => {
 
 describe('google calendar plugin: verify and health', () => {
   it('verifies with the primary calendar and stores its id', async () => {
-    const { ctx, urls } = connected();
-    expect(await google.verify(ctx)).toEqual({ displayName: 'ana@acme.test', metadata: { calendarId: 'ana@acme.test', timeZone: 'Europe/Lisbon', accessRole: 'owner' } });
-    expect(urls).toEqual(['https://www.googleapis.com/calendar/v3/users/me/calendarList/primary']);
+    const h = connected();
+    expect(await h.verify()).toEqual({ displayName: 'ana@acme.test', metadata: { calendarId: 'ana@acme.test', timeZone: 'Europe/Lisbon', accessRole: 'owner' } });
+    expect(urls(h)).toEqual(['https://www.googleapis.com/calendar/v3/users/me/calendarList/primary']);
     expect(fake.state.requests.at(-1)!.headers.authorization).toBe(`Bearer ${accessToken}`);
   });
 
   it('refuses an expired or unknown access token', async () => {
     const { accessToken: stale } = fake.state.oauth.mintTokens(CLIENT.clientId, BOTH_SCOPES);
     fake.state.oauth.expireAccessToken(stale);
-    await expect(google.verify(connected({}, stale).ctx)).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('connect Google Calendar again') });
-    await expect(google.healthCheck(connected({}, 'ya29.unknown').ctx)).rejects.toMatchObject({ code: 'provider_rejected' });
+    await expect(connected({}, stale).verify()).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('connect Google Calendar again') });
+    await expect(connected({}, 'ya29.unknown').healthCheck()).rejects.toMatchObject({ code: 'provider_rejected' });
   });
 
   it('refuses a grant without calendar access with a message that says what to do', async () => {
     const { accessToken: narrow } = fake.state.oauth.mintTokens(CLIENT.clientId, 'openid email');
-    await expect(google.verify(connected({}, narrow).ctx)).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('allow access to your calendars') });
+    await expect(connected({}, narrow).verify()).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('allow access to your calendars') });
   });
 });
 
@@ -136,7 +147,7 @@ describe('google calendar plugin: events', () => {
   const inHours = (hours: number) => new Date(Date.now() + hours * HOUR).toISOString();
 
   it('creates an event with its join link, time zone and reminders', async () => {
-    const result = await google.actions.createEvent.run(connected({ defaultTimeZone: 'Europe/Lisbon' }).ctx, {
+    const result = await connected({ defaultTimeZone: 'Europe/Lisbon' }).action<Json>('createEvent', {
       summary: 'Launch webinar',
       description: 'Product launch',
       start: '2030-05-01T10:00:00Z',
@@ -163,35 +174,35 @@ describe('google calendar plugin: events', () => {
 
   it('creates an event once per eventKey', async () => {
     const input = { summary: 'Weekly demo', start: inHours(48), end: inHours(49), eventKey: 'sess_9' };
-    const first = await google.actions.createEvent.run(connected().ctx, input);
-    const again = await google.actions.createEvent.run(connected().ctx, input);
+    const first = await connected().action<Json>('createEvent', input);
+    const again = await connected().action<Json>('createEvent', input);
     expect(first.created).toBe(true);
     expect(again).toEqual({ ...first, created: false });
     expect(fake.state.calendars.get('ana@acme.test')!.events.filter((event) => event.summary === 'Weekly demo')).toHaveLength(1);
   });
 
   it('passes Google’s refusal on: an empty time range, an unknown calendar', async () => {
-    await expect(google.actions.createEvent.run(connected().ctx, { summary: 'x', start: '2030-01-02T10:00:00Z', end: '2030-01-02T09:00:00Z' })).rejects.toMatchObject({
+    await expect(connected().action<Json>('createEvent', { summary: 'x', start: '2030-01-02T10:00:00Z', end: '2030-01-02T09:00:00Z' })).rejects.toMatchObject({
       code: 'provider_rejected',
       message: 'The specified time range is empty.',
     });
-    await expect(google.actions.listEvents.run(connected({ calendarId: 'nobody@example.com' }).ctx, {})).rejects.toMatchObject({ code: 'provider_rejected', message: 'Not Found' });
+    await expect(connected({ calendarId: 'nobody@example.com' }).action<Json>('listEvents', {})).rejects.toMatchObject({ code: 'provider_rejected', message: 'Not Found' });
   });
 
   it('lists calendars and events of the configured calendar', async () => {
     fake.state.addCalendar('team@group.calendar.google.com', 'Team sessions');
     fake.state.addEvent('team@group.calendar.google.com', { summary: 'Team sync', start: inHours(3), end: inHours(4) });
-    const { calendars } = await google.actions.listCalendars.run(connected().ctx, {});
+    const { calendars } = await connected().action<Json>('listCalendars', {});
     expect(calendars).toEqual(
       expect.arrayContaining([
         { id: 'ana@acme.test', summary: 'ana@acme.test', primary: true, accessRole: 'owner', timeZone: 'Europe/Lisbon' },
         expect.objectContaining({ id: 'team@group.calendar.google.com', primary: false }),
       ]),
     );
-    const { ctx, urls } = connected({ calendarId: 'team@group.calendar.google.com' });
-    const listed = await google.actions.listEvents.run(ctx, { q: 'sync' });
+    const h = connected({ calendarId: 'team@group.calendar.google.com' });
+    const listed = await h.action<Json>('listEvents', { q: 'sync' });
     expect(listed.events.map((event: { summary: string }) => event.summary)).toEqual(['Team sync']);
-    expect(urls[0]).toMatch(/^https:\/\/www\.googleapis\.com\/calendar\/v3\/calendars\/team%40group\.calendar\.google\.com\/events\?singleEvents=true&orderBy=startTime/);
+    expect(urls(h)[0]).toMatch(/^https:\/\/www\.googleapis\.com\/calendar\/v3\/calendars\/team%40group\.calendar\.google\.com\/events\?singleEvents=true&orderBy=startTime/);
   });
 
   it('syncs the upcoming window page by page, in start order', async () => {
@@ -201,12 +212,12 @@ describe('google calendar plugin: events', () => {
     fake.state.addEvent(calendarId, { summary: 'Past', start: inHours(-5), end: inHours(-4) });
     fake.state.addEvent(calendarId, { summary: 'Beyond the window', start: inHours(24 * 40), end: inHours(24 * 40 + 1) });
     fake.state.addEvent(calendarId, { summary: 'Cancelled', start: inHours(2), end: inHours(3), status: 'cancelled' });
-    const { ctx, urls } = connected({ calendarId, syncDays: 30 });
-    const result = await google.sync.run(ctx);
-    expect(result.records.events).toHaveLength(520);
-    expect(result.records.events[0]).toMatchObject({ summary: 'Upcoming 519', allDay: false, status: 'confirmed' });
-    expect(result.records.events.at(-1).summary).toBe('Upcoming 0');
-    expect(urls.map((url) => new URL(url).searchParams.has('pageToken'))).toEqual([false, true, true]);
-    expect(urls.every((url) => new URL(url).searchParams.get('maxResults') === '250')).toBe(true);
+    const h = connected({ calendarId, syncDays: 30 });
+    const { records } = (await h.sync()) as { records: Record<string, Json[]> };
+    expect(records.events).toHaveLength(520);
+    expect(records.events[0]).toMatchObject({ summary: 'Upcoming 519', allDay: false, status: 'confirmed' });
+    expect(records.events.at(-1)!.summary).toBe('Upcoming 0');
+    expect(urls(h).map((url) => new URL(url).searchParams.has('pageToken'))).toEqual([false, true, true]);
+    expect(urls(h).every((url) => new URL(url).searchParams.get('maxResults') === '250')).toBe(true);
   });
 });

@@ -1,9 +1,13 @@
-import { loadProvider, providerContext, type Provider } from '../support/provider-context.js';
+import type { PluginDefinition } from '../../src/sdk/index.js';
+import { createHarness } from '../../src/sdk/testing.js';
+import { loadBundledPlugin, type Json } from '../support/bundled-plugins.js';
 
-let ical: Provider;
+let plugin: PluginDefinition;
+let ical: Json;
 
 beforeAll(async () => {
-  ical = await loadProvider('ical-feed', 'ical_feed');
+  plugin = await loadBundledPlugin('ical-feed');
+  ical = plugin.providers[0];
 });
 
 interface Property {
@@ -38,14 +42,14 @@ const stored = (event: string, timestamp: string, data: Record<string, unknown>,
   id,
   event,
   timestamp,
-  accountId: 'acc_test',
+  accountId: 'acct_test',
   livemode: false,
   data,
 });
 
-async function render(events: unknown[], settings: Record<string, unknown> = {}, calendarName?: string) {
-  const { ctx } = providerContext(ical, { settings });
-  return ical.actions.render.run(ctx, { events, ...(calendarName ? { calendarName } : {}) });
+/** The render action as the host calls it; the harness has no HTTP because the plugin makes none. */
+function render(events: unknown[], settings: Json = {}, calendarName?: string): Promise<{ contentType: string; body: string }> {
+  return createHarness(plugin, { settings }).action('render', { events, ...(calendarName ? { calendarName } : {}) });
 }
 
 describe('ical feed plugin', () => {
@@ -55,13 +59,13 @@ describe('ical feed plugin', () => {
   });
 
   it('issues a 32-byte base64url feed token on every connect', async () => {
-    const { ctx } = providerContext(ical);
-    const first = await ical.verify(ctx);
-    const second = await ical.verify(ctx);
+    const harness = createHarness(plugin);
+    const first = await harness.verify();
+    const second = await harness.verify();
     expect(first.displayName).toBe('iCal feed');
-    expect(first.metadata.feedToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(Buffer.from(first.metadata.feedToken, 'base64url')).toHaveLength(32);
-    expect(second.metadata.feedToken).not.toBe(first.metadata.feedToken);
+    expect(first.metadata!.feedToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(Buffer.from(first.metadata!.feedToken as string, 'base64url')).toHaveLength(32);
+    expect(second.metadata!.feedToken).not.toBe(first.metadata!.feedToken);
   });
 
   it('renders one VEVENT per session, pairing start and end by sessionId, in UTC', async () => {
@@ -93,7 +97,7 @@ describe('ical feed plugin', () => {
     ]);
     expect(events).toEqual([
       {
-        UID: 'sess_a@acc_test.plugboard',
+        UID: 'sess_a@acct_test.plugboard',
         DTSTAMP: '20260101T090000Z',
         'LAST-MODIFIED': '20260101T090000Z',
         SEQUENCE: '0',
@@ -105,7 +109,7 @@ describe('ical feed plugin', () => {
         TRANSP: 'OPAQUE',
       },
       {
-        UID: 'sess_b@acc_test.plugboard',
+        UID: 'sess_b@acct_test.plugboard',
         DTSTAMP: '20260101T110002Z',
         'LAST-MODIFIED': '20260101T110002Z',
         SEQUENCE: '1',
@@ -135,9 +139,9 @@ describe('ical feed plugin', () => {
       ).body,
     );
     expect(events.map(({ UID, DTSTART, DTEND, SUMMARY }) => ({ UID, DTSTART, DTEND, SUMMARY }))).toEqual([
-      { UID: 'no-times@acc_test.plugboard', DTSTART: '20260201T100000Z', DTEND: '20260201T103000Z', SUMMARY: 'Session no-times' },
-      { UID: 'only-end@acc_test.plugboard', DTSTART: '20260202T113000Z', DTEND: '20260202T120000Z', SUMMARY: 'Session only-end' },
-      { UID: 'live@acc_test.plugboard', DTSTART: '20260203T090000Z', DTEND: '20260203T103000Z', SUMMARY: 'Session live' },
+      { UID: 'no-times@acct_test.plugboard', DTSTART: '20260201T100000Z', DTEND: '20260201T103000Z', SUMMARY: 'Session no-times' },
+      { UID: 'only-end@acct_test.plugboard', DTSTART: '20260202T113000Z', DTEND: '20260202T120000Z', SUMMARY: 'Session only-end' },
+      { UID: 'live@acct_test.plugboard', DTSTART: '20260203T090000Z', DTEND: '20260203T103000Z', SUMMARY: 'Session live' },
     ]);
   });
 
@@ -148,7 +152,7 @@ describe('ical feed plugin', () => {
     expect(body).toContain('X-WR-CALNAME:Team\\, Inc\\; "events"\r\n');
     const { events, calendar } = parseICalendar(body);
     expect(events[0].SUMMARY).toBe(title);
-    expect(events[0].UID).toBe('weird%20id%3B%2C@acc_test.plugboard');
+    expect(events[0].UID).toBe('weird%20id%3B%2C@acct_test.plugboard');
     expect(calendar.find((property) => property.name === 'X-WR-CALNAME')!.value).toBe('Team\\, Inc\\; "events"');
   });
 

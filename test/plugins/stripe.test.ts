@@ -1,22 +1,27 @@
+import type { PluginDefinition } from '../../src/sdk/index.js';
+import { createHarness } from '../../src/sdk/testing.js';
 import { signStripeWebhook, startFakeStripe, stripeEvent, type FakeStripe } from '../fixtures/providers/stripe.js';
-import { loadProvider, providerContext, type Provider } from '../support/provider-context.js';
+import { forwardTo, loadBundledPlugin, type Json } from '../support/bundled-plugins.js';
 
 const SECRET_KEY = 'sk_test_51FakeSecretKeyForPlugboardTests';
 const WEBHOOK_SECRET = 'whsec_c2VjcmV0LWZvci10ZXN0cw';
 
-let stripe: Provider;
+let plugin: PluginDefinition;
+let stripe: Json;
 let fake: FakeStripe;
 
 beforeAll(async () => {
-  stripe = await loadProvider('stripe', 'stripe');
+  plugin = await loadBundledPlugin('stripe');
+  stripe = plugin.providers[0];
   fake = await startFakeStripe({ keys: [SECRET_KEY, 'sk_live_51LiveKeyForPlugboardTests'] });
 });
 afterAll(() => fake.close());
 
-const context = (credentials: Record<string, unknown> = { secretKey: SECRET_KEY, webhookSecret: WEBHOOK_SECRET }) =>
-  providerContext(stripe, { credentials, origins: fake.origins }).ctx;
+const harness = (credentials: Record<string, unknown> = { secretKey: SECRET_KEY, webhookSecret: WEBHOOK_SECRET }) =>
+  createHarness(plugin, { provider: 'stripe', credentials, http: forwardTo(fake.origins) });
+const action = (name: string, input: unknown, credentials?: Record<string, unknown>) => harness(credentials).action<Json>(name, input);
 
-function webhookRequest(payload: string, signature: string | undefined) {
+function webhookRequest(payload: string, signature: string | undefined): { headers: Record<string, string>; rawBody: string; body: unknown } {
   return { headers: signature === undefined ? {} : { 'stripe-signature': signature }, rawBody: payload, body: JSON.parse(payload) };
 }
 
@@ -32,7 +37,7 @@ describe('stripe plugin: connection', () => {
   });
 
   it('verifies an accepted key with GET /v1/account and reports the account', async () => {
-    const result = await stripe.verify(context());
+    const result = await harness().verify();
     expect(result).toEqual({
       displayName: 'Acme Events',
       metadata: { stripeAccountId: 'acct_1FakeAccount0001', livemode: false, country: 'US', defaultCurrency: 'usd' },
@@ -44,26 +49,25 @@ describe('stripe plugin: connection', () => {
   });
 
   it('marks a live key as livemode', async () => {
-    const result = await stripe.verify(context({ secretKey: 'sk_live_51LiveKeyForPlugboardTests' }));
-    expect(result.metadata.livemode).toBe(true);
+    const result = await harness({ secretKey: 'sk_live_51LiveKeyForPlugboardTests' }).verify();
+    expect(result.metadata!.livemode).toBe(true);
   });
 
   it('refuses an unknown key as provider_rejected with Stripe’s reason and none of the key', async () => {
-    const refusal = stripe.verify(context({ secretKey: 'sk_test_51ThisKeyWasNeverIssued1234' }));
+    const refusal = harness({ secretKey: 'sk_test_51ThisKeyWasNeverIssued1234' }).verify();
     await expect(refusal).rejects.toMatchObject({ code: 'provider_rejected', message: 'Invalid API Key provided: sk_test_****' });
-    await expect(stripe.healthCheck(context({ secretKey: 'sk_test_51ThisKeyWasNeverIssued1234' }))).rejects.toMatchObject({ code: 'provider_rejected' });
+    await expect(harness({ secretKey: 'sk_test_51ThisKeyWasNeverIssued1234' }).healthCheck()).rejects.toMatchObject({ code: 'provider_rejected' });
   });
 
   it('refuses a malformed key (no key reaches Stripe) with Stripe’s missing-key message', async () => {
-    await expect(stripe.verify(context({}))).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('You did not provide an API key') });
+    await expect(harness({}).verify()).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('You did not provide an API key') });
   });
 
   it('reports a Stripe outage as a plain error, not a refusal', async () => {
     fake.state.outage = 500;
     try {
-      const failure = await stripe.verify(context()).catch((error: Error & { code?: string }) => error);
-      expect(failure.message).toBe('Stripe answered HTTP 500: An unknown error occurred');
-      expect(failure.code).toBeUndefined();
+      await expect(harness().verify()).rejects.toThrow('Stripe answered HTTP 500: An unknown error occurred');
+      await expect(harness().verify()).rejects.not.toHaveProperty('code');
     } finally {
       fake.state.outage = null;
     }
@@ -78,23 +82,23 @@ describe('stripe plugin: actions and sync', () => {
   });
 
   it('lists customers with Stripe pagination', async () => {
-    const first = await stripe.actions.listCustomers.run(context(), { limit: 2 });
+    const first = await action('listCustomers', { limit: 2 });
     expect(first.customers).toHaveLength(2);
     expect(first.customers[0]).toMatchObject({ id: expect.stringMatching(/^cus_/), email: 'customer229@example.com', livemode: false });
     expect(first.hasMore).toBe(true);
-    const second = await stripe.actions.listCustomers.run(context(), { limit: 2, startingAfter: first.nextStartingAfter });
+    const second = await action('listCustomers', { limit: 2, startingAfter: first.nextStartingAfter });
     expect(second.customers[0].email).toBe('customer227@example.com');
     expect(fake.state.requests.at(-1)!.query).toEqual({ limit: '2', starting_after: first.nextStartingAfter });
-    const byEmail = await stripe.actions.listCustomers.run(context(), { email: 'customer7@example.com' });
+    const byEmail = await action('listCustomers', { email: 'customer7@example.com' });
     expect(byEmail.customers.map((customer: { name: string }) => customer.name)).toEqual(['Customer 7']);
   });
 
   it('syncs every customer and charge by following has_more with starting_after', async () => {
     const before = fake.state.requests.length;
-    const result = await stripe.sync.run(context());
+    const result = (await harness().sync()) as { records: Record<string, Json[]> };
     expect(result.records.customers).toHaveLength(230);
-    expect(new Set(result.records.customers.map((customer: { id: string }) => customer.id)).size).toBe(230);
-    expect(result.records.customers.some((customer: { email: string }) => customer.email === 'live@example.com')).toBe(false);
+    expect(new Set(result.records.customers.map((customer) => customer.id)).size).toBe(230);
+    expect(result.records.customers.some((customer) => customer.email === 'live@example.com')).toBe(false);
     expect(result.records.charges).toHaveLength(3);
     expect(result.records.charges[0]).toMatchObject({ amount: 4902, currency: 'USD', status: 'succeeded', receiptEmail: 'buyer2@example.com' });
     const pages = fake.state.requests.slice(before).filter((request) => request.path === '/v1/customers');
@@ -104,7 +108,7 @@ describe('stripe plugin: actions and sync', () => {
 
   it('refunds part of a charge, form-encoded, with an idempotency key', async () => {
     const charge = fake.state.addCharge({ amount: 5000 });
-    const refund = await stripe.actions.createRefund.run(context(), { charge: charge.id, amount: 1500, reason: 'requested_by_customer', metadata: { ticket: 't-1' } });
+    const refund = await action('createRefund', { charge: charge.id, amount: 1500, reason: 'requested_by_customer', metadata: { ticket: 't-1' } });
     expect(refund).toMatchObject({ id: expect.stringMatching(/^re_/), status: 'succeeded', amount: 1500, currency: 'USD', charge: charge.id });
     const request = fake.state.requests.at(-1)!;
     expect(request.headers['content-type']).toContain('application/x-www-form-urlencoded');
@@ -116,23 +120,23 @@ describe('stripe plugin: actions and sync', () => {
   it('replays a refund with the same idempotency key instead of refunding twice', async () => {
     const charge = fake.state.addCharge({ amount: 1000 });
     const input = { charge: charge.id, amount: 400, idempotencyKey: 'refund-once' };
-    const first = await stripe.actions.createRefund.run(context(), input);
-    const again = await stripe.actions.createRefund.run(context(), input);
+    const first = await action('createRefund', input);
+    const again = await action('createRefund', input);
     expect(again.id).toBe(first.id);
     expect(charge.amount_refunded).toBe(400);
   });
 
   it('passes Stripe’s refusal of a refund on as provider_rejected', async () => {
-    await expect(stripe.actions.createRefund.run(context(), { charge: 'ch_doesnotexist' })).rejects.toMatchObject({
+    await expect(action('createRefund', { charge: 'ch_doesnotexist' })).rejects.toMatchObject({
       code: 'provider_rejected',
       message: "No such charge: 'ch_doesnotexist'",
     });
     const charge = fake.state.addCharge({ amount: 300 });
-    await expect(stripe.actions.createRefund.run(context(), { charge: charge.id, amount: 301 })).rejects.toMatchObject({ code: 'provider_rejected' });
+    await expect(action('createRefund', { charge: charge.id, amount: 301 })).rejects.toMatchObject({ code: 'provider_rejected' });
   });
 
   it('creates a Checkout session for a ticket', async () => {
-    const session = await stripe.actions.createCheckoutSession.run(context(), {
+    const session = await action('createCheckoutSession', {
       lineItems: [{ name: 'Launch webinar', unitAmount: 2500, currency: 'EUR', quantity: 2 }],
       successUrl: 'https://example.com/thanks',
       customerEmail: 'ana@example.com',
@@ -152,51 +156,52 @@ describe('stripe plugin: actions and sync', () => {
 describe('stripe plugin: inbound webhooks', () => {
   const intent = { id: 'pi_3Fake', object: 'payment_intent', amount: 4900, amount_received: 4900, currency: 'usd', receipt_email: 'ana@example.com', customer: 'cus_1', metadata: { registrationId: 'reg_7' } };
   const payload = JSON.stringify(stripeEvent('payment_intent.succeeded', intent));
-  const verify = (request: ReturnType<typeof webhookRequest>, credentials?: Record<string, unknown>) => stripe.webhook.verify(context(credentials), request);
+  const verify = (request: ReturnType<typeof webhookRequest>, credentials?: Record<string, unknown>) => harness(credentials).webhookVerify(request);
+  const toEvents = (request: { headers: Record<string, string>; rawBody: string; body: unknown }) => harness().webhookToEvents(request);
 
-  it('accepts a payload signed like Stripe signs it', () => {
-    expect(verify(webhookRequest(payload, signStripeWebhook(payload, WEBHOOK_SECRET)))).toBe(true);
+  it('accepts a payload signed like Stripe signs it', async () => {
+    expect(await verify(webhookRequest(payload, signStripeWebhook(payload, WEBHOOK_SECRET)))).toBe(true);
   });
 
-  it('accepts any of several v1 signatures while a secret is being rolled', () => {
+  it('accepts any of several v1 signatures while a secret is being rolled', async () => {
     const [timestamp, good] = signStripeWebhook(payload, WEBHOOK_SECRET).split(',');
     const other = signStripeWebhook(payload, 'whsec_old').split(',')[1];
-    expect(verify(webhookRequest(payload, `${timestamp},${other},${good}`))).toBe(true);
+    expect(await verify(webhookRequest(payload, `${timestamp},${other},${good}`))).toBe(true);
   });
 
-  it('refuses a signature made with another secret', () => {
-    expect(verify(webhookRequest(payload, signStripeWebhook(payload, 'whsec_someoneelse')))).toBe(false);
+  it('refuses a signature made with another secret', async () => {
+    expect(await verify(webhookRequest(payload, signStripeWebhook(payload, 'whsec_someoneelse')))).toBe(false);
   });
 
-  it('refuses a timestamp older (or newer) than five minutes', () => {
+  it('refuses a timestamp older (or newer) than five minutes', async () => {
     const now = Math.floor(Date.now() / 1000);
-    expect(verify(webhookRequest(payload, signStripeWebhook(payload, WEBHOOK_SECRET, now - 301)))).toBe(false);
-    expect(verify(webhookRequest(payload, signStripeWebhook(payload, WEBHOOK_SECRET, now + 301)))).toBe(false);
-    expect(verify(webhookRequest(payload, signStripeWebhook(payload, WEBHOOK_SECRET, now - 290)))).toBe(true);
+    expect(await verify(webhookRequest(payload, signStripeWebhook(payload, WEBHOOK_SECRET, now - 301)))).toBe(false);
+    expect(await verify(webhookRequest(payload, signStripeWebhook(payload, WEBHOOK_SECRET, now + 301)))).toBe(false);
+    expect(await verify(webhookRequest(payload, signStripeWebhook(payload, WEBHOOK_SECRET, now - 290)))).toBe(true);
   });
 
-  it('refuses a tampered body', () => {
+  it('refuses a tampered body', async () => {
     const signature = signStripeWebhook(payload, WEBHOOK_SECRET);
-    expect(verify(webhookRequest(payload.replace('4900', '1'), signature))).toBe(false);
+    expect(await verify(webhookRequest(payload.replace('4900', '1'), signature))).toBe(false);
   });
 
-  it('refuses missing or malformed headers, and everything when no signing secret is configured', () => {
+  it('refuses missing or malformed headers, and everything when no signing secret is configured', async () => {
     const signature = signStripeWebhook(payload, WEBHOOK_SECRET);
-    expect(verify(webhookRequest(payload, undefined))).toBe(false);
-    expect(verify(webhookRequest(payload, 'garbage'))).toBe(false);
-    expect(verify(webhookRequest(payload, signature.replace(/v1=\w+/, 'v1=zz')))).toBe(false);
-    expect(verify(webhookRequest(payload, signature.replace(/^t=\d+/, 't=')))).toBe(false);
-    expect(verify(webhookRequest(payload, signature), { secretKey: SECRET_KEY })).toBe(false);
+    expect(await verify(webhookRequest(payload, undefined))).toBe(false);
+    expect(await verify(webhookRequest(payload, 'garbage'))).toBe(false);
+    expect(await verify(webhookRequest(payload, signature.replace(/v1=\w+/, 'v1=zz')))).toBe(false);
+    expect(await verify(webhookRequest(payload, signature.replace(/^t=\d+/, 't=')))).toBe(false);
+    expect(await verify(webhookRequest(payload, signature), { secretKey: SECRET_KEY })).toBe(false);
   });
 
-  it('reads the header whatever its case', () => {
+  it('reads the header whatever its case', async () => {
     const request = { headers: { 'Stripe-Signature': signStripeWebhook(payload, WEBHOOK_SECRET) }, rawBody: payload, body: undefined };
-    expect(stripe.webhook.verify(context(), request)).toBe(true);
+    expect(await harness().webhookVerify(request)).toBe(true);
   });
 
-  it('maps payment_intent.succeeded to payment.completed', () => {
+  it('maps payment_intent.succeeded to payment.completed', async () => {
     const event = JSON.parse(payload);
-    expect(stripe.webhook.toEvents(context(), webhookRequest(payload, undefined))).toEqual([
+    expect(await toEvents(webhookRequest(payload, undefined))).toEqual([
       {
         event: 'payment.completed',
         data: {
@@ -214,7 +219,7 @@ describe('stripe plugin: inbound webhooks', () => {
     ]);
   });
 
-  it('maps a paid checkout.session.completed to payment.completed and ignores an unpaid one', () => {
+  it('maps a paid checkout.session.completed to payment.completed and ignores an unpaid one', async () => {
     const session = {
       id: 'cs_test_1',
       object: 'checkout.session',
@@ -226,18 +231,18 @@ describe('stripe plugin: inbound webhooks', () => {
       client_reference_id: 'reg_8',
     };
     const paid = JSON.stringify(stripeEvent('checkout.session.completed', session));
-    const [mapped] = stripe.webhook.toEvents(context(), { headers: {}, rawBody: paid, body: undefined });
+    const [mapped] = await toEvents({ headers: {}, rawBody: paid, body: undefined });
     expect(mapped).toMatchObject({
       event: 'payment.completed',
       data: { paymentId: 'pi_3Other', amount: 5000, currency: 'EUR', customerEmail: 'bo@example.com', checkoutSessionId: 'cs_test_1', clientReferenceId: 'reg_8' },
     });
     const unpaid = JSON.stringify(stripeEvent('checkout.session.completed', { ...session, payment_status: 'unpaid' }));
-    expect(stripe.webhook.toEvents(context(), webhookRequest(unpaid, undefined))).toEqual([]);
+    expect(await toEvents(webhookRequest(unpaid, undefined))).toEqual([]);
   });
 
-  it('turns other Stripe events and non-JSON bodies into no events', () => {
+  it('turns other Stripe events and non-JSON bodies into no events', async () => {
     const other = JSON.stringify(stripeEvent('customer.created', { id: 'cus_9' }));
-    expect(stripe.webhook.toEvents(context(), webhookRequest(other, undefined))).toEqual([]);
-    expect(stripe.webhook.toEvents(context(), { headers: {}, rawBody: 'not json', body: undefined })).toEqual([]);
+    expect(await toEvents(webhookRequest(other, undefined))).toEqual([]);
+    expect(await toEvents({ headers: {}, rawBody: 'not json', body: undefined })).toEqual([]);
   });
 });
