@@ -6,8 +6,12 @@
 // then waits for the backlog to drain and checks that nothing was lost (every event reached every
 // endpoint, and every delivery is logged as succeeded).
 //
-// Env: DATABASE_URL (server to create a scratch database on; default local), REDIS_URL, FANOUT (4),
-// LATENCY_RATE (500), LATENCY_SECONDS (20), THROUGHPUT_RATE (1200), THROUGHPUT_SECONDS (60).
+// The app runs as one API process and one worker process (PLUGBOARD_ROLE=api / worker, as in
+// production); SPLIT=false runs a single `all` process instead.
+//
+// Env: DATABASE_URL (server to create a scratch database on; default local), REDIS_URL, FANOUT (8
+// endpoints per event), LATENCY_RATE (500), LATENCY_SECONDS (20), THROUGHPUT_RATE (1200),
+// THROUGHPUT_SECONDS (60), SPLIT (true).
 import { spawn } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
@@ -17,7 +21,8 @@ import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
 import { Agent, request } from 'undici';
 
-const FANOUT = Number(process.env.FANOUT ?? 4);
+const FANOUT = Number(process.env.FANOUT ?? 8);
+const SPLIT = process.env.SPLIT !== 'false';
 const LATENCY_RATE = Number(process.env.LATENCY_RATE ?? 500);
 const LATENCY_SECONDS = Number(process.env.LATENCY_SECONDS ?? 20);
 const THROUGHPUT_RATE = Number(process.env.THROUGHPUT_RATE ?? 1200);
@@ -81,26 +86,37 @@ const base = `http://127.0.0.1:${port}`;
 const secret = 'whsec_' + Buffer.alloc(32, 3).toString('base64');
 verifier = new Webhook(secret);
 
-const server = spawn(process.execPath, ['dist/src/main.js', 'serve'], {
-  env: {
-    ...process.env,
-    NODE_ENV: 'production',
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    DATABASE_URL: dbUrl.toString(),
-    MIGRATE_ON_START: 'true',
-    DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE ?? '20',
-    REDIS_URL,
-    QUEUE_PREFIX: PREFIX,
-    AUTH_JWT_SECRET: JWT_SECRET,
-    ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 5).toString('base64')}`,
-    ALLOW_PRIVATE_NETWORK: 'true',
-    ALLOW_INSECURE_WEBHOOKS: 'true',
-    RATE_LIMIT_PER_MINUTE: '0',
-    LOG_LEVEL: 'warn',
-  },
-  stdio: ['ignore', 'inherit', 'inherit'],
-});
+const serverEnv = {
+  ...process.env,
+  NODE_ENV: 'production',
+  HOST: '127.0.0.1',
+  DATABASE_URL: dbUrl.toString(),
+  DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE ?? '20',
+  REDIS_URL,
+  QUEUE_PREFIX: PREFIX,
+  AUTH_JWT_SECRET: JWT_SECRET,
+  ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 5).toString('base64')}`,
+  ALLOW_PRIVATE_NETWORK: 'true',
+  ALLOW_INSECURE_WEBHOOKS: 'true',
+  RATE_LIMIT_PER_MINUTE: '0',
+  LOG_LEVEL: 'warn',
+};
+const migrate = spawn(process.execPath, ['dist/src/main.js', 'migrate'], { env: serverEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+await new Promise((resolve) => migrate.once('exit', resolve));
+const servers = [
+  spawn(process.execPath, ['dist/src/main.js', 'serve'], {
+    env: { ...serverEnv, PORT: String(port), PLUGBOARD_ROLE: SPLIT ? 'api' : 'all' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  }),
+];
+if (SPLIT) {
+  servers.push(
+    spawn(process.execPath, ['dist/src/main.js', 'serve'], {
+      env: { ...serverEnv, PORT: String(await freePort()), PLUGBOARD_ROLE: 'worker' },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    }),
+  );
+}
 const dispatcher = new Agent({ connections: 64, keepAliveTimeout: 60_000 });
 const sign = (claims, sub) =>
   new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('2h').sign(new TextEncoder().encode(JWT_SECRET));
@@ -119,7 +135,7 @@ async function call(method, path, token, body) {
 let exitCode = 0;
 try {
   for (let i = 0; ; i++) {
-    if (server.exitCode !== null) throw new Error('serve exited');
+    if (servers.some((server) => server.exitCode !== null)) throw new Error('serve exited');
     try {
       if ((await fetch(`${base}/health/ready`)).status === 200) break;
     } catch {
@@ -193,6 +209,7 @@ try {
   while (receivedTotal < published.length * FANOUT && Date.now() < drainDeadline) await sleep(50);
   const sortedLatency = [...latencies].sort((a, b) => a - b);
   const sortedPublish = [...publishLatencies].sort((a, b) => a - b);
+  console.log(`setup: ${SPLIT ? 'one api and one worker process' : 'one process (PLUGBOARD_ROLE=all)'}, ${FANOUT} endpoints per event, load average ${(await import('node:os')).loadavg()[0].toFixed(1)} on ${(await import('node:os')).availableParallelism()} cores`);
   console.log(
     `latency phase: ${LATENCY_RATE} deliveries/s offered (${offeredLatency} events x ${FANOUT} endpoints in ${LATENCY_SECONDS} s); ` +
       `${receivedTotal - expectedBefore} received`,
@@ -256,8 +273,10 @@ try {
   console.error(error);
   exitCode = 1;
 } finally {
-  server.kill('SIGTERM');
-  await new Promise((resolve) => (server.exitCode !== null ? resolve() : server.once('exit', resolve)));
+  for (const server of servers) {
+    server.kill('SIGTERM');
+    await new Promise((resolve) => (server.exitCode !== null ? resolve() : server.once('exit', resolve)));
+  }
   receiver.closeAllConnections();
   receiver.close();
   await dispatcher.close();

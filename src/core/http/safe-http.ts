@@ -1,7 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
-import { Agent, fetch, type RequestInit, type Response } from 'undici';
+import { Agent, type Dispatcher, fetch, request, type RequestInit, type Response } from 'undici';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { bareHost, isForbiddenAddress } from './network-policy.js';
@@ -39,11 +39,7 @@ export class SafeHttp {
   }
 
   async fetch(url: string | URL, init: RequestInit & { timeoutMs?: number } = {}): Promise<Response> {
-    const target = applyOriginOverride(new URL(url), this.options.originOverrides);
-    if (target.protocol !== 'https:' && target.protocol !== 'http:') {
-      throw new ForbiddenDestinationError(`Only http and https URLs are allowed (got ${target.protocol})`);
-    }
-    this.assertLiteralAllowed(target);
+    const target = this.target(url);
     const { timeoutMs, signal, ...rest } = init;
     const signals = [signal, timeoutMs ? AbortSignal.timeout(timeoutMs) : undefined].filter(Boolean) as AbortSignal[];
     return fetch(target, {
@@ -52,6 +48,29 @@ export class SafeHttp {
       dispatcher: this.agent,
       signal: signals.length > 1 ? AbortSignal.any(signals) : signals[0],
     });
+  }
+
+  /**
+   * The same guarded connections through undici's `request`, which costs a fraction of `fetch` per
+   * call: for hot paths such as webhook delivery. Never follows redirects.
+   */
+  async request(url: string | URL, options: { method: Dispatcher.HttpMethod; headers: Record<string, string>; body?: string; timeoutMs: number }) {
+    return request(this.target(url), {
+      method: options.method,
+      headers: options.headers,
+      body: options.body,
+      dispatcher: this.agent,
+      signal: AbortSignal.timeout(options.timeoutMs),
+    });
+  }
+
+  private target(url: string | URL): URL {
+    const target = new URL(url);
+    if (target.protocol !== 'https:' && target.protocol !== 'http:') {
+      throw new ForbiddenDestinationError(`Only http and https URLs are allowed (got ${target.protocol})`);
+    }
+    this.assertLiteralAllowed(target);
+    return target;
   }
 
   /** Resolves a URL's host now and refuses it when any address is forbidden (creation-time validation). */

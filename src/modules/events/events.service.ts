@@ -17,10 +17,21 @@ export interface PublishInput {
 }
 
 /**
- * Turns a new event into outbox rows in the same unit of work (webhook deliveries, …). Registered by
- * modules that react to events; runs inside the publisher's transaction.
+ * Turns a new event into outbox rows (webhook deliveries, …), atomically with the event. Registered by
+ * modules that react to events.
  */
-export type EventFanOut = (em: EntityManager, event: Event) => Promise<void>;
+export interface EventFanOut {
+  /** Adds the rows for `event` to the publisher's unit of work (publish(em, …)). */
+  inUnitOfWork(em: EntityManager, event: Event): Promise<void>;
+  /**
+   * The same rows as one data-modifying SQL statement reading the new event from the CTE `published`
+   * (columns id, account_id, livemode, type, created_at) and `returning id`: publishNow writes an event
+   * and all its fan-out in a single statement, one round trip.
+   */
+  statement: string;
+  /** Runs once the statement's rows are committed, with the ids it returned. */
+  afterCommit(ids: string[]): Promise<void>;
+}
 
 /** Publishes events durably: the event and everything fanned out from it commit together or not at all. */
 @Injectable()
@@ -45,7 +56,7 @@ export class EventsService {
     this.catalog.assertValid(input.type, input.data);
     const event = em.create(Event, { accountId: input.accountId, livemode: input.livemode, type: input.type, data: input.data, source });
     em.persist(event);
-    for (const fanOut of this.fanOuts) await fanOut(em, event);
+    for (const fanOut of this.fanOuts) await fanOut.inUnitOfWork(em, event);
     return event;
   }
 
@@ -54,9 +65,24 @@ export class EventsService {
     return em.create(Event, { accountId: input.accountId, livemode: input.livemode, type: input.type, data: input.data, source: 'test' });
   }
 
-  /** Publishes in a transaction of its own; returns once the event is committed. */
+  /**
+   * Publishes on its own: the event and its fan-out in one SQL statement (atomic without an explicit
+   * transaction); returns once they are committed.
+   */
   async publishNow(input: PublishInput, source: EventSource = 'system'): Promise<Event> {
-    return this.em.fork().transactional((em) => this.publish(em, input, source));
+    this.catalog.assertValid(input.type, input.data);
+    const event = Object.assign(new Event(), { accountId: input.accountId, livemode: input.livemode, type: input.type, data: input.data, source });
+    const fanOuts = this.fanOuts.map((fanOut, index) => `fan_out_${index} as (${fanOut.statement})`);
+    const [row] = await this.em.fork().execute<Record<string, string[]>[]>(
+      `with published as (
+         insert into events (id, account_id, livemode, type, data, source, created_at) values (?, ?, ?, ?, ?::jsonb, ?, ?)
+         returning id, account_id, livemode, type, created_at
+       )${fanOuts.map((part) => `, ${part}`).join('')}
+       select ${['1 as published', ...this.fanOuts.map((_, index) => `(select coalesce(json_agg(id), '[]') from fan_out_${index}) as fan_out_${index}`)].join(', ')}`,
+      [event.id, event.accountId, event.livemode, event.type, JSON.stringify(event.data), event.source, event.createdAt],
+    );
+    for (const [index, fanOut] of this.fanOuts.entries()) await fanOut.afterCommit(row[`fan_out_${index}`]);
+    return event;
   }
 
   async ingest(caller: AccountCaller, dto: PublishEventDto): Promise<PublishedEventDto> {

@@ -111,7 +111,8 @@ export class WebhookDeliveriesService {
         nextAttemptAt: event.createdAt,
       });
     });
-    const [attemptId] = await this.dispatcher.dispatch([delivery.id], { test: true });
+    const attemptId = await this.dispatcher.sendTest(delivery.id);
+    if (!attemptId) throw new ConflictError('The test delivery could not be sent; try again');
     const attempt = await this.em.fork().findOneOrFail(WebhookAttempt, { id: attemptId });
     const response = AttemptDto.from(attempt);
     const succeeded = response.responseStatus !== null && response.responseStatus >= 200 && response.responseStatus < 300;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Dispatcher } from 'undici';
 import { APP_CONFIG } from '../../core/config/config.module.js';
 import type { AppConfig } from '../../core/config/config.js';
 import { CredentialKeyring } from '../../core/crypto/keyring.js';
@@ -69,10 +70,9 @@ interface SendResult {
   previousFailingSince: Date | null;
 }
 
-export interface DispatchOptions {
-  /** A test send: one attempt even to a disabled endpoint, no retries, no effect on the endpoint's health. */
-  test?: boolean;
-}
+/** How long a dispatch waits for others to join its batch, and how large a batch may grow. */
+const BATCH_WINDOW_MS = 5;
+const MAX_BATCH = 500;
 
 /**
  * Sends due deliveries: claims them in PostgreSQL (a lease, so two workers never send the same one at
@@ -84,6 +84,7 @@ export class WebhookDispatcher {
   private readonly logger = new Logger(WebhookDispatcher.name);
   private readonly retryPolicy: RetryPolicy;
   private readonly secrets = new Map<string, string>();
+  private batch?: { ids: Set<string>; run: Promise<string[]> };
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -98,17 +99,46 @@ export class WebhookDispatcher {
     this.retryPolicy = new RetryPolicy(config.webhooks.retrySchedule);
   }
 
-  /** Delivers those of `deliveryIds` that are due and not held by another worker; returns their attempt ids. */
-  async dispatch(deliveryIds: readonly string[], options: DispatchOptions = {}): Promise<string[]> {
-    if (deliveryIds.length === 0) return [];
+  /**
+   * Delivers those of `deliveryIds` that are due and not held by another worker. Calls arriving within
+   * BATCH_WINDOW_MS of each other share one claim query and one write of their outcomes, which is what
+   * lets one worker sustain thousands of deliveries a second.
+   */
+  async dispatch(deliveryIds: readonly string[]): Promise<void> {
+    if (deliveryIds.length === 0) return;
+    let batch = this.batch;
+    if (!batch || batch.ids.size >= MAX_BATCH) {
+      const ids = new Set<string>();
+      const run = new Promise((resolve) => setTimeout(resolve, BATCH_WINDOW_MS)).then(() => {
+        if (this.batch?.ids === ids) this.batch = undefined;
+        return this.run([...ids], false);
+      });
+      batch = this.batch = { ids, run };
+    }
+    for (const id of deliveryIds) batch.ids.add(id);
+    await batch.run;
+  }
+
+  /**
+   * A test send: one attempt now, even to a disabled endpoint, no retries, no effect on the endpoint's
+   * health. Returns the attempt's id (undefined if the delivery was not due).
+   */
+  async sendTest(deliveryId: string): Promise<string | undefined> {
+    const [attemptId] = await this.run([deliveryId], true);
+    return attemptId;
+  }
+
+  private async run(deliveryIds: string[], test: boolean): Promise<string[]> {
     const claimed = await this.claim(deliveryIds);
     if (claimed.length === 0) return [];
-    const test = options.test === true;
     const results = await Promise.all(claimed.map((delivery) => this.send(delivery, test)));
     await this.record(claimed, results, test);
+    const retries = new Map<number, string[]>();
     for (const result of results) {
-      if (result.retryInMs !== null) await this.queue.enqueue([result.update.id], result.retryInMs);
+      if (result.retryInMs === null) continue;
+      retries.set(result.retryInMs, [...(retries.get(result.retryInMs) ?? []), result.update.id]);
     }
+    for (const [delayMs, ids] of retries) await this.queue.enqueue(ids, delayMs);
     return results.map((result) => result.attempt.id);
   }
 
@@ -157,10 +187,10 @@ export class WebhookDispatcher {
       error = 'The endpoint is disabled';
     } else {
       try {
-        const response = await this.http.fetch(delivery.url, { method: 'POST', headers, body, timeoutMs: this.config.webhooks.timeoutMs });
-        status = response.status;
-        if (status === 429 || status === 503) retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
-        excerpt = await readExcerpt(response);
+        const response = await this.http.request(delivery.url, { method: 'POST', headers, body, timeoutMs: this.config.webhooks.timeoutMs });
+        status = response.statusCode;
+        if (status === 429 || status === 503) retryAfterMs = parseRetryAfter(headerValue(response.headers['retry-after']));
+        excerpt = await readExcerpt(response.body);
       } catch (caught) {
         timedOut = isTimeout(caught);
         error = describeFailure(caught, this.config.webhooks.timeoutMs);
@@ -222,7 +252,10 @@ export class WebhookDispatcher {
     return secret;
   }
 
-  /** Attempts, outcomes and endpoint health in one transaction; an endpoint that must be disabled is disabled here. */
+  /**
+   * Attempts, outcomes and endpoint health (failing since when, or recovered) in one statement, so one
+   * round trip records a whole batch atomically. Endpoints that must be disabled are then disabled.
+   */
   private async record(claimed: ClaimedDelivery[], results: SendResult[], test: boolean): Promise<void> {
     const byEndpoint = new Map<string, { delivery: ClaimedDelivery; results: SendResult[] }>();
     claimed.forEach((delivery, index) => {
@@ -230,41 +263,52 @@ export class WebhookDispatcher {
       entry.results.push(results[index]);
       byEndpoint.set(delivery.endpoint_id, entry);
     });
-    await this.em.fork().transactional(async (em) => {
-      await em.execute(
-        `insert into webhook_attempts (id, delivery_id, request_headers, response_status, response_body, duration_ms, error, created_at)
+    const recovered: string[] = [];
+    const failing: { id: string; at: string }[] = [];
+    const toDisable: [string, 'gone' | 'failing'][] = [];
+    for (const [endpointId, { delivery, results: endpointResults }] of test ? [] : byEndpoint) {
+      if (!delivery.enabled) continue;
+      if (endpointResults.some((result) => result.succeeded)) {
+        if (delivery.failing_since) recovered.push(endpointId);
+        continue;
+      }
+      const failedAt = endpointResults[0].attempt.created_at;
+      const failingSince = endpointResults[0].previousFailingSince;
+      if (endpointResults.some((result) => result.gone)) toDisable.push([endpointId, 'gone']);
+      else if (failingSince && Date.parse(failedAt) - failingSince.getTime() >= this.config.webhooks.disableAfterMs) toDisable.push([endpointId, 'failing']);
+      else if (!failingSince) failing.push({ id: endpointId, at: failedAt });
+    }
+    await this.em.fork().execute(
+      `with attempts as (
+         insert into webhook_attempts (id, delivery_id, request_headers, response_status, response_body, duration_ms, error, created_at)
          select id, delivery_id, request_headers, response_status, response_body, duration_ms, error, created_at
            from jsonb_to_recordset(?::jsonb) as v(id uuid, delivery_id uuid, request_headers jsonb, response_status int,
-                                                  response_body text, duration_ms int, error text, created_at timestamptz)`,
-        [JSON.stringify(results.map((result) => result.attempt))],
-      );
-      await em.execute(
-        `update webhook_deliveries d
+                                                  response_body text, duration_ms int, error text, created_at timestamptz)
+       ), outcomes as (
+         update webhook_deliveries d
             set status = v.status, attempts = v.attempts, round_attempts = v.round_attempts, next_attempt_at = v.next_attempt_at,
                 last_attempt_at = v.last_attempt_at, response_status = v.response_status, locked_until = null
            from jsonb_to_recordset(?::jsonb) as v(id uuid, status text, attempts int, round_attempts int,
                                                   next_attempt_at timestamptz, last_attempt_at timestamptz, response_status int)
-          where d.id = v.id`,
-        [JSON.stringify(results.map((result) => result.update))],
-      );
-      if (test) return;
-      const recovered = [...byEndpoint].filter(([, entry]) => entry.results.some((result) => result.succeeded)).map(([id]) => id);
-      if (recovered.length > 0) {
-        await em.execute(`update webhook_endpoints set failing_since = null where id in (?) and failing_since is not null`, [recovered]);
-      }
-      for (const [endpointId, { delivery, results: endpointResults }] of byEndpoint) {
-        if (!delivery.enabled || endpointResults.some((result) => result.succeeded)) continue;
-        const failedAt = new Date(endpointResults[0].attempt.created_at);
-        const failingSince = endpointResults[0].previousFailingSince;
-        if (endpointResults.some((result) => result.gone)) {
-          await this.disable(em, endpointId, 'gone');
-        } else if (failingSince && failedAt.getTime() - failingSince.getTime() >= this.config.webhooks.disableAfterMs) {
-          await this.disable(em, endpointId, 'failing');
-        } else if (!failingSince) {
-          await em.execute(`update webhook_endpoints set failing_since = ? where id = ? and failing_since is null`, [failedAt, endpointId]);
-        }
-      }
-    });
+          where d.id = v.id
+       ), recovered as (
+         update webhook_endpoints set failing_since = null
+          where id in (select value::uuid from jsonb_array_elements_text(?::jsonb)) and failing_since is not null
+       )
+       update webhook_endpoints e set failing_since = v.at
+         from jsonb_to_recordset(?::jsonb) as v(id uuid, at timestamptz)
+        where e.id = v.id and e.failing_since is null`,
+      [
+        JSON.stringify(results.map((result) => result.attempt)),
+        JSON.stringify(results.map((result) => result.update)),
+        JSON.stringify(recovered),
+        JSON.stringify(failing),
+      ],
+      'run',
+    );
+    for (const [endpointId, reason] of toDisable) {
+      await this.em.fork().transactional((em) => this.disable(em, endpointId, reason));
+    }
   }
 
   /**
@@ -296,20 +340,15 @@ export class WebhookDispatcher {
   }
 }
 
-/** The first 4 KB of the answer, as text; the rest is not read. */
-async function readExcerpt(response: Response | import('undici').Response): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
+/** The first 4 KB of the answer, as text; the rest is discarded. */
+async function readExcerpt(body: Dispatcher.ResponseData['body']): Promise<string> {
+  const chunks: Buffer[] = [];
   let size = 0;
   try {
-    while (size < BODY_EXCERPT_BYTES) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.length;
+    for await (const chunk of body) {
+      if (size < BODY_EXCERPT_BYTES) chunks.push(chunk as Buffer);
+      size += (chunk as Buffer).length;
     }
-    if (size >= BODY_EXCERPT_BYTES) await reader.cancel();
   } catch {
     // A body cut short still leaves the status and what arrived.
   }
@@ -320,6 +359,10 @@ async function readExcerpt(response: Response | import('undici').Response): Prom
 function isTimeout(error: unknown): boolean {
   const name = (error as { name?: unknown } | null)?.name;
   return name === 'TimeoutError' || name === 'AbortError';
+}
+
+function headerValue(value: string | string[] | undefined): string | null {
+  return (Array.isArray(value) ? value[0] : value) ?? null;
 }
 
 function describeFailure(error: unknown, timeoutMs: number): string {

@@ -39,12 +39,6 @@ export class WebhookQueue {
     await this.withTimeout(this.queue.addBulk(jobs), 'deliver');
   }
 
-  /** One cleanup per interval across the cluster: the job id names the interval. */
-  async enqueueCleanup(intervalMs: number): Promise<void> {
-    const jobId = `cleanup:${Math.floor(Date.now() / intervalMs)}`;
-    await this.withTimeout(this.queue.add('cleanup', {}, { jobId, removeOnComplete: 10, removeOnFail: 10, attempts: 1 }), 'cleanup');
-  }
-
   private async withTimeout(work: Promise<unknown>, what: string): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {

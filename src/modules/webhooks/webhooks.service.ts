@@ -3,6 +3,7 @@ import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import type { AccountCaller } from '../../core/auth/caller.js';
 import { APP_CONFIG } from '../../core/config/config.module.js';
 import type { AppConfig } from '../../core/config/config.js';
+import { KeyRotationService } from '../../core/crypto/key-rotation.service.js';
 import { CredentialKeyring } from '../../core/crypto/keyring.js';
 import { NotFoundError, ValidationFailedError } from '../../core/errors/app-errors.js';
 import { afterCursor, NEWEST_FIRST, Page, PageQuery, toPage } from '../../core/http/pagination.js';
@@ -36,12 +37,14 @@ export class WebhooksService implements OnModuleInit {
     private readonly plans: PlansService,
     private readonly audit: AuditService,
     private readonly keyring: CredentialKeyring,
+    private readonly keyRotation: KeyRotationService,
     private readonly http: SafeHttpClient,
     private readonly catalog: EventTypeCatalog,
   ) {}
 
   onModuleInit(): void {
     this.plans.registerPlanChangeHandler((em, accountId, plan) => this.applyPlan(em, accountId, plan));
+    for (const column of ['secret', 'previous_secret']) this.keyRotation.register({ table: 'webhook_endpoints', column, context });
   }
 
   async create(caller: AccountCaller, dto: CreateWebhookDto): Promise<CreatedWebhookEndpointDto> {

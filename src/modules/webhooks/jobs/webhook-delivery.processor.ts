@@ -6,12 +6,11 @@ import type { AppConfig } from '../../../core/config/config.js';
 import { QUEUES } from '../../../core/queue/queues.js';
 import { WebhookDispatcher } from '../webhook-dispatcher.js';
 import { isDeliverJob } from '../webhook-queue.js';
-import { WebhookRetention } from './webhook-retention.js';
 
 /**
- * Processes the webhook-deliveries queue in worker processes: `deliver` jobs (concurrency
- * WEBHOOK_CONCURRENCY) and the retention `cleanup`. Handlers are idempotent: a job for deliveries
- * that are already done, or held by another worker, does nothing.
+ * Processes the webhook-deliveries queue's `deliver` jobs in worker processes (concurrency
+ * WEBHOOK_CONCURRENCY). Idempotent: a job for deliveries that are already done, or held by another
+ * worker, does nothing.
  */
 @Injectable()
 export class WebhookDeliveryProcessor implements OnModuleInit {
@@ -21,16 +20,13 @@ export class WebhookDeliveryProcessor implements OnModuleInit {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectQueue(QUEUES.webhookDeliveries) private readonly queue: Queue,
     private readonly dispatcher: WebhookDispatcher,
-    private readonly retention: WebhookRetention,
   ) {}
 
   onModuleInit(): void {
     if (this.config.role === 'api') return;
-    const started = [
-      this.queue.process('deliver', this.config.webhooks.concurrency, (job: Job) => this.deliver(job)),
-      this.queue.process('cleanup', 1, () => this.retention.cleanup()),
-    ];
-    for (const processing of started) processing.catch((error: unknown) => this.logger.error({ err: error }, 'webhook queue processing stopped'));
+    this.queue
+      .process('deliver', this.config.webhooks.concurrency, (job: Job) => this.deliver(job))
+      .catch((error: unknown) => this.logger.error({ err: error }, 'webhook queue processing stopped'));
   }
 
   private async deliver(job: Job): Promise<void> {

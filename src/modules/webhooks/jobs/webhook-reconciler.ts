@@ -11,15 +11,14 @@ const BATCH = 5000;
 /**
  * Every RECONCILE_INTERVAL_MS, in worker processes: finds deliveries that PostgreSQL says are due but
  * that nobody has taken for a whole interval (their job was lost with Redis, or their worker died and
- * its lease ran out) and enqueues them again. One process does it at a time (advisory lock). Also
- * enqueues the retention cleanup every WEBHOOK_CLEANUP_INTERVAL.
+ * its lease ran out) and enqueues them again. One process does it at a time (advisory lock). It is a
+ * timer, not a Bull repeatable job, because it must keep running when Redis has lost every job.
  */
 @Injectable()
 export class WebhookReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(WebhookReconciler.name);
   private timer?: NodeJS.Timeout;
   private running = false;
-  private lastCleanup = 0;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -45,10 +44,6 @@ export class WebhookReconciler implements OnApplicationBootstrap, OnApplicationS
       if (ids.length > 0) {
         this.logger.log({ deliveries: ids.length }, 're-enqueued overdue webhook deliveries');
         await this.queue.enqueue(ids);
-      }
-      if (Date.now() - this.lastCleanup >= this.config.webhooks.cleanupIntervalMs) {
-        this.lastCleanup = Date.now();
-        await this.queue.enqueueCleanup(this.config.webhooks.cleanupIntervalMs);
       }
     } catch (error) {
       this.logger.warn({ err: error }, 'webhook reconciliation failed; retrying next interval');
