@@ -29,11 +29,13 @@ function text(value) {
  * UTF-8 sequence.
  */
 function fold(line) {
+  if (Buffer.byteLength(line, 'utf8') <= MAX_OCTETS) return line;
   const parts = [];
   let current = '';
   let octets = 0;
   for (const character of line) {
-    const size = Buffer.byteLength(character, 'utf8');
+    const code = character.codePointAt(0);
+    const size = code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
     if (octets + size > MAX_OCTETS) {
       parts.push(current);
       current = ' ';
