@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { GOOGLE_CALENDAR_SCOPES, startFakeGoogleCalendar, type FakeGoogleCalendar } from '../fixtures/providers/google-calendar.js';
+import { followAuthorizationUrl, postTokenRequest } from '../fixtures/providers/oauth2-authorization-server.js';
 import type { PluginDefinition } from '../../src/sdk/index.js';
 import { createHarness, type Harness } from '../../src/sdk/testing.js';
 import { forwardTo, loadBundledPlugin, type Json } from '../support/bundled-plugins.js';
@@ -42,19 +43,12 @@ function authorizationUrl(state: string, challenge?: string, params: Record<stri
     url.searchParams.set('code_challenge', challenge);
     url.searchParams.set('code_challenge_method', 'S256');
   }
-  return fake.origins[url.origin] + url.pathname + url.search;
+  return url.href;
 }
 
-async function authorize(url: string): Promise<URL> {
-  const response = await fetch(url, { redirect: 'manual' });
-  expect(response.status).toBe(302);
-  return new URL(response.headers.get('location')!);
-}
-
-async function token(form: Record<string, string>) {
-  const response = await fetch(`${fake.origins[new URL(google.auth.tokenUrl).origin]}/token`, { method: 'POST', body: new URLSearchParams(form) });
-  return { status: response.status, body: (await response.json()) as Record<string, any> };
-}
+const atFake = (url: string) => url.replace(new URL(url).origin, fake.origins[new URL(url).origin]);
+const authorize = (url: string) => followAuthorizationUrl(url, fake.origins);
+const token = (form: Record<string, string>) => postTokenRequest(google.auth.tokenUrl, fake.origins, form);
 
 describe('google calendar plugin: OAuth', () => {
   it('declares OAuth 2.0 with PKCE, offline access and refresh', () => {
@@ -114,9 +108,9 @@ describe('google calendar plugin: OAuth', () => {
   });
 
   it('the fake shows an error page, not a redirect, for an unknown client or redirect URI', async () => {
-    const unknown = await fetch(authorizationUrl('s').replace(encodeURIComponent(CLIENT.clientId), 'someone-else'), { redirect: 'manual' });
+    const unknown = await fetch(atFake(authorizationUrl('s')).replace(encodeURIComponent(CLIENT.clientId), 'someone-else'), { redirect: 'manual' });
     expect(unknown.status).toBe(401);
-    const elsewhere = await fetch(authorizationUrl('s').replace(encodeURIComponent(REDIRECT_URI), encodeURIComponent('https://evil.example/cb')), { redirect: 'manual' });
+    const elsewhere = await fetch(atFake(authorizationUrl('s')).replace(encodeURIComponent(REDIRECT_URI), encodeURIComponent('https://evil.example/cb')), { redirect: 'manual' });
     expect(elsewhere.status).toBe(400);
     expect(await elsewhere.text()).toContain('redirect_uri_mismatch');
   });

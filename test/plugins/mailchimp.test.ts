@@ -1,4 +1,5 @@
 import { startFakeMailchimp, subscriberHash, type FakeMailchimp, type MailchimpList } from '../fixtures/providers/mailchimp.js';
+import { followAuthorizationUrl, postTokenRequest } from '../fixtures/providers/oauth2-authorization-server.js';
 import type { PluginDefinition } from '../../src/sdk/index.js';
 import { createHarness, type Harness } from '../../src/sdk/testing.js';
 import { forwardTo, loadBundledPlugin, type Json } from '../support/bundled-plugins.js';
@@ -27,16 +28,11 @@ const harness = ({ token = accessToken, settings = {}, metadata = {}, origins = 
 const connected = (settings: Json = { listId: audience.id }, token = accessToken) => harness({ token, settings, metadata: { dc: 'us6' } });
 const urls = (h: Harness) => h.requests.map((request) => request.url);
 
-async function authorize(query: Record<string, string>): Promise<URL> {
-  const response = await fetch(`${fake.url}/oauth2/authorize?${new URLSearchParams(query)}`, { redirect: 'manual' });
-  expect(response.status).toBe(302);
-  return new URL(response.headers.get('location')!);
+function authorize(query: Record<string, string>): Promise<URL> {
+  return followAuthorizationUrl(`${mailchimp.auth.authorizationUrl}?${new URLSearchParams(query)}`, fake.origins);
 }
 
-async function token(form: Record<string, string>) {
-  const response = await fetch(`${fake.url}/oauth2/token`, { method: 'POST', body: new URLSearchParams(form) });
-  return { status: response.status, body: (await response.json()) as Record<string, any> };
-}
+const token = (form: Record<string, string>) => postTokenRequest(mailchimp.auth.tokenUrl, fake.origins, form);
 
 describe('mailchimp plugin: OAuth and the data centre', () => {
   it('declares OAuth 2.0 against login.mailchimp.com without scopes or refresh, and a {dc} base URL', () => {
