@@ -33,3 +33,23 @@ describe('applyOriginOverride', () => {
     expect(applyOriginOverride(new URL('https://api.example.com/v1'), overrides).toString()).toBe('https://api.example.com/v1');
   });
 });
+
+describe('SafeHttp origin overrides', () => {
+  it('sends fetch and request calls for an overridden origin to its replacement', async () => {
+    const { createServer } = await import('node:http');
+    const { SafeHttp } = await import('./safe-http.js');
+    const server = createServer((request, response) => response.end(`${request.method} ${request.url}`));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const http = new SafeHttp({ allowPrivateNetwork: true, originOverrides: { 'https://api.stripe.com': `http://127.0.0.1:${port}` } });
+    try {
+      expect(await (await http.fetch('https://api.stripe.com/v1/account?x=1')).text()).toBe('GET /v1/account?x=1');
+      const answer = await http.request('https://api.stripe.com/v1/refunds', { method: 'POST', headers: {}, body: 'a=1', timeoutMs: 5000 });
+      expect(await answer.body.text()).toBe('POST /v1/refunds');
+    } finally {
+      await http.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});

@@ -65,7 +65,7 @@ export class SafeHttp {
   }
 
   private target(url: string | URL): URL {
-    const target = new URL(url);
+    const target = applyOriginOverride(new URL(url), this.options.originOverrides);
     if (target.protocol !== 'https:' && target.protocol !== 'http:') {
       throw new ForbiddenDestinationError(`Only http and https URLs are allowed (got ${target.protocol})`);
     }
