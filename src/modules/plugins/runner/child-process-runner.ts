@@ -33,6 +33,8 @@ class PluginProcess {
   private notBefore = 0;
   private stopped = false;
   private nextId = 1;
+  /** Set while a child that missed a deadline is being checked: new calls wait for the verdict. */
+  private suspect?: Promise<void>;
 
   constructor(
     readonly plugin: PluginLocation,
@@ -50,6 +52,7 @@ class PluginProcess {
 
   async call(request: CallRequest, timeoutMs: number, hooks: CallHooks): Promise<unknown> {
     const deadline = Date.now() + timeoutMs;
+    if (this.suspect) await withDeadline(this.suspect, deadline);
     if (!this.child || this.starting) {
       try {
         await withDeadline(this.start(deadline), deadline);
@@ -191,6 +194,7 @@ class PluginProcess {
       call.reject(new PluginCrashedError(`the plugin process exited (${signal ?? `code ${code}`})`));
       this.pending.delete(id);
     }
+    for (const answer of this.pings.values()) answer();
     this.pings.clear();
     if (this.stopped) return;
     this.crashes += 1;
@@ -203,15 +207,23 @@ class PluginProcess {
   /** After a missed deadline: a child that cannot answer a ping has a stuck event loop and is killed. */
   private checkLiveness(): void {
     const child = this.child;
-    if (!child) return;
+    if (!child || this.suspect) return;
     const id = this.nextId++;
-    const timer = setTimeout(() => {
-      this.pings.delete(id);
-      if (this.child === child) child.kill('SIGKILL');
-    }, LIVENESS_TIMEOUT_MS);
-    this.pings.set(id, () => {
-      clearTimeout(timer);
-      this.pings.delete(id);
+    this.suspect = new Promise<void>((verdict) => {
+      const timer = setTimeout(() => {
+        this.pings.delete(id);
+        if (this.child === child) {
+          child.once('exit', () => verdict());
+          child.kill('SIGKILL');
+        } else verdict();
+      }, LIVENESS_TIMEOUT_MS);
+      this.pings.set(id, () => {
+        clearTimeout(timer);
+        this.pings.delete(id);
+        verdict();
+      });
+    }).finally(() => {
+      this.suspect = undefined;
     });
     this.send({ type: 'ping', id });
   }
