@@ -17,8 +17,8 @@ export interface PluginCandidate {
 }
 
 export interface LoadOptions {
-  /** Plugins the database says are disabled: recorded, not run. */
-  disabled?: ReadonlySet<string>;
+  /** Plugins the database says are disabled (with their providers when last loaded): recorded, not run. */
+  disabled?: ReadonlyMap<string, string[]>;
   /** Names installed through Plugboard (source `installed`). */
   installed?: ReadonlySet<string>;
 }
@@ -84,7 +84,7 @@ export class PluginLoader {
       prepared.push(
         failure !== undefined
           ? Promise.resolve({ record: this.failedRecord(name, manifest, source, failure), shadowed: taken !== undefined })
-          : limit(() => this.prepare(manifest!, source, options.disabled?.has(manifest!.name) ?? false)),
+          : limit(() => this.prepare(manifest!, source, options.disabled?.get(manifest!.name))),
       );
     }
     const records: PluginRecord[] = [];
@@ -93,7 +93,7 @@ export class PluginLoader {
   }
 
   /** Loads (or reloads) one plugin directory and records it; used by install and enable. */
-  async loadOne(dir: string, source: PluginSource, disabled = false): Promise<PluginRecord> {
+  async loadOne(dir: string, source: PluginSource, disabled?: string[]): Promise<PluginRecord> {
     let manifest: PluginManifest;
     try {
       manifest = readManifest(dir);
@@ -118,14 +118,15 @@ export class PluginLoader {
     return { manifest, signature };
   }
 
-  private async prepare(manifest: PluginManifest, source: PluginSource, disabled: boolean): Promise<Prepared> {
+  /** `disabled`: the providers of a plugin the database says is disabled (recorded, not run). */
+  private async prepare(manifest: PluginManifest, source: PluginSource, disabled?: string[]): Promise<Prepared> {
     const { signature, refusal } = this.check(manifest.dir, source);
     const base = this.baseRecord(manifest, source, signature);
     if (refusal) return { record: { ...base, state: 'failed', error: refusal } };
     if (signature.status !== 'verified' && source !== 'bundled' && this.config.plugins.signaturePolicy === 'warn') {
       this.logger.warn({ plugin: manifest.name, signature: signature.status, reason: 'reason' in signature ? signature.reason : undefined }, 'loading a plugin whose signature is not verified');
     }
-    if (disabled) return { record: { ...base, state: 'disabled' } };
+    if (disabled) return { record: { ...base, state: 'disabled', providers: disabled } };
     try {
       const description = await this.runner.load({ name: manifest.name, version: manifest.version, dir: manifest.dir, entry: manifest.entry });
       try {

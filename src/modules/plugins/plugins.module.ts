@@ -1,6 +1,10 @@
+import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { Module } from '@nestjs/common';
 import { APP_CONFIG } from '../../core/config/config.module.js';
 import type { AppConfig } from '../../core/config/config.js';
+import { PluginInstallation } from './entities/plugin-installation.entity.js';
+import { MarketplaceCatalog } from './marketplace/marketplace-catalog.service.js';
+import { MarketplaceService } from './marketplace/marketplace.service.js';
 import { PluginLoader } from './plugin-loader.js';
 import { PluginRegistry } from './plugin-registry.js';
 import { PluginsController } from './plugins.controller.js';
@@ -15,6 +19,7 @@ import { ProviderHttp } from './runner/provider-http.js';
  * the PluginRunner (calling them); see the contract at the top of runner/plugin-runner.ts.
  */
 @Module({
+  imports: [MikroOrmModule.forFeature([PluginInstallation])],
   controllers: [PluginsController],
   providers: [
     PluginRegistry,
@@ -26,6 +31,8 @@ import { ProviderHttp } from './runner/provider-http.js';
         config.plugins.isolation === 'none' ? new InProcessPluginRunner(config, registry, http) : new ChildProcessPluginRunner(config, registry, http),
     },
     PluginLoader,
+    MarketplaceService,
+    MarketplaceCatalog,
     PluginsService,
   ],
   exports: [PluginRegistry, PluginRunner],

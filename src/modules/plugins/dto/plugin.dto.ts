@@ -44,3 +44,19 @@ export class InstallPluginDto {
   @Length(1, 2000)
   source!: string;
 }
+
+export class MarketplaceEntryDto {
+  @ApiProperty({ example: '@acme/plugboard-crm' }) name!: string;
+  @ApiProperty({ example: '1.2.0' }) version!: string;
+  @ApiPropertyOptional() description?: string;
+  @ApiPropertyOptional({ description: 'Who signed it; their key must be in TRUSTED_PUBLISHERS_DIR for a required signature policy' }) publisher?: string;
+  @ApiProperty({ example: '^1.0.0', description: 'SDK versions the plugin supports (semver range)' }) apiVersion!: string;
+  @ApiProperty({ type: [String] }) providers!: string[];
+  @ApiProperty({ example: 'sha512-…' }) integrity!: string;
+  @ApiProperty({ description: "Whether this host's SDK is within apiVersion" }) compatible!: boolean;
+  @ApiProperty({ type: String, nullable: true, description: 'The version of a plugin with this name present here, or null' }) installed!: string | null;
+}
+
+export class MarketplacePage extends PageDto {
+  @ApiProperty({ type: [MarketplaceEntryDto] }) data!: MarketplaceEntryDto[];
+}
