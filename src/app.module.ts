@@ -23,6 +23,7 @@ import { ApiKeysModule } from './modules/api-keys/api-keys.module.js';
 import { AuditModule } from './modules/audit/audit.module.js';
 import { EventsModule } from './modules/events/events.module.js';
 import { HealthModule } from './modules/health/health.module.js';
+import { IntegrationsModule } from './modules/integrations/integrations.module.js';
 import { PlansModule } from './modules/plans/plans.module.js';
 import { PluginsModule } from './modules/plugins/plugins.module.js';
 import { AuthorizationGuard } from './modules/rbac/authorization.guard.js';
@@ -58,6 +59,7 @@ export class AppModule {
         HealthModule,
         EventsModule,
         WebhooksModule,
+        IntegrationsModule,
         PluginsModule,
       ],
       providers: [

@@ -1,5 +1,6 @@
 import type { ModuleAcl } from '../rbac/acl.js';
 import { PLAN_REASON } from '../rbac/acl.js';
+import { PROVIDER_CATEGORIES } from '../../sdk/index.js';
 import { integrationLimit } from '../plans/plan-catalog.js';
 
 /**
@@ -11,7 +12,15 @@ export const integrationsAcl: ModuleAcl = {
   define({ can, cannot }, { caller, plan, usage }) {
     if (caller.permissions.has('integrations.view')) can('view', 'Integration');
     if (caller.permissions.has('integrations.manage')) can(['connect', 'configure', 'use', 'disconnect'], 'Integration');
-    const categories = new Set([...Object.keys(plan.integrations), ...Object.keys(usage).map(categoryOfUsageKey)]);
+    const categories = new Set([...PROVIDER_CATEGORIES, ...Object.keys(plan.integrations), ...Object.keys(usage).map(categoryOfUsageKey)]);
+    // Later rules win in CASL: the catch-all for unlisted categories first, named categories after.
+    if (plan.integrations.default === 0) {
+      // Categories outside the SDK's list (a plugin's own) fall under the default too.
+      const listed = [...categories].filter((key) => integrationLimit(plan, key) !== 0);
+      cannot(['connect', 'use'], 'Integration', { category: { $nin: listed } }).because(
+        `${PLAN_REASON}the ${plan.name} plan does not include this category of integrations`,
+      );
+    }
     for (const category of categories) {
       if (!category || category === 'default') continue;
       const limit = integrationLimit(plan, category);
@@ -22,12 +31,6 @@ export const integrationsAcl: ModuleAcl = {
           `${PLAN_REASON}the ${plan.name} plan allows ${limit} connected ${category} integration${limit === 1 ? '' : 's'}`,
         );
       }
-    }
-    if (plan.integrations.default === 0) {
-      const listed = Object.keys(plan.integrations).filter((key) => key !== 'default' && plan.integrations[key] !== 0);
-      cannot(['connect', 'use'], 'Integration', { category: { $nin: listed } }).because(
-        `${PLAN_REASON}the ${plan.name} plan does not include this category of integrations`,
-      );
     }
   },
   planFeature: (_subject, attributes, plan) => {

@@ -35,6 +35,6 @@ import { ProviderHttp } from './runner/provider-http.js';
     MarketplaceCatalog,
     PluginsService,
   ],
-  exports: [PluginRegistry, PluginRunner],
+  exports: [PluginRegistry, PluginRunner, ProviderHttp],
 })
 export class PluginsModule {}

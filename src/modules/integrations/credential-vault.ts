@@ -1,0 +1,52 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { KeyRotationService } from '../../core/crypto/key-rotation.service.js';
+import { CredentialKeyring } from '../../core/crypto/keyring.js';
+import type { Integration } from './entities/integration.entity.js';
+
+/** OAuth tokens as stored for an oauth2 integration (what plugins see as ctx.credentials). */
+export interface OAuthCredentials {
+  accessToken: string;
+  refreshToken?: string;
+  expiresAt?: string;
+  tokenType?: string;
+  scope?: string;
+  raw: Record<string, unknown>;
+}
+
+export interface OAuthApp {
+  clientId: string;
+  clientSecret: string;
+}
+
+/**
+ * Seals integration credentials and per-account OAuth clients with AES-256-GCM, bound to the
+ * integration's id, and registers both columns for `plugboard keys rotate`.
+ */
+@Injectable()
+export class CredentialVault implements OnModuleInit {
+  constructor(
+    private readonly keyring: CredentialKeyring,
+    private readonly rotation: KeyRotationService,
+  ) {}
+
+  onModuleInit(): void {
+    this.rotation.register({ table: 'integrations', column: 'credentials', context: (id) => `integration:${id}` });
+    this.rotation.register({ table: 'integrations', column: 'oauth_app', context: (id) => `integration-oauth-app:${id}` });
+  }
+
+  sealCredentials(integration: Integration, credentials: object): void {
+    integration.credentials = this.keyring.encryptJson(credentials, `integration:${integration.id}`);
+  }
+
+  openCredentials<T = Record<string, unknown>>(integration: Integration): T | undefined {
+    return integration.credentials ? this.keyring.decryptJson<T>(integration.credentials, `integration:${integration.id}`) : undefined;
+  }
+
+  sealOAuthApp(integration: Integration, app: OAuthApp | undefined): void {
+    integration.oauthApp = app ? this.keyring.encryptJson(app, `integration-oauth-app:${integration.id}`) : null;
+  }
+
+  openOAuthApp(integration: Integration): OAuthApp | undefined {
+    return integration.oauthApp ? this.keyring.decryptJson<OAuthApp>(integration.oauthApp, `integration-oauth-app:${integration.id}`) : undefined;
+  }
+}

@@ -1,0 +1,155 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { PageDto, PageQuery } from '../../../core/http/pagination.js';
+import { INTEGRATION_STATUSES } from '../entities/integration.entity.js';
+
+export class ListIntegrationsQuery extends PageQuery {
+  @ApiPropertyOptional({ example: 'payment' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(40)
+  category?: string;
+
+  @ApiPropertyOptional({ enum: INTEGRATION_STATUSES })
+  @IsOptional()
+  @IsIn(INTEGRATION_STATUSES)
+  status?: string;
+}
+
+export class IntegrationDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ example: 'stripe' }) provider!: string;
+  @ApiProperty({ example: 'payment' }) category!: string;
+  @ApiProperty({ enum: INTEGRATION_STATUSES }) status!: string;
+  @ApiProperty({ format: 'uuid' }) accountId!: string;
+  @ApiProperty() livemode!: boolean;
+  @ApiProperty({ type: String, nullable: true }) displayName!: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'What the provider reported on connect (account ids, data centre, feed URL, …)' })
+  metadata!: Record<string, unknown>;
+  @ApiProperty({ type: 'object', additionalProperties: true }) settings!: Record<string, unknown>;
+  @ApiProperty() autoSync!: boolean;
+  @ApiProperty({ type: String, nullable: true, example: '1h' }) syncFrequency!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) lastSyncAt!: Date | null;
+  @ApiProperty({ type: String, nullable: true, description: 'What went wrong and what to do about it' }) lastError!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) connectedAt!: Date | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) disconnectedAt!: Date | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) tokenExpiresAt!: Date | null;
+  @ApiProperty({ format: 'date-time' }) createdAt!: Date;
+}
+
+export class IntegrationPage extends PageDto {
+  @ApiProperty({ type: [IntegrationDto] }) data!: IntegrationDto[];
+}
+
+const FREQUENCY = /^\d+(m|h|d)$/;
+
+/** What both connecting and configuring may set. */
+class IntegrationOptionsDto {
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: "The provider's settingsSchema" })
+  @IsOptional()
+  @IsObject()
+  settings?: Record<string, unknown>;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsBoolean()
+  autoSync?: boolean;
+}
+
+export class ConnectIntegrationDto extends IntegrationOptionsDto {
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: "The provider's credentialsSchema (api_key and basic providers); verified with the provider before they are stored",
+  })
+  @IsOptional()
+  @IsObject()
+  credentials?: Record<string, unknown>;
+}
+
+export class ConfigureIntegrationDto extends IntegrationOptionsDto {
+  @ApiPropertyOptional({ example: '1h', description: 'How often auto-sync runs: 15m, 1h, 1d, …' })
+  @IsOptional()
+  @Matches(FREQUENCY, { message: 'syncFrequency must be a number followed by m, h or d' })
+  syncFrequency?: string;
+}
+
+export class OAuthAppDto {
+  @ApiProperty() @IsString() @MaxLength(500) clientId!: string;
+  @ApiProperty() @IsString() @MaxLength(1000) clientSecret!: string;
+}
+
+export class StartOAuthDto {
+  @ApiProperty({ example: '/settings/integrations', description: 'Relative, or with an origin in ALLOWED_RETURN_ORIGINS' })
+  @IsString()
+  @MaxLength(2000)
+  returnUrl!: string;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
+  @IsOptional()
+  @IsObject()
+  settings?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ type: OAuthAppDto, description: "This account's own OAuth client, instead of the operator's" })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => OAuthAppDto)
+  oauthApp?: OAuthAppDto;
+}
+
+export class OAuthStartedDto {
+  @ApiProperty({ format: 'uri' }) authorizationUrl!: string;
+  @ApiProperty({ format: 'date-time' }) expiresAt!: Date;
+}
+
+export class HealthCheckResultDto {
+  @ApiProperty({ enum: INTEGRATION_STATUSES }) status!: string;
+  @ApiProperty({ format: 'date-time' }) checkedAt!: Date;
+  @ApiPropertyOptional() detail?: string;
+}
+
+export class RunActionDto {
+  @ApiPropertyOptional({ description: "Validated with the action's inputSchema" })
+  @IsOptional()
+  input?: unknown;
+}
+
+export class SyncStartedDto {
+  @ApiProperty({ format: 'uuid' }) syncRunId!: string;
+}
+
+export class SyncRunDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ enum: ['queued', 'running', 'succeeded', 'failed'] }) status!: string;
+  @ApiProperty({ enum: ['manual', 'schedule'] }) trigger!: string;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' } }) counts!: Record<string, number>;
+  @ApiProperty({ type: String, nullable: true }) error!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) startedAt!: Date | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) finishedAt!: Date | null;
+  @ApiProperty({ type: Number, nullable: true }) durationMs!: number | null;
+  @ApiProperty({ format: 'date-time' }) createdAt!: Date;
+}
+
+export class SyncRunPage extends PageDto {
+  @ApiProperty({ type: [SyncRunDto] }) data!: SyncRunDto[];
+}
+
+export class RecordsQuery extends PageQuery {
+  @ApiPropertyOptional({ example: 'customers' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  model?: string;
+}
+
+export class SyncedRecordDto {
+  @ApiProperty({ description: "The provider's id of the record" }) id!: string;
+  @ApiProperty() model!: string;
+  @ApiProperty({ type: 'object', additionalProperties: true }) data!: Record<string, unknown>;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: Date;
+}
+
+export class SyncedRecordPage extends PageDto {
+  @ApiProperty({ type: [SyncedRecordDto] }) data!: SyncedRecordDto[];
+}

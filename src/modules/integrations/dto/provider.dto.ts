@@ -1,0 +1,48 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { PageDto, PageQuery } from '../../../core/http/pagination.js';
+
+export class ListProvidersQuery extends PageQuery {
+  @ApiPropertyOptional({ example: 'payment' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(40)
+  category?: string;
+}
+
+class ProviderActionDto {
+  @ApiProperty() name!: string;
+  @ApiProperty() description!: string;
+  @ApiProperty({ type: 'object', additionalProperties: true }) inputSchema!: Record<string, unknown>;
+}
+
+class ProviderPlanDto {
+  @ApiProperty({ description: "Whether the account's plan lets it connect this provider now" }) allowed!: boolean;
+  @ApiPropertyOptional({ example: 'The Basic plan does not include crm integrations' }) reason?: string;
+}
+
+class ProviderPluginDto {
+  @ApiProperty() name!: string;
+  @ApiProperty() version!: string;
+}
+
+export class ProviderDto {
+  @ApiProperty({ example: 'stripe' }) id!: string;
+  @ApiProperty({ example: 'Stripe' }) name!: string;
+  @ApiProperty({ example: 'payment' }) category!: string;
+  @ApiProperty() description!: string;
+  @ApiProperty({ enum: ['oauth2', 'api_key', 'basic', 'none'] }) authType!: string;
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, description: 'JSON Schema of the credentials (api_key and basic)' })
+  credentialsSchema!: Record<string, unknown> | null;
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, description: 'JSON Schema of the settings' })
+  settingsSchema!: Record<string, unknown> | null;
+  @ApiProperty({ type: [ProviderActionDto] }) actions!: ProviderActionDto[];
+  @ApiProperty() sync!: boolean;
+  @ApiProperty({ description: 'Whether it receives provider webhooks at POST /v1/hooks/{integrationId}' }) webhooks!: boolean;
+  @ApiProperty({ type: ProviderPlanDto }) plan!: ProviderPlanDto;
+  @ApiProperty({ type: ProviderPluginDto }) plugin!: ProviderPluginDto;
+}
+
+export class ProviderPage extends PageDto {
+  @ApiProperty({ type: [ProviderDto] }) data!: ProviderDto[];
+}

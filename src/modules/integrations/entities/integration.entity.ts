@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import type { Opt } from '@mikro-orm/core';
+import { Entity, Index, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
+
+export const INTEGRATION_STATUSES = ['connected', 'expired', 'error', 'disconnected', 'suspended'] as const;
+export type IntegrationStatus = (typeof INTEGRATION_STATUSES)[number];
+
+/** One provider connected (or once connected) by one account in one mode. */
+@Entity({ tableName: 'integrations' })
+@Unique({ properties: ['accountId', 'livemode', 'provider'] })
+@Index({ properties: ['status', 'tokenExpiresAt'] })
+export class Integration {
+  @PrimaryKey({ type: 'uuid' })
+  id: string = randomUUID();
+
+  @Property({ type: 'uuid' })
+  accountId!: string;
+
+  @Property({ type: 'boolean' })
+  livemode!: boolean;
+
+  @Property({ type: 'text' })
+  provider!: string;
+
+  @Property({ type: 'text' })
+  category!: string;
+
+  @Property({ type: 'text' })
+  status!: IntegrationStatus;
+
+  /** The status to return to when a plan upgrade lifts a suspension. */
+  @Property({ type: 'text', nullable: true })
+  statusBeforeSuspension?: IntegrationStatus | null;
+
+  @Property({ type: 'text', nullable: true })
+  displayName?: string | null;
+
+  @Property({ type: 'jsonb' })
+  metadata: Opt<Record<string, unknown>> = {};
+
+  @Property({ type: 'jsonb' })
+  settings: Opt<Record<string, unknown>> = {};
+
+  /** AES-256-GCM ciphertext (CredentialVault) of the provider credentials; never returned. */
+  @Property({ type: 'text', nullable: true, lazy: true })
+  credentials?: string | null;
+
+  /** Per-account OAuth client (clientId, clientSecret), encrypted like credentials. */
+  @Property({ type: 'text', nullable: true, lazy: true })
+  oauthApp?: string | null;
+
+  @Property({ type: 'boolean' })
+  autoSync: Opt<boolean> = false;
+
+  /** A duration such as 15m, 1h, 1d; null uses the provider's default. */
+  @Property({ type: 'text', nullable: true })
+  syncFrequency?: string | null;
+
+  @Property({ type: 'datetime', nullable: true })
+  nextSyncAt?: Date | null;
+
+  @Property({ type: 'datetime', nullable: true })
+  lastSyncAt?: Date | null;
+
+  @Property({ type: 'text', nullable: true })
+  lastError?: string | null;
+
+  @Property({ type: 'datetime', nullable: true })
+  connectedAt?: Date | null;
+
+  @Property({ type: 'datetime', nullable: true })
+  disconnectedAt?: Date | null;
+
+  @Property({ type: 'datetime', nullable: true })
+  tokenExpiresAt?: Date | null;
+
+  /** Consecutive failed refresh attempts (not invalid_grant, which expires at once). */
+  @Property({ type: 'integer' })
+  refreshFailures: Opt<number> = 0;
+
+  @Property({ type: 'datetime', nullable: true })
+  nextRefreshAt?: Date | null;
+
+  @Property({ type: 'datetime', nullable: true })
+  lastHealthCheckAt?: Date | null;
+
+  @Property({ type: 'datetime' })
+  createdAt: Opt<Date> = new Date();
+
+  @Property({ type: 'datetime', onUpdate: () => new Date() })
+  updatedAt: Opt<Date> = new Date();
+}

@@ -1,0 +1,47 @@
+import { randomUUID } from 'node:crypto';
+import type { Opt } from '@mikro-orm/core';
+import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
+
+export type SyncRunStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+
+@Entity({ tableName: 'sync_runs' })
+@Index({ properties: ['integrationId', 'createdAt'] })
+@Index({ properties: ['status', 'createdAt'] })
+export class SyncRun {
+  @PrimaryKey({ type: 'uuid' })
+  id: string = randomUUID();
+
+  @Property({ type: 'uuid' })
+  integrationId!: string;
+
+  @Property({ type: 'uuid' })
+  accountId!: string;
+
+  @Property({ type: 'boolean' })
+  livemode!: boolean;
+
+  @Property({ type: 'text' })
+  status: Opt<SyncRunStatus> = 'queued';
+
+  @Property({ type: 'text' })
+  trigger!: 'manual' | 'schedule';
+
+  /** Records stored per model, e.g. { customers: 120 }. */
+  @Property({ type: 'jsonb' })
+  counts: Opt<Record<string, number>> = {};
+
+  @Property({ type: 'text', nullable: true })
+  error?: string | null;
+
+  @Property({ type: 'datetime', nullable: true })
+  startedAt?: Date | null;
+
+  @Property({ type: 'datetime', nullable: true })
+  finishedAt?: Date | null;
+
+  @Property({ type: 'integer', nullable: true })
+  durationMs?: number | null;
+
+  @Property({ type: 'datetime' })
+  createdAt: Opt<Date> = new Date();
+}

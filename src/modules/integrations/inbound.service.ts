@@ -1,0 +1,89 @@
+import { timingSafeEqual } from 'node:crypto';
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Injectable, Logger } from '@nestjs/common';
+import type { Request } from 'express';
+import { AppError, NotFoundError, ProviderError, UnauthenticatedError } from '../../core/errors/app-errors.js';
+import type { InboundRequest } from '../../sdk/index.js';
+import { Event } from '../events/entities/event.entity.js';
+import { EventsService } from '../events/events.service.js';
+import { Integration } from './entities/integration.entity.js';
+import { IntegrationsService } from './integrations.service.js';
+import { ProviderCalls } from './provider-calls.js';
+
+const FEED_EVENT_TYPES = ['session.started', 'session.ended', 'room.created', 'registration.received'];
+const FEED_EVENT_LIMIT = 1000;
+
+export interface RenderedFeed {
+  contentType: string;
+  body: string;
+}
+
+/** What reaches Plugboard from outside without credentials: provider webhooks and subscription feeds. */
+@Injectable()
+export class InboundService {
+  private readonly logger = new Logger(InboundService.name);
+
+  constructor(
+    private readonly em: EntityManager,
+    private readonly integrations: IntegrationsService,
+    private readonly calls: ProviderCalls,
+    private readonly events: EventsService,
+  ) {}
+
+  /** Verifies a provider's webhook with its plugin and publishes the events it maps it to. */
+  async receiveWebhook(integrationId: string, request: Request & { rawBody?: Buffer }): Promise<{ received: number }> {
+    const integration = await this.em.findOne(Integration, { id: integrationId, status: { $in: ['connected', 'error'] } });
+    const provider = integration && this.integrations.findProvider(integration.provider);
+    if (!integration || !provider?.webhook) throw new NotFoundError('Webhook receiver');
+    const inbound: InboundRequest = {
+      method: request.method,
+      headers: Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name.toLowerCase(), Array.isArray(value) ? value.join(', ') : String(value ?? '')])),
+      query: Object.fromEntries(Object.entries(request.query).map(([name, value]) => [name, String(value)])),
+      rawBody: request.rawBody?.toString('utf8') ?? '',
+      body: request.body,
+    };
+    const verified = await this.calls.invoke<boolean>(integration, { kind: 'webhookVerify', input: inbound });
+    if (verified !== true) throw new UnauthenticatedError('The webhook signature does not verify', 'signature_invalid');
+    const mapped = (await this.calls.invoke<Array<{ event: string; data: unknown }>>(integration, { kind: 'webhookToEvents', input: inbound })) ?? [];
+    try {
+      await this.em.fork().transactional(async (em) => {
+        for (const { event, data } of mapped) {
+          await this.events.publish(em, { accountId: integration.accountId, livemode: integration.livemode, type: event, data: data as Record<string, unknown> }, 'system');
+        }
+      });
+    } catch (error) {
+      if (!(error instanceof AppError) || error.status !== 400) throw error;
+      this.logger.warn(`${integration.provider} mapped a webhook to an invalid event: ${error.message}`);
+      throw new ProviderError('The provider webhook could not be turned into valid events');
+    }
+    return { received: mapped.length };
+  }
+
+  /** Renders a subscription feed (e.g. iCal) from the account's session events, for the secret feed URL. */
+  async renderFeed(integrationId: string, token: string): Promise<RenderedFeed> {
+    const integration = await this.em.findOne(Integration, { id: integrationId, status: 'connected' });
+    const expected = integration?.metadata.feedToken;
+    if (!integration || typeof expected !== 'string' || !sameSecret(expected, token)) throw new NotFoundError('Feed');
+    const events = await this.em.find(
+      Event,
+      { accountId: integration.accountId, livemode: integration.livemode, type: { $in: FEED_EVENT_TYPES } },
+      { orderBy: { createdAt: 'desc' }, limit: FEED_EVENT_LIMIT },
+    );
+    const rendered = await this.calls.invoke<RenderedFeed>(integration, {
+      kind: 'action',
+      name: 'render',
+      input: {
+        calendarName: typeof integration.settings.calendarName === 'string' ? integration.settings.calendarName : undefined,
+        events: events.reverse().map((event) => ({ id: event.id, event: event.type, timestamp: event.createdAt.toISOString(), data: event.data })),
+      },
+    });
+    if (typeof rendered?.body !== 'string') throw new ProviderError('The feed provider returned no feed');
+    return { contentType: typeof rendered.contentType === 'string' ? rendered.contentType : 'text/plain; charset=utf-8', body: rendered.body };
+  }
+}
+
+function sameSecret(expected: string, given: string): boolean {
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}

@@ -1,0 +1,221 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Strategy as OAuth2Strategy, type StateStore, type StrategyOptions, type VerifyFunction } from 'passport-oauth2';
+import type { AccountCaller } from '../../../core/auth/caller.js';
+import { APP_CONFIG } from '../../../core/config/config.module.js';
+import type { AppConfig } from '../../../core/config/config.js';
+import { AppError, ValidationFailedError } from '../../../core/errors/app-errors.js';
+import { applyOriginOverride } from '../../../core/http/safe-http.js';
+import type { OAuth2Auth } from '../../../sdk/index.js';
+import { Account } from '../../accounts/entities/account.entity.js';
+import type { RegisteredProvider } from '../../plugins/plugin-registry.js';
+import { AccessService } from '../../rbac/access.service.js';
+import { CallerFactory } from '../../rbac/caller.factory.js';
+import type { OAuthApp } from '../credential-vault.js';
+import { OAuthStartedDto, StartOAuthDto } from '../dto/integration.dto.js';
+import { Integration } from '../entities/integration.entity.js';
+import { IntegrationEvents } from '../integration-events.js';
+import { IntegrationsService } from '../integrations.service.js';
+import { ProviderCalls } from '../provider-calls.js';
+import { toOAuthCredentials } from '../token-refresher.js';
+import { OAuthClients } from './oauth-clients.js';
+import { NewOAuthState, OAuthStateService } from './oauth-state.service.js';
+
+/** What passport-oauth2 reports at the end of a flow. */
+type FlowOutcome =
+  | { kind: 'redirect'; url: string }
+  | { kind: 'success'; tokens: { accessToken: string; refreshToken?: string; params: Record<string, unknown> } }
+  | { kind: 'fail' }
+  | { kind: 'error'; error: unknown };
+
+/** OAuth flows started with an API key record the key as `api_key:<id>`. */
+const API_KEY_STARTER = 'api_key:';
+
+class InvalidStateError extends AppError {
+  constructor() {
+    super('invalid_state', 400, 'The OAuth state is not valid: it was not issued here or was altered');
+  }
+}
+
+/**
+ * OAuth 2.0 connections through passport-oauth2: `start` builds the authorization URL (with an
+ * HMAC-signed single-use state stored in PostgreSQL, and PKCE S256 when the provider supports it);
+ * `callback` verifies the state, exchanges the code, verifies the tokens with the plugin and stores
+ * them encrypted. Every ending of the callback but an untrustworthy state is a redirect to returnUrl.
+ */
+@Injectable()
+export class OAuthFlowService {
+  private readonly logger = new Logger(OAuthFlowService.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly em: EntityManager,
+    private readonly states: OAuthStateService,
+    private readonly clients: OAuthClients,
+    private readonly integrations: IntegrationsService,
+    private readonly access: AccessService,
+    private readonly callers: CallerFactory,
+    private readonly calls: ProviderCalls,
+    private readonly events: IntegrationEvents,
+  ) {}
+
+  async start(caller: AccountCaller, providerId: string, dto: StartOAuthDto): Promise<OAuthStartedDto> {
+    const provider = this.integrations.requireProvider(providerId);
+    if (provider.auth.type !== 'oauth2') {
+      throw new ValidationFailedError('This provider does not connect with OAuth', [{ path: 'provider', message: `uses ${provider.auth.type}: PUT the credentials` }]);
+    }
+    this.assertReturnUrl(dto.returnUrl);
+    if (dto.settings) this.integrations.assertValid(provider, 'settings', dto.settings);
+    const existing = await this.em.findOne(Integration, { accountId: caller.accountId, livemode: caller.livemode, provider: providerId });
+    await this.access.ensure(caller, 'connect', 'Integration', { category: provider.category, counted: this.integrations.isCounted(existing) });
+    const client = this.clients.resolve(providerId, dto.oauthApp);
+    const em = this.em.fork();
+    let expiresAt = new Date();
+    const store: StateStore = {
+      store: (_req: unknown, verifier: string, pending: NewOAuthState, _meta: unknown, done: (error: Error | null, state?: string) => void) => {
+        const created = this.states.create(em, { ...pending, codeVerifier: verifier || undefined });
+        expiresAt = created.expiresAt;
+        em.flush().then(() => done(null, created.state), done);
+      },
+      verify: () => undefined,
+    } as unknown as StateStore;
+    const pending: NewOAuthState = {
+      accountId: caller.accountId,
+      livemode: caller.livemode,
+      provider: providerId,
+      userId: caller.kind === 'member' ? caller.userId! : `${API_KEY_STARTER}${caller.apiKeyId}`,
+      returnUrl: dto.returnUrl,
+      settings: dto.settings,
+      oauthApp: dto.oauthApp ? { clientId: dto.oauthApp.clientId, clientSecret: dto.oauthApp.clientSecret } : undefined,
+    };
+    const outcome = await this.run(this.strategy(provider.auth, client, store), { query: {} }, { state: pending });
+    if (outcome.kind !== 'redirect') throw outcome.kind === 'error' ? outcome.error : new Error('authorization URL not built');
+    return { authorizationUrl: outcome.url, expiresAt };
+  }
+
+  /** Returns where to redirect the browser; throws 400 invalid_state when the state cannot be trusted. */
+  async callback(query: Record<string, string | undefined>): Promise<string> {
+    const consumed = await this.states.consume(query.state);
+    if (consumed.outcome === 'invalid') throw new InvalidStateError();
+    const { state } = consumed;
+    const back = (status: 'connected' | 'error', error?: string) => this.returnTo(state.returnUrl, state.provider, status, error);
+    if (consumed.outcome !== 'ok') return back('error', consumed.outcome === 'used' ? 'state_used' : 'state_expired');
+    if (query.error) return back('error', /^[a-z_]{1,64}$/.test(query.error) ? query.error : 'authorization_failed');
+    const provider = this.integrations.findProvider(state.provider);
+    if (!provider || provider.auth.type !== 'oauth2') return back('error', 'provider_unavailable');
+    const { secrets } = consumed;
+    try {
+      const client = this.clients.resolve(provider.id, secrets.oauthApp);
+      const store = {
+        store: () => undefined,
+        verify: (_req: unknown, _state: string, _meta: unknown, done: (error: null, ok: string | boolean, info: object) => void) =>
+          done(null, secrets.codeVerifier ?? true, {}),
+      } as unknown as StateStore;
+      const outcome = await this.run(this.strategy(provider.auth, client, store), { query: { code: query.code, state: query.state } }, {});
+      if (outcome.kind === 'fail') return back('error', 'access_denied');
+      if (outcome.kind === 'error') return back('error', oauthErrorCode(outcome.error));
+      if (outcome.kind !== 'success') return back('error', 'exchange_failed');
+      const credentials = toOAuthCredentials({ ...outcome.tokens.params, access_token: outcome.tokens.accessToken, refresh_token: outcome.tokens.refreshToken });
+      const caller = await this.starter(state);
+      const existing = await this.em.fork().findOne(Integration, { accountId: state.accountId, livemode: state.livemode, provider: provider.id });
+      if (!caller.permissions.has('integrations.manage')) return back('error', 'permission_denied');
+      await this.access.ensure(caller, 'connect', 'Integration', { category: provider.category, counted: this.integrations.isCounted(existing) });
+      const verified = await this.calls.verify(provider, state, existing?.id, { ...credentials } as Record<string, unknown>, secrets.settings ?? existing?.settings ?? {});
+      await this.em.fork().transactional(async (em) => {
+        const integration = await this.integrations.completeOAuth(em, { ...state, provider }, credentials, verified, secrets.settings, secrets.oauthApp);
+        await this.events.emit(em, integration, 'integration.connected', caller);
+      });
+      return back('connected');
+    } catch (error) {
+      if (error instanceof AppError) return back('error', error.code);
+      this.logger.error({ err: error, provider: state.provider }, 'OAuth callback failed');
+      return back('error', 'internal');
+    }
+  }
+
+  /** Who started the flow, with their current permissions (a member may have lost them meanwhile). */
+  private async starter(state: { accountId: string; livemode: boolean; userId: string }): Promise<AccountCaller> {
+    const mode = state.livemode ? 'live' : 'test';
+    if (!state.userId.startsWith(API_KEY_STARTER)) {
+      return this.callers.forAccount({ kind: 'member', userId: state.userId, accountId: state.accountId, instanceAdmin: false }, mode);
+    }
+    const account = await this.em.fork().findOneOrFail(Account, { id: state.accountId }, { fields: ['plan'] });
+    const apiKeyId = state.userId.slice(API_KEY_STARTER.length);
+    return this.callers.forAccount({ kind: 'api_key', apiKeyId, accountId: state.accountId, livemode: state.livemode, permissions: ['integrations.manage'], plan: account.plan }, mode);
+  }
+
+  private strategy(auth: OAuth2Auth, client: OAuthApp, store: StateStore): OAuth2Strategy {
+    const override = (url: string) => applyOriginOverride(new URL(url), this.config.providerOriginOverrides).toString();
+    const strategy = new OAuth2Strategy(
+      {
+        authorizationURL: override(auth.authorizationUrl),
+        tokenURL: override(auth.tokenUrl),
+        clientID: client.clientId,
+        clientSecret: client.clientSecret,
+        callbackURL: this.clients.callbackUrl,
+        scope: auth.scopes,
+        scopeSeparator: auth.scopeSeparator ?? ' ',
+        pkce: auth.pkce ? 'S256' : false,
+        state: true,
+        store,
+        skipUserProfile: true,
+      } as StrategyOptions,
+      ((accessToken: string, refreshToken: string, params: Record<string, unknown>, _profile: unknown, done: (error: null, user: object) => void) =>
+        done(null, { accessToken, refreshToken: refreshToken || undefined, params })) as VerifyFunction,
+    );
+    strategy.authorizationParams = () => ({ ...(auth.authorizationParams ?? {}) });
+    return strategy;
+  }
+
+  /** Runs a passport strategy outside of a middleware chain and reports how it ended. */
+  private run(strategy: OAuth2Strategy, request: { query: Record<string, unknown> }, options: object): Promise<FlowOutcome> {
+    return new Promise((resolve) => {
+      const augmented = Object.assign(Object.create(strategy) as OAuth2Strategy, {
+        redirect: (url: string) => resolve({ kind: 'redirect', url }),
+        success: (tokens: { accessToken: string; refreshToken?: string; params: Record<string, unknown> }) => resolve({ kind: 'success', tokens }),
+        fail: () => resolve({ kind: 'fail' }),
+        error: (error: unknown) => resolve({ kind: 'error', error }),
+        pass: () => resolve({ kind: 'fail' }),
+      });
+      augmented.authenticate({ ...request, headers: {}, body: {} } as never, options);
+    });
+  }
+
+  private assertReturnUrl(returnUrl: string): void {
+    const relative = returnUrl.startsWith('/') && !returnUrl.startsWith('//') && !returnUrl.includes('\\');
+    let allowed = relative;
+    if (!relative) {
+      try {
+        allowed = this.config.allowedReturnOrigins.includes(new URL(returnUrl).origin);
+      } catch {
+        allowed = false;
+      }
+    }
+    if (!allowed) {
+      throw new ValidationFailedError('returnUrl is not allowed', [
+        { path: 'returnUrl', message: 'must be a relative path or have an origin listed in ALLOWED_RETURN_ORIGINS' },
+      ]);
+    }
+  }
+
+  private returnTo(returnUrl: string, provider: string, status: 'connected' | 'error', error?: string): string {
+    const params = new URLSearchParams({ provider, status, ...(error ? { error } : {}) });
+    return `${returnUrl}${returnUrl.includes('?') ? '&' : '?'}${params}`;
+  }
+}
+
+/** The OAuth error code a token endpoint answered (invalid_grant, invalid_client, redirect_uri_mismatch, …). */
+function oauthErrorCode(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && /^[a-z_]{1,64}$/.test(code)) return code;
+  const data = (error as { oauthError?: { data?: unknown } }).oauthError?.data;
+  if (typeof data === 'string') {
+    try {
+      const parsed = JSON.parse(data) as { error?: unknown };
+      if (typeof parsed.error === 'string' && /^[a-z_]{1,64}$/.test(parsed.error)) return parsed.error;
+    } catch {
+      // not JSON
+    }
+  }
+  return 'exchange_failed';
+}

@@ -1,0 +1,26 @@
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { type AccountCaller, CurrentCaller } from '../../core/auth/caller.js';
+import { Authorize } from '../rbac/authorize.decorator.js';
+import { ListProvidersQuery, ProviderDto, ProviderPage } from './dto/provider.dto.js';
+import { ProvidersService } from './providers.service.js';
+
+@ApiTags('Providers')
+@Controller('v1/providers')
+export class ProvidersController {
+  constructor(private readonly providers: ProvidersService) {}
+
+  @Get()
+  @Authorize('integrations.view')
+  @ApiOkResponse({ type: ProviderPage })
+  list(@CurrentCaller() caller: AccountCaller, @Query() query: ListProvidersQuery) {
+    return this.providers.list(caller, query);
+  }
+
+  @Get(':id')
+  @Authorize('integrations.view')
+  @ApiOkResponse({ type: ProviderDto })
+  get(@CurrentCaller() caller: AccountCaller, @Param('id') id: string) {
+    return this.providers.get(caller, id);
+  }
+}

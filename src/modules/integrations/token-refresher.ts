@@ -1,0 +1,161 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { APP_CONFIG } from '../../core/config/config.module.js';
+import type { AppConfig } from '../../core/config/config.js';
+import { MaintenanceScheduler } from '../../core/queue/maintenance.js';
+import { SafeHttpClient } from '../../core/http/safe-http.js';
+import type { OAuth2Auth } from '../../sdk/index.js';
+import { PluginRegistry } from '../plugins/plugin-registry.js';
+import { CredentialVault, OAuthCredentials } from './credential-vault.js';
+import { Integration } from './entities/integration.entity.js';
+import { IntegrationEvents } from './integration-events.js';
+import { OAuthClients } from './oauth/oauth-clients.js';
+
+/** Refresh when a token expires within this window, on use and in the sweeper. */
+export const REFRESH_WINDOW_MS = 15 * 60_000;
+/** Failed refreshes (other than invalid_grant) tolerated before the integration is marked expired. */
+export const REFRESH_FAILURE_BUDGET = 5;
+const REFRESH_TIMEOUT_MS = 15_000;
+
+export type RefreshOutcome = 'refreshed' | 'fresh' | 'not_refreshable' | 'expired' | 'failed';
+
+class TokenEndpointError extends Error {
+  constructor(
+    readonly oauthError: string | undefined,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Keeps OAuth tokens fresh. A PostgreSQL advisory lock per integration serialises refreshes across
+ * processes, and the row is re-read under the lock, so two refreshes never race (and never both spend
+ * a rotating refresh token). invalid_grant expires the integration at once; other failures back off
+ * and expire it after a budget. Every transition is an event and an audit entry.
+ */
+@Injectable()
+export class TokenRefresher implements OnModuleInit {
+  private readonly logger = new Logger(TokenRefresher.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly maintenance: MaintenanceScheduler,
+    private readonly em: EntityManager,
+    private readonly registry: PluginRegistry,
+    private readonly vault: CredentialVault,
+    private readonly clients: OAuthClients,
+    private readonly http: SafeHttpClient,
+    private readonly events: IntegrationEvents,
+  ) {}
+
+  onModuleInit(): void {
+    this.maintenance.register({ name: 'integrations.refresh-sweep', everyMs: this.config.integrations.refreshSweepIntervalMs, run: () => this.sweep() });
+  }
+
+  /** Refreshes every token that expires within 24 hours and is not backing off. */
+  async sweep(): Promise<Record<RefreshOutcome, number>> {
+    const due = await this.em.fork().find(
+      Integration,
+      {
+        status: { $in: ['connected', 'error'] },
+        tokenExpiresAt: { $lt: new Date(Date.now() + 24 * 3_600_000) },
+        $or: [{ nextRefreshAt: null }, { nextRefreshAt: { $lte: new Date() } }],
+      },
+      { fields: ['id'], limit: 1000 },
+    );
+    const outcomes: Record<RefreshOutcome, number> = { refreshed: 0, fresh: 0, not_refreshable: 0, expired: 0, failed: 0 };
+    for (const { id } of due) outcomes[await this.refresh(id, true)]++;
+    if (due.length > 0) this.logger.log(`refresh sweep: ${JSON.stringify(outcomes)}`);
+    return outcomes;
+  }
+
+  static isDue(integration: Integration, now = Date.now()): boolean {
+    return !!integration.tokenExpiresAt && integration.tokenExpiresAt.getTime() - now < REFRESH_WINDOW_MS;
+  }
+
+  /** Refreshes when due (`force` refreshes now); returns what happened. */
+  async refresh(integrationId: string, force = false): Promise<RefreshOutcome> {
+    return this.em.fork().transactional(async (em) => {
+      await em.execute(`select pg_advisory_xact_lock(hashtextextended(?, 0))`, [`token-refresh:${integrationId}`]);
+      const integration = await em.findOne(Integration, { id: integrationId }, { populate: ['credentials', 'oauthApp'], refresh: true });
+      if (!integration || !['connected', 'error'].includes(integration.status)) return 'not_refreshable';
+      if (!force && !TokenRefresher.isDue(integration)) return 'fresh';
+      const provider = this.registry.provider(integration.provider);
+      const credentials = this.vault.openCredentials<OAuthCredentials>(integration);
+      if (!provider || provider.auth.type !== 'oauth2' || provider.auth.refresh === false || !credentials?.refreshToken) return 'not_refreshable';
+      try {
+        const fresh = await this.requestToken(provider.id, provider.auth, credentials, this.vault.openOAuthApp(integration));
+        this.vault.sealCredentials(integration, fresh);
+        integration.tokenExpiresAt = fresh.expiresAt ? new Date(fresh.expiresAt) : null;
+        integration.refreshFailures = 0;
+        integration.nextRefreshAt = null;
+        if (integration.status === 'error') integration.status = 'connected';
+        integration.lastError = null;
+        this.events.audit(em, 'system', integration, 'integration.token_refreshed');
+        return 'refreshed';
+      } catch (error) {
+        return this.recordFailure(em, integration, error);
+      }
+    });
+  }
+
+  private async recordFailure(em: EntityManager, integration: Integration, error: unknown): Promise<RefreshOutcome> {
+    const revoked = error instanceof TokenEndpointError && error.oauthError === 'invalid_grant';
+    integration.refreshFailures += 1;
+    if (revoked || integration.refreshFailures >= REFRESH_FAILURE_BUDGET) {
+      integration.status = 'expired';
+      integration.lastError = revoked
+        ? 'Re-connect: the refresh token was revoked or has expired'
+        : `Re-connect: the token could not be refreshed after ${integration.refreshFailures} attempts (${(error as Error).message})`;
+      integration.nextRefreshAt = null;
+      await this.events.emit(em, integration, 'integration.expired', 'system', { reason: revoked ? 'invalid_grant' : 'refresh_failed' });
+      return 'expired';
+    }
+    const backoffMs = Math.min(60_000 * 2 ** (integration.refreshFailures - 1), 3_600_000);
+    integration.nextRefreshAt = new Date(Date.now() + backoffMs);
+    integration.lastError = `Token refresh failed (${(error as Error).message}); retrying`;
+    this.logger.warn(`refresh of integration ${integration.id} failed (${integration.refreshFailures}/${REFRESH_FAILURE_BUDGET}): ${(error as Error).message}`);
+    return 'failed';
+  }
+
+  private async requestToken(providerId: string, auth: OAuth2Auth, current: OAuthCredentials, accountApp: ReturnType<CredentialVault['openOAuthApp']>): Promise<OAuthCredentials> {
+    const client = this.clients.resolve(providerId, accountApp);
+    const response = await this.http.fetch(auth.tokenUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: current.refreshToken!,
+        client_id: client.clientId,
+        client_secret: client.clientSecret,
+      }).toString(),
+      timeoutMs: REFRESH_TIMEOUT_MS,
+    });
+    const text = await response.text();
+    let body: Record<string, unknown> = {};
+    try {
+      body = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      body = Object.fromEntries(new URLSearchParams(text));
+    }
+    if (!response.ok || typeof body.access_token !== 'string') {
+      const code = typeof body.error === 'string' ? body.error : undefined;
+      throw new TokenEndpointError(code, `token endpoint answered ${response.status}${code ? ` ${code}` : ''}`);
+    }
+    return toOAuthCredentials(body, current.refreshToken);
+  }
+}
+
+/** Token endpoint JSON → stored credentials; a response without a refresh_token keeps the old one. */
+export function toOAuthCredentials(body: Record<string, unknown>, previousRefreshToken?: string): OAuthCredentials {
+  const expiresIn = Number(body.expires_in);
+  return {
+    accessToken: String(body.access_token),
+    ...(typeof body.refresh_token === 'string' ? { refreshToken: body.refresh_token } : previousRefreshToken ? { refreshToken: previousRefreshToken } : {}),
+    ...(Number.isFinite(expiresIn) && expiresIn > 0 ? { expiresAt: new Date(Date.now() + expiresIn * 1000).toISOString() } : {}),
+    ...(typeof body.token_type === 'string' ? { tokenType: body.token_type } : {}),
+    ...(typeof body.scope === 'string' ? { scope: body.scope } : {}),
+    raw: Object.fromEntries(Object.entries(body).filter(([key]) => !['access_token', 'refresh_token', 'id_token'].includes(key))),
+  };
+}
