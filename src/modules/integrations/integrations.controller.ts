@@ -1,4 +1,4 @@
-import { All, Body, Controller, Get, HttpCode, Param, Patch, Post, Put, Query, Req, Res } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Req, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { type AccountCaller, CurrentCaller } from '../../core/auth/caller.js';
@@ -24,6 +24,12 @@ import { IntegrationsService } from './integrations.service.js';
 import { OAuthFlowService } from './oauth/oauth-flow.service.js';
 import { ProxyService } from './proxy.service.js';
 import { SyncService } from './sync.service.js';
+
+type ProxiedRequest = Request & { rawBody?: Buffer };
+
+/** A proxy route: forwarded to the provider's API under its base URL with the integration's credentials. */
+const ProxyRoute = () =>
+  applyDecorators(Authorize('integrations.manage'), ApiOkResponse({ description: "The provider's response: its status, body and content type" }));
 
 @ApiTags('Integrations')
 @Controller('v1/integrations')
@@ -126,16 +132,42 @@ export class IntegrationsController {
     return this.operations.runAction(caller, provider, action, dto.input);
   }
 
-  @All(':provider/proxy/*path')
-  @Authorize('integrations.manage')
-  @ApiOkResponse({ description: "The provider's response (status, body and content type)" })
-  async forward(@CurrentCaller() caller: AccountCaller, @Param('provider') provider: string, @Req() request: Request & { rawBody?: Buffer }, @Res() response: Response) {
+  @Get(':provider/proxy/*path')
+  @ProxyRoute()
+  proxyGet(@CurrentCaller() caller: AccountCaller, @Param('provider') provider: string, @Req() request: ProxiedRequest, @Res() response: Response) {
+    return this.forward(caller, provider, request, response);
+  }
+
+  @Post(':provider/proxy/*path')
+  @ProxyRoute()
+  proxyPost(@CurrentCaller() caller: AccountCaller, @Param('provider') provider: string, @Req() request: ProxiedRequest, @Res() response: Response) {
+    return this.forward(caller, provider, request, response);
+  }
+
+  @Put(':provider/proxy/*path')
+  @ProxyRoute()
+  proxyPut(@CurrentCaller() caller: AccountCaller, @Param('provider') provider: string, @Req() request: ProxiedRequest, @Res() response: Response) {
+    return this.forward(caller, provider, request, response);
+  }
+
+  @Patch(':provider/proxy/*path')
+  @ProxyRoute()
+  proxyPatch(@CurrentCaller() caller: AccountCaller, @Param('provider') provider: string, @Req() request: ProxiedRequest, @Res() response: Response) {
+    return this.forward(caller, provider, request, response);
+  }
+
+  @Delete(':provider/proxy/*path')
+  @ProxyRoute()
+  proxyDelete(@CurrentCaller() caller: AccountCaller, @Param('provider') provider: string, @Req() request: ProxiedRequest, @Res() response: Response) {
+    return this.forward(caller, provider, request, response);
+  }
+
+  private async forward(caller: AccountCaller, provider: string, request: ProxiedRequest, response: Response): Promise<void> {
     const raw = (request.params as Record<string, string | string[]>).path;
-    const path = Array.isArray(raw) ? raw.join('/') : raw;
     const query = request.originalUrl.indexOf('?');
     const result = await this.proxy.forward(caller, provider, {
       method: request.method,
-      path,
+      path: Array.isArray(raw) ? raw.join('/') : raw,
       search: query >= 0 ? request.originalUrl.slice(query) : '',
       headers: request.headers,
       body: request.rawBody,
