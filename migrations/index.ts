@@ -4,14 +4,14 @@ import { Migration20261122034451 } from './Migration20261122034451.js';
 import { Migration20261122035238 } from './Migration20261122035238.js';
 import { Migration20261122035918 } from './Migration20261122035918.js';
 import { Migration20261122041708 } from './Migration20261122041708.js';
-import { Migration20261122043158 } from './Migration20261122043158.js';
 import { Migration20261122044627 } from './Migration20261122044627.js';
+import { Migration20261122045400 } from './Migration20261122045400.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261122034451', class: Migration20261122034451 },
   { name: 'Migration20261122035238', class: Migration20261122035238 },
   { name: 'Migration20261122035918', class: Migration20261122035918 },
   { name: 'Migration20261122041708', class: Migration20261122041708 },
-  { name: 'Migration20261122043158', class: Migration20261122043158 },
   { name: 'Migration20261122044627', class: Migration20261122044627 },
+  { name: 'Migration20261122045400', class: Migration20261122045400 },
 ];

@@ -38,11 +38,18 @@ export async function waitForReady(baseUrl: string, server?: ServeProcess, timeo
   throw new Error(`${baseUrl} did not become ready`);
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
+/**
+ * A free port below the kernel's ephemeral range (32768+), so a server started seconds later does not
+ * race other processes' outgoing connections for it.
+ */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 10_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer()
+        .once('error', () => resolve(false))
+        .listen(port, '0.0.0.0', () => server.close(() => resolve(true)));
     });
-  });
+    if (free) return port;
+  }
 }

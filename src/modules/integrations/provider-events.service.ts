@@ -2,7 +2,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { AppError } from '../../core/errors/app-errors.js';
 import { MaintenanceScheduler } from '../../core/queue/maintenance.js';
-import type { Event } from '../events/entities/event.entity.js';
+import { Event } from '../events/entities/event.entity.js';
 import { EventsService } from '../events/events.service.js';
 import { PluginRegistry } from '../plugins/plugin-registry.js';
 import { Integration } from './entities/integration.entity.js';
@@ -11,10 +11,12 @@ import { ProviderCalls } from './provider-calls.js';
 
 const MAX_ATTEMPTS = 5;
 const BATCH = 50;
+/** Provider ids and event types are validated identifiers, so they can be written into SQL as literals. */
+const IDENTIFIER = /^[a-z0-9_.]+$/;
 
 /**
  * Lets plugins react to Plugboard events (`onEvent`) for integrations with autoSync on. A task row is
- * written in the event's own transaction; a once-per-cluster task runs due tasks with backoff.
+ * written with the event, atomically; a once-per-cluster task runs due tasks with backoff.
  */
 @Injectable()
 export class ProviderEventsService implements OnModuleInit {
@@ -29,12 +31,37 @@ export class ProviderEventsService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.events.registerFanOut((em, event) => this.fanOut(em, event));
+    const service = this;
+    this.events.registerFanOut({
+      inUnitOfWork: (em, event) => this.fanOut(em, event),
+      get statement() {
+        return service.fanOutStatement();
+      },
+      afterCommit: async () => undefined,
+    });
     this.maintenance.register({ name: 'integrations.provider-events', everyMs: 2000, run: () => this.runDue() });
   }
 
+  /** (provider, event type) pairs some loaded plugin handles, as they are now. */
+  private handlers(): Array<[string, string]> {
+    return this.registry
+      .providers()
+      .flatMap((provider) => provider.events.map((type) => [provider.id, type] as [string, string]))
+      .filter(([provider, type]) => IDENTIFIER.test(provider) && IDENTIFIER.test(type));
+  }
+
+  private fanOutStatement(): string {
+    const pairs = this.handlers();
+    if (pairs.length === 0) return `select null::uuid as id where false`;
+    return `insert into provider_event_tasks (id, integration_id, event_id, event_type, status, attempts, next_attempt_at, created_at)
+      select gen_random_uuid(), i.id, p.id, p.type, 'pending', 0, p.created_at, p.created_at
+      from published p join integrations i on i.account_id = p.account_id and i.livemode = p.livemode and i.auto_sync and i.status = 'connected'
+      where (i.provider, p.type) in (${pairs.map(([provider, type]) => `('${provider}', '${type}')`).join(', ')})
+      returning id`;
+  }
+
   private async fanOut(em: EntityManager, event: Event): Promise<void> {
-    const providers = this.registry.providers().filter((provider) => provider.events.includes(event.type)).map((provider) => provider.id);
+    const providers = this.handlers().filter(([, type]) => type === event.type).map(([provider]) => provider);
     if (providers.length === 0) return;
     const integrations = await em.find(
       Integration,
@@ -42,14 +69,7 @@ export class ProviderEventsService implements OnModuleInit {
       { fields: ['id'] },
     );
     for (const integration of integrations) {
-      em.persist(
-        em.create(ProviderEventTask, {
-          integrationId: integration.id,
-          eventId: event.id,
-          eventType: event.type,
-          payload: { id: event.id, event: event.type, timestamp: event.createdAt.toISOString(), accountId: event.accountId, livemode: event.livemode, data: event.data },
-        }),
-      );
+      em.persist(em.create(ProviderEventTask, { integrationId: integration.id, eventId: event.id, eventType: event.type }));
     }
   }
 
@@ -57,14 +77,16 @@ export class ProviderEventsService implements OnModuleInit {
     const em = this.em.fork();
     const tasks = await em.find(ProviderEventTask, { status: 'pending', nextAttemptAt: { $lte: new Date() } }, { orderBy: { createdAt: 'asc' }, limit: BATCH });
     for (const task of tasks) {
-      const integration = await em.findOne(Integration, { id: task.integrationId });
       task.attempts += 1;
       try {
-        if (!integration || integration.status !== 'connected') {
+        const integration = await em.findOne(Integration, { id: task.integrationId });
+        const event = await em.findOne(Event, { id: task.eventId });
+        if (!integration || integration.status !== 'connected' || !event) {
           task.status = 'failed';
           task.lastError = 'the integration is no longer connected';
         } else {
-          await this.calls.invoke(integration, { kind: 'onEvent', name: task.eventType, input: task.payload });
+          const input = { id: event.id, event: event.type, timestamp: event.createdAt.toISOString(), accountId: event.accountId, livemode: event.livemode, data: event.data };
+          await this.calls.invoke(integration, { kind: 'onEvent', name: task.eventType, input });
           task.status = 'done';
           task.lastError = null;
         }

@@ -18,10 +18,6 @@ export class ProviderEventTask {
   @Property({ type: 'text' })
   eventType!: string;
 
-  /** The event as the plugin receives it. */
-  @Property({ type: 'jsonb' })
-  payload!: Record<string, unknown>;
-
   @Property({ type: 'text' })
   status: Opt<'pending' | 'done' | 'failed'> = 'pending';
 

@@ -1,8 +1,8 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261122043158 extends Migration {
+export class Migration20261122045400 extends Migration {
 
-  override name = 'Migration20261122043158';
+  override name = 'Migration20261122045400';
 
   override up(): void | Promise<void> {
     this.addSql(`create table "integrations" ("id" uuid not null, "account_id" uuid not null, "livemode" boolean not null, "provider" text not null, "category" text not null, "status" text not null, "status_before_suspension" text null, "display_name" text null, "metadata" jsonb not null, "settings" jsonb not null, "credentials" text null, "oauth_app" text null, "auto_sync" boolean not null default false, "sync_frequency" text null, "next_sync_at" timestamptz null, "last_sync_at" timestamptz null, "last_error" text null, "connected_at" timestamptz null, "disconnected_at" timestamptz null, "token_expires_at" timestamptz null, "refresh_failures" int not null default 0, "next_refresh_at" timestamptz null, "last_health_check_at" timestamptz null, "created_at" timestamptz not null, "updated_at" timestamptz not null, primary key ("id"));`);
@@ -11,7 +11,7 @@ export class Migration20261122043158 extends Migration {
 
     this.addSql(`create table "oauth_states" ("id" text not null, "account_id" uuid not null, "livemode" boolean not null, "provider" text not null, "user_id" text not null, "return_url" text not null, "secrets" text not null, "expires_at" timestamptz not null, "used_at" timestamptz null, "created_at" timestamptz not null, primary key ("id"));`);
 
-    this.addSql(`create table "provider_event_tasks" ("id" uuid not null, "integration_id" uuid not null, "event_id" uuid not null, "event_type" text not null, "payload" jsonb not null, "status" text not null default 'pending', "attempts" int not null default 0, "next_attempt_at" timestamptz not null, "last_error" text null, "created_at" timestamptz not null, primary key ("id"));`);
+    this.addSql(`create table "provider_event_tasks" ("id" uuid not null, "integration_id" uuid not null, "event_id" uuid not null, "event_type" text not null, "status" text not null default 'pending', "attempts" int not null default 0, "next_attempt_at" timestamptz not null, "last_error" text null, "created_at" timestamptz not null, primary key ("id"));`);
     this.addSql(`create index "provider_event_tasks_status_next_attempt_at_index" on "provider_event_tasks" ("status", "next_attempt_at");`);
 
     this.addSql(`create table "synced_records" ("id" uuid not null, "integration_id" uuid not null, "model" text not null, "external_id" text not null, "data" jsonb not null, "last_sync_run_id" uuid not null, "created_at" timestamptz not null, "updated_at" timestamptz not null, primary key ("id"));`);
