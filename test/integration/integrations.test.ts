@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { Keyring } from '../../src/core/crypto/keyring.js';
 import { KeyRotationService } from '../../src/core/crypto/key-rotation.service.js';
+import { TokenRefresher } from '../../src/modules/integrations/token-refresher.js';
 import { providerOriginOverrides, SENDGRID_TEST_KEY, signStripeWebhook, startFakeGoogleCalendar, startFakeSendGrid, startFakeStripe, stripeEvent } from '../fixtures/providers/index.js';
 import type { FakeGoogleCalendar, FakeSendGrid, FakeStripe } from '../fixtures/providers/index.js';
 import { addMember, createAccount, startTestApp, TEST_ENCRYPTION_KEYS, TestApp } from '../support/test-app.js';
@@ -192,6 +193,27 @@ describe('integrations over HTTP with real provider fakes', () => {
       expect(expired.body.lastError).toMatch(/^Re-connect: the refresh token was revoked/);
       const events = await t.http.get('/v1/events?event=integration.expired').set(as(ownerToken));
       expect(events.body.data).toHaveLength(1);
+    });
+
+    it('refreshes a token about to expire once on use, however many calls race, and in the sweep', async () => {
+      const { ownerToken } = await createAccount(t);
+      const started = await t.http.post('/v1/integrations/google_calendar/oauth/start').set(as(ownerToken)).send({ returnUrl: '/r' });
+      await authorizeInBrowser(t, started.body.authorizationUrl);
+      const { body: integration } = await t.http.get('/v1/integrations/google_calendar').set(as(ownerToken));
+      const refreshGrants = () => google.state.requests.filter((request) => request.path.endsWith('/token') && JSON.stringify(request.body).includes('"refresh_token"')).length;
+
+      await db.query(`update integrations set token_expires_at = now() + interval '5 minutes' where id = $1`, [integration.id]);
+      const before = refreshGrants();
+      const checks = await Promise.all(Array.from({ length: 5 }, () => t.http.post('/v1/integrations/google_calendar/health-check').set(as(ownerToken))));
+      expect(checks.map((check) => check.body.status)).toEqual(Array(5).fill('connected'));
+      expect(refreshGrants()).toBe(before + 1);
+      const after = await t.http.get('/v1/integrations/google_calendar').set(as(ownerToken));
+      expect(new Date(after.body.tokenExpiresAt).getTime()).toBeGreaterThan(Date.now() + 50 * 60_000);
+
+      await db.query(`update integrations set token_expires_at = now() + interval '3 hours' where id = $1`, [integration.id]);
+      const outcomes = await t.app.get(TokenRefresher).sweep();
+      expect(outcomes.refreshed).toBeGreaterThanOrEqual(1);
+      expect(refreshGrants()).toBeGreaterThanOrEqual(before + 2);
     });
 
     it('answers 400 invalid_state to a tampered state and redirects a replayed one with an error', async () => {
