@@ -193,6 +193,9 @@ describe('integrations over HTTP with real provider fakes', () => {
       expect(expired.body.lastError).toMatch(/^Re-connect: the refresh token was revoked/);
       const events = await t.http.get('/v1/events?event=integration.expired').set(as(ownerToken));
       expect(events.body.data).toHaveLength(1);
+      const metrics = await t.http.get('/metrics');
+      expect(metrics.text).toMatch(/plugboard_token_refreshes_total\{provider="google_calendar",outcome="succeeded"\} [1-9]/);
+      expect(metrics.text).toMatch(/plugboard_token_refreshes_total\{provider="google_calendar",outcome="revoked"\} [1-9]/);
     });
 
     it('refreshes a token about to expire once on use, however many calls race, and in the sweep', async () => {

@@ -2,6 +2,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG } from '../../core/config/config.module.js';
 import type { AppConfig } from '../../core/config/config.js';
+import { MetricsService } from '../../core/metrics/metrics.service.js';
 import { MaintenanceScheduler } from '../../core/queue/maintenance.js';
 import { SafeHttpClient } from '../../core/http/safe-http.js';
 import type { OAuth2Auth } from '../../sdk/index.js';
@@ -47,6 +48,7 @@ export class TokenRefresher implements OnModuleInit {
     private readonly clients: OAuthClients,
     private readonly http: SafeHttpClient,
     private readonly events: IntegrationEvents,
+    private readonly metrics: MetricsService,
   ) {}
 
   onModuleInit(): void {
@@ -93,6 +95,7 @@ export class TokenRefresher implements OnModuleInit {
         if (integration.status === 'error') integration.status = 'connected';
         integration.lastError = null;
         this.events.audit(em, 'system', integration, 'integration.token_refreshed');
+        this.metrics.tokenRefresh(integration.provider, 'succeeded');
         return 'refreshed';
       } catch (error) {
         return this.recordFailure(em, integration, error);
@@ -102,6 +105,7 @@ export class TokenRefresher implements OnModuleInit {
 
   private async recordFailure(em: EntityManager, integration: Integration, error: unknown): Promise<RefreshOutcome> {
     const revoked = error instanceof TokenEndpointError && error.oauthError === 'invalid_grant';
+    this.metrics.tokenRefresh(integration.provider, revoked ? 'revoked' : 'failed');
     integration.refreshFailures += 1;
     if (revoked || integration.refreshFailures >= REFRESH_FAILURE_BUDGET) {
       integration.status = 'expired';
