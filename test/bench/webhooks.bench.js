@@ -3,15 +3,17 @@
 // with the standardwebhooks library, and logged in PostgreSQL. Two phases:
 //   latency:    LATENCY_RATE deliveries/s for LATENCY_SECONDS — publish-to-receive percentiles
 //   throughput: THROUGHPUT_RATE deliveries/s offered for THROUGHPUT_SECONDS — delivered/s sustained
-// then waits for the backlog to drain and checks that nothing was lost (every event reached every
-// endpoint, and every delivery is logged as succeeded).
+//   worker drain: the worker is paused while DRAIN_EVENTS events are published, then resumed —
+//               the delivery side's own capacity, apart from the API's
+// then checks that nothing was lost (every event reached every endpoint, and every delivery is logged
+// as succeeded).
 //
 // The app runs as one API process and one worker process (PLUGBOARD_ROLE=api / worker, as in
 // production); SPLIT=false runs a single `all` process instead.
 //
 // Env: DATABASE_URL (server to create a scratch database on; default local), REDIS_URL, FANOUT (8
 // endpoints per event), LATENCY_RATE (500), LATENCY_SECONDS (20), THROUGHPUT_RATE (1200),
-// THROUGHPUT_SECONDS (60), SPLIT (true).
+// THROUGHPUT_SECONDS (60), DRAIN_EVENTS (1500), SPLIT (true).
 import { spawn } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
@@ -23,6 +25,7 @@ import { Agent, request } from 'undici';
 
 const FANOUT = Number(process.env.FANOUT ?? 8);
 const SPLIT = process.env.SPLIT !== 'false';
+const DRAIN_EVENTS = Number(process.env.DRAIN_EVENTS ?? 1500);
 const LATENCY_RATE = Number(process.env.LATENCY_RATE ?? 500);
 const LATENCY_SECONDS = Number(process.env.LATENCY_SECONDS ?? 20);
 const THROUGHPUT_RATE = Number(process.env.THROUGHPUT_RATE ?? 1200);
@@ -253,6 +256,27 @@ try {
     `  publish-to-receive ms: p50 ${percentile(sortedThroughputLatency, 50)}, p99 ${percentile(sortedThroughputLatency, 99)}; ` +
       `POST /v1/events p99 ${percentile([...publishLatencies].sort((a, b) => a - b), 99)} ms`,
   );
+
+  // Phase 3: the delivery side alone. The worker is stopped (SIGSTOP) while a backlog is published,
+  // then resumed; how fast it drains is what one worker process can fan out, sign, send and log.
+  if (SPLIT && DRAIN_EVENTS > 0) {
+    await sleep(1000);
+    const worker = servers[1];
+    worker.kill('SIGSTOP');
+    const backlogFrom = receivedTotal;
+    for (let sent = 0; sent < DRAIN_EVENTS; sent += 20) await Promise.all(Array.from({ length: 20 }, () => publishOne()));
+    const backlog = published.length * FANOUT - receivedTotal;
+    const arrivedWhileStopped = receivedTotal - backlogFrom;
+    const resumed = Date.now();
+    worker.kill('SIGCONT');
+    const drainLimit = Date.now() + 120_000;
+    while (receivedTotal < published.length * FANOUT && Date.now() < drainLimit) await sleep(20);
+    const seconds = (Date.now() - resumed) / 1000;
+    console.log(
+      `worker drain: a backlog of ${backlog} deliveries (${arrivedWhileStopped} arrived while the worker was stopped) delivered in ` +
+        `${seconds.toFixed(1)} s by one worker process: ${(backlog / seconds).toFixed(0)} deliveries/s`,
+    );
+  }
 
   // Zero lost: every event reached every endpoint, and every delivery is logged as succeeded.
   const missing = [];
