@@ -1,6 +1,7 @@
 // Webhook pipeline end to end against the built app: events published over HTTP (POST /v1/events),
 // fanned out to FANOUT endpoints, signed, delivered to a local receiver that verifies every signature
 // with the standardwebhooks library, and logged in PostgreSQL. Two phases:
+// Events are published with a live API key (as the host platform's servers would).
 //   latency:    LATENCY_RATE deliveries/s for LATENCY_SECONDS — publish-to-receive percentiles
 //   throughput: THROUGHPUT_RATE deliveries/s offered for THROUGHPUT_SECONDS — delivered/s sustained
 //   worker drain: the worker is paused while DRAIN_EVENTS events are published, then resumed —
@@ -149,11 +150,15 @@ try {
   const adminToken = await sign({ instance_admin: true }, 'bench-operator');
   const account = await call('POST', '/v1/accounts', adminToken, { name: 'Bench', plan: 'business', ownerId: 'bench-owner' });
   if (account.status !== 201) throw new Error(`account: ${account.status} ${JSON.stringify(account.body)}`);
-  const token = await sign({ account_id: account.body.id }, 'bench-owner');
+  const ownerToken = await sign({ account_id: account.body.id }, 'bench-owner');
   for (let i = 0; i < FANOUT; i++) {
-    const created = await call('POST', '/v1/webhooks', token, { url: `${receiverBase}/endpoint-${i}`, events: ['room.*'], secret });
+    const created = await call('POST', '/v1/webhooks', ownerToken, { url: `${receiverBase}/endpoint-${i}`, events: ['room.*'], secret });
     if (created.status !== 201) throw new Error(`endpoint: ${created.status} ${JSON.stringify(created.body)}`);
   }
+  // The host platform publishes from its servers with a live API key limited to events.publish.
+  const key = await call('POST', '/v1/api-keys', ownerToken, { name: 'bench publisher', mode: 'live', permissions: ['events.publish'] });
+  if (key.status !== 201) throw new Error(`api key: ${key.status} ${JSON.stringify(key.body)}`);
+  const token = key.body.key;
 
   const published = [];
   let publishErrors = 0;
