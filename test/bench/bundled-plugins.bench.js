@@ -1,12 +1,11 @@
 // The bundled provider plugins: iCal rendering of large feeds, Stripe webhook verification, and what
 // loading the five plugins (PLUGIN_ISOLATION=process: one child process each) adds to a cold start.
-import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { timeServeToReady } from './serve-process.js';
 
 const RUNS = Number(process.env.RUNS ?? 3);
 const plugin = async (folder) => (await import(pathToFileURL(resolve('plugins', folder, 'index.js')).href)).default.providers[0];
@@ -46,36 +45,8 @@ async function stripeVerify() {
   console.log(`stripe webhook verify, 2 KB body: ${((count / elapsed) * 1000).toFixed(0)} per second (${((elapsed / count) * 1000).toFixed(1)} µs each)`);
 }
 
-function freePort() {
-  return new Promise((done) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => done(port));
-    });
-  });
-}
-
-async function startOnce(dataDir, bundledDir) {
-  const port = await freePort();
-  const started = performance.now();
-  const child = spawn(process.execPath, ['dist/src/main.js', 'serve'], {
-    env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), DATABASE_URL: '', LOG_LEVEL: 'warn', QUEUE_PREFIX: `pbbench${port}`, BUNDLED_PLUGINS_DIR: bundledDir, PLUGIN_ISOLATION: 'process' },
-    stdio: 'ignore',
-  });
-  for (;;) {
-    if (child.exitCode !== null) throw new Error('serve exited');
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((done) => setTimeout(done, 20));
-  }
-  const elapsed = performance.now() - started;
-  const exited = new Promise((done) => child.once('exit', done));
-  child.kill('SIGTERM');
-  await exited;
-  return elapsed;
+function startOnce(dataDir, bundledDir) {
+  return timeServeToReady({ DATA_DIR: dataDir, BUNDLED_PLUGINS_DIR: bundledDir, PLUGIN_ISOLATION: 'process' });
 }
 
 async function startupCost() {
