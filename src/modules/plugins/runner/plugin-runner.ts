@@ -130,7 +130,7 @@ export abstract class PluginRunner {
 
   private toAppError(error: unknown, tags: Record<string, string>): AppError {
     if (error instanceof AppError) return error;
-    if (error instanceof CallDeadlineError) {
+    if (error instanceof CallDeadlineError || (error as Partial<WireError> | undefined)?.code === 'call_deadline') {
       this.logger.warn(tags, 'plugin call passed its deadline');
       return new ProviderTimeoutError('The provider plugin did not answer in time');
     }

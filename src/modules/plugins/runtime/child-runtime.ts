@@ -11,6 +11,11 @@ import type { ChildMessage, HostMessage, LogLevel } from './wire.js';
 
 const send = (message: ChildMessage) => process.send!(message);
 
+/** Matches the host's CallDeadlineError by code. */
+class DeadlineError extends Error {
+  readonly code = 'call_deadline';
+}
+
 const running = new Map<number, AbortController>();
 const pendingHttp = new Map<number, { resolve: (response: WireHttpResponse) => void; reject: (error: Error) => void }>();
 let nextHttpId = 1;
@@ -47,7 +52,7 @@ function logger(callId: number) {
 async function run(definition: PluginDefinition, id: number, request: CallRequest, timeoutMs: number): Promise<void> {
   const controller = new AbortController();
   running.set(id, controller);
-  const timer = setTimeout(() => controller.abort(new Error('the call deadline passed')), timeoutMs);
+  const timer = setTimeout(() => controller.abort(new DeadlineError('the call deadline passed')), timeoutMs);
   try {
     const ctx = {
       ...request.context,
@@ -58,7 +63,9 @@ async function run(definition: PluginDefinition, id: number, request: CallReques
     const value = await executeCall(definition, request, ctx);
     send({ type: 'result', id, value });
   } catch (error) {
-    send({ type: 'error', id, error: toWireError(error) });
+    // Whatever a plugin throws once its deadline passed is the deadline's doing.
+    const deadlinePassed = controller.signal.aborted && controller.signal.reason instanceof DeadlineError;
+    send({ type: 'error', id, error: deadlinePassed ? toWireError(controller.signal.reason) : toWireError(error) });
   } finally {
     clearTimeout(timer);
     running.delete(id);
@@ -83,7 +90,7 @@ async function main(): Promise<void> {
         void run(definition, message.id, message.request, message.timeoutMs);
         return;
       case 'abort':
-        running.get(message.id)?.abort(new Error('the call deadline passed'));
+        running.get(message.id)?.abort(new DeadlineError('the call deadline passed'));
         return;
       case 'http-result': {
         const pending = pendingHttp.get(message.id);
