@@ -80,8 +80,8 @@ async function main(): Promise<void> {
     definition = module.default as PluginDefinition;
     send({ type: 'ready', description });
   } catch (error) {
+    // The host ends this process once it has the message; exiting here could lose it.
     send({ type: 'load-failed', error: toWireError(error) });
-    process.disconnect?.();
     return;
   }
   process.on('message', (message: HostMessage) => {
