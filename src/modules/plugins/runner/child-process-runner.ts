@@ -145,10 +145,13 @@ class PluginProcess {
         } else this.onMessage(message);
       });
       child.on('error', (error) => settle(() => reject(new PluginLoadError(`could not start: ${error.message}`))));
-      child.on('exit', (code, signal) => {
-        settle(() => reject(new PluginLoadError(`exited while loading (${signal ?? `code ${code}`})`)));
-        this.onExit(child, code, signal);
-      });
+      // Messages the child sent just before exiting may still be queued: read them first.
+      child.on('exit', (code, signal) =>
+        setImmediate(() => {
+          settle(() => reject(new PluginLoadError(`exited while loading (${signal ?? `code ${code}`})`)));
+          this.onExit(child, code, signal);
+        }),
+      );
     });
   }
 
@@ -213,7 +216,7 @@ class PluginProcess {
       const timer = setTimeout(() => {
         this.pings.delete(id);
         if (this.child === child) {
-          child.once('exit', () => verdict());
+          child.once('exit', () => setImmediate(verdict));
           child.kill('SIGKILL');
         } else verdict();
       }, LIVENESS_TIMEOUT_MS);

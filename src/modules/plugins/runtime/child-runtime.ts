@@ -81,6 +81,7 @@ async function main(): Promise<void> {
     send({ type: 'ready', description });
   } catch (error) {
     // The host ends this process once it has the message; exiting here could lose it.
+    process.channel?.ref();
     send({ type: 'load-failed', error: toWireError(error) });
     return;
   }
