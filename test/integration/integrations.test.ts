@@ -79,6 +79,8 @@ describe('integrations over HTTP with real provider fakes', () => {
       expect(refused.status).toBe(422);
       expect(refused.body.code).toBe('provider_rejected');
       expect(refused.body.detail).toMatch(/Invalid API Key/i);
+      const metrics = await t.http.get('/metrics');
+      expect(metrics.text).toMatch(/plugboard_plugin_calls_total\{plugin="[^"]*stripe[^"]*",outcome="rejected"\} [1-9]/);
       expect((await t.http.get('/v1/integrations/stripe').set(as(ownerToken))).status).toBe(404);
     });
 

@@ -1,8 +1,10 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
+import { AppError } from '../../core/errors/app-errors.js';
+import { MetricsService, type PluginCallOutcome } from '../../core/metrics/metrics.service.js';
 import type { VerifyResult } from '../../sdk/index.js';
 import { PluginRunner, type CallContext, type CallKind } from '../plugins/runner/plugin-runner.js';
-import type { RegisteredProvider } from '../plugins/plugin-registry.js';
+import { PluginRegistry, type RegisteredProvider } from '../plugins/plugin-registry.js';
 import { CredentialVault } from './credential-vault.js';
 import { Integration } from './entities/integration.entity.js';
 import { TokenRefresher } from './token-refresher.js';
@@ -25,6 +27,8 @@ export class ProviderCalls {
     private readonly runner: PluginRunner,
     private readonly vault: CredentialVault,
     private readonly refresher: TokenRefresher,
+    private readonly registry: PluginRegistry,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** Verifies credentials before anything is stored; a refusal throws 422 provider_rejected. */
@@ -36,15 +40,32 @@ export class ProviderCalls {
     settings: Record<string, unknown>,
   ): Promise<VerifyResult> {
     if (!provider.verify) return {};
-    const result = await this.runner.invoke<VerifyResult | null>(provider.id, {
+    const result = await this.measured(provider.id, () => this.runner.invoke<VerifyResult | null>(provider.id, {
       kind: 'verify',
       context: { credentials, settings, integration: { id: integrationId ?? '', accountId: owner.accountId, livemode: owner.livemode, metadata: {} } },
-    });
+    }));
     return { displayName: result?.displayName, metadata: result?.metadata };
   }
 
   async invoke<T>(integration: Integration, call: IntegrationCall): Promise<T> {
-    return this.runner.invoke<T>(integration.provider, { ...call, context: await this.context(integration) });
+    const context = await this.context(integration);
+    return this.measured(integration.provider, () => this.runner.invoke<T>(integration.provider, { ...call, context }));
+  }
+
+  /** Counts the call in `plugboard_plugin_calls_total` by plugin and outcome, with its duration. */
+  private async measured<T>(providerId: string, call: () => Promise<T>): Promise<T> {
+    const plugin = this.registry.provider(providerId)?.plugin.name ?? providerId;
+    const started = performance.now();
+    let outcome: PluginCallOutcome = 'succeeded';
+    try {
+      return await call();
+    } catch (error) {
+      const code = error instanceof AppError ? error.code : undefined;
+      outcome = code === 'provider_rejected' ? 'rejected' : code === 'provider_timeout' ? 'timed_out' : 'failed';
+      throw error;
+    } finally {
+      this.metrics.pluginCall(plugin, outcome, (performance.now() - started) / 1000);
+    }
   }
 
   /** The context of a call for this integration, after refreshing a token that is about to expire. */
