@@ -20,7 +20,8 @@ export default {
     '^plugboard/sdk/testing$': '<rootDir>/src/sdk/testing.ts',
   },
   testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/test/bench/'],
+  // The reliability suite (outages, killed workers, fuzzing) runs separately: npm run test:reliability.
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/test/bench/', '/test/reliability/'],
   globalSetup: '<rootDir>/test/global-setup.js',
   globalTeardown: '<rootDir>/test/global-teardown.js',
   testTimeout: 30000,

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { KeyRotationService } from '../core/crypto/key-rotation.service.js';
 import { AccountsService } from '../modules/accounts/accounts.service.js';
-import { isDatabaseUnavailable } from '../core/errors/database-unavailable.js';
+import { isDatabaseUnavailable } from '../core/errors/database-errors.js';
 import { createLogger } from '../core/logging/logging.js';
 import { buildOpenApiDocument } from '../core/openapi/openapi.js';
 import { createApp } from '../server.js';

@@ -1,6 +1,10 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { AppError, ErrorCode, FieldError } from './app-errors.js';
+import { AppError, ErrorCode, FieldError, UnavailableError, ValidationFailedError } from './app-errors.js';
+import { isDatabaseUnavailable, isRejectedInput } from './database-errors.js';
+
+/** What a client should wait before retrying while PostgreSQL is unreachable. */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 interface Problem {
   type: string;
@@ -68,6 +72,12 @@ export class ProblemFilter implements ExceptionFilter {
   }
 
   toProblem(exception: unknown, requestId?: string): { problem: Problem; headers: Record<string, string> } {
+    if (!(exception instanceof AppError) && isDatabaseUnavailable(exception)) {
+      return this.toProblem(new UnavailableError('The database is unavailable; retry shortly', DATABASE_RETRY_AFTER_SECONDS), requestId);
+    }
+    if (!(exception instanceof AppError) && isRejectedInput(exception)) {
+      return this.toProblem(new ValidationFailedError('The request holds a value that cannot be stored (for example a NUL character or an out-of-range number)'), requestId);
+    }
     if (exception instanceof AppError) {
       return {
         problem: this.build(exception.status, exception.code, exception.message, { ...exception.extra, requestId }),
@@ -85,7 +95,8 @@ export class ProblemFilter implements ExceptionFilter {
       const status = exception.getStatus();
       const code = CODE_BY_STATUS[status] ?? (status >= 500 ? 'internal' : 'validation_failed');
       const detail = status === HttpStatus.NOT_FOUND ? 'No such route or resource' : httpExceptionMessage(exception);
-      return { problem: this.build(status, code, detail, { requestId }), headers: {} };
+      const headers: Record<string, string> = status === 503 ? { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) } : {};
+      return { problem: this.build(status, code, detail, { requestId }), headers };
     }
     return {
       problem: this.build(500, 'internal', 'An unexpected error occurred; quote the request id when reporting it', { requestId }),

@@ -72,5 +72,41 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   document.components.schemas ??= {};
   document.components.schemas.Problem = PROBLEM_SCHEMA as never;
   for (const contribute of contributors) contribute(document);
+  addCommonResponses(document);
   return document;
+}
+
+const problemResponse = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+});
+
+/**
+ * The errors any operation can answer, whatever its module declared: bad input (400), credentials and
+ * permissions on secured routes (401, 403), another account's
+ * or a missing id (404), plan refusals on account routes (402), conflicts on changes (409), bodies over
+ * BODY_LIMIT (413), rate limits (429) and an unavailable dependency (503). Declared responses win.
+ */
+function addCommonResponses(document: OpenAPIObject): void {
+  for (const [path, item] of Object.entries(document.paths)) {
+    for (const method of ['get', 'put', 'post', 'patch', 'delete'] as const) {
+      const operation = item[method];
+      if (!operation) continue;
+      const secured = (operation.security?.length ?? 0) > 0;
+      const accountRoute = secured && (operation as { 'x-permission'?: unknown })['x-permission'] !== 'instance_admin';
+      const changes = method !== 'get';
+      const common: Record<string, ReturnType<typeof problemResponse>> = {
+        '400': problemResponse('The request is malformed or fails validation; `errors` lists each bad field'),
+        ...(secured ? { '401': problemResponse('Missing, malformed, expired or revoked credentials') } : {}),
+        ...(accountRoute ? { '402': problemResponse("The account's plan does not include this") } : {}),
+        ...(secured ? { '403': problemResponse('The caller may not do this (role, membership or instance administration)') } : {}),
+        ...(path.includes('{') ? { '404': problemResponse('No such resource in this account (or it belongs to another)') } : {}),
+        ...(changes ? { '409': problemResponse('The change conflicts with the current state, or the Idempotency-Key was used with another body') } : {}),
+        ...(changes ? { '413': problemResponse('The request body is larger than BODY_LIMIT') } : {}),
+        ...(accountRoute ? { '429': problemResponse('Too many requests for this account; see Retry-After') } : {}),
+        '503': problemResponse('A dependency (database, queue) is unavailable; see Retry-After'),
+      };
+      for (const [status, response] of Object.entries(common)) operation.responses[status] ??= response;
+    }
+  }
 }

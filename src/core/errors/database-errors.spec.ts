@@ -1,5 +1,5 @@
 import { ConnectionException, DriverException, UniqueConstraintViolationException } from '@mikro-orm/core';
-import { isDatabaseUnavailable } from './database-unavailable.js';
+import { isDatabaseUnavailable, isRejectedInput } from './database-errors.js';
 
 const withCode = (code: string) => Object.assign(new Error('any text'), { code });
 
@@ -12,16 +12,24 @@ describe('isDatabaseUnavailable', () => {
     }
   });
 
-  it('looks through causes and aggregated attempts', () => {
-    expect(isDatabaseUnavailable(new Error('outer', { cause: withCode('ECONNREFUSED') }))).toBe(true);
+  it('looks through aggregated connection attempts', () => {
     expect(isDatabaseUnavailable(new AggregateError([withCode('ECONNREFUSED'), withCode('ECONNREFUSED')]))).toBe(true);
   });
 
-  it('does not mistake query errors, other failures or messages for an outage', () => {
+  it('does not mistake query errors, outbound HTTP failures, other failures or messages for an outage', () => {
     expect(isDatabaseUnavailable(new UniqueConstraintViolationException(withCode('23505')))).toBe(false);
     expect(isDatabaseUnavailable(withCode('42P01'))).toBe(false);
+    expect(isDatabaseUnavailable(withCode('08P01'))).toBe(false);
+    expect(isDatabaseUnavailable(new TypeError('fetch failed', { cause: withCode('ECONNREFUSED') }))).toBe(false);
     expect(isDatabaseUnavailable(new Error('connect ECONNREFUSED 127.0.0.1:5432'))).toBe(false);
     expect(isDatabaseUnavailable(undefined)).toBe(false);
     expect(isDatabaseUnavailable('ECONNREFUSED')).toBe(false);
+  });
+});
+
+describe('isRejectedInput', () => {
+  it('recognises data exceptions the request caused', () => {
+    for (const code of ['22021', '22P05', '22P02', '22001', '22003', '22007', '08P01']) expect(isRejectedInput(new DriverException(withCode(code)))).toBe(true);
+    for (const code of ['23505', '08006', '57P01', 'ECONNREFUSED']) expect(isRejectedInput(withCode(code))).toBe(false);
   });
 });
