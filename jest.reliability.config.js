@@ -10,4 +10,6 @@ export default {
   testMatch: ['<rootDir>/test/reliability/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   testTimeout: 120000,
+  // These tests break connections on purpose; a socket a broken pool never closes must not keep CI waiting.
+  forceExit: true,
 };

@@ -2,7 +2,9 @@ import { defineConfig } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { ReflectMetadataProvider } from '@mikro-orm/decorators/legacy';
 import { migrationsList } from '../../../migrations/index.js';
+import type { Pool } from 'pg';
 import type { AppConfig } from '../config/config.js';
+import { connectionFailures } from './connection-failures.js';
 
 export const MIGRATIONS_DIR = 'migrations';
 
@@ -15,6 +17,7 @@ export function ormOptions(config: AppConfig, databaseUrl: string) {
     discovery: { warnWhenNoEntities: false },
     extensions: [Migrator],
     pool: { min: 0, max: config.database.poolSize },
+    driverOptions: { onPoolCreated: (pool: Pool) => connectionFailures.watch(pool) },
     migrations: {
       path: MIGRATIONS_DIR,
       pathTs: MIGRATIONS_DIR,

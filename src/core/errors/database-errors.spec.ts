@@ -1,4 +1,6 @@
+import { jest } from '@jest/globals';
 import { ConnectionException, DriverException, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { connectionFailures } from '../database/connection-failures.js';
 import { isDatabaseUnavailable, isRejectedInput } from './database-errors.js';
 
 const withCode = (code: string) => Object.assign(new Error('any text'), { code });
@@ -31,5 +33,25 @@ describe('isRejectedInput', () => {
   it('recognises data exceptions the request caused', () => {
     for (const code of ['22021', '22P05', '22P02', '22001', '22003', '22007', '08P01']) expect(isRejectedInput(new DriverException(withCode(code)))).toBe(true);
     for (const code of ['23505', '08006', '57P01', 'ECONNREFUSED']) expect(isRejectedInput(withCode(code))).toBe(false);
+  });
+});
+
+describe('uncoded driver errors during an outage', () => {
+  it('count as unavailable only right after a connection broke', () => {
+    const notQueryable = new Error('any text');
+    jest.useFakeTimers({ now: Date.now() });
+    try {
+      jest.setSystemTime(Date.now() + 60_000);
+      expect(isDatabaseUnavailable(notQueryable)).toBe(false);
+      connectionFailures.record();
+      expect(isDatabaseUnavailable(notQueryable)).toBe(true);
+      expect(isDatabaseUnavailable(new DriverException(notQueryable))).toBe(true);
+      expect(isDatabaseUnavailable(new TypeError('x'))).toBe(false);
+      expect(isDatabaseUnavailable(withCode('23505'))).toBe(false);
+      jest.setSystemTime(Date.now() + 11_000);
+      expect(isDatabaseUnavailable(notQueryable)).toBe(false);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

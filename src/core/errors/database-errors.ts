@@ -1,4 +1,5 @@
 import { ConnectionException } from '@mikro-orm/core';
+import { connectionFailures } from '../database/connection-failures.js';
 
 /** Socket-level codes Node and the pg driver report when PostgreSQL cannot be reached or went away. */
 const NETWORK_CODES = new Set([
@@ -23,6 +24,9 @@ const UNAVAILABLE_SQLSTATES = new Set(['08000', '08001', '08003', '08004', '0800
 
 const MAX_DEPTH = 5;
 
+/** How long after a connection broke an uncoded driver error is still taken for the same outage. */
+const OUTAGE_WINDOW_MS = 10_000;
+
 const codeOf = (error: object): unknown => (error as { code?: unknown }).code;
 
 /**
@@ -30,7 +34,8 @@ const codeOf = (error: object): unknown => (error as { code?: unknown }).code;
  * ORM's exception class or the driver's `code`, never by message text. Such requests answer
  * 503 unavailable with Retry-After instead of 500. Socket codes count only on the error itself (or the
  * attempts of an AggregateError), as the pg driver reports them: an outbound HTTP failure carries
- * them in its `cause`, and is not a database outage.
+ * them in its `cause`, and is not a database outage. A driver error with no code at all counts while
+ * a pooled connection broke in the last 10 seconds (see connection-failures.ts).
  */
 export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
   if (depth > MAX_DEPTH || typeof error !== 'object' || error === null) return false;
@@ -39,7 +44,17 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
   if (typeof code === 'string' && (NETWORK_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code))) return true;
   const { errors, previous } = error as { errors?: unknown; previous?: unknown };
   if (Array.isArray(errors) && errors.some((inner) => isDatabaseUnavailable(inner, depth + 1))) return true;
+  if (depth === 0 && code === undefined && connectionFailures.recent(OUTAGE_WINDOW_MS) && isPlainDriverError(error)) return true;
   return isDatabaseUnavailable(previous, depth + 1);
+}
+
+/**
+ * An error as the pg driver raises its own connection-level failures (a plain Error, or the ORM's
+ * DriverException around one) — not an HTTP, validation or domain error.
+ */
+function isPlainDriverError(error: object): boolean {
+  const name = (error as { name?: unknown }).name;
+  return name === 'Error' || name === 'DriverException';
 }
 
 /**
