@@ -14,6 +14,12 @@ const REJECTED = ApiResponse({
   content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
 });
 
+const SOURCE_NOT_FOUND = ApiResponse({
+  status: 404,
+  description: 'not_found: the marketplace has no such plugin or version, or the tarball path does not exist',
+  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+});
+
 @ApiTags('Plugins')
 @Controller('v1')
 export class PluginsController {
@@ -35,6 +41,7 @@ export class PluginsController {
   @ApiOperation({ summary: 'Install (or upgrade) a plugin; it is usable on return, on every replica after its next start' })
   @ApiCreatedResponse({ type: PluginDto })
   @REJECTED
+  @SOURCE_NOT_FOUND
   install(@CurrentCaller() caller: Caller, @Body() dto: InstallPluginDto) {
     return this.plugins.install(caller, dto);
   }
