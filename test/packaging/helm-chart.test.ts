@@ -295,6 +295,23 @@ describe('Helm chart charts/plugboard', () => {
     });
   });
 
+  it('renders the README\'s minimal and production values examples', async () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const examples = [...readme.matchAll(/```yaml\n# (values-[\w-]+\.yaml)\n([\s\S]*?)```/g)];
+    expect(examples.map((example) => example[1])).toEqual(['values-minimal.yaml', 'values-production.yaml']);
+    const dir = mkdtempSync(join(tmpdir(), 'plugboard-values-'));
+    try {
+      for (const [, name, body] of examples) {
+        writeFileSync(join(dir, name), body.replace('sha256:<the image digest>', `sha256:${'a'.repeat(64)}`));
+        const result = template('-f', join(dir, name));
+        expect({ name, status: result.status, stderr: result.stderr }).toEqual({ name, status: 0, stderr: '' });
+        expect(await schemaViolations(result.manifests)).toEqual([]);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses values with a typo, a wrong type or a missing database before rendering anything', () => {
     for (const args of [
       ['--set', 'api.replicass=3'],
