@@ -2,6 +2,7 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { createAccount, migrate, rotateKeys, writeOpenApi } from './cli/app-commands.js';
+import { formatPluginTable, installPlugin, listPlugins, newPlugin, packPluginDir, signPluginDir, validatePlugin } from './cli/plugin-commands.js';
 import { CliError } from './cli/runtime.js';
 import { serve } from './cli/serve.js';
 import { mintToken } from './cli/token.js';
@@ -16,6 +17,12 @@ const USAGE = `Usage: plugboard <command>
   token --sub USER [--account ID] [--instance-admin] [--expires 1h]
   openapi [--out FILE]                    print or write the OpenAPI document
   keys rotate                             re-encrypt stored secrets with the primary ENCRYPTION_KEYS key
+  plugin new NAME [--out DIR]             scaffold a provider plugin with a passing test
+  plugin validate DIR                     load a plugin in a sandbox and check its manifest, schemas and exports
+  plugin sign DIR --key PEM --publisher P write DIR/plugboard.sig (ed25519)
+  plugin pack DIR [--out DIR]             write NAME-VERSION.tgz and print its integrity
+  plugins install SOURCE                  install from the marketplace (name@version), a tarball URL or path
+  plugins list                            installed plugins and their state
 `;
 
 function seconds(raw: string | undefined): number | undefined {
@@ -41,6 +48,9 @@ async function run(argv: string[]): Promise<void> {
       create: { type: 'boolean', default: false },
       check: { type: 'boolean', default: false },
       'wait-for-database': { type: 'string' },
+      key: { type: 'string' },
+      publisher: { type: 'string' },
+      json: { type: 'boolean', default: false },
     },
   });
   const required = (name: keyof typeof values): string => {
@@ -71,12 +81,48 @@ async function run(argv: string[]): Promise<void> {
       if (positionals[0] !== 'rotate') throw new CliError(USAGE);
       for (const report of await rotateKeys()) console.log(`${report.table}.${report.column}: ${report.reEncrypted} re-encrypted`);
       return;
+    case 'plugin':
+      return pluginCommand(positionals, values.out, () => required('key'), () => required('publisher'));
+    case 'plugins':
+      if (positionals[0] === 'install' && positionals[1]) {
+        console.log(JSON.stringify(await installPlugin(positionals[1]), null, 2));
+        return;
+      }
+      if (positionals[0] === 'list') {
+        const plugins = await listPlugins();
+        console.log(values.json ? JSON.stringify(plugins, null, 2) : formatPluginTable(plugins));
+        return;
+      }
+      throw new CliError(USAGE);
     case 'help':
     case '--help':
       console.log(USAGE);
       return;
     default:
       throw new CliError(`Unknown command "${command}"\n\n${USAGE}`);
+  }
+}
+
+async function pluginCommand(positionals: string[], out: string | undefined, key: () => string, publisher: () => string): Promise<void> {
+  const [action, target] = positionals;
+  if (!target) throw new CliError(USAGE);
+  switch (action) {
+    case 'new':
+      console.log(`created ${newPlugin(target, out)}`);
+      return;
+    case 'validate':
+      console.log(JSON.stringify(await validatePlugin(target), null, 2));
+      return;
+    case 'sign': {
+      const signed = signPluginDir(target, key(), publisher());
+      console.log(`signed ${signed.files} files: ${signed.file}`);
+      return;
+    }
+    case 'pack':
+      console.log(JSON.stringify(await packPluginDir(target, out), null, 2));
+      return;
+    default:
+      throw new CliError(USAGE);
   }
 }
 

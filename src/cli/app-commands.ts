@@ -10,7 +10,7 @@ import { startRuntime } from './runtime.js';
 import { writeMigrationIndex } from './migration-index.js';
 
 /** Runs `work` against the full application (not listening), then stops everything it started. */
-async function withApp<T>(work: (app: Awaited<ReturnType<typeof createApp>>) => Promise<T>, migrate?: boolean): Promise<T> {
+export async function withApp<T>(work: (app: Awaited<ReturnType<typeof createApp>>) => Promise<T>, migrate?: boolean): Promise<T> {
   const runtime = await startRuntime({ migrate });
   try {
     const app = await createApp({ ...runtime, config: { ...runtime.config, role: 'api' } }, { logs: false });

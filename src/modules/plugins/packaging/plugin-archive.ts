@@ -102,11 +102,11 @@ export async function unpackPluginArchive(archive: Uint8Array, dir: string): Pro
 }
 
 /**
- * `plugboard plugin pack`: a gzipped tarball of every regular file of the plugin (its signature
- * included) under `package/`, as npm pack lays it out. Returns the bytes.
+ * `plugboard plugin pack`: a gzipped tarball of the plugin's package files (the ones `sign` covers,
+ * and the signature) under `package/`, as npm pack lays it out. Returns the bytes.
  */
 export async function packPlugin(dir: string): Promise<Buffer> {
-  const { files, irregular } = hashPluginFiles(dir);
+  const { files, irregular } = hashPluginFiles(dir, { packageOnly: true });
   if (irregular.length > 0) throw new UnsafeArchiveError(`only regular files can be packed: ${irregular.join(', ')}`);
   const paths = [...Object.keys(files), ...(existsSync(join(dir, SIGNATURE_FILE)) ? [SIGNATURE_FILE] : [])].sort();
   const chunks: Buffer[] = [];

@@ -20,11 +20,24 @@ interface PendingCall {
   controller: AbortController;
 }
 
+export interface PluginProcessOptions {
+  memoryMb: number;
+  loadTimeoutMs: number;
+  restartBackoffMs: number;
+  restartBackoffMaxMs: number;
+}
+
+/** What a plugin process reports to whoever runs it. */
+export interface PluginProcessEvents {
+  exited(plugin: string, details: { code: number | null; signal: NodeJS.Signals | null; restartInMs: number }): void;
+  output(plugin: string, level: 'info' | 'warn', line: string): void;
+}
+
 /**
  * One plugin's child process: started for its description at load, kept for its calls, restarted
  * with exponential backoff after it crashes or is killed for hanging. Calls are multiplexed by id.
  */
-class PluginProcess {
+export class PluginProcess {
   private child?: ChildProcess;
   private starting?: Promise<PluginDescription>;
   private readonly pending = new Map<number, PendingCall>();
@@ -38,7 +51,8 @@ class PluginProcess {
 
   constructor(
     readonly plugin: PluginLocation,
-    private readonly runner: ChildProcessPluginRunner,
+    private readonly options: PluginProcessOptions,
+    private readonly events: PluginProcessEvents,
   ) {}
 
   /** Starts the child (after any backoff), resolving with the plugin's description once it loaded. */
@@ -99,7 +113,7 @@ class PluginProcess {
     if (this.stopped) throw new PluginLoadError('the plugin was unloaded');
     const { main, dir: runtimeDir } = childRuntime();
     const { sdk, testing, dir: sdkDir } = sdkUrls();
-    const { memoryMb } = this.runner.options;
+    const { memoryMb } = this.options;
     const child = fork(main, [], {
       execArgv: [
         PERMISSION_FLAG,
@@ -132,10 +146,10 @@ class PluginProcess {
       };
       const timer = setTimeout(
         () => {
-          settle(() => reject(new PluginLoadError(`did not finish loading within ${this.runner.options.loadTimeoutMs} ms`)));
+          settle(() => reject(new PluginLoadError(`did not finish loading within ${this.options.loadTimeoutMs} ms`)));
           child.kill('SIGKILL');
         },
-        Math.max(1, Math.min(deadline - Date.now(), this.runner.options.loadTimeoutMs)),
+        Math.max(1, Math.min(deadline - Date.now(), this.options.loadTimeoutMs)),
       );
       child.on('message', (message: ChildMessage) => {
         if (message.type === 'ready') settle(() => resolve(message.description));
@@ -201,10 +215,10 @@ class PluginProcess {
     this.pings.clear();
     if (this.stopped) return;
     this.crashes += 1;
-    const { restartBackoffMs, restartBackoffMaxMs } = this.runner.options;
+    const { restartBackoffMs, restartBackoffMaxMs } = this.options;
     const backoff = Math.min(restartBackoffMaxMs, restartBackoffMs * 2 ** (this.crashes - 1));
     this.notBefore = Date.now() + backoff;
-    this.runner.logExit(this.plugin.name, { code, signal, restartInMs: backoff });
+    this.events.exited(this.plugin.name, { code, signal, restartInMs: backoff });
   }
 
   /** After a missed deadline: a child that cannot answer a ping has a stuck event loop and is killed. */
@@ -242,7 +256,7 @@ class PluginProcess {
       [child.stderr, 'warn'],
     ] as const) {
       if (!stream) continue;
-      createInterface({ input: stream }).on('line', (line) => this.runner.logOutput(this.plugin.name, level, line.slice(0, 4000)));
+      createInterface({ input: stream }).on('line', (line) => this.events.output(this.plugin.name, level, line.slice(0, 4000)));
     }
   }
 }
@@ -265,13 +279,18 @@ function withDeadline<T>(promise: Promise<T>, deadline: number): Promise<T> {
 export class ChildProcessPluginRunner extends PluginRunner {
   private readonly processes = new Map<string, PluginProcess>();
 
-  get options() {
+  private get options(): PluginProcessOptions {
     return { ...this.config.plugins, loadTimeoutMs: this.config.plugins.verifyTimeoutMs };
   }
 
+  private readonly events: PluginProcessEvents = {
+    exited: (plugin, details) => this.logger.warn({ plugin, ...details }, 'plugin process exited; it restarts on its next call'),
+    output: (plugin, level, line) => this.logger[level === 'info' ? 'log' : 'warn']({ plugin, output: line }, 'plugin output'),
+  };
+
   async load(plugin: PluginLocation): Promise<PluginDescription> {
     await this.unload(plugin.name);
-    const process = new PluginProcess(plugin, this);
+    const process = new PluginProcess(plugin, this.options, this.events);
     this.processes.set(plugin.name, process);
     try {
       return await process.start(Date.now() + this.options.loadTimeoutMs);
@@ -297,12 +316,14 @@ export class ChildProcessPluginRunner extends PluginRunner {
     if (!process) return Promise.reject(new PluginCrashedError(`plugin ${plugin.name} has no process`));
     return process.call(request, timeoutMs, hooks);
   }
+}
 
-  logExit(plugin: string, details: Record<string, unknown>): void {
-    this.logger.warn({ plugin, ...details }, 'plugin process exited; it restarts on its next call');
-  }
-
-  logOutput(plugin: string, level: 'info' | 'warn', line: string): void {
-    this.logger[level === 'info' ? 'log' : 'warn']({ plugin, output: line }, 'plugin output');
+/** Loads a plugin in a sandboxed child process just to describe it (`plugboard plugin validate`). */
+export async function describeInChildProcess(plugin: PluginLocation, options: PluginProcessOptions, events: PluginProcessEvents): Promise<PluginDescription> {
+  const process = new PluginProcess(plugin, options, events);
+  try {
+    return await process.start(Date.now() + options.loadTimeoutMs);
+  } finally {
+    process.stop();
   }
 }

@@ -1,4 +1,4 @@
-import { registerHooks } from 'node:module';
+import * as nodeModule from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { PluginContext, PluginDefinition } from '../../../sdk/index.js';
 import { executeCall, type CallRequest } from '../runtime/call.js';
@@ -14,6 +14,9 @@ function installSdkResolution(): void {
   if (sdkResolutionInstalled) return;
   sdkResolutionInstalled = true;
   const { sdk, testing } = sdkUrls();
+  // Node 22.15+; a namespace import keeps older runtimes able to start with PLUGIN_ISOLATION=process.
+  const { registerHooks } = nodeModule as Partial<typeof nodeModule>;
+  if (!registerHooks) throw new Error('PLUGIN_ISOLATION=none needs Node.js 22.15 or later (module.registerHooks)');
   try {
     registerHooks({
       resolve(specifier, context, nextResolve) {

@@ -21,17 +21,38 @@ export type SignatureCheck =
 
 export class SigningError extends Error {}
 
+function bundledDependencies(dir: string): Set<string> {
+  try {
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { bundleDependencies?: unknown; bundledDependencies?: unknown };
+    const bundled = pkg.bundleDependencies ?? pkg.bundledDependencies;
+    return new Set(Array.isArray(bundled) ? bundled.filter((name): name is string => typeof name === 'string') : []);
+  } catch {
+    return new Set();
+  }
+}
+
 /**
- * Every regular file under `dir` except the signature, as `/`-separated relative paths → SHA-256 hex.
- * Anything else (a symbolic link, a socket) is reported in `irregular`.
+ * Regular files under `dir` except the signature, as `/`-separated relative paths → SHA-256 hex.
+ * Anything else (a symbolic link, a socket) is reported in `irregular`. With `packageOnly`, the files
+ * a plugin ships (what sign and pack cover): development folders (node_modules except the
+ * bundleDependencies, .git) are left out, as npm pack does. Verification always covers everything.
  */
-export function hashPluginFiles(dir: string): { files: Record<string, string>; irregular: string[] } {
+export function hashPluginFiles(dir: string, options: { packageOnly?: boolean } = {}): { files: Record<string, string>; irregular: string[] } {
   const files: Record<string, string> = {};
   const irregular: string[] = [];
+  const bundled = options.packageOnly ? bundledDependencies(dir) : new Set<string>();
+  const skipped = (path: string) => {
+    if (!options.packageOnly) return false;
+    const [top, scopeOrName, scoped] = path.split('/');
+    if (top === '.git') return true;
+    if (top !== 'node_modules' || scopeOrName === undefined) return false;
+    if (!scopeOrName.startsWith('@')) return !bundled.has(scopeOrName);
+    return scoped !== undefined && !bundled.has(`${scopeOrName}/${scoped}`);
+  };
   const walk = (relative: string) => {
     for (const entry of readdirSync(join(dir, relative), { withFileTypes: true })) {
       const path = relative ? `${relative}/${entry.name}` : entry.name;
-      if (path === SIGNATURE_FILE) continue;
+      if (path === SIGNATURE_FILE || skipped(path)) continue;
       if (entry.isDirectory()) walk(path);
       else if (entry.isFile()) files[path] = createHash('sha256').update(readFileSync(join(dir, path))).digest('hex');
       else irregular.push(path);
@@ -57,7 +78,7 @@ export function signPlugin(dir: string, privateKeyPem: string, publisher: string
     throw new SigningError('the key is not a PEM private key');
   }
   if (key.asymmetricKeyType !== 'ed25519') throw new SigningError(`the key must be ed25519 (got ${key.asymmetricKeyType})`);
-  const { files, irregular } = hashPluginFiles(dir);
+  const { files, irregular } = hashPluginFiles(dir, { packageOnly: true });
   if (irregular.length > 0) throw new SigningError(`only regular files can be signed: ${irregular.join(', ')}`);
   const unsigned = { ...readPackage(dir), publisher, files };
   const signature = sign(null, Buffer.from(canonicalJson(unsigned)), key).toString('base64');
