@@ -6,6 +6,8 @@ import { isDatabaseUnavailable } from '../core/errors/database-errors.js';
 import { createLogger } from '../core/logging/logging.js';
 import { buildOpenApiDocument } from '../core/openapi/openapi.js';
 import { createApp } from '../server.js';
+import { PluginLoader } from '../modules/plugins/plugin-loader.js';
+import { PluginRunner } from '../modules/plugins/runner/plugin-runner.js';
 import { startRuntime } from './runtime.js';
 import { writeMigrationIndex } from './migration-index.js';
 
@@ -34,7 +36,15 @@ export function rotateKeys() {
 }
 
 export async function writeOpenApi(out: string | undefined): Promise<void> {
-  const json = await withApp(async (app) => `${JSON.stringify(buildOpenApiDocument(app), null, 2)}\n`, false);
+  const json = await withApp(async (app) => {
+    // The committed document describes the repository's own plugins, whatever is installed locally.
+    await app.get(PluginLoader).loadAll({ bundledOnly: true });
+    try {
+      return `${JSON.stringify(buildOpenApiDocument(app), null, 2)}\n`;
+    } finally {
+      await app.get(PluginRunner).close();
+    }
+  }, false);
   if (out) writeFileSync(out, json);
   else process.stdout.write(json);
 }

@@ -114,6 +114,13 @@ describe('marketplace and plugin installs (PLUGIN_SIGNATURE_POLICY=required)', (
       source: 'installed',
     });
     await expect(ping()).resolves.toEqual({ pong: true, note: 'hi' });
+    const schemas = async () => (await t.http.get('/openapi.json')).body.components.schemas;
+    expect((await schemas()).ProviderFixtureMarketCredentials).toMatchObject({
+      type: 'object',
+      required: ['username', 'password'],
+      properties: { password: { type: 'string', writeOnly: true, format: 'password' } },
+    });
+    expect((await schemas()).ProviderFixtureMarketActionPingInput).toMatchObject({ properties: { note: { maxLength: 20 } } });
     const catalog = await t.http.get('/v1/marketplace?limit=100').set('Authorization', `Bearer ${admin}`);
     expect(catalog.body.data.find((entry: { version: string }) => entry.version === '1.0.0').installed).toBe('1.0.0');
     expect(await installations()).toEqual([expect.objectContaining({ name: '@fixtures/market', version: '1.0.0', enabled: true, providers: ['fixture_market'] })]);
@@ -133,6 +140,7 @@ describe('marketplace and plugin installs (PLUGIN_SIGNATURE_POLICY=required)', (
     await expect(ping()).rejects.toMatchObject({ status: 404 });
     expect((await plugins()).map((plugin) => plugin.name)).not.toContain('@fixtures/market');
     expect(existsSync(join(installDir, 'fixtures__market'))).toBe(false);
+    expect(Object.keys(await schemas()).filter((key) => key.startsWith('ProviderFixtureMarket'))).toEqual([]);
     expect(await installations()).toEqual([]);
     const gone = await t.http.delete(`/v1/plugins/${name}`).set('Authorization', `Bearer ${admin}`);
     expect(gone.status).toBe(404);

@@ -1,5 +1,8 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SignJWT } from 'jose';
 import { pino } from 'pino';
@@ -24,6 +27,8 @@ export function testConfig(overrides: Record<string, string> = {}): AppConfig {
     LOG_LEVEL: 'silent',
     ALLOW_PRIVATE_NETWORK: 'true',
     RATE_LIMIT_PER_MINUTE: '0',
+    // Installs land in a directory of this app's own, never in the working copy's .plugboard/.
+    PLUGINS_DIR: mkdtempSync(join(tmpdir(), 'plugboard-test-plugins-')),
     ...overrides,
   });
 }

@@ -44,7 +44,7 @@ const PROBLEM_SCHEMA = {
 };
 
 /** Contributes to the generated document (plugin schemas, webhook payloads); registered by modules. */
-export type OpenApiContributor = (document: OpenAPIObject) => void;
+export type OpenApiContributor = (document: OpenAPIObject, app: INestApplication) => void;
 
 const contributors: OpenApiContributor[] = [];
 
@@ -71,7 +71,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   document.components ??= {};
   document.components.schemas ??= {};
   document.components.schemas.Problem = PROBLEM_SCHEMA as never;
-  for (const contribute of contributors) contribute(document);
+  for (const contribute of contributors) contribute(document, app);
   addCommonResponses(document);
   return document;
 }

@@ -21,6 +21,8 @@ export interface LoadOptions {
   disabled?: ReadonlyMap<string, string[]>;
   /** Names installed through Plugboard (source `installed`). */
   installed?: ReadonlySet<string>;
+  /** Only the repository's plugins/ (what the committed OpenAPI document describes). */
+  bundledOnly?: boolean;
 }
 
 /** What a plugin's checks concluded before it is admitted to the registry. */
@@ -47,10 +49,10 @@ export class PluginLoader {
   ) {}
 
   /** Plugin directories in load order: plugins/ first, then each PLUGINS_DIR, each by folder name. */
-  discover(): PluginCandidate[] {
+  discover(bundledOnly = false): PluginCandidate[] {
     const roots: Array<[string, PluginSource]> = [
       [this.config.plugins.bundledDir, 'bundled'],
-      ...this.config.plugins.dirs.map((dir): [string, PluginSource] => [dir, 'directory']),
+      ...(bundledOnly ? [] : this.config.plugins.dirs.map((dir): [string, PluginSource] => [dir, 'directory'])),
     ];
     const seen = new Set<string>();
     const candidates: PluginCandidate[] = [];
@@ -64,7 +66,7 @@ export class PluginLoader {
 
   /** Loads every discovered plugin: started concurrently, admitted in load order. */
   async loadAll(options: LoadOptions = {}): Promise<PluginRecord[]> {
-    const candidates = this.discover();
+    const candidates = this.discover(options.bundledOnly);
     const claimed = new Map<string, string>();
     const prepared: Array<Promise<Prepared>> = [];
     const limit = concurrency(Math.max(2, availableParallelism() * 2));

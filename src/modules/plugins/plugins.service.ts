@@ -13,6 +13,7 @@ import { PluginInstallation } from './entities/plugin-installation.entity.js';
 import { MarketplaceService } from './marketplace/marketplace.service.js';
 import { integrityOf, matchesIntegrity, UnsafeArchiveError, unpackPluginArchive } from './packaging/plugin-archive.js';
 import { PluginInstallDir } from './plugin-install-dir.js';
+import './plugin-openapi.js';
 import { PluginLoader } from './plugin-loader.js';
 import { InvalidPluginError, isCompatible } from './plugin-manifest.js';
 import { PluginRecord, PluginRegistry } from './plugin-registry.js';
