@@ -6,7 +6,7 @@ import { integrityOf, packPlugin, UnsafeArchiveError } from '../modules/plugins/
 import { InvalidPluginError, isCompatible, readManifest, validateDescription } from '../modules/plugins/plugin-manifest.js';
 import { PluginsService } from '../modules/plugins/plugins.service.js';
 import { describeInChildProcess } from '../modules/plugins/runner/child-process-runner.js';
-import { PluginLoadError } from '../modules/plugins/runner/plugin-runner.js';
+import { PluginLoadError, PluginRunner } from '../modules/plugins/runner/plugin-runner.js';
 import { signPlugin, SigningError, verifyPlugin } from '../modules/plugins/signing/plugin-signature.js';
 import type { PluginDto } from '../modules/plugins/dto/plugin.dto.js';
 import { withApp } from './app-commands.js';
@@ -208,10 +208,16 @@ export async function packPluginDir(directory: string, outDir = process.cwd()) {
   }
 }
 
+/** The plugins as a server would load them (installations converged), without starting the rest. */
 async function withPlugins<T>(work: (plugins: PluginsService) => Promise<T>): Promise<T> {
   return withApp(async (app) => {
-    await app.init();
-    return work(app.get(PluginsService));
+    const plugins = app.get(PluginsService);
+    await plugins.onModuleInit();
+    try {
+      return await work(plugins);
+    } finally {
+      await app.get(PluginRunner).close();
+    }
   });
 }
 
