@@ -411,6 +411,41 @@ describe('webhooks: automatic disabling after continuous failure, and log retent
   });
 });
 
+describe('webhooks: a slow endpoint does not hold up the others', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({
+      QUEUE_PREFIX: `${process.env.TEST_QUEUE_PREFIX}slow`,
+      ALLOW_INSECURE_WEBHOOKS: 'true',
+      WEBHOOK_CONCURRENCY: '1',
+      WEBHOOK_TIMEOUT_MS: '3000',
+      WEBHOOK_RETRY_SCHEDULE: '10s',
+    });
+  });
+  afterAll(() => t.close());
+
+  it('delivers to and logs a fast endpoint while another one takes until its timeout', async () => {
+    const { ownerToken } = await createAccount(t);
+    const slow = await receiver(() => sleep(5000).then(() => ({ status: 200 })));
+    const fast = await receiver();
+    await t.http.post('/v1/webhooks').set(auth(ownerToken)).send({ url: slow.url, events: ['room.created'] }).expect(201);
+    const fastEndpoint = await t.http.post('/v1/webhooks').set(auth(ownerToken)).send({ url: fast.url, events: ['room.created'] });
+    const started = Date.now();
+    for (let i = 0; i < 6; i++) {
+      await t.http.post('/v1/events').set(auth(ownerToken)).send({ event: 'room.created', data: { roomId: `r${i}` } }).expect(202);
+      await sleep(30);
+    }
+    await fast.waitFor(6, 10_000);
+    expect(Date.now() - started).toBeLessThan(2500);
+    const logged = await eventually(
+      () => t.http.get(`/v1/webhooks/${fastEndpoint.body.id}/deliveries?status=succeeded`).set(auth(ownerToken)).then((r) => r.body.data as unknown[]),
+      (rows) => rows.length === 6,
+    );
+    expect(Date.now() - started).toBeLessThan(2900);
+    expect(logged).toHaveLength(6);
+  });
+});
+
 describe('webhooks: SSRF protection', () => {
   let t: TestApp;
   beforeAll(async () => {

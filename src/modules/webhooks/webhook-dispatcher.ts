@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import type { Dispatcher } from 'undici';
 import { APP_CONFIG } from '../../core/config/config.module.js';
 import type { AppConfig } from '../../core/config/config.js';
@@ -70,21 +70,35 @@ interface SendResult {
   previousFailingSince: Date | null;
 }
 
-/** How long a dispatch waits for others to join its batch, and how large a batch may grow. */
+interface Sent {
+  delivery: ClaimedDelivery;
+  result: SendResult;
+}
+
+/** How long a dispatch waits for others to join its claim, and how large a claim may grow. */
 const BATCH_WINDOW_MS = 5;
 const MAX_BATCH = 500;
+/** How long finished attempts wait for others to share their write. */
+const RECORD_WINDOW_MS = 10;
+const MAX_IN_FLIGHT = 1000;
 
 /**
  * Sends due deliveries: claims them in PostgreSQL (a lease, so two workers never send the same one at
  * once and a killed worker's deliveries come back when the lease ends), signs and POSTs them
- * concurrently, then records every attempt and outcome in one transaction and schedules retries.
+ * concurrently, records attempts and outcomes as they complete (many per statement), and schedules
+ * retries.
  */
 @Injectable()
-export class WebhookDispatcher {
+export class WebhookDispatcher implements BeforeApplicationShutdown {
   private readonly logger = new Logger(WebhookDispatcher.name);
   private readonly retryPolicy: RetryPolicy;
   private readonly secrets = new Map<string, string>();
-  private batch?: { ids: Set<string>; run: Promise<string[]> };
+  private batch?: { ids: Set<string>; claimed: Promise<void> };
+  private inFlight = 0;
+  private waiters: (() => void)[] = [];
+  private readonly completed: Sent[] = [];
+  private flushTimer?: NodeJS.Timeout;
+  private recording: Promise<void> = Promise.resolve();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -100,23 +114,26 @@ export class WebhookDispatcher {
   }
 
   /**
-   * Delivers those of `deliveryIds` that are due and not held by another worker. Calls arriving within
-   * BATCH_WINDOW_MS of each other share one claim query and one write of their outcomes, which is what
-   * lets one worker sustain thousands of deliveries a second.
+   * Takes those of `deliveryIds` that are due and not held by another worker, and starts sending them.
+   * Calls arriving within BATCH_WINDOW_MS share one claim query; outcomes are written as they complete,
+   * gathered over RECORD_WINDOW_MS into one statement. Resolves once the deliveries are claimed, so a
+   * slow endpoint holds neither the queue nor other endpoints' deliveries; at most MAX_IN_FLIGHT are
+   * sent or recorded at once (the queue waits beyond that).
    */
   async dispatch(deliveryIds: readonly string[]): Promise<void> {
     if (deliveryIds.length === 0) return;
+    while (this.inFlight >= MAX_IN_FLIGHT) await new Promise<void>((resolve) => this.waiters.push(resolve));
     let batch = this.batch;
     if (!batch || batch.ids.size >= MAX_BATCH) {
       const ids = new Set<string>();
-      const run = new Promise((resolve) => setTimeout(resolve, BATCH_WINDOW_MS)).then(() => {
+      const claimed = new Promise((resolve) => setTimeout(resolve, BATCH_WINDOW_MS)).then(async () => {
         if (this.batch?.ids === ids) this.batch = undefined;
-        return this.run([...ids], false);
+        for (const delivery of await this.claim([...ids])) this.start(delivery);
       });
-      batch = this.batch = { ids, run };
+      batch = this.batch = { ids, claimed };
     }
     for (const id of deliveryIds) batch.ids.add(id);
-    await batch.run;
+    await batch.claimed;
   }
 
   /**
@@ -124,22 +141,59 @@ export class WebhookDispatcher {
    * health. Returns the attempt's id (undefined if the delivery was not due).
    */
   async sendTest(deliveryId: string): Promise<string | undefined> {
-    const [attemptId] = await this.run([deliveryId], true);
-    return attemptId;
+    const [delivery] = await this.claim([deliveryId]);
+    if (!delivery) return undefined;
+    const result = await this.send(delivery, true);
+    await this.record([{ delivery, result }], true);
+    return result.attempt.id;
   }
 
-  private async run(deliveryIds: string[], test: boolean): Promise<string[]> {
-    const claimed = await this.claim(deliveryIds);
-    if (claimed.length === 0) return [];
-    const results = await Promise.all(claimed.map((delivery) => this.send(delivery, test)));
-    await this.record(claimed, results, test);
-    const retries = new Map<number, string[]>();
-    for (const result of results) {
-      if (result.retryInMs === null) continue;
-      retries.set(result.retryInMs, [...(retries.get(result.retryInMs) ?? []), result.update.id]);
+  /** Lets in-flight deliveries finish and be recorded before the process stops (bounded by their lease). */
+  async beforeApplicationShutdown(): Promise<void> {
+    const deadline = Date.now() + this.config.webhooks.timeoutMs + 5000;
+    while ((this.inFlight > 0 || this.batch) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+
+  private start(delivery: ClaimedDelivery): void {
+    this.inFlight++;
+    this.send(delivery, false).then(
+      (result) => {
+        this.completed.push({ delivery, result });
+        this.flushTimer ??= setTimeout(() => {
+          this.flushTimer = undefined;
+          this.recording = this.recording.then(() => this.flush());
+        }, RECORD_WINDOW_MS);
+      },
+      (error: unknown) => {
+        // Left claimed: the lease runs out and the reconciler sends it again.
+        this.logger.error({ err: error, deliveryId: delivery.id }, 'webhook delivery could not be sent');
+        this.release(1);
+      },
+    );
+  }
+
+  private async flush(): Promise<void> {
+    const group = this.completed.splice(0);
+    if (group.length === 0) return;
+    try {
+      await this.record(group, false);
+      const retries = new Map<number, string[]>();
+      for (const { result } of group) {
+        if (result.retryInMs === null) continue;
+        retries.set(result.retryInMs, [...(retries.get(result.retryInMs) ?? []), result.update.id]);
+      }
+      for (const [delayMs, ids] of retries) await this.queue.enqueue(ids, delayMs);
+    } catch (error) {
+      // Not recorded: the leases run out and the reconciler sends these again (at least once).
+      this.logger.error({ err: error, deliveries: group.length }, 'webhook outcomes could not be recorded');
+    } finally {
+      this.release(group.length);
     }
-    for (const [delayMs, ids] of retries) await this.queue.enqueue(ids, delayMs);
-    return results.map((result) => result.attempt.id);
+  }
+
+  private release(count: number): void {
+    this.inFlight -= count;
+    for (const wake of this.waiters.splice(0)) wake();
   }
 
   private async claim(ids: readonly string[]): Promise<ClaimedDelivery[]> {
@@ -256,13 +310,14 @@ export class WebhookDispatcher {
    * Attempts, outcomes and endpoint health (failing since when, or recovered) in one statement, so one
    * round trip records a whole batch atomically. Endpoints that must be disabled are then disabled.
    */
-  private async record(claimed: ClaimedDelivery[], results: SendResult[], test: boolean): Promise<void> {
+  private async record(sent: Sent[], test: boolean): Promise<void> {
     const byEndpoint = new Map<string, { delivery: ClaimedDelivery; results: SendResult[] }>();
-    claimed.forEach((delivery, index) => {
+    for (const { delivery, result } of sent) {
       const entry = byEndpoint.get(delivery.endpoint_id) ?? { delivery, results: [] };
-      entry.results.push(results[index]);
+      entry.results.push(result);
       byEndpoint.set(delivery.endpoint_id, entry);
-    });
+    }
+    const results = sent.map(({ result }) => result);
     const recovered: string[] = [];
     const failing: { id: string; at: string }[] = [];
     const toDisable: [string, 'gone' | 'failing'][] = [];
