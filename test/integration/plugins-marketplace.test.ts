@@ -151,21 +151,40 @@ describe('marketplace and plugin installs (PLUGIN_SIGNATURE_POLICY=required)', (
     expect(response.status).toBe(409);
   });
 
-  it('converges another replica on the installed and disabled set at start-up', async () => {
+  it('converges another replica on the installed and disabled set at start-up, and on later changes while it runs', async () => {
     expect((await install('@fixtures/market@1.0.0')).status).toBe(201);
     expect((await t.http.post('/v1/plugins/fixture-echo/disable').set('Authorization', `Bearer ${admin}`)).status).toBe(200);
     const replicaDir = tempDir('plugboard-replica-');
-    const replica = await startTestApp({ ...env, PLUGINS_DIR: env.PLUGINS_DIR.replace(installDir, replicaDir) });
-    try {
+    const replica = await startTestApp({ ...env, PLUGINS_DIR: env.PLUGINS_DIR.replace(installDir, replicaDir), RECONCILE_INTERVAL_MS: '100' });
+    const onReplica = async () => {
       const list = await replica.http.get('/v1/plugins?limit=100').set('Authorization', `Bearer ${admin}`);
-      const byName = Object.fromEntries(list.body.data.map((plugin: { name: string }) => [plugin.name, plugin]));
-      expect(byName['@fixtures/market']).toMatchObject({ state: 'loaded', version: '1.0.0', source: 'installed', signature: 'verified' });
-      expect(byName['fixture-echo']).toMatchObject({ state: 'disabled', providers: ['fixture_echo'] });
+      return Object.fromEntries(list.body.data.map((plugin: { name: string }) => [plugin.name, plugin])) as Record<string, Record<string, unknown>>;
+    };
+    const eventually = async (check: (plugins: Record<string, Record<string, unknown>>) => boolean) => {
+      for (let attempt = 0; attempt < 50 && !check(await onReplica()); attempt += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+      return onReplica();
+    };
+    try {
+      const atStart = await onReplica();
+      expect(atStart['@fixtures/market']).toMatchObject({ state: 'loaded', version: '1.0.0', source: 'installed', signature: 'verified' });
+      expect(atStart['fixture-echo']).toMatchObject({ state: 'disabled', providers: ['fixture_echo'] });
       await expect(replica.app.get(PluginRunner).invoke('fixture_market', { kind: 'action', name: 'ping', input: {}, context })).resolves.toMatchObject({ pong: true });
+
+      expect((await t.http.post('/v1/plugins/fixture-echo/enable').set('Authorization', `Bearer ${admin}`)).body).toMatchObject({ state: 'loaded' });
+      expect((await eventually((plugins) => plugins['fixture-echo']?.state === 'loaded'))['fixture-echo'].state).toBe('loaded');
+
+      expect((await t.http.delete(`/v1/plugins/${encodeURIComponent('@fixtures/market')}`).set('Authorization', `Bearer ${admin}`)).status).toBe(204);
+      expect(await eventually((plugins) => !plugins['@fixtures/market'])).not.toHaveProperty(['@fixtures/market']);
+      expect(existsSync(join(replicaDir, 'fixtures__market'))).toBe(false);
+
+      expect((await install('@fixtures/market@1.0.0')).status).toBe(201);
+      expect((await eventually((plugins) => plugins['@fixtures/market']?.state === 'loaded'))['@fixtures/market']).toMatchObject({ state: 'loaded' });
+      expect((await t.http.post(`/v1/plugins/${encodeURIComponent('@fixtures/market')}/disable`).set('Authorization', `Bearer ${admin}`)).status).toBe(200);
+      expect((await eventually((plugins) => plugins['@fixtures/market']?.state === 'disabled'))['@fixtures/market']).toMatchObject({ state: 'disabled' });
+      await expect(replica.app.get(PluginRunner).invoke('fixture_market', { kind: 'action', name: 'ping', input: {}, context })).rejects.toMatchObject({ status: 404 });
     } finally {
       await replica.close();
     }
-    expect((await t.http.post('/v1/plugins/fixture-echo/enable').set('Authorization', `Bearer ${admin}`)).body).toMatchObject({ state: 'loaded' });
   });
 
   it('answers 404 for unknown plugins and marketplace entries, and 403 to account members', async () => {

@@ -1,7 +1,7 @@
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { Caller } from '../../core/auth/caller.js';
 import { APP_CONFIG } from '../../core/config/config.module.js';
 import type { AppConfig } from '../../core/config/config.js';
@@ -25,10 +25,11 @@ import { PluginRunner } from './runner/plugin-runner.js';
  * Changes are serialised within the process.
  */
 @Injectable()
-export class PluginsService implements OnModuleInit, OnApplicationShutdown {
+export class PluginsService implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Plugins');
   private readonly installDir: PluginInstallDir;
   private pending: Promise<unknown> = Promise.resolve();
+  private reconciler?: NodeJS.Timeout;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -61,8 +62,41 @@ export class PluginsService implements OnModuleInit, OnApplicationShutdown {
     );
   }
 
+  /** Other replicas' installs, enables, disables and uninstalls reach this one within RECONCILE_INTERVAL_MS. */
+  onApplicationBootstrap(): void {
+    this.reconciler = setInterval(() => {
+      this.reconcile().catch((error: unknown) => this.logger.warn({ err: error }, 'plugin reconciliation failed'));
+    }, this.config.reconcileIntervalMs);
+    this.reconciler.unref();
+  }
+
   async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.reconciler);
     await this.runner.close();
+  }
+
+  /** Applies what PostgreSQL says about each plugin where this process differs. */
+  reconcile(): Promise<void> {
+    return this.serialised(async () => {
+      const rows = await this.em.fork().find(PluginInstallation, {}, { fields: ['name', 'version', 'integrity', 'enabled', 'providers'] });
+      const byName = new Map(rows.map((row) => [row.name, row]));
+      for (const row of rows) {
+        const record = this.registry.get(row.name);
+        if (row.integrity && (!record || record.source !== 'installed' || record.version !== row.version)) {
+          if (record && record.source !== 'installed') continue;
+          const [full] = await this.em.fork().find(PluginInstallation, { name: row.name }, { populate: ['archive'] });
+          if (!full) continue;
+          await this.materialize([full], false);
+          await this.loader.loadOne(this.installDir.pathOf(row.name), 'installed', row.enabled ? undefined : row.providers);
+        } else if (record && !row.enabled && record.state !== 'disabled') await this.disableHere(record, row.providers);
+        else if (record && row.enabled && record.state === 'disabled') await this.enableHere(record);
+      }
+      for (const record of this.registry.list()) {
+        const row = byName.get(record.name);
+        if (record.source === 'installed' && !row?.integrity) await this.uninstallHere(record.name);
+        else if (!row && record.state === 'disabled') await this.enableHere(record);
+      }
+    });
   }
 
   list(query: PageQuery): Page<PluginDto> {
@@ -107,11 +141,7 @@ export class PluginsService implements OnModuleInit, OnApplicationShutdown {
       const row = await em.findOne(PluginInstallation, { name });
       if (row?.integrity) row.enabled = true;
       else if (row) em.remove(row);
-      let result = record;
-      if (record.state !== 'loaded') {
-        if (!record.dir || !existsSync(record.dir)) throw new ConflictError(`The plugin ${name} is not on this server's disk`);
-        result = await this.loader.loadOne(record.dir, record.source);
-      }
+      const result = record.state === 'loaded' ? record : await this.enableHere(record);
       this.audit.record(em, caller, { action: 'plugin.enabled', targetType: 'plugin', targetId: name, details: { version: result.version, state: result.state } });
       await em.flush();
       return PluginDto.from(result);
@@ -125,13 +155,9 @@ export class PluginsService implements OnModuleInit, OnApplicationShutdown {
       const row = (await em.findOne(PluginInstallation, { name })) ?? em.create(PluginInstallation, { name, version: record.version });
       row.enabled = false;
       if (record.state === 'loaded') row.providers = record.providers;
-      await this.runner.unload(name);
-      const disabled: PluginRecord = { ...record, state: 'disabled', providers: record.state === 'loaded' ? record.providers : row.providers };
-      delete disabled.error;
-      this.registry.put(disabled);
       this.audit.record(em, caller, { action: 'plugin.disabled', targetType: 'plugin', targetId: name, details: { version: record.version } });
       await em.flush();
-      return PluginDto.from(disabled);
+      return PluginDto.from(await this.disableHere(record, row.providers));
     });
   }
 
@@ -146,10 +172,27 @@ export class PluginsService implements OnModuleInit, OnApplicationShutdown {
       if (row) em.remove(row);
       this.audit.record(em, caller, { action: 'plugin.uninstalled', targetType: 'plugin', targetId: name, details: { version: record.version } });
       await em.flush();
-      await this.runner.unload(name);
-      this.registry.remove(name);
-      this.installDir.remove(name);
+      await this.uninstallHere(name);
     });
+  }
+
+  private async enableHere(record: PluginRecord): Promise<PluginRecord> {
+    if (!record.dir || !existsSync(record.dir)) throw new ConflictError(`The plugin ${record.name} is not on this server's disk`);
+    return this.loader.loadOne(record.dir, record.source);
+  }
+
+  private async disableHere(record: PluginRecord, providers: string[]): Promise<PluginRecord> {
+    await this.runner.unload(record.name);
+    const disabled: PluginRecord = { ...record, state: 'disabled', providers: record.state === 'loaded' ? record.providers : providers };
+    delete disabled.error;
+    this.registry.put(disabled);
+    return disabled;
+  }
+
+  private async uninstallHere(name: string): Promise<void> {
+    await this.runner.unload(name);
+    this.registry.remove(name);
+    this.installDir.remove(name);
   }
 
   private find(name: string): PluginRecord {
@@ -213,8 +256,11 @@ export class PluginsService implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  /** Unpacks the archives PostgreSQL lists that this replica lacks, and removes installs it no longer lists. */
-  private async materialize(rows: PluginInstallation[]): Promise<void> {
+  /**
+   * Unpacks the archives PostgreSQL lists that this replica lacks and (with `prune`, given every row)
+   * removes the installs it no longer lists.
+   */
+  private async materialize(rows: PluginInstallation[], prune = true): Promise<void> {
     const installed = rows.filter((row) => row.integrity && row.archive);
     for (const row of installed) {
       const dir = this.installDir.pathOf(row.name);
@@ -233,6 +279,7 @@ export class PluginsService implements OnModuleInit, OnApplicationShutdown {
         rmSync(staging, { recursive: true, force: true });
       }
     }
+    if (!prune) return;
     const listed = new Set(installed.map((row) => row.name));
     for (const name of this.installDir.owned()) if (!listed.has(name)) this.installDir.remove(name);
   }
