@@ -7,8 +7,6 @@ import type { ChildMessage, HostMessage } from '../runtime/wire.js';
 import { CallDeadlineError, CallHooks, PluginCrashedError, PluginLoadError, PluginLocation, PluginRunner } from './plugin-runner.js';
 import { childRuntime, sdkUrls } from './sdk-location.js';
 
-/** How long a child whose call passed its deadline has to answer a ping before it is killed. */
-const LIVENESS_TIMEOUT_MS = 1000;
 const PERMISSION_FLAG = process.allowedNodeEnvironmentFlags.has('--permission') ? '--permission' : '--experimental-permission';
 
 interface PendingCall {
@@ -22,6 +20,8 @@ interface PendingCall {
 
 export interface PluginProcessOptions {
   memoryMb: number;
+  /** How long a child whose call passed its deadline has to answer a ping before it is killed. */
+  livenessTimeoutMs: number;
   loadTimeoutMs: number;
   restartBackoffMs: number;
   restartBackoffMaxMs: number;
@@ -233,7 +233,7 @@ export class PluginProcess {
           child.once('exit', () => setImmediate(verdict));
           child.kill('SIGKILL');
         } else verdict();
-      }, LIVENESS_TIMEOUT_MS);
+      }, this.options.livenessTimeoutMs);
       this.pings.set(id, () => {
         clearTimeout(timer);
         this.pings.delete(id);
@@ -280,7 +280,8 @@ export class ChildProcessPluginRunner extends PluginRunner {
   private readonly processes = new Map<string, PluginProcess>();
 
   private get options(): PluginProcessOptions {
-    return { ...this.config.plugins, loadTimeoutMs: this.config.plugins.verifyTimeoutMs };
+    const { callTimeoutMs, verifyTimeoutMs } = this.config.plugins;
+    return { ...this.config.plugins, loadTimeoutMs: verifyTimeoutMs, livenessTimeoutMs: Math.min(1000, Math.max(100, Math.round(callTimeoutMs / 4))) };
   }
 
   private readonly events: PluginProcessEvents = {
