@@ -83,7 +83,7 @@ export class ProviderEventsService implements OnModuleInit {
         const event = await em.findOne(Event, { id: task.eventId });
         if (!integration || integration.status !== 'connected' || !event) {
           task.status = 'failed';
-          task.lastError = 'the integration is no longer connected';
+          task.lastError = event ? 'the integration is no longer connected' : 'the event was deleted by log retention before it ran';
         } else {
           const input = { id: event.id, event: event.type, timestamp: event.createdAt.toISOString(), accountId: event.accountId, livemode: event.livemode, data: event.data };
           await this.calls.invoke(integration, { kind: 'onEvent', name: task.eventType, input });
