@@ -453,7 +453,7 @@ describe('webhooks: SSRF protection', () => {
   });
   afterAll(() => t.close());
 
-  it('refuses http, private, loopback, link-local and metadata URLs, and names resolving to them', async () => {
+  it('refuses http, private, loopback, link-local, metadata and IPv6 transition URLs, and names resolving to them', async () => {
     const { hostname } = await import('node:os');
     const { lookup } = await import('node:dns/promises');
     const localName = hostname();
@@ -466,6 +466,16 @@ describe('webhooks: SSRF protection', () => {
       'https://127.0.0.1/hooks',
       'https://[::1]/hooks',
       'https://169.254.169.254/latest/meta-data',
+      // IPv6 transition and deprecated forms that embed or reach internal addresses
+      'https://[::127.0.0.1]/hooks',
+      'https://[::ffff:127.0.0.1]/hooks',
+      'https://[::ffff:0:0:7f00:1]/hooks',
+      'https://[64:ff9b::7f00:1]/hooks',
+      'https://[64:ff9b:1::7f00:1]/hooks',
+      'https://[2002:7f00:1::]/hooks',
+      'https://[2001::1]/hooks',
+      'https://[fec0::1]/hooks',
+      'https://[::a9fe:a9fe]/hooks',
       'https://metadata.google.internal/computeMetadata',
       'https://localhost/hooks',
       `https://${localName}/hooks`,
