@@ -6,6 +6,8 @@ import { Migration20261122035918 } from './Migration20261122035918.js';
 import { Migration20261122041708 } from './Migration20261122041708.js';
 import { Migration20261122044627 } from './Migration20261122044627.js';
 import { Migration20261122045400 } from './Migration20261122045400.js';
+import { Migration20261206005000 } from './Migration20261206005000.js';
+import { Migration20261206005100 } from './Migration20261206005100.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261122034451', class: Migration20261122034451 },
@@ -14,4 +16,6 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261122041708', class: Migration20261122041708 },
   { name: 'Migration20261122044627', class: Migration20261122044627 },
   { name: 'Migration20261122045400', class: Migration20261122045400 },
+  { name: 'Migration20261206005000', class: Migration20261206005000 },
+  { name: 'Migration20261206005100', class: Migration20261206005100 },
 ];

@@ -237,6 +237,32 @@ describe('integrations over HTTP with real provider fakes', () => {
       expect(replay.headers.location).toBe('/done?provider=google_calendar&status=error&error=state_used');
     });
 
+    it('answers every callback: a missing or empty code redirects with invalid_request, repeated parameters are 400 and keep the state', async () => {
+      const { ownerToken } = await createAccount(t);
+      const startAndReachCallback = async () => {
+        const started = await t.http.post('/v1/integrations/google_calendar/oauth/start').set(as(ownerToken)).send({ returnUrl: '/done' });
+        const atProvider = await fetch(started.body.authorizationUrl, { redirect: 'manual' });
+        return new URL(atProvider.headers.get('location')!);
+      };
+      for (const code of [undefined, '']) {
+        const callback = await startAndReachCallback();
+        const state = callback.searchParams.get('state')!;
+        const query = code === undefined ? `state=${state}` : `state=${state}&code=${code}`;
+        const answer = await t.http.get(`/v1/oauth/callback?${query}`).timeout(5000);
+        expect([answer.status, answer.headers.location]).toEqual([302, '/done?provider=google_calendar&status=error&error=invalid_request']);
+      }
+
+      const callback = await startAndReachCallback();
+      const state = callback.searchParams.get('state')!;
+      const code = callback.searchParams.get('code')!;
+      for (const query of [`state=${state}&state=${state}&code=${code}`, `state=${state}&code=${code}&code=${code}`, `state=a&state=b`, `state=${state}&error=a&error=b`]) {
+        const answer = await t.http.get(`/v1/oauth/callback?${query}`).timeout(5000);
+        expect([query, answer.status, answer.body.code]).toEqual([query, 400, 'invalid_request']);
+      }
+      const completed = await t.http.get(`${callback.pathname}${callback.search}`);
+      expect(completed.headers.location).toBe('/done?provider=google_calendar&status=connected');
+    });
+
     it('redirects with the provider error when the user denies access', async () => {
       const { ownerToken } = await createAccount(t);
       google.state.oauth.authorizeError = 'access_denied';

@@ -59,12 +59,27 @@ describe('queue dashboard at /admin/queues', () => {
     const maxAge = Number(/Max-Age=(\d+)/.exec(setCookie)?.[1]);
     expect(maxAge).toBeGreaterThan(0);
     expect(maxAge).toBeLessThanOrEqual(900);
+    expect(setCookie).toContain('Secure');
     const cookie = setCookie.split(';')[0];
+    // An opaque session id, never the token itself.
+    expect(cookie).not.toContain(admin);
+    expect(cookie.slice('plugboard_queues='.length)).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const page = await t.http.get('/admin/queues').set('Cookie', cookie);
     expect(page.status).toBe(200);
     expect((await t.http.get('/admin/queues/api/queues').set('Cookie', cookie)).status).toBe(200);
     // The cookie is good for the dashboard only.
     expectProblem(await t.http.get('/v1/accounts').set('Cookie', cookie), 401, 'unauthenticated');
+  });
+
+  it('ends the session when its time is up and refuses made-up session ids', async () => {
+    const shortLived = await t.token({ sub: 'operator', admin: true, expiresIn: '2s' });
+    const handoff = await t.http.get(`/admin/queues?token=${shortLived}`);
+    const cookie = (handoff.headers['set-cookie'] as unknown as string[])[0].split(';')[0];
+    expect((await t.http.get('/admin/queues/api/queues').set('Cookie', cookie)).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expectProblem(await t.http.get('/admin/queues/api/queues').set('Cookie', cookie), 401, 'unauthenticated');
+    expectProblem(await t.http.get('/admin/queues/api/queues').set('Cookie', `plugboard_queues=${'A'.repeat(43)}`), 401, 'unauthenticated');
+    expectProblem(await t.http.get('/admin/queues/api/queues').set('Cookie', 'plugboard_queues=%E0%A4%A'), 401, 'unauthenticated');
   });
 
   it('limits the cookie to the token’s own remaining lifetime', async () => {

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { bool, duration, durations, EnvParser, EnvValueError, int, list, oneOf, str, url } from './env-parsers.js';
+import { bool, duration, durations, EnvParser, EnvValueError, int, list, oneOf, parseDuration, str, url } from './env-parsers.js';
 
 export type ProcessRole = 'api' | 'worker' | 'all';
 
@@ -12,6 +12,8 @@ export interface AppConfig {
   dataDir: string;
   logLevel: string;
   bodyLimit: string;
+  /** Object keys and array items a JSON body (or event data, settings, input) may hold in all. */
+  jsonMaxKeys: number;
   /** When set, GET /metrics requires `Authorization: Bearer <metricsToken>`. */
   metricsToken?: string;
   database: { url?: string; migrateOnStart: boolean; poolSize: number };
@@ -19,7 +21,8 @@ export interface AppConfig {
   auth: { jwtSecret?: string; jwksUri?: string; issuer?: string; audience?: string };
   encryptionKeys: string;
   apiKeyPrefix: string;
-  apiKeys: { cacheTtlMs: number; lastUsedFlushMs: number };
+  /** `maxRollOverlapMs`: how long a rolled key may keep working beside its replacement. */
+  apiKeys: { cacheTtlMs: number; lastUsedFlushMs: number; maxRollOverlapMs: number };
   rateLimitPerMinute: number;
   allowPrivateNetwork: boolean;
   allowInsecureWebhooks: boolean;
@@ -128,6 +131,7 @@ export function loadConfig(env: Env = process.env, { requireSecrets = true }: Lo
     dataDir,
     logLevel: read('LOG_LEVEL', oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'), 'info'),
     bodyLimit: read('BODY_LIMIT', bodySize, '1mb'),
+    jsonMaxKeys: read('JSON_MAX_KEYS', int(1, 10_000_000), 10_000),
     metricsToken: read('METRICS_TOKEN', str),
     database: {
       url: databaseUrl,
@@ -144,6 +148,7 @@ export function loadConfig(env: Env = process.env, { requireSecrets = true }: Lo
     apiKeys: {
       cacheTtlMs: read('API_KEY_CACHE_TTL_MS', int(0, 3_600_000), 30_000),
       lastUsedFlushMs: read('API_KEY_LAST_USED_FLUSH_MS', int(50, 3_600_000), 10_000),
+      maxRollOverlapMs: read('API_KEY_MAX_OVERLAP', durationUpTo(7 * 86_400_000, '7d'), 3_600_000),
     },
     rateLimitPerMinute: read('RATE_LIMIT_PER_MINUTE', int(0, 10_000_000), 6000),
     allowPrivateNetwork: read('ALLOW_PRIVATE_NETWORK', bool, false),
@@ -227,6 +232,14 @@ function marketplaceIndex(raw: string): string {
     return url('http:', 'https:', 'file:')(raw);
   }
   return resolve(raw);
+}
+
+function durationUpTo(maxMs: number, max: string): EnvParser<number> {
+  return (raw) => {
+    const ms = parseDuration(raw);
+    if (ms > maxMs) throw new EnvValueError(`a duration of at most ${max}`);
+    return ms;
+  };
 }
 
 function bodySize(raw: string): string {

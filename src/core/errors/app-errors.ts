@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'provider_rejected'
   | 'plugin_rejected'
   | 'invalid_state'
+  | 'invalid_request'
   | 'rate_limited'
   | 'internal'
   | 'provider_error'

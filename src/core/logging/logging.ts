@@ -24,6 +24,37 @@ export const REDACTED_PATHS = [
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
+/** Query parameters that carry secrets: OAuth codes and states, tokens, keys, signatures. */
+const SECRET_QUERY_PARAMETER = /token|code|state|secret|key|signature|password/i;
+/** Paths whose tail is a secret: a subscription feed's URL is its credential. */
+const SECRET_PATH = /^(\/v1\/feeds\/[^/?]+\/)[^/?]+?(\.ics)?$/;
+
+/** A request URL as it may be logged: secrets in the path and the query replaced by [redacted]. */
+export function redactUrl(url: string): string {
+  const queryStart = url.indexOf('?');
+  const path = queryStart === -1 ? url : url.slice(0, queryStart);
+  const redactedPath = path.replace(SECRET_PATH, (_match, prefix: string, extension = '') => `${prefix}[redacted]${extension}`);
+  if (queryStart === -1) return redactedPath;
+  const query = url
+    .slice(queryStart + 1)
+    .split('&')
+    .map((pair) => {
+      const separator = pair.indexOf('=');
+      const name = separator === -1 ? pair : pair.slice(0, separator);
+      return separator !== -1 && SECRET_QUERY_PARAMETER.test(decodeURIComponentSafely(name)) ? `${name}=[redacted]` : pair;
+    })
+    .join('&');
+  return `${redactedPath}?${query}`;
+}
+
+function decodeURIComponentSafely(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 export function loggerOptions(level: string): LoggerOptions {
   return { level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, base: { service: 'plugboard' } };
 }
@@ -47,7 +78,7 @@ export function httpLoggerParams(config: AppConfig): Params {
       customLogLevel: (_request, response, error) => (error || response.statusCode >= 500 ? 'error' : 'info'),
       autoLogging: { ignore: (request) => request.url?.startsWith('/health') ?? false },
       serializers: {
-        req: (request: { id: string; method: string; url: string }) => ({ id: request.id, method: request.method, url: request.url }),
+        req: (request: { id: string; method: string; url: string }) => ({ id: request.id, method: request.method, url: redactUrl(request.url) }),
       },
     },
   };

@@ -24,6 +24,7 @@ const PROBLEM_SCHEMA = {
         'provider_rejected',
         'plugin_rejected',
         'invalid_state',
+        'invalid_request',
         'rate_limited',
         'internal',
         'provider_error',

@@ -4,6 +4,8 @@ import type { AccountCaller } from '../../core/auth/caller.js';
 import { ConflictError, NotFoundError } from '../../core/errors/app-errors.js';
 import { afterCursor, NEWEST_FIRST, Page, PageQuery, toPage } from '../../core/http/pagination.js';
 import { AuditService } from '../audit/audit.service.js';
+import { assertHoldsAll, assertMayTouchOwners } from '../rbac/authority.js';
+import { OWNER_ROLE } from '../rbac/permissions.js';
 import { RolesService } from '../rbac/roles.service.js';
 import { AddMemberDto, MemberDto, UpdateMemberDto } from './dto/account.dto.js';
 import { Account } from './entities/account.entity.js';
@@ -28,6 +30,7 @@ export class MembersService {
 
   async add(caller: AccountCaller, dto: AddMemberDto): Promise<MemberDto> {
     await this.assertMayAssign(caller, dto.role);
+    if (dto.role === OWNER_ROLE) assertMayTouchOwners(caller, 'add an owner');
     if (await this.em.count(Membership, { accountId: caller.accountId, userId: dto.userId })) {
       throw new ConflictError(`${dto.userId} is already a member`);
     }
@@ -39,8 +42,10 @@ export class MembersService {
 
   async changeRole(caller: AccountCaller, userId: string, dto: UpdateMemberDto): Promise<MemberDto> {
     await this.assertMayAssign(caller, dto.role);
+    if (dto.role === OWNER_ROLE) assertMayTouchOwners(caller, 'make a member an owner');
     return this.withOwnersLocked(caller, async (em, membership) => {
-      if (membership.role === 'owner' && dto.role !== 'owner') await this.assertNotLastOwner(em, caller.accountId);
+      await this.assertMayActOn(em, caller, membership, 'change');
+      if (membership.role === OWNER_ROLE && dto.role !== OWNER_ROLE) await this.assertNotLastOwner(em, caller.accountId);
       const previous = membership.role;
       membership.role = dto.role;
       this.audit.record(em, caller, { action: 'member.role_changed', targetType: 'member', targetId: userId, details: { from: previous, to: dto.role } });
@@ -50,7 +55,8 @@ export class MembersService {
 
   async remove(caller: AccountCaller, userId: string): Promise<void> {
     await this.withOwnersLocked(caller, async (em, membership) => {
-      if (membership.role === 'owner') await this.assertNotLastOwner(em, caller.accountId);
+      await this.assertMayActOn(em, caller, membership, 'remove');
+      if (membership.role === OWNER_ROLE) await this.assertNotLastOwner(em, caller.accountId);
       em.remove(membership);
       this.audit.record(em, caller, { action: 'member.removed', targetType: 'member', targetId: userId, details: { role: membership.role } });
     }, userId);
@@ -58,7 +64,13 @@ export class MembersService {
 
   private async assertMayAssign(caller: AccountCaller, role: string): Promise<void> {
     await this.roles.assertRoleExists(caller.accountId, role);
-    this.roles.assertCanGrant(caller, await this.roles.permissionsOf(caller.accountId, role));
+    assertHoldsAll(caller, await this.roles.permissionsOf(caller.accountId, role), `assign the role "${role}"`);
+  }
+
+  /** A member is changed or removed only by someone holding all of that member's permissions; owners only by owners. */
+  private async assertMayActOn(em: EntityManager, caller: AccountCaller, membership: Membership, deed: 'change' | 'remove'): Promise<void> {
+    if (membership.role === OWNER_ROLE) assertMayTouchOwners(caller, `${deed} an owner`);
+    assertHoldsAll(caller, await this.roles.permissionsOf(caller.accountId, membership.role, em), `${deed} ${membership.userId}`);
   }
 
   /** Serialises owner changes per account (row lock on the account) so two demotions cannot both pass. */
@@ -72,7 +84,7 @@ export class MembersService {
   }
 
   private async assertNotLastOwner(em: EntityManager, accountId: string): Promise<void> {
-    if ((await em.count(Membership, { accountId, role: 'owner' })) <= 1) {
+    if ((await em.count(Membership, { accountId, role: OWNER_ROLE })) <= 1) {
       throw new ConflictError('An account must keep at least one owner');
     }
   }

@@ -9,14 +9,17 @@ import { afterCursor, NEWEST_FIRST, Page, toPage } from '../../core/http/paginat
 import { AuditService } from '../audit/audit.service.js';
 import { PlansService } from '../plans/plans.service.js';
 import { AccessService } from '../rbac/access.service.js';
+import { assertHoldsAll } from '../rbac/authority.js';
 import { PERMISSIONS } from '../rbac/permissions.js';
-import { RolesService } from '../rbac/roles.service.js';
 import { ApiKeyMode, generateApiKey } from './api-key-format.js';
 import { ApiKeyVerifier } from './api-key-verifier.js';
 import { ApiKeyDto, ApiKeyListQuery, CreateApiKeyDto, CreatedApiKeyDto, RollApiKeyDto } from './dto/api-key.dto.js';
 import { ApiKey } from './entities/api-key.entity.js';
 
 const modeOf = (key: ApiKey): ApiKeyMode => (key.livemode ? 'live' : 'test');
+
+/** What a caller must hold to roll or revoke a key: its own permissions and its creator's. */
+const authorityOf = (key: ApiKey): Set<string> => new Set([...key.permissions, ...key.creatorPermissions]);
 
 /**
  * Creating, listing, rolling and revoking an account's API keys. Members manage keys of both modes; a
@@ -28,7 +31,6 @@ export class ApiKeysService implements OnModuleInit {
     private readonly em: EntityManager,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly access: AccessService,
-    private readonly roles: RolesService,
     private readonly audit: AuditService,
     private readonly plans: PlansService,
     private readonly verifier: ApiKeyVerifier,
@@ -58,8 +60,9 @@ export class ApiKeysService implements OnModuleInit {
   async create(caller: AccountCaller, dto: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
     this.assertOwnMode(caller, dto.mode);
     await this.access.ensure(caller, 'create', 'ApiKey', { mode: dto.mode });
-    const permissions = dto.permissions ?? PERMISSIONS.filter((permission) => caller.permissions.has(permission));
-    this.roles.assertCanGrant(caller, permissions);
+    const creatorPermissions = PERMISSIONS.filter((permission) => caller.permissions.has(permission));
+    const permissions = dto.permissions ?? creatorPermissions;
+    assertHoldsAll(caller, permissions, 'create this key');
     if (dto.expiresAt && dto.expiresAt.getTime() <= Date.now()) {
       throw new ValidationFailedError('The expiry is in the past', [{ path: 'expiresAt', message: 'must be in the future' }]);
     }
@@ -75,6 +78,7 @@ export class ApiKeysService implements OnModuleInit {
       start: generated.start,
       last4: generated.last4,
       permissions,
+      creatorPermissions,
       expiresAt: dto.expiresAt ?? null,
       createdAt: now,
       lineageId: id,
@@ -93,6 +97,8 @@ export class ApiKeysService implements OnModuleInit {
   async revoke(caller: AccountCaller, id: string): Promise<ApiKeyDto> {
     const key = await this.find(this.em, caller, id);
     await this.access.ensure(caller, 'revoke', 'ApiKey', { mode: modeOf(key) });
+    // A key may always revoke itself: that takes power away from nobody but itself.
+    if (caller.apiKeyId !== key.id) assertHoldsAll(caller, authorityOf(key), 'revoke this key');
     if (!key.revokedAt) {
       key.revokedAt = new Date();
       this.audit.record(this.em, caller, { action: 'api_key.revoked', targetType: 'api_key', targetId: key.id, details: { name: key.name, mode: modeOf(key) } });
@@ -107,6 +113,14 @@ export class ApiKeysService implements OnModuleInit {
     const result = await this.em.transactional(async (em) => {
       const old = await this.find(em, caller, id, LockMode.PESSIMISTIC_WRITE);
       await this.access.ensure(caller, 'roll', 'ApiKey', { mode: modeOf(old) });
+      assertHoldsAll(caller, authorityOf(old), 'roll this key');
+      const overlapSeconds = dto.expireOldInSeconds ?? 0;
+      if (overlapSeconds * 1000 > this.config.apiKeys.maxRollOverlapMs) {
+        const max = this.config.apiKeys.maxRollOverlapMs / 1000;
+        throw new ValidationFailedError(`The old key may keep working for at most ${max} seconds (API_KEY_MAX_OVERLAP)`, [
+          { path: 'expireOldInSeconds', message: `must not be greater than ${max}` },
+        ]);
+      }
       const now = new Date();
       if (old.revokedAt) throw new ConflictError('A revoked key cannot be rolled');
       if (old.replacedById) throw new ConflictError('This key was already rolled; roll its replacement instead');
@@ -120,12 +134,13 @@ export class ApiKeysService implements OnModuleInit {
         start: generated.start,
         last4: generated.last4,
         permissions: old.permissions,
+        creatorPermissions: old.creatorPermissions,
         lineageId: old.lineageId,
         lineageCreatedAt: old.lineageCreatedAt,
         expiresAt: old.expiresAt ?? null,
         createdAt: now,
       });
-      const overlapEnds = new Date(now.getTime() + (dto.expireOldInSeconds ?? 0) * 1000);
+      const overlapEnds = new Date(now.getTime() + overlapSeconds * 1000);
       old.replacedById = replacement.id;
       old.expiresAt = old.expiresAt && old.expiresAt < overlapEnds ? old.expiresAt : overlapEnds;
       this.audit.record(em, caller, {

@@ -19,8 +19,8 @@ export interface OAuthApp {
 }
 
 /**
- * Seals integration credentials and per-account OAuth clients with AES-256-GCM, bound to the
- * integration's id, and registers both columns for `plugboard keys rotate`.
+ * Seals integration credentials, feed tokens and per-account OAuth clients with AES-256-GCM, bound to
+ * the integration's id, and registers those columns for `plugboard keys rotate`.
  */
 @Injectable()
 export class CredentialVault implements OnModuleInit {
@@ -32,6 +32,7 @@ export class CredentialVault implements OnModuleInit {
   onModuleInit(): void {
     this.rotation.register({ table: 'integrations', column: 'credentials', context: (id) => `integration:${id}` });
     this.rotation.register({ table: 'integrations', column: 'oauth_app', context: (id) => `integration-oauth-app:${id}` });
+    this.rotation.register({ table: 'integrations', column: 'feed_token', context: (id) => `integration-feed:${id}` });
   }
 
   sealCredentials(integration: Integration, credentials: object): void {
@@ -40,6 +41,14 @@ export class CredentialVault implements OnModuleInit {
 
   openCredentials<T = Record<string, unknown>>(integration: Integration): T | undefined {
     return integration.credentials ? this.keyring.decryptJson<T>(integration.credentials, `integration:${integration.id}`) : undefined;
+  }
+
+  sealFeedToken(integration: Integration, token: string | undefined): void {
+    integration.feedToken = token ? this.keyring.encryptJson({ token }, `integration-feed:${integration.id}`) : null;
+  }
+
+  openFeedToken(integration: Integration): string | undefined {
+    return integration.feedToken ? this.keyring.decryptJson<{ token: string }>(integration.feedToken, `integration-feed:${integration.id}`).token : undefined;
   }
 
   sealOAuthApp(integration: Integration, app: OAuthApp | undefined): void {

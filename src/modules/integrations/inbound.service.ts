@@ -6,6 +6,7 @@ import { AppError, NotFoundError, ProviderError, UnauthenticatedError } from '..
 import type { InboundRequest } from '../../sdk/index.js';
 import { Event } from '../events/entities/event.entity.js';
 import { EventsService } from '../events/events.service.js';
+import { CredentialVault } from './credential-vault.js';
 import { Integration } from './entities/integration.entity.js';
 import { IntegrationsService } from './integrations.service.js';
 import { ProviderCalls } from './provider-calls.js';
@@ -28,6 +29,7 @@ export class InboundService {
     private readonly integrations: IntegrationsService,
     private readonly calls: ProviderCalls,
     private readonly events: EventsService,
+    private readonly vault: CredentialVault,
   ) {}
 
   /** Verifies a provider's webhook with its plugin and publishes the events it maps it to. */
@@ -62,8 +64,8 @@ export class InboundService {
   /** Renders a subscription feed (e.g. iCal) from the account's session events, for the secret feed URL. */
   async renderFeed(integrationId: string, token: string): Promise<RenderedFeed> {
     const integration = await this.em.findOne(Integration, { id: integrationId, status: 'connected' });
-    const expected = integration?.metadata.feedToken;
-    if (!integration || typeof expected !== 'string' || !sameSecret(expected, token)) throw new NotFoundError('Feed');
+    const expected = integration && this.vault.openFeedToken(integration);
+    if (!integration || !expected || !sameSecret(expected, token)) throw new NotFoundError('Feed');
     const events = await this.em.find(
       Event,
       { accountId: integration.accountId, livemode: integration.livemode, type: { $in: FEED_EVENT_TYPES } },

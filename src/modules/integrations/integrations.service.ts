@@ -109,6 +109,7 @@ export class IntegrationsService implements OnModuleInit {
         integration.statusBeforeSuspension = null;
         integration.disconnectedAt = new Date();
         integration.credentials = null;
+        integration.feedToken = null;
         integration.tokenExpiresAt = null;
         integration.nextSyncAt = null;
         await this.events.emit(em, integration, 'integration.disconnected', caller);
@@ -181,7 +182,10 @@ export class IntegrationsService implements OnModuleInit {
     integration.status = 'connected';
     integration.statusBeforeSuspension = null;
     integration.displayName = verified.displayName ?? integration.displayName ?? null;
-    integration.metadata = verified.metadata ?? {};
+    // A feed token is a secret: sealed beside the credentials, never stored or logged in the clear.
+    const { feedToken, ...metadata } = verified.metadata ?? {};
+    integration.metadata = metadata;
+    this.vault.sealFeedToken(integration, typeof feedToken === 'string' ? feedToken : undefined);
     integration.settings = settings;
     integration.lastError = null;
     integration.refreshFailures = 0;

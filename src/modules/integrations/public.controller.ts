@@ -19,7 +19,7 @@ export class PublicIntegrationsController {
   @Get('oauth/callback')
   @Public()
   @Redirect()
-  async oauthCallback(@Query() query: Record<string, string>) {
+  async oauthCallback(@Query() query: Record<string, unknown>) {
     return { url: await this.oauth.callback(query), statusCode: 302 };
   }
 

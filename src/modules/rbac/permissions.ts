@@ -39,8 +39,10 @@ export interface BuiltInRole {
   permissions: readonly Permission[];
 }
 
+export const OWNER_ROLE = 'owner';
+
 export const BUILT_IN_ROLES: readonly BuiltInRole[] = [
-  { key: 'owner', name: 'Owner', permissions: PERMISSIONS },
+  { key: OWNER_ROLE, name: 'Owner', permissions: PERMISSIONS },
   { key: 'admin', name: 'Admin', permissions: PERMISSIONS },
   {
     key: 'developer',

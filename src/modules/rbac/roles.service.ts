@@ -1,10 +1,11 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
-import type { AccountCaller, Caller } from '../../core/auth/caller.js';
-import { ConflictError, NotFoundError, PermissionDeniedError, ValidationFailedError } from '../../core/errors/app-errors.js';
+import type { AccountCaller } from '../../core/auth/caller.js';
+import { ConflictError, NotFoundError, ValidationFailedError } from '../../core/errors/app-errors.js';
 import { Page, pageArray, PageQuery } from '../../core/http/pagination.js';
 import { Membership } from '../accounts/entities/membership.entity.js';
 import { AuditService } from '../audit/audit.service.js';
+import { assertHoldsAll } from './authority.js';
 import { CreateRoleDto, RoleDto, UpdateRoleDto, PermissionDto } from './dto/role.dto.js';
 import { Role } from './entities/role.entity.js';
 import { BUILT_IN_ROLES, builtInRole, PERMISSION_DESCRIPTIONS, PERMISSIONS } from './permissions.js';
@@ -22,15 +23,6 @@ export class RolesService {
     if (builtIn) return new Set(builtIn.permissions);
     const role = await em.findOne(Role, { accountId, key: roleKey }, { fields: ['permissions'] });
     return new Set(role?.permissions ?? []);
-  }
-
-  /** Refuses to hand out a permission the caller does not hold itself. */
-  assertCanGrant(caller: Caller, permissions: Iterable<string>): void {
-    for (const permission of permissions) {
-      if (!caller.permissions.has(permission)) {
-        throw new PermissionDeniedError(permission, `You cannot grant "${permission}", which you do not hold`);
-      }
-    }
   }
 
   async assertRoleExists(accountId: string, roleKey: string): Promise<void> {
@@ -58,7 +50,7 @@ export class RolesService {
 
   async create(caller: AccountCaller, dto: CreateRoleDto): Promise<RoleDto> {
     if (builtInRole(dto.key)) throw new ConflictError(`"${dto.key}" is a built-in role`);
-    this.assertCanGrant(caller, dto.permissions);
+    assertHoldsAll(caller, dto.permissions, 'create this role');
     if (await this.em.count(Role, { accountId: caller.accountId, key: dto.key })) {
       throw new ConflictError(`A role "${dto.key}" already exists`);
     }
@@ -70,8 +62,9 @@ export class RolesService {
 
   async update(caller: AccountCaller, key: string, dto: UpdateRoleDto): Promise<RoleDto> {
     const role = await this.findCustom(caller, key);
+    assertHoldsAll(caller, role.permissions, 'change this role');
     if (dto.permissions) {
-      this.assertCanGrant(caller, dto.permissions);
+      assertHoldsAll(caller, dto.permissions, 'give this role these permissions');
       role.permissions = dto.permissions;
     }
     if (dto.name !== undefined) role.name = dto.name;
@@ -82,6 +75,7 @@ export class RolesService {
 
   async remove(caller: AccountCaller, key: string): Promise<void> {
     const role = await this.findCustom(caller, key);
+    assertHoldsAll(caller, role.permissions, 'delete this role');
     if (await this.em.count(Membership, { accountId: caller.accountId, role: key })) {
       throw new ConflictError(`The role "${key}" is assigned to members; reassign them first`);
     }

@@ -8,8 +8,8 @@ import type { ApiKey } from '../entities/api-key.entity.js';
 
 const MODES = ['live', 'test'] as const;
 
-/** The longest overlap a roll allows: a week, as Stripe does. */
-export const MAX_ROLL_OVERLAP_SECONDS = 7 * 86_400;
+/** The longest overlap API_KEY_MAX_OVERLAP may allow: a week, as Stripe does. */
+const MAX_ROLL_OVERLAP_SECONDS = 7 * 86_400;
 
 export class CreateApiKeyDto {
   @ApiProperty({ example: 'Production CRM sync' })
@@ -44,7 +44,7 @@ export class RollApiKeyDto {
     minimum: 0,
     maximum: MAX_ROLL_OVERLAP_SECONDS,
     default: 0,
-    description: 'How long the old key keeps working next to the new one; 0 ends it now',
+    description: 'How long the old key keeps working next to the new one, at most API_KEY_MAX_OVERLAP (1 hour unless the operator changed it); 0 ends it now',
   })
   @IsOptional()
   @IsInt()

@@ -36,6 +36,13 @@ export class ApiKey {
   permissions: Opt<string[]> = [];
 
   /**
+   * The permissions of whoever created the key's lineage, as they were then. Rolling or revoking the key
+   * needs them too, so nobody can take over or disarm a key made by someone with more authority.
+   */
+  @Property({ type: 'text[]' })
+  creatorPermissions: Opt<string[]> = [];
+
+  /**
    * A roll replaces a key with a new one of the same lineage (the first key's id and creation time).
    * Plan limits count lineages, oldest first, so a roll neither takes a second slot during the
    * overlap nor loses its place.

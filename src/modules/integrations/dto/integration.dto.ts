@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { IsBoolean, IsIn, IsObject, IsOptional, IsString, MaxLength, ValidateBy, ValidateNested } from 'class-validator';
+import { parseDuration } from '../../../core/config/env-parsers.js';
 import { PageDto, PageQuery } from '../../../core/http/pagination.js';
 import { INTEGRATION_STATUSES } from '../entities/integration.entity.js';
 
@@ -42,7 +43,23 @@ export class IntegrationPage extends PageDto {
   @ApiProperty({ type: [IntegrationDto] }) data!: IntegrationDto[];
 }
 
-const FREQUENCY = /^\d+(m|h|d)$/;
+const FREQUENCY = /^\d{1,6}(m|h|d)$/;
+const SYNC_FREQUENCY_RANGE_MS = [60_000, 31 * 86_400_000] as const;
+
+/** A sync frequency from one minute to 31 days: more often floods the provider, less often is not auto-sync. */
+function IsSyncFrequency(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isSyncFrequency',
+    validator: {
+      validate: (value: unknown) => {
+        if (typeof value !== 'string' || !FREQUENCY.test(value)) return false;
+        const ms = parseDuration(value);
+        return ms >= SYNC_FREQUENCY_RANGE_MS[0] && ms <= SYNC_FREQUENCY_RANGE_MS[1];
+      },
+      defaultMessage: () => 'syncFrequency must be a number followed by m, h or d, from 1m to 31d',
+    },
+  });
+}
 
 /** What both connecting and configuring may set. */
 class IntegrationOptionsDto {
@@ -69,9 +86,9 @@ export class ConnectIntegrationDto extends IntegrationOptionsDto {
 }
 
 export class ConfigureIntegrationDto extends IntegrationOptionsDto {
-  @ApiPropertyOptional({ example: '1h', description: 'How often auto-sync runs: 15m, 1h, 1d, …' })
+  @ApiPropertyOptional({ example: '1h', pattern: FREQUENCY.source, description: 'How often auto-sync runs, from 1m to 31d: 15m, 1h, 1d, …' })
   @IsOptional()
-  @Matches(FREQUENCY, { message: 'syncFrequency must be a number followed by m, h or d' })
+  @IsSyncFrequency()
   syncFrequency?: string;
 }
 

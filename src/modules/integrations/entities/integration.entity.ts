@@ -45,6 +45,10 @@ export class Integration {
   @Property({ type: 'text', nullable: true, lazy: true })
   credentials?: string | null;
 
+  /** A subscription feed's secret token (e.g. iCal), encrypted like credentials; shown only inside `feedUrl`. */
+  @Property({ type: 'text', nullable: true })
+  feedToken?: string | null;
+
   /** Per-account OAuth client (clientId, clientSecret), encrypted like credentials. */
   @Property({ type: 'text', nullable: true, lazy: true })
   oauthApp?: string | null;

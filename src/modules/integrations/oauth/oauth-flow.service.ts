@@ -31,9 +31,22 @@ type FlowOutcome =
 /** OAuth flows started with an API key record the key as `api_key:<id>`. */
 const API_KEY_STARTER = 'api_key:';
 
+/** A token exchange the provider does not answer in this time ends the flow with `provider_timeout`. */
+const TOKEN_EXCHANGE_TIMEOUT_MS = 15_000;
+
+/** The callback's own parameters; anything else the provider appends is ignored. */
+const CALLBACK_PARAMETERS = ['state', 'code', 'error'] as const;
+type CallbackParameters = Partial<Record<(typeof CALLBACK_PARAMETERS)[number], string>>;
+
 class InvalidStateError extends AppError {
   constructor() {
     super('invalid_state', 400, 'The OAuth state is not valid: it was not issued here or was altered');
+  }
+}
+
+class InvalidRequestError extends AppError {
+  constructor(parameter: string) {
+    super('invalid_request', 400, `The OAuth callback takes one "${parameter}" parameter`);
   }
 }
 
@@ -94,13 +107,16 @@ export class OAuthFlowService {
   }
 
   /** Returns where to redirect the browser; throws 400 invalid_state when the state cannot be trusted. */
-  async callback(query: Record<string, string | undefined>): Promise<string> {
+  async callback(rawQuery: Record<string, unknown>): Promise<string> {
+    const query = callbackParameters(rawQuery);
     const consumed = await this.states.consume(query.state);
     if (consumed.outcome === 'invalid') throw new InvalidStateError();
     const { state } = consumed;
     const back = (status: 'connected' | 'error', error?: string) => this.returnTo(state.returnUrl, state.provider, status, error);
     if (consumed.outcome !== 'ok') return back('error', consumed.outcome === 'used' ? 'state_used' : 'state_expired');
     if (query.error) return back('error', /^[a-z_]{1,64}$/.test(query.error) ? query.error : 'authorization_failed');
+    // Without a code passport-oauth2 would start a new authorization instead of ending this one.
+    if (!query.code) return back('error', 'invalid_request');
     const provider = this.integrations.findProvider(state.provider);
     if (!provider || provider.auth.type !== 'oauth2') return back('error', 'provider_unavailable');
     const { secrets } = consumed;
@@ -167,15 +183,20 @@ export class OAuthFlowService {
     return strategy;
   }
 
-  /** Runs a passport strategy outside of a middleware chain and reports how it ended. */
+  /** Runs a passport strategy outside of a middleware chain and reports how it ended, within the exchange deadline. */
   private run(strategy: OAuth2Strategy, request: { query: Record<string, unknown> }, options: object): Promise<FlowOutcome> {
     return new Promise((resolve) => {
+      const deadline = setTimeout(() => end({ kind: 'error', error: { code: 'provider_timeout' } }), TOKEN_EXCHANGE_TIMEOUT_MS);
+      const end = (outcome: FlowOutcome) => {
+        clearTimeout(deadline);
+        resolve(outcome);
+      };
       const augmented = Object.assign(Object.create(strategy) as OAuth2Strategy, {
-        redirect: (url: string) => resolve({ kind: 'redirect', url }),
-        success: (tokens: { accessToken: string; refreshToken?: string; params: Record<string, unknown> }) => resolve({ kind: 'success', tokens }),
-        fail: () => resolve({ kind: 'fail' }),
-        error: (error: unknown) => resolve({ kind: 'error', error }),
-        pass: () => resolve({ kind: 'fail' }),
+        redirect: (url: string) => end({ kind: 'redirect', url }),
+        success: (tokens: { accessToken: string; refreshToken?: string; params: Record<string, unknown> }) => end({ kind: 'success', tokens }),
+        fail: () => end({ kind: 'fail' }),
+        error: (error: unknown) => end({ kind: 'error', error }),
+        pass: () => end({ kind: 'fail' }),
       });
       augmented.authenticate({ ...request, headers: {}, body: {} } as never, options);
     });
@@ -202,6 +223,18 @@ export class OAuthFlowService {
     const params = new URLSearchParams({ provider, status, ...(error ? { error } : {}) });
     return `${returnUrl}${returnUrl.includes('?') ? '&' : '?'}${params}`;
   }
+}
+
+/** The callback's parameters, each a single string; repeated ones are refused before the state is used up. */
+function callbackParameters(query: Record<string, unknown>): CallbackParameters {
+  const parameters: CallbackParameters = {};
+  for (const name of CALLBACK_PARAMETERS) {
+    const value = query[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'string') throw new InvalidRequestError(name);
+    parameters[name] = value;
+  }
+  return parameters;
 }
 
 /** The OAuth error code a token endpoint answered (invalid_grant, invalid_client, redirect_uri_mismatch, …). */
