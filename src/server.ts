@@ -33,6 +33,11 @@ export async function createApp(runtime: Runtime, options: CreateAppOptions = {}
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
   app.use(httpMetrics(app.get(MetricsService)));
   app.use(helmet({ contentSecurityPolicy: false }));
+  // API answers belong to one caller and some carry secrets (new keys, webhook secrets): nothing may cache them.
+  app.use('/v1', (_request: Request, response: Response, next: NextFunction) => {
+    response.setHeader('Cache-Control', 'no-store');
+    next();
+  });
   if (runtime.config.role === 'worker') app.use(operationalRoutesOnly());
   else mountQueueDashboard(app);
   app.useBodyParser('json', { limit: runtime.config.bodyLimit, type: ['application/json', 'application/*+json'] });
