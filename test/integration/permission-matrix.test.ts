@@ -2,6 +2,75 @@ import { BUILT_IN_ROLES } from '../../src/modules/rbac/permissions.js';
 import { buildOpenApiDocument } from '../../src/core/openapi/openapi.js';
 import { addMember, createAccount, startTestApp, TestApp } from '../support/test-app.js';
 
+/**
+ * What each operation needs, written down independently of the decorators: a route tagged with the wrong
+ * permission (or a new route nobody placed here) fails the test below.
+ */
+const EXPECTED_PERMISSIONS: Record<string, string> = {
+  'GET /v1/audit-log': 'audit.view',
+  'GET /v1/roles': 'roles.manage',
+  'POST /v1/roles': 'roles.manage',
+  'PATCH /v1/roles/{key}': 'roles.manage',
+  'DELETE /v1/roles/{key}': 'roles.manage',
+  'GET /v1/permissions': 'roles.manage',
+  'GET /v1/accounts': 'instance_admin',
+  'POST /v1/accounts': 'instance_admin',
+  'GET /v1/accounts/{id}': 'instance_admin',
+  'PATCH /v1/accounts/{id}': 'instance_admin',
+  'GET /v1/me': 'account',
+  'GET /v1/members': 'members.view',
+  'POST /v1/members': 'members.manage',
+  'PATCH /v1/members/{userId}': 'members.manage',
+  'DELETE /v1/members/{userId}': 'members.manage',
+  'GET /v1/api-keys': 'api_keys.view',
+  'POST /v1/api-keys': 'api_keys.manage',
+  'GET /v1/api-keys/{id}': 'api_keys.view',
+  'POST /v1/api-keys/{id}/revoke': 'api_keys.manage',
+  'POST /v1/api-keys/{id}/roll': 'api_keys.manage',
+  'GET /v1/event-types': 'events.view',
+  'GET /v1/events': 'events.view',
+  'POST /v1/events': 'events.publish',
+  'GET /v1/webhooks': 'webhooks.view',
+  'POST /v1/webhooks': 'webhooks.manage',
+  'GET /v1/webhooks/{id}': 'webhooks.view',
+  'PATCH /v1/webhooks/{id}': 'webhooks.manage',
+  'DELETE /v1/webhooks/{id}': 'webhooks.manage',
+  'GET /v1/webhooks/{id}/secret': 'webhooks.manage',
+  'POST /v1/webhooks/{id}/rotate-secret': 'webhooks.manage',
+  'POST /v1/webhooks/{id}/test': 'webhooks.manage',
+  'GET /v1/webhooks/{id}/deliveries': 'webhooks.view',
+  'GET /v1/webhooks/{id}/deliveries/{deliveryId}': 'webhooks.view',
+  'POST /v1/webhooks/{id}/deliveries/{deliveryId}/retry': 'webhooks.manage',
+  'POST /v1/webhooks/{id}/recover': 'webhooks.manage',
+  'GET /v1/providers': 'integrations.view',
+  'GET /v1/providers/{id}': 'integrations.view',
+  'GET /v1/integrations': 'integrations.view',
+  'GET /v1/integrations/{provider}': 'integrations.view',
+  'PUT /v1/integrations/{provider}': 'integrations.manage',
+  'PATCH /v1/integrations/{provider}': 'integrations.manage',
+  'POST /v1/integrations/{provider}/disconnect': 'integrations.manage',
+  'POST /v1/integrations/{provider}/oauth/start': 'integrations.manage',
+  'POST /v1/integrations/{provider}/refresh': 'integrations.manage',
+  'POST /v1/integrations/{provider}/health-check': 'integrations.manage',
+  'POST /v1/integrations/{provider}/sync': 'integrations.manage',
+  'GET /v1/integrations/{provider}/syncs': 'integrations.view',
+  'GET /v1/integrations/{provider}/records': 'integrations.view',
+  'POST /v1/integrations/{provider}/actions/{action}': 'integrations.manage',
+  'GET /v1/integrations/{provider}/proxy/{path}': 'integrations.manage',
+  'POST /v1/integrations/{provider}/proxy/{path}': 'integrations.manage',
+  'PUT /v1/integrations/{provider}/proxy/{path}': 'integrations.manage',
+  'PATCH /v1/integrations/{provider}/proxy/{path}': 'integrations.manage',
+  'DELETE /v1/integrations/{provider}/proxy/{path}': 'integrations.manage',
+  'GET /v1/oauth/callback': 'public',
+  'POST /v1/hooks/{integrationId}': 'public',
+  'GET /v1/plugins': 'instance_admin',
+  'POST /v1/plugins': 'instance_admin',
+  'POST /v1/plugins/{name}/enable': 'instance_admin',
+  'POST /v1/plugins/{name}/disable': 'instance_admin',
+  'DELETE /v1/plugins/{name}': 'instance_admin',
+  'GET /v1/marketplace': 'instance_admin',
+};
+
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 interface Operation {
   method: Method;
@@ -45,6 +114,11 @@ describe('permission matrix over every documented operation', () => {
   it('documents a permission (or public / instance_admin / account) for every operation', () => {
     expect(operations.length).toBeGreaterThan(10);
     expect(operations.filter((operation) => !operation.permission).map((o) => `${o.method} ${o.path}`)).toEqual([]);
+  });
+
+  it('tags every operation with the permission the expected table gives it', () => {
+    const tagged = Object.fromEntries(operations.map((o) => [`${o.method.toUpperCase()} ${o.path}`, o.permission]));
+    expect(tagged).toEqual(EXPECTED_PERMISSIONS);
   });
 
   it('refuses every non-public operation without credentials', async () => {
