@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { GOOGLE_CALENDAR_SCOPES, startFakeGoogleCalendar, type FakeGoogleCalendar } from '../fixtures/providers/google-calendar.js';
 import { followAuthorizationUrl, postTokenRequest } from '../fixtures/providers/oauth2-authorization-server.js';
 import type { PluginDefinition } from '../../src/sdk/index.js';
@@ -69,8 +69,9 @@ describe('google calendar plugin: OAuth', () => {
   });
 
   it('the fake runs Google’s flow: PKCE S256, a refresh token for offline access, refresh, then invalid_grant once revoked', async () => {
-    const verifier = randomBytes(32).toString('base64url');
-    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    // RFC 7636, Appendix B: a known verifier and the S256 challenge the RFC derives from it.
+    const verifier = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
+    const challenge = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
     const back = await authorize(authorizationUrl('st-g', challenge));
     expect(back.searchParams.get('state')).toBe('st-g');
     expect(back.searchParams.get('scope')).toBe(BOTH_SCOPES);

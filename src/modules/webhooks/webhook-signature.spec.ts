@@ -8,6 +8,13 @@ describe('webhook signatures', () => {
     expect(generateSecret()).not.toBe(secret);
   });
 
+  it('matches the Standard Webhooks specification’s example signature', () => {
+    const body = '{"test": 2432232314}';
+    expect(signatureHeader(['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'], 'msg_p5jXN8AQM9LWM0D4loKWxJek', 1614265330, body)).toBe(
+      'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
+    );
+  });
+
   it('signs exactly as the standardwebhooks library verifies, with either secret during rotation', () => {
     const [oldSecret, newSecret] = [generateSecret(), generateSecret()];
     const body = JSON.stringify({ id: 'evt', data: { é: 'ü' } });
