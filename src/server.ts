@@ -12,6 +12,7 @@ import { httpMetrics } from './core/metrics/http-metrics.js';
 import { MetricsService } from './core/metrics/metrics.service.js';
 import { mountQueueDashboard } from './core/queue/queue-dashboard.js';
 import { createValidationPipe } from './core/http/validation.js';
+import { jsonBodyLimits, jsonLimits } from './core/json/json-limits.js';
 import { buildOpenApiDocument } from './core/openapi/openapi.js';
 
 export interface CreateAppOptions {
@@ -42,6 +43,7 @@ export async function createApp(runtime: Runtime, options: CreateAppOptions = {}
   else mountQueueDashboard(app);
   app.useBodyParser('json', { limit: runtime.config.bodyLimit, type: ['application/json', 'application/*+json'] });
   app.useBodyParser('urlencoded', { limit: runtime.config.bodyLimit, extended: false });
+  app.use(jsonBodyLimits(jsonLimits(runtime.config.jsonMaxKeys)));
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
   const document = buildOpenApiDocument(app);

@@ -157,7 +157,7 @@ export async function validatePlugin(directory: string, trustedPublishersDir = r
     const description = await describeInChildProcess(
       { name: manifest.name, version: manifest.version, dir: manifest.dir, entry: manifest.entry },
       { memoryMb: 256, loadTimeoutMs: 10_000, livenessTimeoutMs: 1000, restartBackoffMs: 0, restartBackoffMaxMs: 0 },
-      { exited: () => undefined, output: (_plugin, _level, line) => console.error(`plugin: ${line}`) },
+      { exited: () => undefined, output: (_plugin, _level, line) => console.error(`plugin: ${line}`), refused: (_plugin, reason) => console.error(`plugin: ${reason}`) },
     );
     validateDescription(description);
     const signature = verifyPlugin(manifest.dir, trustedPublishersDir);

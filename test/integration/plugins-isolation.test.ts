@@ -8,6 +8,12 @@ import { startTestApp, TestApp } from '../support/test-app.js';
 const integration = { id: '1f0b7f5e-1c55-4c1e-9a51-3a8f1c7a0b01', accountId: 'acct_iso', livemode: true, metadata: {} };
 const context = { credentials: {}, settings: {}, integration };
 
+function nested(levels: number): Record<string, unknown> {
+  let value: Record<string, unknown> = {};
+  for (let level = 1; level < levels; level++) value = { a: value };
+  return value;
+}
+
 describe('plugin isolation in child processes', () => {
   let t: TestApp;
   let runner: PluginRunner;
@@ -52,6 +58,36 @@ describe('plugin isolation in child processes', () => {
     await expect(call('hog', 20_000)).rejects.toMatchObject({ status: 502 });
     await expect(runner.invoke('fixture_echo', { kind: 'action', name: 'echo', input: { message: 'still here' }, context })).resolves.toMatchObject({ message: 'still here' });
     await expect(call('ok')).resolves.toMatchObject({ ok: true });
+  });
+
+  it('refuses a call too deep or too large to send (400) before it reaches the child, which keeps running', async () => {
+    const before = await call('ok');
+    await expect(runner.invoke('fixture_unstable', { kind: 'action', name: 'ok', input: nested(2000), context })).rejects.toMatchObject({
+      status: 400,
+      code: 'validation_failed',
+      message: expect.stringContaining('nested deeper than 48 levels'),
+    });
+    await expect(runner.invoke('fixture_unstable', { kind: 'action', name: 'ok', input: { blob: 'x'.repeat(33 * 1024 * 1024) }, context })).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringContaining('larger than'),
+    });
+    expect((await call('ok')).pid).toBe(before.pid);
+  });
+
+  it('fails only the call whose result is too deep to send back (502); the child keeps running', async () => {
+    const before = await call('ok');
+    await expect(call('deepResult')).rejects.toMatchObject({ status: 502, code: 'provider_error' });
+    expect((await call('ok')).pid).toBe(before.pid);
+  });
+
+  it('stops a child that writes an unreadable message past the runtime; the host and other plugins carry on', async () => {
+    for (const name of ['rawDeep', 'rawGarbage']) {
+      const before = await call('ok');
+      await expect(call(name)).rejects.toMatchObject({ status: 502 });
+      const after = await call('ok');
+      expect(after.pid).not.toBe(before.pid);
+    }
+    await expect(runner.invoke('fixture_echo', { kind: 'action', name: 'echo', input: { message: 'unaffected' }, context })).resolves.toMatchObject({ message: 'unaffected' });
   });
 
   it('lets a plugin read only its own directory and see none of the host environment', async () => {

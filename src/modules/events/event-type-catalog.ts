@@ -6,6 +6,8 @@ import formats from 'ajv-formats';
 import { APP_CONFIG } from '../../core/config/config.module.js';
 import type { AppConfig } from '../../core/config/config.js';
 import { type FieldError, ValidationFailedError } from '../../core/errors/app-errors.js';
+import { assertJsonShape, jsonLimits } from '../../core/json/json-limits.js';
+import type { ShapeLimits } from '../../core/json/json-shape.js';
 import { contributeToOpenApi } from '../../core/openapi/openapi.js';
 import { BUILTIN_EVENT_TYPES, type EventTypeDefinition, type JsonSchema } from './builtin-event-types.js';
 
@@ -28,8 +30,10 @@ const addFormats = formats as unknown as (ajv: Ajv2020) => Ajv2020;
 export class EventTypeCatalog {
   private readonly entries = new Map<string, CatalogEntry>();
   private readonly validators = new Map<string, ValidateFunction>();
+  private readonly dataLimits: ShapeLimits;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.dataLimits = jsonLimits(config.jsonMaxKeys);
     const ajv = addFormats(new Ajv2020({ allErrors: true, strict: false }));
     for (const definition of BUILTIN_EVENT_TYPES) this.add(ajv, { ...definition, source: 'builtin' });
     for (const entry of loadOperatorTypes(config.eventTypesDir)) {
@@ -55,12 +59,16 @@ export class EventTypeCatalog {
     return this.entries.has(type);
   }
 
-  /** Throws 400 with every schema violation (paths under `data`) when `data` does not fit the type. */
+  /**
+   * Throws 400 with every schema violation (paths under `data`) when `data` does not fit the type,
+   * or naming the limit when it is deeper or larger than any accepted JSON (before ajv recurses).
+   */
   assertValid(type: string, data: unknown): void {
     const validate = this.validators.get(type);
     if (!validate) {
       throw new ValidationFailedError('Unknown event type', [{ path: 'event', message: `"${type}" is not in GET /v1/event-types` }]);
     }
+    assertJsonShape(data, this.dataLimits, 'data', 'data');
     if (validate(data)) return;
     const errors: FieldError[] = (validate.errors ?? []).map((error) => ({
       path: ['data', ...error.instancePath.split('/').filter(Boolean)].join('.'),

@@ -1,8 +1,12 @@
 import { timingSafeEqual } from 'node:crypto';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Request } from 'express';
+import { APP_CONFIG } from '../../core/config/config.module.js';
+import type { AppConfig } from '../../core/config/config.js';
 import { AppError, NotFoundError, ProviderError, UnauthenticatedError } from '../../core/errors/app-errors.js';
+import { jsonLimits } from '../../core/json/json-limits.js';
+import { exceedsShape } from '../../core/json/json-shape.js';
 import type { InboundRequest } from '../../sdk/index.js';
 import { Event } from '../events/entities/event.entity.js';
 import { EventsService } from '../events/events.service.js';
@@ -30,6 +34,7 @@ export class InboundService {
     private readonly calls: ProviderCalls,
     private readonly events: EventsService,
     private readonly vault: CredentialVault,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** Verifies a provider's webhook with its plugin and publishes the events it maps it to. */
@@ -71,12 +76,16 @@ export class InboundService {
       { accountId: integration.accountId, livemode: integration.livemode, type: { $in: FEED_EVENT_TYPES } },
       { orderBy: { createdAt: 'desc' }, limit: FEED_EVENT_LIMIT },
     );
+    // Events stored before the JSON limits existed may pass them: left out, so they cannot break the feed.
+    const limits = jsonLimits(this.config.jsonMaxKeys);
+    const fitting = events.filter((event) => !exceedsShape(event.data, limits));
+    if (fitting.length < events.length) this.logger.warn(`feed ${integration.id}: left out ${events.length - fitting.length} events past the JSON limits`);
     const rendered = await this.calls.invoke<RenderedFeed>(integration, {
       kind: 'action',
       name: 'render',
       input: {
         calendarName: typeof integration.settings.calendarName === 'string' ? integration.settings.calendarName : undefined,
-        events: events.reverse().map((event) => ({ id: event.id, event: event.type, timestamp: event.createdAt.toISOString(), data: event.data })),
+        events: fitting.reverse().map((event) => ({ id: event.id, event: event.type, timestamp: event.createdAt.toISOString(), data: event.data })),
       },
     });
     if (typeof rendered?.body !== 'string') throw new ProviderError('The feed provider returned no feed');

@@ -1,9 +1,10 @@
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { CallRequest } from '../runtime/call.js';
 import { toWireError } from '../runtime/call.js';
 import type { PluginDescription } from '../runtime/description.js';
-import type { ChildMessage, HostMessage } from '../runtime/wire.js';
+import { encodeMessage, MessageDecoder, type ChildMessage, type HostMessage } from '../runtime/wire.js';
 import { CallDeadlineError, CallHooks, PluginCrashedError, PluginLoadError, PluginLocation, PluginRunner } from './plugin-runner.js';
 import { childRuntime, sdkUrls } from './sdk-location.js';
 
@@ -31,6 +32,8 @@ export interface PluginProcessOptions {
 export interface PluginProcessEvents {
   exited(plugin: string, details: { code: number | null; signal: NodeJS.Signals | null; restartInMs: number }): void;
   output(plugin: string, level: 'info' | 'warn', line: string): void;
+  /** The child sent something that is not a readable, bounded message: it is killed. */
+  refused(plugin: string, reason: string): void;
 }
 
 /**
@@ -39,6 +42,8 @@ export interface PluginProcessEvents {
  */
 export class PluginProcess {
   private child?: ChildProcess;
+  /** The child's fd 3: messages both ways (see runtime/wire.ts). */
+  private channel?: Socket;
   private starting?: Promise<PluginDescription>;
   private readonly pending = new Map<number, PendingCall>();
   private readonly pings = new Map<number, () => void>();
@@ -78,6 +83,8 @@ export class PluginProcess {
     const child = this.child;
     if (!child) throw new PluginCrashedError('the plugin process is not running');
     const id = this.nextId++;
+    // Throws WireLimitError for this call alone when the request may not cross: nothing is sent.
+    const frame = encodeMessage({ type: 'call', id, request, timeoutMs: Math.max(1, deadline - Date.now()) });
     return new Promise((resolve, reject) => {
       const controller = new AbortController();
       const timer = setTimeout(() => {
@@ -97,7 +104,7 @@ export class PluginProcess {
         hooks,
         controller,
       });
-      this.send({ type: 'call', id, request, timeoutMs: Math.max(1, deadline - Date.now()) });
+      this.write(frame);
     });
   }
 
@@ -111,18 +118,22 @@ export class PluginProcess {
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(wait, Math.max(0, deadline - Date.now()))));
     if (Date.now() >= deadline) throw new CallDeadlineError('the plugin process is restarting');
     if (this.stopped) throw new PluginLoadError('the plugin was unloaded');
-    const { main, dir: runtimeDir } = childRuntime();
+    const { main, dir: runtimeDir, files: runtimeFiles } = childRuntime();
     const { sdk, testing, dir: sdkDir } = sdkUrls();
     const { memoryMb } = this.options;
-    const child = fork(main, [], {
-      execArgv: [
+    const child = spawn(
+      process.execPath,
+      [
         PERMISSION_FLAG,
         `--allow-fs-read=${this.plugin.dir}`,
         `--allow-fs-read=${runtimeDir}`,
+        ...runtimeFiles.map((file) => `--allow-fs-read=${file}`),
         `--allow-fs-read=${sdkDir}`,
         `--max-old-space-size=${memoryMb}`,
         '--disable-warning=ExperimentalWarning',
+        main,
       ],
+      {
       // Nothing of the host's environment (database URL, keys) reaches plugin code.
       env: {
         NODE_ENV: process.env.NODE_ENV ?? 'production',
@@ -130,11 +141,13 @@ export class PluginProcess {
         PLUGBOARD_SDK_TESTING_URL: testing,
         PLUGBOARD_PLUGIN_ENTRY: this.plugin.entry,
       },
-      cwd: this.plugin.dir,
-      serialization: 'advanced',
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
+        cwd: this.plugin.dir,
+        stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      },
+    );
+    const channel = child.stdio[3] as Socket;
     this.child = child;
+    this.channel = channel;
     this.forwardOutput(child);
     return new Promise<PluginDescription>((resolve, reject) => {
       let settled = false;
@@ -151,21 +164,28 @@ export class PluginProcess {
         },
         Math.max(1, Math.min(deadline - Date.now(), this.options.loadTimeoutMs)),
       );
-      child.on('message', (message: ChildMessage) => {
-        if (message.type === 'ready') settle(() => resolve(message.description));
-        else if (message.type === 'load-failed') {
-          settle(() => reject(new PluginLoadError(message.error.code === 'invalid_definition' ? message.error.message : `threw while loading: ${message.error.message}`)));
+      const decoder = new MessageDecoder<ChildMessage>(
+        (message) => {
+          if (message.type === 'ready') settle(() => resolve(message.description));
+          else if (message.type === 'load-failed') {
+            settle(() => reject(new PluginLoadError(message.error.code === 'invalid_definition' ? message.error.message : `threw while loading: ${message.error.message}`)));
+            child.kill('SIGKILL');
+          } else this.onMessage(message);
+        },
+        // Only a plugin writing to the pipe past the runtime sends these: it cannot be trusted to go on.
+        (error) => {
+          this.events.refused(this.plugin.name, error.message);
           child.kill('SIGKILL');
-        } else this.onMessage(message);
-      });
-      child.on('error', (error) => settle(() => reject(new PluginLoadError(`could not start: ${error.message}`))));
-      // Messages the child sent just before exiting may still be queued: read them first.
-      child.on('exit', (code, signal) =>
-        setImmediate(() => {
-          settle(() => reject(new PluginLoadError(`exited while loading (${signal ?? `code ${code}`})`)));
-          this.onExit(child, code, signal);
-        }),
+        },
       );
+      channel.on('data', (chunk: Buffer) => decoder.push(chunk));
+      channel.on('error', () => child.kill('SIGKILL'));
+      child.on('error', (error) => settle(() => reject(new PluginLoadError(`could not start: ${error.message}`))));
+      // 'close' comes once the pipes are drained, so what the child sent just before exiting was read.
+      child.on('close', (code, signal) => {
+        settle(() => reject(new PluginLoadError(`exited while loading (${signal ?? `code ${code}`})`)));
+        this.onExit(child, code, signal);
+      });
     });
   }
 
@@ -187,10 +207,14 @@ export class PluginProcess {
           this.send({ type: 'http-result', id: message.id, error: { message: 'the call is over' } });
           return;
         }
-        call.hooks.http(message.request, call.controller.signal).then(
-          (response) => this.send({ type: 'http-result', id: message.id, response }),
-          (error: unknown) => this.send({ type: 'http-result', id: message.id, error: toWireError(error) }),
-        );
+        const fail = (error: unknown) => this.send({ type: 'http-result', id: message.id, error: toWireError(error) });
+        call.hooks.http(message.request, call.controller.signal).then((response) => {
+          try {
+            this.send({ type: 'http-result', id: message.id, response });
+          } catch (error) {
+            fail(error);
+          }
+        }, fail);
         return;
       }
       case 'log':
@@ -205,6 +229,7 @@ export class PluginProcess {
   private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.child !== child) return;
     this.child = undefined;
+    this.channel = undefined;
     for (const [id, call] of this.pending) {
       clearTimeout(call.timer);
       call.controller.abort();
@@ -230,7 +255,7 @@ export class PluginProcess {
       const timer = setTimeout(() => {
         this.pings.delete(id);
         if (this.child === child) {
-          child.once('exit', () => setImmediate(verdict));
+          child.once('close', () => verdict());
           child.kill('SIGKILL');
         } else verdict();
       }, this.options.livenessTimeoutMs);
@@ -245,9 +270,14 @@ export class PluginProcess {
     this.send({ type: 'ping', id });
   }
 
+  /** Throws WireLimitError when the message may not cross. */
   private send(message: HostMessage): void {
-    const child = this.child;
-    if (child?.connected) child.send(message, (error) => error && child.kill('SIGKILL'));
+    this.write(encodeMessage(message));
+  }
+
+  private write(frame: Buffer): void {
+    const channel = this.channel;
+    if (channel?.writable) channel.write(frame);
   }
 
   private forwardOutput(child: ChildProcess): void {
@@ -287,6 +317,7 @@ export class ChildProcessPluginRunner extends PluginRunner {
   private readonly events: PluginProcessEvents = {
     exited: (plugin, details) => this.logger.warn({ plugin, ...details }, 'plugin process exited; it restarts on its next call'),
     output: (plugin, level, line) => this.logger[level === 'info' ? 'log' : 'warn']({ plugin, output: line }, 'plugin output'),
+    refused: (plugin, reason) => this.logger.warn({ plugin, reason }, 'plugin process sent an unreadable or unbounded message; it is stopped'),
   };
 
   async load(plugin: PluginLocation): Promise<PluginDescription> {

@@ -34,12 +34,13 @@
  */
 import { Logger } from '@nestjs/common';
 import type { AppConfig } from '../../../core/config/config.js';
-import { AppError, NotFoundError, ProviderError, ProviderRejectedError, ProviderTimeoutError } from '../../../core/errors/app-errors.js';
+import { AppError, NotFoundError, ProviderError, ProviderRejectedError, ProviderTimeoutError, ValidationFailedError } from '../../../core/errors/app-errors.js';
+import { exceedsShape } from '../../../core/json/json-shape.js';
 import type { PluginRegistry, RegisteredProvider } from '../plugin-registry.js';
 import type { CallContext, CallKind, CallRequest, WireError } from '../runtime/call.js';
 import type { PluginDescription } from '../runtime/description.js';
 import type { WireHttpRequest, WireHttpResponse } from '../runtime/plugin-fetch.js';
-import type { LogLevel } from '../runtime/wire.js';
+import { CALL_LIMITS, describeExcess, WireLimitError, type LogLevel } from '../runtime/wire.js';
 import type { ProviderHttp } from './provider-http.js';
 
 export type { CallContext, CallKind } from '../runtime/call.js';
@@ -117,19 +118,26 @@ export abstract class PluginRunner {
       context: call.context,
     };
     const tags = { plugin: plugin.name, provider: providerId, kind: call.kind, ...(call.name ? { name: call.name } : {}) };
+    assertCallShape({ input: call.input, context: call.context });
     const hooks: CallHooks = {
       http: (httpRequest, signal) => this.providerHttp.perform(provider, call.context, httpRequest, deadline, signal),
       log: (level, message, fields) => this.logger[level === 'info' ? 'log' : level]({ ...fields, ...tags }, message),
     };
+    let result: unknown;
     try {
-      return (await this.execute(plugin, request, timeoutMs, hooks)) as T;
+      result = await this.execute(plugin, request, timeoutMs, hooks);
     } catch (error) {
       throw this.toAppError(error, tags);
     }
+    const excess = exceedsShape(result, CALL_LIMITS);
+    if (excess) throw this.toAppError({ code: 'wire_limit', message: `the result ${describeExcess(excess.limit, CALL_LIMITS)}` }, tags);
+    return result as T;
   }
 
   private toAppError(error: unknown, tags: Record<string, string>): AppError {
     if (error instanceof AppError) return error;
+    // Raised here, before sending: the request was too large to hand over (the plugin's own are 502s).
+    if (error instanceof WireLimitError) return new ValidationFailedError(`The call to the provider plugin could not be sent: ${error.message}`);
     if (error instanceof CallDeadlineError || (error as Partial<WireError> | undefined)?.code === 'call_deadline') {
       this.logger.warn(tags, 'plugin call passed its deadline');
       return new ProviderTimeoutError('The provider plugin did not answer in time');
@@ -138,6 +146,17 @@ export abstract class PluginRunner {
     if (code === 'provider_rejected') return new ProviderRejectedError(typeof message === 'string' && message ? message : 'The provider refused the request');
     this.logger.warn({ ...tags, code, error: message }, 'plugin call failed');
     return new ProviderError();
+  }
+}
+
+/** A call's input and context stay within what any message to a plugin may hold, whichever runner runs it. */
+function assertCallShape(parts: Record<string, unknown>): void {
+  for (const [part, value] of Object.entries(parts)) {
+    const excess = exceedsShape(value, CALL_LIMITS);
+    if (excess) {
+      const path = [part, excess.at].filter(Boolean).join('.');
+      throw new ValidationFailedError(`The ${part} for the provider plugin ${describeExcess(excess.limit, CALL_LIMITS)}`, [{ path, message: describeExcess(excess.limit, CALL_LIMITS) }]);
+    }
   }
 }
 

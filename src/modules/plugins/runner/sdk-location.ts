@@ -11,8 +11,8 @@ export function sdkUrls(): { sdk: string; testing: string; dir: string } {
   return { sdk: sdk.href, testing: new URL(`../../../sdk/testing${extension}`, import.meta.url).href, dir: dirname(fileURLToPath(sdk)) };
 }
 
-/** The child-process runtime: its entry file and its directory (readable by children). */
-export function childRuntime(): { main: string; dir: string } {
+/** The child-process runtime: its entry file, its directory and the files it imports from elsewhere (readable by children). */
+export function childRuntime(): { main: string; dir: string; files: string[] } {
   const main = fileURLToPath(new URL(`../runtime/child-main${extension}`, import.meta.url));
-  return { main, dir: dirname(main) };
+  return { main, dir: dirname(main), files: [fileURLToPath(new URL(`../../../core/json/json-shape${extension}`, import.meta.url))] };
 }

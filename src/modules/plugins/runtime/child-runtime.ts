@@ -2,14 +2,19 @@
  * The plugin host inside a child process: loads the one plugin it was started for, describes it, and
  * runs calls. Credentials arrive with each call and live only in that call's context.
  */
+import { Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import type { PluginDefinition } from '../../../sdk/index.js';
 import { executeCall, toWireError, type CallRequest } from './call.js';
 import { describeDefinition } from './description.js';
 import { createPluginHttp, type WireHttpRequest, type WireHttpResponse } from './plugin-fetch.js';
-import type { ChildMessage, HostMessage, LogLevel } from './wire.js';
+import { encodeMessage, MessageDecoder, type ChildMessage, type HostMessage, type LogLevel } from './wire.js';
 
-const send = (message: ChildMessage) => process.send!(message);
+/** The pipe to the host (see wire.ts). */
+const channel = new Socket({ fd: 3, readable: true, writable: true });
+
+/** Throws WireLimitError, before anything is written, when the message may not cross. */
+const send = (message: ChildMessage) => channel.write(encodeMessage(message));
 
 /** Matches the host's CallDeadlineError by code. */
 class DeadlineError extends Error {
@@ -21,9 +26,11 @@ const pendingHttp = new Map<number, { resolve: (response: WireHttpResponse) => v
 let nextHttpId = 1;
 
 function httpTransport(callId: number) {
-  return (request: WireHttpRequest, signal: AbortSignal) =>
-    new Promise<WireHttpResponse>((resolve, reject) => {
-      const id = nextHttpId++;
+  return (request: WireHttpRequest, signal: AbortSignal) => {
+    const id = nextHttpId++;
+    // A request that may not cross (a body over the wire's size) fails here, for this plugin call only.
+    const frame = encodeMessage({ type: 'http', id, callId, request });
+    return new Promise<WireHttpResponse>((resolve, reject) => {
       const onAbort = () => {
         pendingHttp.delete(id);
         reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
@@ -39,13 +46,20 @@ function httpTransport(callId: number) {
           reject(error);
         },
       });
-      send({ type: 'http', id, callId, request });
+      channel.write(frame);
     });
+  };
 }
 
 function logger(callId: number) {
-  const at = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) =>
-    send({ type: 'log', callId, level, message: String(message), ...(fields ? { fields: JSON.parse(JSON.stringify(fields)) } : {}) });
+  const at = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) => {
+    try {
+      send({ type: 'log', callId, level, message: String(message), ...(fields ? { fields: JSON.parse(JSON.stringify(fields)) } : {}) });
+    } catch (error) {
+      // Fields too deep, large or circular to log must not fail the plugin's call.
+      send({ type: 'log', callId, level, message: String(message), fields: { fieldsDropped: (error as Error).message } });
+    }
+  };
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
@@ -72,42 +86,43 @@ async function run(definition: PluginDefinition, id: number, request: CallReques
   }
 }
 
-async function main(): Promise<void> {
-  let definition: PluginDefinition;
-  try {
-    const module = (await import(pathToFileURL(process.env.PLUGBOARD_PLUGIN_ENTRY!).href)) as { default?: unknown };
-    const description = describeDefinition(module.default);
-    definition = module.default as PluginDefinition;
-    send({ type: 'ready', description });
-  } catch (error) {
-    // The host ends this process once it has the message; exiting here could lose it.
-    process.channel?.ref();
-    send({ type: 'load-failed', error: toWireError(error) });
-    return;
-  }
-  process.on('message', (message: HostMessage) => {
-    switch (message.type) {
-      case 'call':
-        void run(definition, message.id, message.request, message.timeoutMs);
-        return;
-      case 'abort':
-        running.get(message.id)?.abort(new DeadlineError('the call deadline passed'));
-        return;
-      case 'http-result': {
-        const pending = pendingHttp.get(message.id);
-        if (!pending) return;
-        pendingHttp.delete(message.id);
-        if (message.response) pending.resolve(message.response);
-        else pending.reject(Object.assign(new Error(message.error?.message ?? 'request failed'), { code: message.error?.code }));
-        return;
-      }
-      case 'ping':
-        send({ type: 'pong', id: message.id });
-        return;
+/** Set once the plugin loaded: the host sends calls only after `ready`. */
+let definition: PluginDefinition | undefined;
+
+function handle(message: HostMessage): void {
+  switch (message.type) {
+    case 'call':
+      if (definition) void run(definition, message.id, message.request, message.timeoutMs);
+      return;
+    case 'abort':
+      running.get(message.id)?.abort(new DeadlineError('the call deadline passed'));
+      return;
+    case 'http-result': {
+      const pending = pendingHttp.get(message.id);
+      if (!pending) return;
+      pendingHttp.delete(message.id);
+      if (message.response) pending.resolve(message.response);
+      else pending.reject(Object.assign(new Error(message.error?.message ?? 'request failed'), { code: message.error?.code }));
+      return;
     }
-  });
-  // The host going away ends the child.
-  process.on('disconnect', () => process.exit(0));
+    case 'ping':
+      send({ type: 'pong', id: message.id });
+      return;
+  }
 }
 
-await main();
+// A message that cannot be read is skipped and reported on stderr (the host logs it): never fatal.
+const decoder = new MessageDecoder<HostMessage>(handle, (error) => process.stderr.write(`plugin runtime: ${error.message}\n`));
+channel.on('data', (chunk: Buffer) => decoder.push(chunk));
+// The host going away ends the child.
+channel.on('close', () => process.exit(0));
+
+try {
+  const module = (await import(pathToFileURL(process.env.PLUGBOARD_PLUGIN_ENTRY!).href)) as { default?: unknown };
+  const description = describeDefinition(module.default);
+  send({ type: 'ready', description });
+  definition = module.default as PluginDefinition;
+} catch (error) {
+  // The host ends this process once it has the message.
+  send({ type: 'load-failed', error: toWireError(error) });
+}
