@@ -8,9 +8,11 @@ import { WebhookDeliveryProcessor } from './jobs/webhook-delivery.processor.js';
 import { WebhookReconciler } from './jobs/webhook-reconciler.js';
 import { WebhookRetention } from './jobs/webhook-retention.js';
 import { WebhookDeliveriesService } from './webhook-deliveries.service.js';
+import { WebhookDeliveryRepository } from './webhook-delivery.repository.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
 import { WebhookFanOut } from './webhook-fan-out.js';
 import { WebhookQueue } from './webhook-queue.js';
+import { WebhookSender } from './webhook-sender.js';
 import { WebhooksController } from './webhooks.controller.js';
 import { WebhooksService } from './webhooks.service.js';
 
@@ -21,6 +23,8 @@ import { WebhooksService } from './webhooks.service.js';
   providers: [
     WebhooksService,
     WebhookDeliveriesService,
+    WebhookDeliveryRepository,
+    WebhookSender,
     WebhookDispatcher,
     WebhookFanOut,
     WebhookQueue,

@@ -1,11 +1,9 @@
-import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG } from '../../../core/config/config.module.js';
 import type { AppConfig } from '../../../core/config/config.js';
+import { WebhookDeliveryRepository } from '../webhook-delivery.repository.js';
 import { WebhookQueue } from '../webhook-queue.js';
 
-/** Any number that no other advisory lock of Plugboard uses. */
-const RECONCILER_LOCK = 0x5eb400c;
 const BATCH = 5000;
 
 /**
@@ -22,7 +20,7 @@ export class WebhookReconciler implements OnApplicationBootstrap, OnApplicationS
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly em: EntityManager,
+    private readonly deliveries: WebhookDeliveryRepository,
     private readonly queue: WebhookQueue,
   ) {}
 
@@ -40,7 +38,7 @@ export class WebhookReconciler implements OnApplicationBootstrap, OnApplicationS
     if (this.running) return;
     this.running = true;
     try {
-      const ids = await this.overdue();
+      const ids = await this.deliveries.overdue(this.config.reconcileIntervalMs, BATCH);
       if (ids.length > 0) {
         this.logger.log({ deliveries: ids.length }, 're-enqueued overdue webhook deliveries');
         await this.queue.enqueue(ids);
@@ -50,20 +48,5 @@ export class WebhookReconciler implements OnApplicationBootstrap, OnApplicationS
     } finally {
       this.running = false;
     }
-  }
-
-  async overdue(): Promise<string[]> {
-    return this.em.fork().transactional(async (em) => {
-      const [{ locked }] = await em.execute<{ locked: boolean }[]>(`select pg_try_advisory_xact_lock(?) as locked`, [RECONCILER_LOCK]);
-      if (!locked) return [];
-      const rows = await em.execute<{ id: string }[]>(
-        `select id from webhook_deliveries
-          where status = 'pending' and next_attempt_at <= now() - ? * interval '1 millisecond'
-            and (locked_until is null or locked_until < now())
-          order by next_attempt_at limit ?`,
-        [this.config.reconcileIntervalMs, BATCH],
-      );
-      return rows.map((row) => row.id);
-    });
   }
 }

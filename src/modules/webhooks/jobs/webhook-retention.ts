@@ -4,6 +4,7 @@ import { APP_CONFIG } from '../../../core/config/config.module.js';
 import type { AppConfig } from '../../../core/config/config.js';
 import { MaintenanceScheduler } from '../../../core/queue/maintenance.js';
 import { EventsService } from '../../events/events.service.js';
+import { WebhookDeliveryRepository } from '../webhook-delivery.repository.js';
 
 /**
  * Deletes delivery logs (and the events they came from) older than WEBHOOK_LOG_RETENTION, as a
@@ -16,6 +17,7 @@ export class WebhookRetention implements OnModuleInit {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly em: EntityManager,
+    private readonly deliveries: WebhookDeliveryRepository,
     private readonly events: EventsService,
     private readonly maintenance: MaintenanceScheduler,
   ) {}
@@ -27,14 +29,9 @@ export class WebhookRetention implements OnModuleInit {
   async cleanup(): Promise<{ deliveries: number; events: number }> {
     const cutoff = new Date(Date.now() - this.config.webhooks.logRetentionMs);
     return this.em.fork().transactional(async (em) => {
-      await em.execute(
-        `delete from webhook_attempts where delivery_id in (select id from webhook_deliveries where created_at < ?)`,
-        [cutoff],
-        'run',
-      );
-      const deliveries = await em.execute<{ affectedRows: number }>(`delete from webhook_deliveries where created_at < ?`, [cutoff], 'run');
+      const deliveries = await this.deliveries.deleteCreatedBefore(em, cutoff);
       const events = await this.events.purgeBefore(em, cutoff);
-      const result = { deliveries: deliveries.affectedRows, events };
+      const result = { deliveries, events };
       if (result.deliveries + result.events > 0) this.logger.log(result, 'expired webhook logs deleted');
       return result;
     });
