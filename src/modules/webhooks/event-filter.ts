@@ -11,3 +11,14 @@ export function matchesEventFilter(filters: readonly string[], type: string): bo
     return filter === type;
   });
 }
+
+/**
+ * matchesEventFilter in SQL, for statements that fan many events out at once: true when the jsonb array
+ * of filters in `filters` matches the event type in `type` (both SQL expressions).
+ */
+export function eventFilterMatchesSql(filters: string, type: string): string {
+  return `exists (
+     select 1 from jsonb_array_elements_text(${filters}) as f(filter)
+      where f.filter = '*' or f.filter = ${type} or (right(f.filter, 2) = '.*' and starts_with(${type}, left(f.filter, -1)))
+   )`;
+}

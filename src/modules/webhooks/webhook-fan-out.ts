@@ -3,19 +3,16 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import type { Event } from '../events/entities/event.entity.js';
 import { EventsService } from '../events/events.service.js';
 import { WebhookDelivery } from './entities/webhook-delivery.entity.js';
-import { matchesEventFilter } from './event-filter.js';
+import { eventFilterMatchesSql, matchesEventFilter } from './event-filter.js';
 import { WebhookQueue } from './webhook-queue.js';
 
-/** The same matching as matchesEventFilter, in SQL, for events published in one statement. */
+/** Deliveries for events published in one statement (`published`), to each matching enabled endpoint. */
 const FAN_OUT_STATEMENT = `
   insert into webhook_deliveries (id, account_id, livemode, endpoint_id, event_id, event_type, status, attempts, round_attempts, next_attempt_at, created_at)
   select gen_random_uuid(), p.account_id, p.livemode, e.id, p.id, p.type, 'pending', 0, 0, p.created_at, p.created_at
     from published p
     join webhook_endpoints e on e.account_id = p.account_id and e.livemode = p.livemode and e.enabled
-   where exists (
-     select 1 from jsonb_array_elements_text(e.events) as f(filter)
-      where f.filter = '*' or f.filter = p.type or (right(f.filter, 2) = '.*' and starts_with(p.type, left(f.filter, -1)))
-   )
+   where ${eventFilterMatchesSql('e.events', 'p.type')}
   returning id`;
 
 /**
