@@ -4,10 +4,11 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
-import { Logger } from 'nestjs-pino';
+import { PARAMS_PROVIDER_TOKEN, PinoLogger } from 'nestjs-pino';
 import { AppModule, Runtime } from './app.module.js';
 import { NotFoundError } from './core/errors/app-errors.js';
 import { ProblemFilter } from './core/errors/problem.filter.js';
+import { NestLogger } from './core/logging/nest-logger.js';
 import { httpMetrics } from './core/metrics/http-metrics.js';
 import { MetricsService } from './core/metrics/metrics.service.js';
 import { mountQueueDashboard } from './core/queue/queue-dashboard.js';
@@ -29,7 +30,7 @@ export async function createApp(runtime: Runtime, options: CreateAppOptions = {}
     abortOnError: false,
     logger: options.logs === false ? false : undefined,
   });
-  if (options.logs !== false) app.useLogger(app.get(Logger));
+  if (options.logs !== false) app.useLogger(new NestLogger(await app.resolve(PinoLogger), app.get(PARAMS_PROVIDER_TOKEN)));
   app.set('x-powered-by', false);
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
   app.use(httpMetrics(app.get(MetricsService)));

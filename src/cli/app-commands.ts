@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { MikroORM } from '@mikro-orm/postgresql';
+import { MikroORM, RequestContext } from '@mikro-orm/postgresql';
 import { KeyRotationService } from '../core/crypto/key-rotation.service.js';
 import { AccountsService } from '../modules/accounts/accounts.service.js';
 import { isDatabaseUnavailable } from '../core/errors/database-errors.js';
@@ -11,13 +11,16 @@ import { PluginRunner } from '../modules/plugins/runner/plugin-runner.js';
 import { startRuntime } from './runtime.js';
 import { writeMigrationIndex } from './migration-index.js';
 
-/** Runs `work` against the full application (not listening), then stops everything it started. */
-export async function withApp<T>(work: (app: Awaited<ReturnType<typeof createApp>>) => Promise<T>, migrate?: boolean): Promise<T> {
-  const runtime = await startRuntime({ migrate });
+/**
+ * Runs `work` against the full application (not listening), then stops everything it started. The work
+ * gets its own EntityManager context, as a request would: services refuse the global one.
+ */
+export async function withApp<T>(command: string, work: (app: Awaited<ReturnType<typeof createApp>>) => Promise<T>, migrate?: boolean): Promise<T> {
+  const runtime = await startRuntime({ command, migrate });
   try {
     const app = await createApp({ ...runtime, config: { ...runtime.config, role: 'api' } }, { logs: false });
     try {
-      return await work(app);
+      return await RequestContext.create(app.get(MikroORM).em, () => work(app));
     } finally {
       await app.close();
     }
@@ -27,16 +30,16 @@ export async function withApp<T>(work: (app: Awaited<ReturnType<typeof createApp
 }
 
 export function createAccount(name: string, plan: string | undefined, ownerId: string) {
-  return withApp((app) => app.get(AccountsService).create('system', { name, plan, ownerId }));
+  return withApp('accounts create', (app) => app.get(AccountsService).create('system', { name, plan, ownerId }));
 }
 
 /** Re-encrypts every stored secret with the primary key of ENCRYPTION_KEYS; safe while the service runs. */
 export function rotateKeys() {
-  return withApp((app) => app.get(KeyRotationService).rotateAll());
+  return withApp('keys rotate', (app) => app.get(KeyRotationService).rotateAll());
 }
 
 export async function writeOpenApi(out: string | undefined): Promise<void> {
-  const json = await withApp(async (app) => {
+  const json = await withApp('openapi', async (app) => {
     // The committed document describes the repository's own plugins, whatever is installed locally.
     await app.get(PluginLoader).loadAll({ bundledOnly: true });
     try {
@@ -52,11 +55,11 @@ export async function writeOpenApi(out: string | undefined): Promise<void> {
 export async function migrate(options: { create: boolean; check: boolean; waitForDatabaseSeconds?: number }): Promise<string> {
   if (!options.create && !options.check) {
     const deadline = Date.now() + (options.waitForDatabaseSeconds ?? 0) * 1000;
-    const log = createLogger(process.env.LOG_LEVEL || 'info', 'stderr');
+    const log = createLogger(process.env.LOG_LEVEL || 'info', { stream: 'stderr', production: process.env.NODE_ENV === 'production' });
     for (;;) {
       try {
         // Migrations touch neither tokens nor credentials: a migration Job needs only DATABASE_URL.
-        const runtime = await startRuntime({ migrate: true, redis: false, requireSecrets: false });
+        const runtime = await startRuntime({ command: 'migrate', migrate: true, redis: false, requireSecrets: false });
         await runtime.stop();
         return 'database is up to date';
       } catch (error) {
@@ -66,7 +69,7 @@ export async function migrate(options: { create: boolean; check: boolean; waitFo
       }
     }
   }
-  return withApp(async (app) => {
+  return withApp('migrate', async (app) => {
     const migrator = app.get(MikroORM).migrator;
     if (options.check) {
       if (await migrator.checkSchema()) throw new Error('The entities differ from the migrations: run `npm run migration:create`');

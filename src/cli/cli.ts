@@ -1,11 +1,11 @@
-#!/usr/bin/env node
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { createAccount, migrate, rotateKeys, writeOpenApi } from './cli/app-commands.js';
-import { formatPluginTable, installPlugin, listPlugins, newPlugin, packPluginDir, signPluginDir, validatePlugin } from './cli/plugin-commands.js';
-import { CliError } from './cli/runtime.js';
-import { serve } from './cli/serve.js';
-import { mintToken } from './cli/token.js';
+import { createAccount, migrate, rotateKeys, writeOpenApi } from './app-commands.js';
+import { errorLine } from './error-line.js';
+import { formatPluginTable, installPlugin, listPlugins, newPlugin, packPluginDir, signPluginDir, validatePlugin } from './plugin-commands.js';
+import { CliError, readConfig } from './runtime.js';
+import { serve } from './serve.js';
+import { mintToken } from './token.js';
 
 const USAGE = `Usage: plugboard <command>
 
@@ -31,7 +31,18 @@ function seconds(raw: string | undefined): number | undefined {
   return Number(raw);
 }
 
-async function run(argv: string[]): Promise<void> {
+/** Runs one plugboard command; any failure ends the process with one `plugboard: …` line and status 1. */
+export async function run(argv: string[]): Promise<void> {
+  try {
+    await runCommand(argv);
+  } catch (error) {
+    console.error(`plugboard: ${errorLine(error)}`);
+    if (process.env.LOG_LEVEL === 'debug') console.error(error);
+    process.exit(1);
+  }
+}
+
+async function runCommand(argv: string[]): Promise<void> {
   const [command = 'serve', ...rest] = argv;
   const { values, positionals } = parseArgs({
     args: rest,
@@ -66,10 +77,15 @@ async function run(argv: string[]): Promise<void> {
         await migrate({ create: values.create === true, check: values.check === true, waitForDatabaseSeconds: seconds(values['wait-for-database']) }),
       );
       return;
-    case 'accounts':
+    case 'accounts': {
       if (positionals[0] !== 'create') throw new CliError(USAGE);
-      console.log(JSON.stringify(await createAccount(required('name'), values.plan, required('owner')), null, 2));
+      const owner = required('owner');
+      const account = await createAccount(required('name'), values.plan, owner);
+      console.log(JSON.stringify(account, null, 2));
+      // Piped output stays pure JSON; a person at a terminal is shown where to go next.
+      if (process.stdout.isTTY) console.log(nextSteps(account.id, owner));
       return;
+    }
     case 'token':
       console.log(
         await mintToken({ sub: required('sub'), account: values.account, instanceAdmin: values['instance-admin'] === true, expiresIn: values.expires! }),
@@ -103,6 +119,17 @@ async function run(argv: string[]): Promise<void> {
   }
 }
 
+function nextSteps(accountId: string, owner: string): string {
+  const { publicUrl } = readConfig();
+  return [
+    '',
+    'Next, as the owner:',
+    `  TOKEN=$(npx plugboard token --sub ${owner} --account ${accountId})`,
+    `  curl -H "Authorization: Bearer $TOKEN" ${publicUrl}/v1/me`,
+    `API reference: ${publicUrl}/docs`,
+  ].join('\n');
+}
+
 async function pluginCommand(positionals: string[], out: string | undefined, key: () => string, publisher: () => string): Promise<void> {
   const [action, target] = positionals;
   if (!target) throw new CliError(USAGE);
@@ -125,13 +152,3 @@ async function pluginCommand(positionals: string[], out: string | undefined, key
       throw new CliError(USAGE);
   }
 }
-
-run(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof CliError || (error instanceof Error && error.name === 'TypeError' && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
-    console.error(`plugboard: ${error.message}`);
-  } else {
-    console.error(`plugboard: ${error instanceof Error ? error.message : String(error)}`);
-    if (process.env.LOG_LEVEL === 'debug') console.error(error);
-  }
-  process.exit(1);
-});

@@ -209,8 +209,8 @@ export async function packPluginDir(directory: string, outDir = process.cwd()) {
 }
 
 /** The plugins as a server would load them (installations converged), without starting the rest. */
-async function withPlugins<T>(work: (plugins: PluginsService) => Promise<T>): Promise<T> {
-  return withApp(async (app) => {
+async function withPlugins<T>(command: string, work: (plugins: PluginsService) => Promise<T>): Promise<T> {
+  return withApp(command, async (app) => {
     const plugins = app.get(PluginsService);
     await plugins.onModuleInit();
     try {
@@ -223,12 +223,12 @@ async function withPlugins<T>(work: (plugins: PluginsService) => Promise<T>): Pr
 
 /** `plugboard plugins install <source>`: recorded in PostgreSQL; running replicas pick it up at their next start. */
 export function installPlugin(source: string): Promise<PluginDto> {
-  return withPlugins((plugins) => plugins.install('system', { source }));
+  return withPlugins('plugins install', (plugins) => plugins.install('system', { source }));
 }
 
 /** `plugboard plugins list`. */
 export function listPlugins(): Promise<PluginDto[]> {
-  return withPlugins(async (plugins) => plugins.list({ limit: 100_000 }).data);
+  return withPlugins('plugins list', async (plugins) => plugins.list({ limit: 100_000 }).data);
 }
 
 export function formatPluginTable(plugins: PluginDto[]): string {

@@ -1,10 +1,12 @@
+import { join } from 'node:path';
+import { PluginRegistry } from '../modules/plugins/plugin-registry.js';
 import { listen, createApp } from '../server.js';
-import { startRuntime } from './runtime.js';
+import { StartedRuntime, startRuntime } from './runtime.js';
 
 /** `plugboard serve`: API, workers and scheduler (as PLUGBOARD_ROLE says) until SIGTERM/SIGINT. */
 export async function serve(): Promise<void> {
   const startedAt = performance.now();
-  const runtime = await startRuntime({ logTo: 'stdout' });
+  const runtime = await startRuntime({ command: 'serve', logTo: 'stdout' });
   const { config, log } = runtime;
   const app = await createApp(runtime);
   let stopping = false;
@@ -29,12 +31,27 @@ export async function serve(): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
   // Workers listen too, answering only /health and /metrics, so probes and Prometheus reach them.
   await listen(app, config.host, config.port);
-  if (config.role === 'worker') {
-    log.info({ role: config.role, port: config.port, startupMs: Math.round(performance.now() - startedAt) }, 'Plugboard worker ready');
-    return;
-  }
-  log.info(
-    { role: config.role, url: config.publicUrl, docs: `${config.publicUrl}/docs`, startupMs: Math.round(performance.now() - startedAt) },
-    'Plugboard ready',
-  );
+  const plugins = app.get(PluginRegistry).list();
+  const summary = {
+    role: config.role,
+    ...(config.role === 'worker' ? { port: config.port } : { api: config.publicUrl, docs: `${config.publicUrl}/docs` }),
+    database: describeDatabase(runtime),
+    redis: `${withoutPassword(config.redis.url)}${runtime.localRedis ? ` (started under ${config.dataDir}/redis)` : ''}`,
+    plugins: { loaded: plugins.filter((plugin) => plugin.state === 'loaded').length, failed: plugins.filter((plugin) => plugin.state === 'failed').length },
+    startupMs: Math.round(performance.now() - startedAt),
+  };
+  log.info(summary, config.role === 'worker' ? 'Plugboard worker ready' : `Plugboard ready at ${config.publicUrl} (docs at ${config.publicUrl}/docs)`);
+}
+
+function describeDatabase({ config, embeddedDatabase, databaseUrl }: StartedRuntime): string {
+  if (!embeddedDatabase) return withoutPassword(databaseUrl);
+  const dir = join(config.dataDir, 'postgres');
+  const placed = embeddedDatabase.dir === dir ? '' : ` (files in ${embeddedDatabase.dir})`;
+  return `embedded at ${dir}${placed} on port ${embeddedDatabase.port}`;
+}
+
+function withoutPassword(url: string): string {
+  const parsed = new URL(url);
+  parsed.password = '';
+  return parsed.toString();
 }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
-import pino, { Logger, LoggerOptions } from 'pino';
+import pino, { DestinationStream, Logger, LoggerOptions } from 'pino';
+import pretty from 'pino-pretty';
 import type { AppConfig } from '../config/config.js';
 
 /** Paths never written to logs: credentials in headers and any secret-looking field in logged objects. */
@@ -59,16 +60,40 @@ export function loggerOptions(level: string): LoggerOptions {
   return { level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, base: { service: 'plugboard' } };
 }
 
-/** The process logger; CLI commands other than serve log to stderr so their output stays clean. */
-export function createLogger(level: string, stream: 'stdout' | 'stderr' = 'stdout'): Logger {
-  return pino(loggerOptions(level), pino.destination(stream === 'stdout' ? 1 : 2));
+export interface LogTarget {
+  /** CLI commands other than serve log to stderr so their output stays clean. */
+  stream: 'stdout' | 'stderr';
+  production: boolean;
+}
+
+/**
+ * JSON lines in production and whenever the stream is not a terminal (files, pipes, log collectors);
+ * one readable line per entry for a person at a terminal. Synchronous, so the application's and
+ * Nest's lines keep their order.
+ */
+function logDestination({ stream, production }: LogTarget): DestinationStream {
+  const fd = stream === 'stdout' ? 1 : 2;
+  if (production || !process[stream].isTTY) return pino.destination({ dest: fd, sync: true });
+  return pretty({
+    destination: fd,
+    sync: true,
+    singleLine: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,service,context',
+    messageFormat: '{if context}[{context}] {end}{msg}',
+  });
+}
+
+/** The process logger. */
+export function createLogger(level: string, target: LogTarget): Logger {
+  return pino(loggerOptions(level), logDestination(target));
 }
 
 /** nestjs-pino settings: JSON logs with the request id on every line; X-Request-Id echoed or generated. */
 export function httpLoggerParams(config: AppConfig): Params {
   return {
     pinoHttp: {
-      ...loggerOptions(config.logLevel),
+      logger: createLogger(config.logLevel, { stream: 'stdout', production: config.env === 'production' }),
       genReqId: (request: IncomingMessage, response: ServerResponse) => {
         const given = request.headers['x-request-id'];
         const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
