@@ -74,7 +74,8 @@ export class ConflictError extends AppError {
   }
 }
 
-export class ProviderRejectedError extends AppError {
+/** A provider refused what a plugin asked of it (the SDK's ProviderRejectedError, answered as 422). */
+export class ProviderRefusalError extends AppError {
   constructor(message: string) {
     super('provider_rejected', 422, message);
   }

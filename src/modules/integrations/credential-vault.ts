@@ -3,16 +3,6 @@ import { KeyRotationService } from '../../core/crypto/key-rotation.service.js';
 import { CredentialKeyring } from '../../core/crypto/keyring.js';
 import type { Integration } from './entities/integration.entity.js';
 
-/** OAuth tokens as stored for an oauth2 integration (what plugins see as ctx.credentials). */
-export interface OAuthCredentials {
-  accessToken: string;
-  refreshToken?: string;
-  expiresAt?: string;
-  tokenType?: string;
-  scope?: string;
-  raw: Record<string, unknown>;
-}
-
 export interface OAuthApp {
   clientId: string;
   clientSecret: string;

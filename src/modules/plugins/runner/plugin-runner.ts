@@ -34,7 +34,7 @@
  */
 import { Logger } from '@nestjs/common';
 import type { AppConfig } from '../../../core/config/config.js';
-import { AppError, NotFoundError, ProviderError, ProviderRejectedError, ProviderTimeoutError, ValidationFailedError } from '../../../core/errors/app-errors.js';
+import { AppError, NotFoundError, ProviderError, ProviderRefusalError, ProviderTimeoutError, ValidationFailedError } from '../../../core/errors/app-errors.js';
 import { exceedsShape } from '../../../core/json/json-shape.js';
 import type { PluginRegistry, RegisteredProvider } from '../plugin-registry.js';
 import type { CallContext, CallKind, CallRequest, WireError } from '../runtime/call.js';
@@ -143,7 +143,7 @@ export abstract class PluginRunner {
       return new ProviderTimeoutError('The provider plugin did not answer in time');
     }
     const { code, message } = (error ?? {}) as Partial<WireError>;
-    if (code === 'provider_rejected') return new ProviderRejectedError(typeof message === 'string' && message ? message : 'The provider refused the request');
+    if (code === 'provider_rejected') return new ProviderRefusalError(typeof message === 'string' && message ? message : 'The provider refused the request');
     this.logger.warn({ ...tags, code, error: message }, 'plugin call failed');
     return new ProviderError();
   }
