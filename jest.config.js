@@ -1,14 +1,7 @@
-/** Jest in ESM mode: SWC compiles TypeScript with legacy decorators and decorator metadata. */
-const swc = {
-  sourceMaps: 'inline',
-  jsc: {
-    parser: { syntax: 'typescript', decorators: true },
-    target: 'es2023',
-    keepClassNames: true,
-    transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
-  },
-  module: { type: 'es6' },
-};
+import { readFileSync } from 'node:fs';
+
+/** Jest in ESM mode: SWC compiles TypeScript with the options of .swcrc (legacy decorators and decorator metadata). */
+const { $schema, ...swc } = JSON.parse(readFileSync(new URL('./.swcrc', import.meta.url), 'utf8'));
 
 export default {
   testEnvironment: 'node',

@@ -2,17 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import swc from '@swc/core';
 
-const options = {
-  swcrc: false,
-  sourceMaps: 'inline',
-  jsc: {
-    parser: { syntax: 'typescript', decorators: true },
-    target: 'es2023',
-    keepClassNames: true,
-    transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
-  },
-  module: { type: 'es6' },
-};
+/** The project's one set of SWC options (.swcrc), as Jest uses them. */
+const { $schema, ...options } = JSON.parse(await readFile(new URL('../../.swcrc', import.meta.url), 'utf8'));
 
 /** Sources import `./x.js`; in the source tree that file is `./x.ts`. */
 export async function resolve(specifier, context, next) {
@@ -28,6 +19,6 @@ export async function resolve(specifier, context, next) {
 export async function load(url, context, next) {
   if (!url.startsWith('file:') || !url.endsWith('.ts')) return next(url, context);
   const filename = fileURLToPath(url);
-  const { code } = await swc.transform(await readFile(filename, 'utf8'), { ...options, filename });
+  const { code } = await swc.transform(await readFile(filename, 'utf8'), { ...options, swcrc: false, filename });
   return { format: 'module', source: code, shortCircuit: true };
 }
