@@ -3,7 +3,6 @@ import type { NextFunction, Request, Response } from 'express';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
-import helmet from 'helmet';
 import { PARAMS_PROVIDER_TOKEN, PinoLogger } from 'nestjs-pino';
 import { AppModule, Runtime } from './app.module.js';
 import { NotFoundError } from './core/errors/app-errors.js';
@@ -12,6 +11,7 @@ import { NestLogger } from './core/logging/nest-logger.js';
 import { httpMetrics } from './core/metrics/http-metrics.js';
 import { MetricsService } from './core/metrics/metrics.service.js';
 import { mountQueueDashboard } from './core/queue/queue-dashboard.js';
+import { applyCorsPolicy, securityHeaders } from './core/http/browser-policy.js';
 import { createValidationPipe } from './core/http/validation.js';
 import { jsonBodyLimits, jsonLimits } from './core/json/json-limits.js';
 import { buildOpenApiDocument } from './core/openapi/openapi.js';
@@ -34,7 +34,8 @@ export async function createApp(runtime: Runtime, options: CreateAppOptions = {}
   app.set('x-powered-by', false);
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
   app.use(httpMetrics(app.get(MetricsService)));
-  app.use(helmet({ contentSecurityPolicy: false }));
+  app.use(securityHeaders());
+  applyCorsPolicy(app, runtime.config);
   // API answers belong to one caller and some carry secrets (new keys, webhook secrets): nothing may cache them.
   app.use('/v1', (_request: Request, response: Response, next: NextFunction) => {
     response.setHeader('Cache-Control', 'no-store');

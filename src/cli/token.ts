@@ -1,4 +1,4 @@
-import { SignJWT } from 'jose';
+import { decodeJwt, SignJWT } from 'jose';
 import { CliError, readConfig } from './runtime.js';
 
 export interface TokenOptions {
@@ -22,5 +22,10 @@ export async function mintToken(options: TokenOptions): Promise<string> {
     .setExpirationTime(options.expiresIn);
   if (config.auth.issuer) jwt.setIssuer(config.auth.issuer);
   if (config.auth.audience) jwt.setAudience(config.auth.audience);
-  return jwt.sign(new TextEncoder().encode(config.auth.jwtSecret));
+  const token = await jwt.sign(new TextEncoder().encode(config.auth.jwtSecret));
+  // The server refuses tokens that outlive AUTH_JWT_MAX_TTL: minting one would only hand out a dud.
+  if (decodeJwt(token).exp! * 1000 > Date.now() + config.auth.maxTtlMs) {
+    throw new CliError(`--expires ${options.expiresIn} is longer than AUTH_JWT_MAX_TTL allows (${config.auth.maxTtlMs / 1000} seconds)`);
+  }
+  return token;
 }

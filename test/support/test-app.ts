@@ -27,6 +27,7 @@ export function testConfig(overrides: Record<string, string> = {}): AppConfig {
     LOG_LEVEL: 'silent',
     ALLOW_PRIVATE_NETWORK: 'true',
     RATE_LIMIT_PER_MINUTE: '0',
+    PUBLIC_RATE_LIMIT_PER_MINUTE: '0',
     // Installs land in a directory of this app's own, never in the working copy's .plugboard/.
     PLUGINS_DIR: mkdtempSync(join(tmpdir(), 'plugboard-test-plugins-')),
     ...overrides,
@@ -63,6 +64,9 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
     close: () => app.close(),
   };
 }
+
+/** The Authorization header of a member JWT or an API key. */
+export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
 export function uniqueId(prefix: string): string {
   return `${prefix}_${randomBytes(5).toString('hex')}`;

@@ -1,7 +1,9 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
+import type { Request } from 'express';
 import { UnauthenticatedError } from '../errors/app-errors.js';
+import { RateLimitGuard } from '../http/rate-limit.guard.js';
 import { IS_PUBLIC } from './public.decorator.js';
 import { API_KEY_STRATEGY } from '../../modules/api-keys/api-key.strategy.js';
 import { MEMBER_JWT_STRATEGY } from './member-jwt.strategy.js';
@@ -11,7 +13,10 @@ export const AUTH_STRATEGIES = [MEMBER_JWT_STRATEGY, API_KEY_STRATEGY];
 
 @Injectable()
 export class AuthenticationGuard extends AuthGuard(AUTH_STRATEGIES) {
-  constructor(private readonly reflector: Reflector) {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly rateLimit: RateLimitGuard,
+  ) {
     super();
   }
 
@@ -21,9 +26,12 @@ export class AuthenticationGuard extends AuthGuard(AUTH_STRATEGIES) {
     return super.canActivate(context);
   }
 
-  override handleRequest<TUser>(error: unknown, user: TUser): TUser {
-    if (error) throw error;
-    if (!user) throw new UnauthenticatedError('Missing or malformed bearer token', 'missing_credentials');
+  override handleRequest<TUser>(error: unknown, user: TUser, _info: unknown, context: ExecutionContext): TUser {
+    if (error && !(error instanceof UnauthenticatedError)) throw error;
+    if (error || !user) {
+      this.rateLimit.chargeFailedAuthentication(context.switchToHttp().getRequest<Request>());
+      throw error ?? new UnauthenticatedError('Missing or malformed bearer token', 'missing_credentials');
+    }
     return user;
   }
 }

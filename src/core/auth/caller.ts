@@ -1,5 +1,6 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
+import { ValidationFailedError } from '../errors/app-errors.js';
 
 /**
  * The authenticated, authorized caller of a request: every account-scoped service method takes it,
@@ -31,4 +32,16 @@ export function actorOf(caller: Caller): { actorType: 'member' | 'api_key'; acto
   return caller.kind === 'member'
     ? { actorType: 'member', actorId: caller.userId! }
     : { actorType: 'api_key', actorId: caller.apiKeyId! };
+}
+
+/**
+ * The mode a request asks for with its `Plugboard-Mode` header (case-insensitive; absent: the
+ * credential's own mode, live for members). Anything else is refused rather than read as live, so a
+ * typo never sends test traffic to live data.
+ */
+export function requestedMode(header: string | undefined): 'live' | 'test' | undefined {
+  if (header === undefined) return undefined;
+  const mode = header.trim().toLowerCase();
+  if (mode === 'live' || mode === 'test') return mode;
+  throw new ValidationFailedError('The Plugboard-Mode header must be live or test', [{ path: 'Plugboard-Mode', message: 'must be live or test' }]);
 }

@@ -1,3 +1,6 @@
+/** What a member's user id (a JWT's `sub`, a membership's `userId`) may look like. */
+export const USER_ID = /^[\w.@:|+-]{1,200}$/;
+
 /** Who presented the credentials, before roles and plans are applied. */
 export type Identity = MemberIdentity | ApiKeyIdentity;
 

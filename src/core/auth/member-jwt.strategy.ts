@@ -2,14 +2,18 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, JWTVerifyGetKey } from 'jose';
+import { isUUID } from 'class-validator';
 import { Strategy } from 'passport-custom';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { UnauthenticatedError } from '../errors/app-errors.js';
 import { bearerToken } from './bearer-token.js';
-import type { MemberIdentity } from './identity.js';
+import { USER_ID, type MemberIdentity } from './identity.js';
 
 export const MEMBER_JWT_STRATEGY = 'member-jwt';
+
+/** Lets an identity provider whose clock runs a little ahead issue tokens of exactly the maximum lifetime. */
+const CLOCK_SKEW_MS = 60_000;
 
 /** Verifies member JWTs (HS256 with AUTH_JWT_SECRET, or any key from AUTH_JWKS_URI). */
 @Injectable()
@@ -29,7 +33,12 @@ export class MemberJwtStrategy extends PassportStrategy(Strategy, MEMBER_JWT_STR
     return this.verify(token);
   }
 
-  /** Verifies a member JWT however it arrived (header, or the queue dashboard's cookie); throws 401 when bad. */
+  /**
+   * Verifies a member JWT however it arrived (header, or the queue dashboard's handoff); throws 401 when
+   * bad. A token must expire, and no further ahead than AUTH_JWT_MAX_TTL: a leaked token is then
+   * useful for a bounded time. Claims that cannot name a member or an account are refused here, so
+   * nothing downstream sees them.
+   */
   async verify(token: string): Promise<MemberIdentity> {
     let payload;
     try {
@@ -37,21 +46,27 @@ export class MemberJwtStrategy extends PassportStrategy(Strategy, MEMBER_JWT_STR
         algorithms: this.config.auth.jwksUri ? ['RS256', 'ES256', 'EdDSA', 'PS256'] : ['HS256'],
         issuer: this.config.auth.issuer,
         audience: this.config.auth.audience,
-        requiredClaims: ['sub'],
+        requiredClaims: ['sub', 'exp'],
       }));
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired) throw new UnauthenticatedError('The token has expired', 'token_expired');
       throw new UnauthenticatedError('The token is not valid', 'token_invalid');
     }
-    const accountId = payload.account_id;
-    if (accountId !== undefined && typeof accountId !== 'string') {
-      throw new UnauthenticatedError('The token is not valid', 'token_invalid');
+    if (payload.exp! * 1000 > Date.now() + this.config.auth.maxTtlMs + CLOCK_SKEW_MS) {
+      throw new UnauthenticatedError('The token expires further ahead than this server accepts (AUTH_JWT_MAX_TTL)', 'token_invalid');
     }
+    const { sub, account_id: accountId, instance_admin: instanceAdmin } = payload;
+    const identifiesMember =
+      typeof sub === 'string' &&
+      USER_ID.test(sub) &&
+      (accountId === undefined || (typeof accountId === 'string' && isUUID(accountId))) &&
+      (instanceAdmin === undefined || typeof instanceAdmin === 'boolean');
+    if (!identifiesMember) throw new UnauthenticatedError('The token does not identify a member', 'token_invalid');
     return {
       kind: 'member',
-      userId: String(payload.sub),
-      accountId,
-      instanceAdmin: payload.instance_admin === true,
+      userId: sub,
+      accountId: accountId?.toLowerCase(),
+      instanceAdmin: instanceAdmin === true,
     };
   }
 }

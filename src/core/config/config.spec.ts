@@ -12,6 +12,9 @@ describe('loadConfig', () => {
       apiKeyPrefix: 'pb',
       apiKeys: { cacheTtlMs: 30_000, lastUsedFlushMs: 10_000 },
       rateLimitPerMinute: 6000,
+      publicRateLimitPerMinute: 120,
+      corsOrigins: [],
+      auth: { maxTtlMs: 86_400_000 },
       redis: { url: 'redis://127.0.0.1:6379' },
       database: { url: undefined, migrateOnStart: true },
     });
@@ -36,6 +39,23 @@ describe('loadConfig', () => {
       'PLUGBOARD_ROLE must be one of api, worker, all (got "boss")',
       'WEBHOOK_RETRY_SCHEDULE must be a duration such as 500ms, 5s, 5m, 2h or 5d (got "5s,soon")',
     ]);
+  });
+
+  it('reads CORS origins as bare origins and refuses paths, wildcards and other schemes', () => {
+    expect(loadConfig({ ...base, CORS_ORIGINS: 'https://App.Example.com, http://localhost:5173/,https://x.example:443' }).corsOrigins).toEqual([
+      'https://app.example.com',
+      'http://localhost:5173',
+      'https://x.example',
+    ]);
+    for (const bad of ['*', 'https://app.example.com/path', 'app.example.com', 'ftp://files.example.com', 'https://a.example?x=1', 'https://user@a.example']) {
+      expect(() => loadConfig({ ...base, CORS_ORIGINS: bad })).toThrow(/CORS_ORIGINS must be comma-separated origins/);
+    }
+  });
+
+  it('refuses a zero AUTH_JWT_MAX_TTL and a negative PUBLIC_RATE_LIMIT_PER_MINUTE', () => {
+    expect(loadConfig({ ...base, AUTH_JWT_MAX_TTL: '15m', PUBLIC_RATE_LIMIT_PER_MINUTE: '0' })).toMatchObject({ auth: { maxTtlMs: 900_000 }, publicRateLimitPerMinute: 0 });
+    expect(() => loadConfig({ ...base, AUTH_JWT_MAX_TTL: '0h' })).toThrow(/AUTH_JWT_MAX_TTL must be a duration above zero/);
+    expect(() => loadConfig({ ...base, PUBLIC_RATE_LIMIT_PER_MINUTE: '-1' })).toThrow(/PUBLIC_RATE_LIMIT_PER_MINUTE must be an integer from 0/);
   });
 
   it('requires a way to verify member tokens and an encryption key', () => {

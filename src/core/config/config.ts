@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { bool, duration, durations, EnvParser, EnvValueError, int, list, oneOf, parseDuration, str, url } from './env-parsers.js';
+import { bool, duration, durations, EnvParser, EnvValueError, int, list, oneOf, origins, parseDuration, positiveDuration, str, url } from './env-parsers.js';
 
 export type ProcessRole = 'api' | 'worker' | 'all';
 
@@ -18,12 +18,17 @@ export interface AppConfig {
   metricsToken?: string;
   database: { url?: string; migrateOnStart: boolean; poolSize: number };
   redis: { url: string; queuePrefix: string };
-  auth: { jwtSecret?: string; jwksUri?: string; issuer?: string; audience?: string };
+  /** `maxTtlMs`: how far ahead a member JWT's `exp` may lie. */
+  auth: { jwtSecret?: string; jwksUri?: string; issuer?: string; audience?: string; maxTtlMs: number };
   encryptionKeys: string;
   apiKeyPrefix: string;
   /** `maxRollOverlapMs`: how long a rolled key may keep working beside its replacement. */
   apiKeys: { cacheTtlMs: number; lastUsedFlushMs: number; maxRollOverlapMs: number };
   rateLimitPerMinute: number;
+  /** Per client IP: requests to public routes and requests that fail authentication. */
+  publicRateLimitPerMinute: number;
+  /** Browser origins allowed to call the API (CORS); none by default. */
+  corsOrigins: string[];
   allowPrivateNetwork: boolean;
   allowInsecureWebhooks: boolean;
   allowedReturnOrigins: string[];
@@ -110,6 +115,7 @@ export function loadConfig(env: Env = process.env, { requireSecrets = true }: Lo
     jwksUri: read('AUTH_JWKS_URI', url('https:', 'http:')),
     issuer: read('AUTH_JWT_ISSUER', str),
     audience: read('AUTH_JWT_AUDIENCE', str),
+    maxTtlMs: read('AUTH_JWT_MAX_TTL', positiveDuration, 86_400_000),
   };
   if (!auth.jwtSecret && !auth.jwksUri) {
     if (requireSecrets) problems.push('AUTH_JWT_SECRET or AUTH_JWKS_URI must be set (the secret or key set that signs member tokens)');
@@ -151,6 +157,8 @@ export function loadConfig(env: Env = process.env, { requireSecrets = true }: Lo
       maxRollOverlapMs: read('API_KEY_MAX_OVERLAP', durationUpTo(7 * 86_400_000, '7d'), 3_600_000),
     },
     rateLimitPerMinute: read('RATE_LIMIT_PER_MINUTE', int(0, 10_000_000), 6000),
+    publicRateLimitPerMinute: read('PUBLIC_RATE_LIMIT_PER_MINUTE', int(0, 10_000_000), 120),
+    corsOrigins: read('CORS_ORIGINS', origins, []),
     allowPrivateNetwork: read('ALLOW_PRIVATE_NETWORK', bool, false),
     allowInsecureWebhooks: read('ALLOW_INSECURE_WEBHOOKS', bool, false),
     allowedReturnOrigins: read('ALLOWED_RETURN_ORIGINS', list, []),

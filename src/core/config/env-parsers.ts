@@ -48,6 +48,17 @@ export const list: EnvParser<string[]> = (raw) =>
     .map((item) => item.trim())
     .filter(Boolean);
 
+/** Comma-separated browser origins (`https://app.example.com`), each without path, query or wildcard. */
+export const origins: EnvParser<string[]> = (raw) =>
+  list(raw).map((item) => {
+    const parsed = URL.parse(item);
+    const bare = parsed && parsed.pathname === '/' && !parsed.search && !parsed.hash && !parsed.username && !parsed.password;
+    if (!bare || !['http:', 'https:'].includes(parsed.protocol)) {
+      throw new EnvValueError('comma-separated origins such as https://app.example.com (scheme, host and port only)');
+    }
+    return parsed.origin;
+  });
+
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** Parses "500ms", "5s", "5m", "2h", "5d" into milliseconds. */
@@ -60,3 +71,9 @@ export function parseDuration(raw: string): number {
 export const duration: EnvParser<number> = parseDuration;
 
 export const durations: EnvParser<number[]> = (raw) => list(raw).map(parseDuration);
+
+export const positiveDuration: EnvParser<number> = (raw) => {
+  const ms = parseDuration(raw);
+  if (ms === 0) throw new EnvValueError('a duration above zero, such as 1h or 24h');
+  return ms;
+};

@@ -7,6 +7,7 @@ import { Public } from '../auth/public.decorator.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { UnauthenticatedError } from '../errors/app-errors.js';
+import { RateLimitGuard } from '../http/rate-limit.guard.js';
 import { MetricsService } from './metrics.service.js';
 
 /** Prometheus scrape endpoint; open unless METRICS_TOKEN is set. */
@@ -16,12 +17,14 @@ export class MetricsController {
   constructor(
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly rateLimit: RateLimitGuard,
   ) {}
 
   @Get()
-  @Public()
+  @Public({ ipRateLimit: false })
   async scrape(@Req() request: Request, @Res() response: Response): Promise<void> {
     if (this.config.metricsToken && !sameSecret(bearerToken(request), this.config.metricsToken)) {
+      this.rateLimit.chargeFailedAuthentication(request);
       throw new UnauthenticatedError('GET /metrics needs the metrics bearer token', 'metrics_token');
     }
     response.setHeader('Cache-Control', 'no-store');

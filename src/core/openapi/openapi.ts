@@ -86,7 +86,8 @@ const problemResponse = (description: string) => ({
  * The errors any operation can answer, whatever its module declared: bad input (400), credentials and
  * permissions on secured routes (401, 403), another account's
  * or a missing id (404), plan refusals on account routes (402), conflicts on changes (409), bodies over
- * BODY_LIMIT (413), rate limits (429) and an unavailable dependency (503). Declared responses win.
+ * BODY_LIMIT (413), rate limits per account and per client address (429) and an unavailable dependency
+ * (503). Declared responses win.
  */
 function addCommonResponses(document: OpenAPIObject): void {
   for (const [path, item] of Object.entries(document.paths)) {
@@ -104,7 +105,13 @@ function addCommonResponses(document: OpenAPIObject): void {
         ...(path.includes('{') ? { '404': problemResponse('No such resource in this account (or it belongs to another)') } : {}),
         ...(changes ? { '409': problemResponse('The change conflicts with the current state, or the Idempotency-Key was used with another body') } : {}),
         ...(changes ? { '413': problemResponse('The request body is larger than BODY_LIMIT') } : {}),
-        ...(accountRoute ? { '429': problemResponse('Too many requests for this account; see Retry-After') } : {}),
+        '429': problemResponse(
+          accountRoute
+            ? 'Too many requests for this account, or failed authentications from this address; see Retry-After'
+            : secured
+              ? 'Too many failed authentications from this address; see Retry-After'
+              : 'Too many requests from this address (PUBLIC_RATE_LIMIT_PER_MINUTE); see Retry-After',
+        ),
         '503': problemResponse('A dependency (database, queue) is unavailable; see Retry-After'),
       };
       for (const [status, response] of Object.entries(common)) operation.responses[status] ??= response;

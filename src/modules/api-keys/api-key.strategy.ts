@@ -4,6 +4,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import { Strategy } from 'passport-custom';
 import { bearerToken } from '../../core/auth/bearer-token.js';
+import { requestedMode } from '../../core/auth/caller.js';
 import type { ApiKeyIdentity } from '../../core/auth/identity.js';
 import { ApiKeyVerifier } from './api-key-verifier.js';
 
@@ -39,6 +40,6 @@ export class ApiKeyStrategy extends PassportStrategy(Strategy, API_KEY_STRATEGY)
     const token = bearerToken(request);
     const verifier = verifiersByApp.get(request.app) ?? this.verifier;
     if (!token || !verifier.claims(token)) return null;
-    return verifier.verify(token, request.header('plugboard-mode'));
+    return verifier.verify(token, requestedMode(request.header('plugboard-mode')));
   }
 }

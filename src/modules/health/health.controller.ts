@@ -21,14 +21,14 @@ export class HealthController {
 
   /** The process is up and serving; says nothing about dependencies. */
   @Get('live')
-  @Public()
+  @Public({ ipRateLimit: false })
   live() {
     return { status: 'ok' };
   }
 
   /** Ready to take traffic: PostgreSQL and Redis answer. */
   @Get('ready')
-  @Public()
+  @Public({ ipRateLimit: false })
   @HealthCheck()
   async ready() {
     try {

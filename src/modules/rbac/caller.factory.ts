@@ -1,6 +1,6 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
-import type { AccountCaller, Caller } from '../../core/auth/caller.js';
+import { requestedMode, type AccountCaller, type Caller } from '../../core/auth/caller.js';
 import type { Identity } from '../../core/auth/identity.js';
 import { PermissionDeniedError } from '../../core/errors/app-errors.js';
 import { Account } from '../accounts/entities/account.entity.js';
@@ -31,6 +31,7 @@ export class CallerFactory {
   }
 
   async forAccount(identity: Identity, modeHeader: string | undefined): Promise<AccountCaller> {
+    const mode = requestedMode(modeHeader);
     if (!identity.accountId) {
       throw new PermissionDeniedError('account', 'The token names no account (account_id claim)');
     }
@@ -60,7 +61,7 @@ export class CallerFactory {
       userId: identity.userId,
       instanceAdmin: identity.instanceAdmin,
       accountId: account.id,
-      livemode: modeHeader?.toLowerCase() !== 'test',
+      livemode: mode !== 'test',
       role: membership.role,
       permissions: await this.roles.permissionsOf(account.id, membership.role, em),
       plan: account.plan,

@@ -1,10 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsEmail, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { USER_ID } from '../../../core/auth/identity.js';
 import { PageDto } from '../../../core/http/pagination.js';
 import type { Account } from '../entities/account.entity.js';
 import type { Membership } from '../entities/membership.entity.js';
-
-const USER_ID = /^[\w.@:|+-]{1,200}$/;
 
 export class CreateAccountDto {
   @ApiProperty({ example: 'Acme Events' })
