@@ -35,7 +35,11 @@ export function createAccount(name: string, plan: string | undefined, ownerId: s
 
 /** Re-encrypts every stored secret with the primary key of ENCRYPTION_KEYS; safe while the service runs. */
 export function rotateKeys() {
-  return withApp('keys rotate', (app) => app.get(KeyRotationService).rotateAll());
+  return withApp('keys rotate', async (app) => {
+    // The services owning encrypted columns register them for rotation when their module initialises.
+    await app.init();
+    return app.get(KeyRotationService).rotateAll();
+  });
 }
 
 export async function writeOpenApi(out: string | undefined): Promise<void> {

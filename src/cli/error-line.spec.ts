@@ -26,6 +26,12 @@ describe('errorLine', () => {
     );
   });
 
+  it('says to migrate when a table or column is missing', () => {
+    expect(errorLine(Object.assign(new Error('column "feed_token" does not exist'), { code: '42703' }))).toBe(
+      'column "feed_token" does not exist: the database schema is older than this Plugboard; run `plugboard migrate`',
+    );
+  });
+
   it('puts a multi-line message on one line', () => {
     expect(errorLine(new Error('first\n  second'))).toBe('first second');
   });

@@ -2,6 +2,9 @@ import { EmbeddedPostgresError } from '../core/database/embedded-postgres.js';
 import { isDatabaseUnavailable } from '../core/errors/database-errors.js';
 import { CliError } from './runtime.js';
 
+/** SQLSTATEs of a missing table or column: the database was not migrated to this version. */
+const SCHEMA_BEHIND = new Set(['42P01', '42703']);
+
 /**
  * What the CLI prints after `plugboard: ` when a command fails: the error's own message on one line,
  * or, when it has none (a driver's AggregateError, a rejection without a reason), what kind of failure
@@ -13,8 +16,9 @@ export function errorLine(error: unknown): string {
   if (isDatabaseUnavailable(error)) {
     return `cannot reach PostgreSQL (${codeOf(error) ?? messageOf(error) ?? 'connection failed'}): check that DATABASE_URL names a running server, or unset it to use the embedded PostgreSQL`;
   }
-  const message = messageOf(error);
-  if (message) return message.replace(/\s*\n\s*/g, ' ');
+  const message = messageOf(error)?.replace(/\s*\n\s*/g, ' ');
+  if (message && SCHEMA_BEHIND.has(codeOf(error) ?? '')) return `${message}: the database schema is older than this Plugboard; run \`plugboard migrate\``;
+  if (message) return message;
   const kind = error instanceof Error ? `${error.name}${codeOf(error) ? ` ${codeOf(error)}` : ''}` : `a thrown ${error === null ? 'null' : typeof error}`;
   return `failed with ${kind} and no message; run it again with LOG_LEVEL=debug to see where`;
 }
