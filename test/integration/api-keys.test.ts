@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { generateApiKey } from '../../src/modules/api-keys/api-key-format.js';
-import { addMember, createAccount, startTestApp, TestApp, uniqueId } from '../support/test-app.js';
+import { addMember, bearer, createAccount, startTestApp, TestApp, uniqueId } from '../support/test-app.js';
+import { sleep } from '../support/waiting.js';
 
 const KEY_PATTERN = /^pb_(live|test)_[0-9A-Za-z]{38}$/;
-const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('API keys', () => {
   let t: TestApp;

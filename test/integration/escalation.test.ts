@@ -1,5 +1,5 @@
 import { BUILT_IN_ROLES, PERMISSIONS } from '../../src/modules/rbac/permissions.js';
-import { createAccount, startTestApp, TestApp, uniqueId } from '../support/test-app.js';
+import { bearer, createAccount, startTestApp, TestApp, uniqueId } from '../support/test-app.js';
 
 /**
  * Every route that creates, changes, rolls, revokes or deletes something carrying permissions (API keys,
@@ -51,22 +51,20 @@ describe('no caller gains or hands out a permission it lacks', () => {
   });
   afterAll(() => t.close());
 
-  const as = (token: string) => ({ Authorization: `Bearer ${token}` });
-
   async function setUpAccount() {
     const { accountId, ownerToken } = await createAccount(t);
     for (const [key, permissions] of Object.entries(CUSTOM_ROLES)) {
-      const created = await t.http.post('/v1/roles').set(as(ownerToken)).send({ key, name: key, permissions });
+      const created = await t.http.post('/v1/roles').set(bearer(ownerToken)).send({ key, name: key, permissions });
       expect(created.status).toBe(201);
     }
     const addMember = async (role: string) => {
       const userId = uniqueId(role);
-      const added = await t.http.post('/v1/members').set(as(ownerToken)).send({ userId, role });
+      const added = await t.http.post('/v1/members').set(bearer(ownerToken)).send({ userId, role });
       expect(added.status).toBe(201);
       return { userId, token: await t.token({ sub: userId, account: accountId }) };
     };
     const createKey = async (token: string, permissions: string[]) => {
-      const created = await t.http.post('/v1/api-keys').set(as(token)).send({ name: 'target', mode: 'live', permissions });
+      const created = await t.http.post('/v1/api-keys').set(bearer(token)).send({ name: 'target', mode: 'live', permissions });
       expect(created.status).toBe(201);
       return created.body as { id: string; key: string };
     };
@@ -99,7 +97,7 @@ describe('no caller gains or hands out a permission it lacks', () => {
       cases.push({
         label: `create a key holding ${setName}`,
         allowed: actor.permissions.has('api_keys.manage') && within(permissions, actor.permissions),
-        run: () => t.http.post('/v1/api-keys').set(as(actor.token)).send({ name: 'new', mode: 'live', permissions }),
+        run: () => t.http.post('/v1/api-keys').set(bearer(actor.token)).send({ name: 'new', mode: 'live', permissions }),
         granted: async (body) => body.permissions as string[],
       });
       for (const [creatorName, creator] of Object.entries(creators)) {
@@ -111,9 +109,9 @@ describe('no caller gains or hands out a permission it lacks', () => {
             allowed: actor.permissions.has('api_keys.manage') && within(authority, actor.permissions),
             run: async () => {
               const target = await account.createKey(creator.token, permissions);
-              return t.http.post(`/v1/api-keys/${target.id}/${action}`).set(as(actor.token)).send({});
+              return t.http.post(`/v1/api-keys/${target.id}/${action}`).set(bearer(actor.token)).send({});
             },
-            granted: async (body) => (action === 'roll' ? (await t.http.get('/v1/me').set(as(body.key as string))).body.permissions : []),
+            granted: async (body) => (action === 'roll' ? (await t.http.get('/v1/me').set(bearer(body.key as string))).body.permissions : []),
           });
         }
       }
@@ -129,7 +127,7 @@ describe('no caller gains or hands out a permission it lacks', () => {
       cases.push({
         label: `add a member as ${role}`,
         allowed: mayManage && within(ROLE_PERMISSIONS[role], actor.permissions) && (role !== 'owner' || isOwner),
-        run: () => t.http.post('/v1/members').set(as(actor.token)).send({ userId: uniqueId('new'), role }),
+        run: () => t.http.post('/v1/members').set(bearer(actor.token)).send({ userId: uniqueId('new'), role }),
         granted: async () => [...ROLE_PERMISSIONS[role]],
       });
       for (const targetRole of ASSIGNABLE_ROLES) {
@@ -142,7 +140,7 @@ describe('no caller gains or hands out a permission it lacks', () => {
             ((role !== 'owner' && targetRole !== 'owner') || isOwner),
           run: async () => {
             const target = await account.addMember(targetRole);
-            return t.http.patch(`/v1/members/${target.userId}`).set(as(actor.token)).send({ role });
+            return t.http.patch(`/v1/members/${target.userId}`).set(bearer(actor.token)).send({ role });
           },
           granted: async () => [...ROLE_PERMISSIONS[role]],
         });
@@ -152,7 +150,7 @@ describe('no caller gains or hands out a permission it lacks', () => {
         allowed: mayManage && within(ROLE_PERMISSIONS[role], actor.permissions) && (role !== 'owner' || isOwner),
         run: async () => {
           const target = await account.addMember(role);
-          return t.http.delete(`/v1/members/${target.userId}`).set(as(actor.token));
+          return t.http.delete(`/v1/members/${target.userId}`).set(bearer(actor.token));
         },
       });
       if (actor.role) {
@@ -162,7 +160,7 @@ describe('no caller gains or hands out a permission it lacks', () => {
           allowed: mayManage && within(ROLE_PERMISSIONS[role], actor.permissions) && (role !== 'owner' || isOwner),
           run: async () => {
             const twin = await account.addMember(actor.role!);
-            return t.http.patch(`/v1/members/${twin.userId}`).set(as(twin.token)).send({ role });
+            return t.http.patch(`/v1/members/${twin.userId}`).set(bearer(twin.token)).send({ role });
           },
           granted: async () => [...ROLE_PERMISSIONS[role]],
         });
@@ -176,7 +174,7 @@ describe('no caller gains or hands out a permission it lacks', () => {
     const mayManage = actor.permissions.has('roles.manage');
     const freshRole = async (permissions: string[]) => {
       const key = uniqueId('role').replace(/[^a-z0-9_]/g, '');
-      const created = await t.http.post('/v1/roles').set(as(account.ownerToken)).send({ key, name: key, permissions });
+      const created = await t.http.post('/v1/roles').set(bearer(account.ownerToken)).send({ key, name: key, permissions });
       expect(created.status).toBe(201);
       return key;
     };
@@ -186,7 +184,7 @@ describe('no caller gains or hands out a permission it lacks', () => {
         allowed: mayManage && within(permissions, actor.permissions),
         run: () => {
           const key = uniqueId('role').replace(/[^a-z0-9_]/g, '');
-          return t.http.post('/v1/roles').set(as(actor.token)).send({ key, name: key, permissions });
+          return t.http.post('/v1/roles').set(bearer(actor.token)).send({ key, name: key, permissions });
         },
         granted: async (body) => body.permissions as string[],
       });
@@ -194,14 +192,14 @@ describe('no caller gains or hands out a permission it lacks', () => {
         cases.push({
           label: `change a role holding ${targetName} to ${setName}`,
           allowed: mayManage && within(permissions, actor.permissions) && within(targetPermissions, actor.permissions),
-          run: async () => t.http.patch(`/v1/roles/${await freshRole(targetPermissions)}`).set(as(actor.token)).send({ permissions }),
+          run: async () => t.http.patch(`/v1/roles/${await freshRole(targetPermissions)}`).set(bearer(actor.token)).send({ permissions }),
           granted: async (body) => body.permissions as string[],
         });
       }
       cases.push({
         label: `delete a role holding ${setName}`,
         allowed: mayManage && within(permissions, actor.permissions),
-        run: async () => t.http.delete(`/v1/roles/${await freshRole(permissions)}`).set(as(actor.token)),
+        run: async () => t.http.delete(`/v1/roles/${await freshRole(permissions)}`).set(bearer(actor.token)),
       });
     }
     return cases;
@@ -240,20 +238,20 @@ describe('no caller gains or hands out a permission it lacks', () => {
 
   it('caps how long a rolled key keeps working at API_KEY_MAX_OVERLAP', async () => {
     const { ownerToken } = await createAccount(t);
-    const key = (await t.http.post('/v1/api-keys').set(as(ownerToken)).send({ name: 'k', mode: 'live' })).body;
-    const tooLong = await t.http.post(`/v1/api-keys/${key.id}/roll`).set(as(ownerToken)).send({ expireOldInSeconds: 3601 });
+    const key = (await t.http.post('/v1/api-keys').set(bearer(ownerToken)).send({ name: 'k', mode: 'live' })).body;
+    const tooLong = await t.http.post(`/v1/api-keys/${key.id}/roll`).set(bearer(ownerToken)).send({ expireOldInSeconds: 3601 });
     expect([tooLong.status, tooLong.body.code, tooLong.body.errors?.[0]?.path]).toEqual([400, 'validation_failed', 'expireOldInSeconds']);
-    const rolled = await t.http.post(`/v1/api-keys/${key.id}/roll`).set(as(ownerToken)).send({ expireOldInSeconds: 3600 });
+    const rolled = await t.http.post(`/v1/api-keys/${key.id}/roll`).set(bearer(ownerToken)).send({ expireOldInSeconds: 3600 });
     expect(rolled.status).toBe(201);
-    const old = await t.http.get(`/v1/api-keys/${key.id}`).set(as(ownerToken));
+    const old = await t.http.get(`/v1/api-keys/${key.id}`).set(bearer(ownerToken));
     expect(new Date(old.body.expiresAt).getTime()).toBeLessThanOrEqual(Date.now() + 3_600_000);
   });
 
   it('lets a key revoke itself whoever made it', async () => {
     const { ownerToken } = await createAccount(t);
-    const key = (await t.http.post('/v1/api-keys').set(as(ownerToken)).send({ name: 'k', mode: 'live', permissions: ['api_keys.manage'] })).body;
-    const revoked = await t.http.post(`/v1/api-keys/${key.id}/revoke`).set(as(key.key));
+    const key = (await t.http.post('/v1/api-keys').set(bearer(ownerToken)).send({ name: 'k', mode: 'live', permissions: ['api_keys.manage'] })).body;
+    const revoked = await t.http.post(`/v1/api-keys/${key.id}/revoke`).set(bearer(key.key));
     expect(revoked.status).toBe(200);
-    expect((await t.http.get('/v1/me').set(as(key.key))).status).toBe(401);
+    expect((await t.http.get('/v1/me').set(bearer(key.key))).status).toBe(401);
   });
 });

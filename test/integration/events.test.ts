@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Event } from '../../src/modules/events/entities/event.entity.js';
 import { EventsService } from '../../src/modules/events/events.service.js';
-import { addMember, createAccount, startTestApp, TestApp } from '../support/test-app.js';
+import { addMember, bearer, createAccount, startTestApp, TestApp } from '../support/test-app.js';
 
 describe('events: catalog, publishing and listing', () => {
   let t: TestApp;
@@ -24,11 +24,9 @@ describe('events: catalog, publishing and listing', () => {
   });
   afterAll(() => t.close());
 
-  const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
-
   it('lists built-in and operator event types with their JSON Schemas', async () => {
     const { ownerToken } = await createAccount(t);
-    const response = await t.http.get('/v1/event-types?limit=100').set(auth(ownerToken));
+    const response = await t.http.get('/v1/event-types?limit=100').set(bearer(ownerToken));
     expect(response.status).toBe(200);
     const types = response.body.data.map((entry: { event: string }) => entry.event);
     for (const builtin of [
@@ -57,27 +55,27 @@ describe('events: catalog, publishing and listing', () => {
   it('accepts a valid event with 202 and lists it, filtered by type and time', async () => {
     const { ownerToken } = await createAccount(t);
     const before = new Date();
-    const published = await t.http.post('/v1/events').set(auth(ownerToken)).send({ event: 'ticket.purchased', data: { ticketId: 't_9', price: 5 } });
+    const published = await t.http.post('/v1/events').set(bearer(ownerToken)).send({ event: 'ticket.purchased', data: { ticketId: 't_9', price: 5 } });
     expect(published.status).toBe(202);
     expect(published.body.id).toMatch(/^[0-9a-f-]{36}$/);
-    await t.http.post('/v1/events').set(auth(ownerToken)).send({ event: 'session.started', data: { sessionId: 's1' } }).expect(202);
+    await t.http.post('/v1/events').set(bearer(ownerToken)).send({ event: 'session.started', data: { sessionId: 's1' } }).expect(202);
 
-    const all = await t.http.get('/v1/events').set(auth(ownerToken));
+    const all = await t.http.get('/v1/events').set(bearer(ownerToken));
     expect(all.body.data.map((event: { event: string }) => event.event)).toEqual(['session.started', 'ticket.purchased']);
-    const filtered = await t.http.get('/v1/events?event=ticket.purchased').set(auth(ownerToken));
+    const filtered = await t.http.get('/v1/events?event=ticket.purchased').set(bearer(ownerToken));
     expect(filtered.body.data).toEqual([
       expect.objectContaining({ id: published.body.id, event: 'ticket.purchased', data: { ticketId: 't_9', price: 5 }, livemode: true, source: 'api' }),
     ]);
-    const later = await t.http.get(`/v1/events?since=${new Date(Date.now() + 60_000).toISOString()}`).set(auth(ownerToken));
+    const later = await t.http.get(`/v1/events?since=${new Date(Date.now() + 60_000).toISOString()}`).set(bearer(ownerToken));
     expect(later.body.data).toEqual([]);
-    const since = await t.http.get(`/v1/events?since=${before.toISOString()}&limit=1`).set(auth(ownerToken));
+    const since = await t.http.get(`/v1/events?since=${before.toISOString()}&limit=1`).set(bearer(ownerToken));
     expect(since.body.data).toHaveLength(1);
     expect(since.body.nextCursor).toEqual(expect.any(String));
   });
 
   it('refuses data that does not fit the schema, and unknown types, with 400 listing each problem', async () => {
     const { ownerToken } = await createAccount(t);
-    const bad = await t.http.post('/v1/events').set(auth(ownerToken)).send({ event: 'payment.completed', data: { paymentId: 'p', amount: -1 } });
+    const bad = await t.http.post('/v1/events').set(bearer(ownerToken)).send({ event: 'payment.completed', data: { paymentId: 'p', amount: -1 } });
     expect(bad.status).toBe(400);
     expect(bad.body.code).toBe('validation_failed');
     expect(bad.body.errors).toEqual(
@@ -86,49 +84,49 @@ describe('events: catalog, publishing and listing', () => {
         { path: 'data', message: expect.stringContaining('currency') },
       ]),
     );
-    const unknown = await t.http.post('/v1/events').set(auth(ownerToken)).send({ event: 'nothing.here', data: {} });
+    const unknown = await t.http.post('/v1/events').set(bearer(ownerToken)).send({ event: 'nothing.here', data: {} });
     expect(unknown.status).toBe(400);
     expect(unknown.body.errors).toEqual([{ path: 'event', message: expect.any(String) }]);
     const reserved = await t.http
       .post('/v1/events')
-      .set(auth(ownerToken))
+      .set(bearer(ownerToken))
       .send({ event: 'integration.connected', data: { integrationId: '0b7f5c1e-4a8e-4d5f-9f2a-1c3d5e7f9a0b', provider: 'stripe' } });
     expect(reserved.status).toBe(400);
     expect(reserved.body.errors).toEqual([{ path: 'event', message: expect.stringContaining('cannot be published') }]);
-    const shapeless = await t.http.post('/v1/events').set(auth(ownerToken)).send({ event: 'session.started', data: 'x' });
+    const shapeless = await t.http.post('/v1/events').set(bearer(ownerToken)).send({ event: 'session.started', data: 'x' });
     expect(shapeless.status).toBe(400);
   });
 
   it('is idempotent with Idempotency-Key: the same key and body return the same event once', async () => {
     const { ownerToken } = await createAccount(t);
     const body = { event: 'session.ended', data: { sessionId: 's2' } };
-    const first = await t.http.post('/v1/events').set(auth(ownerToken)).set('Idempotency-Key', 'evt-1').send(body);
-    const second = await t.http.post('/v1/events').set(auth(ownerToken)).set('Idempotency-Key', 'evt-1').send(body);
+    const first = await t.http.post('/v1/events').set(bearer(ownerToken)).set('Idempotency-Key', 'evt-1').send(body);
+    const second = await t.http.post('/v1/events').set(bearer(ownerToken)).set('Idempotency-Key', 'evt-1').send(body);
     expect(first.status).toBe(202);
     expect(second.body).toEqual(first.body);
     expect(second.headers['idempotent-replayed']).toBe('true');
     const conflict = await t.http
       .post('/v1/events')
-      .set(auth(ownerToken))
+      .set(bearer(ownerToken))
       .set('Idempotency-Key', 'evt-1')
       .send({ ...body, data: { sessionId: 'other' } });
     expect(conflict.status).toBe(409);
-    const list = await t.http.get('/v1/events').set(auth(ownerToken));
+    const list = await t.http.get('/v1/events').set(bearer(ownerToken));
     expect(list.body.data).toHaveLength(1);
   });
 
   it('needs events.publish to publish and events.view to read; accounts and modes are isolated', async () => {
     const { accountId, ownerToken } = await createAccount(t);
     const host = await addMember(t, accountId, ownerToken, 'host');
-    const denied = await t.http.post('/v1/events').set(auth(host)).send({ event: 'session.started', data: { sessionId: 's' } });
+    const denied = await t.http.post('/v1/events').set(bearer(host)).send({ event: 'session.started', data: { sessionId: 's' } });
     expect(denied.status).toBe(403);
     expect(denied.body.permission).toBe('events.publish');
-    await t.http.post('/v1/events').set(auth(ownerToken)).send({ event: 'session.started', data: { sessionId: 's' } }).expect(202);
-    expect((await t.http.get('/v1/events').set(auth(host))).body.data).toHaveLength(1);
-    const testMode = await t.http.get('/v1/events').set(auth(ownerToken)).set('Plugboard-Mode', 'test');
+    await t.http.post('/v1/events').set(bearer(ownerToken)).send({ event: 'session.started', data: { sessionId: 's' } }).expect(202);
+    expect((await t.http.get('/v1/events').set(bearer(host))).body.data).toHaveLength(1);
+    const testMode = await t.http.get('/v1/events').set(bearer(ownerToken)).set('Plugboard-Mode', 'test');
     expect(testMode.body.data).toEqual([]);
     const other = await createAccount(t);
-    expect((await t.http.get('/v1/events').set(auth(other.ownerToken))).body.data).toEqual([]);
+    expect((await t.http.get('/v1/events').set(bearer(other.ownerToken))).body.data).toEqual([]);
   });
 
   it('publish(em, …) joins the caller’s unit of work: nothing is stored when it rolls back', async () => {

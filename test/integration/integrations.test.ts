@@ -4,7 +4,7 @@ import { KeyRotationService } from '../../src/core/crypto/key-rotation.service.j
 import { TokenRefresher } from '../../src/modules/integrations/token-refresher.js';
 import { providerOriginOverrides, SENDGRID_TEST_KEY, signStripeWebhook, startFakeGoogleCalendar, startFakeSendGrid, startFakeStripe, stripeEvent } from '../fixtures/providers/index.js';
 import type { FakeGoogleCalendar, FakeSendGrid, FakeStripe } from '../fixtures/providers/index.js';
-import { addMember, createAccount, startTestApp, TEST_ENCRYPTION_KEYS, TestApp } from '../support/test-app.js';
+import { addMember, bearer, createAccount, startTestApp, TEST_ENCRYPTION_KEYS, TestApp } from '../support/test-app.js';
 
 const STRIPE_KEY = 'sk_test_4eC39HqLyjWDarjtT1zdp7dc';
 const GOOGLE_CLIENT = { clientId: 'plugboard-google-client', clientSecret: 'google-client-secret-123' };
@@ -43,19 +43,17 @@ describe('integrations over HTTP with real provider fakes', () => {
     await Promise.all([stripe.close(), sendgrid.close(), google.close()]);
   });
 
-  const as = (token: string) => ({ Authorization: `Bearer ${token}` });
-
   describe('catalog', () => {
     it('lists providers from the loaded plugins with their schemas and what the plan allows', async () => {
       const { ownerToken } = await createAccount(t, 'basic');
-      const response = await t.http.get('/v1/providers?limit=100').set(as(ownerToken));
+      const response = await t.http.get('/v1/providers?limit=100').set(bearer(ownerToken));
       expect(response.status).toBe(200);
       const byId = Object.fromEntries(response.body.data.map((provider: { id: string }) => [provider.id, provider]));
       expect(byId.stripe).toMatchObject({ category: 'payment', authType: 'api_key', plan: { allowed: true }, plugin: { name: expect.any(String) } });
       expect(byId.stripe.credentialsSchema.required).toContain('secretKey');
       expect(byId.stripe.actions.map((action: { name: string }) => action.name)).toContain('listCustomers');
       expect(byId.sendgrid.plan).toEqual({ allowed: false, reason: 'The Basic plan does not include email integrations' });
-      const email = await t.http.get('/v1/providers?category=email').set(as(ownerToken));
+      const email = await t.http.get('/v1/providers?category=email').set(bearer(ownerToken));
       expect(email.body.data.every((provider: { category: string }) => provider.category === 'email')).toBe(true);
     });
   });
@@ -63,7 +61,7 @@ describe('integrations over HTTP with real provider fakes', () => {
   describe('API-key connections', () => {
     it('verifies the key with the provider, stores it encrypted and never returns it', async () => {
       const { ownerToken } = await createAccount(t);
-      const connected = await t.http.put('/v1/integrations/stripe').set(as(ownerToken)).send({ credentials: { secretKey: STRIPE_KEY } });
+      const connected = await t.http.put('/v1/integrations/stripe').set(bearer(ownerToken)).send({ credentials: { secretKey: STRIPE_KEY } });
       expect(connected.status).toBe(200);
       expect(connected.body).toMatchObject({ provider: 'stripe', category: 'payment', status: 'connected', livemode: true, metadata: { stripeAccountId: 'acct_1FakeAccount0001' } });
       expect(JSON.stringify(connected.body)).not.toContain(STRIPE_KEY);
@@ -75,19 +73,19 @@ describe('integrations over HTTP with real provider fakes', () => {
 
     it('refuses a key the provider rejects with 422 and stores nothing', async () => {
       const { ownerToken } = await createAccount(t);
-      const refused = await t.http.put('/v1/integrations/stripe').set(as(ownerToken)).send({ credentials: { secretKey: 'sk_test_revokedKey000' } });
+      const refused = await t.http.put('/v1/integrations/stripe').set(bearer(ownerToken)).send({ credentials: { secretKey: 'sk_test_revokedKey000' } });
       expect(refused.status).toBe(422);
       expect(refused.body.code).toBe('provider_rejected');
       expect(refused.body.detail).toMatch(/Invalid API Key/i);
       const metrics = await t.http.get('/metrics');
       expect(metrics.text).toMatch(/plugboard_plugin_calls_total\{plugin="[^"]*stripe[^"]*",outcome="rejected"\} [1-9]/);
-      expect((await t.http.get('/v1/integrations/stripe').set(as(ownerToken))).status).toBe(404);
+      expect((await t.http.get('/v1/integrations/stripe').set(bearer(ownerToken))).status).toBe(404);
     });
 
     it('refuses malformed credentials with 400 before calling the provider', async () => {
       const { ownerToken } = await createAccount(t);
       const before = stripe.state.requests.length;
-      const malformed = await t.http.put('/v1/integrations/stripe').set(as(ownerToken)).send({ credentials: { secretKey: 'not-a-key' } });
+      const malformed = await t.http.put('/v1/integrations/stripe').set(bearer(ownerToken)).send({ credentials: { secretKey: 'not-a-key' } });
       expect(malformed.status).toBe(400);
       expect(malformed.body.code).toBe('validation_failed');
       expect(malformed.body.errors[0].path).toContain('credentials');
@@ -96,69 +94,69 @@ describe('integrations over HTTP with real provider fakes', () => {
 
     it('disconnects keeping the record, and reconnects', async () => {
       const { ownerToken } = await createAccount(t);
-      await t.http.put('/v1/integrations/stripe').set(as(ownerToken)).send({ credentials: { secretKey: STRIPE_KEY } });
-      const disconnected = await t.http.post('/v1/integrations/stripe/disconnect').set(as(ownerToken));
+      await t.http.put('/v1/integrations/stripe').set(bearer(ownerToken)).send({ credentials: { secretKey: STRIPE_KEY } });
+      const disconnected = await t.http.post('/v1/integrations/stripe/disconnect').set(bearer(ownerToken));
       expect(disconnected.body).toMatchObject({ status: 'disconnected', disconnectedAt: expect.any(String) });
-      const listed = await t.http.get('/v1/integrations?status=disconnected').set(as(ownerToken));
+      const listed = await t.http.get('/v1/integrations?status=disconnected').set(bearer(ownerToken));
       expect(listed.body.data).toHaveLength(1);
-      const reconnected = await t.http.put('/v1/integrations/stripe').set(as(ownerToken)).send({ credentials: { secretKey: STRIPE_KEY } });
+      const reconnected = await t.http.put('/v1/integrations/stripe').set(bearer(ownerToken)).send({ credentials: { secretKey: STRIPE_KEY } });
       expect(reconnected.body).toMatchObject({ id: disconnected.body.id, status: 'connected', disconnectedAt: null });
-      const log = await t.http.get('/v1/audit-log?action=integration.disconnected').set(as(ownerToken));
+      const log = await t.http.get('/v1/audit-log?action=integration.disconnected').set(bearer(ownerToken));
       expect(log.body.data).toHaveLength(1);
-      const events = await t.http.get('/v1/events?event=integration.connected').set(as(ownerToken));
+      const events = await t.http.get('/v1/events?event=integration.connected').set(bearer(ownerToken));
       expect(events.body.data).toHaveLength(2);
     });
 
     it('keeps accounts and modes apart', async () => {
       const first = await createAccount(t);
       const second = await createAccount(t);
-      await t.http.put('/v1/integrations/stripe').set(as(first.ownerToken)).send({ credentials: { secretKey: STRIPE_KEY } });
-      expect((await t.http.get('/v1/integrations/stripe').set(as(second.ownerToken))).status).toBe(404);
-      expect((await t.http.get('/v1/integrations/stripe').set(as(first.ownerToken)).set('Plugboard-Mode', 'test')).status).toBe(404);
-      expect((await t.http.post('/v1/integrations/stripe/disconnect').set(as(second.ownerToken))).status).toBe(404);
+      await t.http.put('/v1/integrations/stripe').set(bearer(first.ownerToken)).send({ credentials: { secretKey: STRIPE_KEY } });
+      expect((await t.http.get('/v1/integrations/stripe').set(bearer(second.ownerToken))).status).toBe(404);
+      expect((await t.http.get('/v1/integrations/stripe').set(bearer(first.ownerToken)).set('Plugboard-Mode', 'test')).status).toBe(404);
+      expect((await t.http.post('/v1/integrations/stripe/disconnect').set(bearer(second.ownerToken))).status).toBe(404);
     });
   });
 
   describe('plans and roles', () => {
     it('refuses categories the plan excludes with 402 and counts limited ones', async () => {
       const { ownerToken } = await createAccount(t, 'basic');
-      const email = await t.http.put('/v1/integrations/sendgrid').set(as(ownerToken)).send({ credentials: { apiKey: SENDGRID_TEST_KEY } });
+      const email = await t.http.put('/v1/integrations/sendgrid').set(bearer(ownerToken)).send({ credentials: { apiKey: SENDGRID_TEST_KEY } });
       expect(email.status).toBe(402);
       expect(email.body).toMatchObject({ code: 'plan_limit', plan: 'basic', feature: 'integrations.email', limit: 0 });
-      const payment = await t.http.put('/v1/integrations/stripe').set(as(ownerToken)).send({ credentials: { secretKey: STRIPE_KEY } });
+      const payment = await t.http.put('/v1/integrations/stripe').set(bearer(ownerToken)).send({ credentials: { secretKey: STRIPE_KEY } });
       expect(payment.status).toBe(200);
-      const me = await t.http.get('/v1/me').set(as(ownerToken));
+      const me = await t.http.get('/v1/me').set(bearer(ownerToken));
       expect(me.body.usage).toMatchObject({ 'integrations.payment': 1 });
-      const again = await t.http.put('/v1/integrations/stripe').set(as(ownerToken)).send({ credentials: { secretKey: STRIPE_KEY } });
+      const again = await t.http.put('/v1/integrations/stripe').set(bearer(ownerToken)).send({ credentials: { secretKey: STRIPE_KEY } });
       expect(again.status).toBe(200);
     });
 
     it('suspends on downgrade and restores on upgrade', async () => {
       const { accountId, ownerToken } = await createAccount(t, 'business');
       const admin = await t.token({ sub: 'operator', admin: true });
-      expect((await t.http.put('/v1/integrations/sendgrid').set(as(ownerToken)).send({ credentials: { apiKey: SENDGRID_TEST_KEY } })).status).toBe(200);
-      expect((await t.http.put('/v1/integrations/stripe').set(as(ownerToken)).send({ credentials: { secretKey: STRIPE_KEY } })).status).toBe(200);
-      await t.http.patch(`/v1/accounts/${accountId}`).set(as(admin)).send({ plan: 'basic' });
-      const sendgridAfter = await t.http.get('/v1/integrations/sendgrid').set(as(ownerToken));
+      expect((await t.http.put('/v1/integrations/sendgrid').set(bearer(ownerToken)).send({ credentials: { apiKey: SENDGRID_TEST_KEY } })).status).toBe(200);
+      expect((await t.http.put('/v1/integrations/stripe').set(bearer(ownerToken)).send({ credentials: { secretKey: STRIPE_KEY } })).status).toBe(200);
+      await t.http.patch(`/v1/accounts/${accountId}`).set(bearer(admin)).send({ plan: 'basic' });
+      const sendgridAfter = await t.http.get('/v1/integrations/sendgrid').set(bearer(ownerToken));
       expect(sendgridAfter.status).toBe(200);
       expect(sendgridAfter.body.status).toBe('suspended');
-      expect((await t.http.get('/v1/integrations/stripe').set(as(ownerToken))).body.status).toBe('connected');
-      const used = await t.http.post('/v1/integrations/sendgrid/health-check').set(as(ownerToken));
+      expect((await t.http.get('/v1/integrations/stripe').set(bearer(ownerToken))).body.status).toBe('connected');
+      const used = await t.http.post('/v1/integrations/sendgrid/health-check').set(bearer(ownerToken));
       expect(used.status).toBe(402);
-      await t.http.patch(`/v1/accounts/${accountId}`).set(as(admin)).send({ plan: 'business' });
-      expect((await t.http.get('/v1/integrations/sendgrid').set(as(ownerToken))).body.status).toBe('connected');
+      await t.http.patch(`/v1/accounts/${accountId}`).set(bearer(admin)).send({ plan: 'business' });
+      expect((await t.http.get('/v1/integrations/sendgrid').set(bearer(ownerToken))).body.status).toBe('connected');
     });
 
     it('lets a host see nothing and a developer only look', async () => {
       const { accountId, ownerToken } = await createAccount(t);
       const host = await addMember(t, accountId, ownerToken, 'host');
       const developer = await addMember(t, accountId, ownerToken, 'developer');
-      const hostList = await t.http.get('/v1/integrations').set(as(host));
+      const hostList = await t.http.get('/v1/integrations').set(bearer(host));
       expect(hostList.status).toBe(403);
       expect(hostList.body.permission).toBe('integrations.view');
-      expect((await t.http.get('/v1/providers').set(as(host))).status).toBe(403);
-      expect((await t.http.get('/v1/integrations').set(as(developer))).status).toBe(200);
-      const put = await t.http.put('/v1/integrations/stripe').set(as(developer)).send({ credentials: { secretKey: STRIPE_KEY } });
+      expect((await t.http.get('/v1/providers').set(bearer(host))).status).toBe(403);
+      expect((await t.http.get('/v1/integrations').set(bearer(developer))).status).toBe(200);
+      const put = await t.http.put('/v1/integrations/stripe').set(bearer(developer)).send({ credentials: { secretKey: STRIPE_KEY } });
       expect(put.status).toBe(403);
       expect(put.body.permission).toBe('integrations.manage');
     });
@@ -167,7 +165,7 @@ describe('integrations over HTTP with real provider fakes', () => {
   describe('OAuth 2.0 against a local authorization server', () => {
     it('connects, refreshes, and expires when the refresh token is revoked', async () => {
       const { ownerToken } = await createAccount(t);
-      const started = await t.http.post('/v1/integrations/google_calendar/oauth/start').set(as(ownerToken)).send({ returnUrl: '/settings/integrations' });
+      const started = await t.http.post('/v1/integrations/google_calendar/oauth/start').set(bearer(ownerToken)).send({ returnUrl: '/settings/integrations' });
       expect(started.status).toBe(200);
       const authorization = new URL(started.body.authorizationUrl);
       expect(authorization.searchParams.get('code_challenge_method')).toBe('S256');
@@ -177,23 +175,23 @@ describe('integrations over HTTP with real provider fakes', () => {
       expect(back.pathname).toBe('/settings/integrations');
       expect(Object.fromEntries(back.searchParams)).toEqual({ provider: 'google_calendar', status: 'connected' });
 
-      const connected = await t.http.get('/v1/integrations/google_calendar').set(as(ownerToken));
+      const connected = await t.http.get('/v1/integrations/google_calendar').set(bearer(ownerToken));
       expect(connected.body).toMatchObject({ status: 'connected', displayName: expect.any(String) });
       const firstExpiry = new Date(connected.body.tokenExpiresAt).getTime();
       expect(firstExpiry).toBeGreaterThan(Date.now() + 50 * 60_000);
 
-      const refreshed = await t.http.post('/v1/integrations/google_calendar/refresh').set(as(ownerToken));
+      const refreshed = await t.http.post('/v1/integrations/google_calendar/refresh').set(bearer(ownerToken));
       expect(refreshed.status).toBe(200);
       expect(new Date(refreshed.body.tokenExpiresAt).getTime()).toBeGreaterThanOrEqual(firstExpiry);
       const refreshGrants = google.state.requests.filter((request) => request.path.endsWith('/token') && JSON.stringify(request.body).includes('refresh_token'));
       expect(refreshGrants.length).toBeGreaterThanOrEqual(1);
 
       for (const refreshToken of google.state.oauth.refreshTokens.keys()) google.state.oauth.revokeRefreshToken(refreshToken);
-      await t.http.post('/v1/integrations/google_calendar/refresh').set(as(ownerToken));
-      const expired = await t.http.get('/v1/integrations/google_calendar').set(as(ownerToken));
+      await t.http.post('/v1/integrations/google_calendar/refresh').set(bearer(ownerToken));
+      const expired = await t.http.get('/v1/integrations/google_calendar').set(bearer(ownerToken));
       expect(expired.body.status).toBe('expired');
       expect(expired.body.lastError).toMatch(/^Re-connect: the refresh token was revoked/);
-      const events = await t.http.get('/v1/events?event=integration.expired').set(as(ownerToken));
+      const events = await t.http.get('/v1/events?event=integration.expired').set(bearer(ownerToken));
       expect(events.body.data).toHaveLength(1);
       const metrics = await t.http.get('/metrics');
       expect(metrics.text).toMatch(/plugboard_token_refreshes_total\{provider="google_calendar",outcome="succeeded"\} [1-9]/);
@@ -202,17 +200,17 @@ describe('integrations over HTTP with real provider fakes', () => {
 
     it('refreshes a token about to expire once on use, however many calls race, and in the sweep', async () => {
       const { ownerToken } = await createAccount(t);
-      const started = await t.http.post('/v1/integrations/google_calendar/oauth/start').set(as(ownerToken)).send({ returnUrl: '/r' });
+      const started = await t.http.post('/v1/integrations/google_calendar/oauth/start').set(bearer(ownerToken)).send({ returnUrl: '/r' });
       await authorizeInBrowser(t, started.body.authorizationUrl);
-      const { body: integration } = await t.http.get('/v1/integrations/google_calendar').set(as(ownerToken));
+      const { body: integration } = await t.http.get('/v1/integrations/google_calendar').set(bearer(ownerToken));
       const refreshGrants = () => google.state.requests.filter((request) => request.path.endsWith('/token') && JSON.stringify(request.body).includes('"refresh_token"')).length;
 
       await db.query(`update integrations set token_expires_at = now() + interval '5 minutes' where id = $1`, [integration.id]);
       const before = refreshGrants();
-      const checks = await Promise.all(Array.from({ length: 5 }, () => t.http.post('/v1/integrations/google_calendar/health-check').set(as(ownerToken))));
+      const checks = await Promise.all(Array.from({ length: 5 }, () => t.http.post('/v1/integrations/google_calendar/health-check').set(bearer(ownerToken))));
       expect(checks.map((check) => check.body.status)).toEqual(Array(5).fill('connected'));
       expect(refreshGrants()).toBe(before + 1);
-      const after = await t.http.get('/v1/integrations/google_calendar').set(as(ownerToken));
+      const after = await t.http.get('/v1/integrations/google_calendar').set(bearer(ownerToken));
       expect(new Date(after.body.tokenExpiresAt).getTime()).toBeGreaterThan(Date.now() + 50 * 60_000);
 
       await db.query(`update integrations set token_expires_at = now() + interval '3 hours' where id = $1`, [integration.id]);
@@ -223,7 +221,7 @@ describe('integrations over HTTP with real provider fakes', () => {
 
     it('answers 400 invalid_state to a tampered state and redirects a replayed one with an error', async () => {
       const { ownerToken } = await createAccount(t);
-      const started = await t.http.post('/v1/integrations/google_calendar/oauth/start').set(as(ownerToken)).send({ returnUrl: '/done' });
+      const started = await t.http.post('/v1/integrations/google_calendar/oauth/start').set(bearer(ownerToken)).send({ returnUrl: '/done' });
       const atProvider = await fetch(started.body.authorizationUrl, { redirect: 'manual' });
       const callback = new URL(atProvider.headers.get('location')!);
       const state = callback.searchParams.get('state')!;
@@ -240,7 +238,7 @@ describe('integrations over HTTP with real provider fakes', () => {
     it('answers every callback: a missing or empty code redirects with invalid_request, repeated parameters are 400 and keep the state', async () => {
       const { ownerToken } = await createAccount(t);
       const startAndReachCallback = async () => {
-        const started = await t.http.post('/v1/integrations/google_calendar/oauth/start').set(as(ownerToken)).send({ returnUrl: '/done' });
+        const started = await t.http.post('/v1/integrations/google_calendar/oauth/start').set(bearer(ownerToken)).send({ returnUrl: '/done' });
         const atProvider = await fetch(started.body.authorizationUrl, { redirect: 'manual' });
         return new URL(atProvider.headers.get('location')!);
       };
@@ -267,7 +265,7 @@ describe('integrations over HTTP with real provider fakes', () => {
       const { ownerToken } = await createAccount(t);
       google.state.oauth.authorizeError = 'access_denied';
       try {
-        const started = await t.http.post('/v1/integrations/google_calendar/oauth/start').set(as(ownerToken)).send({ returnUrl: '/back' });
+        const started = await t.http.post('/v1/integrations/google_calendar/oauth/start').set(bearer(ownerToken)).send({ returnUrl: '/back' });
         const back = await authorizeInBrowser(t, started.body.authorizationUrl);
         expect(Object.fromEntries(back.searchParams)).toEqual({ provider: 'google_calendar', status: 'error', error: 'access_denied' });
       } finally {
@@ -279,7 +277,7 @@ describe('integrations over HTTP with real provider fakes', () => {
       const { ownerToken } = await createAccount(t);
       const started = await t.http
         .post('/v1/integrations/google_calendar/oauth/start')
-        .set(as(ownerToken))
+        .set(bearer(ownerToken))
         .send({ returnUrl: '/back', oauthApp: { clientId: GOOGLE_CLIENT.clientId, clientSecret: 'wrong-secret' } });
       const back = await authorizeInBrowser(t, started.body.authorizationUrl);
       expect(Object.fromEntries(back.searchParams)).toEqual({ provider: 'google_calendar', status: 'error', error: 'invalid_client' });
@@ -288,7 +286,7 @@ describe('integrations over HTTP with real provider fakes', () => {
     it('refuses open redirects', async () => {
       const { ownerToken } = await createAccount(t);
       for (const returnUrl of ['https://evil.example/steal', '//evil.example/x']) {
-        const response = await t.http.post('/v1/integrations/google_calendar/oauth/start').set(as(ownerToken)).send({ returnUrl });
+        const response = await t.http.post('/v1/integrations/google_calendar/oauth/start').set(bearer(ownerToken)).send({ returnUrl });
         expect(response.status).toBe(400);
       }
     });
@@ -300,37 +298,37 @@ describe('integrations over HTTP with real provider fakes', () => {
       ({ ownerToken } = await createAccount(t));
       stripe.state.addCustomer({ email: 'ana@acme.test', name: 'Ana' });
       stripe.state.addCustomer({ email: 'rui@acme.test', name: 'Rui' });
-      await t.http.put('/v1/integrations/stripe').set(as(ownerToken)).send({ credentials: { secretKey: STRIPE_KEY, webhookSecret: 'whsec_test123' } });
+      await t.http.put('/v1/integrations/stripe').set(bearer(ownerToken)).send({ credentials: { secretKey: STRIPE_KEY, webhookSecret: 'whsec_test123' } });
     });
 
     it('runs an action with validated input', async () => {
-      const listed = await t.http.post('/v1/integrations/stripe/actions/listCustomers').set(as(ownerToken)).send({ input: { limit: 10 } });
+      const listed = await t.http.post('/v1/integrations/stripe/actions/listCustomers').set(bearer(ownerToken)).send({ input: { limit: 10 } });
       expect(listed.status).toBe(200);
       expect(JSON.stringify(listed.body)).toContain('ana@acme.test');
-      const invalid = await t.http.post('/v1/integrations/stripe/actions/listCustomers').set(as(ownerToken)).send({ input: { limit: 'many' } });
+      const invalid = await t.http.post('/v1/integrations/stripe/actions/listCustomers').set(bearer(ownerToken)).send({ input: { limit: 'many' } });
       expect(invalid.status).toBe(400);
       expect(invalid.body.errors[0].path).toMatch(/^input/);
-      expect((await t.http.post('/v1/integrations/stripe/actions/dropDatabase').set(as(ownerToken)).send({ input: {} })).status).toBe(400);
+      expect((await t.http.post('/v1/integrations/stripe/actions/dropDatabase').set(bearer(ownerToken)).send({ input: {} })).status).toBe(400);
     });
 
     it('syncs records in a queued run and pages them', async () => {
-      const started = await t.http.post('/v1/integrations/stripe/sync').set(as(ownerToken));
+      const started = await t.http.post('/v1/integrations/stripe/sync').set(bearer(ownerToken));
       expect(started.status).toBe(202);
       let run: { status: string; counts: Record<string, number> } | undefined;
       for (let i = 0; i < 100 && run?.status !== 'succeeded' && run?.status !== 'failed'; i++) {
         await new Promise((resolve) => setTimeout(resolve, 100));
-        run = (await t.http.get('/v1/integrations/stripe/syncs').set(as(ownerToken))).body.data.find((candidate: { id: string }) => candidate.id === started.body.syncRunId);
+        run = (await t.http.get('/v1/integrations/stripe/syncs').set(bearer(ownerToken))).body.data.find((candidate: { id: string }) => candidate.id === started.body.syncRunId);
       }
       expect(run).toMatchObject({ status: 'succeeded', counts: { customers: expect.any(Number) } });
-      const records = await t.http.get('/v1/integrations/stripe/records?model=customers&limit=1').set(as(ownerToken));
+      const records = await t.http.get('/v1/integrations/stripe/records?model=customers&limit=1').set(bearer(ownerToken));
       expect(records.body.data).toHaveLength(1);
       expect(records.body.nextCursor).toEqual(expect.any(String));
-      const events = await t.http.get('/v1/events?event=integration.sync.completed').set(as(ownerToken));
+      const events = await t.http.get('/v1/events?event=integration.sync.completed').set(bearer(ownerToken));
       expect(events.body.data[0].data).toMatchObject({ provider: 'stripe', syncRunId: started.body.syncRunId });
     });
 
     it('proxies under the provider base URL with credentials injected, and to no other host', async () => {
-      const proxied = await t.http.get('/v1/integrations/stripe/proxy/v1/customers?limit=1').set(as(ownerToken)).set('Cookie', 'session=secret');
+      const proxied = await t.http.get('/v1/integrations/stripe/proxy/v1/customers?limit=1').set(bearer(ownerToken)).set('Cookie', 'session=secret');
       expect(proxied.status).toBe(200);
       expect(proxied.body.object).toBe('list');
       const seen = stripe.state.requests.at(-1)!;
@@ -339,19 +337,19 @@ describe('integrations over HTTP with real provider fakes', () => {
       expect(seen.headers.cookie).toBeUndefined();
       for (const attempt of ['%2F%2Fevil.example%2Fx', 'https:%2F%2Fevil.example%2Fx', '..%2F..%2F..%2Fv1%2Fcharges']) {
         const before = stripe.state.requests.length;
-        const response = await t.http.get(`/v1/integrations/stripe/proxy/${attempt}`).set(as(ownerToken));
+        const response = await t.http.get(`/v1/integrations/stripe/proxy/${attempt}`).set(bearer(ownerToken));
         expect(response.status).toBeLessThan(500);
         expect(stripe.state.requests.length).toBe(before + 1);
       }
     });
 
     it('turns a verified Stripe webhook into events and refuses a forged one', async () => {
-      const { body: integration } = await t.http.get('/v1/integrations/stripe').set(as(ownerToken));
+      const { body: integration } = await t.http.get('/v1/integrations/stripe').set(bearer(ownerToken));
       const payload = JSON.stringify(stripeEvent('checkout.session.completed', { id: 'cs_1', object: 'checkout.session', payment_status: 'paid', payment_intent: 'pi_1', amount_total: 5000, currency: 'eur', customer_details: { email: 'ana@acme.test' } }));
       const accepted = await t.http.post(`/v1/hooks/${integration.id}`).set('Content-Type', 'application/json').set('Stripe-Signature', signStripeWebhook(payload, 'whsec_test123')).send(payload);
       expect(accepted.status).toBe(200);
       expect(accepted.body.received).toBe(1);
-      const events = await t.http.get('/v1/events?event=payment.completed').set(as(ownerToken));
+      const events = await t.http.get('/v1/events?event=payment.completed').set(bearer(ownerToken));
       expect(events.body.data).toHaveLength(1);
       const forged = await t.http.post(`/v1/hooks/${integration.id}`).set('Content-Type', 'application/json').set('Stripe-Signature', signStripeWebhook(payload, 'whsec_other')).send(payload);
       expect(forged.status).toBe(401);
@@ -360,10 +358,10 @@ describe('integrations over HTTP with real provider fakes', () => {
 
   it('serves an iCal feed at the generated URL', async () => {
     const { ownerToken } = await createAccount(t);
-    const connected = await t.http.put('/v1/integrations/ical_feed').set(as(ownerToken)).send({});
+    const connected = await t.http.put('/v1/integrations/ical_feed').set(bearer(ownerToken)).send({});
     expect(connected.status).toBe(200);
     const feedUrl = new URL(connected.body.metadata.feedUrl);
-    await t.http.post('/v1/events').set(as(ownerToken)).send({ event: 'session.started', data: { sessionId: 'sess_1', title: 'Launch, webinar', startedAt: '2026-12-01T10:00:00Z' } });
+    await t.http.post('/v1/events').set(bearer(ownerToken)).send({ event: 'session.started', data: { sessionId: 'sess_1', title: 'Launch, webinar', startedAt: '2026-12-01T10:00:00Z' } });
     const feed = await t.http.get(feedUrl.pathname);
     expect(feed.status).toBe(200);
     expect(feed.headers['content-type']).toContain('text/calendar');
@@ -373,7 +371,7 @@ describe('integrations over HTTP with real provider fakes', () => {
 
   it('re-encrypts every credential to a new primary key while running', async () => {
     const { ownerToken } = await createAccount(t);
-    await t.http.put('/v1/integrations/stripe').set(as(ownerToken)).send({ credentials: { secretKey: STRIPE_KEY } });
+    await t.http.put('/v1/integrations/stripe').set(bearer(ownerToken)).send({ credentials: { secretKey: STRIPE_KEY } });
     const newKey = `k2:${Buffer.alloc(32, 9).toString('base64')}`;
     const rotated = await startTestApp({ ENCRYPTION_KEYS: `${newKey},${TEST_ENCRYPTION_KEYS}`, PLUGIN_ISOLATION: 'none' });
     try {

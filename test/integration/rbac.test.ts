@@ -1,4 +1,4 @@
-import { addMember, createAccount, startTestApp, TestApp, uniqueId } from '../support/test-app.js';
+import { addMember, bearer, createAccount, startTestApp, TestApp, uniqueId } from '../support/test-app.js';
 
 describe('roles, members, /v1/me and the audit log', () => {
   let t: TestApp;
@@ -7,12 +7,10 @@ describe('roles, members, /v1/me and the audit log', () => {
   });
   afterAll(() => t.close());
 
-  const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
-
   it('describes the caller with role, permissions, packed rules, plan, limits and usage', async () => {
     const { accountId, ownerToken } = await createAccount(t, 'basic');
     const host = await addMember(t, accountId, ownerToken, 'host');
-    const me = await t.http.get('/v1/me').set(auth(host));
+    const me = await t.http.get('/v1/me').set(bearer(host));
     expect(me.status).toBe(200);
     expect(me.body).toMatchObject({
       account: { id: accountId },
@@ -25,69 +23,69 @@ describe('roles, members, /v1/me and the audit log', () => {
     expect(me.body.userId).toEqual(expect.any(String));
     expect(me.body.rules).toEqual(expect.arrayContaining([expect.arrayContaining(['view', 'account'])]));
     expect(me.body.permissions).not.toContain('integrations.view');
-    const test = await t.http.get('/v1/me').set(auth(host)).set('Plugboard-Mode', 'test');
+    const test = await t.http.get('/v1/me').set(bearer(host)).set('Plugboard-Mode', 'test');
     expect(test.body.livemode).toBe(false);
   });
 
   it('lists the permission catalog and built-in roles, and refuses to change built-in roles', async () => {
     const { ownerToken } = await createAccount(t);
-    const permissions = await t.http.get('/v1/permissions?limit=100').set(auth(ownerToken));
+    const permissions = await t.http.get('/v1/permissions?limit=100').set(bearer(ownerToken));
     expect(permissions.body.data).toHaveLength(13);
-    const roles = await t.http.get('/v1/roles').set(auth(ownerToken));
+    const roles = await t.http.get('/v1/roles').set(bearer(ownerToken));
     expect(roles.body.data.map((role: { key: string }) => role.key)).toEqual(['owner', 'admin', 'developer', 'host']);
     expect(roles.body.data.find((role: { key: string }) => role.key === 'host').permissions).not.toContain('integrations.view');
-    expect((await t.http.patch('/v1/roles/admin').set(auth(ownerToken)).send({ name: 'x' })).status).toBe(409);
-    expect((await t.http.delete('/v1/roles/owner').set(auth(ownerToken))).status).toBe(409);
-    expect((await t.http.post('/v1/roles').set(auth(ownerToken)).send({ key: 'host', name: 'Mine', permissions: [] })).status).toBe(409);
+    expect((await t.http.patch('/v1/roles/admin').set(bearer(ownerToken)).send({ name: 'x' })).status).toBe(409);
+    expect((await t.http.delete('/v1/roles/owner').set(bearer(ownerToken))).status).toBe(409);
+    expect((await t.http.post('/v1/roles').set(bearer(ownerToken)).send({ key: 'host', name: 'Mine', permissions: [] })).status).toBe(409);
   });
 
   it('creates, uses, updates and deletes a custom role; a role in use cannot be deleted', async () => {
     const { accountId, ownerToken } = await createAccount(t);
     const created = await t.http
       .post('/v1/roles')
-      .set(auth(ownerToken))
+      .set(bearer(ownerToken))
       .send({ key: 'auditor', name: 'Auditor', permissions: ['audit.view', 'members.view'] });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ key: 'auditor', builtIn: false });
     const auditor = await addMember(t, accountId, ownerToken, 'auditor');
-    expect((await t.http.get('/v1/audit-log').set(auth(auditor))).status).toBe(200);
-    expect((await t.http.get('/v1/roles').set(auth(auditor))).status).toBe(403);
-    expect((await t.http.delete('/v1/roles/auditor').set(auth(ownerToken))).status).toBe(409);
-    const updated = await t.http.patch('/v1/roles/auditor').set(auth(ownerToken)).send({ permissions: ['members.view'] });
+    expect((await t.http.get('/v1/audit-log').set(bearer(auditor))).status).toBe(200);
+    expect((await t.http.get('/v1/roles').set(bearer(auditor))).status).toBe(403);
+    expect((await t.http.delete('/v1/roles/auditor').set(bearer(ownerToken))).status).toBe(409);
+    const updated = await t.http.patch('/v1/roles/auditor').set(bearer(ownerToken)).send({ permissions: ['members.view'] });
     expect(updated.status).toBe(200);
-    const denied = await t.http.get('/v1/audit-log').set(auth(auditor));
+    const denied = await t.http.get('/v1/audit-log').set(bearer(auditor));
     expect(denied.status).toBe(403);
     expect(denied.body).toMatchObject({ code: 'permission_denied', permission: 'audit.view' });
-    expect((await t.http.post('/v1/roles').set(auth(ownerToken)).send({ key: 'bad', name: 'Bad', permissions: ['root.everything'] })).status).toBe(400);
+    expect((await t.http.post('/v1/roles').set(bearer(ownerToken)).send({ key: 'bad', name: 'Bad', permissions: ['root.everything'] })).status).toBe(400);
   });
 
   it('refuses to grant a permission the caller does not hold, in a role or a membership', async () => {
     const { accountId, ownerToken } = await createAccount(t);
-    await t.http.post('/v1/roles').set(auth(ownerToken)).send({ key: 'people', name: 'People', permissions: ['members.view', 'members.manage', 'roles.manage'] });
+    await t.http.post('/v1/roles').set(bearer(ownerToken)).send({ key: 'people', name: 'People', permissions: ['members.view', 'members.manage', 'roles.manage'] });
     const people = await addMember(t, accountId, ownerToken, 'people');
-    const escalateRole = await t.http.post('/v1/roles').set(auth(people)).send({ key: 'sneaky', name: 'Sneaky', permissions: ['integrations.manage'] });
+    const escalateRole = await t.http.post('/v1/roles').set(bearer(people)).send({ key: 'sneaky', name: 'Sneaky', permissions: ['integrations.manage'] });
     expect(escalateRole.status).toBe(403);
     expect(escalateRole.body.permission).toBe('integrations.manage');
-    const escalateMember = await t.http.post('/v1/members').set(auth(people)).send({ userId: uniqueId('u'), role: 'admin' });
+    const escalateMember = await t.http.post('/v1/members').set(bearer(people)).send({ userId: uniqueId('u'), role: 'admin' });
     expect(escalateMember.status).toBe(403);
-    expect((await t.http.post('/v1/members').set(auth(people)).send({ userId: uniqueId('u'), role: 'people' })).status).toBe(201);
+    expect((await t.http.post('/v1/members').set(bearer(people)).send({ userId: uniqueId('u'), role: 'people' })).status).toBe(201);
   });
 
   it('never removes or demotes the last owner', async () => {
     const { accountId, ownerId, ownerToken } = await createAccount(t);
-    expect((await t.http.patch(`/v1/members/${ownerId}`).set(auth(ownerToken)).send({ role: 'admin' })).status).toBe(409);
-    expect((await t.http.delete(`/v1/members/${ownerId}`).set(auth(ownerToken))).status).toBe(409);
+    expect((await t.http.patch(`/v1/members/${ownerId}`).set(bearer(ownerToken)).send({ role: 'admin' })).status).toBe(409);
+    expect((await t.http.delete(`/v1/members/${ownerId}`).set(bearer(ownerToken))).status).toBe(409);
     const secondOwnerId = uniqueId('owner2');
-    await t.http.post('/v1/members').set(auth(ownerToken)).send({ userId: secondOwnerId, role: 'owner' });
-    expect((await t.http.patch(`/v1/members/${ownerId}`).set(auth(ownerToken)).send({ role: 'admin' })).status).toBe(200);
+    await t.http.post('/v1/members').set(bearer(ownerToken)).send({ userId: secondOwnerId, role: 'owner' });
+    expect((await t.http.patch(`/v1/members/${ownerId}`).set(bearer(ownerToken)).send({ role: 'admin' })).status).toBe(200);
     const second = await t.token({ sub: secondOwnerId, account: accountId });
-    expect((await t.http.delete(`/v1/members/${secondOwnerId}`).set(auth(second))).status).toBe(409);
+    expect((await t.http.delete(`/v1/members/${secondOwnerId}`).set(bearer(second))).status).toBe(409);
   });
 
   it('keeps accounts apart: another account’s member is not found', async () => {
     const first = await createAccount(t);
     const second = await createAccount(t);
-    const response = await t.http.patch(`/v1/members/${second.ownerId}`).set(auth(first.ownerToken)).send({ role: 'host' });
+    const response = await t.http.patch(`/v1/members/${second.ownerId}`).set(bearer(first.ownerToken)).send({ role: 'host' });
     expect(response.status).toBe(404);
   });
 
@@ -95,7 +93,7 @@ describe('roles, members, /v1/me and the audit log', () => {
     const { ownerId, ownerToken, accountId } = await createAccount(t);
     const before = new Date(Date.now() - 1000).toISOString();
     await addMember(t, accountId, ownerToken, 'developer');
-    const log = await t.http.get(`/v1/audit-log?action=member.added&since=${before}`).set(auth(ownerToken));
+    const log = await t.http.get(`/v1/audit-log?action=member.added&since=${before}`).set(bearer(ownerToken));
     expect(log.status).toBe(200);
     expect(log.body.data).toHaveLength(1);
     expect(log.body.data[0]).toMatchObject({ action: 'member.added', actorType: 'member', actorId: ownerId, details: { role: 'developer' } });
@@ -104,12 +102,12 @@ describe('roles, members, /v1/me and the audit log', () => {
   it('changes an account plan as an instance admin, audited', async () => {
     const { accountId, ownerToken } = await createAccount(t, 'business');
     const admin = await t.token({ sub: 'operator', admin: true });
-    const changed = await t.http.patch(`/v1/accounts/${accountId}`).set(auth(admin)).send({ plan: 'basic' });
+    const changed = await t.http.patch(`/v1/accounts/${accountId}`).set(bearer(admin)).send({ plan: 'basic' });
     expect(changed.status).toBe(200);
     expect(changed.body.plan).toBe('basic');
-    expect((await t.http.patch(`/v1/accounts/${accountId}`).set(auth(admin)).send({ plan: 'platinum' })).status).toBe(400);
-    const log = await t.http.get('/v1/audit-log?action=account.plan_changed').set(auth(ownerToken));
+    expect((await t.http.patch(`/v1/accounts/${accountId}`).set(bearer(admin)).send({ plan: 'platinum' })).status).toBe(400);
+    const log = await t.http.get('/v1/audit-log?action=account.plan_changed').set(bearer(ownerToken));
     expect(log.body.data[0]).toMatchObject({ actorId: 'operator', details: { from: 'business', to: 'basic' } });
-    expect((await t.http.get('/v1/me').set(auth(ownerToken))).body.plan).toBe('basic');
+    expect((await t.http.get('/v1/me').set(bearer(ownerToken))).body.plan).toBe('basic');
   });
 });

@@ -2,22 +2,8 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Webhook } from 'standardwebhooks';
 import { EventsService } from '../../src/modules/events/events.service.js';
 import { type Reply, WebhookReceiver } from '../fixtures/webhook-receiver.js';
-import { addMember, createAccount, startTestApp, TestApp } from '../support/test-app.js';
-
-const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `read` until `done` says so; fails with the last value after `timeoutMs`. */
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!done(value)) {
-    if (Date.now() > deadline) throw new Error(`condition not met; last value: ${JSON.stringify(value)}`);
-    await sleep(50);
-    value = await read();
-  }
-  return value;
-}
+import { addMember, bearer, createAccount, startTestApp, TestApp } from '../support/test-app.js';
+import { eventually, sleep } from '../support/waiting.js';
 
 function verify(secret: string, request: { body: string; headers: Record<string, unknown> }) {
   const headers = Object.fromEntries(Object.entries(request.headers).map(([key, value]) => [key, String(value)]));
@@ -40,17 +26,17 @@ describe('webhooks: endpoints, signed delivery, retries and logs', () => {
   afterAll(() => t.close());
 
   async function endpoint(token: string, url: string, events: string[], extra: Record<string, unknown> = {}) {
-    const response = await t.http.post('/v1/webhooks').set(auth(token)).send({ url, events, ...extra });
+    const response = await t.http.post('/v1/webhooks').set(bearer(token)).send({ url, events, ...extra });
     if (response.status !== 201) throw new Error(`endpoint creation failed: ${response.status} ${JSON.stringify(response.body)}`);
     return response.body as { id: string; secret: string };
   }
   const publish = async (token: string, event: string, data: Record<string, unknown>) => {
-    const response = await t.http.post('/v1/events').set(auth(token)).send({ event, data });
+    const response = await t.http.post('/v1/events').set(bearer(token)).send({ event, data });
     expect(response.status).toBe(202);
     return response.body.id as string;
   };
   const deliveries = (token: string, endpointId: string, query = '') =>
-    t.http.get(`/v1/webhooks/${endpointId}/deliveries${query}`).set(auth(token)).then((r) => r.body.data as Record<string, unknown>[]);
+    t.http.get(`/v1/webhooks/${endpointId}/deliveries${query}`).set(bearer(token)).then((r) => r.body.data as Record<string, unknown>[]);
 
   it('delivers a published event signed per Standard Webhooks, verifiable on the raw body, and logs it', async () => {
     const { accountId, ownerToken } = await createAccount(t);
@@ -78,7 +64,7 @@ describe('webhooks: endpoints, signed delivery, retries and logs', () => {
       (rows) => rows[0]?.status === 'succeeded',
     );
     expect(delivery).toMatchObject({ eventId, event: 'session.started', attempts: 1, responseStatus: 200, nextAttemptAt: null });
-    const detail = await t.http.get(`/v1/webhooks/${created.id}/deliveries/${delivery.id}`).set(auth(ownerToken));
+    const detail = await t.http.get(`/v1/webhooks/${created.id}/deliveries/${delivery.id}`).set(bearer(ownerToken));
     expect(detail.status).toBe(200);
     expect(detail.body.attempts).toEqual([
       expect.objectContaining({
@@ -99,12 +85,12 @@ describe('webhooks: endpoints, signed delivery, retries and logs', () => {
     await endpoint(ownerToken, exact.url, ['session.ended', 'session.started']);
     await endpoint(ownerToken, unrelated.url, ['payment.completed']);
     await endpoint(ownerToken, disabled.url, ['*'], { enabled: false });
-    const testEndpoint = await t.http.post('/v1/webhooks').set(auth(ownerToken)).set('Plugboard-Mode', 'test').send({ url: testMode.url, events: ['*'] });
+    const testEndpoint = await t.http.post('/v1/webhooks').set(bearer(ownerToken)).set('Plugboard-Mode', 'test').send({ url: testMode.url, events: ['*'] });
     expect(testEndpoint.body.livemode).toBe(false);
     await endpoint(other.ownerToken, foreign.url, ['*']);
 
     await publish(ownerToken, 'session.started', { sessionId: 's' });
-    const testEvent = await t.http.post('/v1/events').set(auth(ownerToken)).set('Plugboard-Mode', 'test').send({ event: 'room.created', data: { roomId: 'r' } });
+    const testEvent = await t.http.post('/v1/events').set(bearer(ownerToken)).set('Plugboard-Mode', 'test').send({ event: 'room.created', data: { roomId: 'r' } });
     await Promise.all([prefix.waitFor(1), exact.waitFor(1), testMode.waitFor(1)]);
     await sleep(300);
     expect(prefix.requests).toHaveLength(1);
@@ -128,7 +114,7 @@ describe('webhooks: endpoints, signed delivery, retries and logs', () => {
       (rows) => rows[0]?.status === 'succeeded',
     );
     expect(delivery.attempts).toBe(3);
-    const detail = await t.http.get(`/v1/webhooks/${created.id}/deliveries/${delivery.id}`).set(auth(ownerToken));
+    const detail = await t.http.get(`/v1/webhooks/${created.id}/deliveries/${delivery.id}`).set(bearer(ownerToken));
     expect(detail.body.attempts.map((attempt: { responseStatus: number }) => attempt.responseStatus)).toEqual([500, 500, 204]);
     expect(detail.body.attempts[0].responseBody).toBe('boom');
   });
@@ -145,7 +131,7 @@ describe('webhooks: endpoints, signed delivery, retries and logs', () => {
       () => deliveries(ownerToken, created.id),
       (rows) => rows[0]?.status === 'succeeded',
     );
-    const detail = await t.http.get(`/v1/webhooks/${created.id}/deliveries/${delivery.id}`).set(auth(ownerToken));
+    const detail = await t.http.get(`/v1/webhooks/${created.id}/deliveries/${delivery.id}`).set(bearer(ownerToken));
     expect(detail.body.attempts.map((attempt: { responseStatus: number }) => attempt.responseStatus)).toEqual([503, 302, 200]);
   });
 
@@ -165,7 +151,7 @@ describe('webhooks: endpoints, signed delivery, retries and logs', () => {
     expect(failed.every((row) => row.attempts === 4 && row.responseStatus === 500)).toBe(true);
 
     healthy = true;
-    const retried = await t.http.post(`/v1/webhooks/${created.id}/deliveries/${failed[0].id}/retry`).set(auth(ownerToken));
+    const retried = await t.http.post(`/v1/webhooks/${created.id}/deliveries/${failed[0].id}/retry`).set(bearer(ownerToken));
     expect(retried.status).toBe(200);
     expect(retried.body.status).toBe('pending');
     await hooks.waitFor(9);
@@ -174,7 +160,7 @@ describe('webhooks: endpoints, signed delivery, retries and logs', () => {
       (rows) => rows.length === 1,
     );
 
-    const recovered = await t.http.post(`/v1/webhooks/${created.id}/recover`).set(auth(ownerToken)).send({ since: before });
+    const recovered = await t.http.post(`/v1/webhooks/${created.id}/recover`).set(bearer(ownerToken)).send({ since: before });
     expect(recovered.body).toEqual({ recovered: 1 });
     await hooks.waitFor(10);
     const succeeded = await eventually(
@@ -201,15 +187,15 @@ describe('webhooks: endpoints, signed delivery, retries and logs', () => {
       data: { endpointId: goneEndpoint.id, url: gone.url, reason: 'gone' },
     });
     expect(gone.requests).toHaveLength(1);
-    const fetched = await t.http.get(`/v1/webhooks/${goneEndpoint.id}`).set(auth(ownerToken));
+    const fetched = await t.http.get(`/v1/webhooks/${goneEndpoint.id}`).set(bearer(ownerToken));
     expect(fetched.body).toMatchObject({ enabled: false, disabledReason: 'gone' });
     const [delivery] = await deliveries(ownerToken, goneEndpoint.id);
     expect(delivery).toMatchObject({ status: 'failed', responseStatus: 410 });
-    const audit = await t.http.get('/v1/audit-log?action=webhook_endpoint.disabled').set(auth(ownerToken));
+    const audit = await t.http.get('/v1/audit-log?action=webhook_endpoint.disabled').set(bearer(ownerToken));
     expect(audit.body.data).toEqual([expect.objectContaining({ actorType: 'system', targetId: goneEndpoint.id, details: expect.objectContaining({ reason: 'gone' }) })]);
-    const events = await t.http.get('/v1/events?event=webhook.endpoint.disabled').set(auth(ownerToken));
+    const events = await t.http.get('/v1/events?event=webhook.endpoint.disabled').set(bearer(ownerToken));
     expect(events.body.data).toHaveLength(1);
-    const retry = await t.http.post(`/v1/webhooks/${goneEndpoint.id}/deliveries/${delivery.id}/retry`).set(auth(ownerToken));
+    const retry = await t.http.post(`/v1/webhooks/${goneEndpoint.id}/deliveries/${delivery.id}/retry`).set(bearer(ownerToken));
     expect(retry.status).toBe(409);
   });
 
@@ -222,12 +208,12 @@ describe('webhooks: endpoints, signed delivery, retries and logs', () => {
     const stored = await t.app.get(EntityManager).fork().execute<{ secret: string }[]>(`select secret from webhook_endpoints where id = ?`, [created.id]);
     expect(stored[0].secret).not.toContain(own.slice(6, 20));
 
-    const rotated = await t.http.post(`/v1/webhooks/${created.id}/rotate-secret`).set(auth(ownerToken)).send({});
+    const rotated = await t.http.post(`/v1/webhooks/${created.id}/rotate-secret`).set(bearer(ownerToken)).send({});
     expect(rotated.status).toBe(200);
     expect(rotated.body.secret).toMatch(/^whsec_/);
     expect(rotated.body.secret).not.toBe(own);
     expect(new Date(rotated.body.previousSecretExpiresAt).getTime() - Date.now()).toBeGreaterThan(23.9 * 3_600_000);
-    const read = await t.http.get(`/v1/webhooks/${created.id}/secret`).set(auth(ownerToken));
+    const read = await t.http.get(`/v1/webhooks/${created.id}/secret`).set(bearer(ownerToken));
     expect(read.body.secret).toBe(rotated.body.secret);
 
     await publish(ownerToken, 'room.created', { roomId: 'r5' });
@@ -241,15 +227,15 @@ describe('webhooks: endpoints, signed delivery, retries and logs', () => {
     const { ownerToken } = await createAccount(t);
     const hooks = await receiver(() => ({ status: 202, body: 'queued' }));
     const created = await endpoint(ownerToken, hooks.url, ['payment.completed'], { enabled: false });
-    const sent = await t.http.post(`/v1/webhooks/${created.id}/test`).set(auth(ownerToken)).send({});
+    const sent = await t.http.post(`/v1/webhooks/${created.id}/test`).set(bearer(ownerToken)).send({});
     expect(sent.status).toBe(200);
     expect(sent.body).toMatchObject({ succeeded: true, responseStatus: 202, responseBody: 'queued', error: null });
     expect(hooks.requests).toHaveLength(1);
     expect(verify(created.secret, hooks.requests[0])).toMatchObject({ id: sent.body.eventId, event: 'payment.completed', data: { currency: 'USD' } });
-    const other = await t.http.post(`/v1/webhooks/${created.id}/test`).set(auth(ownerToken)).send({ event: 'nothing.here' });
+    const other = await t.http.post(`/v1/webhooks/${created.id}/test`).set(bearer(ownerToken)).send({ event: 'nothing.here' });
     expect(other.status).toBe(400);
     await eventually(
-      () => t.http.get('/v1/events').set(auth(ownerToken)).then((r) => r.body.data),
+      () => t.http.get('/v1/events').set(bearer(ownerToken)).then((r) => r.body.data),
       (rows: unknown[]) => rows.length === 0,
       10_000,
     );
@@ -260,8 +246,8 @@ describe('webhooks: endpoints, signed delivery, retries and logs', () => {
     const hooks = await receiver();
     await endpoint(ownerToken, hooks.url, ['room.created']);
     const body = { event: 'room.created', data: { roomId: 'once' } };
-    const first = await t.http.post('/v1/events').set(auth(ownerToken)).set('Idempotency-Key', 'room-once').send(body);
-    const second = await t.http.post('/v1/events').set(auth(ownerToken)).set('Idempotency-Key', 'room-once').send(body);
+    const first = await t.http.post('/v1/events').set(bearer(ownerToken)).set('Idempotency-Key', 'room-once').send(body);
+    const second = await t.http.post('/v1/events').set(bearer(ownerToken)).set('Idempotency-Key', 'room-once').send(body);
     expect(second.body.id).toBe(first.body.id);
     await hooks.waitFor(1);
     await sleep(400);
@@ -286,12 +272,12 @@ describe('webhooks: endpoints, signed delivery, retries and logs', () => {
 
   it('validates endpoints: https, known event types and filters', async () => {
     const { ownerToken } = await createAccount(t);
-    const bad = await t.http.post('/v1/webhooks').set(auth(ownerToken)).send({ url: 'not a url', events: ['room', 'nope.never'] });
+    const bad = await t.http.post('/v1/webhooks').set(bearer(ownerToken)).send({ url: 'not a url', events: ['room', 'nope.never'] });
     expect(bad.status).toBe(400);
-    const unknown = await t.http.post('/v1/webhooks').set(auth(ownerToken)).send({ url: 'https://93.184.215.14/x', events: ['nope.never'] });
+    const unknown = await t.http.post('/v1/webhooks').set(bearer(ownerToken)).send({ url: 'https://93.184.215.14/x', events: ['nope.never'] });
     expect(unknown.status).toBe(400);
     expect(unknown.body.errors).toEqual([{ path: 'events', message: expect.stringContaining('nope.never') }]);
-    const ftp = await t.http.post('/v1/webhooks').set(auth(ownerToken)).send({ url: 'ftp://93.184.215.14/x', events: ['*'] });
+    const ftp = await t.http.post('/v1/webhooks').set(bearer(ownerToken)).send({ url: 'ftp://93.184.215.14/x', events: ['*'] });
     expect(ftp.status).toBe(400);
     expect(ftp.body.errors[0].path).toBe('url');
   });
@@ -300,22 +286,22 @@ describe('webhooks: endpoints, signed delivery, retries and logs', () => {
     const { ownerToken } = await createAccount(t);
     const hooks = await receiver();
     const created = await endpoint(ownerToken, hooks.url, ['room.created']);
-    const patched = await t.http.patch(`/v1/webhooks/${created.id}`).set(auth(ownerToken)).send({ events: ['session.*'], description: 'x', enabled: false });
+    const patched = await t.http.patch(`/v1/webhooks/${created.id}`).set(bearer(ownerToken)).send({ events: ['session.*'], description: 'x', enabled: false });
     expect(patched.body).toMatchObject({ events: ['session.*'], description: 'x', enabled: false, disabledReason: 'manual' });
-    const enabled = await t.http.patch(`/v1/webhooks/${created.id}`).set(auth(ownerToken)).send({ enabled: true });
+    const enabled = await t.http.patch(`/v1/webhooks/${created.id}`).set(bearer(ownerToken)).send({ enabled: true });
     expect(enabled.body).toMatchObject({ enabled: true, disabledReason: null });
-    const list = await t.http.get('/v1/webhooks').set(auth(ownerToken));
+    const list = await t.http.get('/v1/webhooks').set(bearer(ownerToken));
     expect(list.body).toEqual({ data: [expect.objectContaining({ id: created.id })], nextCursor: null });
     expect(list.body.data[0].secret).toBeUndefined();
 
     const other = await createAccount(t);
     for (const path of [`/v1/webhooks/${created.id}`, `/v1/webhooks/${created.id}/secret`, `/v1/webhooks/${created.id}/deliveries`]) {
-      expect((await t.http.get(path).set(auth(other.ownerToken))).status).toBe(404);
+      expect((await t.http.get(path).set(bearer(other.ownerToken))).status).toBe(404);
     }
-    expect((await t.http.get(`/v1/webhooks/${created.id}`).set(auth(ownerToken)).set('Plugboard-Mode', 'test')).status).toBe(404);
-    expect((await t.http.delete(`/v1/webhooks/${created.id}`).set(auth(other.ownerToken))).status).toBe(404);
-    expect((await t.http.delete(`/v1/webhooks/${created.id}`).set(auth(ownerToken))).status).toBe(204);
-    expect((await t.http.get(`/v1/webhooks/${created.id}`).set(auth(ownerToken))).status).toBe(404);
+    expect((await t.http.get(`/v1/webhooks/${created.id}`).set(bearer(ownerToken)).set('Plugboard-Mode', 'test')).status).toBe(404);
+    expect((await t.http.delete(`/v1/webhooks/${created.id}`).set(bearer(other.ownerToken))).status).toBe(404);
+    expect((await t.http.delete(`/v1/webhooks/${created.id}`).set(bearer(ownerToken))).status).toBe(204);
+    expect((await t.http.get(`/v1/webhooks/${created.id}`).set(bearer(ownerToken))).status).toBe(404);
   });
 
   it('needs webhooks.view to read and webhooks.manage to change or read the secret', async () => {
@@ -323,21 +309,21 @@ describe('webhooks: endpoints, signed delivery, retries and logs', () => {
     const hooks = await receiver();
     const created = await endpoint(ownerToken, hooks.url, ['room.created']);
     const host = await addMember(t, accountId, ownerToken, 'host');
-    expect((await t.http.get('/v1/webhooks').set(auth(host))).status).toBe(403);
-    const role = await t.http.post('/v1/roles').set(auth(ownerToken)).send({ key: 'hook_viewer', name: 'Hook viewer', permissions: ['webhooks.view'] });
+    expect((await t.http.get('/v1/webhooks').set(bearer(host))).status).toBe(403);
+    const role = await t.http.post('/v1/roles').set(bearer(ownerToken)).send({ key: 'hook_viewer', name: 'Hook viewer', permissions: ['webhooks.view'] });
     expect(role.status).toBe(201);
     const viewer = await addMember(t, accountId, ownerToken, 'hook_viewer');
-    expect((await t.http.get(`/v1/webhooks/${created.id}/deliveries`).set(auth(viewer))).status).toBe(200);
-    expect((await t.http.get(`/v1/webhooks/${created.id}/secret`).set(auth(viewer))).status).toBe(403);
-    expect((await t.http.post('/v1/webhooks').set(auth(viewer)).send({ url: hooks.url, events: ['*'] })).status).toBe(403);
+    expect((await t.http.get(`/v1/webhooks/${created.id}/deliveries`).set(bearer(viewer))).status).toBe(200);
+    expect((await t.http.get(`/v1/webhooks/${created.id}/secret`).set(bearer(viewer))).status).toBe(403);
+    expect((await t.http.post('/v1/webhooks').set(bearer(viewer)).send({ url: hooks.url, events: ['*'] })).status).toBe(403);
     const developer = await addMember(t, accountId, ownerToken, 'developer');
-    expect((await t.http.post('/v1/webhooks').set(auth(developer)).send({ url: hooks.url, events: ['*'] })).status).toBe(201);
+    expect((await t.http.post('/v1/webhooks').set(bearer(developer)).send({ url: hooks.url, events: ['*'] })).status).toBe(201);
   });
 
   it('needs a plan with webhooks; a downgrade disables endpoints and an upgrade restores exactly those', async () => {
     const admin = await t.token({ sub: 'operator', admin: true });
     const basic = await createAccount(t, 'basic');
-    const refused = await t.http.post('/v1/webhooks').set(auth(basic.ownerToken)).send({ url: 'https://93.184.215.14/x', events: ['*'] });
+    const refused = await t.http.post('/v1/webhooks').set(bearer(basic.ownerToken)).send({ url: 'https://93.184.215.14/x', events: ['*'] });
     expect(refused.status).toBe(402);
     expect(refused.body).toMatchObject({ code: 'plan_limit', plan: 'basic', feature: 'webhooks' });
 
@@ -345,16 +331,16 @@ describe('webhooks: endpoints, signed delivery, retries and logs', () => {
     const hooks = await receiver();
     const active = await endpoint(ownerToken, hooks.url, ['room.created']);
     const manual = await endpoint(ownerToken, hooks.url, ['room.created'], { enabled: false });
-    await t.http.patch(`/v1/accounts/${accountId}`).set(auth(admin)).send({ plan: 'basic' }).expect(200);
-    const downgraded = (await t.http.get('/v1/webhooks').set(auth(ownerToken))).body.data as { id: string }[];
+    await t.http.patch(`/v1/accounts/${accountId}`).set(bearer(admin)).send({ plan: 'basic' }).expect(200);
+    const downgraded = (await t.http.get('/v1/webhooks').set(bearer(ownerToken))).body.data as { id: string }[];
     expect(downgraded.find((row) => row.id === active.id)).toMatchObject({ enabled: false, disabledReason: 'plan' });
     expect(downgraded.find((row) => row.id === manual.id)).toMatchObject({ enabled: false, disabledReason: 'manual' });
-    const enabling = await t.http.patch(`/v1/webhooks/${active.id}`).set(auth(ownerToken)).send({ enabled: true });
+    const enabling = await t.http.patch(`/v1/webhooks/${active.id}`).set(bearer(ownerToken)).send({ enabled: true });
     expect(enabling.status).toBe(402);
     await publish(ownerToken, 'room.created', { roomId: 'while-basic' });
 
-    await t.http.patch(`/v1/accounts/${accountId}`).set(auth(admin)).send({ plan: 'business' }).expect(200);
-    const upgraded = (await t.http.get('/v1/webhooks').set(auth(ownerToken))).body.data as { id: string }[];
+    await t.http.patch(`/v1/accounts/${accountId}`).set(bearer(admin)).send({ plan: 'business' }).expect(200);
+    const upgraded = (await t.http.get('/v1/webhooks').set(bearer(ownerToken))).body.data as { id: string }[];
     expect(upgraded.find((row) => row.id === active.id)).toMatchObject({ enabled: true, disabledReason: null });
     expect(upgraded.find((row) => row.id === manual.id)).toMatchObject({ enabled: false, disabledReason: 'manual' });
     await publish(ownerToken, 'room.created', { roomId: 'after-upgrade' });
@@ -382,29 +368,29 @@ describe('webhooks: automatic disabling after continuous failure, and log retent
     const { ownerToken } = await createAccount(t);
     const failing = await receiver(() => ({ status: 500 }));
     const watcher = await receiver();
-    const created = await t.http.post('/v1/webhooks').set(auth(ownerToken)).send({ url: failing.url, events: ['room.created'] });
-    await t.http.post('/v1/webhooks').set(auth(ownerToken)).send({ url: watcher.url, events: ['webhook.endpoint.disabled'] });
-    await t.http.post('/v1/events').set(auth(ownerToken)).send({ event: 'room.created', data: { roomId: 'r' } }).expect(202);
+    const created = await t.http.post('/v1/webhooks').set(bearer(ownerToken)).send({ url: failing.url, events: ['room.created'] });
+    await t.http.post('/v1/webhooks').set(bearer(ownerToken)).send({ url: watcher.url, events: ['webhook.endpoint.disabled'] });
+    await t.http.post('/v1/events').set(bearer(ownerToken)).send({ event: 'room.created', data: { roomId: 'r' } }).expect(202);
 
     const [notice] = await watcher.waitFor(1, 10_000);
     expect(JSON.parse(notice.body).data).toMatchObject({ endpointId: created.body.id, reason: 'failing', failingSince: expect.any(String) });
     const first = failing.requests[0].receivedAt;
     expect(failing.requests.at(-1)!.receivedAt - first).toBeGreaterThanOrEqual(1000);
     expect(failing.requests.length).toBeLessThan(9);
-    const fetched = await t.http.get(`/v1/webhooks/${created.body.id}`).set(auth(ownerToken));
+    const fetched = await t.http.get(`/v1/webhooks/${created.body.id}`).set(bearer(ownerToken));
     expect(fetched.body).toMatchObject({ enabled: false, disabledReason: 'failing' });
-    const audit = await t.http.get('/v1/audit-log?action=webhook_endpoint.disabled').set(auth(ownerToken));
+    const audit = await t.http.get('/v1/audit-log?action=webhook_endpoint.disabled').set(bearer(ownerToken));
     expect(audit.body.data[0]).toMatchObject({ targetId: created.body.id, details: expect.objectContaining({ reason: 'failing' }) });
-    const [delivery] = (await t.http.get(`/v1/webhooks/${created.body.id}/deliveries`).set(auth(ownerToken))).body.data;
+    const [delivery] = (await t.http.get(`/v1/webhooks/${created.body.id}/deliveries`).set(bearer(ownerToken))).body.data;
     expect(delivery.status).toBe('failed');
 
     await eventually(
-      () => t.http.get(`/v1/webhooks/${created.body.id}/deliveries`).set(auth(ownerToken)).then((r) => r.body.data),
+      () => t.http.get(`/v1/webhooks/${created.body.id}/deliveries`).set(bearer(ownerToken)).then((r) => r.body.data),
       (rows: unknown[]) => rows.length === 0,
       10_000,
     );
     await eventually(
-      () => t.http.get('/v1/events').set(auth(ownerToken)).then((r) => r.body.data),
+      () => t.http.get('/v1/events').set(bearer(ownerToken)).then((r) => r.body.data),
       (rows: unknown[]) => rows.length === 0,
       10_000,
     );
@@ -428,17 +414,17 @@ describe('webhooks: a slow endpoint does not hold up the others', () => {
     const { ownerToken } = await createAccount(t);
     const slow = await receiver(() => sleep(5000).then(() => ({ status: 200 })));
     const fast = await receiver();
-    await t.http.post('/v1/webhooks').set(auth(ownerToken)).send({ url: slow.url, events: ['room.created'] }).expect(201);
-    const fastEndpoint = await t.http.post('/v1/webhooks').set(auth(ownerToken)).send({ url: fast.url, events: ['room.created'] });
+    await t.http.post('/v1/webhooks').set(bearer(ownerToken)).send({ url: slow.url, events: ['room.created'] }).expect(201);
+    const fastEndpoint = await t.http.post('/v1/webhooks').set(bearer(ownerToken)).send({ url: fast.url, events: ['room.created'] });
     const started = Date.now();
     for (let i = 0; i < 6; i++) {
-      await t.http.post('/v1/events').set(auth(ownerToken)).send({ event: 'room.created', data: { roomId: `r${i}` } }).expect(202);
+      await t.http.post('/v1/events').set(bearer(ownerToken)).send({ event: 'room.created', data: { roomId: `r${i}` } }).expect(202);
       await sleep(30);
     }
     await fast.waitFor(6, 10_000);
     expect(Date.now() - started).toBeLessThan(2500);
     const logged = await eventually(
-      () => t.http.get(`/v1/webhooks/${fastEndpoint.body.id}/deliveries?status=succeeded`).set(auth(ownerToken)).then((r) => r.body.data as unknown[]),
+      () => t.http.get(`/v1/webhooks/${fastEndpoint.body.id}/deliveries?status=succeeded`).set(bearer(ownerToken)).then((r) => r.body.data as unknown[]),
       (rows) => rows.length === 6,
     );
     expect(Date.now() - started).toBeLessThan(2900);
@@ -480,7 +466,7 @@ describe('webhooks: SSRF protection', () => {
       'https://localhost/hooks',
       `https://${localName}/hooks`,
     ]) {
-      const response = await t.http.post('/v1/webhooks').set(auth(ownerToken)).send({ url, events: ['*'] });
+      const response = await t.http.post('/v1/webhooks').set(bearer(ownerToken)).send({ url, events: ['*'] });
       expect({ url, status: response.status, path: response.body.errors?.[0]?.path }).toEqual({ url, status: 400, path: 'url' });
     }
   });
@@ -489,12 +475,12 @@ describe('webhooks: SSRF protection', () => {
     const { hostname } = await import('node:os');
     const { ownerToken } = await createAccount(t);
     const hooks = await receiver();
-    const created = await t.http.post('/v1/webhooks').set(auth(ownerToken)).send({ url: 'https://93.184.215.14/hooks', events: ['room.created'] });
+    const created = await t.http.post('/v1/webhooks').set(bearer(ownerToken)).send({ url: 'https://93.184.215.14/hooks', events: ['room.created'] });
     expect(created.status).toBe(201);
     // The name now resolves somewhere forbidden, as after a DNS change (rebinding).
     const port = new URL(hooks.url).port;
     await t.app.get(EntityManager).fork().execute(`update webhook_endpoints set url = ? where id = ?`, [`https://${hostname()}:${port}/hooks`, created.body.id]);
-    const sent = await t.http.post(`/v1/webhooks/${created.body.id}/test`).set(auth(ownerToken)).send({});
+    const sent = await t.http.post(`/v1/webhooks/${created.body.id}/test`).set(bearer(ownerToken)).send({});
     expect(sent.body).toMatchObject({ succeeded: false, responseStatus: null, error: expect.stringMatching(/private or reserved/) });
     expect(hooks.requests).toHaveLength(0);
   });
