@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { Module } from '@nestjs/common';
 import { APP_CONFIG } from '../../core/config/config.module.js';
@@ -5,7 +6,11 @@ import type { AppConfig } from '../../core/config/config.js';
 import { PluginInstallation } from './entities/plugin-installation.entity.js';
 import { MarketplaceCatalog } from './marketplace/marketplace-catalog.service.js';
 import { MarketplaceService } from './marketplace/marketplace.service.js';
+import { PluginInstallDir } from './plugin-install-dir.js';
+import { PluginInstaller } from './plugin-installer.js';
+import { PluginLifecycle } from './plugin-lifecycle.js';
 import { PluginLoader } from './plugin-loader.js';
+import { PluginReconciler } from './plugin-reconciler.js';
 import { PluginRegistry } from './plugin-registry.js';
 import { PluginsController } from './plugins.controller.js';
 import { PluginsService } from './plugins.service.js';
@@ -30,9 +35,17 @@ import { ProviderHttp } from './runner/provider-http.js';
       useFactory: (config: AppConfig, registry: PluginRegistry, http: ProviderHttp): PluginRunner =>
         config.plugins.isolation === 'none' ? new InProcessPluginRunner(config, registry, http) : new ChildProcessPluginRunner(config, registry, http),
     },
+    {
+      provide: PluginInstallDir,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => new PluginInstallDir(config.plugins.dirs[0] ?? join(config.dataDir, 'plugins')),
+    },
     PluginLoader,
     MarketplaceService,
     MarketplaceCatalog,
+    PluginLifecycle,
+    PluginInstaller,
+    PluginReconciler,
     PluginsService,
   ],
   exports: [PluginRegistry, PluginRunner, ProviderHttp],
