@@ -8,6 +8,7 @@ import { IP_RATE_LIMITED, IS_PUBLIC } from '../auth/public.decorator.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
 import { RateLimitedError } from '../errors/app-errors.js';
+import { IntervalTask } from '../queue/interval-task.js';
 import { REDIS } from '../queue/redis.js';
 
 const FLUSH_INTERVAL_MS = 250;
@@ -24,17 +25,14 @@ export class RateLimitGuard implements CanActivate, OnModuleDestroy {
   private readonly logger = new Logger(RateLimitGuard.name);
   private readonly pending = new Map<string, number>();
   private readonly shared = new Map<string, number>();
-  private readonly timer?: NodeJS.Timeout;
+  private readonly sharing = new IntervalTask('rate-limit.share', FLUSH_INTERVAL_MS, () => this.flush());
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(REDIS) private readonly redis: Redis,
     private readonly reflector: Reflector,
   ) {
-    if (config.rateLimitPerMinute > 0 || config.publicRateLimitPerMinute > 0) {
-      this.timer = setInterval(() => void this.flush(), FLUSH_INTERVAL_MS);
-      this.timer.unref();
-    }
+    if (config.rateLimitPerMinute > 0 || config.publicRateLimitPerMinute > 0) this.sharing.start();
   }
 
   canActivate(context: ExecutionContext): boolean {
@@ -88,7 +86,7 @@ export class RateLimitGuard implements CanActivate, OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.sharing.stop();
   }
 }
 

@@ -2,6 +2,7 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG } from '../../core/config/config.module.js';
 import type { AppConfig } from '../../core/config/config.js';
+import { IntervalTask } from '../../core/queue/interval-task.js';
 
 /** Rows per UPDATE statement. */
 const BATCH = 500;
@@ -15,15 +16,15 @@ const BATCH = 500;
 export class ApiKeyLastUsed implements OnModuleDestroy, BeforeApplicationShutdown {
   private readonly logger = new Logger(ApiKeyLastUsed.name);
   private pending = new Map<string, number>();
-  private readonly timer: NodeJS.Timeout;
+  private readonly task: IntervalTask;
   private flushing: Promise<void> = Promise.resolve();
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly orm: MikroORM,
   ) {
-    this.timer = setInterval(() => void this.flush(), config.apiKeys.lastUsedFlushMs);
-    this.timer.unref();
+    this.task = new IntervalTask('api-keys.last-used', config.apiKeys.lastUsedFlushMs, () => this.flush());
+    this.task.start();
   }
 
   touch(apiKeyId: string, at: number): void {
@@ -58,7 +59,7 @@ export class ApiKeyLastUsed implements OnModuleDestroy, BeforeApplicationShutdow
   }
 
   onModuleDestroy(): void {
-    clearInterval(this.timer);
+    this.task.stop();
   }
 
   async beforeApplicationShutdown(): Promise<void> {

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG } from '../../../core/config/config.module.js';
 import type { AppConfig } from '../../../core/config/config.js';
+import { IntervalTask } from '../../../core/queue/interval-task.js';
 import { WebhookDeliveryRepository } from '../webhook-delivery.repository.js';
 import { WebhookQueue } from '../webhook-queue.js';
 
@@ -15,38 +16,28 @@ const BATCH = 5000;
 @Injectable()
 export class WebhookReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(WebhookReconciler.name);
-  private timer?: NodeJS.Timeout;
-  private running = false;
+  private readonly task: IntervalTask;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly deliveries: WebhookDeliveryRepository,
     private readonly queue: WebhookQueue,
-  ) {}
+  ) {
+    this.task = new IntervalTask('webhooks.reconcile', config.reconcileIntervalMs, () => this.reconcile());
+  }
 
   onApplicationBootstrap(): void {
-    if (this.config.role === 'api') return;
-    this.timer = setInterval(() => void this.tick(), this.config.reconcileIntervalMs);
-    this.timer.unref();
+    if (this.config.role !== 'api') this.task.start();
   }
 
   onApplicationShutdown(): void {
-    clearInterval(this.timer);
+    this.task.stop();
   }
 
-  private async tick(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      const ids = await this.deliveries.overdue(this.config.reconcileIntervalMs, BATCH);
-      if (ids.length > 0) {
-        this.logger.log({ deliveries: ids.length }, 're-enqueued overdue webhook deliveries');
-        await this.queue.enqueue(ids);
-      }
-    } catch (error) {
-      this.logger.warn({ err: error }, 'webhook reconciliation failed; retrying next interval');
-    } finally {
-      this.running = false;
-    }
+  private async reconcile(): Promise<void> {
+    const ids = await this.deliveries.overdue(this.config.reconcileIntervalMs, BATCH);
+    if (ids.length === 0) return;
+    this.logger.log({ deliveries: ids.length }, 're-enqueued overdue webhook deliveries');
+    await this.queue.enqueue(ids);
   }
 }
