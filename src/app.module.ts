@@ -16,6 +16,7 @@ import { IdempotencyInterceptor } from './core/http/idempotency.interceptor.js';
 import { RateLimitGuard } from './core/http/rate-limit.guard.js';
 import { httpLoggerParams } from './core/logging/logging.js';
 import { MetricsModule } from './core/metrics/metrics.module.js';
+import { OpenApiModule } from './core/openapi/openapi.js';
 import { QueueModule } from './core/queue/queue.module.js';
 import { RedisModule } from './core/queue/redis.js';
 import { AccountsModule } from './modules/accounts/accounts.module.js';
@@ -48,6 +49,7 @@ export class AppModule {
         RedisModule,
         QueueModule,
         MetricsModule,
+        OpenApiModule,
         ScheduleModule.forRoot(),
         PassportModule,
         HttpCoreModule,

@@ -1,6 +1,9 @@
-import type { INestApplication } from '@nestjs/common';
+import { Global, Injectable, Module, type INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { API_KEY_SCHEME, MEMBER_JWT_SCHEME } from '../../modules/rbac/authorize.decorator.js';
+
+/** The security schemes routes name: member JWTs and API keys, both as bearer tokens. */
+export const MEMBER_JWT_SCHEME = 'memberJwt';
+export const API_KEY_SCHEME = 'apiKey';
 
 const PROBLEM_SCHEMA = {
   type: 'object',
@@ -44,14 +47,26 @@ const PROBLEM_SCHEMA = {
   },
 };
 
-/** Contributes to the generated document (plugin schemas, webhook payloads); registered by modules. */
-export type OpenApiContributor = (document: OpenAPIObject, app: INestApplication) => void;
+/** Adds to the generated document what decorators cannot say (plugin schemas, webhook payloads). */
+export type OpenApiContributor = (document: OpenAPIObject) => void;
 
-const contributors: OpenApiContributor[] = [];
+/** The application's contributors: modules register theirs when they initialise. */
+@Injectable()
+export class OpenApiContributions {
+  private readonly contributors: OpenApiContributor[] = [];
 
-export function contributeToOpenApi(contributor: OpenApiContributor): void {
-  contributors.push(contributor);
+  register(contributor: OpenApiContributor): void {
+    this.contributors.push(contributor);
+  }
+
+  applyTo(document: OpenAPIObject): void {
+    for (const contribute of this.contributors) contribute(document);
+  }
 }
+
+@Global()
+@Module({ providers: [OpenApiContributions], exports: [OpenApiContributions] })
+export class OpenApiModule {}
 
 /** The OpenAPI 3.1 document of the running application, deterministic for the drift check. */
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
@@ -72,7 +87,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   document.components ??= {};
   document.components.schemas ??= {};
   document.components.schemas.Problem = PROBLEM_SCHEMA as never;
-  for (const contribute of contributors) contribute(document, app);
+  app.get(OpenApiContributions, { strict: false }).applyTo(document);
   addCommonResponses(document);
   return document;
 }

@@ -8,7 +8,7 @@ import type { AppConfig } from '../../core/config/config.js';
 import { type FieldError, ValidationFailedError } from '../../core/errors/app-errors.js';
 import { assertJsonShape, jsonLimits } from '../../core/json/json-limits.js';
 import type { ShapeLimits } from '../../core/json/json-shape.js';
-import { contributeToOpenApi } from '../../core/openapi/openapi.js';
+import { OpenApiContributions } from '../../core/openapi/openapi.js';
 import { BUILTIN_EVENT_TYPES, type EventTypeDefinition, type JsonSchema } from './builtin-event-types.js';
 
 import { EVENT_TYPE_NAME } from './dto/event.dto.js';
@@ -32,7 +32,7 @@ export class EventTypeCatalog {
   private readonly validators = new Map<string, ValidateFunction>();
   private readonly dataLimits: ShapeLimits;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+  constructor(@Inject(APP_CONFIG) config: AppConfig, openApi: OpenApiContributions) {
     this.dataLimits = jsonLimits(config.jsonMaxKeys);
     const ajv = addFormats(new Ajv2020({ allErrors: true, strict: false }));
     for (const definition of BUILTIN_EVENT_TYPES) this.add(ajv, { ...definition, source: 'builtin' });
@@ -40,7 +40,7 @@ export class EventTypeCatalog {
       if (this.entries.has(entry.type)) throw new EventTypeFileError(`${entry.type}.json: "${entry.type}" is a built-in event type`);
       this.add(ajv, entry);
     }
-    contributeToOpenApi((document) => {
+    openApi.register((document) => {
       const webhooks: Record<string, unknown> = {};
       for (const entry of this.list()) webhooks[entry.type] = webhookOperation(entry);
       (document as { webhooks?: Record<string, unknown> }).webhooks = webhooks;

@@ -1,6 +1,6 @@
-import type { INestApplication } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { OpenAPIObject } from '@nestjs/swagger';
-import { contributeToOpenApi } from '../../core/openapi/openapi.js';
+import { OpenApiContributions } from '../../core/openapi/openapi.js';
 import type { JSONSchema } from '../../sdk/index.js';
 import { PluginRegistry, type RegisteredProvider } from './plugin-registry.js';
 
@@ -55,22 +55,22 @@ export function applyProviderSchemas(document: OpenAPIObject, providers: Registe
   }
 }
 
-const documents = new WeakMap<PluginRegistry, Set<OpenAPIObject>>();
+/**
+ * Keeps every document built from this application showing the providers loaded now (it registers in
+ * its constructor: the document is built before modules initialise and load plugins).
+ */
+@Injectable()
+export class PluginOpenApi {
+  private readonly documents = new Set<OpenAPIObject>();
 
-contributeToOpenApi((document: OpenAPIObject, app: INestApplication) => {
-  let registry: PluginRegistry;
-  try {
-    registry = app.get(PluginRegistry, { strict: false });
-  } catch {
-    return;
-  }
-  if (!documents.has(registry)) {
-    documents.set(registry, new Set());
+  constructor(registry: PluginRegistry, openApi: OpenApiContributions) {
+    openApi.register((document) => {
+      this.documents.add(document);
+      applyProviderSchemas(document, registry.providers());
+    });
     // The served document follows installs, enables and disables.
     registry.onChange(() => {
-      for (const served of documents.get(registry) ?? []) applyProviderSchemas(served, registry.providers());
+      for (const document of this.documents) applyProviderSchemas(document, registry.providers());
     });
   }
-  documents.get(registry)!.add(document);
-  applyProviderSchemas(document, registry.providers());
-});
+}

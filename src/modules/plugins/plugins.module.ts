@@ -10,6 +10,7 @@ import { PluginInstallDir } from './plugin-install-dir.js';
 import { PluginInstaller } from './plugin-installer.js';
 import { PluginLifecycle } from './plugin-lifecycle.js';
 import { PluginLoader } from './plugin-loader.js';
+import { PluginOpenApi } from './plugin-openapi.js';
 import { PluginReconciler } from './plugin-reconciler.js';
 import { PluginRegistry } from './plugin-registry.js';
 import { PluginsController } from './plugins.controller.js';
@@ -46,6 +47,7 @@ import { ProviderHttp } from './runner/provider-http.js';
     PluginLifecycle,
     PluginInstaller,
     PluginReconciler,
+    PluginOpenApi,
     PluginsService,
   ],
   exports: [PluginRegistry, PluginRunner, ProviderHttp],

@@ -8,7 +8,6 @@ import { InstallPluginDto, PluginDto } from './dto/plugin.dto.js';
 import { PluginInstallation } from './entities/plugin-installation.entity.js';
 import { PluginInstaller } from './plugin-installer.js';
 import { PluginLifecycle } from './plugin-lifecycle.js';
-import './plugin-openapi.js';
 import { PluginLoader } from './plugin-loader.js';
 import { PluginRegistry } from './plugin-registry.js';
 import { PluginRunner } from './runner/plugin-runner.js';

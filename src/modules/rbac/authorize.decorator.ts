@@ -1,13 +1,11 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
 import { ApiBearerAuth, ApiExtension, ApiResponse } from '@nestjs/swagger';
+import { API_KEY_SCHEME, MEMBER_JWT_SCHEME } from '../../core/openapi/openapi.js';
 import type { Permission } from './permissions.js';
 
 export const ACCESS_RULE = 'plugboard:access';
 
 export type AccessRule = { kind: 'permission'; permission: Permission } | { kind: 'account' } | { kind: 'instance_admin' };
-
-export const MEMBER_JWT_SCHEME = 'memberJwt';
-export const API_KEY_SCHEME = 'apiKey';
 
 /** A documented problem+json response. */
 export const problem = (status: number, description: string) =>
