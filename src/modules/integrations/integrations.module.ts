@@ -26,6 +26,8 @@ import { ProxyService } from './proxy.service.js';
 import { PublicIntegrationsController } from './public.controller.js';
 import { SyncService } from './sync.service.js';
 import { TokenRefresher } from './token-refresher.js';
+import { AclRegistry } from '../rbac/acl-registry.js';
+import { integrationsAcl } from './integrations.acl.js';
 
 @Module({
   imports: [MikroOrmModule.forFeature([Integration, OAuthState, SyncRun, SyncedRecord, ProviderEventTask]), EventsModule, PluginsModule],
@@ -49,4 +51,8 @@ import { TokenRefresher } from './token-refresher.js';
     TokenRefresher,
   ],
 })
-export class IntegrationsModule {}
+export class IntegrationsModule {
+  constructor(acls: AclRegistry) {
+    acls.register(integrationsAcl);
+  }
+}

@@ -4,7 +4,8 @@ import type { AccountCaller, Caller } from '../../core/auth/caller.js';
 import { PermissionDeniedError, PlanLimitError } from '../../core/errors/app-errors.js';
 import type { Plan } from '../plans/plan-catalog.js';
 import { PlansService } from '../plans/plans.service.js';
-import { aclFor, createAbility } from './ability.factory.js';
+import { createAbility } from './ability.factory.js';
+import { AclRegistry } from './acl-registry.js';
 import { AppAbility, PLAN_REASON, Usage } from './acl.js';
 
 export interface AccessContext {
@@ -21,7 +22,10 @@ export interface AccessContext {
 export class AccessService {
   private readonly contexts = new WeakMap<Caller, Promise<AccessContext>>();
 
-  constructor(private readonly plans: PlansService) {}
+  constructor(
+    private readonly plans: PlansService,
+    private readonly acls: AclRegistry,
+  ) {}
 
   context(caller: AccountCaller): Promise<AccessContext> {
     let context = this.contexts.get(caller);
@@ -39,7 +43,7 @@ export class AccessService {
     if (ability.can(action, target)) return;
     const rule = ability.relevantRuleFor(action, target);
     if (rule?.inverted && rule.reason?.startsWith(PLAN_REASON)) {
-      const { feature, limit } = aclFor(subjectType)!.planFeature(subjectType, attributes, plan);
+      const { feature, limit } = this.acls.forSubject(subjectType)!.planFeature(subjectType, attributes, plan);
       const reason = rule.reason.slice(PLAN_REASON.length);
       throw new PlanLimitError(reason.charAt(0).toUpperCase() + reason.slice(1), { plan: plan.key, feature, limit });
     }
@@ -49,6 +53,6 @@ export class AccessService {
   private async build(caller: AccountCaller): Promise<AccessContext> {
     const plan = this.plans.get(caller.plan);
     const usage = await this.plans.usage(caller.accountId, caller.livemode);
-    return { ability: createAbility({ caller, plan, usage }), plan, usage };
+    return { ability: createAbility(this.acls.all(), { caller, plan, usage }), plan, usage };
   }
 }

@@ -1,6 +1,7 @@
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { Global, Module } from '@nestjs/common';
 import { AccessService } from './access.service.js';
+import { AclRegistry } from './acl-registry.js';
 import { AuthorizationGuard } from './authorization.guard.js';
 import { CallerFactory } from './caller.factory.js';
 import { Role } from './entities/role.entity.js';
@@ -11,7 +12,7 @@ import { RolesService } from './roles.service.js';
 @Module({
   imports: [MikroOrmModule.forFeature([Role])],
   controllers: [RolesController],
-  providers: [RolesService, AccessService, CallerFactory, AuthorizationGuard],
-  exports: [RolesService, AccessService, CallerFactory, AuthorizationGuard],
+  providers: [RolesService, AclRegistry, AccessService, CallerFactory, AuthorizationGuard],
+  exports: [RolesService, AclRegistry, AccessService, CallerFactory, AuthorizationGuard],
 })
 export class RbacModule {}

@@ -15,6 +15,8 @@ import { WebhookQueue } from './webhook-queue.js';
 import { WebhookSender } from './webhook-sender.js';
 import { WebhooksController } from './webhooks.controller.js';
 import { WebhooksService } from './webhooks.service.js';
+import { AclRegistry } from '../rbac/acl-registry.js';
+import { webhooksAcl } from './webhooks.acl.js';
 
 /** Outbound webhooks: endpoints, Standard Webhooks signing, durable delivery with retries, logs and tools. */
 @Module({
@@ -33,4 +35,8 @@ import { WebhooksService } from './webhooks.service.js';
     WebhookRetention,
   ],
 })
-export class WebhooksModule {}
+export class WebhooksModule {
+  constructor(acls: AclRegistry) {
+    acls.register(webhooksAcl);
+  }
+}

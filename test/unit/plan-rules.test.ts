@@ -1,9 +1,16 @@
 import { subject } from '@casl/ability';
-import type { Caller } from '../../core/auth/caller.js';
-import { loadPlanCatalog } from '../plans/plan-catalog.js';
-import { createAbility } from './ability.factory.js';
-import type { Usage } from './acl.js';
-import { builtInRole } from './permissions.js';
+import type { Caller } from '../../src/core/auth/caller.js';
+import { apiKeysAcl } from '../../src/modules/api-keys/api-keys.acl.js';
+import { integrationsAcl } from '../../src/modules/integrations/integrations.acl.js';
+import { loadPlanCatalog } from '../../src/modules/plans/plan-catalog.js';
+import { createAbility as composeAbility } from '../../src/modules/rbac/ability.factory.js';
+import type { AclContext, Usage } from '../../src/modules/rbac/acl.js';
+import { builtInRole } from '../../src/modules/rbac/permissions.js';
+import { permissionsAcl } from '../../src/modules/rbac/rbac.acl.js';
+import { webhooksAcl } from '../../src/modules/webhooks/webhooks.acl.js';
+
+/** Every module's ACL, as the modules register them: the rules compose across modules. */
+const createAbility = (context: AclContext) => composeAbility([permissionsAcl, integrationsAcl, webhooksAcl, apiKeysAcl], context);
 
 const catalog = loadPlanCatalog('config/plans.yaml');
 const basic = catalog.plans.get('basic')!;
