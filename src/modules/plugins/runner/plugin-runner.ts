@@ -15,14 +15,16 @@
  * [{ event, data }]; onEvent → null. Values cross a process boundary (structured clone): plain data.
  *
  * Errors are AppErrors, ready to be thrown to the client as they are:
+ * - 400 validation_failed — the input or context is too deep or large to hand to a plugin (CALL_LIMITS
+ *   and the wire's size in runtime/wire.ts); nothing was sent;
  * - 404 not_found — no loaded provider with that id (unknown, failed or disabled plugin), or the
  *   provider lacks the action, event handler, sync or webhook asked for (check the registry first);
  * - 422 provider_rejected — the plugin threw an error whose `code` is 'provider_rejected' (its
  *   message is the detail: safe to show);
  * - 504 provider_timeout — the deadline passed (the call's `ctx.signal` is aborted; a child whose
  *   event loop is stuck is killed and restarted);
- * - 502 provider_error — anything else the plugin threw, or its child crashed; the message is
- *   logged with the plugin and provider, never returned.
+ * - 502 provider_error — anything else the plugin threw, its result was too deep or large to return,
+ *   or its child crashed; the message is logged with the plugin and provider, never returned.
  * Only this call fails: the next call gets a fresh or restarted child.
  *
  * Credentials are handed to the plugin for this call only. `ctx.http` requests are performed by the
