@@ -5,19 +5,28 @@ import { ConflictError, NotFoundError } from '../../core/errors/app-errors.js';
 import { afterCursor, NEWEST_FIRST, Page, PageQuery, toPage } from '../../core/http/pagination.js';
 import { AuditService } from '../audit/audit.service.js';
 import { assertHoldsAll, assertMayTouchOwners } from '../rbac/authority.js';
+import type { MemberAccess, MemberDirectory } from '../rbac/caller.factory.js';
 import { OWNER_ROLE } from '../rbac/permissions.js';
-import { RolesService } from '../rbac/roles.service.js';
 import { AddMemberDto, MemberDto, UpdateMemberDto } from './dto/account.dto.js';
 import { Account } from './entities/account.entity.js';
 import { Membership } from './entities/membership.entity.js';
+import { RolesService } from './roles.service.js';
 
 @Injectable()
-export class MembersService {
+export class MembersService implements MemberDirectory {
   constructor(
     private readonly em: EntityManager,
     private readonly roles: RolesService,
     private readonly audit: AuditService,
   ) {}
+
+  async accessOf(accountId: string, userId: string): Promise<MemberAccess | null> {
+    const em = this.em.fork();
+    const account = await em.findOne(Account, { id: accountId }, { fields: ['id', 'plan'] });
+    const membership = account ? await em.findOne(Membership, { accountId, userId }, { fields: ['role'] }) : null;
+    if (!account || !membership) return null;
+    return { role: membership.role, permissions: await this.roles.permissionsOf(accountId, membership.role, em), plan: account.plan };
+  }
 
   async list(caller: AccountCaller, query: PageQuery): Promise<Page<MemberDto>> {
     const rows = await this.em.find(

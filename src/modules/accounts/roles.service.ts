@@ -3,12 +3,12 @@ import { Injectable } from '@nestjs/common';
 import type { AccountCaller } from '../../core/auth/caller.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../../core/errors/app-errors.js';
 import { Page, pageArray, PageQuery } from '../../core/http/pagination.js';
-import { Membership } from '../accounts/entities/membership.entity.js';
 import { AuditService } from '../audit/audit.service.js';
-import { assertHoldsAll } from './authority.js';
-import { CreateRoleDto, RoleDto, UpdateRoleDto, PermissionDto } from './dto/role.dto.js';
+import { assertHoldsAll } from '../rbac/authority.js';
+import { BUILT_IN_ROLES, builtInRole, PERMISSION_DESCRIPTIONS, PERMISSIONS } from '../rbac/permissions.js';
+import { CreateRoleDto, PermissionDto, RoleDto, UpdateRoleDto } from './dto/role.dto.js';
+import { Membership } from './entities/membership.entity.js';
 import { Role } from './entities/role.entity.js';
-import { BUILT_IN_ROLES, builtInRole, PERMISSION_DESCRIPTIONS, PERMISSIONS } from './permissions.js';
 
 @Injectable()
 export class RolesService {

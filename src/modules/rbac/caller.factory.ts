@@ -1,19 +1,29 @@
-import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { requestedMode, type AccountCaller, type Caller } from '../../core/auth/caller.js';
 import type { Identity } from '../../core/auth/identity.js';
 import { PermissionDeniedError } from '../../core/errors/app-errors.js';
-import { Account } from '../accounts/entities/account.entity.js';
-import { Membership } from '../accounts/entities/membership.entity.js';
-import { RolesService } from './roles.service.js';
+
+/** A member's standing in an account, as authorization needs it. */
+export interface MemberAccess {
+  role: string;
+  permissions: ReadonlySet<string>;
+  plan: string;
+}
+
+/** Who belongs to which account: supplied by the accounts module, which rbac does not import. */
+export interface MemberDirectory {
+  /** Null when the account does not exist or the user is not its member. */
+  accessOf(accountId: string, userId: string): Promise<MemberAccess | null>;
+}
 
 /** Turns verified credentials into a Caller: membership, role permissions, plan and mode. */
 @Injectable()
 export class CallerFactory {
-  constructor(
-    private readonly em: EntityManager,
-    private readonly roles: RolesService,
-  ) {}
+  private directory?: MemberDirectory;
+
+  useMemberDirectory(directory: MemberDirectory): void {
+    this.directory = directory;
+  }
 
   forInstance(identity: Identity): Caller {
     if (identity.kind !== 'member' || !identity.instanceAdmin) {
@@ -48,23 +58,18 @@ export class CallerFactory {
         plan: identity.plan,
       };
     }
-    const em = this.em.fork();
-    const account = await em.findOne(Account, { id: identity.accountId }, { fields: ['id', 'plan'] });
-    const membership = account
-      ? await em.findOne(Membership, { accountId: account.id, userId: identity.userId }, { fields: ['role'] })
-      : null;
-    if (!account || !membership) {
-      throw new PermissionDeniedError('account', 'You are not a member of this account');
-    }
+    if (!this.directory) throw new Error('No member directory: the accounts module is not loaded');
+    const member = await this.directory.accessOf(identity.accountId, identity.userId);
+    if (!member) throw new PermissionDeniedError('account', 'You are not a member of this account');
     return {
       kind: 'member',
       userId: identity.userId,
       instanceAdmin: identity.instanceAdmin,
-      accountId: account.id,
+      accountId: identity.accountId,
       livemode: mode !== 'test',
-      role: membership.role,
-      permissions: await this.roles.permissionsOf(account.id, membership.role, em),
-      plan: account.plan,
+      role: member.role,
+      permissions: member.permissions,
+      plan: member.plan,
     };
   }
 }
