@@ -39,6 +39,11 @@ export class AccountsService {
     return toPage(rows, query.limit, AccountDto.from);
   }
 
+  /** The account's plan; undefined when there is no such account. */
+  async planOf(id: string): Promise<string | undefined> {
+    return (await this.em.fork().findOne(Account, { id }, { fields: ['plan'] }))?.plan;
+  }
+
   async get(id: string): Promise<AccountDto> {
     return AccountDto.from(await this.find(id));
   }

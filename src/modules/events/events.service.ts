@@ -33,6 +33,9 @@ export interface EventFanOut {
   afterCommit(ids: string[]): Promise<void>;
 }
 
+/** A stored event as other modules read it. */
+export type StoredEvent = Pick<Event, 'id' | 'accountId' | 'livemode' | 'type' | 'data' | 'createdAt'>;
+
 /** Publishes events durably: the event and everything fanned out from it commit together or not at all. */
 @Injectable()
 export class EventsService {
@@ -109,6 +112,21 @@ export class EventsService {
       { orderBy: NEWEST_FIRST, limit: query.limit + 1 },
     );
     return toPage(rows, query.limit, EventDto.from);
+  }
+
+  find(id: string): Promise<StoredEvent | null> {
+    return this.em.fork().findOne(Event, { id });
+  }
+
+  /** Events by id (those still kept); one query however many. */
+  async byIds(ids: readonly string[]): Promise<Map<string, StoredEvent>> {
+    const events = ids.length ? await this.em.fork().find(Event, { id: { $in: [...new Set(ids)] } }) : [];
+    return new Map(events.map((event) => [event.id, event]));
+  }
+
+  /** An account's latest events of some types in one mode, newest first. */
+  recent(scope: { accountId: string; livemode: boolean }, types: readonly string[], limit: number): Promise<StoredEvent[]> {
+    return this.em.fork().find(Event, { accountId: scope.accountId, livemode: scope.livemode, type: { $in: [...types] } }, { orderBy: { createdAt: 'desc' }, limit });
   }
 
   /** Deletes events published before `cutoff` (log retention), in the given transaction. */

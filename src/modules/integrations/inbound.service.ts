@@ -8,7 +8,6 @@ import { AppError, NotFoundError, ProviderError, UnauthenticatedError } from '..
 import { jsonLimits } from '../../core/json/json-limits.js';
 import { exceedsShape } from '../../core/json/json-shape.js';
 import type { InboundRequest } from '../../sdk/index.js';
-import { Event } from '../events/entities/event.entity.js';
 import { EventsService } from '../events/events.service.js';
 import { CredentialVault } from './credential-vault.js';
 import { Integration } from './entities/integration.entity.js';
@@ -71,11 +70,7 @@ export class InboundService {
     const integration = await this.em.findOne(Integration, { id: integrationId, status: 'connected' });
     const expected = integration && this.vault.openFeedToken(integration);
     if (!integration || !expected || !sameSecret(expected, token)) throw new NotFoundError('Feed');
-    const events = await this.em.find(
-      Event,
-      { accountId: integration.accountId, livemode: integration.livemode, type: { $in: FEED_EVENT_TYPES } },
-      { orderBy: { createdAt: 'desc' }, limit: FEED_EVENT_LIMIT },
-    );
+    const events = await this.events.recent(integration, FEED_EVENT_TYPES, FEED_EVENT_LIMIT);
     // Events stored before the JSON limits existed may pass them: left out, so they cannot break the feed.
     const limits = jsonLimits(this.config.jsonMaxKeys);
     const fitting = events.filter((event) => !exceedsShape(event.data, limits));

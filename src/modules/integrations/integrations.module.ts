@@ -1,5 +1,6 @@
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { Module } from '@nestjs/common';
+import { AccountsModule } from '../accounts/accounts.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { PluginsModule } from '../plugins/plugins.module.js';
 import { CredentialVault } from './credential-vault.js';
@@ -30,7 +31,7 @@ import { AclRegistry } from '../rbac/acl-registry.js';
 import { integrationsAcl } from './integrations.acl.js';
 
 @Module({
-  imports: [MikroOrmModule.forFeature([Integration, OAuthState, SyncRun, SyncedRecord, ProviderEventTask]), EventsModule, PluginsModule],
+  imports: [MikroOrmModule.forFeature([Integration, OAuthState, SyncRun, SyncedRecord, ProviderEventTask]), AccountsModule, EventsModule, PluginsModule],
   controllers: [ProvidersController, IntegrationsController, PublicIntegrationsController],
   providers: [
     CredentialVault,

@@ -2,7 +2,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { AppError } from '../../core/errors/app-errors.js';
 import { MaintenanceScheduler } from '../../core/queue/maintenance.js';
-import { Event } from '../events/entities/event.entity.js';
+import type { StoredEvent } from '../events/events.service.js';
 import { EventsService } from '../events/events.service.js';
 import { PluginRegistry } from '../plugins/plugin-registry.js';
 import { Integration } from './entities/integration.entity.js';
@@ -60,7 +60,7 @@ export class ProviderEventsService implements OnModuleInit {
       returning id`;
   }
 
-  private async fanOut(em: EntityManager, event: Event): Promise<void> {
+  private async fanOut(em: EntityManager, event: StoredEvent): Promise<void> {
     const providers = this.handlers().filter(([, type]) => type === event.type).map(([provider]) => provider);
     if (providers.length === 0) return;
     const integrations = await em.find(
@@ -80,7 +80,7 @@ export class ProviderEventsService implements OnModuleInit {
       task.attempts += 1;
       try {
         const integration = await em.findOne(Integration, { id: task.integrationId });
-        const event = await em.findOne(Event, { id: task.eventId });
+        const event = await this.events.find(task.eventId);
         if (!integration || integration.status !== 'connected' || !event) {
           task.status = 'failed';
           task.lastError = event ? 'the integration is no longer connected' : 'the event was deleted by log retention before it ran';

@@ -4,10 +4,10 @@ import { Strategy as OAuth2Strategy, type StateStore, type StrategyOptions, type
 import type { AccountCaller } from '../../../core/auth/caller.js';
 import { APP_CONFIG } from '../../../core/config/config.module.js';
 import type { AppConfig } from '../../../core/config/config.js';
-import { AppError, ValidationFailedError } from '../../../core/errors/app-errors.js';
+import { AppError, NotFoundError, ValidationFailedError } from '../../../core/errors/app-errors.js';
 import { applyOriginOverride } from '../../../core/http/safe-http.js';
 import type { OAuth2Auth } from '../../../sdk/index.js';
-import { Account } from '../../accounts/entities/account.entity.js';
+import { AccountsService } from '../../accounts/accounts.service.js';
 import type { RegisteredProvider } from '../../plugins/plugin-registry.js';
 import { AccessService } from '../../rbac/access.service.js';
 import { CallerFactory } from '../../rbac/caller.factory.js';
@@ -70,6 +70,7 @@ export class OAuthFlowService {
     private readonly callers: CallerFactory,
     private readonly calls: ProviderCalls,
     private readonly events: IntegrationEvents,
+    private readonly accounts: AccountsService,
   ) {}
 
   async start(caller: AccountCaller, providerId: string, dto: StartOAuthDto): Promise<OAuthStartedDto> {
@@ -155,9 +156,10 @@ export class OAuthFlowService {
     if (!state.userId.startsWith(API_KEY_STARTER)) {
       return this.callers.forAccount({ kind: 'member', userId: state.userId, accountId: state.accountId, instanceAdmin: false }, mode);
     }
-    const account = await this.em.fork().findOneOrFail(Account, { id: state.accountId }, { fields: ['plan'] });
+    const plan = await this.accounts.planOf(state.accountId);
+    if (!plan) throw new NotFoundError('Account');
     const apiKeyId = state.userId.slice(API_KEY_STARTER.length);
-    return this.callers.forAccount({ kind: 'api_key', apiKeyId, accountId: state.accountId, livemode: state.livemode, permissions: ['integrations.manage'], plan: account.plan }, mode);
+    return this.callers.forAccount({ kind: 'api_key', apiKeyId, accountId: state.accountId, livemode: state.livemode, permissions: ['integrations.manage'], plan }, mode);
   }
 
   private strategy(auth: OAuth2Auth, client: OAuthApp, store: StateStore): OAuth2Strategy {
