@@ -32,11 +32,11 @@ describe('WebhookDeliveryRepository', () => {
     return { endpointId: endpoint.body.id as string, ids: rows.map((row) => row.id) };
   }
 
-  it('claims due deliveries once per lease, with the event and endpoint they need', async () => {
+  it('claims due deliveries once per lease, with the endpoint they go to', async () => {
     const { endpointId, ids } = await pendingDeliveries(2);
     const claimed = await repository.claim(ids, 60_000);
     expect(claimed.map((delivery) => delivery.id).sort()).toEqual([...ids].sort());
-    expect(claimed[0]).toMatchObject({ endpoint_id: endpointId, url: 'http://127.0.0.1:9/hook', enabled: true, event_type: 'room.created', attempts: 0 });
+    expect(claimed[0]).toMatchObject({ endpoint_id: endpointId, url: 'http://127.0.0.1:9/hook', enabled: true, attempts: 0 });
     expect(await repository.claim(ids, 60_000)).toEqual([]);
 
     await db.query(`update webhook_deliveries set locked_until = now() - interval '1 second' where id = $1`, [ids[0]]);

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import type { DeliveryStatus } from './entities/webhook-delivery.entity.js';
 import type { DisabledReason } from './entities/webhook-endpoint.entity.js';
 
-/** A delivery taken by a worker, with what sending it needs (one query for the whole batch). */
+/** A delivery taken by a worker, with its endpoint (one query for the whole batch; the events come from EventsService). */
 export interface ClaimedDelivery {
   id: string;
   attempts: number;
@@ -18,9 +18,6 @@ export interface ClaimedDelivery {
   account_id: string;
   livemode: boolean;
   event_id: string;
-  event_type: string;
-  data: Record<string, unknown>;
-  event_created_at: Date;
 }
 
 export interface AttemptRecord {
@@ -81,14 +78,13 @@ export class WebhookDeliveryRepository {
     return this.em.fork().execute<ClaimedDelivery[]>(
       `update webhook_deliveries d
           set locked_until = now() + ? * interval '1 millisecond'
-         from webhook_endpoints e, events ev
+         from webhook_endpoints e
         where d.id in (?) and d.status = 'pending'
           and d.next_attempt_at <= now() + interval '1 second'
           and (d.locked_until is null or d.locked_until < now())
-          and e.id = d.endpoint_id and ev.id = d.event_id
+          and e.id = d.endpoint_id
         returning d.id, d.attempts, d.round_attempts, d.endpoint_id, e.url, e.enabled, e.secret, e.previous_secret,
-                  e.previous_secret_expires_at, e.failing_since, d.account_id, d.livemode, d.event_id,
-                  ev.type as event_type, ev.data, ev.created_at as event_created_at`,
+                  e.previous_secret_expires_at, e.failing_since, d.account_id, d.livemode, d.event_id`,
       [leaseMs, ids],
     );
   }

@@ -3,11 +3,17 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/c
 import { APP_CONFIG } from '../../core/config/config.module.js';
 import type { AppConfig } from '../../core/config/config.js';
 import { AuditService } from '../audit/audit.service.js';
-import { EventsService } from '../events/events.service.js';
+import { EventsService, type StoredEvent } from '../events/events.service.js';
 import { EndpointAnswers, judgeEndpointHealth } from './endpoint-health.js';
 import { ClaimedDelivery, WebhookDeliveryRepository } from './webhook-delivery.repository.js';
 import { WebhookQueue } from './webhook-queue.js';
 import { SendResult, WebhookSender } from './webhook-sender.js';
+
+/** A claimed delivery with the event it carries. */
+interface Outgoing {
+  delivery: ClaimedDelivery;
+  event: StoredEvent;
+}
 
 interface Sent {
   delivery: ClaimedDelivery;
@@ -62,7 +68,7 @@ export class WebhookDispatcher implements BeforeApplicationShutdown {
       const ids = new Set<string>();
       const claimed = new Promise((resolve) => setTimeout(resolve, BATCH_WINDOW_MS)).then(async () => {
         if (this.batch?.ids === ids) this.batch = undefined;
-        for (const delivery of await this.claim([...ids])) this.start(delivery);
+        for (const outgoing of await this.claim([...ids])) this.start(outgoing);
       });
       batch = this.batch = { ids, claimed };
     }
@@ -75,9 +81,10 @@ export class WebhookDispatcher implements BeforeApplicationShutdown {
    * health. Returns the attempt's id (undefined if the delivery was not due).
    */
   async sendTest(deliveryId: string): Promise<string | undefined> {
-    const [delivery] = await this.claim([deliveryId]);
-    if (!delivery) return undefined;
-    const result = await this.sender.send(delivery, true);
+    const [outgoing] = await this.claim([deliveryId]);
+    if (!outgoing) return undefined;
+    const { delivery, event } = outgoing;
+    const result = await this.sender.send(delivery, event, true);
     await this.record([{ delivery, result }], true);
     return result.attempt.id;
   }
@@ -88,9 +95,9 @@ export class WebhookDispatcher implements BeforeApplicationShutdown {
     while ((this.inFlight > 0 || this.batch) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
   }
 
-  private start(delivery: ClaimedDelivery): void {
+  private start({ delivery, event }: Outgoing): void {
     this.inFlight++;
-    this.sender.send(delivery, false).then(
+    this.sender.send(delivery, event, false).then(
       (result) => {
         this.completed.push({ delivery, result });
         this.flushTimer ??= setTimeout(() => {
@@ -130,8 +137,15 @@ export class WebhookDispatcher implements BeforeApplicationShutdown {
     for (const wake of this.waiters.splice(0)) wake();
   }
 
-  private claim(ids: readonly string[]): Promise<ClaimedDelivery[]> {
-    return this.deliveries.claim(ids, this.config.webhooks.timeoutMs + 5000);
+  /** Claims the due deliveries among `ids` and reads their events (two queries for the whole batch). */
+  private async claim(ids: readonly string[]): Promise<Outgoing[]> {
+    const claimed = await this.deliveries.claim(ids, this.config.webhooks.timeoutMs + 5000);
+    const events = await this.events.byIds(claimed.map((delivery) => delivery.event_id));
+    // An event is deleted only with its deliveries (log retention), so a missing one means the delivery is gone too.
+    return claimed.flatMap((delivery) => {
+      const event = events.get(delivery.event_id);
+      return event ? [{ delivery, event }] : [];
+    });
   }
 
   /** Records a batch whole (a test send leaves the endpoint's health alone), then disables what must be. */

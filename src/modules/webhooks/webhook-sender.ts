@@ -6,6 +6,7 @@ import type { AppConfig } from '../../core/config/config.js';
 import { CredentialKeyring } from '../../core/crypto/keyring.js';
 import { SafeHttpClient } from '../../core/http/safe-http.js';
 import { MetricsService } from '../../core/metrics/metrics.service.js';
+import type { StoredEvent } from '../events/events.service.js';
 import type { DeliveryStatus } from './entities/webhook-delivery.entity.js';
 import { parseRetryAfter, RetryPolicy } from './retry-policy.js';
 import type { AttemptRecord, ClaimedDelivery, DeliveryUpdate } from './webhook-delivery.repository.js';
@@ -46,15 +47,15 @@ export class WebhookSender {
   }
 
   /** A test send reaches even a disabled endpoint and is never retried. */
-  async send(delivery: ClaimedDelivery, test: boolean): Promise<SendResult> {
+  async send(delivery: ClaimedDelivery, event: StoredEvent, test: boolean): Promise<SendResult> {
     const startedAt = new Date();
     const body = JSON.stringify({
-      id: delivery.event_id,
-      event: delivery.event_type,
-      timestamp: new Date(delivery.event_created_at).toISOString(),
+      id: event.id,
+      event: event.type,
+      timestamp: event.createdAt.toISOString(),
       accountId: delivery.account_id,
       livemode: delivery.livemode,
-      data: delivery.data,
+      data: event.data,
     });
     const timestamp = Math.floor(startedAt.getTime() / 1000);
     const headers: Record<string, string> = {
