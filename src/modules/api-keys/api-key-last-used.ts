@@ -1,11 +1,8 @@
-import { MikroORM } from '@mikro-orm/postgresql';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG } from '../../core/config/config.module.js';
 import type { AppConfig } from '../../core/config/config.js';
 import { IntervalTask } from '../../core/queue/interval-task.js';
-
-/** Rows per UPDATE statement. */
-const BATCH = 500;
+import { ApiKeyRepository } from './api-key.repository.js';
 
 /**
  * `lastUsedAt` without a write per request: uses are collected in memory and written every
@@ -21,7 +18,7 @@ export class ApiKeyLastUsed implements OnModuleDestroy, BeforeApplicationShutdow
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
-    private readonly orm: MikroORM,
+    private readonly keys: ApiKeyRepository,
   ) {
     this.task = new IntervalTask('api-keys.last-used', config.apiKeys.lastUsedFlushMs, () => this.flush());
     this.task.start();
@@ -42,16 +39,7 @@ export class ApiKeyLastUsed implements OnModuleDestroy, BeforeApplicationShutdow
     const batch = [...this.pending];
     this.pending = new Map();
     try {
-      const connection = this.orm.em.getConnection();
-      for (let start = 0; start < batch.length; start += BATCH) {
-        const rows = batch.slice(start, start + BATCH);
-        await connection.execute(
-          `update api_keys as k set last_used_at = v.used_at
-           from (values ${rows.map(() => '(?::uuid, ?::timestamptz)').join(', ')}) as v(id, used_at)
-           where k.id = v.id and (k.last_used_at is null or k.last_used_at < v.used_at)`,
-          rows.flatMap(([id, at]) => [id, new Date(at)]),
-        );
-      }
+      await this.keys.writeLastUsed(batch);
     } catch (error) {
       for (const [id, at] of batch) if (!this.pending.has(id)) this.pending.set(id, at);
       this.logger.warn(`lastUsedAt not written, retrying on the next flush: ${(error as Error).message}`);

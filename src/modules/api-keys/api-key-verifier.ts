@@ -7,10 +7,12 @@ import { APP_CONFIG } from '../../core/config/config.module.js';
 import type { AppConfig } from '../../core/config/config.js';
 import { PlanLimitError, UnauthenticatedError, UnavailableError } from '../../core/errors/app-errors.js';
 import { REDIS } from '../../core/queue/redis.js';
+import { AccountsService } from '../accounts/accounts.service.js';
 import type { Plan } from '../plans/plan-catalog.js';
 import { PlansService } from '../plans/plans.service.js';
 import { ApiKeyLastUsed } from './api-key-last-used.js';
 import { ApiKeyMode, apiKeyPattern, hashApiKey, parseApiKey } from './api-key-format.js';
+import { ApiKeyRepository, type KeyRow } from './api-key.repository.js';
 
 /** What verification needs to know about a stored key; cached per key hash. */
 export interface KeyRecord {
@@ -78,6 +80,8 @@ export class ApiKeyVerifier implements OnModuleInit, OnApplicationShutdown, Even
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(REDIS) private readonly redis: Redis,
     private readonly orm: MikroORM,
+    private readonly keys: ApiKeyRepository,
+    private readonly accounts: AccountsService,
     private readonly plans: PlansService,
     private readonly lastUsed: ApiKeyLastUsed,
   ) {
@@ -174,15 +178,16 @@ export class ApiKeyVerifier implements OnModuleInit, OnApplicationShutdown, Even
   }
 
   private async fetch(hash: string): Promise<KeyRecord | null> {
-    let rows: KeyRow[];
+    let row: KeyRow | undefined;
+    let plan: string | undefined;
     try {
-      rows = await this.orm.em.getConnection().execute<KeyRow[]>(LOAD_KEY_SQL, [hash]);
+      row = await this.keys.findByHash(hash);
+      plan = row && (await this.accounts.planOf(row.account_id));
     } catch (error) {
       this.logger.error(`API key lookup failed: ${(error as Error).message}`);
       throw new UnavailableError('API keys cannot be verified right now: the database does not answer');
     }
-    const row = rows[0];
-    if (!row) return null;
+    if (!row || !plan) return null;
     const mode: ApiKeyMode = row.livemode ? 'live' : 'test';
     return {
       identity: {
@@ -191,7 +196,7 @@ export class ApiKeyVerifier implements OnModuleInit, OnApplicationShutdown, Even
         accountId: row.account_id,
         livemode: row.livemode,
         permissions: row.permissions,
-        plan: row.plan,
+        plan,
       },
       mode,
       expiresAt: row.expires_at ? new Date(row.expires_at).getTime() : null,
@@ -233,24 +238,3 @@ export class ApiKeyVerifier implements OnModuleInit, OnApplicationShutdown, Even
     this.hashesByAccount.clear();
   }
 }
-
-interface KeyRow {
-  id: string;
-  account_id: string;
-  livemode: boolean;
-  permissions: string[];
-  expires_at: Date | string | null;
-  revoked_at: Date | string | null;
-  plan: string;
-  plan_rank: number | string;
-}
-
-/** The key, its account's plan and its place among the account's active lineages in its mode (oldest first). */
-const LOAD_KEY_SQL = `
-select k.id, k.account_id, k.livemode, k.permissions, k.expires_at, k.revoked_at, a.plan,
-  (select count(distinct o.lineage_id) from api_keys o
-    where o.account_id = k.account_id and o.livemode = k.livemode and o.revoked_at is null
-      and (o.expires_at is null or o.expires_at > now())
-      and (o.lineage_created_at, o.lineage_id) < (k.lineage_created_at, k.lineage_id)) as plan_rank
-from api_keys k join accounts a on a.id = k.account_id
-where k.key_hash = ?`;

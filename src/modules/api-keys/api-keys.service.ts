@@ -13,6 +13,7 @@ import { assertHoldsAll } from '../rbac/authority.js';
 import { PERMISSIONS } from '../rbac/permissions.js';
 import { ApiKeyMode, generateApiKey } from './api-key-format.js';
 import { ApiKeyVerifier } from './api-key-verifier.js';
+import { ApiKeyRepository } from './api-key.repository.js';
 import { ApiKeyDto, ApiKeyListQuery, CreateApiKeyDto, CreatedApiKeyDto, RollApiKeyDto } from './dto/api-key.dto.js';
 import { ApiKey } from './entities/api-key.entity.js';
 
@@ -34,6 +35,7 @@ export class ApiKeysService implements OnModuleInit {
     private readonly audit: AuditService,
     private readonly plans: PlansService,
     private readonly verifier: ApiKeyVerifier,
+    private readonly keys: ApiKeyRepository,
   ) {}
 
   onModuleInit(): void {
@@ -157,15 +159,8 @@ export class ApiKeysService implements OnModuleInit {
 
   /** Keys and lineages that hold a plan slot: not revoked, not expired; a roll's two keys count once. */
   private async countActive(accountId: string): Promise<Record<string, number>> {
-    const rows = await this.em.getConnection().execute<{ livemode: boolean; count: string }[]>(
-      `select livemode, count(distinct lineage_id) as count from api_keys
-       where account_id = ? and revoked_at is null and (expires_at is null or expires_at > now())
-       group by livemode`,
-      [accountId],
-    );
-    const usage: Record<string, number> = { 'api_keys.test': 0, 'api_keys.live': 0 };
-    for (const row of rows) usage[row.livemode ? 'api_keys.live' : 'api_keys.test'] = Number(row.count);
-    return usage;
+    const { live, test } = await this.keys.activeLineages(accountId);
+    return { 'api_keys.test': test, 'api_keys.live': live };
   }
 
   /** Members see both modes' keys; a key sees only its own mode's. */
