@@ -1,6 +1,7 @@
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { Module } from '@nestjs/common';
 import { Event } from './entities/event.entity.js';
+import { EventRepository } from './event.repository.js';
 import { EventTypeCatalog } from './event-type-catalog.js';
 import { EventsController, EventTypesController } from './events.controller.js';
 import { EventsService } from './events.service.js';
@@ -12,7 +13,7 @@ import { EventsService } from './events.service.js';
 @Module({
   imports: [MikroOrmModule.forFeature([Event])],
   controllers: [EventTypesController, EventsController],
-  providers: [EventTypeCatalog, EventsService],
+  providers: [EventTypeCatalog, EventRepository, EventsService],
   exports: [EventTypeCatalog, EventsService],
 })
 export class EventsModule {}

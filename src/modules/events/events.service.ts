@@ -5,6 +5,7 @@ import { ValidationFailedError } from '../../core/errors/app-errors.js';
 import { afterCursor, NEWEST_FIRST, Page, PageQuery, pageArray, toPage } from '../../core/http/pagination.js';
 import { EventDto, EventTypeDto, ListEventsQuery, PublishedEventDto, PublishEventDto } from './dto/event.dto.js';
 import { Event, EventSource } from './entities/event.entity.js';
+import { EventRepository } from './event.repository.js';
 import { EventTypeCatalog } from './event-type-catalog.js';
 
 export interface PublishInput {
@@ -44,6 +45,7 @@ export class EventsService {
   constructor(
     private readonly em: EntityManager,
     private readonly catalog: EventTypeCatalog,
+    private readonly repository: EventRepository,
   ) {}
 
   registerFanOut(fanOut: EventFanOut): void {
@@ -75,16 +77,11 @@ export class EventsService {
   async publishNow(input: PublishInput, source: EventSource = 'system'): Promise<Event> {
     this.catalog.assertValid(input.type, input.data);
     const event = Object.assign(new Event(), { accountId: input.accountId, livemode: input.livemode, type: input.type, data: input.data, source });
-    const fanOuts = this.fanOuts.map((fanOut, index) => `fan_out_${index} as (${fanOut.statement})`);
-    const [row] = await this.em.fork().execute<Record<string, string[]>[]>(
-      `with published as (
-         insert into events (id, account_id, livemode, type, data, source, created_at) values (?, ?, ?, ?, ?::jsonb, ?, ?)
-         returning id, account_id, livemode, type, created_at
-       )${fanOuts.map((part) => `, ${part}`).join('')}
-       select ${['1 as published', ...this.fanOuts.map((_, index) => `(select coalesce(json_agg(id), '[]') from fan_out_${index}) as fan_out_${index}`)].join(', ')}`,
-      [event.id, event.accountId, event.livemode, event.type, JSON.stringify(event.data), event.source, event.createdAt],
+    const fannedOut = await this.repository.insertWithFanOut(
+      event,
+      this.fanOuts.map((fanOut) => fanOut.statement),
     );
-    for (const [index, fanOut] of this.fanOuts.entries()) await fanOut.afterCommit(row[`fan_out_${index}`]);
+    for (const [index, fanOut] of this.fanOuts.entries()) await fanOut.afterCommit(fannedOut[index]);
     return event;
   }
 
@@ -130,9 +127,8 @@ export class EventsService {
   }
 
   /** Deletes events published before `cutoff` (log retention), in the given transaction. */
-  async purgeBefore(em: EntityManager, cutoff: Date): Promise<number> {
-    const result = await em.execute<{ affectedRows: number }>(`delete from events where created_at < ?`, [cutoff], 'run');
-    return result.affectedRows;
+  purgeBefore(em: EntityManager, cutoff: Date): Promise<number> {
+    return this.repository.deleteCreatedBefore(em, cutoff);
   }
 
   listTypes(query: PageQuery): Page<EventTypeDto> {
