@@ -11,7 +11,8 @@ import type { ShapeLimits } from '../../core/json/json-shape.js';
 import { OpenApiContributions } from '../../core/openapi/openapi.js';
 import { BUILTIN_EVENT_TYPES, type EventTypeDefinition, type JsonSchema } from './builtin-event-types.js';
 
-import { EVENT_TYPE_NAME } from './dto/event.dto.js';
+/** A dotted event type name such as `session.started`. */
+export const EVENT_TYPE_NAME = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
 
 export interface CatalogEntry extends EventTypeDefinition {
   source: 'builtin' | 'operator';

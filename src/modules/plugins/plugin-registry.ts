@@ -2,8 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FieldError } from '../../core/errors/app-errors.js';
-import type { ProviderDescription } from './runtime/description.js';
-import type { PluginLocation } from './runner/plugin-runner.js';
+import type { PluginLocation, ProviderDescription } from './runtime/description.js';
 
 export type PluginState = 'loaded' | 'failed' | 'disabled';
 export type SignatureStatus = 'verified' | 'unsigned' | 'invalid';

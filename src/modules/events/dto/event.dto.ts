@@ -2,10 +2,8 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDate, IsObject, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { PageDto, PageQuery } from '../../../core/http/pagination.js';
-import type { CatalogEntry } from '../event-type-catalog.js';
+import { type CatalogEntry, EVENT_TYPE_NAME } from '../event-type-catalog.js';
 import type { Event } from '../entities/event.entity.js';
-
-export const EVENT_TYPE_NAME = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
 
 export class PublishEventDto {
   @ApiProperty({ example: 'session.started', description: 'An event type from GET /v1/event-types' })

@@ -3,9 +3,9 @@ import type { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { CallRequest } from '../runtime/call.js';
 import { toWireError } from '../runtime/call.js';
-import type { PluginDescription } from '../runtime/description.js';
+import type { PluginDescription, PluginLocation } from '../runtime/description.js';
 import { encodeMessage, MessageDecoder, type ChildMessage, type HostMessage } from '../runtime/wire.js';
-import { CallDeadlineError, CallHooks, PluginCrashedError, PluginLoadError, PluginLocation, PluginRunner } from './plugin-runner.js';
+import { CallDeadlineError, CallHooks, PluginCrashedError, PluginLoadError, PluginRunner } from './plugin-runner.js';
 import { childRuntime, sdkUrls } from './sdk-location.js';
 
 const PERMISSION_FLAG = process.allowedNodeEnvironmentFlags.has('--permission') ? '--permission' : '--experimental-permission';

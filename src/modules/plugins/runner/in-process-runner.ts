@@ -2,10 +2,10 @@ import * as nodeModule from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { PluginContext, PluginDefinition } from '../../../sdk/index.js';
 import { executeCall, type CallRequest } from '../runtime/call.js';
-import { describeDefinition, type PluginDescription } from '../runtime/description.js';
+import { describeDefinition, type PluginDescription, type PluginLocation } from '../runtime/description.js';
 import { createPluginHttp } from '../runtime/plugin-fetch.js';
 import { FROM_SOURCES, sdkUrls } from './sdk-location.js';
-import { CallDeadlineError, CallHooks, PluginLoadError, PluginLocation, PluginRunner } from './plugin-runner.js';
+import { CallDeadlineError, CallHooks, PluginLoadError, PluginRunner } from './plugin-runner.js';
 
 let sdkResolutionInstalled = false;
 

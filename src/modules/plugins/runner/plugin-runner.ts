@@ -40,7 +40,7 @@ import { AppError, NotFoundError, ProviderError, ProviderRefusalError, ProviderT
 import { exceedsShape } from '../../../core/json/json-shape.js';
 import type { PluginRegistry, RegisteredProvider } from '../plugin-registry.js';
 import type { CallContext, CallKind, CallRequest, WireError } from '../runtime/call.js';
-import type { PluginDescription } from '../runtime/description.js';
+import type { PluginDescription, PluginLocation } from '../runtime/description.js';
 import type { WireHttpRequest, WireHttpResponse } from '../runtime/plugin-fetch.js';
 import { CALL_LIMITS, describeExcess, WireLimitError, type LogLevel } from '../runtime/wire.js';
 import type { ProviderHttp } from './provider-http.js';
@@ -56,15 +56,6 @@ export interface ProviderCall {
 }
 
 /** Where a plugin's code is: enough to start it. */
-export interface PluginLocation {
-  name: string;
-  version: string;
-  /** The plugin's directory (real path). */
-  dir: string;
-  /** The entry file (absolute). */
-  entry: string;
-}
-
 /** The plugin could not be loaded: it threw at import, or its export is not a plugin definition. */
 export class PluginLoadError extends Error {}
 

@@ -5,6 +5,16 @@
  */
 import type { JSONSchema, ProviderAuth, ProviderCategory, ProviderDefinition } from '../../../sdk/index.js';
 
+/** Where a plugin's code is on disk. */
+export interface PluginLocation {
+  name: string;
+  version: string;
+  /** The plugin's directory (real path). */
+  dir: string;
+  /** The entry file (absolute). */
+  entry: string;
+}
+
 export interface ActionDescription {
   name: string;
   description: string;
