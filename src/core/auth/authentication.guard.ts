@@ -4,9 +4,11 @@ import { AuthGuard } from '@nestjs/passport';
 import type { Request } from 'express';
 import { UnauthenticatedError } from '../errors/app-errors.js';
 import { RateLimitGuard } from '../http/rate-limit.guard.js';
-import { IS_PUBLIC } from './public.decorator.js';
-import { API_KEY_STRATEGY } from '../../modules/api-keys/api-key.strategy.js';
 import { MEMBER_JWT_STRATEGY } from './member-jwt.strategy.js';
+import { IS_PUBLIC } from './public.decorator.js';
+
+/** The name of the API-key strategy, which the api-keys module provides (core names it, so it imports no module). */
+export const API_KEY_STRATEGY = 'api-key';
 
 /** Strategies tried in order; each ignores tokens that are not its kind and rejects bad ones of its kind. */
 export const AUTH_STRATEGIES = [MEMBER_JWT_STRATEGY, API_KEY_STRATEGY];

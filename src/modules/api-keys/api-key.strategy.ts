@@ -3,12 +3,11 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import { Strategy } from 'passport-custom';
+import { API_KEY_STRATEGY } from '../../core/auth/authentication.guard.js';
 import { bearerToken } from '../../core/auth/bearer-token.js';
 import { requestedMode } from '../../core/auth/caller.js';
 import type { ApiKeyIdentity } from '../../core/auth/identity.js';
 import { ApiKeyVerifier } from './api-key-verifier.js';
-
-export const API_KEY_STRATEGY = 'api-key';
 
 /**
  * Passport keeps one strategy per name for the whole process, the last one registered. When several
