@@ -19,17 +19,16 @@ import { MetricsModule } from './core/metrics/metrics.module.js';
 import { OpenApiModule } from './core/openapi/openapi.js';
 import { QueueModule } from './core/queue/queue.module.js';
 import { RedisModule } from './core/queue/redis.js';
-import { AccountsModule } from './modules/accounts/accounts.module.js';
-import { ApiKeysModule } from './modules/api-keys/api-keys.module.js';
-import { AuditModule } from './modules/audit/audit.module.js';
-import { EventsModule } from './modules/events/events.module.js';
-import { HealthModule } from './modules/health/health.module.js';
-import { IntegrationsModule } from './modules/integrations/integrations.module.js';
-import { PlansModule } from './modules/plans/plans.module.js';
-import { PluginsModule } from './modules/plugins/plugins.module.js';
-import { AuthorizationGuard } from './modules/rbac/authorization.guard.js';
-import { RbacModule } from './modules/rbac/rbac.module.js';
-import { WebhooksModule } from './modules/webhooks/webhooks.module.js';
+import { AccountsModule } from './modules/accounts/index.js';
+import { ApiKeysModule } from './modules/api-keys/index.js';
+import { AuditModule } from './modules/audit/index.js';
+import { EventsModule } from './modules/events/index.js';
+import { HealthModule } from './modules/health/index.js';
+import { IntegrationsModule } from './modules/integrations/index.js';
+import { PlansModule } from './modules/plans/index.js';
+import { PluginsModule } from './modules/plugins/index.js';
+import { AuthorizationGuard, RbacModule } from './modules/rbac/index.js';
+import { WebhooksModule } from './modules/webhooks/index.js';
 
 export interface Runtime {
   config: AppConfig;

@@ -1,13 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { MikroORM, RequestContext } from '@mikro-orm/postgresql';
 import { KeyRotationService } from '../core/crypto/key-rotation.service.js';
-import { AccountsService } from '../modules/accounts/accounts.service.js';
+import { AccountsService } from '../modules/accounts/index.js';
 import { isDatabaseUnavailable } from '../core/errors/database-errors.js';
 import { createLogger } from '../core/logging/logging.js';
 import { buildOpenApiDocument } from '../core/openapi/openapi.js';
 import { createApp } from '../server.js';
-import { PluginLoader } from '../modules/plugins/plugin-loader.js';
-import { PluginRunner } from '../modules/plugins/runner/plugin-runner.js';
+import { PluginLoader, PluginRunner } from '../modules/plugins/index.js';
 import { startRuntime } from './runtime.js';
 import { writeMigrationIndex } from './migration-index.js';
 

@@ -2,13 +2,7 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SDK_VERSION } from '../sdk/index.js';
-import { integrityOf, packPlugin, UnsafeArchiveError } from '../modules/plugins/packaging/plugin-archive.js';
-import { InvalidPluginError, isCompatible, readManifest, validateDescription } from '../modules/plugins/plugin-manifest.js';
-import { PluginsService } from '../modules/plugins/plugins.service.js';
-import { describeInChildProcess } from '../modules/plugins/runner/child-process-runner.js';
-import { PluginLoadError, PluginRunner } from '../modules/plugins/runner/plugin-runner.js';
-import { signPlugin, SigningError, verifyPlugin } from '../modules/plugins/signing/plugin-signature.js';
-import type { PluginDto } from '../modules/plugins/dto/plugin.dto.js';
+import { describeInChildProcess, integrityOf, InvalidPluginError, isCompatible, packPlugin, type PluginDto, PluginLoadError, PluginRunner, PluginsService, readManifest, SigningError, signPlugin, UnsafeArchiveError, validateDescription, verifyPlugin } from '../modules/plugins/index.js';
 import { withApp } from './app-commands.js';
 import { CliError } from './runtime.js';
 

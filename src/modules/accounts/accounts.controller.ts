@@ -3,7 +3,7 @@ import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { type Caller, CurrentCaller } from '../../core/auth/caller.js';
 import { PageQuery } from '../../core/http/pagination.js';
 import { UuidParam } from '../../core/http/uuid-param.pipe.js';
-import { InstanceAdmin } from '../rbac/authorize.decorator.js';
+import { InstanceAdmin } from '../rbac/index.js';
 import { AccountsService } from './accounts.service.js';
 import { AccountDto, AccountPage, CreateAccountDto, UpdateAccountDto } from './dto/account.dto.js';
 

@@ -1,6 +1,6 @@
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { Module } from '@nestjs/common';
-import { CallerFactory } from '../rbac/caller.factory.js';
+import { CallerFactory } from '../rbac/index.js';
 import { AccountsController } from './accounts.controller.js';
 import { AccountsService } from './accounts.service.js';
 import { Account } from './entities/account.entity.js';

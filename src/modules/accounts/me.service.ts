@@ -2,8 +2,7 @@ import { packRules } from '@casl/ability/extra';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import type { AccountCaller } from '../../core/auth/caller.js';
-import { AccessService } from '../rbac/access.service.js';
-import { PERMISSIONS } from '../rbac/permissions.js';
+import { AccessService, PERMISSIONS } from '../rbac/index.js';
 import { MeDto } from './dto/me.dto.js';
 import { Account } from './entities/account.entity.js';
 

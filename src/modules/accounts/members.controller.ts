@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } fr
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { type AccountCaller, CurrentCaller } from '../../core/auth/caller.js';
 import { PageQuery } from '../../core/http/pagination.js';
-import { Authorize, AuthorizeAccount } from '../rbac/authorize.decorator.js';
+import { Authorize, AuthorizeAccount } from '../rbac/index.js';
 import { AddMemberDto, MemberDto, MemberPage, UpdateMemberDto } from './dto/account.dto.js';
 import { MeDto } from './dto/me.dto.js';
 import { MeService } from './me.service.js';

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } fr
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { type AccountCaller, CurrentCaller } from '../../core/auth/caller.js';
 import { PageQuery } from '../../core/http/pagination.js';
-import { Authorize } from '../rbac/authorize.decorator.js';
+import { Authorize } from '../rbac/index.js';
 import { CreateRoleDto, PermissionPage, RoleDto, RolePage, UpdateRoleDto } from './dto/role.dto.js';
 import { RolesService } from './roles.service.js';
 

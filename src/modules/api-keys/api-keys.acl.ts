@@ -1,5 +1,4 @@
-import type { ModuleAcl } from '../rbac/acl.js';
-import { PLAN_REASON } from '../rbac/acl.js';
+import { type ModuleAcl, PLAN_REASON } from '../rbac/index.js';
 
 /** Subject `ApiKey` with attribute `{ mode }`: the plan caps test and live keys separately. */
 export const apiKeysAcl: ModuleAcl = {

@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/com
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { type AccountCaller, CurrentCaller } from '../../core/auth/caller.js';
 import { UuidParam } from '../../core/http/uuid-param.pipe.js';
-import { Authorize, problem } from '../rbac/authorize.decorator.js';
+import { Authorize, problem } from '../rbac/index.js';
 import { ApiKeysService } from './api-keys.service.js';
 import { ApiKeyDto, ApiKeyListQuery, ApiKeyPage, CreateApiKeyDto, CreatedApiKeyDto, RollApiKeyDto } from './dto/api-key.dto.js';
 

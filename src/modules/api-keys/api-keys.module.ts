@@ -1,7 +1,7 @@
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { Module } from '@nestjs/common';
-import { AccountsModule } from '../accounts/accounts.module.js';
-import { AclRegistry } from '../rbac/acl-registry.js';
+import { AccountsModule } from '../accounts/index.js';
+import { AclRegistry } from '../rbac/index.js';
 import { ApiKeyLastUsed } from './api-key-last-used.js';
 import { ApiKeyVerifier } from './api-key-verifier.js';
 import { ApiKeyRepository } from './api-key.repository.js';

@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { type AccountCaller, CurrentCaller } from '../../core/auth/caller.js';
-import { Authorize } from '../rbac/authorize.decorator.js';
+import { Authorize } from '../rbac/index.js';
 import { AuditService } from './audit.service.js';
 import { AuditEntryPage, AuditLogQuery } from './dto/audit.dto.js';
 

@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { type AccountCaller, CurrentCaller } from '../../core/auth/caller.js';
 import { PageQuery } from '../../core/http/pagination.js';
-import { Authorize } from '../rbac/authorize.decorator.js';
+import { Authorize } from '../rbac/index.js';
 import { EventPage, EventTypePage, ListEventsQuery, PublishedEventDto, PublishEventDto } from './dto/event.dto.js';
 import { EventsService } from './events.service.js';
 

@@ -23,7 +23,7 @@ export interface PublishInput {
  */
 export interface EventFanOut {
   /** Adds the rows for `event` to the publisher's unit of work (publish(em, …)). */
-  inUnitOfWork(em: EntityManager, event: Event): Promise<void>;
+  inUnitOfWork(em: EntityManager, event: StoredEvent): Promise<void>;
   /**
    * The same rows as one data-modifying SQL statement reading the new event from the CTE `published`
    * (columns id, account_id, livemode, type, created_at) and `returning id`: publishNow writes an event

@@ -8,7 +8,7 @@ import { AppError, NotFoundError, ProviderError, UnauthenticatedError } from '..
 import { jsonLimits } from '../../core/json/json-limits.js';
 import { exceedsShape } from '../../core/json/json-shape.js';
 import type { InboundRequest } from '../../sdk/index.js';
-import { EventsService } from '../events/events.service.js';
+import { EventsService } from '../events/index.js';
 import { CredentialVault } from './credential-vault.js';
 import { Integration } from './entities/integration.entity.js';
 import { IntegrationsService } from './integrations.service.js';

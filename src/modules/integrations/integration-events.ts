@@ -1,8 +1,8 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import type { Caller } from '../../core/auth/caller.js';
-import { AuditService } from '../audit/audit.service.js';
-import { EventsService } from '../events/events.service.js';
+import { AuditService } from '../audit/index.js';
+import { EventsService } from '../events/index.js';
 import type { Integration } from './entities/integration.entity.js';
 
 export type LifecycleEvent =

@@ -1,7 +1,6 @@
-import type { ModuleAcl } from '../rbac/acl.js';
-import { PLAN_REASON } from '../rbac/acl.js';
+import { type ModuleAcl, PLAN_REASON } from '../rbac/index.js';
 import { PROVIDER_CATEGORIES } from '../../sdk/index.js';
-import { integrationLimit } from '../plans/plan-catalog.js';
+import { integrationLimit } from '../plans/index.js';
 
 /**
  * Subject `Integration` with attributes `{ category, counted }`: `counted` is true when the integration

@@ -3,7 +3,7 @@ import { ApiAcceptedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { type AccountCaller, CurrentCaller } from '../../core/auth/caller.js';
 import { PageQuery } from '../../core/http/pagination.js';
-import { Authorize } from '../rbac/authorize.decorator.js';
+import { Authorize } from '../rbac/index.js';
 import {
   ConfigureIntegrationDto,
   ConnectIntegrationDto,

@@ -1,8 +1,8 @@
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { Module } from '@nestjs/common';
-import { AccountsModule } from '../accounts/accounts.module.js';
-import { EventsModule } from '../events/events.module.js';
-import { PluginsModule } from '../plugins/plugins.module.js';
+import { AccountsModule } from '../accounts/index.js';
+import { EventsModule } from '../events/index.js';
+import { PluginsModule } from '../plugins/index.js';
 import { CredentialVault } from './credential-vault.js';
 import { Integration } from './entities/integration.entity.js';
 import { OAuthState } from './entities/oauth-state.entity.js';
@@ -27,7 +27,7 @@ import { ProxyService } from './proxy.service.js';
 import { PublicIntegrationsController } from './public.controller.js';
 import { SyncService } from './sync.service.js';
 import { TokenRefresher } from './token-refresher.js';
-import { AclRegistry } from '../rbac/acl-registry.js';
+import { AclRegistry } from '../rbac/index.js';
 import { integrationsAcl } from './integrations.acl.js';
 
 @Module({

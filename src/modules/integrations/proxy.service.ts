@@ -4,7 +4,7 @@ import { APP_CONFIG } from '../../core/config/config.module.js';
 import type { AppConfig } from '../../core/config/config.js';
 import { AppError, ProviderError, ProviderTimeoutError, ValidationFailedError } from '../../core/errors/app-errors.js';
 import { resolveBaseUrl } from '../../sdk/provider-auth.js';
-import { ProviderHttp } from '../plugins/runner/provider-http.js';
+import { ProviderHttp } from '../plugins/index.js';
 import { IntegrationOperationsService } from './integration-operations.service.js';
 import { IntegrationsService } from './integrations.service.js';
 import { ProviderCalls } from './provider-calls.js';

@@ -6,7 +6,7 @@ import { MetricsService } from '../../core/metrics/metrics.service.js';
 import { MaintenanceScheduler } from '../../core/queue/maintenance.js';
 import { SafeHttpClient } from '../../core/http/safe-http.js';
 import type { OAuth2Auth, OAuthCredentials } from '../../sdk/index.js';
-import { PluginRegistry } from '../plugins/plugin-registry.js';
+import { PluginRegistry } from '../plugins/index.js';
 import { CredentialVault } from './credential-vault.js';
 import { Integration } from './entities/integration.entity.js';
 import { IntegrationEvents } from './integration-events.js';

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@ne
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { type Caller, CurrentCaller } from '../../core/auth/caller.js';
 import { PageQuery } from '../../core/http/pagination.js';
-import { InstanceAdmin } from '../rbac/authorize.decorator.js';
+import { InstanceAdmin } from '../rbac/index.js';
 import { InstallPluginDto, MarketplacePage, PluginDto, PluginPage } from './dto/plugin.dto.js';
 import { MarketplaceCatalog } from './marketplace/marketplace-catalog.service.js';
 import { PluginsService } from './plugins.service.js';

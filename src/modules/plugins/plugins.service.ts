@@ -3,7 +3,7 @@ import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs
 import type { Caller } from '../../core/auth/caller.js';
 import { ConflictError } from '../../core/errors/app-errors.js';
 import { type Page, type PageQuery, pageArray } from '../../core/http/pagination.js';
-import { AuditService } from '../audit/audit.service.js';
+import { AuditService } from '../audit/index.js';
 import { InstallPluginDto, PluginDto } from './dto/plugin.dto.js';
 import { PluginInstallation } from './entities/plugin-installation.entity.js';
 import { PluginInstaller } from './plugin-installer.js';

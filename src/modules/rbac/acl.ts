@@ -1,6 +1,6 @@
 import { AbilityBuilder, createMongoAbility, MongoAbility } from '@casl/ability';
 import type { Caller } from '../../core/auth/caller.js';
-import type { Limit, Plan } from '../plans/plan-catalog.js';
+import type { Limit, Plan } from '../plans/index.js';
 
 /**
  * "manage" is an ordinary action here (integrations.manage), so CASL's wildcard action and subject

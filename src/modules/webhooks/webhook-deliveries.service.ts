@@ -3,9 +3,8 @@ import { Injectable } from '@nestjs/common';
 import type { AccountCaller } from '../../core/auth/caller.js';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../../core/errors/app-errors.js';
 import { afterCursor, NEWEST_FIRST, Page, toPage } from '../../core/http/pagination.js';
-import { EventTypeCatalog } from '../events/event-type-catalog.js';
-import { EventsService } from '../events/events.service.js';
-import { AccessService } from '../rbac/access.service.js';
+import { EventsService, EventTypeCatalog } from '../events/index.js';
+import { AccessService } from '../rbac/index.js';
 import {
   AttemptDto,
   DeliveryDetailDto,

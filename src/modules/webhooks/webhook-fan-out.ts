@@ -1,7 +1,6 @@
 import { EntityManager, type EventSubscriber, type TransactionEventArgs } from '@mikro-orm/postgresql';
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import type { Event } from '../events/entities/event.entity.js';
-import { EventsService } from '../events/events.service.js';
+import { EventsService, type StoredEvent } from '../events/index.js';
 import { WebhookDelivery } from './entities/webhook-delivery.entity.js';
 import { eventFilterMatchesSql, matchesEventFilter } from './event-filter.js';
 import { WebhookQueue } from './webhook-queue.js';
@@ -40,7 +39,7 @@ export class WebhookFanOut implements OnModuleInit, EventSubscriber {
     this.em.getEventManager().registerSubscriber(this);
   }
 
-  private async inUnitOfWork(em: EntityManager, event: Event): Promise<void> {
+  private async inUnitOfWork(em: EntityManager, event: StoredEvent): Promise<void> {
     const endpoints = await em.execute<{ id: string; events: string[] }[]>(
       `select id, events from webhook_endpoints where account_id = ? and livemode = ? and enabled = true`,
       [event.accountId, event.livemode],

@@ -6,7 +6,7 @@ import type { AppConfig } from '../../core/config/config.js';
 import { CredentialKeyring } from '../../core/crypto/keyring.js';
 import { SafeHttpClient } from '../../core/http/safe-http.js';
 import { MetricsService } from '../../core/metrics/metrics.service.js';
-import type { StoredEvent } from '../events/events.service.js';
+import type { StoredEvent } from '../events/index.js';
 import type { DeliveryStatus } from './entities/webhook-delivery.entity.js';
 import { parseRetryAfter, RetryPolicy } from './retry-policy.js';
 import type { AttemptRecord, ClaimedDelivery, DeliveryUpdate } from './webhook-delivery.repository.js';

@@ -1,5 +1,4 @@
-import type { ModuleAcl } from '../rbac/acl.js';
-import { PLAN_REASON } from '../rbac/acl.js';
+import { type ModuleAcl, PLAN_REASON } from '../rbac/index.js';
 
 /** Subject `WebhookEndpoint`: creating or enabling one needs webhooks.manage and a plan with webhooks. */
 export const webhooksAcl: ModuleAcl = {

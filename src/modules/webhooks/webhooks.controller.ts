@@ -3,7 +3,7 @@ import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from
 import { type AccountCaller, CurrentCaller } from '../../core/auth/caller.js';
 import { PageQuery } from '../../core/http/pagination.js';
 import { UuidParam } from '../../core/http/uuid-param.pipe.js';
-import { Authorize } from '../rbac/authorize.decorator.js';
+import { Authorize } from '../rbac/index.js';
 import {
   DeliveryDetailDto,
   DeliveryDto,

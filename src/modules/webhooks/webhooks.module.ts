@@ -1,6 +1,6 @@
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { Module } from '@nestjs/common';
-import { EventsModule } from '../events/events.module.js';
+import { EventsModule } from '../events/index.js';
 import { WebhookAttempt } from './entities/webhook-attempt.entity.js';
 import { WebhookDelivery } from './entities/webhook-delivery.entity.js';
 import { WebhookEndpoint } from './entities/webhook-endpoint.entity.js';
@@ -15,7 +15,7 @@ import { WebhookQueue } from './webhook-queue.js';
 import { WebhookSender } from './webhook-sender.js';
 import { WebhooksController } from './webhooks.controller.js';
 import { WebhooksService } from './webhooks.service.js';
-import { AclRegistry } from '../rbac/acl-registry.js';
+import { AclRegistry } from '../rbac/index.js';
 import { webhooksAcl } from './webhooks.acl.js';
 
 /** Outbound webhooks: endpoints, Standard Webhooks signing, durable delivery with retries, logs and tools. */

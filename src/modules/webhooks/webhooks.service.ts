@@ -8,11 +8,10 @@ import { CredentialKeyring } from '../../core/crypto/keyring.js';
 import { NotFoundError, ValidationFailedError } from '../../core/errors/app-errors.js';
 import { afterCursor, NEWEST_FIRST, Page, PageQuery, toPage } from '../../core/http/pagination.js';
 import { ForbiddenDestinationError, SafeHttpClient } from '../../core/http/safe-http.js';
-import { AuditService } from '../audit/audit.service.js';
-import { EventTypeCatalog } from '../events/event-type-catalog.js';
-import type { Plan } from '../plans/plan-catalog.js';
-import { PlansService } from '../plans/plans.service.js';
-import { AccessService } from '../rbac/access.service.js';
+import { AuditService } from '../audit/index.js';
+import { EventTypeCatalog } from '../events/index.js';
+import { type Plan, PlansService } from '../plans/index.js';
+import { AccessService } from '../rbac/index.js';
 import {
   CreatedWebhookEndpointDto,
   CreateWebhookDto,

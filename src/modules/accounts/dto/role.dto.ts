@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayUnique, IsArray, IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { PageDto } from '../../../core/http/pagination.js';
-import { PERMISSIONS } from '../../rbac/permissions.js';
+import { PERMISSIONS } from '../../rbac/index.js';
 
 export class CreateRoleDto {
   @ApiProperty({ example: 'support', pattern: '^[a-z][a-z0-9_]{1,39}$' })

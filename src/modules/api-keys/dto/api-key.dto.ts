@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayUnique, IsArray, IsDate, IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { PageDto, PageQuery } from '../../../core/http/pagination.js';
-import { PERMISSIONS } from '../../rbac/permissions.js';
+import { PERMISSIONS } from '../../rbac/index.js';
 import type { ApiKeyMode } from '../api-key-format.js';
 import type { ApiKey } from '../entities/api-key.entity.js';
 

@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG } from '../../../core/config/config.module.js';
 import type { AppConfig } from '../../../core/config/config.js';
 import { MaintenanceScheduler } from '../../../core/queue/maintenance.js';
-import { EventsService } from '../../events/events.service.js';
+import { EventsService } from '../../events/index.js';
 import { WebhookDeliveryRepository } from '../webhook-delivery.repository.js';
 
 /**
