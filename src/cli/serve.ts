@@ -24,11 +24,12 @@ export async function serve(): Promise<void> {
     log.info('stopped');
     process.exit(0);
   };
-  // Nest's own hooks would exit before the embedded database stops, so signals are handled here.
+  // Nest's own hooks would exit before the embedded database stops, so signals are handled here. A
+  // second signal (Ctrl-C reaches npm too, which passes it on) must not cut the shutdown short.
   process.removeAllListeners('SIGTERM');
   process.removeAllListeners('SIGINT');
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
   // Workers listen too, answering only /health and /metrics, so probes and Prometheus reach them.
   await listen(app, config.host, config.port);
   const plugins = app.get(PluginRegistry).list();

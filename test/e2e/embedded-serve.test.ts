@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, runCli, startServe, waitForReady } from '../support/cli.js';
+import { freePort, removeDataDir, runCli, startServe, waitForReady } from '../support/cli.js';
 
 /**
  * `plugboard serve` as a new user runs it: no DATABASE_URL (embedded PostgreSQL under DATA_DIR),
@@ -9,7 +10,7 @@ import { freePort, runCli, startServe, waitForReady } from '../support/cli.js';
  */
 describe('plugboard serve on embedded defaults', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'plugboard-e2e-'));
-  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+  afterAll(() => removeDataDir(dataDir));
 
   it('starts, serves the API and docs, stops cleanly and keeps its data across a restart', async () => {
     const port = await freePort();
@@ -64,4 +65,45 @@ describe('plugboard serve on embedded defaults', () => {
     expect(result.stderr).toMatch(/^plugboard: Invalid configuration: AUTH_JWT_SECRET or AUTH_JWKS_URI must be set/);
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
+
+  it('says in one line why the embedded PostgreSQL did not start', () => {
+    const damaged = mkdtempSync(join(tmpdir(), 'plugboard-damaged-'));
+    try {
+      mkdirSync(join(damaged, 'postgres'), { mode: 0o700 });
+      writeFileSync(join(damaged, 'postgres', 'PG_VERSION'), '18\n');
+      const result = runCli(['migrate'], { DATA_DIR: damaged, DATABASE_URL: '' });
+      expect({ status: result.status, stderr: result.stderr }).toEqual({
+        status: 1,
+        stderr: expect.stringMatching(new RegExp(`^plugboard: the embedded PostgreSQL in ${damaged}/postgres did not start: .+; fix that, or set DATABASE_URL to use another PostgreSQL\n$`)),
+      });
+    } finally {
+      rmSync(damaged, { recursive: true, force: true });
+    }
+  });
+
+  it('serves from a copy of the project inside a 0700 directory (as root: PostgreSQL runs as the postgres user)', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'plugboard-home-'));
+    expect(statSync(home).mode & 0o777).toBe(0o700);
+    const clone = join(home, 'plugboard');
+    try {
+      mkdirSync(clone);
+      // Hard links: the binaries' paths are inside the private directory, as in a real clone there.
+      spawnSync('cp', ['-al', 'node_modules', join(clone, 'node_modules')]);
+      for (const entry of ['dist', 'package.json', 'config', 'plugins']) cpSync(entry, join(clone, entry), { recursive: true });
+      const port = await freePort();
+      const env = { PORT: String(port), QUEUE_PREFIX: `pbhome${port}`, DATA_DIR: '', DATABASE_URL: '', AUTH_JWT_SECRET: '', ENCRYPTION_KEYS: '', NODE_ENV: 'development', LOG_LEVEL: 'info' };
+      let output = '';
+      const child = spawn(process.execPath, ['dist/src/main.js', 'serve'], { cwd: clone, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.on('data', (chunk) => (output += chunk));
+      child.stderr.on('data', (chunk) => (output += chunk));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      await waitForReady(`http://127.0.0.1:${port}`, { child, output: () => output, exited }, 120_000);
+      expect(output).toMatch(new RegExp(`"database":"embedded at ${clone}/.plugboard/postgres( \\(files in /var/lib/plugboard/data-\\w+/postgres\\))? on port \\d+"`));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      removeDataDir(join(clone, '.plugboard'));
+      rmSync(home, { recursive: true, force: true });
+    }
+  }, 180_000);
 });

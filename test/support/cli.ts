@@ -1,5 +1,7 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { lstatSync, readlinkSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
 
 export const CLI = 'dist/src/main.js';
 
@@ -52,4 +54,11 @@ export async function freePort(): Promise<number> {
     });
     if (free) return port;
   }
+}
+
+/** Removes a DATA_DIR, with the cluster that root had to place elsewhere when DATA_DIR/postgres links to it. */
+export function removeDataDir(dataDir: string): void {
+  const link = join(dataDir, 'postgres');
+  if (lstatSync(link, { throwIfNoEntry: false })?.isSymbolicLink()) rmSync(dirname(readlinkSync(link)), { recursive: true, force: true });
+  rmSync(dataDir, { recursive: true, force: true });
 }

@@ -63,7 +63,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger, option
       const wait = owner.command === 'serve' ? 'stop that server first' : 'wait for it to finish';
       throw new EmbeddedPostgresError(`DATA_DIR ${dataDir} is in use by \`plugboard ${owner.command}\` (pid ${owner.pid}): ${wait}, or set DATA_DIR to another directory`);
     }
-    log.debug({ pid: owner.pid, port: owner.port }, 'using the embedded PostgreSQL of the running server');
+    log.debug({ serverPid: owner.pid, port: owner.port }, 'using the embedded PostgreSQL of the running server');
     return { url: databaseUrl(password, owner.port), port: owner.port, dir, stop: async () => undefined };
   }
   const binaries = reachableBinaries(await packagedBinaries(), user, log);
@@ -227,7 +227,7 @@ async function initialise(initdb: string, dir: string, password: string, user: S
     const args = ['--pgdata', dir, '--auth', 'scram-sha-256', '--username', 'plugboard', '--pwfile', passwordFile, '--encoding', 'UTF8', '--no-locale'];
     const child = spawn(initdb, args, { ...user, stdio: ['ignore', 'ignore', 'pipe'] });
     const { code, output } = await finished(child, initdb);
-    if (code !== 0) throw new EmbeddedPostgresError(`initdb could not create the embedded PostgreSQL in ${dir}: ${lastLines(output)}; ${SET_DATABASE_URL}`);
+    if (code !== 0) throw new EmbeddedPostgresError(`initdb could not create the embedded PostgreSQL in ${dir}: ${lastLines(output)}; fix that, ${SET_DATABASE_URL}`);
   } finally {
     rmSync(passwordFile, { force: true });
   }
@@ -245,7 +245,7 @@ function startPostmaster(postgres: string, dir: string, port: number, user: Syst
     let output = '';
     const timer = setTimeout(() => {
       child.kill('SIGINT');
-      reject(new EmbeddedPostgresError(`the embedded PostgreSQL in ${dir} did not start within 60 s: ${lastLines(output)}; ${SET_DATABASE_URL}`));
+      reject(new EmbeddedPostgresError(`the embedded PostgreSQL in ${dir} did not start within 60 s: ${lastLines(output)}; fix that, ${SET_DATABASE_URL}`));
     }, 60_000);
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (chunk: string) => {
@@ -259,7 +259,7 @@ function startPostmaster(postgres: string, dir: string, port: number, user: Syst
     });
     void finished(child, postgres).then(({ output: early }) => {
       clearTimeout(timer);
-      reject(new EmbeddedPostgresError(`the embedded PostgreSQL in ${dir} did not start: ${lastLines(output || early)}; ${SET_DATABASE_URL}`));
+      reject(new EmbeddedPostgresError(`the embedded PostgreSQL in ${dir} did not start: ${lastLines(output || early)}; fix that, ${SET_DATABASE_URL}`));
     }, reject);
   });
 }
