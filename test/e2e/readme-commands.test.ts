@@ -1,5 +1,5 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import semver from 'semver';
@@ -144,6 +144,19 @@ describe('README commands, run as written', () => {
     );
     // Route mapping is debug detail: not in an info log.
     expect(output).not.toContain('Mapped {');
+    // Plugin processes run on the server's own Node binary.
+    const serverPid = (JSON.parse(readFileSync(join(dataDir, 'embedded-postgres.owner.json'), 'utf8')) as { pid: number }).pid;
+    const pluginPids = readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .filter((pid) => {
+        try {
+          return /^PPid:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] === String(serverPid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('child-main');
+        } catch {
+          return false; // exited meanwhile
+        }
+      });
+    expect(pluginPids.length).toBeGreaterThan(0);
+    for (const pid of pluginPids) expect(readlinkSync(`/proc/${pid}/exe`)).toBe(readlinkSync(`/proc/${serverPid}/exe`));
     expect((await fetch(`http://127.0.0.1:${port}/docs/`)).status).toBe(200);
   }, 300_000);
 
