@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG } from '../../../core/config/config.module.js';
 import type { AppConfig } from '../../../core/config/config.js';
 import { ValidationFailedError } from '../../../core/errors/app-errors.js';
-import type { OAuthApp } from '../credential-vault.js';
+import type { OAuthApp } from '../connections/credential-vault.js';
 
 /** The OAuth client an authorization or refresh uses: the account's own, else the operator's. */
 @Injectable()

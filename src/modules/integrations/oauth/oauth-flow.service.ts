@@ -10,13 +10,13 @@ import type { OAuth2Auth } from '../../../sdk/index.js';
 import { AccountsService } from '../../accounts/index.js';
 import type { RegisteredProvider } from '../../plugins/index.js';
 import { AccessService, CallerFactory } from '../../rbac/index.js';
-import type { OAuthApp } from '../credential-vault.js';
+import type { OAuthApp } from '../connections/credential-vault.js';
 import { OAuthStartedDto, StartOAuthDto } from '../dto/integration.dto.js';
 import { Integration } from '../entities/integration.entity.js';
-import { IntegrationEvents } from '../integration-events.js';
-import { IntegrationsService } from '../integrations.service.js';
-import { ProviderCalls } from '../provider-calls.js';
-import { toOAuthCredentials } from '../token-refresher.js';
+import { IntegrationHistory } from '../connections/integration-history.js';
+import { IntegrationsService } from '../connections/integrations.service.js';
+import { ProviderCalls } from '../calls/provider-calls.js';
+import { toOAuthCredentials } from './token-refresher.js';
 import { OAuthClients } from './oauth-clients.js';
 import { NewOAuthState, OAuthStateService } from './oauth-state.service.js';
 
@@ -68,7 +68,7 @@ export class OAuthFlowService {
     private readonly access: AccessService,
     private readonly callers: CallerFactory,
     private readonly calls: ProviderCalls,
-    private readonly events: IntegrationEvents,
+    private readonly history: IntegrationHistory,
     private readonly accounts: AccountsService,
   ) {}
 
@@ -139,7 +139,7 @@ export class OAuthFlowService {
       const verified = await this.calls.verify(provider, state, existing?.id, { ...credentials } as Record<string, unknown>, secrets.settings ?? existing?.settings ?? {});
       await this.em.fork().transactional(async (em) => {
         const integration = await this.integrations.completeOAuth(em, { ...state, provider }, credentials, verified, secrets.settings, secrets.oauthApp);
-        await this.events.emit(em, integration, 'integration.connected', caller);
+        await this.history.record(em, integration, 'integration.connected', caller);
       });
       return back('connected');
     } catch (error) {

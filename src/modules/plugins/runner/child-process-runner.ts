@@ -29,7 +29,7 @@ export interface PluginProcessOptions {
 }
 
 /** What a plugin process reports to whoever runs it. */
-export interface PluginProcessEvents {
+export interface PluginProcessListener {
   exited(plugin: string, details: { code: number | null; signal: NodeJS.Signals | null; restartInMs: number }): void;
   output(plugin: string, level: 'info' | 'warn', line: string): void;
   /** The child sent something that is not a readable, bounded message: it is killed. */
@@ -57,7 +57,7 @@ export class PluginProcess {
   constructor(
     readonly plugin: PluginLocation,
     private readonly options: PluginProcessOptions,
-    private readonly events: PluginProcessEvents,
+    private readonly listener: PluginProcessListener,
   ) {}
 
   /** Starts the child (after any backoff), resolving with the plugin's description once it loaded. */
@@ -174,7 +174,7 @@ export class PluginProcess {
         },
         // Only a plugin writing to the pipe past the runtime sends these: it cannot be trusted to go on.
         (error) => {
-          this.events.refused(this.plugin.name, error.message);
+          this.listener.refused(this.plugin.name, error.message);
           child.kill('SIGKILL');
         },
       );
@@ -243,7 +243,7 @@ export class PluginProcess {
     const { restartBackoffMs, restartBackoffMaxMs } = this.options;
     const backoff = Math.min(restartBackoffMaxMs, restartBackoffMs * 2 ** (this.crashes - 1));
     this.notBefore = Date.now() + backoff;
-    this.events.exited(this.plugin.name, { code, signal, restartInMs: backoff });
+    this.listener.exited(this.plugin.name, { code, signal, restartInMs: backoff });
   }
 
   /** After a missed deadline: a child that cannot answer a ping has a stuck event loop and is killed. */
@@ -286,7 +286,7 @@ export class PluginProcess {
       [child.stderr, 'warn'],
     ] as const) {
       if (!stream) continue;
-      createInterface({ input: stream }).on('line', (line) => this.events.output(this.plugin.name, level, line.slice(0, 4000)));
+      createInterface({ input: stream }).on('line', (line) => this.listener.output(this.plugin.name, level, line.slice(0, 4000)));
     }
   }
 }
@@ -314,7 +314,7 @@ export class ChildProcessPluginRunner extends PluginRunner {
     return { ...this.config.plugins, loadTimeoutMs: verifyTimeoutMs, livenessTimeoutMs: Math.min(1000, Math.max(100, Math.round(callTimeoutMs / 4))) };
   }
 
-  private readonly events: PluginProcessEvents = {
+  private readonly listener: PluginProcessListener = {
     exited: (plugin, details) => this.logger.warn({ plugin, ...details }, 'plugin process exited; it restarts on its next call'),
     output: (plugin, level, line) => this.logger[level === 'info' ? 'log' : 'warn']({ plugin, output: line }, 'plugin output'),
     refused: (plugin, reason) => this.logger.warn({ plugin, reason }, 'plugin process sent an unreadable or unbounded message; it is stopped'),
@@ -322,7 +322,7 @@ export class ChildProcessPluginRunner extends PluginRunner {
 
   async load(plugin: PluginLocation): Promise<PluginDescription> {
     await this.unload(plugin.name);
-    const process = new PluginProcess(plugin, this.options, this.events);
+    const process = new PluginProcess(plugin, this.options, this.listener);
     this.processes.set(plugin.name, process);
     try {
       return await process.start(Date.now() + this.options.loadTimeoutMs);
@@ -351,8 +351,8 @@ export class ChildProcessPluginRunner extends PluginRunner {
 }
 
 /** Loads a plugin in a sandboxed child process just to describe it (`plugboard plugin validate`). */
-export async function describeInChildProcess(plugin: PluginLocation, options: PluginProcessOptions, events: PluginProcessEvents): Promise<PluginDescription> {
-  const process = new PluginProcess(plugin, options, events);
+export async function describeInChildProcess(plugin: PluginLocation, options: PluginProcessOptions, listener: PluginProcessListener): Promise<PluginDescription> {
+  const process = new PluginProcess(plugin, options, listener);
   try {
     return await process.start(Date.now() + options.loadTimeoutMs);
   } finally {

@@ -1,10 +1,10 @@
 import { Controller, Get, HttpCode, Param, Post, Query, Redirect, Req, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { Public } from '../../core/auth/public.decorator.js';
-import { UuidParam } from '../../core/http/uuid-param.pipe.js';
+import { Public } from '../../../core/auth/public.decorator.js';
+import { UuidParam } from '../../../core/http/uuid-param.pipe.js';
 import { InboundService } from './inbound.service.js';
-import { OAuthFlowService } from './oauth/oauth-flow.service.js';
+import { OAuthFlowService } from '../oauth/oauth-flow.service.js';
 
 /** Routes providers and calendar apps call: no Plugboard credentials, each verified its own way. */
 @ApiTags('Integrations')

@@ -1,12 +1,12 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { AppError } from '../../core/errors/app-errors.js';
-import { MaintenanceScheduler } from '../../core/queue/maintenance.js';
-import { EventsService, type StoredEvent } from '../events/index.js';
-import { PluginRegistry } from '../plugins/index.js';
-import { Integration } from './entities/integration.entity.js';
-import { ProviderEventTask } from './entities/provider-event-task.entity.js';
-import { ProviderCalls } from './provider-calls.js';
+import { AppError } from '../../../core/errors/app-errors.js';
+import { MaintenanceScheduler } from '../../../core/queue/maintenance.js';
+import { EventsService, type StoredEvent } from '../../events/index.js';
+import { PluginRegistry } from '../../plugins/index.js';
+import { Integration } from '../entities/integration.entity.js';
+import { ProviderEventTask } from '../entities/provider-event-task.entity.js';
+import { ProviderCalls } from '../calls/provider-calls.js';
 
 const MAX_ATTEMPTS = 5;
 const BATCH = 50;
@@ -18,8 +18,8 @@ const IDENTIFIER = /^[a-z0-9_.]+$/;
  * written with the event, atomically; a once-per-cluster task runs due tasks with backoff.
  */
 @Injectable()
-export class ProviderEventsService implements OnModuleInit {
-  private readonly logger = new Logger(ProviderEventsService.name);
+export class ProviderReactions implements OnModuleInit {
+  private readonly logger = new Logger(ProviderReactions.name);
 
   constructor(
     private readonly em: EntityManager,

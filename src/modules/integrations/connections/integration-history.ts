@@ -1,9 +1,9 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
-import type { Caller } from '../../core/auth/caller.js';
-import { AuditService } from '../audit/index.js';
-import { EventsService } from '../events/index.js';
-import type { Integration } from './entities/integration.entity.js';
+import type { Caller } from '../../../core/auth/caller.js';
+import { AuditService } from '../../audit/index.js';
+import { EventsService } from '../../events/index.js';
+import type { Integration } from '../entities/integration.entity.js';
 
 export type LifecycleEvent =
   | 'integration.connected'
@@ -18,13 +18,13 @@ export type LifecycleEvent =
  * same unit of work as the change itself.
  */
 @Injectable()
-export class IntegrationEvents {
+export class IntegrationHistory {
   constructor(
     private readonly events: EventsService,
     private readonly auditLog: AuditService,
   ) {}
 
-  async emit(em: EntityManager, integration: Integration, type: LifecycleEvent, caller: Caller | 'system', extra: Record<string, unknown> = {}): Promise<void> {
+  async record(em: EntityManager, integration: Integration, type: LifecycleEvent, caller: Caller | 'system', extra: Record<string, unknown> = {}): Promise<void> {
     const data = {
       integrationId: integration.id,
       provider: integration.provider,

@@ -1,12 +1,12 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
-import { AppError } from '../../core/errors/app-errors.js';
-import { MetricsService, type PluginCallOutcome } from '../../core/metrics/metrics.service.js';
-import type { VerifyResult } from '../../sdk/index.js';
-import { type CallContext, type CallKind, PluginRegistry, PluginRunner, type RegisteredProvider } from '../plugins/index.js';
-import { CredentialVault } from './credential-vault.js';
-import { Integration } from './entities/integration.entity.js';
-import { TokenRefresher } from './token-refresher.js';
+import { AppError } from '../../../core/errors/app-errors.js';
+import { MetricsService, type PluginCallOutcome } from '../../../core/metrics/metrics.service.js';
+import type { VerifyResult } from '../../../sdk/index.js';
+import { type CallContext, type CallKind, PluginRegistry, PluginRunner, type RegisteredProvider } from '../../plugins/index.js';
+import { CredentialVault } from '../connections/credential-vault.js';
+import { Integration } from '../entities/integration.entity.js';
+import { TokenRefresher } from '../oauth/token-refresher.js';
 
 export interface IntegrationCall {
   kind: CallKind;

@@ -1,4 +1,4 @@
-import { ValidationFailedError } from '../../core/errors/app-errors.js';
+import { ValidationFailedError } from '../../../core/errors/app-errors.js';
 import { proxyTarget } from './proxy.service.js';
 
 describe('proxyTarget', () => {

@@ -1,16 +1,16 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { APP_CONFIG } from '../../core/config/config.module.js';
-import type { AppConfig } from '../../core/config/config.js';
-import { MetricsService } from '../../core/metrics/metrics.service.js';
-import { MaintenanceScheduler } from '../../core/queue/maintenance.js';
-import { SafeHttpClient } from '../../core/http/safe-http.js';
-import type { OAuth2Auth, OAuthCredentials } from '../../sdk/index.js';
-import { PluginRegistry } from '../plugins/index.js';
-import { CredentialVault } from './credential-vault.js';
-import { Integration } from './entities/integration.entity.js';
-import { IntegrationEvents } from './integration-events.js';
-import { OAuthClients } from './oauth/oauth-clients.js';
+import { APP_CONFIG } from '../../../core/config/config.module.js';
+import type { AppConfig } from '../../../core/config/config.js';
+import { MetricsService } from '../../../core/metrics/metrics.service.js';
+import { MaintenanceScheduler } from '../../../core/queue/maintenance.js';
+import { SafeHttpClient } from '../../../core/http/safe-http.js';
+import type { OAuth2Auth, OAuthCredentials } from '../../../sdk/index.js';
+import { PluginRegistry } from '../../plugins/index.js';
+import { CredentialVault } from '../connections/credential-vault.js';
+import { Integration } from '../entities/integration.entity.js';
+import { IntegrationHistory } from '../connections/integration-history.js';
+import { OAuthClients } from './oauth-clients.js';
 
 /** Refresh when a token expires within this window, on use and in the sweeper. */
 export const REFRESH_WINDOW_MS = 15 * 60_000;
@@ -47,7 +47,7 @@ export class TokenRefresher implements OnModuleInit {
     private readonly vault: CredentialVault,
     private readonly clients: OAuthClients,
     private readonly http: SafeHttpClient,
-    private readonly events: IntegrationEvents,
+    private readonly history: IntegrationHistory,
     private readonly metrics: MetricsService,
   ) {}
 
@@ -94,7 +94,7 @@ export class TokenRefresher implements OnModuleInit {
         integration.nextRefreshAt = null;
         if (integration.status === 'error') integration.status = 'connected';
         integration.lastError = null;
-        this.events.audit(em, 'system', integration, 'integration.token_refreshed');
+        this.history.audit(em, 'system', integration, 'integration.token_refreshed');
         this.metrics.tokenRefresh(integration.provider, 'succeeded');
         return 'refreshed';
       } catch (error) {
@@ -113,7 +113,7 @@ export class TokenRefresher implements OnModuleInit {
         ? 'Re-connect: the refresh token was revoked or has expired'
         : `Re-connect: the token could not be refreshed after ${integration.refreshFailures} attempts (${(error as Error).message})`;
       integration.nextRefreshAt = null;
-      await this.events.emit(em, integration, 'integration.expired', 'system', { reason: revoked ? 'invalid_grant' : 'refresh_failed' });
+      await this.history.record(em, integration, 'integration.expired', 'system', { reason: revoked ? 'invalid_grant' : 'refresh_failed' });
       return 'expired';
     }
     const backoffMs = Math.min(60_000 * 2 ** (integration.refreshFailures - 1), 3_600_000);

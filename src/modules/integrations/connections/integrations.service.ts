@@ -1,18 +1,18 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import type { AccountCaller } from '../../core/auth/caller.js';
-import { NotFoundError, PlanLimitError, ValidationFailedError } from '../../core/errors/app-errors.js';
-import { afterCursor, NEWEST_FIRST, Page, toPage } from '../../core/http/pagination.js';
-import { integrationLimit, type Plan, PlansService } from '../plans/index.js';
-import { PluginRegistry, type RegisteredProvider } from '../plugins/index.js';
-import { AccessService } from '../rbac/index.js';
-import type { OAuthCredentials } from '../../sdk/index.js';
+import type { AccountCaller } from '../../../core/auth/caller.js';
+import { NotFoundError, PlanLimitError, ValidationFailedError } from '../../../core/errors/app-errors.js';
+import { afterCursor, NEWEST_FIRST, Page, toPage } from '../../../core/http/pagination.js';
+import { integrationLimit, type Plan, PlansService } from '../../plans/index.js';
+import { PluginRegistry, type RegisteredProvider } from '../../plugins/index.js';
+import { AccessService } from '../../rbac/index.js';
+import type { OAuthCredentials } from '../../../sdk/index.js';
 import { CredentialVault } from './credential-vault.js';
-import { ConfigureIntegrationDto, ConnectIntegrationDto, IntegrationDto, ListIntegrationsQuery } from './dto/integration.dto.js';
-import { Integration, IntegrationStatus } from './entities/integration.entity.js';
-import { IntegrationEvents } from './integration-events.js';
+import { ConfigureIntegrationDto, ConnectIntegrationDto, IntegrationDto, ListIntegrationsQuery } from '../dto/integration.dto.js';
+import { Integration, IntegrationStatus } from '../entities/integration.entity.js';
+import { IntegrationHistory } from './integration-history.js';
 import { IntegrationView } from './integration-view.js';
-import { ProviderCalls } from './provider-calls.js';
+import { ProviderCalls } from '../calls/provider-calls.js';
 
 /** Statuses that occupy a place in a plan's counted category. */
 const COUNTED: IntegrationStatus[] = ['connected', 'expired', 'error'];
@@ -26,7 +26,7 @@ export class IntegrationsService implements OnModuleInit {
     private readonly plans: PlansService,
     private readonly vault: CredentialVault,
     private readonly calls: ProviderCalls,
-    private readonly events: IntegrationEvents,
+    private readonly history: IntegrationHistory,
     private readonly view: IntegrationView,
   ) {}
 
@@ -88,7 +88,7 @@ export class IntegrationsService implements OnModuleInit {
       this.vault.sealCredentials(integration, credentials);
       this.markConnected(integration, verified, settings);
       if (dto.autoSync !== undefined) integration.autoSync = dto.autoSync;
-      await this.events.emit(em, integration, 'integration.connected', caller);
+      await this.history.record(em, integration, 'integration.connected', caller);
       return this.view.toDto(integration);
     });
   }
@@ -112,7 +112,7 @@ export class IntegrationsService implements OnModuleInit {
         integration.feedToken = null;
         integration.tokenExpiresAt = null;
         integration.nextSyncAt = null;
-        await this.events.emit(em, integration, 'integration.disconnected', caller);
+        await this.history.record(em, integration, 'integration.disconnected', caller);
       }
       return this.view.toDto(integration);
     });
@@ -173,7 +173,7 @@ export class IntegrationsService implements OnModuleInit {
     if (dto.syncFrequency !== undefined) integration.syncFrequency = dto.syncFrequency;
     if (integration.autoSync && !integration.nextSyncAt) integration.nextSyncAt = new Date();
     if (!integration.autoSync) integration.nextSyncAt = null;
-    this.events.audit(this.em, caller, integration, 'integration.configured', { ...dto });
+    this.history.audit(this.em, caller, integration, 'integration.configured', { ...dto });
     await this.em.flush();
     return this.view.toDto(integration);
   }
@@ -241,11 +241,11 @@ export class IntegrationsService implements OnModuleInit {
       if (!allowed && integration.status !== 'suspended') {
         integration.statusBeforeSuspension = integration.status;
         integration.status = 'suspended';
-        this.events.audit(em, 'system', integration, 'integration.suspended', { plan: plan.key });
+        this.history.audit(em, 'system', integration, 'integration.suspended', { plan: plan.key });
       } else if (allowed && integration.status === 'suspended') {
         integration.status = integration.statusBeforeSuspension ?? 'connected';
         integration.statusBeforeSuspension = null;
-        this.events.audit(em, 'system', integration, 'integration.restored', { plan: plan.key });
+        this.history.audit(em, 'system', integration, 'integration.restored', { plan: plan.key });
       }
     }
   }

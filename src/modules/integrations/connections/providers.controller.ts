@@ -1,8 +1,8 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { type AccountCaller, CurrentCaller } from '../../core/auth/caller.js';
-import { Authorize } from '../rbac/index.js';
-import { ListProvidersQuery, ProviderDto, ProviderPage } from './dto/provider.dto.js';
+import { type AccountCaller, CurrentCaller } from '../../../core/auth/caller.js';
+import { Authorize } from '../../rbac/index.js';
+import { ListProvidersQuery, ProviderDto, ProviderPage } from '../dto/provider.dto.js';
 import { ProvidersService } from './providers.service.js';
 
 @ApiTags('Providers')

@@ -1,9 +1,9 @@
 import { applyDecorators, Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Req, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { type AccountCaller, CurrentCaller } from '../../core/auth/caller.js';
-import { PageQuery } from '../../core/http/pagination.js';
-import { Authorize } from '../rbac/index.js';
+import { type AccountCaller, CurrentCaller } from '../../../core/auth/caller.js';
+import { PageQuery } from '../../../core/http/pagination.js';
+import { Authorize } from '../../rbac/index.js';
 import {
   ConfigureIntegrationDto,
   ConnectIntegrationDto,
@@ -18,12 +18,12 @@ import {
   SyncedRecordPage,
   SyncRunPage,
   SyncStartedDto,
-} from './dto/integration.dto.js';
+} from '../dto/integration.dto.js';
 import { IntegrationOperationsService } from './integration-operations.service.js';
 import { IntegrationsService } from './integrations.service.js';
-import { OAuthFlowService } from './oauth/oauth-flow.service.js';
-import { ProxyService } from './proxy.service.js';
-import { SyncService } from './sync.service.js';
+import { OAuthFlowService } from '../oauth/oauth-flow.service.js';
+import { ProxyService } from '../calls/proxy.service.js';
+import { SyncService } from '../sync/sync.service.js';
 
 type ProxiedRequest = Request & { rawBody?: Buffer };
 

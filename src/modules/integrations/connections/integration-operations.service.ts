@@ -1,18 +1,18 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { APP_CONFIG } from '../../core/config/config.module.js';
-import type { AppConfig } from '../../core/config/config.js';
-import { MaintenanceScheduler } from '../../core/queue/maintenance.js';
-import { OAuthStateService } from './oauth/oauth-state.service.js';
-import type { AccountCaller } from '../../core/auth/caller.js';
-import { AppError, ValidationFailedError } from '../../core/errors/app-errors.js';
-import { HealthCheckResultDto, IntegrationDto } from './dto/integration.dto.js';
-import { Integration } from './entities/integration.entity.js';
-import { IntegrationEvents } from './integration-events.js';
+import { APP_CONFIG } from '../../../core/config/config.module.js';
+import type { AppConfig } from '../../../core/config/config.js';
+import { MaintenanceScheduler } from '../../../core/queue/maintenance.js';
+import { OAuthStateService } from '../oauth/oauth-state.service.js';
+import type { AccountCaller } from '../../../core/auth/caller.js';
+import { AppError, ValidationFailedError } from '../../../core/errors/app-errors.js';
+import { HealthCheckResultDto, IntegrationDto } from '../dto/integration.dto.js';
+import { Integration } from '../entities/integration.entity.js';
+import { IntegrationHistory } from './integration-history.js';
 import { IntegrationView } from './integration-view.js';
 import { IntegrationsService } from './integrations.service.js';
-import { ProviderCalls } from './provider-calls.js';
-import { TokenRefresher } from './token-refresher.js';
+import { ProviderCalls } from '../calls/provider-calls.js';
+import { TokenRefresher } from '../oauth/token-refresher.js';
 
 /** Health checks, token refresh and actions on a connected integration. */
 @Injectable()
@@ -27,7 +27,7 @@ export class IntegrationOperationsService implements OnModuleInit {
     private readonly integrations: IntegrationsService,
     private readonly calls: ProviderCalls,
     private readonly refresher: TokenRefresher,
-    private readonly events: IntegrationEvents,
+    private readonly history: IntegrationHistory,
     private readonly view: IntegrationView,
   ) {}
 
@@ -79,7 +79,7 @@ export class IntegrationOperationsService implements OnModuleInit {
         const wasError = current.status === 'error';
         current.status = 'error';
         current.lastError = `Re-connect or update the credentials: the provider refused them (${failure.message})`;
-        if (!wasError) await this.events.emit(em, current, 'integration.error', caller, { error: { code: failure.code, message: failure.message } });
+        if (!wasError) await this.history.record(em, current, 'integration.error', caller, { error: { code: failure.code, message: failure.message } });
       } else if (!failure && current.status === 'error') {
         current.status = 'connected';
         current.lastError = null;

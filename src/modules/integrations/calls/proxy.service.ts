@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { AccountCaller } from '../../core/auth/caller.js';
-import { APP_CONFIG } from '../../core/config/config.module.js';
-import type { AppConfig } from '../../core/config/config.js';
-import { AppError, ProviderError, ProviderTimeoutError, ValidationFailedError } from '../../core/errors/app-errors.js';
-import { resolveBaseUrl } from '../../sdk/provider-auth.js';
-import { ProviderHttp } from '../plugins/index.js';
-import { IntegrationOperationsService } from './integration-operations.service.js';
-import { IntegrationsService } from './integrations.service.js';
+import type { AccountCaller } from '../../../core/auth/caller.js';
+import { APP_CONFIG } from '../../../core/config/config.module.js';
+import type { AppConfig } from '../../../core/config/config.js';
+import { AppError, ProviderError, ProviderTimeoutError, ValidationFailedError } from '../../../core/errors/app-errors.js';
+import { resolveBaseUrl } from '../../../sdk/provider-auth.js';
+import { ProviderHttp } from '../../plugins/index.js';
+import { IntegrationOperationsService } from '../connections/integration-operations.service.js';
+import { IntegrationsService } from '../connections/integrations.service.js';
 import { ProviderCalls } from './provider-calls.js';
 
 export interface ProxyRequest {

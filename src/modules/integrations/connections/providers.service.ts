@@ -1,11 +1,11 @@
 import { subject } from '@casl/ability';
 import { Injectable } from '@nestjs/common';
-import type { AccountCaller } from '../../core/auth/caller.js';
-import { NotFoundError } from '../../core/errors/app-errors.js';
-import { Page, pageArray } from '../../core/http/pagination.js';
-import { PluginRegistry, type RegisteredProvider } from '../plugins/index.js';
-import { AccessService, PLAN_REASON } from '../rbac/index.js';
-import { ListProvidersQuery, ProviderDto } from './dto/provider.dto.js';
+import type { AccountCaller } from '../../../core/auth/caller.js';
+import { NotFoundError } from '../../../core/errors/app-errors.js';
+import { Page, pageArray } from '../../../core/http/pagination.js';
+import { PluginRegistry, type RegisteredProvider } from '../../plugins/index.js';
+import { AccessService, PLAN_REASON } from '../../rbac/index.js';
+import { ListProvidersQuery, ProviderDto } from '../dto/provider.dto.js';
 
 /** The catalog of providers from loaded plugins, each with whether the caller's plan allows it. */
 @Injectable()

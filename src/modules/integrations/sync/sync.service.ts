@@ -2,23 +2,23 @@ import { InjectQueue } from '@nestjs/bull';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { Queue } from 'bull';
-import type { AccountCaller } from '../../core/auth/caller.js';
-import { APP_CONFIG } from '../../core/config/config.module.js';
-import type { AppConfig } from '../../core/config/config.js';
-import { parseDuration } from '../../core/config/env-parsers.js';
-import { AppError, ValidationFailedError } from '../../core/errors/app-errors.js';
-import { afterCursor, NEWEST_FIRST, Page, PageQuery, toPage } from '../../core/http/pagination.js';
-import { MaintenanceScheduler } from '../../core/queue/maintenance.js';
-import { QUEUES } from '../../core/queue/queues.js';
-import type { SyncResult } from '../../sdk/index.js';
-import { RecordsQuery, SyncedRecordDto, SyncRunDto, SyncStartedDto } from './dto/integration.dto.js';
-import { Integration } from './entities/integration.entity.js';
-import { SyncRun } from './entities/sync-run.entity.js';
-import { SyncedRecord } from './entities/synced-record.entity.js';
-import { IntegrationEvents } from './integration-events.js';
-import { IntegrationOperationsService } from './integration-operations.service.js';
-import { IntegrationsService } from './integrations.service.js';
-import { ProviderCalls } from './provider-calls.js';
+import type { AccountCaller } from '../../../core/auth/caller.js';
+import { APP_CONFIG } from '../../../core/config/config.module.js';
+import type { AppConfig } from '../../../core/config/config.js';
+import { parseDuration } from '../../../core/config/env-parsers.js';
+import { AppError, ValidationFailedError } from '../../../core/errors/app-errors.js';
+import { afterCursor, NEWEST_FIRST, Page, PageQuery, toPage } from '../../../core/http/pagination.js';
+import { MaintenanceScheduler } from '../../../core/queue/maintenance.js';
+import { QUEUES } from '../../../core/queue/queues.js';
+import type { SyncResult } from '../../../sdk/index.js';
+import { RecordsQuery, SyncedRecordDto, SyncRunDto, SyncStartedDto } from '../dto/integration.dto.js';
+import { Integration } from '../entities/integration.entity.js';
+import { SyncRun } from '../entities/sync-run.entity.js';
+import { SyncedRecord } from '../entities/synced-record.entity.js';
+import { IntegrationHistory } from '../connections/integration-history.js';
+import { IntegrationOperationsService } from '../connections/integration-operations.service.js';
+import { IntegrationsService } from '../connections/integrations.service.js';
+import { ProviderCalls } from '../calls/provider-calls.js';
 
 export interface SyncJob {
   syncRunId: string;
@@ -45,7 +45,7 @@ export class SyncService implements OnModuleInit {
     private readonly integrations: IntegrationsService,
     private readonly operations: IntegrationOperationsService,
     private readonly calls: ProviderCalls,
-    private readonly events: IntegrationEvents,
+    private readonly history: IntegrationHistory,
   ) {}
 
   onModuleInit(): void {
@@ -105,9 +105,9 @@ export class SyncService implements OnModuleInit {
       tx.persist(run);
       if (run.status === 'succeeded') {
         current.lastSyncAt = run.finishedAt!;
-        await this.events.emit(tx, current, 'integration.sync.completed', 'system', { syncRunId: run.id, records: run.counts });
+        await this.history.record(tx, current, 'integration.sync.completed', 'system', { syncRunId: run.id, records: run.counts });
       } else {
-        await this.events.emit(tx, current, 'integration.sync.failed', 'system', { syncRunId: run.id, error: { message: run.error } });
+        await this.history.record(tx, current, 'integration.sync.failed', 'system', { syncRunId: run.id, error: { message: run.error } });
       }
     });
   }

@@ -1,7 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { KeyRotationService } from '../../core/crypto/key-rotation.service.js';
-import { CredentialKeyring } from '../../core/crypto/keyring.js';
-import type { Integration } from './entities/integration.entity.js';
+import { KeyRotationService } from '../../../core/crypto/key-rotation.service.js';
+import { CredentialKeyring } from '../../../core/crypto/keyring.js';
+import type { Integration } from '../entities/integration.entity.js';
 
 export interface OAuthApp {
   clientId: string;

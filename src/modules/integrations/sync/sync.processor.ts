@@ -1,7 +1,7 @@
 import { Process, Processor } from '@nestjs/bull';
 import type { Job } from 'bull';
 import { QUEUES } from '../../../core/queue/queues.js';
-import { SyncJob, SyncService } from '../sync.service.js';
+import { SyncJob, SyncService } from './sync.service.js';
 
 @Processor(QUEUES.syncs)
 export class SyncProcessor {

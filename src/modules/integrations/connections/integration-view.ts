@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG } from '../../core/config/config.module.js';
-import type { AppConfig } from '../../core/config/config.js';
+import { APP_CONFIG } from '../../../core/config/config.module.js';
+import type { AppConfig } from '../../../core/config/config.js';
 import { CredentialVault } from './credential-vault.js';
-import type { IntegrationDto } from './dto/integration.dto.js';
-import type { Integration } from './entities/integration.entity.js';
+import type { IntegrationDto } from '../dto/integration.dto.js';
+import type { Integration } from '../entities/integration.entity.js';
 
 /** How an integration is shown: never its credentials; a subscription feed's URL when it has one. */
 @Injectable()
