@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { Keyring } from '../../src/core/crypto/keyring.js';
 import { KeyRotationService } from '../../src/core/crypto/key-rotation.service.js';
-import { TokenRefresher } from '../../src/modules/integrations/token-refresher.js';
+import { TokenRefresher } from '../../src/modules/integrations/oauth/token-refresher.js';
 import { providerOriginOverrides, SENDGRID_TEST_KEY, signStripeWebhook, startFakeGoogleCalendar, startFakeSendGrid, startFakeStripe, stripeEvent } from '../fixtures/providers/index.js';
 import type { FakeGoogleCalendar, FakeSendGrid, FakeStripe } from '../fixtures/providers/index.js';
 import { addMember, bearer, createAccount, startTestApp, TEST_ENCRYPTION_KEYS, TestApp } from '../support/test-app.js';
