@@ -62,6 +62,14 @@ interface Result {
 }
 
 const ROOT = process.cwd();
+/**
+ * A new user's shell: without what npm adds when it runs this suite (node_modules/.bin on the PATH,
+ * npm_* settings), so `npx` and `npm` are the machine's own.
+ */
+const USER_ENV = {
+  ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name))),
+  PATH: process.env.PATH!.split(':').filter((dir) => !dir.endsWith('node_modules/.bin')).join(':'),
+};
 const withoutNpmWarnings = (stderr: string) =>
   stderr
     .split('\n')
@@ -77,7 +85,7 @@ describe('README commands, run as written', () => {
   const vars: Record<string, string> = {};
 
   const sh = (line: string, extra: Record<string, string> = {}): Result => {
-    const result = spawnSync('bash', ['-c', line], { cwd: ROOT, env: { ...process.env, ...env, ...vars, ...extra }, encoding: 'utf8', timeout: 180_000 });
+    const result = spawnSync('bash', ['-c', line], { cwd: ROOT, env: { ...USER_ENV, ...env, ...vars, ...extra }, encoding: 'utf8', timeout: 180_000 });
     return { status: result.status, stdout: result.stdout, stderr: result.stderr };
   };
   const json = <T>(result: Result): T => {
@@ -119,7 +127,7 @@ describe('README commands, run as written', () => {
 
     let output = '';
     // Its own process group, so the test can press Ctrl-C as a terminal would.
-    const child = spawn('bash', ['-c', 'npm start'], { cwd: ROOT, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', ['-c', 'npm start'], { cwd: ROOT, env: { ...USER_ENV, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (chunk) => (output += chunk));
     child.stderr!.on('data', (chunk) => (output += chunk));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -311,9 +319,8 @@ describe('README commands, run as written', () => {
   }, 120_000);
 
   it('node dist/src/main.js on the machine\'s own Node: runs on 22.17+, and below that says to use npx plugboard', () => {
-    const machinePath = process.env.PATH!.split(':').filter((dir) => !dir.endsWith('node_modules/.bin')).join(':');
-    const version = spawnSync('node', ['-p', 'process.versions.node'], { env: { PATH: machinePath }, encoding: 'utf8' }).stdout.trim();
-    const result = sh('node dist/src/main.js token --sub operator', { PATH: machinePath });
+    const version = spawnSync('node', ['-p', 'process.versions.node'], { env: USER_ENV, encoding: 'utf8' }).stdout.trim();
+    const result = sh('node dist/src/main.js token --sub operator');
     if (semver.satisfies(version, '>=22.17')) {
       expect(result.status).toBe(0);
     } else {
