@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { PluginRegistry } from '../modules/plugins/plugin-registry.js';
+import { PluginRegistry } from '../modules/plugins/index.js';
 import { listen, createApp } from '../server.js';
 import { StartedRuntime, startRuntime } from './runtime.js';
 
