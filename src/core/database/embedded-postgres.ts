@@ -54,18 +54,24 @@ const ROOT_PLACEMENT_DIR = '/var/lib/plugboard';
 export async function startEmbeddedPostgres(dataDir: string, log: Logger, options: EmbeddedPostgresOptions): Promise<EmbeddedDatabase> {
   mkdirSync(dataDir, { recursive: true });
   const ownerFile = join(dataDir, 'embedded-postgres.owner.json');
+  const passwordFile = join(dataDir, 'embedded-postgres.json');
   const owner = await runningOwner(ownerFile);
-  const user = postgresUser();
-  const dir = clusterDir(dataDir, user);
-  const password = clusterPassword(dataDir, dir);
   if (owner) {
     if (!options.shareWithServer || owner.command !== 'serve') {
       const wait = owner.command === 'serve' ? 'stop that server first' : 'wait for it to finish';
       throw new EmbeddedPostgresError(`DATA_DIR ${dataDir} is in use by \`plugboard ${owner.command}\` (pid ${owner.pid}): ${wait}, or set DATA_DIR to another directory`);
     }
     log.debug({ serverPid: owner.pid, port: owner.port }, 'using the embedded PostgreSQL of the running server');
-    return { url: databaseUrl(password, owner.port), port: owner.port, dir, stop: async () => undefined };
+    const dir = join(dataDir, 'postgres');
+    return { url: databaseUrl(readPassword(passwordFile), owner.port), port: owner.port, dir, stop: async () => undefined };
   }
+  const user = postgresUser();
+  const dir = clusterDir(dataDir, user);
+  // A new cluster gets a new password; an existing one keeps the password it was created with.
+  if (!existsSync(join(dir, 'PG_VERSION')) || !existsSync(passwordFile)) {
+    writeFileSync(passwordFile, JSON.stringify({ password: randomBytes(18).toString('base64url') }), { mode: 0o600 });
+  }
+  const password = readPassword(passwordFile);
   const binaries = reachableBinaries(await packagedBinaries(), user, log);
   if (!existsSync(join(dir, 'PG_VERSION'))) {
     log.info({ dir }, 'initialising embedded PostgreSQL');
@@ -134,12 +140,7 @@ function portAnswers(port: number): Promise<boolean> {
   });
 }
 
-/** The generated password, kept beside the cluster it was set on. */
-function clusterPassword(dataDir: string, dir: string): string {
-  const file = join(dataDir, 'embedded-postgres.json');
-  if (!existsSync(join(dir, 'PG_VERSION')) || !existsSync(file)) {
-    writeFileSync(file, JSON.stringify({ password: randomBytes(18).toString('base64url') }), { mode: 0o600 });
-  }
+function readPassword(file: string): string {
   return (JSON.parse(readFileSync(file, 'utf8')) as { password: string }).password;
 }
 
@@ -226,7 +227,9 @@ async function initialise(initdb: string, dir: string, password: string, user: S
   try {
     const args = ['--pgdata', dir, '--auth', 'scram-sha-256', '--username', 'plugboard', '--pwfile', passwordFile, '--encoding', 'UTF8', '--no-locale'];
     const child = spawn(initdb, args, { ...user, stdio: ['ignore', 'ignore', 'pipe'] });
-    const { code, output } = await finished(child, initdb);
+    let output = '';
+    child.stderr!.on('data', (chunk: Buffer) => (output += String(chunk)));
+    const code = await exited(child, initdb);
     if (code !== 0) throw new EmbeddedPostgresError(`initdb could not create the embedded PostgreSQL in ${dir}: ${lastLines(output)}; fix that, ${SET_DATABASE_URL}`);
   } finally {
     rmSync(passwordFile, { force: true });
@@ -257,22 +260,20 @@ function startPostmaster(postgres: string, dir: string, port: number, user: Syst
         resolve(child);
       }
     });
-    void finished(child, postgres).then(({ output: early }) => {
+    void exited(child, postgres).then(() => {
       clearTimeout(timer);
-      reject(new EmbeddedPostgresError(`the embedded PostgreSQL in ${dir} did not start: ${lastLines(output || early)}; fix that, ${SET_DATABASE_URL}`));
+      reject(new EmbeddedPostgresError(`the embedded PostgreSQL in ${dir} did not start: ${lastLines(output)}; fix that, ${SET_DATABASE_URL}`));
     }, reject);
   });
 }
 
-/** Resolves when the process exits; a binary that cannot be run at all rejects with one line. */
-function finished(child: ChildProcess, binary: string): Promise<{ code: number | null; output: string }> {
-  let output = '';
-  child.stderr?.on('data', (chunk: Buffer | string) => (output += String(chunk)));
+/** Resolves with the exit code once its output is read; a binary that cannot be run at all rejects with one line. */
+function exited(child: ChildProcess, binary: string): Promise<number | null> {
   return new Promise((resolve, reject) => {
     child.once('error', (error: NodeJS.ErrnoException) =>
       reject(new EmbeddedPostgresError(`cannot run ${binary} (${error.code ?? error.message}): reinstall with \`npm ci\`, ${SET_DATABASE_URL}`)),
     );
-    child.once('close', (code) => resolve({ code, output }));
+    child.once('close', resolve);
   });
 }
 
