@@ -1,5 +1,5 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import semver from 'semver';
@@ -166,6 +166,8 @@ describe('README commands, run as written', () => {
     expect(pluginPids.length).toBeGreaterThan(0);
     for (const pid of pluginPids) expect(readlinkSync(`/proc/${pid}/exe`)).toBe(readlinkSync(`/proc/${serverPid}/exe`));
     expect((await fetch(`http://127.0.0.1:${port}/docs/`)).status).toBe(200);
+    // npx keeps the link to the bin it made the first time: an entry point rebuilt later must stay executable.
+    expect(statSync('dist/src/main.js').mode & 0o755).toBe(0o755);
   }, 300_000);
 
   it('Calling the API: every line, in a second terminal while npm start runs', async () => {
