@@ -44,8 +44,8 @@ export async function createApp(runtime: Runtime, options: CreateAppOptions = {}
   if (runtime.config.role === 'worker') app.use(operationalRoutesOnly());
   else mountQueueDashboard(app);
   app.useBodyParser('json', { limit: runtime.config.bodyLimit, type: ['application/json', 'application/*+json'] });
-  app.useBodyParser('urlencoded', { limit: runtime.config.bodyLimit, extended: false });
   app.use(jsonBodyLimits(jsonLimits(runtime.config.jsonMaxKeys)));
+  app.useBodyParser('urlencoded', { limit: runtime.config.bodyLimit, extended: false });
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
   const document = buildOpenApiDocument(app);
@@ -55,7 +55,7 @@ export async function createApp(runtime: Runtime, options: CreateAppOptions = {}
 
 export async function listen(app: NestExpressApplication, host: string, port: number): Promise<Server> {
   await app.listen(port, host);
-  const server = app.getHttpServer() as Server;
+  const server = app.getHttpServer();
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   return server;

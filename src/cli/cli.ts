@@ -88,7 +88,7 @@ async function runCommand(argv: string[]): Promise<void> {
     }
     case 'token':
       console.log(
-        await mintToken({ sub: required('sub'), account: values.account, instanceAdmin: values['instance-admin'] === true, expiresIn: values.expires! }),
+        await mintToken({ sub: required('sub'), account: values.account, instanceAdmin: values['instance-admin'] === true, expiresIn: values.expires }),
       );
       return;
     case 'openapi':

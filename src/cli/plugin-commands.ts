@@ -222,7 +222,7 @@ export function installPlugin(source: string): Promise<PluginDto> {
 
 /** `plugboard plugins list`. */
 export function listPlugins(): Promise<PluginDto[]> {
-  return withPlugins('plugins list', async (plugins) => plugins.list({ limit: 100_000 }).data);
+  return withPlugins('plugins list', (plugins) => Promise.resolve(plugins.list({ limit: 100_000 }).data));
 }
 
 export function formatPluginTable(plugins: PluginDto[]): string {

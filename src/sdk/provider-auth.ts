@@ -2,14 +2,19 @@
  * How a provider's auth is applied to requests under its base URL: shared by the host (`ctx.http`)
  * and the SDK's test harness, so what authors test is what runs. No imports from the rest of src.
  */
-import type { CredentialsAuth, ProviderAuth } from './index.js';
+import type { ProviderAuth } from './index.js';
+
+/** A credential as text: strings and numbers as they are, anything else as nothing. */
+function textOf(value: unknown): string {
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : '';
+}
 
 /** `{field}` placeholders filled from `values`; undefined when one is missing. */
 function fillTemplate(template: string, values: Record<string, unknown>): string | undefined {
   let missing = false;
   const filled = template.replace(/\{([\w.-]+)\}/g, (_match, key: string) => {
     const value = values[key];
-    if (value === undefined || value === null || typeof value === 'object') {
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
       missing = true;
       return '';
     }
@@ -50,10 +55,10 @@ export function applyCredentials(auth: ProviderAuth, credentials: Record<string,
     if (!headers.has('authorization')) headers.set('authorization', `${type} ${token}`);
     return;
   }
-  const apply = (auth as CredentialsAuth).apply;
+  const apply = (auth).apply;
   if (!apply && auth.type === 'basic') {
     if (!headers.has('authorization') && credentials.password !== undefined) {
-      const pair = `${String(credentials.username ?? '')}:${String(credentials.password)}`;
+      const pair = `${textOf(credentials.username)}:${textOf(credentials.password)}`;
       headers.set('authorization', `Basic ${Buffer.from(pair).toString('base64')}`);
     }
     return;

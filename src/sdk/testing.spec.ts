@@ -27,7 +27,7 @@ const plugin = definePlugin({
           },
         },
       },
-      sync: { run: async () => ({ records: { contacts: [{ id: 'c1' }] } }) },
+      sync: { run: () => Promise.resolve({ records: { contacts: [{ id: 'c1' }] } }) },
       webhook: {
         verify: (_ctx, req) => req.headers['x-acme-signature'] === 'ok',
         toEvents: (_ctx, req) => [{ event: 'contact.created', data: req.body }],

@@ -136,7 +136,7 @@ export function createHarness(plugin: PluginDefinition, options: HarnessOptions 
       http: async (target, init = {}) => {
         signal.throwIfAborted();
         const url = resolveRequestUrl(String(target), base);
-        const headers = new Headers(init.headers as ConstructorParameters<typeof Headers>[0]);
+        const headers = new Headers(init.headers);
         const body = bodyText(init.body, headers);
         if (isUnderBase(url, base)) applyCredentials(provider.auth, credentials, url, headers);
         const request: RecordedRequest = {
@@ -144,7 +144,7 @@ export function createHarness(plugin: PluginDefinition, options: HarnessOptions 
           url: url.href,
           headers: Object.fromEntries(headers.entries()),
           body,
-          json: () => JSON.parse(body),
+          json: () => JSON.parse(body) as unknown,
         };
         requests.push(request);
         const stub = await answer(request, url);

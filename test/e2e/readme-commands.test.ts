@@ -2,6 +2,7 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import semver from 'semver';
 import { newPublisher } from '../support/plugin-publishing.js';
 import { freePort, removeDataDir, waitForReady } from '../support/cli.js';
@@ -128,8 +129,8 @@ describe('README commands, run as written', () => {
     let output = '';
     // Its own process group, so the test can press Ctrl-C as a terminal would.
     const child = spawn('bash', ['-c', 'npm start'], { cwd: ROOT, env: { ...USER_ENV, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout!.on('data', (chunk) => (output += chunk));
-    child.stderr!.on('data', (chunk) => (output += chunk));
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     server = { child, output: () => output, exited };
     await waitForReady(`http://127.0.0.1:${port}`, server, 240_000);
@@ -170,7 +171,7 @@ describe('README commands, run as written', () => {
     expect(statSync('dist/src/main.js').mode & 0o755).toBe(0o755);
   }, 300_000);
 
-  it('Calling the API: every line, in a second terminal while npm start runs', async () => {
+  it('Calling the API: every line, in a second terminal while npm start runs', () => {
     const lines = shellLines('### Calling the API');
     const expectations: Array<[RegExp, (result: Result) => void]> = [
       [
@@ -214,7 +215,7 @@ describe('README commands, run as written', () => {
     writeFileSync(keyFile, newPublisher('acme').privateKeyPem);
     const openapiFile = join(work, 'openapi.json');
     let tarball = '';
-    const invocations: Record<string, Array<[string, (result: Result) => void]>> = {
+    const invocations: Record<string, Array<[string, (result: Result) => void | Promise<void>]>> = {
       'plugboard serve': [
         [
           'npx plugboard serve',
@@ -306,7 +307,7 @@ describe('README commands, run as written', () => {
   it('accounts create at a terminal also prints the next commands; logs there are one readable line each', () => {
     const result = sh(`script -qec 'LOG_LEVEL=debug npx plugboard accounts create --name Initech --owner user_3' /dev/null`);
     // Without colours, carriage returns and npm's spinner.
-    const screen = result.stdout.replace(/\u001b\[[0-9;]*[A-Za-z]|[\r⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/g, '');
+    const screen = stripVTControlCharacters(result.stdout).replace(/[\r⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/g, '');
     expect(result.status).toBe(0);
     const id = /"id": "([\w-]+)"/.exec(screen)?.[1];
     expect(screen).toContain(

@@ -98,7 +98,7 @@ describe('no caller gains or hands out a permission it lacks', () => {
         label: `create a key holding ${setName}`,
         allowed: actor.permissions.has('api_keys.manage') && within(permissions, actor.permissions),
         run: () => t.http.post('/v1/api-keys').set(bearer(actor.token)).send({ name: 'new', mode: 'live', permissions }),
-        granted: async (body) => body.permissions as string[],
+        granted: (body) => Promise.resolve(body.permissions as string[]),
       });
       for (const [creatorName, creator] of Object.entries(creators)) {
         if (!within(permissions, new Set(creator.permissions))) continue;
@@ -128,7 +128,7 @@ describe('no caller gains or hands out a permission it lacks', () => {
         label: `add a member as ${role}`,
         allowed: mayManage && within(ROLE_PERMISSIONS[role], actor.permissions) && (role !== 'owner' || isOwner),
         run: () => t.http.post('/v1/members').set(bearer(actor.token)).send({ userId: uniqueId('new'), role }),
-        granted: async () => [...ROLE_PERMISSIONS[role]],
+        granted: () => Promise.resolve([...ROLE_PERMISSIONS[role]]),
       });
       for (const targetRole of ASSIGNABLE_ROLES) {
         cases.push({
@@ -142,7 +142,7 @@ describe('no caller gains or hands out a permission it lacks', () => {
             const target = await account.addMember(targetRole);
             return t.http.patch(`/v1/members/${target.userId}`).set(bearer(actor.token)).send({ role });
           },
-          granted: async () => [...ROLE_PERMISSIONS[role]],
+          granted: () => Promise.resolve([...ROLE_PERMISSIONS[role]]),
         });
       }
       cases.push({
@@ -162,7 +162,7 @@ describe('no caller gains or hands out a permission it lacks', () => {
             const twin = await account.addMember(actor.role!);
             return t.http.patch(`/v1/members/${twin.userId}`).set(bearer(twin.token)).send({ role });
           },
-          granted: async () => [...ROLE_PERMISSIONS[role]],
+          granted: () => Promise.resolve([...ROLE_PERMISSIONS[role]]),
         });
       }
     }
@@ -186,14 +186,14 @@ describe('no caller gains or hands out a permission it lacks', () => {
           const key = uniqueId('role').replace(/[^a-z0-9_]/g, '');
           return t.http.post('/v1/roles').set(bearer(actor.token)).send({ key, name: key, permissions });
         },
-        granted: async (body) => body.permissions as string[],
+        granted: (body) => Promise.resolve(body.permissions as string[]),
       });
       for (const [targetName, targetPermissions] of Object.entries(PERMISSION_SETS)) {
         cases.push({
           label: `change a role holding ${targetName} to ${setName}`,
           allowed: mayManage && within(permissions, actor.permissions) && within(targetPermissions, actor.permissions),
           run: async () => t.http.patch(`/v1/roles/${await freshRole(targetPermissions)}`).set(bearer(actor.token)).send({ permissions }),
-          granted: async (body) => body.permissions as string[],
+          granted: (body) => Promise.resolve(body.permissions as string[]),
         });
       }
       cases.push({

@@ -93,7 +93,7 @@ describe('plugin isolation in child processes', () => {
   it('lets a plugin read only its own directory and see none of the host environment', async () => {
     const outside = await runner.invoke('fixture_echo', { kind: 'action', name: 'readOutside', input: { path: resolve('package.json') }, context });
     expect(outside).toEqual({ error: 'ERR_ACCESS_DENIED' });
-    const env = (await runner.invoke('fixture_echo', { kind: 'action', name: 'env', input: {}, context })) as { keys: string[] };
+    const env = await runner.invoke<{ keys: string[] }>('fixture_echo', { kind: 'action', name: 'env', input: {}, context });
     expect(env.keys.every((key) => key.startsWith('PLUGBOARD_') || key === 'NODE_ENV')).toBe(true);
     expect(env.keys).not.toContain('DATABASE_URL');
   });

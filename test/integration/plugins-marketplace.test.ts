@@ -4,7 +4,7 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { PluginInstallation } from '../../src/modules/plugins/entities/plugin-installation.entity.js';
 import { integrityOf } from '../../src/modules/plugins/packaging/plugin-archive.js';
 import { PluginRunner } from '../../src/modules/plugins/runner/plugin-runner.js';
-import { pluginDir, pluginEnv, tempDir } from '../support/plugin-fixtures.js';
+import { pluginEnv, tempDir } from '../support/plugin-fixtures.js';
 import { newPublisher, preparePlugin, publish, trustedPublishersDir, writeCatalog } from '../support/plugin-publishing.js';
 import { tarball } from '../support/tarball.js';
 import { startTestApp, TestApp } from '../support/test-app.js';

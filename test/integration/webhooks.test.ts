@@ -36,7 +36,7 @@ describe('webhooks: endpoints, signed delivery, retries and logs', () => {
     return response.body.id as string;
   };
   const deliveries = (token: string, endpointId: string, query = '') =>
-    t.http.get(`/v1/webhooks/${endpointId}/deliveries${query}`).set(bearer(token)).then((r) => r.body.data as Record<string, unknown>[]);
+    t.http.get(`/v1/webhooks/${endpointId}/deliveries${query}`).set(bearer(token)).then((r) => r.body.data as ({ id: string } & Record<string, unknown>)[]);
 
   it('delivers a published event signed per Standard Webhooks, verifiable on the raw body, and logs it', async () => {
     const { accountId, ownerToken } = await createAccount(t);

@@ -29,7 +29,7 @@ const connected = (settings: Json = { listId: audience.id }, token = accessToken
 const urls = (h: Harness) => h.requests.map((request) => request.url);
 
 function authorize(query: Record<string, string>): Promise<URL> {
-  return followAuthorizationUrl(`${mailchimp.auth.authorizationUrl}?${new URLSearchParams(query)}`, fake.origins);
+  return followAuthorizationUrl(`${mailchimp.auth.authorizationUrl}?${new URLSearchParams(query).toString()}`, fake.origins);
 }
 
 const token = (form: Record<string, string>) => postTokenRequest(mailchimp.auth.tokenUrl, fake.origins, form);

@@ -28,7 +28,7 @@ export class AuthenticationGuard extends AuthGuard(AUTH_STRATEGIES) {
     return super.canActivate(context);
   }
 
-  override handleRequest<TUser>(error: unknown, user: TUser, _info: unknown, context: ExecutionContext): TUser {
+  override handleRequest<TUser>(error: Error | null, user: TUser, _info: unknown, context: ExecutionContext): TUser {
     if (error && !(error instanceof UnauthenticatedError)) throw error;
     if (error || !user) {
       this.rateLimit.chargeFailedAuthentication(context.switchToHttp().getRequest<Request>());

@@ -63,7 +63,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger, option
     }
     log.debug({ serverPid: owner.pid, port: owner.port }, 'using the embedded PostgreSQL of the running server');
     const dir = join(dataDir, 'postgres');
-    return { url: databaseUrl(readPassword(passwordFile), owner.port), port: owner.port, dir, stop: async () => undefined };
+    return { url: databaseUrl(readPassword(passwordFile), owner.port), port: owner.port, dir, stop: () => Promise.resolve() };
   }
   const user = postgresUser();
   const dir = clusterDir(dataDir, user);
@@ -93,7 +93,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger, option
     port,
     dir,
     stop: async () => {
-      if ((await readOwner(ownerFile))?.pid === process.pid) rmSync(ownerFile, { force: true });
+      if (readOwner(ownerFile)?.pid === process.pid) rmSync(ownerFile, { force: true });
       await stopPostmaster();
     },
   };
@@ -103,7 +103,7 @@ function databaseUrl(password: string, port: number): string {
   return `postgresql://plugboard:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE_NAME}`;
 }
 
-async function readOwner(file: string): Promise<Owner | undefined> {
+function readOwner(file: string): Owner | undefined {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as Owner;
   } catch {
@@ -113,7 +113,7 @@ async function readOwner(file: string): Promise<Owner | undefined> {
 
 /** The recorded owner, when its process is alive and its port answers; a stale record is ignored. */
 async function runningOwner(file: string): Promise<Owner | undefined> {
-  const owner = await readOwner(file);
+  const owner = readOwner(file);
   if (!owner || owner.pid === process.pid || !isAlive(owner.pid)) return undefined;
   return (await portAnswers(owner.port)) ? owner : undefined;
 }
@@ -228,7 +228,7 @@ async function initialise(initdb: string, dir: string, password: string, user: S
     const args = ['--pgdata', dir, '--auth', 'scram-sha-256', '--username', 'plugboard', '--pwfile', passwordFile, '--encoding', 'UTF8', '--no-locale'];
     const child = spawn(initdb, args, { ...user, stdio: ['ignore', 'ignore', 'pipe'] });
     let output = '';
-    child.stderr!.on('data', (chunk: Buffer) => (output += String(chunk)));
+    child.stderr.on('data', (chunk: Buffer) => (output += String(chunk)));
     const code = await exited(child, initdb);
     if (code !== 0) throw new EmbeddedPostgresError(`initdb could not create the embedded PostgreSQL in ${dir}: ${lastLines(output)}; fix that, ${SET_DATABASE_URL}`);
   } finally {
@@ -250,8 +250,8 @@ function startPostmaster(postgres: string, dir: string, port: number, user: Syst
       child.kill('SIGINT');
       reject(new EmbeddedPostgresError(`the embedded PostgreSQL in ${dir} did not start within 60 s: ${lastLines(output)}; fix that, ${SET_DATABASE_URL}`));
     }, 60_000);
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (chunk: string) => {
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
       for (const line of chunk.split('\n').filter(Boolean)) log.debug({ component: 'embedded-postgres' }, line);
       if (output.includes(READY)) return;
       output += chunk;

@@ -1,4 +1,4 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AppError, ErrorCode, FieldError, UnavailableError, ValidationFailedError } from './app-errors.js';
 import { isDatabaseUnavailable, isRejectedInput } from './database-errors.js';
@@ -94,7 +94,7 @@ export class ProblemFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const code = CODE_BY_STATUS[status] ?? (status >= 500 ? 'internal' : 'validation_failed');
-      const detail = status === HttpStatus.NOT_FOUND ? 'No such route or resource' : httpExceptionMessage(exception);
+      const detail = status === 404 ? 'No such route or resource' : httpExceptionMessage(exception);
       const headers: Record<string, string> = status === 503 ? { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) } : {};
       return { problem: this.build(status, code, detail, { requestId }), headers };
     }
@@ -119,7 +119,7 @@ export class ProblemFilter implements ExceptionFilter {
 
 function bodyParserErrorStatus(exception: unknown): number | undefined {
   if (typeof exception !== 'object' || exception === null || !('type' in exception)) return undefined;
-  const type = (exception as { type: unknown }).type;
+  const type = (exception).type;
   if (type === 'entity.too.large') return 413;
   if (type === 'entity.parse.failed' || type === 'encoding.unsupported' || type === 'charset.unsupported') return 400;
   return undefined;

@@ -45,7 +45,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
           return of(this.open(id, stored.responseBody));
         }
         return next.handle().pipe(
-          switchMap((body) => from(this.complete(id, body)).pipe(map(() => body))),
+          switchMap((body: unknown) => from(this.complete(id, body)).pipe(map(() => body))),
           catchError((error: unknown) => from(this.release(id)).pipe(switchMap(() => throwError(() => error)))),
         );
       }),

@@ -24,8 +24,8 @@ export function httpMetrics(metrics: MetricsService) {
  * handler match `/{*all}`) are the last route an unmatched request passed through: they count as unmatched.
  */
 function routeTemplate(request: Request): string {
-  const path: unknown = request.route?.path;
+  const path = (request.route as { path?: string | RegExp | (string | RegExp)[] } | undefined)?.path;
   if (path === undefined) return UNMATCHED_ROUTE;
-  const template = `${request.baseUrl}${Array.isArray(path) ? path.join('|') : String(path)}`;
+  const template = `${request.baseUrl}${Array.isArray(path) ? path.join('|') : path.toString()}`;
   return template.includes('*') ? UNMATCHED_ROUTE : template;
 }

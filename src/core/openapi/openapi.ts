@@ -86,7 +86,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   });
   document.components ??= {};
   document.components.schemas ??= {};
-  document.components.schemas.Problem = PROBLEM_SCHEMA as never;
+  document.components.schemas.Problem = PROBLEM_SCHEMA;
   app.get(OpenApiContributions, { strict: false }).applyTo(document);
   addCommonResponses(document);
   return document;

@@ -26,7 +26,7 @@ export class MeService {
       livemode: caller.livemode,
       role: caller.role,
       permissions: PERMISSIONS.filter((permission) => caller.permissions.has(permission)),
-      rules: packRules(ability.rules) as unknown[],
+      rules: packRules(ability.rules),
       plan: plan.key,
       limits,
       usage,

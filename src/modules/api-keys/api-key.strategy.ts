@@ -31,7 +31,7 @@ export class ApiKeyStrategy extends PassportStrategy(Strategy, API_KEY_STRATEGY)
   }
 
   onApplicationBootstrap(): void {
-    const app = this.adapterHost.httpAdapter?.getInstance() as object | undefined;
+    const app = this.adapterHost.httpAdapter?.getInstance<object>();
     if (app) verifiersByApp.set(app, this.verifier);
   }
 

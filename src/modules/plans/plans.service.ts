@@ -50,7 +50,7 @@ export class PlansService {
 
   async usage(accountId: string, livemode: boolean): Promise<Record<string, number>> {
     const parts = await Promise.all(this.counters.map((count) => count(accountId, livemode)));
-    return Object.assign({}, ...parts);
+    return Object.assign({}, ...parts) as Record<string, number>;
   }
 
   registerPlanChangeHandler(handler: PlanChangeHandler): void {

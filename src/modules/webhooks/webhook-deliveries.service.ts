@@ -98,7 +98,7 @@ export class WebhookDeliveriesService {
     const type = dto.event ?? this.defaultTestType(endpoint);
     const entry = this.catalog.get(type);
     if (!entry) throw new ValidationFailedError('Unknown event type', [{ path: 'event', message: `"${type}" is not in GET /v1/event-types` }]);
-    const delivery = await this.em.fork().transactional(async (em) => {
+    const delivery = await this.em.fork().transactional((em) => {
       const event = this.events.recordTestEvent(em, { accountId: caller.accountId, livemode: caller.livemode, type, data: entry.example });
       return em.create(WebhookDelivery, {
         accountId: caller.accountId,

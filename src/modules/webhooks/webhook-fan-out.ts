@@ -59,28 +59,33 @@ export class WebhookFanOut implements OnModuleInit, EventSubscriber {
       ids.push(delivery.id);
     }
     if (ids.length === 0) return;
-    const key = em.getTransactionContext() ?? em;
+    const key = em.getTransactionContext<object>() ?? em;
     this.waiting.set(key, [...(this.waiting.get(key) ?? []), ...ids]);
   }
 
   async afterTransactionCommit(args: TransactionEventArgs): Promise<void> {
     // A released savepoint is not a commit: its rows become visible with the outer transaction.
-    if (args.transaction?.savepointName) return;
+    if (isSavepoint(args)) return;
     const ids = this.take(args);
     if (ids.length > 0) await this.queue.enqueue(ids);
   }
 
   afterTransactionRollback(args: TransactionEventArgs): void {
-    if (!args.transaction?.savepointName) this.take(args);
+    if (!isSavepoint(args)) this.take(args);
   }
 
   private take(args: TransactionEventArgs): string[] {
     const ids: string[] = [];
-    for (const key of [args.transaction, args.em]) {
+    for (const key of [args.transaction as object | undefined, args.em]) {
       if (!key) continue;
       ids.push(...(this.waiting.get(key) ?? []));
       this.waiting.delete(key);
     }
     return ids;
   }
+}
+
+/** MikroORM types a transaction as `any`; a savepoint carries its name. */
+function isSavepoint(args: TransactionEventArgs): boolean {
+  return !!(args.transaction as { savepointName?: string } | undefined)?.savepointName;
 }

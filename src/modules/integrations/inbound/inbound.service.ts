@@ -44,7 +44,7 @@ export class InboundService {
     const inbound: InboundRequest = {
       method: request.method,
       headers: Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name.toLowerCase(), Array.isArray(value) ? value.join(', ') : String(value ?? '')])),
-      query: Object.fromEntries(Object.entries(request.query).map(([name, value]) => [name, String(value)])),
+      query: Object.fromEntries(Object.entries(request.query).map(([name, value]) => [name, typeof value === 'string' ? value : JSON.stringify(value)])),
       rawBody: request.rawBody?.toString('utf8') ?? '',
       body: request.body,
     };

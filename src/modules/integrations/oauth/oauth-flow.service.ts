@@ -8,7 +8,6 @@ import { AppError, NotFoundError, ValidationFailedError } from '../../../core/er
 import { applyOriginOverride } from '../../../core/http/safe-http.js';
 import type { OAuth2Auth } from '../../../sdk/index.js';
 import { AccountsService } from '../../accounts/index.js';
-import type { RegisteredProvider } from '../../plugins/index.js';
 import { AccessService, CallerFactory } from '../../rbac/index.js';
 import type { OAuthApp } from '../connections/credential-vault.js';
 import { OAuthStartedDto, StartOAuthDto } from '../dto/integration.dto.js';
@@ -136,7 +135,7 @@ export class OAuthFlowService {
       const existing = await this.em.fork().findOne(Integration, { accountId: state.accountId, livemode: state.livemode, provider: provider.id });
       if (!caller.permissions.has('integrations.manage')) return back('error', 'permission_denied');
       await this.access.ensure(caller, 'connect', 'Integration', { category: provider.category, counted: this.integrations.isCounted(existing) });
-      const verified = await this.calls.verify(provider, state, existing?.id, { ...credentials } as Record<string, unknown>, secrets.settings ?? existing?.settings ?? {});
+      const verified = await this.calls.verify(provider, state, existing?.id, { ...credentials }, secrets.settings ?? existing?.settings ?? {});
       await this.em.fork().transactional(async (em) => {
         const integration = await this.integrations.completeOAuth(em, { ...state, provider }, credentials, verified, secrets.settings, secrets.oauthApp);
         await this.history.record(em, integration, 'integration.connected', caller);
@@ -222,7 +221,7 @@ export class OAuthFlowService {
 
   private returnTo(returnUrl: string, provider: string, status: 'connected' | 'error', error?: string): string {
     const params = new URLSearchParams({ provider, status, ...(error ? { error } : {}) });
-    return `${returnUrl}${returnUrl.includes('?') ? '&' : '?'}${params}`;
+    return `${returnUrl}${returnUrl.includes('?') ? '&' : '?'}${params.toString()}`;
   }
 }
 

@@ -137,7 +137,7 @@ export class TokenRefresher implements OnModuleInit {
       timeoutMs: REFRESH_TIMEOUT_MS,
     });
     const text = await response.text();
-    let body: Record<string, unknown> = {};
+    let body: Record<string, unknown>;
     try {
       body = JSON.parse(text) as Record<string, unknown>;
     } catch {

@@ -30,13 +30,14 @@ export class ProviderReactions implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    const service = this;
+    const fanOutStatement = () => this.fanOutStatement();
     this.events.registerFanOut({
       inUnitOfWork: (em, event) => this.fanOut(em, event),
+      // Read at every publish: the handlers follow plugin installs.
       get statement() {
-        return service.fanOutStatement();
+        return fanOutStatement();
       },
-      afterCommit: async () => undefined,
+      afterCommit: () => Promise.resolve(),
     });
     this.maintenance.register({ name: 'integrations.provider-events', everyMs: 2000, run: () => this.runDue() });
   }

@@ -333,14 +333,16 @@ export class ChildProcessPluginRunner extends PluginRunner {
     }
   }
 
-  async unload(pluginName: string): Promise<void> {
+  unload(pluginName: string): Promise<void> {
     this.processes.get(pluginName)?.stop();
     this.processes.delete(pluginName);
+    return Promise.resolve();
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     for (const process of this.processes.values()) process.stop();
     this.processes.clear();
+    return Promise.resolve();
   }
 
   protected execute(plugin: PluginLocation, request: CallRequest, timeoutMs: number, hooks: CallHooks): Promise<unknown> {

@@ -60,12 +60,14 @@ export class InProcessPluginRunner extends PluginRunner {
     return description;
   }
 
-  async unload(pluginName: string): Promise<void> {
+  unload(pluginName: string): Promise<void> {
     this.definitions.delete(pluginName);
+    return Promise.resolve();
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.definitions.clear();
+    return Promise.resolve();
   }
 
   protected async execute(plugin: PluginLocation, request: CallRequest, timeoutMs: number, hooks: CallHooks): Promise<unknown> {

@@ -71,8 +71,8 @@ export class PluginCrashedError extends Error {
 
 /** What an implementation needs from the host while a call runs. */
 export interface CallHooks {
-  http(request: WireHttpRequest, signal: AbortSignal): Promise<WireHttpResponse>;
-  log(level: LogLevel, message: string, fields?: Record<string, unknown>): void;
+  http: (request: WireHttpRequest, signal: AbortSignal) => Promise<WireHttpResponse>;
+  log: (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
 }
 
 export abstract class PluginRunner {

@@ -30,7 +30,7 @@ export interface WireError {
 export function toWireError(error: unknown): WireError {
   if (error instanceof Error || (typeof error === 'object' && error !== null)) {
     const { code, message } = error as { code?: unknown; message?: unknown };
-    return { ...(typeof code === 'string' ? { code } : {}), message: typeof message === 'string' ? message : String(error) };
+    return { ...(typeof code === 'string' ? { code } : {}), message: typeof message === 'string' ? message : 'the plugin threw an object without a message' };
   }
   return { message: String(error) };
 }

@@ -54,7 +54,7 @@ function httpTransport(callId: number) {
 function logger(callId: number) {
   const at = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) => {
     try {
-      send({ type: 'log', callId, level, message: String(message), ...(fields ? { fields: JSON.parse(JSON.stringify(fields)) } : {}) });
+      send({ type: 'log', callId, level, message: String(message), ...(fields ? { fields: JSON.parse(JSON.stringify(fields)) as Record<string, unknown> } : {}) });
     } catch (error) {
       // Fields too deep, large or circular to log must not fail the plugin's call.
       send({ type: 'log', callId, level, message: String(message), fields: { fieldsDropped: (error as Error).message } });

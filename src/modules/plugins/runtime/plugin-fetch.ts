@@ -42,7 +42,7 @@ function encodeBody(init: PluginHttpInit, headers: Headers): Uint8Array | null {
 
 export function createPluginHttp(transport: HttpTransport, callSignal: AbortSignal): PluginHttp {
   return async (url, init = {}) => {
-    const headers = new Headers(init.headers as ConstructorParameters<typeof Headers>[0]);
+    const headers = new Headers(init.headers);
     const body = encodeBody(init, headers);
     const signal = init.signal ? AbortSignal.any([init.signal, callSignal]) : callSignal;
     signal.throwIfAborted();

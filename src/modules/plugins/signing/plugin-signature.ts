@@ -115,7 +115,7 @@ export function verifyPlugin(dir: string, trustedPublishersDir: string): Signatu
     return { status: 'invalid', publisher, reason: `the key of publisher "${publisher}" is unreadable` };
   }
   const { signature: _signature, ...unsigned } = document;
-  let valid = false;
+  let valid: boolean;
   try {
     valid = key.asymmetricKeyType === 'ed25519' && verify(null, Buffer.from(canonicalJson(unsigned)), key, Buffer.from(signature, 'base64'));
   } catch {
