@@ -42,15 +42,19 @@ export function rotateKeys() {
 }
 
 export async function writeOpenApi(out: string | undefined): Promise<void> {
-  const json = await withApp('openapi', async (app) => {
-    // The committed document describes the repository's own plugins, whatever is installed locally.
-    await app.get(PluginLoader).loadAll({ bundledOnly: true });
-    try {
-      return `${JSON.stringify(buildOpenApiDocument(app), null, 2)}\n`;
-    } finally {
-      await app.get(PluginRunner).close();
-    }
-  }, false);
+  const json = await withApp(
+    'openapi',
+    async (app) => {
+      // The committed document describes the repository's own plugins, whatever is installed locally.
+      await app.get(PluginLoader).loadAll({ bundledOnly: true });
+      try {
+        return `${JSON.stringify(buildOpenApiDocument(app), null, 2)}\n`;
+      } finally {
+        await app.get(PluginRunner).close();
+      }
+    },
+    false,
+  );
   if (out) writeFileSync(out, json);
   else process.stdout.write(json);
 }
@@ -72,15 +76,19 @@ export async function migrate(options: { create: boolean; check: boolean; waitFo
       }
     }
   }
-  return withApp('migrate', async (app) => {
-    const migrator = app.get(MikroORM).migrator;
-    if (options.check) {
-      if (await migrator.checkSchema()) throw new Error('The entities differ from the migrations: run `npm run migration:create`');
-      return 'migrations match the entities';
-    }
-    const result = await migrator.create();
-    if (!result.fileName) return 'no schema changes';
-    writeMigrationIndex();
-    return `created migrations/${result.fileName}`;
-  }, true);
+  return withApp(
+    'migrate',
+    async (app) => {
+      const migrator = app.get(MikroORM).migrator;
+      if (options.check) {
+        if (await migrator.checkSchema()) throw new Error('The entities differ from the migrations: run `npm run migration:create`');
+        return 'migrations match the entities';
+      }
+      const result = await migrator.create();
+      if (!result.fileName) return 'no schema changes';
+      writeMigrationIndex();
+      return `created migrations/${result.fileName}`;
+    },
+    true,
+  );
 }

@@ -98,7 +98,12 @@ async function runCommand(argv: string[]): Promise<void> {
       for (const report of await rotateKeys()) console.log(`${report.table}.${report.column}: ${report.reEncrypted} re-encrypted`);
       return;
     case 'plugin':
-      return pluginCommand(positionals, values.out, () => required('key'), () => required('publisher'));
+      return pluginCommand(
+        positionals,
+        values.out,
+        () => required('key'),
+        () => required('publisher'),
+      );
     case 'plugins':
       if (positionals[0] === 'install' && positionals[1]) {
         console.log(JSON.stringify(await installPlugin(positionals[1]), null, 2));

@@ -5,7 +5,11 @@ import { CliError } from './runtime.js';
 describe('errorLine', () => {
   it.each([
     ['an Error without a message', new Error(), 'failed with Error and no message; run it again with LOG_LEVEL=debug to see where'],
-    ['an Error with only a code', Object.assign(new Error(''), { code: 'EPERM' }), 'failed with Error EPERM and no message; run it again with LOG_LEVEL=debug to see where'],
+    [
+      'an Error with only a code',
+      Object.assign(new Error(''), { code: 'EPERM' }),
+      'failed with Error EPERM and no message; run it again with LOG_LEVEL=debug to see where',
+    ],
     ['a rejection without a reason', undefined, 'failed with a thrown undefined and no message; run it again with LOG_LEVEL=debug to see where'],
     ['a thrown null', null, 'failed with a thrown null and no message; run it again with LOG_LEVEL=debug to see where'],
     ['an empty object', {}, 'failed with a thrown object and no message; run it again with LOG_LEVEL=debug to see where'],

@@ -2,7 +2,23 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SDK_VERSION } from '../sdk/index.js';
-import { describeInChildProcess, integrityOf, InvalidPluginError, isCompatible, packPlugin, type PluginDto, PluginLoadError, PluginRunner, PluginsService, readManifest, SigningError, signPlugin, UnsafeArchiveError, validateDescription, verifyPlugin } from '../modules/plugins/index.js';
+import {
+  describeInChildProcess,
+  integrityOf,
+  InvalidPluginError,
+  isCompatible,
+  packPlugin,
+  type PluginDto,
+  PluginLoadError,
+  PluginRunner,
+  PluginsService,
+  readManifest,
+  SigningError,
+  signPlugin,
+  UnsafeArchiveError,
+  validateDescription,
+  verifyPlugin,
+} from '../modules/plugins/index.js';
 import { withApp } from './app-commands.js';
 import { CliError } from './runtime.js';
 
@@ -123,7 +139,12 @@ export function newPlugin(name: string, into = process.cwd()): string {
   if (existsSync(dir)) throw new CliError(`${dir} already exists`);
   const bare = basename(name).replace(/^plugboard-(plugin-)?/, '');
   const providerId = bare.replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '') || 'provider';
-  const title = bare.split(/[^a-z0-9]+/).filter(Boolean).map((word) => word[0].toUpperCase() + word.slice(1)).join(' ') || 'Provider';
+  const title =
+    bare
+      .split(/[^a-z0-9]+/)
+      .filter(Boolean)
+      .map((word) => word[0].toUpperCase() + word.slice(1))
+      .join(' ') || 'Provider';
   for (const [file, content] of Object.entries(scaffold(name, providerId, title))) {
     mkdirSync(dirname(join(dir, file)), { recursive: true });
     writeFileSync(join(dir, file), content);
@@ -144,14 +165,22 @@ export interface ValidationReport {
 }
 
 /** `plugboard plugin validate <dir>`: loads the plugin in a sandboxed process and checks what the host checks. */
-export async function validatePlugin(directory: string, trustedPublishersDir = resolve(process.env.TRUSTED_PUBLISHERS_DIR || 'config/trusted-publishers')): Promise<ValidationReport> {
+export async function validatePlugin(
+  directory: string,
+  trustedPublishersDir = resolve(process.env.TRUSTED_PUBLISHERS_DIR || 'config/trusted-publishers'),
+): Promise<ValidationReport> {
   try {
     const manifest = readManifest(resolve(directory));
-    if (!isCompatible(manifest.apiVersion)) throw new CliError(`incompatible apiVersion: the plugin supports ${manifest.apiVersion}, this Plugboard's SDK is ${SDK_VERSION}`);
+    if (!isCompatible(manifest.apiVersion))
+      throw new CliError(`incompatible apiVersion: the plugin supports ${manifest.apiVersion}, this Plugboard's SDK is ${SDK_VERSION}`);
     const description = await describeInChildProcess(
       { name: manifest.name, version: manifest.version, dir: manifest.dir, entry: manifest.entry },
       { memoryMb: 256, loadTimeoutMs: 10_000, livenessTimeoutMs: 1000, restartBackoffMs: 0, restartBackoffMaxMs: 0 },
-      { exited: () => undefined, output: (_plugin, _level, line) => console.error(`plugin: ${line}`), refused: (_plugin, reason) => console.error(`plugin: ${reason}`) },
+      {
+        exited: () => undefined,
+        output: (_plugin, _level, line) => console.error(`plugin: ${line}`),
+        refused: (_plugin, reason) => console.error(`plugin: ${reason}`),
+      },
     );
     validateDescription(description);
     const signature = verifyPlugin(manifest.dir, trustedPublishersDir);
@@ -160,7 +189,8 @@ export async function validatePlugin(directory: string, trustedPublishersDir = r
       version: manifest.version,
       apiVersion: manifest.apiVersion,
       compatible: true,
-      signature: signature.status === 'invalid' ? `invalid (${signature.reason})` : signature.status === 'verified' ? `verified (${signature.publisher})` : 'unsigned',
+      signature:
+        signature.status === 'invalid' ? `invalid (${signature.reason})` : signature.status === 'verified' ? `verified (${signature.publisher})` : 'unsigned',
       providers: description.providers.map((provider) => ({
         id: provider.id,
         name: provider.name,
@@ -231,5 +261,12 @@ export function formatPluginTable(plugins: PluginDto[]): string {
     ...plugins.map((plugin) => [plugin.name, plugin.version, plugin.state, plugin.signature, plugin.source, plugin.providers.join(','), plugin.error ?? '']),
   ];
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

@@ -55,7 +55,7 @@ export function applyCredentials(auth: ProviderAuth, credentials: Record<string,
     if (!headers.has('authorization')) headers.set('authorization', `${type} ${token}`);
     return;
   }
-  const apply = (auth).apply;
+  const apply = auth.apply;
   if (!apply && auth.type === 'basic') {
     if (!headers.has('authorization') && credentials.password !== undefined) {
       const pair = `${textOf(credentials.username)}:${textOf(credentials.password)}`;

@@ -126,7 +126,8 @@ export function createHarness(plugin: PluginDefinition, options: HarnessOptions 
 
   const context = (): PluginContext => {
     const signal = AbortSignal.timeout(options.timeoutMs ?? 30_000);
-    const log = (level: keyof PluginLogger) => (message: string, fields?: Record<string, unknown>) => void logs.push({ level, message, ...(fields ? { fields } : {}) });
+    const log = (level: keyof PluginLogger) => (message: string, fields?: Record<string, unknown>) =>
+      void logs.push({ level, message, ...(fields ? { fields } : {}) });
     return {
       credentials,
       settings: options.settings ?? {},

@@ -28,7 +28,13 @@ function allowedByDocs(): Record<string, string[]> {
   for (const line of readFileSync('docs/architecture.md', 'utf8').split('\n')) {
     const cells = line.split('|').map((cell) => cell.trim());
     if (cells.length !== 6 || !modules.includes(cells[1])) continue;
-    allowed[cells[1]] = cells[4] === '—' ? [] : cells[4].split(',').map((name) => name.trim()).sort();
+    allowed[cells[1]] =
+      cells[4] === '—'
+        ? []
+        : cells[4]
+            .split(',')
+            .map((name) => name.trim())
+            .sort();
   }
   return allowed;
 }

@@ -14,7 +14,16 @@ describe('plugboard serve on embedded defaults', () => {
 
   it('starts, serves the API and docs, stops cleanly and keeps its data across a restart', async () => {
     const port = await freePort();
-    const env = { DATA_DIR: dataDir, PORT: String(port), DATABASE_URL: '', AUTH_JWT_SECRET: '', ENCRYPTION_KEYS: '', QUEUE_PREFIX: `pbe2e${port}`, NODE_ENV: 'development', LOG_LEVEL: 'info' };
+    const env = {
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      DATABASE_URL: '',
+      AUTH_JWT_SECRET: '',
+      ENCRYPTION_KEYS: '',
+      QUEUE_PREFIX: `pbe2e${port}`,
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'info',
+    };
     const baseUrl = `http://127.0.0.1:${port}`;
 
     const first = startServe(env);
@@ -74,7 +83,11 @@ describe('plugboard serve on embedded defaults', () => {
       const result = runCli(['migrate'], { DATA_DIR: damaged, DATABASE_URL: '' });
       expect({ status: result.status, stderr: result.stderr }).toEqual({
         status: 1,
-        stderr: expect.stringMatching(new RegExp(`^plugboard: the embedded PostgreSQL in ${damaged}/postgres did not start: .+; fix that, or set DATABASE_URL to use another PostgreSQL\n$`)),
+        stderr: expect.stringMatching(
+          new RegExp(
+            `^plugboard: the embedded PostgreSQL in ${damaged}/postgres did not start: .+; fix that, or set DATABASE_URL to use another PostgreSQL\n$`,
+          ),
+        ),
       });
     } finally {
       rmSync(damaged, { recursive: true, force: true });
@@ -91,14 +104,25 @@ describe('plugboard serve on embedded defaults', () => {
       spawnSync('cp', ['-al', 'node_modules', join(clone, 'node_modules')]);
       for (const entry of ['dist', 'package.json', 'config', 'plugins']) cpSync(entry, join(clone, entry), { recursive: true });
       const port = await freePort();
-      const env = { PORT: String(port), QUEUE_PREFIX: `pbhome${port}`, DATA_DIR: '', DATABASE_URL: '', AUTH_JWT_SECRET: '', ENCRYPTION_KEYS: '', NODE_ENV: 'development', LOG_LEVEL: 'info' };
+      const env = {
+        PORT: String(port),
+        QUEUE_PREFIX: `pbhome${port}`,
+        DATA_DIR: '',
+        DATABASE_URL: '',
+        AUTH_JWT_SECRET: '',
+        ENCRYPTION_KEYS: '',
+        NODE_ENV: 'development',
+        LOG_LEVEL: 'info',
+      };
       let output = '';
       const child = spawn(process.execPath, ['dist/src/main.js', 'serve'], { cwd: clone, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
       child.stdout.on('data', (chunk) => (output += chunk));
       child.stderr.on('data', (chunk) => (output += chunk));
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       await waitForReady(`http://127.0.0.1:${port}`, { child, output: () => output, exited }, 120_000);
-      expect(output).toMatch(new RegExp(`"database":"embedded at ${clone}/.plugboard/postgres( \\(files in /var/lib/plugboard/data-\\w+/postgres\\))? on port \\d+"`));
+      expect(output).toMatch(
+        new RegExp(`"database":"embedded at ${clone}/.plugboard/postgres( \\(files in /var/lib/plugboard/data-\\w+/postgres\\))? on port \\d+"`),
+      );
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
     } finally {

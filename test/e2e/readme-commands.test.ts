@@ -69,7 +69,10 @@ const ROOT = process.cwd();
  */
 const USER_ENV = {
   ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name))),
-  PATH: process.env.PATH!.split(':').filter((dir) => !dir.endsWith('node_modules/.bin')).join(':'),
+  PATH: process.env
+    .PATH!.split(':')
+    .filter((dir) => !dir.endsWith('node_modules/.bin'))
+    .join(':'),
 };
 const withoutNpmWarnings = (stderr: string) =>
   stderr
@@ -124,7 +127,9 @@ describe('README commands, run as written', () => {
     expect(shellLines('## Quick start')).toEqual(['npm ci && npm start', 'npm test', 'npm run test:reliability']);
     // `npm ci` made this checkout; `npm test` is running this test; the reliability suite is CI's next step.
     const scripts = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts;
-    expect(scripts).toEqual(expect.objectContaining({ test: expect.stringContaining('jest'), 'test:reliability': expect.stringContaining('jest.reliability') }));
+    expect(scripts).toEqual(
+      expect.objectContaining({ test: expect.stringContaining('jest'), 'test:reliability': expect.stringContaining('jest.reliability') }),
+    );
 
     let output = '';
     // Its own process group, so the test can press Ctrl-C as a terminal would.
@@ -159,7 +164,10 @@ describe('README commands, run as written', () => {
       .filter((entry) => /^\d+$/.test(entry))
       .filter((pid) => {
         try {
-          return /^PPid:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] === String(serverPid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('child-main');
+          return (
+            /^PPid:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] === String(serverPid) &&
+            readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('child-main')
+          );
         } catch {
           return false; // exited meanwhile
         }
@@ -185,7 +193,10 @@ describe('README commands, run as written', () => {
       [/^TOKEN=\$\(npx plugboard token --sub user_1 --account <account id>\)$/, () => expect(vars.TOKEN).toMatch(/^ey[\w-]+\.[\w-]+\.[\w-]+$/)],
       [
         /^curl -H "Authorization: Bearer \$TOKEN" http:\/\/localhost:3000\/v1\/me$/,
-        (result) => expect(json<{ account: { id: string; name: string }; role: string }>(result)).toEqual(expect.objectContaining({ account: { id: vars.ACCOUNT_ID, name: 'Acme' }, role: 'owner' })),
+        (result) =>
+          expect(json<{ account: { id: string; name: string }; role: string }>(result)).toEqual(
+            expect.objectContaining({ account: { id: vars.ACCOUNT_ID, name: 'Acme' }, role: 'owner' }),
+          ),
       ],
       [/^ADMIN=\$\(npx plugboard token --sub operator --instance-admin\)$/, () => expect(vars.ADMIN).toMatch(/^ey[\w-]+\.[\w-]+\.[\w-]+$/)],
       [
@@ -224,14 +235,22 @@ describe('README commands, run as written', () => {
             const [line, ...more] = withoutNpmWarnings(result.stderr).split('\n');
             expect(more).toEqual([]);
             const pid = /\(pid (\d+)\)/.exec(line)?.[1];
-            expect(line).toBe(`plugboard: DATA_DIR ${dataDir} is in use by \`plugboard serve\` (pid ${pid}): stop that server first, or set DATA_DIR to another directory`);
+            expect(line).toBe(
+              `plugboard: DATA_DIR ${dataDir} is in use by \`plugboard serve\` (pid ${pid}): stop that server first, or set DATA_DIR to another directory`,
+            );
             expect(() => process.kill(Number(pid), 0)).not.toThrow();
           },
         ],
       ],
       'plugboard migrate [--check] [--wait-for-database S]': [
-        ['npx plugboard migrate --wait-for-database 5', (result) => expect({ status: result.status, stdout: result.stdout }).toEqual({ status: 0, stdout: 'database is up to date\n' })],
-        ['npx plugboard migrate --check', (result) => expect({ status: result.status, stdout: result.stdout }).toEqual({ status: 0, stdout: 'migrations match the entities\n' })],
+        [
+          'npx plugboard migrate --wait-for-database 5',
+          (result) => expect({ status: result.status, stdout: result.stdout }).toEqual({ status: 0, stdout: 'database is up to date\n' }),
+        ],
+        [
+          'npx plugboard migrate --check',
+          (result) => expect({ status: result.status, stdout: result.stdout }).toEqual({ status: 0, stdout: 'migrations match the entities\n' }),
+        ],
       ],
       'plugboard accounts create --name N --owner U [--plan P]': [
         [
@@ -255,7 +274,10 @@ describe('README commands, run as written', () => {
         ['npx plugboard token --sub operator --instance-admin', (result) => expect(result.stdout).toMatch(/^ey[\w-]+\.[\w-]+\.[\w-]+\n$/)],
       ],
       'plugboard openapi [--out FILE]': [
-        [`npx plugboard openapi --out ${openapiFile}`, () => expect((JSON.parse(readFileSync(openapiFile, 'utf8')) as { openapi: string }).openapi).toBe('3.1.0')],
+        [
+          `npx plugboard openapi --out ${openapiFile}`,
+          () => expect((JSON.parse(readFileSync(openapiFile, 'utf8')) as { openapi: string }).openapi).toBe('3.1.0'),
+        ],
         ['npx plugboard openapi', (result) => expect(json<{ paths: object }>(result).paths).toHaveProperty(['/v1/me'])],
       ],
       'plugboard keys rotate': [
@@ -275,7 +297,10 @@ describe('README commands, run as written', () => {
         [`npx plugboard plugin validate ${pluginDir}`, (result) => expect(json<{ name: string }>(result).name).toBe('@acme/plugboard-crm')],
       ],
       'plugboard plugin sign DIR --key PEM --publisher NAME': [
-        [`npx plugboard plugin sign ${pluginDir} --key ${keyFile} --publisher acme`, (result) => expect(result.stdout).toMatch(new RegExp(`^signed \\d+ files: ${pluginDir}/plugboard.sig\\n$`))],
+        [
+          `npx plugboard plugin sign ${pluginDir} --key ${keyFile} --publisher acme`,
+          (result) => expect(result.stdout).toMatch(new RegExp(`^signed \\d+ files: ${pluginDir}/plugboard.sig\\n$`)),
+        ],
       ],
       'plugboard plugin pack DIR [--out DIR]': [
         [
@@ -288,10 +313,16 @@ describe('README commands, run as written', () => {
         ],
       ],
       'plugboard plugins install SOURCE': [
-        ['npx plugboard plugins install $TARBALL', (result) => expect(json<{ name: string; state: string }>(result)).toEqual(expect.objectContaining({ name: '@acme/plugboard-crm', state: 'loaded' }))],
+        [
+          'npx plugboard plugins install $TARBALL',
+          (result) => expect(json<{ name: string; state: string }>(result)).toEqual(expect.objectContaining({ name: '@acme/plugboard-crm', state: 'loaded' })),
+        ],
       ],
       'plugboard plugins list [--json]': [
-        ['npx plugboard plugins list --json', (result) => expect(json<Array<{ name: string }>>(result).map((plugin) => plugin.name)).toContain('@acme/plugboard-crm')],
+        [
+          'npx plugboard plugins list --json',
+          (result) => expect(json<Array<{ name: string }>>(result).map((plugin) => plugin.name)).toContain('@acme/plugboard-crm'),
+        ],
         ['npx plugboard plugins list', (result) => expect(result.stdout).toMatch(/^NAME +VERSION +STATE[\s\S]*\n@acme\/plugboard-crm +0\.1\.0 +loaded/)],
       ],
     };
@@ -321,7 +352,7 @@ describe('README commands, run as written', () => {
     expect(screen).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] DEBUG: using the embedded PostgreSQL of the running server \{"serverPid":\d+,"port":\d+\}$/m);
   }, 120_000);
 
-  it('node dist/src/main.js on the machine\'s own Node: runs on 22.17+, and below that says to use npx plugboard', () => {
+  it("node dist/src/main.js on the machine's own Node: runs on 22.17+, and below that says to use npx plugboard", () => {
     const version = spawnSync('node', ['-p', 'process.versions.node'], { env: USER_ENV, encoding: 'utf8' }).stdout.trim();
     const result = sh('node dist/src/main.js token --sub operator');
     if (semver.satisfies(version, '>=22.17')) {

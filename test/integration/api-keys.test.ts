@@ -21,7 +21,10 @@ describe('API keys', () => {
   });
 
   async function createKey(app: TestApp, token: string, body: Record<string, unknown>) {
-    const response = await app.http.post('/v1/api-keys').set(bearer(token)).send({ name: uniqueId('key'), ...body });
+    const response = await app.http
+      .post('/v1/api-keys')
+      .set(bearer(token))
+      .send({ name: uniqueId('key'), ...body });
     if (response.status !== 201) throw new Error(`key creation failed: ${response.status} ${JSON.stringify(response.body)}`);
     return response.body as { id: string; key: string; name: string; mode: string; permissions: string[] };
   }
@@ -74,7 +77,13 @@ describe('API keys', () => {
     const test = await createKey(t, ownerToken, { mode: 'test' });
     const liveMe = await me(t, live.key);
     expect(liveMe.status).toBe(200);
-    expect(liveMe.body).toMatchObject({ apiKeyId: live.id, account: { id: accountId }, livemode: true, role: null, permissions: ['events.view', 'account.view'] });
+    expect(liveMe.body).toMatchObject({
+      apiKeyId: live.id,
+      account: { id: accountId },
+      livemode: true,
+      role: null,
+      permissions: ['events.view', 'account.view'],
+    });
     expect(liveMe.body).not.toHaveProperty('userId');
     const testMe = await me(t, test.key);
     expect(testMe.body).toMatchObject({ apiKeyId: test.id, livemode: false });
@@ -126,16 +135,25 @@ describe('API keys', () => {
     expect((await t.http.get('/v1/members').set(bearer(viewer.key))).status).toBe(403);
 
     const manager = await createKey(t, ownerToken, { mode: 'live', permissions: ['api_keys.view', 'api_keys.manage'] });
-    const escalation = await t.http.post('/v1/api-keys').set(bearer(manager.key)).send({ name: 'x', mode: 'live', permissions: ['members.manage'] });
+    const escalation = await t.http
+      .post('/v1/api-keys')
+      .set(bearer(manager.key))
+      .send({ name: 'x', mode: 'live', permissions: ['members.manage'] });
     expect(escalation.status).toBe(403);
     expect(escalation.body.permission).toBe('members.manage');
     const child = await createKey(t, manager.key, { mode: 'live' });
     expect(child.permissions).toEqual(['api_keys.view', 'api_keys.manage']);
 
     const developer = await addMember(t, accountId, ownerToken, 'developer');
-    const tooMuch = await t.http.post('/v1/api-keys').set(bearer(developer)).send({ name: 'x', mode: 'live', permissions: ['members.view'] });
+    const tooMuch = await t.http
+      .post('/v1/api-keys')
+      .set(bearer(developer))
+      .send({ name: 'x', mode: 'live', permissions: ['members.view'] });
     expect(tooMuch.status).toBe(403);
-    const unknown = await t.http.post('/v1/api-keys').set(bearer(ownerToken)).send({ name: 'x', mode: 'live', permissions: ['everything'] });
+    const unknown = await t.http
+      .post('/v1/api-keys')
+      .set(bearer(ownerToken))
+      .send({ name: 'x', mode: 'live', permissions: ['everything'] });
     expect(unknown.status).toBe(400);
   });
 
@@ -238,7 +256,12 @@ describe('API keys', () => {
     const entries = audit.body.data.filter((entry: { action: string }) => entry.action.startsWith('api_key.'));
     expect(entries).toEqual([
       expect.objectContaining({ action: 'api_key.revoked', actorType: 'member', actorId: ownerId, targetId: rolled.body.id }),
-      expect.objectContaining({ action: 'api_key.rolled', actorId: ownerId, targetId: key.id, details: expect.objectContaining({ replacedById: rolled.body.id }) }),
+      expect.objectContaining({
+        action: 'api_key.rolled',
+        actorId: ownerId,
+        targetId: key.id,
+        details: expect.objectContaining({ replacedById: rolled.body.id }),
+      }),
       expect.objectContaining({ action: 'api_key.created', actorId: ownerId, targetId: key.id }),
     ]);
   });

@@ -28,7 +28,12 @@ describe.each(['process', 'none'])('bundled plugins in the host (PLUGIN_ISOLATIO
   let google: FakeGoogleCalendar;
 
   beforeAll(async () => {
-    [stripe, sendgrid, mailchimp, google] = await Promise.all([startFakeStripe({ keys: [STRIPE_KEY] }), startFakeSendGrid(), startFakeMailchimp(), startFakeGoogleCalendar()]);
+    [stripe, sendgrid, mailchimp, google] = await Promise.all([
+      startFakeStripe({ keys: [STRIPE_KEY] }),
+      startFakeSendGrid(),
+      startFakeMailchimp(),
+      startFakeGoogleCalendar(),
+    ]);
     t = await startTestApp({
       PLUGIN_ISOLATION: isolation,
       PLUGINS_DIR: tempDir('plugboard-no-plugins-'),
@@ -68,7 +73,13 @@ describe.each(['process', 'none'])('bundled plugins in the host (PLUGIN_ISOLATIO
     });
 
     const payload = JSON.stringify(stripeEvent('payment_intent.succeeded', { id: 'pi_1', amount: 900, amount_received: 900, currency: 'usd' }));
-    const inbound = (signature: string) => ({ method: 'POST', headers: { 'stripe-signature': signature }, query: {}, rawBody: payload, body: JSON.parse(payload) });
+    const inbound = (signature: string) => ({
+      method: 'POST',
+      headers: { 'stripe-signature': signature },
+      query: {},
+      rawBody: payload,
+      body: JSON.parse(payload),
+    });
     await expect(runner.invoke('stripe', { kind: 'webhookVerify', input: inbound(signStripeWebhook(payload, WEBHOOK_SECRET)), context })).resolves.toBe(true);
     await expect(runner.invoke('stripe', { kind: 'webhookVerify', input: inbound(signStripeWebhook(payload, 'whsec_other')), context })).resolves.toBe(false);
     await expect(runner.invoke('stripe', { kind: 'webhookToEvents', input: inbound(''), context })).resolves.toEqual([
@@ -78,7 +89,12 @@ describe.each(['process', 'none'])('bundled plugins in the host (PLUGIN_ISOLATIO
 
   it('sendgrid: sends mail with the key applied by the host', async () => {
     const context = { credentials: { apiKey: SENDGRID_TEST_KEY }, settings: { fromEmail: 'events@acme.test' }, integration: integration() };
-    const result = await runner.invoke<Json>('sendgrid', { kind: 'action', name: 'sendEmail', input: { to: 'ana@example.com', subject: 'Hi', text: 'Hello' }, context });
+    const result = await runner.invoke<Json>('sendgrid', {
+      kind: 'action',
+      name: 'sendEmail',
+      input: { to: 'ana@example.com', subject: 'Hi', text: 'Hello' },
+      context,
+    });
     expect(result).toEqual({ accepted: true, messageId: sendgrid.state.sent.at(-1)!.messageId });
   });
 
@@ -90,7 +106,14 @@ describe.each(['process', 'none'])('bundled plugins in the host (PLUGIN_ISOLATIO
     const { metadata } = await runner.invoke<VerifyResult>('mailchimp', { kind: 'verify', context: connect });
     expect(metadata).toMatchObject({ dc: 'us6' });
     const context = { credentials: { accessToken }, settings: { listId: audience.id }, integration: integration(metadata) };
-    const event = { id: 'evt_1', event: 'registration.received', timestamp: '2026-01-01T00:00:00Z', accountId: 'acct_bundled', livemode: false, data: { registrationId: 'r1', email: 'Bo@Example.com', name: 'Bo' } };
+    const event = {
+      id: 'evt_1',
+      event: 'registration.received',
+      timestamp: '2026-01-01T00:00:00Z',
+      accountId: 'acct_bundled',
+      livemode: false,
+      data: { registrationId: 'r1', email: 'Bo@Example.com', name: 'Bo' },
+    };
     await runner.invoke('mailchimp', { kind: 'onEvent', name: 'registration.received', input: event, context });
     expect(audience.members.get(subscriberHash('bo@example.com'))).toMatchObject({ status: 'subscribed', merge_fields: { FNAME: 'Bo' } });
     expect(mailchimp.state.requests.at(-1)!.headers.authorization).toBe(`Bearer ${accessToken}`);
@@ -101,7 +124,12 @@ describe.each(['process', 'none'])('bundled plugins in the host (PLUGIN_ISOLATIO
     const { accessToken } = google.state.oauth.mintTokens('g', `${GOOGLE_CALENDAR_SCOPES.events} ${GOOGLE_CALENDAR_SCOPES.readonly}`);
     const context = { credentials: { accessToken, tokenType: 'Bearer' }, settings: {}, integration: integration() };
     await expect(runner.invoke<VerifyResult>('google_calendar', { kind: 'verify', context })).resolves.toMatchObject({ displayName: 'ana@acme.test' });
-    const created = await runner.invoke<Json>('google_calendar', { kind: 'action', name: 'createEvent', input: { summary: 'Demo', start: '2030-01-01T10:00:00Z', end: '2030-01-01T11:00:00Z', eventKey: 's1' }, context });
+    const created = await runner.invoke<Json>('google_calendar', {
+      kind: 'action',
+      name: 'createEvent',
+      input: { summary: 'Demo', start: '2030-01-01T10:00:00Z', end: '2030-01-01T11:00:00Z', eventKey: 's1' },
+      context,
+    });
     expect(created).toMatchObject({ summary: 'Demo', created: true });
     google.state.oauth.accessTokens.get(accessToken)!.revoked = true;
     await expect(runner.invoke('google_calendar', { kind: 'healthCheck', context })).rejects.toMatchObject({ status: 422, code: 'provider_rejected' });

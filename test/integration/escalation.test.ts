@@ -83,7 +83,13 @@ describe('no caller gains or hands out a permission it lacks', () => {
     const ownersKey = await account.createKey(account.ownerToken, managerPermissions);
     actors.push({ name: "owner's managing key", token: ownersKey.key, role: null, permissions: new Set(managerPermissions), apiKeyId: ownersKey.id });
     const developersKey = await account.createKey(account.developerToken, [...ROLE_PERMISSIONS.developer]);
-    actors.push({ name: "developer's key", token: developersKey.key, role: null, permissions: new Set(ROLE_PERMISSIONS.developer), apiKeyId: developersKey.id });
+    actors.push({
+      name: "developer's key",
+      token: developersKey.key,
+      role: null,
+      permissions: new Set(ROLE_PERMISSIONS.developer),
+      apiKeyId: developersKey.id,
+    });
     return actors;
   }
 
@@ -127,7 +133,11 @@ describe('no caller gains or hands out a permission it lacks', () => {
       cases.push({
         label: `add a member as ${role}`,
         allowed: mayManage && within(ROLE_PERMISSIONS[role], actor.permissions) && (role !== 'owner' || isOwner),
-        run: () => t.http.post('/v1/members').set(bearer(actor.token)).send({ userId: uniqueId('new'), role }),
+        run: () =>
+          t.http
+            .post('/v1/members')
+            .set(bearer(actor.token))
+            .send({ userId: uniqueId('new'), role }),
         granted: () => Promise.resolve([...ROLE_PERMISSIONS[role]]),
       });
       for (const targetRole of ASSIGNABLE_ROLES) {
@@ -192,7 +202,11 @@ describe('no caller gains or hands out a permission it lacks', () => {
         cases.push({
           label: `change a role holding ${targetName} to ${setName}`,
           allowed: mayManage && within(permissions, actor.permissions) && within(targetPermissions, actor.permissions),
-          run: async () => t.http.patch(`/v1/roles/${await freshRole(targetPermissions)}`).set(bearer(actor.token)).send({ permissions }),
+          run: async () =>
+            t.http
+              .patch(`/v1/roles/${await freshRole(targetPermissions)}`)
+              .set(bearer(actor.token))
+              .send({ permissions }),
           granted: (body) => Promise.resolve(body.permissions as string[]),
         });
       }
@@ -249,7 +263,12 @@ describe('no caller gains or hands out a permission it lacks', () => {
 
   it('lets a key revoke itself whoever made it', async () => {
     const { ownerToken } = await createAccount(t);
-    const key = (await t.http.post('/v1/api-keys').set(bearer(ownerToken)).send({ name: 'k', mode: 'live', permissions: ['api_keys.manage'] })).body;
+    const key = (
+      await t.http
+        .post('/v1/api-keys')
+        .set(bearer(ownerToken))
+        .send({ name: 'k', mode: 'live', permissions: ['api_keys.manage'] })
+    ).body;
     const revoked = await t.http.post(`/v1/api-keys/${key.id}/revoke`).set(bearer(key.key));
     expect(revoked.status).toBe(200);
     expect((await t.http.get('/v1/me').set(bearer(key.key))).status).toBe(401);

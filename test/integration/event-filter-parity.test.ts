@@ -30,7 +30,10 @@ describe('event filter: TypeScript and SQL agree', () => {
 
   it.each(CASES)('%j against %s → %s', async (filters, type, matches) => {
     expect(matchesEventFilter(filters, type)).toBe(matches);
-    const { rows } = await db.query<{ matches: boolean }>(`select ${eventFilterMatchesSql('$1::jsonb', '$2::text')} as matches`, [JSON.stringify(filters), type]);
+    const { rows } = await db.query<{ matches: boolean }>(`select ${eventFilterMatchesSql('$1::jsonb', '$2::text')} as matches`, [
+      JSON.stringify(filters),
+      type,
+    ]);
     expect(rows[0].matches).toBe(matches);
   });
 });

@@ -55,10 +55,17 @@ describe('events: catalog, publishing and listing', () => {
   it('accepts a valid event with 202 and lists it, filtered by type and time', async () => {
     const { ownerToken } = await createAccount(t);
     const before = new Date();
-    const published = await t.http.post('/v1/events').set(bearer(ownerToken)).send({ event: 'ticket.purchased', data: { ticketId: 't_9', price: 5 } });
+    const published = await t.http
+      .post('/v1/events')
+      .set(bearer(ownerToken))
+      .send({ event: 'ticket.purchased', data: { ticketId: 't_9', price: 5 } });
     expect(published.status).toBe(202);
     expect(published.body.id).toMatch(/^[0-9a-f-]{36}$/);
-    await t.http.post('/v1/events').set(bearer(ownerToken)).send({ event: 'session.started', data: { sessionId: 's1' } }).expect(202);
+    await t.http
+      .post('/v1/events')
+      .set(bearer(ownerToken))
+      .send({ event: 'session.started', data: { sessionId: 's1' } })
+      .expect(202);
 
     const all = await t.http.get('/v1/events').set(bearer(ownerToken));
     expect(all.body.data.map((event: { event: string }) => event.event)).toEqual(['session.started', 'ticket.purchased']);
@@ -75,7 +82,10 @@ describe('events: catalog, publishing and listing', () => {
 
   it('refuses data that does not fit the schema, and unknown types, with 400 listing each problem', async () => {
     const { ownerToken } = await createAccount(t);
-    const bad = await t.http.post('/v1/events').set(bearer(ownerToken)).send({ event: 'payment.completed', data: { paymentId: 'p', amount: -1 } });
+    const bad = await t.http
+      .post('/v1/events')
+      .set(bearer(ownerToken))
+      .send({ event: 'payment.completed', data: { paymentId: 'p', amount: -1 } });
     expect(bad.status).toBe(400);
     expect(bad.body.code).toBe('validation_failed');
     expect(bad.body.errors).toEqual(
@@ -118,10 +128,17 @@ describe('events: catalog, publishing and listing', () => {
   it('needs events.publish to publish and events.view to read; accounts and modes are isolated', async () => {
     const { accountId, ownerToken } = await createAccount(t);
     const host = await addMember(t, accountId, ownerToken, 'host');
-    const denied = await t.http.post('/v1/events').set(bearer(host)).send({ event: 'session.started', data: { sessionId: 's' } });
+    const denied = await t.http
+      .post('/v1/events')
+      .set(bearer(host))
+      .send({ event: 'session.started', data: { sessionId: 's' } });
     expect(denied.status).toBe(403);
     expect(denied.body.permission).toBe('events.publish');
-    await t.http.post('/v1/events').set(bearer(ownerToken)).send({ event: 'session.started', data: { sessionId: 's' } }).expect(202);
+    await t.http
+      .post('/v1/events')
+      .set(bearer(ownerToken))
+      .send({ event: 'session.started', data: { sessionId: 's' } })
+      .expect(202);
     expect((await t.http.get('/v1/events').set(bearer(host))).body.data).toHaveLength(1);
     const testMode = await t.http.get('/v1/events').set(bearer(ownerToken)).set('Plugboard-Mode', 'test');
     expect(testMode.body.data).toEqual([]);
@@ -140,8 +157,15 @@ describe('events: catalog, publishing and listing', () => {
       }),
     ).rejects.toThrow('the caller failed');
     expect(await em.fork().count(Event, { accountId })).toBe(0);
-    const stored = await events.publishNow({ accountId, livemode: false, type: 'integration.connected', data: { integrationId: accountId, provider: 'stripe' } });
+    const stored = await events.publishNow({
+      accountId,
+      livemode: false,
+      type: 'integration.connected',
+      data: { integrationId: accountId, provider: 'stripe' },
+    });
     expect(await em.fork().findOneOrFail(Event, { id: stored.id })).toMatchObject({ livemode: false, source: 'system' });
-    await expect(events.publishNow({ accountId, livemode: true, type: 'integration.connected', data: {} })).rejects.toMatchObject({ code: 'validation_failed' });
+    await expect(events.publishNow({ accountId, livemode: true, type: 'integration.connected', data: {} })).rejects.toMatchObject({
+      code: 'validation_failed',
+    });
   });
 });

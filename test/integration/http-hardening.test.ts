@@ -28,7 +28,9 @@ function pageNeeds(html: string) {
   return {
     base: attribute(/<base\b[^>]*>/i.exec(html)?.[0] ?? '', 'href'),
     scriptSources: scripts.map(([, attributes]) => attribute(attributes, 'src')).filter((src): src is string => !!src),
-    inlineScripts: scripts.filter(([, attributes, body]) => !attribute(attributes, 'src') && body.trim() && attribute(attributes, 'type') !== 'application/json'),
+    inlineScripts: scripts.filter(
+      ([, attributes, body]) => !attribute(attributes, 'src') && body.trim() && attribute(attributes, 'type') !== 'application/json',
+    ),
     stylesheets: [...html.matchAll(/<link\b[^>]*rel=["']stylesheet["'][^>]*>/gi)].map(([tag]) => attribute(tag, 'href')!),
     styleBlocks: [...html.matchAll(/<style\b[^>]*>([\s\S]*?)<\/style>/gi)].map(([, body]) => body),
     styleAttributes: [...html.matchAll(/\sstyle="([^"]*)"/gi)].map(([, value]) => value),
@@ -114,7 +116,11 @@ describe('HTTP hardening: CSP, CORS, per-IP limits, member tokens and Plugboard-
         const url = new URL(source, `http://127.0.0.1${needs.base}`);
         expect(url.origin).toBe('http://127.0.0.1');
         const asset = await t.http.get(url.pathname).set('Authorization', `Bearer ${admin}`);
-        expect({ source, status: asset.status, type: asset.headers['content-type'] }).toEqual({ source, status: 200, type: expect.stringContaining('javascript') });
+        expect({ source, status: asset.status, type: asset.headers['content-type'] }).toEqual({
+          source,
+          status: 200,
+          type: expect.stringContaining('javascript'),
+        });
       }
       // Its third-party font stylesheet is the one thing the policy keeps out.
       const external = needs.stylesheets.filter((href) => /^https?:/.test(href));
@@ -151,7 +157,11 @@ describe('HTTP hardening: CSP, CORS, per-IP limits, member tokens and Plugboard-
         [t, 'https://app.example.com.evil.example'],
         [plain, APP_ORIGIN],
       ] as const) {
-        const preflight = await app.http.options('/v1/me').set('Origin', origin).set('Access-Control-Request-Method', 'GET').set('Access-Control-Request-Headers', 'authorization');
+        const preflight = await app.http
+          .options('/v1/me')
+          .set('Origin', origin)
+          .set('Access-Control-Request-Method', 'GET')
+          .set('Access-Control-Request-Headers', 'authorization');
         const call = await app.http.get('/v1/me').set('Origin', origin);
         for (const response of [preflight, call]) {
           expect(Object.keys(response.headers).filter((name) => name.startsWith('access-control-'))).toEqual([]);

@@ -63,18 +63,23 @@ describe('input depth and size limits', () => {
   it("renders feeds beside an event stored 2,000 levels deep: that account's feed leaves it out, another's stays 200 throughout, the plugin process never restarts", async () => {
     const probed = await createAccount(t);
     const healthy = await createAccount(t);
-    const feedPath = async (token: string) => new URL((await t.http.put('/v1/integrations/ical_feed').set(as(token)).send({}).expect(200)).body.metadata.feedUrl).pathname;
+    const feedPath = async (token: string) =>
+      new URL((await t.http.put('/v1/integrations/ical_feed').set(as(token)).send({}).expect(200)).body.metadata.feedUrl).pathname;
     const probedFeed = await feedPath(probed.ownerToken);
     const healthyFeed = await feedPath(healthy.ownerToken);
     for (const { ownerToken } of [probed, healthy]) {
-      await t.http.post('/v1/events').set(as(ownerToken)).send({ event: 'session.started', data: { sessionId: 'sess_1', title: 'Kick-off', startedAt: '2026-12-01T10:00:00Z' } }).expect(202);
+      await t.http
+        .post('/v1/events')
+        .set(as(ownerToken))
+        .send({ event: 'session.started', data: { sessionId: 'sess_1', title: 'Kick-off', startedAt: '2026-12-01T10:00:00Z' } })
+        .expect(202);
     }
     // The API refuses such data now; an instance may hold it from before.
     const deepData = `{"sessionId":"sess_deep","title":"Deep","nested":${nestedJson(2000)}}`;
-    await db.query(`insert into events (id, account_id, livemode, type, data, source, created_at) values (gen_random_uuid(), $1, true, 'session.started', $2::jsonb, 'api', now())`, [
-      probed.accountId,
-      deepData,
-    ]);
+    await db.query(
+      `insert into events (id, account_id, livemode, type, data, source, created_at) values (gen_random_uuid(), $1, true, 'session.started', $2::jsonb, 'api', now())`,
+      [probed.accountId, deepData],
+    );
     const [pid] = childPids('ical-feed');
     expect(pid).toBeDefined();
 

@@ -2,7 +2,15 @@ import pg from 'pg';
 import { Keyring } from '../../src/core/crypto/keyring.js';
 import { KeyRotationService } from '../../src/core/crypto/key-rotation.service.js';
 import { TokenRefresher } from '../../src/modules/integrations/oauth/token-refresher.js';
-import { providerOriginOverrides, SENDGRID_TEST_KEY, signStripeWebhook, startFakeGoogleCalendar, startFakeSendGrid, startFakeStripe, stripeEvent } from '../fixtures/providers/index.js';
+import {
+  providerOriginOverrides,
+  SENDGRID_TEST_KEY,
+  signStripeWebhook,
+  startFakeGoogleCalendar,
+  startFakeSendGrid,
+  startFakeStripe,
+  stripeEvent,
+} from '../fixtures/providers/index.js';
 import type { FakeGoogleCalendar, FakeSendGrid, FakeStripe } from '../fixtures/providers/index.js';
 import { addMember, bearer, createAccount, startTestApp, TEST_ENCRYPTION_KEYS, TestApp } from '../support/test-app.js';
 
@@ -61,9 +69,18 @@ describe('integrations over HTTP with real provider fakes', () => {
   describe('API-key connections', () => {
     it('verifies the key with the provider, stores it encrypted and never returns it', async () => {
       const { ownerToken } = await createAccount(t);
-      const connected = await t.http.put('/v1/integrations/stripe').set(bearer(ownerToken)).send({ credentials: { secretKey: STRIPE_KEY } });
+      const connected = await t.http
+        .put('/v1/integrations/stripe')
+        .set(bearer(ownerToken))
+        .send({ credentials: { secretKey: STRIPE_KEY } });
       expect(connected.status).toBe(200);
-      expect(connected.body).toMatchObject({ provider: 'stripe', category: 'payment', status: 'connected', livemode: true, metadata: { stripeAccountId: 'acct_1FakeAccount0001' } });
+      expect(connected.body).toMatchObject({
+        provider: 'stripe',
+        category: 'payment',
+        status: 'connected',
+        livemode: true,
+        metadata: { stripeAccountId: 'acct_1FakeAccount0001' },
+      });
       expect(JSON.stringify(connected.body)).not.toContain(STRIPE_KEY);
       expect(stripe.state.requests.some((request) => request.path === '/v1/account')).toBe(true);
       const rows = await db.query('select * from integrations where id = $1', [connected.body.id]);
@@ -73,7 +90,10 @@ describe('integrations over HTTP with real provider fakes', () => {
 
     it('refuses a key the provider rejects with 422 and stores nothing', async () => {
       const { ownerToken } = await createAccount(t);
-      const refused = await t.http.put('/v1/integrations/stripe').set(bearer(ownerToken)).send({ credentials: { secretKey: 'sk_test_revokedKey000' } });
+      const refused = await t.http
+        .put('/v1/integrations/stripe')
+        .set(bearer(ownerToken))
+        .send({ credentials: { secretKey: 'sk_test_revokedKey000' } });
       expect(refused.status).toBe(422);
       expect(refused.body.code).toBe('provider_rejected');
       expect(refused.body.detail).toMatch(/Invalid API Key/i);
@@ -85,7 +105,10 @@ describe('integrations over HTTP with real provider fakes', () => {
     it('refuses malformed credentials with 400 before calling the provider', async () => {
       const { ownerToken } = await createAccount(t);
       const before = stripe.state.requests.length;
-      const malformed = await t.http.put('/v1/integrations/stripe').set(bearer(ownerToken)).send({ credentials: { secretKey: 'not-a-key' } });
+      const malformed = await t.http
+        .put('/v1/integrations/stripe')
+        .set(bearer(ownerToken))
+        .send({ credentials: { secretKey: 'not-a-key' } });
       expect(malformed.status).toBe(400);
       expect(malformed.body.code).toBe('validation_failed');
       expect(malformed.body.errors[0].path).toContain('credentials');
@@ -94,12 +117,18 @@ describe('integrations over HTTP with real provider fakes', () => {
 
     it('disconnects keeping the record, and reconnects', async () => {
       const { ownerToken } = await createAccount(t);
-      await t.http.put('/v1/integrations/stripe').set(bearer(ownerToken)).send({ credentials: { secretKey: STRIPE_KEY } });
+      await t.http
+        .put('/v1/integrations/stripe')
+        .set(bearer(ownerToken))
+        .send({ credentials: { secretKey: STRIPE_KEY } });
       const disconnected = await t.http.post('/v1/integrations/stripe/disconnect').set(bearer(ownerToken));
       expect(disconnected.body).toMatchObject({ status: 'disconnected', disconnectedAt: expect.any(String) });
       const listed = await t.http.get('/v1/integrations?status=disconnected').set(bearer(ownerToken));
       expect(listed.body.data).toHaveLength(1);
-      const reconnected = await t.http.put('/v1/integrations/stripe').set(bearer(ownerToken)).send({ credentials: { secretKey: STRIPE_KEY } });
+      const reconnected = await t.http
+        .put('/v1/integrations/stripe')
+        .set(bearer(ownerToken))
+        .send({ credentials: { secretKey: STRIPE_KEY } });
       expect(reconnected.body).toMatchObject({ id: disconnected.body.id, status: 'connected', disconnectedAt: null });
       const log = await t.http.get('/v1/audit-log?action=integration.disconnected').set(bearer(ownerToken));
       expect(log.body.data).toHaveLength(1);
@@ -110,7 +139,10 @@ describe('integrations over HTTP with real provider fakes', () => {
     it('keeps accounts and modes apart', async () => {
       const first = await createAccount(t);
       const second = await createAccount(t);
-      await t.http.put('/v1/integrations/stripe').set(bearer(first.ownerToken)).send({ credentials: { secretKey: STRIPE_KEY } });
+      await t.http
+        .put('/v1/integrations/stripe')
+        .set(bearer(first.ownerToken))
+        .send({ credentials: { secretKey: STRIPE_KEY } });
       expect((await t.http.get('/v1/integrations/stripe').set(bearer(second.ownerToken))).status).toBe(404);
       expect((await t.http.get('/v1/integrations/stripe').set(bearer(first.ownerToken)).set('Plugboard-Mode', 'test')).status).toBe(404);
       expect((await t.http.post('/v1/integrations/stripe/disconnect').set(bearer(second.ownerToken))).status).toBe(404);
@@ -120,22 +152,45 @@ describe('integrations over HTTP with real provider fakes', () => {
   describe('plans and roles', () => {
     it('refuses categories the plan excludes with 402 and counts limited ones', async () => {
       const { ownerToken } = await createAccount(t, 'basic');
-      const email = await t.http.put('/v1/integrations/sendgrid').set(bearer(ownerToken)).send({ credentials: { apiKey: SENDGRID_TEST_KEY } });
+      const email = await t.http
+        .put('/v1/integrations/sendgrid')
+        .set(bearer(ownerToken))
+        .send({ credentials: { apiKey: SENDGRID_TEST_KEY } });
       expect(email.status).toBe(402);
       expect(email.body).toMatchObject({ code: 'plan_limit', plan: 'basic', feature: 'integrations.email', limit: 0 });
-      const payment = await t.http.put('/v1/integrations/stripe').set(bearer(ownerToken)).send({ credentials: { secretKey: STRIPE_KEY } });
+      const payment = await t.http
+        .put('/v1/integrations/stripe')
+        .set(bearer(ownerToken))
+        .send({ credentials: { secretKey: STRIPE_KEY } });
       expect(payment.status).toBe(200);
       const me = await t.http.get('/v1/me').set(bearer(ownerToken));
       expect(me.body.usage).toMatchObject({ 'integrations.payment': 1 });
-      const again = await t.http.put('/v1/integrations/stripe').set(bearer(ownerToken)).send({ credentials: { secretKey: STRIPE_KEY } });
+      const again = await t.http
+        .put('/v1/integrations/stripe')
+        .set(bearer(ownerToken))
+        .send({ credentials: { secretKey: STRIPE_KEY } });
       expect(again.status).toBe(200);
     });
 
     it('suspends on downgrade and restores on upgrade', async () => {
       const { accountId, ownerToken } = await createAccount(t, 'business');
       const admin = await t.token({ sub: 'operator', admin: true });
-      expect((await t.http.put('/v1/integrations/sendgrid').set(bearer(ownerToken)).send({ credentials: { apiKey: SENDGRID_TEST_KEY } })).status).toBe(200);
-      expect((await t.http.put('/v1/integrations/stripe').set(bearer(ownerToken)).send({ credentials: { secretKey: STRIPE_KEY } })).status).toBe(200);
+      expect(
+        (
+          await t.http
+            .put('/v1/integrations/sendgrid')
+            .set(bearer(ownerToken))
+            .send({ credentials: { apiKey: SENDGRID_TEST_KEY } })
+        ).status,
+      ).toBe(200);
+      expect(
+        (
+          await t.http
+            .put('/v1/integrations/stripe')
+            .set(bearer(ownerToken))
+            .send({ credentials: { secretKey: STRIPE_KEY } })
+        ).status,
+      ).toBe(200);
       await t.http.patch(`/v1/accounts/${accountId}`).set(bearer(admin)).send({ plan: 'basic' });
       const sendgridAfter = await t.http.get('/v1/integrations/sendgrid').set(bearer(ownerToken));
       expect(sendgridAfter.status).toBe(200);
@@ -156,7 +211,10 @@ describe('integrations over HTTP with real provider fakes', () => {
       expect(hostList.body.permission).toBe('integrations.view');
       expect((await t.http.get('/v1/providers').set(bearer(host))).status).toBe(403);
       expect((await t.http.get('/v1/integrations').set(bearer(developer))).status).toBe(200);
-      const put = await t.http.put('/v1/integrations/stripe').set(bearer(developer)).send({ credentials: { secretKey: STRIPE_KEY } });
+      const put = await t.http
+        .put('/v1/integrations/stripe')
+        .set(bearer(developer))
+        .send({ credentials: { secretKey: STRIPE_KEY } });
       expect(put.status).toBe(403);
       expect(put.body.permission).toBe('integrations.manage');
     });
@@ -183,7 +241,9 @@ describe('integrations over HTTP with real provider fakes', () => {
       const refreshed = await t.http.post('/v1/integrations/google_calendar/refresh').set(bearer(ownerToken));
       expect(refreshed.status).toBe(200);
       expect(new Date(refreshed.body.tokenExpiresAt).getTime()).toBeGreaterThanOrEqual(firstExpiry);
-      const refreshGrants = google.state.requests.filter((request) => request.path.endsWith('/token') && JSON.stringify(request.body).includes('refresh_token'));
+      const refreshGrants = google.state.requests.filter(
+        (request) => request.path.endsWith('/token') && JSON.stringify(request.body).includes('refresh_token'),
+      );
       expect(refreshGrants.length).toBeGreaterThanOrEqual(1);
 
       for (const refreshToken of google.state.oauth.refreshTokens.keys()) google.state.oauth.revokeRefreshToken(refreshToken);
@@ -203,7 +263,8 @@ describe('integrations over HTTP with real provider fakes', () => {
       const started = await t.http.post('/v1/integrations/google_calendar/oauth/start').set(bearer(ownerToken)).send({ returnUrl: '/r' });
       await authorizeInBrowser(t, started.body.authorizationUrl);
       const { body: integration } = await t.http.get('/v1/integrations/google_calendar').set(bearer(ownerToken));
-      const refreshGrants = () => google.state.requests.filter((request) => request.path.endsWith('/token') && JSON.stringify(request.body).includes('"refresh_token"')).length;
+      const refreshGrants = () =>
+        google.state.requests.filter((request) => request.path.endsWith('/token') && JSON.stringify(request.body).includes('"refresh_token"')).length;
 
       await db.query(`update integrations set token_expires_at = now() + interval '5 minutes' where id = $1`, [integration.id]);
       const before = refreshGrants();
@@ -253,7 +314,12 @@ describe('integrations over HTTP with real provider fakes', () => {
       const callback = await startAndReachCallback();
       const state = callback.searchParams.get('state')!;
       const code = callback.searchParams.get('code')!;
-      for (const query of [`state=${state}&state=${state}&code=${code}`, `state=${state}&code=${code}&code=${code}`, `state=a&state=b`, `state=${state}&error=a&error=b`]) {
+      for (const query of [
+        `state=${state}&state=${state}&code=${code}`,
+        `state=${state}&code=${code}&code=${code}`,
+        `state=a&state=b`,
+        `state=${state}&error=a&error=b`,
+      ]) {
         const answer = await t.http.get(`/v1/oauth/callback?${query}`).timeout(5000);
         expect([query, answer.status, answer.body.code]).toEqual([query, 400, 'invalid_request']);
       }
@@ -298,14 +364,23 @@ describe('integrations over HTTP with real provider fakes', () => {
       ({ ownerToken } = await createAccount(t));
       stripe.state.addCustomer({ email: 'ana@acme.test', name: 'Ana' });
       stripe.state.addCustomer({ email: 'rui@acme.test', name: 'Rui' });
-      await t.http.put('/v1/integrations/stripe').set(bearer(ownerToken)).send({ credentials: { secretKey: STRIPE_KEY, webhookSecret: 'whsec_test123' } });
+      await t.http
+        .put('/v1/integrations/stripe')
+        .set(bearer(ownerToken))
+        .send({ credentials: { secretKey: STRIPE_KEY, webhookSecret: 'whsec_test123' } });
     });
 
     it('runs an action with validated input', async () => {
-      const listed = await t.http.post('/v1/integrations/stripe/actions/listCustomers').set(bearer(ownerToken)).send({ input: { limit: 10 } });
+      const listed = await t.http
+        .post('/v1/integrations/stripe/actions/listCustomers')
+        .set(bearer(ownerToken))
+        .send({ input: { limit: 10 } });
       expect(listed.status).toBe(200);
       expect(JSON.stringify(listed.body)).toContain('ana@acme.test');
-      const invalid = await t.http.post('/v1/integrations/stripe/actions/listCustomers').set(bearer(ownerToken)).send({ input: { limit: 'many' } });
+      const invalid = await t.http
+        .post('/v1/integrations/stripe/actions/listCustomers')
+        .set(bearer(ownerToken))
+        .send({ input: { limit: 'many' } });
       expect(invalid.status).toBe(400);
       expect(invalid.body.errors[0].path).toMatch(/^input/);
       expect((await t.http.post('/v1/integrations/stripe/actions/dropDatabase').set(bearer(ownerToken)).send({ input: {} })).status).toBe(400);
@@ -317,7 +392,9 @@ describe('integrations over HTTP with real provider fakes', () => {
       let run: { status: string; counts: Record<string, number> } | undefined;
       for (let i = 0; i < 100 && run?.status !== 'succeeded' && run?.status !== 'failed'; i++) {
         await new Promise((resolve) => setTimeout(resolve, 100));
-        run = (await t.http.get('/v1/integrations/stripe/syncs').set(bearer(ownerToken))).body.data.find((candidate: { id: string }) => candidate.id === started.body.syncRunId);
+        run = (await t.http.get('/v1/integrations/stripe/syncs').set(bearer(ownerToken))).body.data.find(
+          (candidate: { id: string }) => candidate.id === started.body.syncRunId,
+        );
       }
       expect(run).toMatchObject({ status: 'succeeded', counts: { customers: expect.any(Number) } });
       const records = await t.http.get('/v1/integrations/stripe/records?model=customers&limit=1').set(bearer(ownerToken));
@@ -345,13 +422,31 @@ describe('integrations over HTTP with real provider fakes', () => {
 
     it('turns a verified Stripe webhook into events and refuses a forged one', async () => {
       const { body: integration } = await t.http.get('/v1/integrations/stripe').set(bearer(ownerToken));
-      const payload = JSON.stringify(stripeEvent('checkout.session.completed', { id: 'cs_1', object: 'checkout.session', payment_status: 'paid', payment_intent: 'pi_1', amount_total: 5000, currency: 'eur', customer_details: { email: 'ana@acme.test' } }));
-      const accepted = await t.http.post(`/v1/hooks/${integration.id}`).set('Content-Type', 'application/json').set('Stripe-Signature', signStripeWebhook(payload, 'whsec_test123')).send(payload);
+      const payload = JSON.stringify(
+        stripeEvent('checkout.session.completed', {
+          id: 'cs_1',
+          object: 'checkout.session',
+          payment_status: 'paid',
+          payment_intent: 'pi_1',
+          amount_total: 5000,
+          currency: 'eur',
+          customer_details: { email: 'ana@acme.test' },
+        }),
+      );
+      const accepted = await t.http
+        .post(`/v1/hooks/${integration.id}`)
+        .set('Content-Type', 'application/json')
+        .set('Stripe-Signature', signStripeWebhook(payload, 'whsec_test123'))
+        .send(payload);
       expect(accepted.status).toBe(200);
       expect(accepted.body.received).toBe(1);
       const events = await t.http.get('/v1/events?event=payment.completed').set(bearer(ownerToken));
       expect(events.body.data).toHaveLength(1);
-      const forged = await t.http.post(`/v1/hooks/${integration.id}`).set('Content-Type', 'application/json').set('Stripe-Signature', signStripeWebhook(payload, 'whsec_other')).send(payload);
+      const forged = await t.http
+        .post(`/v1/hooks/${integration.id}`)
+        .set('Content-Type', 'application/json')
+        .set('Stripe-Signature', signStripeWebhook(payload, 'whsec_other'))
+        .send(payload);
       expect(forged.status).toBe(401);
     });
   });
@@ -361,7 +456,10 @@ describe('integrations over HTTP with real provider fakes', () => {
     const connected = await t.http.put('/v1/integrations/ical_feed').set(bearer(ownerToken)).send({});
     expect(connected.status).toBe(200);
     const feedUrl = new URL(connected.body.metadata.feedUrl);
-    await t.http.post('/v1/events').set(bearer(ownerToken)).send({ event: 'session.started', data: { sessionId: 'sess_1', title: 'Launch, webinar', startedAt: '2026-12-01T10:00:00Z' } });
+    await t.http
+      .post('/v1/events')
+      .set(bearer(ownerToken))
+      .send({ event: 'session.started', data: { sessionId: 'sess_1', title: 'Launch, webinar', startedAt: '2026-12-01T10:00:00Z' } });
     const feed = await t.http.get(feedUrl.pathname);
     expect(feed.status).toBe(200);
     expect(feed.headers['content-type']).toContain('text/calendar');
@@ -371,7 +469,10 @@ describe('integrations over HTTP with real provider fakes', () => {
 
   it('re-encrypts every credential to a new primary key while running', async () => {
     const { ownerToken } = await createAccount(t);
-    await t.http.put('/v1/integrations/stripe').set(bearer(ownerToken)).send({ credentials: { secretKey: STRIPE_KEY } });
+    await t.http
+      .put('/v1/integrations/stripe')
+      .set(bearer(ownerToken))
+      .send({ credentials: { secretKey: STRIPE_KEY } });
     const newKey = `k2:${Buffer.alloc(32, 9).toString('base64')}`;
     const rotated = await startTestApp({ ENCRYPTION_KEYS: `${newKey},${TEST_ENCRYPTION_KEYS}`, PLUGIN_ISOLATION: 'none' });
     try {

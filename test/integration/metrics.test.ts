@@ -78,9 +78,16 @@ describe('GET /metrics', () => {
     ];
     const hooks = await WebhookReceiver.start((_request, index) => replies[Math.min(index, 2)]());
     try {
-      const endpoint = await t.http.post('/v1/webhooks').set('Authorization', `Bearer ${ownerToken}`).send({ url: hooks.url, events: ['room.created'] });
+      const endpoint = await t.http
+        .post('/v1/webhooks')
+        .set('Authorization', `Bearer ${ownerToken}`)
+        .send({ url: hooks.url, events: ['room.created'] });
       expect(endpoint.status).toBe(201);
-      await t.http.post('/v1/events').set('Authorization', `Bearer ${ownerToken}`).send({ event: 'room.created', data: { roomId: 'r' } }).expect(202);
+      await t.http
+        .post('/v1/events')
+        .set('Authorization', `Bearer ${ownerToken}`)
+        .send({ event: 'room.created', data: { roomId: 'r' } })
+        .expect(202);
       await hooks.waitFor(3);
       let text = await scrape();
       for (let tries = 0; tries < 40 && sample(text, 'plugboard_webhook_deliveries_total', { outcome: 'succeeded' }) === undefined; tries++) {

@@ -46,8 +46,13 @@ describe('plugboard plugin and plugins commands: from `new` to an installed, sig
   });
 
   it('refuses to validate a broken plugin, naming the problem', async () => {
-    await expect(plugboard(['plugin', 'validate', join(FIXTURE_PLUGINS, 'garbage')])).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('definePlugin') });
-    await expect(plugboard(['plugin', 'validate', join(FIXTURE_PLUGINS, 'incompatible')])).rejects.toMatchObject({ stderr: expect.stringContaining('incompatible apiVersion') });
+    await expect(plugboard(['plugin', 'validate', join(FIXTURE_PLUGINS, 'garbage')])).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('definePlugin'),
+    });
+    await expect(plugboard(['plugin', 'validate', join(FIXTURE_PLUGINS, 'incompatible')])).rejects.toMatchObject({
+      stderr: expect.stringContaining('incompatible apiVersion'),
+    });
   });
 
   it('signs and packs it: the signature covers the package files, not node_modules', async () => {
@@ -57,14 +62,21 @@ describe('plugboard plugin and plugins commands: from `new` to an installed, sig
     const signature = JSON.parse(readFileSync(join(dir, 'plugboard.sig'), 'utf8'));
     expect(Object.keys(signature.files)).toEqual(['.gitignore', 'README.md', 'index.js', 'package.json', 'test/plugin.test.js']);
     const packed = JSON.parse((await plugboard(['plugin', 'pack', dir, '--out', work])).stdout);
-    expect(packed).toMatchObject({ file: join(work, 'acme-plugboard-widgets-0.1.0.tgz'), name: '@acme/plugboard-widgets', integrity: expect.stringMatching(/^sha512-/) });
+    expect(packed).toMatchObject({
+      file: join(work, 'acme-plugboard-widgets-0.1.0.tgz'),
+      name: '@acme/plugboard-widgets',
+      integrity: expect.stringMatching(/^sha512-/),
+    });
     expect(existsSync(packed.file)).toBe(true);
   });
 
   it('installs the tarball from the marketplace with `plugins install`, lists it, and a server loads it at start-up', async () => {
     const packed = JSON.parse((await plugboard(['plugin', 'pack', dir, '--out', work])).stdout);
     const index = join(work, 'marketplace.json');
-    writeFileSync(index, JSON.stringify({ plugins: [{ ...packed, tarball: 'acme-plugboard-widgets-0.1.0.tgz', publisher: 'acme', providers: ['widgets'], file: undefined }] }));
+    writeFileSync(
+      index,
+      JSON.stringify({ plugins: [{ ...packed, tarball: 'acme-plugboard-widgets-0.1.0.tgz', publisher: 'acme', providers: ['widgets'], file: undefined }] }),
+    );
     const env = {
       NODE_ENV: 'test',
       DATABASE_URL: process.env.TEST_DATABASE_URL!,
@@ -76,7 +88,14 @@ describe('plugboard plugin and plugins commands: from `new` to an installed, sig
       ...pluginEnv(tempDir('plugboard-cli-installs-'), { PLUGIN_SIGNATURE_POLICY: 'required', TRUSTED_PUBLISHERS_DIR: trusted, MARKETPLACE_INDEX: index }),
     };
     const installed = JSON.parse((await plugboard(['plugins', 'install', '@acme/plugboard-widgets@0.1.0'], { env })).stdout);
-    expect(installed).toMatchObject({ name: '@acme/plugboard-widgets', state: 'loaded', signature: 'verified', publisher: 'acme', source: 'installed', providers: ['widgets'] });
+    expect(installed).toMatchObject({
+      name: '@acme/plugboard-widgets',
+      state: 'loaded',
+      signature: 'verified',
+      publisher: 'acme',
+      source: 'installed',
+      providers: ['widgets'],
+    });
     const listed = await plugboard(['plugins', 'list'], { env });
     expect(listed.stdout).toMatch(/@acme\/plugboard-widgets\s+0\.1\.0\s+loaded\s+verified\s+installed\s+widgets/);
 

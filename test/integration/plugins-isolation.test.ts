@@ -37,7 +37,8 @@ describe('plugin isolation in child processes', () => {
     api.close();
   });
 
-  const call = (name: string, timeoutMs = 5000) => runner.invoke<{ ok: boolean; pid: number }>('fixture_unstable', { kind: 'action', name, input: {}, context, timeoutMs });
+  const call = (name: string, timeoutMs = 5000) =>
+    runner.invoke<{ ok: boolean; pid: number }>('fixture_unstable', { kind: 'action', name, input: {}, context, timeoutMs });
 
   it('answers 502 for the call whose child crashes; the next call gets a restarted child', async () => {
     const before = await call('ok');
@@ -56,7 +57,9 @@ describe('plugin isolation in child processes', () => {
 
   it('caps the heap: a plugin that hogs memory loses its child (502), others are unaffected', async () => {
     await expect(call('hog', 20_000)).rejects.toMatchObject({ status: 502 });
-    await expect(runner.invoke('fixture_echo', { kind: 'action', name: 'echo', input: { message: 'still here' }, context })).resolves.toMatchObject({ message: 'still here' });
+    await expect(runner.invoke('fixture_echo', { kind: 'action', name: 'echo', input: { message: 'still here' }, context })).resolves.toMatchObject({
+      message: 'still here',
+    });
     await expect(call('ok')).resolves.toMatchObject({ ok: true });
   });
 
@@ -67,7 +70,9 @@ describe('plugin isolation in child processes', () => {
       code: 'validation_failed',
       message: expect.stringContaining('nested deeper than 48 levels'),
     });
-    await expect(runner.invoke('fixture_unstable', { kind: 'action', name: 'ok', input: { blob: 'x'.repeat(33 * 1024 * 1024) }, context })).rejects.toMatchObject({
+    await expect(
+      runner.invoke('fixture_unstable', { kind: 'action', name: 'ok', input: { blob: 'x'.repeat(33 * 1024 * 1024) }, context }),
+    ).rejects.toMatchObject({
       status: 400,
       message: expect.stringContaining('larger than'),
     });
@@ -87,7 +92,9 @@ describe('plugin isolation in child processes', () => {
       const after = await call('ok');
       expect(after.pid).not.toBe(before.pid);
     }
-    await expect(runner.invoke('fixture_echo', { kind: 'action', name: 'echo', input: { message: 'unaffected' }, context })).resolves.toMatchObject({ message: 'unaffected' });
+    await expect(runner.invoke('fixture_echo', { kind: 'action', name: 'echo', input: { message: 'unaffected' }, context })).resolves.toMatchObject({
+      message: 'unaffected',
+    });
   });
 
   it('lets a plugin read only its own directory and see none of the host environment', async () => {
@@ -108,7 +115,9 @@ describe('plugin isolation in child processes', () => {
     expect(seen.at(-1)).toEqual({ url: '/api/whoami', authorization: 'Bearer key_secret' });
     await runner.invoke('fixture_echo', { kind: 'action', name: 'fetch', input: { path: `http://127.0.0.1:${port}/elsewhere` }, context: withKey });
     expect(seen.at(-1)).toEqual({ url: '/elsewhere', authorization: undefined });
-    await expect(runner.invoke('fixture_echo', { kind: 'action', name: 'fetch', input: { path: 'limited' }, context: withKey })).resolves.toMatchObject({ status: 200 });
+    await expect(runner.invoke('fixture_echo', { kind: 'action', name: 'fetch', input: { path: 'limited' }, context: withKey })).resolves.toMatchObject({
+      status: 200,
+    });
     expect(seen.filter((entry) => entry.url === '/api/limited')).toHaveLength(2);
   });
 });

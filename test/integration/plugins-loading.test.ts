@@ -67,7 +67,9 @@ describe.each(['process', 'none'])('plugin loading (PLUGIN_ISOLATION=%s)', (isol
     await expect(runner.invoke('fixture_echo', { kind: 'sync', context })).resolves.toEqual({ records: { items: [{ id: '1', greeting: 'hello' }] } });
     const inbound = { method: 'POST', headers: { 'x-signature': 'good' }, query: {}, rawBody: '{"a":1}', body: { a: 1 } };
     await expect(runner.invoke('fixture_echo', { kind: 'webhookVerify', input: inbound, context })).resolves.toBe(true);
-    await expect(runner.invoke('fixture_echo', { kind: 'webhookToEvents', input: inbound, context })).resolves.toEqual([{ event: 'echo.received', data: { a: 1 } }]);
+    await expect(runner.invoke('fixture_echo', { kind: 'webhookToEvents', input: inbound, context })).resolves.toEqual([
+      { event: 'echo.received', data: { a: 1 } },
+    ]);
     await expect(runner.invoke('fixture_future', { kind: 'verify', context })).rejects.toMatchObject({ status: 404, code: 'not_found' });
     await expect(runner.invoke('fixture_echo', { kind: 'action', name: 'nope', context })).rejects.toMatchObject({ status: 404 });
   });
@@ -96,7 +98,9 @@ describe.each(['process', 'none'])('plugin loading (PLUGIN_ISOLATION=%s)', (isol
       code: 'provider_timeout',
     });
     expect(Date.now() - started).toBeLessThan(1500);
-    await expect(runner.invoke('fixture_unstable', { kind: 'action', name: 'aborted', input: {}, context, timeoutMs: 200 })).rejects.toMatchObject({ status: 504 });
+    await expect(runner.invoke('fixture_unstable', { kind: 'action', name: 'aborted', input: {}, context, timeoutMs: 200 })).rejects.toMatchObject({
+      status: 504,
+    });
     await expect(runner.invoke('fixture_unstable', { kind: 'action', name: 'ok', input: {}, context })).resolves.toMatchObject({ ok: true });
   });
 });

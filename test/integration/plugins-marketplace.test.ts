@@ -34,14 +34,29 @@ describe('marketplace and plugin installs (PLUGIN_SIGNATURE_POLICY=required)', (
     catalogDir = tempDir('plugboard-catalog-');
     const entries = [
       await publish(preparePlugin('market', { signer: acme }), catalogDir, { providers: ['fixture_market'], publisher: 'acme' }),
-      await publish(preparePlugin('market', { version: '2.0.0', signer: acme }), catalogDir, { providers: ['fixture_market'], integrity: integrityOf(Buffer.from('something else')) }),
+      await publish(preparePlugin('market', { version: '2.0.0', signer: acme }), catalogDir, {
+        providers: ['fixture_market'],
+        integrity: integrityOf(Buffer.from('something else')),
+      }),
       await publish(preparePlugin('market', { version: '3.0.0', apiVersion: '^2.0.0', signer: acme }), catalogDir, { apiVersion: '^2.0.0' }),
       await publish(preparePlugin('market', { version: '4.0.0' }), catalogDir),
       await publish(preparePlugin('market', { version: '5.0.0', signer: mallory }), catalogDir, { publisher: 'mallory' }),
       await publish(preparePlugin('market', { version: '6.0.0', signer: acme, tamper: true }), catalogDir),
     ];
-    writeFileSync(join(catalogDir, 'dotdot.tgz'), tarball([{ path: 'package/package.json', content: pkg }, { path: 'package/../../escaped.js', content: 'x' }]));
-    writeFileSync(join(catalogDir, 'symlink.tgz'), tarball([{ path: 'package/package.json', content: pkg }, { path: 'package/index.js', type: 'symlink', linkTarget: '/etc/passwd' }]));
+    writeFileSync(
+      join(catalogDir, 'dotdot.tgz'),
+      tarball([
+        { path: 'package/package.json', content: pkg },
+        { path: 'package/../../escaped.js', content: 'x' },
+      ]),
+    );
+    writeFileSync(
+      join(catalogDir, 'symlink.tgz'),
+      tarball([
+        { path: 'package/package.json', content: pkg },
+        { path: 'package/index.js', type: 'symlink', linkTarget: '/etc/passwd' },
+      ]),
+    );
     installDir = tempDir('plugboard-installs-');
     // Directory plugins under the required policy: signed by a trusted publisher, unsigned, unknown publisher, tampered.
     const local = tempDir('plugboard-local-');
@@ -123,7 +138,9 @@ describe('marketplace and plugin installs (PLUGIN_SIGNATURE_POLICY=required)', (
     expect((await schemas()).ProviderFixtureMarketActionPingInput).toMatchObject({ properties: { note: { maxLength: 20 } } });
     const catalog = await t.http.get('/v1/marketplace?limit=100').set('Authorization', `Bearer ${admin}`);
     expect(catalog.body.data.find((entry: { version: string }) => entry.version === '1.0.0').installed).toBe('1.0.0');
-    expect(await installations()).toEqual([expect.objectContaining({ name: '@fixtures/market', version: '1.0.0', enabled: true, providers: ['fixture_market'] })]);
+    expect(await installations()).toEqual([
+      expect.objectContaining({ name: '@fixtures/market', version: '1.0.0', enabled: true, providers: ['fixture_market'] }),
+    ]);
 
     const name = encodeURIComponent('@fixtures/market');
     const disabled = await t.http.post(`/v1/plugins/${name}/disable`).set('Authorization', `Bearer ${admin}`);
@@ -168,7 +185,9 @@ describe('marketplace and plugin installs (PLUGIN_SIGNATURE_POLICY=required)', (
       const atStart = await onReplica();
       expect(atStart['@fixtures/market']).toMatchObject({ state: 'loaded', version: '1.0.0', source: 'installed', signature: 'verified' });
       expect(atStart['fixture-echo']).toMatchObject({ state: 'disabled', providers: ['fixture_echo'] });
-      await expect(replica.app.get(PluginRunner).invoke('fixture_market', { kind: 'action', name: 'ping', input: {}, context })).resolves.toMatchObject({ pong: true });
+      await expect(replica.app.get(PluginRunner).invoke('fixture_market', { kind: 'action', name: 'ping', input: {}, context })).resolves.toMatchObject({
+        pong: true,
+      });
 
       expect((await t.http.post('/v1/plugins/fixture-echo/enable').set('Authorization', `Bearer ${admin}`)).body).toMatchObject({ state: 'loaded' });
       expect((await eventually((plugins) => plugins['fixture-echo']?.state === 'loaded'))['fixture-echo'].state).toBe('loaded');
@@ -181,7 +200,9 @@ describe('marketplace and plugin installs (PLUGIN_SIGNATURE_POLICY=required)', (
       expect((await eventually((plugins) => plugins['@fixtures/market']?.state === 'loaded'))['@fixtures/market']).toMatchObject({ state: 'loaded' });
       expect((await t.http.post(`/v1/plugins/${encodeURIComponent('@fixtures/market')}/disable`).set('Authorization', `Bearer ${admin}`)).status).toBe(200);
       expect((await eventually((plugins) => plugins['@fixtures/market']?.state === 'disabled'))['@fixtures/market']).toMatchObject({ state: 'disabled' });
-      await expect(replica.app.get(PluginRunner).invoke('fixture_market', { kind: 'action', name: 'ping', input: {}, context })).rejects.toMatchObject({ status: 404 });
+      await expect(replica.app.get(PluginRunner).invoke('fixture_market', { kind: 'action', name: 'ping', input: {}, context })).rejects.toMatchObject({
+        status: 404,
+      });
     } finally {
       await replica.close();
     }

@@ -51,24 +51,50 @@ describe('roles, members, /v1/me and the audit log', () => {
     expect((await t.http.get('/v1/audit-log').set(bearer(auditor))).status).toBe(200);
     expect((await t.http.get('/v1/roles').set(bearer(auditor))).status).toBe(403);
     expect((await t.http.delete('/v1/roles/auditor').set(bearer(ownerToken))).status).toBe(409);
-    const updated = await t.http.patch('/v1/roles/auditor').set(bearer(ownerToken)).send({ permissions: ['members.view'] });
+    const updated = await t.http
+      .patch('/v1/roles/auditor')
+      .set(bearer(ownerToken))
+      .send({ permissions: ['members.view'] });
     expect(updated.status).toBe(200);
     const denied = await t.http.get('/v1/audit-log').set(bearer(auditor));
     expect(denied.status).toBe(403);
     expect(denied.body).toMatchObject({ code: 'permission_denied', permission: 'audit.view' });
-    expect((await t.http.post('/v1/roles').set(bearer(ownerToken)).send({ key: 'bad', name: 'Bad', permissions: ['root.everything'] })).status).toBe(400);
+    expect(
+      (
+        await t.http
+          .post('/v1/roles')
+          .set(bearer(ownerToken))
+          .send({ key: 'bad', name: 'Bad', permissions: ['root.everything'] })
+      ).status,
+    ).toBe(400);
   });
 
   it('refuses to grant a permission the caller does not hold, in a role or a membership', async () => {
     const { accountId, ownerToken } = await createAccount(t);
-    await t.http.post('/v1/roles').set(bearer(ownerToken)).send({ key: 'people', name: 'People', permissions: ['members.view', 'members.manage', 'roles.manage'] });
+    await t.http
+      .post('/v1/roles')
+      .set(bearer(ownerToken))
+      .send({ key: 'people', name: 'People', permissions: ['members.view', 'members.manage', 'roles.manage'] });
     const people = await addMember(t, accountId, ownerToken, 'people');
-    const escalateRole = await t.http.post('/v1/roles').set(bearer(people)).send({ key: 'sneaky', name: 'Sneaky', permissions: ['integrations.manage'] });
+    const escalateRole = await t.http
+      .post('/v1/roles')
+      .set(bearer(people))
+      .send({ key: 'sneaky', name: 'Sneaky', permissions: ['integrations.manage'] });
     expect(escalateRole.status).toBe(403);
     expect(escalateRole.body.permission).toBe('integrations.manage');
-    const escalateMember = await t.http.post('/v1/members').set(bearer(people)).send({ userId: uniqueId('u'), role: 'admin' });
+    const escalateMember = await t.http
+      .post('/v1/members')
+      .set(bearer(people))
+      .send({ userId: uniqueId('u'), role: 'admin' });
     expect(escalateMember.status).toBe(403);
-    expect((await t.http.post('/v1/members').set(bearer(people)).send({ userId: uniqueId('u'), role: 'people' })).status).toBe(201);
+    expect(
+      (
+        await t.http
+          .post('/v1/members')
+          .set(bearer(people))
+          .send({ userId: uniqueId('u'), role: 'people' })
+      ).status,
+    ).toBe(201);
   });
 
   it('never removes or demotes the last owner', async () => {

@@ -19,7 +19,10 @@ describe('secret handling and bounded settings', () => {
     const { ownerToken } = await createAccount(t);
     const key = await t.http.post('/v1/api-keys').set(bearer(ownerToken)).send({ name: 'k', mode: 'live' });
     const rolled = await t.http.post(`/v1/api-keys/${key.body.id}/roll`).set(bearer(ownerToken)).send({});
-    const endpoint = await t.http.post('/v1/webhooks').set(bearer(ownerToken)).send({ url: 'http://127.0.0.1:9/hook', events: ['*'] });
+    const endpoint = await t.http
+      .post('/v1/webhooks')
+      .set(bearer(ownerToken))
+      .send({ url: 'http://127.0.0.1:9/hook', events: ['*'] });
     const secret = await t.http.get(`/v1/webhooks/${endpoint.body.id}/secret`).set(bearer(ownerToken));
     const rotated = await t.http.post(`/v1/webhooks/${endpoint.body.id}/rotate-secret`).set(bearer(ownerToken));
     for (const response of [key, rolled, endpoint, secret, rotated]) {

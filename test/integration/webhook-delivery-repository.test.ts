@@ -24,9 +24,19 @@ describe('WebhookDeliveryRepository', () => {
   async function pendingDeliveries(count: number) {
     const { ownerToken } = await createAccount(t);
     const auth = { Authorization: `Bearer ${ownerToken}` };
-    const endpoint = await t.http.post('/v1/webhooks').set(auth).send({ url: 'http://127.0.0.1:9/hook', events: ['room.created'] });
+    const endpoint = await t.http
+      .post('/v1/webhooks')
+      .set(auth)
+      .send({ url: 'http://127.0.0.1:9/hook', events: ['room.created'] });
     for (let i = 0; i < count; i++) {
-      expect((await t.http.post('/v1/events').set(auth).send({ event: 'room.created', data: { roomId: `r${i}`, name: 'Room' } })).status).toBe(202);
+      expect(
+        (
+          await t.http
+            .post('/v1/events')
+            .set(auth)
+            .send({ event: 'room.created', data: { roomId: `r${i}`, name: 'Room' } })
+        ).status,
+      ).toBe(202);
     }
     const { rows } = await db.query<{ id: string }>(`select id from webhook_deliveries where endpoint_id = $1 order by created_at`, [endpoint.body.id]);
     return { endpointId: endpoint.body.id as string, ids: rows.map((row) => row.id) };
@@ -50,7 +60,18 @@ describe('WebhookDeliveryRepository', () => {
     await repository.claim(ids, 60_000);
     const at = new Date().toISOString();
     await repository.recordOutcomes({
-      attempts: [{ id: crypto.randomUUID(), delivery_id: ids[0], request_headers: { 'webhook-id': 'x' }, response_status: 500, response_body: 'no', duration_ms: 3, error: null, created_at: at }],
+      attempts: [
+        {
+          id: crypto.randomUUID(),
+          delivery_id: ids[0],
+          request_headers: { 'webhook-id': 'x' },
+          response_status: 500,
+          response_body: 'no',
+          duration_ms: 3,
+          error: null,
+          created_at: at,
+        },
+      ],
       updates: [{ id: ids[0], status: 'pending', attempts: 1, round_attempts: 1, next_attempt_at: at, last_attempt_at: at, response_status: 500 }],
       recoveredEndpointIds: [],
       failingEndpoints: [{ id: endpointId, at }],
@@ -71,8 +92,14 @@ describe('WebhookDeliveryRepository', () => {
     expect(disabled).toMatchObject({ url: 'http://127.0.0.1:9/hook', livemode: true, failingSince: null });
     expect(await em.transactional((tx) => repository.disableEndpoint(tx, endpointId, 'gone'))).toBeUndefined();
     const { rows } = await db.query(`select status, next_attempt_at from webhook_deliveries where id = any($1)`, [ids]);
-    expect(rows).toEqual([{ status: 'failed', next_attempt_at: null }, { status: 'failed', next_attempt_at: null }]);
-    expect((await db.query(`select enabled, disabled_reason from webhook_endpoints where id = $1`, [endpointId])).rows[0]).toEqual({ enabled: false, disabled_reason: 'gone' });
+    expect(rows).toEqual([
+      { status: 'failed', next_attempt_at: null },
+      { status: 'failed', next_attempt_at: null },
+    ]);
+    expect((await db.query(`select enabled, disabled_reason from webhook_endpoints where id = $1`, [endpointId])).rows[0]).toEqual({
+      enabled: false,
+      disabled_reason: 'gone',
+    });
   });
 
   it('finds overdue deliveries nobody holds, and deletes old ones with their attempts', async () => {
@@ -85,7 +112,10 @@ describe('WebhookDeliveryRepository', () => {
     expect(await repository.overdue(120_000, 10_000)).not.toEqual(expect.arrayContaining([ids[0]]));
 
     await db.query(`update webhook_deliveries set created_at = now() - interval '40 days' where id = $1`, [ids[0]]);
-    const deleted = await t.app.get(EntityManager).fork().transactional((tx) => repository.deleteCreatedBefore(tx, new Date(Date.now() - 30 * 86_400_000)));
+    const deleted = await t.app
+      .get(EntityManager)
+      .fork()
+      .transactional((tx) => repository.deleteCreatedBefore(tx, new Date(Date.now() - 30 * 86_400_000)));
     expect(deleted).toBe(1);
     expect((await db.query(`select id from webhook_deliveries where id = any($1)`, [ids])).rows.map((row) => row.id).sort()).toEqual([ids[1], ids[2]].sort());
   });

@@ -100,7 +100,10 @@ describe('webhooks: nothing is lost when the worker is killed and Redis is flush
 
   it('delivers every event at least once after a SIGKILLed worker and a flushed Redis', async () => {
     const { ownerToken } = await createAccount(t);
-    const created = await t.http.post('/v1/webhooks').set('Authorization', `Bearer ${ownerToken}`).send({ url: hooks.url, events: ['room.created'] });
+    const created = await t.http
+      .post('/v1/webhooks')
+      .set('Authorization', `Bearer ${ownerToken}`)
+      .send({ url: hooks.url, events: ['room.created'] });
     expect(created.status).toBe(201);
     const published: string[] = [];
     const publish = async (count: number, from: number) => {
@@ -140,7 +143,9 @@ describe('webhooks: nothing is lost when the worker is killed and Redis is flush
       t.app
         .get(EntityManager)
         .fork()
-        .execute<{ status: string; n: string }[]>(`select status, count(*) as n from webhook_deliveries where endpoint_id = ? group by status`, [created.body.id]);
+        .execute<{ status: string; n: string }[]>(`select status, count(*) as n from webhook_deliveries where endpoint_id = ? group by status`, [
+          created.body.id,
+        ]);
     // The last outcomes are committed just after the receiver answers.
     while ((await statuses()).length > 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await statuses()).toEqual([{ status: 'succeeded', n: '100' }]);

@@ -26,7 +26,10 @@ describe('webhooks: endpoints, signed delivery, retries and logs', () => {
   afterAll(() => t.close());
 
   async function endpoint(token: string, url: string, events: string[], extra: Record<string, unknown> = {}) {
-    const response = await t.http.post('/v1/webhooks').set(bearer(token)).send({ url, events, ...extra });
+    const response = await t.http
+      .post('/v1/webhooks')
+      .set(bearer(token))
+      .send({ url, events, ...extra });
     if (response.status !== 201) throw new Error(`endpoint creation failed: ${response.status} ${JSON.stringify(response.body)}`);
     return response.body as { id: string; secret: string };
   }
@@ -36,7 +39,10 @@ describe('webhooks: endpoints, signed delivery, retries and logs', () => {
     return response.body.id as string;
   };
   const deliveries = (token: string, endpointId: string, query = '') =>
-    t.http.get(`/v1/webhooks/${endpointId}/deliveries${query}`).set(bearer(token)).then((r) => r.body.data as ({ id: string } & Record<string, unknown>)[]);
+    t.http
+      .get(`/v1/webhooks/${endpointId}/deliveries${query}`)
+      .set(bearer(token))
+      .then((r) => r.body.data as ({ id: string } & Record<string, unknown>)[]);
 
   it('delivers a published event signed per Standard Webhooks, verifiable on the raw body, and logs it', async () => {
     const { accountId, ownerToken } = await createAccount(t);
@@ -85,12 +91,20 @@ describe('webhooks: endpoints, signed delivery, retries and logs', () => {
     await endpoint(ownerToken, exact.url, ['session.ended', 'session.started']);
     await endpoint(ownerToken, unrelated.url, ['payment.completed']);
     await endpoint(ownerToken, disabled.url, ['*'], { enabled: false });
-    const testEndpoint = await t.http.post('/v1/webhooks').set(bearer(ownerToken)).set('Plugboard-Mode', 'test').send({ url: testMode.url, events: ['*'] });
+    const testEndpoint = await t.http
+      .post('/v1/webhooks')
+      .set(bearer(ownerToken))
+      .set('Plugboard-Mode', 'test')
+      .send({ url: testMode.url, events: ['*'] });
     expect(testEndpoint.body.livemode).toBe(false);
     await endpoint(other.ownerToken, foreign.url, ['*']);
 
     await publish(ownerToken, 'session.started', { sessionId: 's' });
-    const testEvent = await t.http.post('/v1/events').set(bearer(ownerToken)).set('Plugboard-Mode', 'test').send({ event: 'room.created', data: { roomId: 'r' } });
+    const testEvent = await t.http
+      .post('/v1/events')
+      .set(bearer(ownerToken))
+      .set('Plugboard-Mode', 'test')
+      .send({ event: 'room.created', data: { roomId: 'r' } });
     await Promise.all([prefix.waitFor(1), exact.waitFor(1), testMode.waitFor(1)]);
     await sleep(300);
     expect(prefix.requests).toHaveLength(1);
@@ -121,7 +135,10 @@ describe('webhooks: endpoints, signed delivery, retries and logs', () => {
 
   it('honours Retry-After on 503 and treats a redirect as a failure', async () => {
     const { ownerToken } = await createAccount(t);
-    const replies: Reply[] = [{ status: 503, headers: { 'Retry-After': '1' } }, { status: 302, headers: { Location: 'https://elsewhere.example/' } }];
+    const replies: Reply[] = [
+      { status: 503, headers: { 'Retry-After': '1' } },
+      { status: 302, headers: { Location: 'https://elsewhere.example/' } },
+    ];
     const hooks = await receiver((_request, index) => replies[index] ?? { status: 200 });
     const created = await endpoint(ownerToken, hooks.url, ['room.created']);
     await publish(ownerToken, 'room.created', { roomId: 'r2' });
@@ -192,7 +209,9 @@ describe('webhooks: endpoints, signed delivery, retries and logs', () => {
     const [delivery] = await deliveries(ownerToken, goneEndpoint.id);
     expect(delivery).toMatchObject({ status: 'failed', responseStatus: 410 });
     const audit = await t.http.get('/v1/audit-log?action=webhook_endpoint.disabled').set(bearer(ownerToken));
-    expect(audit.body.data).toEqual([expect.objectContaining({ actorType: 'system', targetId: goneEndpoint.id, details: expect.objectContaining({ reason: 'gone' }) })]);
+    expect(audit.body.data).toEqual([
+      expect.objectContaining({ actorType: 'system', targetId: goneEndpoint.id, details: expect.objectContaining({ reason: 'gone' }) }),
+    ]);
     const events = await t.http.get('/v1/events?event=webhook.endpoint.disabled').set(bearer(ownerToken));
     expect(events.body.data).toHaveLength(1);
     const retry = await t.http.post(`/v1/webhooks/${goneEndpoint.id}/deliveries/${delivery.id}/retry`).set(bearer(ownerToken));
@@ -235,7 +254,11 @@ describe('webhooks: endpoints, signed delivery, retries and logs', () => {
     const other = await t.http.post(`/v1/webhooks/${created.id}/test`).set(bearer(ownerToken)).send({ event: 'nothing.here' });
     expect(other.status).toBe(400);
     await eventually(
-      () => t.http.get('/v1/events').set(bearer(ownerToken)).then((r) => r.body.data),
+      () =>
+        t.http
+          .get('/v1/events')
+          .set(bearer(ownerToken))
+          .then((r) => r.body.data),
       (rows: unknown[]) => rows.length === 0,
       10_000,
     );
@@ -262,7 +285,12 @@ describe('webhooks: endpoints, signed delivery, retries and logs', () => {
     const em = t.app.get(EntityManager).fork();
     const startedAt = Date.now();
     await em.transactional(async (tx) => {
-      await events.publish(tx, { accountId, livemode: true, type: 'integration.sync.failed', data: { integrationId: accountId, provider: 'hubspot', error: { message: 'x' } } });
+      await events.publish(tx, {
+        accountId,
+        livemode: true,
+        type: 'integration.sync.failed',
+        data: { integrationId: accountId, provider: 'hubspot', error: { message: 'x' } },
+      });
     });
     await events.publishNow({ accountId, livemode: true, type: 'integration.connected', data: { integrationId: accountId, provider: 'hubspot' } });
     const requests = await hooks.waitFor(2, 5000);
@@ -272,12 +300,21 @@ describe('webhooks: endpoints, signed delivery, retries and logs', () => {
 
   it('validates endpoints: https, known event types and filters', async () => {
     const { ownerToken } = await createAccount(t);
-    const bad = await t.http.post('/v1/webhooks').set(bearer(ownerToken)).send({ url: 'not a url', events: ['room', 'nope.never'] });
+    const bad = await t.http
+      .post('/v1/webhooks')
+      .set(bearer(ownerToken))
+      .send({ url: 'not a url', events: ['room', 'nope.never'] });
     expect(bad.status).toBe(400);
-    const unknown = await t.http.post('/v1/webhooks').set(bearer(ownerToken)).send({ url: 'https://93.184.215.14/x', events: ['nope.never'] });
+    const unknown = await t.http
+      .post('/v1/webhooks')
+      .set(bearer(ownerToken))
+      .send({ url: 'https://93.184.215.14/x', events: ['nope.never'] });
     expect(unknown.status).toBe(400);
     expect(unknown.body.errors).toEqual([{ path: 'events', message: expect.stringContaining('nope.never') }]);
-    const ftp = await t.http.post('/v1/webhooks').set(bearer(ownerToken)).send({ url: 'ftp://93.184.215.14/x', events: ['*'] });
+    const ftp = await t.http
+      .post('/v1/webhooks')
+      .set(bearer(ownerToken))
+      .send({ url: 'ftp://93.184.215.14/x', events: ['*'] });
     expect(ftp.status).toBe(400);
     expect(ftp.body.errors[0].path).toBe('url');
   });
@@ -286,7 +323,10 @@ describe('webhooks: endpoints, signed delivery, retries and logs', () => {
     const { ownerToken } = await createAccount(t);
     const hooks = await receiver();
     const created = await endpoint(ownerToken, hooks.url, ['room.created']);
-    const patched = await t.http.patch(`/v1/webhooks/${created.id}`).set(bearer(ownerToken)).send({ events: ['session.*'], description: 'x', enabled: false });
+    const patched = await t.http
+      .patch(`/v1/webhooks/${created.id}`)
+      .set(bearer(ownerToken))
+      .send({ events: ['session.*'], description: 'x', enabled: false });
     expect(patched.body).toMatchObject({ events: ['session.*'], description: 'x', enabled: false, disabledReason: 'manual' });
     const enabled = await t.http.patch(`/v1/webhooks/${created.id}`).set(bearer(ownerToken)).send({ enabled: true });
     expect(enabled.body).toMatchObject({ enabled: true, disabledReason: null });
@@ -310,20 +350,40 @@ describe('webhooks: endpoints, signed delivery, retries and logs', () => {
     const created = await endpoint(ownerToken, hooks.url, ['room.created']);
     const host = await addMember(t, accountId, ownerToken, 'host');
     expect((await t.http.get('/v1/webhooks').set(bearer(host))).status).toBe(403);
-    const role = await t.http.post('/v1/roles').set(bearer(ownerToken)).send({ key: 'hook_viewer', name: 'Hook viewer', permissions: ['webhooks.view'] });
+    const role = await t.http
+      .post('/v1/roles')
+      .set(bearer(ownerToken))
+      .send({ key: 'hook_viewer', name: 'Hook viewer', permissions: ['webhooks.view'] });
     expect(role.status).toBe(201);
     const viewer = await addMember(t, accountId, ownerToken, 'hook_viewer');
     expect((await t.http.get(`/v1/webhooks/${created.id}/deliveries`).set(bearer(viewer))).status).toBe(200);
     expect((await t.http.get(`/v1/webhooks/${created.id}/secret`).set(bearer(viewer))).status).toBe(403);
-    expect((await t.http.post('/v1/webhooks').set(bearer(viewer)).send({ url: hooks.url, events: ['*'] })).status).toBe(403);
+    expect(
+      (
+        await t.http
+          .post('/v1/webhooks')
+          .set(bearer(viewer))
+          .send({ url: hooks.url, events: ['*'] })
+      ).status,
+    ).toBe(403);
     const developer = await addMember(t, accountId, ownerToken, 'developer');
-    expect((await t.http.post('/v1/webhooks').set(bearer(developer)).send({ url: hooks.url, events: ['*'] })).status).toBe(201);
+    expect(
+      (
+        await t.http
+          .post('/v1/webhooks')
+          .set(bearer(developer))
+          .send({ url: hooks.url, events: ['*'] })
+      ).status,
+    ).toBe(201);
   });
 
   it('needs a plan with webhooks; a downgrade disables endpoints and an upgrade restores exactly those', async () => {
     const admin = await t.token({ sub: 'operator', admin: true });
     const basic = await createAccount(t, 'basic');
-    const refused = await t.http.post('/v1/webhooks').set(bearer(basic.ownerToken)).send({ url: 'https://93.184.215.14/x', events: ['*'] });
+    const refused = await t.http
+      .post('/v1/webhooks')
+      .set(bearer(basic.ownerToken))
+      .send({ url: 'https://93.184.215.14/x', events: ['*'] });
     expect(refused.status).toBe(402);
     expect(refused.body).toMatchObject({ code: 'plan_limit', plan: 'basic', feature: 'webhooks' });
 
@@ -368,9 +428,19 @@ describe('webhooks: automatic disabling after continuous failure, and log retent
     const { ownerToken } = await createAccount(t);
     const failing = await receiver(() => ({ status: 500 }));
     const watcher = await receiver();
-    const created = await t.http.post('/v1/webhooks').set(bearer(ownerToken)).send({ url: failing.url, events: ['room.created'] });
-    await t.http.post('/v1/webhooks').set(bearer(ownerToken)).send({ url: watcher.url, events: ['webhook.endpoint.disabled'] });
-    await t.http.post('/v1/events').set(bearer(ownerToken)).send({ event: 'room.created', data: { roomId: 'r' } }).expect(202);
+    const created = await t.http
+      .post('/v1/webhooks')
+      .set(bearer(ownerToken))
+      .send({ url: failing.url, events: ['room.created'] });
+    await t.http
+      .post('/v1/webhooks')
+      .set(bearer(ownerToken))
+      .send({ url: watcher.url, events: ['webhook.endpoint.disabled'] });
+    await t.http
+      .post('/v1/events')
+      .set(bearer(ownerToken))
+      .send({ event: 'room.created', data: { roomId: 'r' } })
+      .expect(202);
 
     const [notice] = await watcher.waitFor(1, 10_000);
     expect(JSON.parse(notice.body).data).toMatchObject({ endpointId: created.body.id, reason: 'failing', failingSince: expect.any(String) });
@@ -385,12 +455,20 @@ describe('webhooks: automatic disabling after continuous failure, and log retent
     expect(delivery.status).toBe('failed');
 
     await eventually(
-      () => t.http.get(`/v1/webhooks/${created.body.id}/deliveries`).set(bearer(ownerToken)).then((r) => r.body.data),
+      () =>
+        t.http
+          .get(`/v1/webhooks/${created.body.id}/deliveries`)
+          .set(bearer(ownerToken))
+          .then((r) => r.body.data),
       (rows: unknown[]) => rows.length === 0,
       10_000,
     );
     await eventually(
-      () => t.http.get('/v1/events').set(bearer(ownerToken)).then((r) => r.body.data),
+      () =>
+        t.http
+          .get('/v1/events')
+          .set(bearer(ownerToken))
+          .then((r) => r.body.data),
       (rows: unknown[]) => rows.length === 0,
       10_000,
     );
@@ -414,17 +492,32 @@ describe('webhooks: a slow endpoint does not hold up the others', () => {
     const { ownerToken } = await createAccount(t);
     const slow = await receiver(() => sleep(5000).then(() => ({ status: 200 })));
     const fast = await receiver();
-    await t.http.post('/v1/webhooks').set(bearer(ownerToken)).send({ url: slow.url, events: ['room.created'] }).expect(201);
-    const fastEndpoint = await t.http.post('/v1/webhooks').set(bearer(ownerToken)).send({ url: fast.url, events: ['room.created'] });
+    await t.http
+      .post('/v1/webhooks')
+      .set(bearer(ownerToken))
+      .send({ url: slow.url, events: ['room.created'] })
+      .expect(201);
+    const fastEndpoint = await t.http
+      .post('/v1/webhooks')
+      .set(bearer(ownerToken))
+      .send({ url: fast.url, events: ['room.created'] });
     const started = Date.now();
     for (let i = 0; i < 6; i++) {
-      await t.http.post('/v1/events').set(bearer(ownerToken)).send({ event: 'room.created', data: { roomId: `r${i}` } }).expect(202);
+      await t.http
+        .post('/v1/events')
+        .set(bearer(ownerToken))
+        .send({ event: 'room.created', data: { roomId: `r${i}` } })
+        .expect(202);
       await sleep(30);
     }
     await fast.waitFor(6, 10_000);
     expect(Date.now() - started).toBeLessThan(2500);
     const logged = await eventually(
-      () => t.http.get(`/v1/webhooks/${fastEndpoint.body.id}/deliveries?status=succeeded`).set(bearer(ownerToken)).then((r) => r.body.data as unknown[]),
+      () =>
+        t.http
+          .get(`/v1/webhooks/${fastEndpoint.body.id}/deliveries?status=succeeded`)
+          .set(bearer(ownerToken))
+          .then((r) => r.body.data as unknown[]),
       (rows) => rows.length === 6,
     );
     expect(Date.now() - started).toBeLessThan(2900);
@@ -466,7 +559,10 @@ describe('webhooks: SSRF protection', () => {
       'https://localhost/hooks',
       `https://${localName}/hooks`,
     ]) {
-      const response = await t.http.post('/v1/webhooks').set(bearer(ownerToken)).send({ url, events: ['*'] });
+      const response = await t.http
+        .post('/v1/webhooks')
+        .set(bearer(ownerToken))
+        .send({ url, events: ['*'] });
       expect({ url, status: response.status, path: response.body.errors?.[0]?.path }).toEqual({ url, status: 400, path: 'url' });
     }
   });
@@ -475,11 +571,17 @@ describe('webhooks: SSRF protection', () => {
     const { hostname } = await import('node:os');
     const { ownerToken } = await createAccount(t);
     const hooks = await receiver();
-    const created = await t.http.post('/v1/webhooks').set(bearer(ownerToken)).send({ url: 'https://93.184.215.14/hooks', events: ['room.created'] });
+    const created = await t.http
+      .post('/v1/webhooks')
+      .set(bearer(ownerToken))
+      .send({ url: 'https://93.184.215.14/hooks', events: ['room.created'] });
     expect(created.status).toBe(201);
     // The name now resolves somewhere forbidden, as after a DNS change (rebinding).
     const port = new URL(hooks.url).port;
-    await t.app.get(EntityManager).fork().execute(`update webhook_endpoints set url = ? where id = ?`, [`https://${hostname()}:${port}/hooks`, created.body.id]);
+    await t.app
+      .get(EntityManager)
+      .fork()
+      .execute(`update webhook_endpoints set url = ? where id = ?`, [`https://${hostname()}:${port}/hooks`, created.body.id]);
     const sent = await t.http.post(`/v1/webhooks/${created.body.id}/test`).set(bearer(ownerToken)).send({});
     expect(sent.body).toMatchObject({ succeeded: false, responseStatus: null, error: expect.stringMatching(/private or reserved/) });
     expect(hooks.requests).toHaveLength(0);

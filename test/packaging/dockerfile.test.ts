@@ -36,9 +36,7 @@ describe('Dockerfile', () => {
   const stages = instructions.filter((i) => i.keyword === 'FROM');
   const finalStage = stages.length - 1;
   const inStage = (stage: number, keyword: string) => instructions.filter((i) => i.stage === stage && i.keyword === keyword);
-  const args = Object.fromEntries(
-    instructions.filter((i) => i.keyword === 'ARG' && i.stage === -1).map((i) => i.args.split('=') as [string, string]),
-  );
+  const args = Object.fromEntries(instructions.filter((i) => i.keyword === 'ARG' && i.stage === -1).map((i) => i.args.split('=') as [string, string]));
   const resolveImage = (from: string) => from.split(/\s+/)[0].replace(/^\$\{(\w+)\}$/, (_, name: string) => args[name] ?? '');
 
   it('is multi-stage on a pinned node 24 slim base that matches the Node the project builds with', () => {
@@ -101,7 +99,12 @@ describe('Dockerfile', () => {
       .filter((line) => line && !line.startsWith('#'));
     const sources = instructions
       .filter((i) => i.keyword === 'COPY' && !i.args.includes('--from='))
-      .flatMap((i) => i.args.split(/\s+/).filter((part) => !part.startsWith('--')).slice(0, -1));
+      .flatMap((i) =>
+        i.args
+          .split(/\s+/)
+          .filter((part) => !part.startsWith('--'))
+          .slice(0, -1),
+      );
     expect(sources.length).toBeGreaterThan(0);
     for (const source of sources) {
       expect(existsSync(source)).toBe(true);

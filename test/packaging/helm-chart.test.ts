@@ -28,9 +28,12 @@ interface PodSpec {
   serviceAccountName?: string;
   automountServiceAccountToken?: boolean;
 }
-type Workload = Manifest & { spec: { replicas?: number; selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> }; spec: PodSpec } } };
+type Workload = Manifest & {
+  spec: { replicas?: number; selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> }; spec: PodSpec } };
+};
 
-const find = (manifests: Manifest[], kind: string, name?: string) => manifests.filter((m) => m.kind === kind && (name === undefined || m.metadata.name === name));
+const find = (manifests: Manifest[], kind: string, name?: string) =>
+  manifests.filter((m) => m.kind === kind && (name === undefined || m.metadata.name === name));
 const one = <T = Manifest>(manifests: Manifest[], kind: string, name: string): T => {
   const found = find(manifests, kind, name);
   if (found.length !== 1) throw new Error(`expected one ${kind} ${name}, found ${found.length}`);
@@ -144,7 +147,9 @@ describe('Helm chart charts/plugboard', () => {
 
     it('resolves every Secret and ConfigMap reference', () => {
       const values = parseYaml(args.length ? readFileSync(FULL_VALUES, 'utf8') : readFileSync(`${CHART}/values.yaml`, 'utf8'));
-      const existing = [values.postgresql.existingSecret, values.redis.existingSecret, values.secrets.existingSecret, values.metrics?.existingSecret].filter(Boolean);
+      const existing = [values.postgresql.existingSecret, values.redis.existingSecret, values.secrets.existingSecret, values.metrics?.existingSecret].filter(
+        Boolean,
+      );
       expectReferencesResolve(manifests, existing);
     });
 
@@ -169,7 +174,11 @@ describe('Helm chart charts/plugboard', () => {
     });
 
     it('exposes the API through its Service, and workers through a headless metrics Service', () => {
-      const service = one<Manifest & { spec: { selector: Record<string, string>; ports: Array<{ targetPort: string }> } }>(manifests, 'Service', 'acme-plugboard');
+      const service = one<Manifest & { spec: { selector: Record<string, string>; ports: Array<{ targetPort: string }> } }>(
+        manifests,
+        'Service',
+        'acme-plugboard',
+      );
       expect(service.spec.selector).toMatchObject({ 'app.kubernetes.io/component': 'api' });
       expect(service.spec.ports[0].targetPort).toBe('http');
       const api = one<Workload>(manifests, 'Deployment', 'acme-plugboard-api');
@@ -181,8 +190,14 @@ describe('Helm chart charts/plugboard', () => {
 
     it('has a PodDisruptionBudget per component selecting its pods', () => {
       for (const component of ['api', 'worker']) {
-        const pdb = one<Manifest & { spec: { selector: { matchLabels: Record<string, string> } } }>(manifests, 'PodDisruptionBudget', `acme-plugboard-${component}`);
-        expect(one<Workload>(manifests, 'Deployment', `acme-plugboard-${component}`).spec.template.metadata.labels).toMatchObject(pdb.spec.selector.matchLabels);
+        const pdb = one<Manifest & { spec: { selector: { matchLabels: Record<string, string> } } }>(
+          manifests,
+          'PodDisruptionBudget',
+          `acme-plugboard-${component}`,
+        );
+        expect(one<Workload>(manifests, 'Deployment', `acme-plugboard-${component}`).spec.template.metadata.labels).toMatchObject(
+          pdb.spec.selector.matchLabels,
+        );
       }
     });
   });
@@ -245,7 +260,11 @@ describe('Helm chart charts/plugboard', () => {
         expect(mountOf(init)).toBeDefined();
         expect(mountOf(init)).toBe(mountOf(pod.containers[0]));
         expect(init.envFrom).toEqual(pod.containers[0].envFrom);
-        expect(configMap.data).toMatchObject({ PLUGIN_SIGNATURE_POLICY: 'required', MARKETPLACE_INDEX: values.plugins.marketplaceIndex, TRUSTED_PUBLISHERS_DIR: '/etc/plugboard/trusted-publishers' });
+        expect(configMap.data).toMatchObject({
+          PLUGIN_SIGNATURE_POLICY: 'required',
+          MARKETPLACE_INDEX: values.plugins.marketplaceIndex,
+          TRUSTED_PUBLISHERS_DIR: '/etc/plugboard/trusted-publishers',
+        });
       }
       const publishers = one<Manifest & { data: Record<string, string> }>(manifests, 'ConfigMap', 'acme-plugboard-trusted-publishers');
       expect(publishers.data['acme.pem']).toContain('BEGIN PUBLIC KEY');
@@ -263,39 +282,47 @@ describe('Helm chart charts/plugboard', () => {
 
     it('autoscales each component, leaving replicas to the HPA', () => {
       for (const component of ['api', 'worker']) {
-        const hpa = one<Manifest & { spec: { scaleTargetRef: { kind: string; name: string }; minReplicas: number } }>(manifests, 'HorizontalPodAutoscaler', `acme-plugboard-${component}`);
+        const hpa = one<Manifest & { spec: { scaleTargetRef: { kind: string; name: string }; minReplicas: number } }>(
+          manifests,
+          'HorizontalPodAutoscaler',
+          `acme-plugboard-${component}`,
+        );
         expect(hpa.spec.scaleTargetRef).toMatchObject({ kind: 'Deployment', name: `acme-plugboard-${component}` });
         expect(one<Workload>(manifests, 'Deployment', `acme-plugboard-${component}`).spec.replicas).toBeUndefined();
       }
     });
 
     it('routes the Ingress to the API Service and scrapes both components with the metrics token', () => {
-      const ingress = one<Manifest & { spec: { rules: Array<{ http: { paths: Array<{ backend: { service: { name: string; port: { name: string } } } }> } }>; tls: unknown[] } }>(
-        manifests,
-        'Ingress',
-        'acme-plugboard',
-      );
+      const ingress = one<
+        Manifest & { spec: { rules: Array<{ http: { paths: Array<{ backend: { service: { name: string; port: { name: string } } } }> } }>; tls: unknown[] } }
+      >(manifests, 'Ingress', 'acme-plugboard');
       expect(ingress.spec.rules[0].http.paths[0].backend.service).toEqual({ name: 'acme-plugboard', port: { name: 'http' } });
       expect(ingress.spec.tls).toHaveLength(1);
-      const monitor = one<Manifest & { spec: { endpoints: Array<{ path: string; port: string; authorization: unknown }>; selector: { matchExpressions: unknown[] } } }>(
-        manifests,
-        'ServiceMonitor',
-        'acme-plugboard',
-      );
+      const monitor = one<
+        Manifest & { spec: { endpoints: Array<{ path: string; port: string; authorization: unknown }>; selector: { matchExpressions: unknown[] } } }
+      >(manifests, 'ServiceMonitor', 'acme-plugboard');
       expect(monitor.metadata.labels).toMatchObject({ release: 'prometheus' });
-      expect(monitor.spec.endpoints[0]).toMatchObject({ path: '/metrics', port: 'http', authorization: { type: 'Bearer', credentials: { name: 'plugboard-metrics', key: 'token' } } });
+      expect(monitor.spec.endpoints[0]).toMatchObject({
+        path: '/metrics',
+        port: 'http',
+        authorization: { type: 'Bearer', credentials: { name: 'plugboard-metrics', key: 'token' } },
+      });
       expect(monitor.spec.selector.matchExpressions).toEqual([{ key: 'app.kubernetes.io/component', operator: 'In', values: ['api', 'worker'] }]);
     });
 
     it('restricts traffic with a NetworkPolicy per component', () => {
-      const api = one<Manifest & { spec: { ingress: Array<{ from: unknown[] }>; egress: Array<{ ports: Array<{ port: number }> }> } }>(manifests, 'NetworkPolicy', 'acme-plugboard-api');
+      const api = one<Manifest & { spec: { ingress: Array<{ from: unknown[] }>; egress: Array<{ ports: Array<{ port: number }> }> } }>(
+        manifests,
+        'NetworkPolicy',
+        'acme-plugboard-api',
+      );
       expect(api.spec.ingress[0].from).toHaveLength(2);
       expect(api.spec.egress.flatMap((rule) => rule.ports.map((port) => port.port))).toEqual(expect.arrayContaining([53, 443, 5432, 6379, 8443]));
       expect(find(manifests, 'NetworkPolicy')).toHaveLength(2);
     });
   });
 
-  it('renders the README\'s minimal and production values examples', async () => {
+  it("renders the README's minimal and production values examples", async () => {
     const readme = readFileSync('README.md', 'utf8');
     const examples = [...readme.matchAll(/```yaml\n# (values-[\w-]+\.yaml)\n([\s\S]*?)```/g)];
     expect(examples.map((example) => example[1])).toEqual(['values-minimal.yaml', 'values-production.yaml']);

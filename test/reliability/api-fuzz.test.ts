@@ -53,7 +53,24 @@ type Random = ReturnType<typeof random>;
 
 /** URLs the generator offers for `format: uri`: a local receiver (added at start-up) and addresses that must be refused. */
 const urls = ['https://example.invalid/hooks', 'http://169.254.169.254/latest/meta-data', 'ftp://127.0.0.1/x'];
-const WEIRD_STRINGS = ['', ' ', 'null', '0', '-1', '9'.repeat(40), 'a'.repeat(5000), '../../etc/passwd', '%00', "'; drop table accounts; --", '<script>', 'ünïcødé ✓', '\u0000', '{"a":1}', 'true', '1e309'];
+const WEIRD_STRINGS = [
+  '',
+  ' ',
+  'null',
+  '0',
+  '-1',
+  '9'.repeat(40),
+  'a'.repeat(5000),
+  '../../etc/passwd',
+  '%00',
+  "'; drop table accounts; --",
+  '<script>',
+  'ünïcødé ✓',
+  '\u0000',
+  '{"a":1}',
+  'true',
+  '1e309',
+];
 const WEIRD_VALUES: unknown[] = [null, true, false, 0, -1, 1.5, 2 ** 53 + 2, '', 'x', [], {}, [1, 'a'], { nested: { deeper: [null] } }, 'a'.repeat(10_000)];
 
 function resolveRef(document: Document, schema: Schema | undefined): Schema {
@@ -174,7 +191,11 @@ describe('API fuzzing against openapi.json', () => {
       .set(bearer(business.ownerToken))
       .send({ url: receiver.url, events: ['*'] });
     expect(webhook.status).toBe(201);
-    await t.http.post('/v1/events').set(bearer(business.ownerToken)).send({ event: 'room.created', data: { roomId: 'fuzz' } }).expect(202);
+    await t.http
+      .post('/v1/events')
+      .set(bearer(business.ownerToken))
+      .send({ event: 'room.created', data: { roomId: 'fuzz' } })
+      .expect(202);
     await receiver.waitFor(1);
     const deliveries = await t.http.get(`/v1/webhooks/${webhook.body.id}/deliveries`).set(bearer(business.ownerToken));
     known.id = [business.accountId, basic.accountId, webhook.body.id];
@@ -209,8 +230,7 @@ describe('API fuzzing against openapi.json', () => {
       const parameters = operation.parameters ?? [];
       let url = path.replace(/\{(\w+)\}/g, (_, name: string) => {
         const choice = rng.int(0, 9);
-        const value =
-          choice < 5 && known[name]?.length ? rng.pick(known[name]) : choice < 8 ? crypto.randomUUID() : rng.pick(WEIRD_STRINGS.filter(Boolean));
+        const value = choice < 5 && known[name]?.length ? rng.pick(known[name]) : choice < 8 ? crypto.randomUUID() : rng.pick(WEIRD_STRINGS.filter(Boolean));
         return encodeURIComponent(value);
       });
       const query = new URLSearchParams();
@@ -283,7 +303,9 @@ describe('API fuzzing against openapi.json', () => {
         while (next < queue.length) await one(queue[next++]);
       }),
     );
-    console.log(`fuzz seed ${SEED}: ${sent} requests over ${operations.length} operations; statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}`);
+    console.log(
+      `fuzz seed ${SEED}: ${sent} requests over ${operations.length} operations; statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}`,
+    );
     const serverErrors = failures.filter((failure) => failure.includes('server error'));
     expect([...new Set([...serverErrors, ...failures])].slice(0, 25)).toEqual([]);
     expect(sent).toBe(queue.length);

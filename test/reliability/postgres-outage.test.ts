@@ -37,7 +37,10 @@ describe('PostgreSQL stopped and restarted under load', () => {
         const write = sequence++ % 2 === 0 || acknowledged.length === 0;
         const startedAt = Date.now();
         const response = write
-          ? await t.http.post('/v1/accounts').set('Authorization', `Bearer ${admin}`).send({ name: `Load ${sequence}`, plan: 'basic', ownerId: `load_${sequence}` })
+          ? await t.http
+              .post('/v1/accounts')
+              .set('Authorization', `Bearer ${admin}`)
+              .send({ name: `Load ${sequence}`, plan: 'basic', ownerId: `load_${sequence}` })
           : await t.http.get(`/v1/accounts/${acknowledged[acknowledged.length - 1]}`).set('Authorization', `Bearer ${admin}`);
         const elapsed = Date.now() - startedAt;
         seen[current].set(response.status, (seen[current].get(response.status) ?? 0) + 1);
@@ -98,10 +101,7 @@ describe('PostgreSQL stopped and restarted under load', () => {
     // Connections that died inside transactions go back to the pool: shutting down (which waits for
     // every pooled connection) finishes instead of hanging on them.
     const closing = Date.now();
-    await Promise.race([
-      t.close(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('the app did not shut down within 20 s')), 20_000).unref()),
-    ]);
+    await Promise.race([t.close(), new Promise((_, reject) => setTimeout(() => reject(new Error('the app did not shut down within 20 s')), 20_000).unref())]);
     closed = true;
     console.log(`postgres outage: the app shut down ${Date.now() - closing} ms after the test`);
   });

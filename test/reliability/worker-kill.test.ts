@@ -40,7 +40,10 @@ describe('a worker SIGKILLed mid-batch', () => {
     await waitUntil(
       async () => {
         if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}`);
-        return fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.ok, () => false);
+        return fetch(`http://127.0.0.1:${port}/health/ready`).then(
+          (r) => r.ok,
+          () => false,
+        );
       },
       30_000,
       'the worker to be ready',

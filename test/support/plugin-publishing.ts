@@ -28,7 +28,11 @@ export function trustedPublishersDir(...publishers: Publisher[]): string {
 }
 
 /** A copy of a fixture plugin, optionally at another version, signed, and tampered with after signing. */
-export function preparePlugin(fixture: string, options: { version?: string; apiVersion?: string; signer?: Publisher; tamper?: boolean } = {}, into = tempDir('plugboard-src-')): string {
+export function preparePlugin(
+  fixture: string,
+  options: { version?: string; apiVersion?: string; signer?: Publisher; tamper?: boolean } = {},
+  into = tempDir('plugboard-src-'),
+): string {
   const dir = join(into, fixture);
   mkdirSync(into, { recursive: true });
   cpSync(join(FIXTURE_PLUGINS, fixture), dir, { recursive: true });
@@ -58,11 +62,22 @@ export async function publish(dir: string, catalogDir: string, overrides: Partia
   const bytes = await packPlugin(dir);
   const file = `${pkg.name.replace(/^@/, '').replace('/', '-')}-${pkg.version}.tgz`;
   writeFileSync(join(catalogDir, file), bytes);
-  return { name: pkg.name, version: pkg.version, apiVersion: pkg.plugboard.apiVersion, providers: [], tarball: file, integrity: integrityOf(bytes), ...overrides };
+  return {
+    name: pkg.name,
+    version: pkg.version,
+    apiVersion: pkg.plugboard.apiVersion,
+    providers: [],
+    tarball: file,
+    integrity: integrityOf(bytes),
+    ...overrides,
+  };
 }
 
 export function writeCatalog(catalogDir: string, entries: CatalogEntry[]): string {
   const file = join(catalogDir, 'marketplace.json');
-  writeFileSync(file, JSON.stringify({ plugins: entries.map((entry) => ({ description: `${entry.name} for tests`, apiVersion: '^1.0.0', providers: [], ...entry })) }, null, 2));
+  writeFileSync(
+    file,
+    JSON.stringify({ plugins: entries.map((entry) => ({ description: `${entry.name} for tests`, apiVersion: '^1.0.0', providers: [], ...entry })) }, null, 2),
+  );
   return file;
 }

@@ -76,7 +76,10 @@ export function uniqueId(prefix: string): string {
 export async function createAccount(t: TestApp, plan = 'business'): Promise<{ accountId: string; ownerId: string; ownerToken: string }> {
   const admin = await t.token({ sub: 'operator', admin: true });
   const ownerId = uniqueId('owner');
-  const response = await t.http.post('/v1/accounts').set('Authorization', `Bearer ${admin}`).send({ name: `Account ${ownerId}`, plan, ownerId });
+  const response = await t.http
+    .post('/v1/accounts')
+    .set('Authorization', `Bearer ${admin}`)
+    .send({ name: `Account ${ownerId}`, plan, ownerId });
   if (response.status !== 201) throw new Error(`account creation failed: ${response.status} ${JSON.stringify(response.body)}`);
   const accountId = response.body.id as string;
   return { accountId, ownerId, ownerToken: await t.token({ sub: ownerId, account: accountId }) };

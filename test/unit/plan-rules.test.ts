@@ -59,8 +59,7 @@ describe('plan rules (config/plans.yaml) as CASL rules', () => {
   });
 
   it('Basic allows one test key and no live keys; Business is unlimited', () => {
-    const on = (plan = basic, usage: Usage, mode: string) =>
-      createAbility({ caller: caller(), plan, usage }).can('create', subject('ApiKey', { mode }));
+    const on = (plan = basic, usage: Usage, mode: string) => createAbility({ caller: caller(), plan, usage }).can('create', subject('ApiKey', { mode }));
     expect(on(basic, {}, 'test')).toBe(true);
     expect(on(basic, { 'api_keys.test': 1 }, 'test')).toBe(false);
     expect(on(basic, {}, 'live')).toBe(false);

@@ -29,9 +29,7 @@ export const CurrentCaller = createParamDecorator((_data: unknown, context: Exec
 });
 
 export function actorOf(caller: Caller): { actorType: 'member' | 'api_key'; actorId: string } {
-  return caller.kind === 'member'
-    ? { actorType: 'member', actorId: caller.userId! }
-    : { actorType: 'api_key', actorId: caller.apiKeyId! };
+  return caller.kind === 'member' ? { actorType: 'member', actorId: caller.userId! } : { actorType: 'api_key', actorId: caller.apiKeyId! };
 }
 
 /**

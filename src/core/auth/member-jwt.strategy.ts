@@ -22,9 +22,7 @@ export class MemberJwtStrategy extends PassportStrategy(Strategy, MEMBER_JWT_STR
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     super();
-    this.key = config.auth.jwksUri
-      ? createRemoteJWKSet(new URL(config.auth.jwksUri))
-      : new TextEncoder().encode(config.auth.jwtSecret);
+    this.key = config.auth.jwksUri ? createRemoteJWKSet(new URL(config.auth.jwksUri)) : new TextEncoder().encode(config.auth.jwtSecret);
   }
 
   async validate(request: Request): Promise<MemberIdentity | null> {

@@ -53,7 +53,10 @@ describe('loadConfig', () => {
   });
 
   it('refuses a zero AUTH_JWT_MAX_TTL and a negative PUBLIC_RATE_LIMIT_PER_MINUTE', () => {
-    expect(loadConfig({ ...base, AUTH_JWT_MAX_TTL: '15m', PUBLIC_RATE_LIMIT_PER_MINUTE: '0' })).toMatchObject({ auth: { maxTtlMs: 900_000 }, publicRateLimitPerMinute: 0 });
+    expect(loadConfig({ ...base, AUTH_JWT_MAX_TTL: '15m', PUBLIC_RATE_LIMIT_PER_MINUTE: '0' })).toMatchObject({
+      auth: { maxTtlMs: 900_000 },
+      publicRateLimitPerMinute: 0,
+    });
     expect(() => loadConfig({ ...base, AUTH_JWT_MAX_TTL: '0h' })).toThrow(/AUTH_JWT_MAX_TTL must be a duration above zero/);
     expect(() => loadConfig({ ...base, PUBLIC_RATE_LIMIT_PER_MINUTE: '-1' })).toThrow(/PUBLIC_RATE_LIMIT_PER_MINUTE must be an integer from 0/);
   });

@@ -55,7 +55,11 @@ export class KeyRotationService {
       if (rows.length === 0) break;
       for (const row of rows) {
         const sealed = this.keyring.encrypt(this.keyring.decrypt(row.value, context(row.id)), context(row.id));
-        const result = await connection.execute(`update "${table}" set "${column}" = ? where id::text = ? and "${column}" = ?`, [sealed, row.id, row.value], 'run');
+        const result = await connection.execute(
+          `update "${table}" set "${column}" = ? where id::text = ? and "${column}" = ?`,
+          [sealed, row.id, row.value],
+          'run',
+        );
         reEncrypted += (result as { affectedRows?: number }).affectedRows ?? 0;
       }
       after = rows[rows.length - 1].id;

@@ -100,4 +100,3 @@ export class CredentialKeyring extends Keyring {
     super(config.encryptionKeys);
   }
 }
-

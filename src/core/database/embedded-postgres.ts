@@ -1,6 +1,19 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -59,7 +72,9 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger, option
   if (owner) {
     if (!options.shareWithServer || owner.command !== 'serve') {
       const wait = owner.command === 'serve' ? 'stop that server first' : 'wait for it to finish';
-      throw new EmbeddedPostgresError(`DATA_DIR ${dataDir} is in use by \`plugboard ${owner.command}\` (pid ${owner.pid}): ${wait}, or set DATA_DIR to another directory`);
+      throw new EmbeddedPostgresError(
+        `DATA_DIR ${dataDir} is in use by \`plugboard ${owner.command}\` (pid ${owner.pid}): ${wait}, or set DATA_DIR to another directory`,
+      );
     }
     log.debug({ serverPid: owner.pid, port: owner.port }, 'using the embedded PostgreSQL of the running server');
     const dir = join(dataDir, 'postgres');
@@ -230,7 +245,8 @@ async function initialise(initdb: string, dir: string, password: string, user: S
     let output = '';
     child.stderr.on('data', (chunk: Buffer) => (output += String(chunk)));
     const code = await exited(child, initdb);
-    if (code !== 0) throw new EmbeddedPostgresError(`initdb could not create the embedded PostgreSQL in ${dir}: ${lastLines(output)}; fix that, ${SET_DATABASE_URL}`);
+    if (code !== 0)
+      throw new EmbeddedPostgresError(`initdb could not create the embedded PostgreSQL in ${dir}: ${lastLines(output)}; fix that, ${SET_DATABASE_URL}`);
   } finally {
     rmSync(passwordFile, { force: true });
   }

@@ -76,7 +76,10 @@ export class ProblemFilter implements ExceptionFilter {
       return this.toProblem(new UnavailableError('The database is unavailable; retry shortly', DATABASE_RETRY_AFTER_SECONDS), requestId);
     }
     if (!(exception instanceof AppError) && isRejectedInput(exception)) {
-      return this.toProblem(new ValidationFailedError('The request holds a value that cannot be stored (for example a NUL character or an out-of-range number)'), requestId);
+      return this.toProblem(
+        new ValidationFailedError('The request holds a value that cannot be stored (for example a NUL character or an out-of-range number)'),
+        requestId,
+      );
     }
     if (exception instanceof AppError) {
       return {
@@ -119,7 +122,7 @@ export class ProblemFilter implements ExceptionFilter {
 
 function bodyParserErrorStatus(exception: unknown): number | undefined {
   if (typeof exception !== 'object' || exception === null || !('type' in exception)) return undefined;
-  const type = (exception).type;
+  const type = exception.type;
   if (type === 'entity.too.large') return 413;
   if (type === 'entity.parse.failed' || type === 'encoding.unsupported' || type === 'charset.unsupported') return 400;
   return undefined;

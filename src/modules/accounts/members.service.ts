@@ -50,23 +50,31 @@ export class MembersService implements MemberDirectory {
   async changeRole(caller: AccountCaller, userId: string, dto: UpdateMemberDto): Promise<MemberDto> {
     await this.assertMayAssign(caller, dto.role);
     if (dto.role === OWNER_ROLE) assertMayTouchOwners(caller, 'make a member an owner');
-    return this.withOwnersLocked(caller, async (em, membership) => {
-      await this.assertMayActOn(em, caller, membership, 'change');
-      if (membership.role === OWNER_ROLE && dto.role !== OWNER_ROLE) await this.assertNotLastOwner(em, caller.accountId);
-      const previous = membership.role;
-      membership.role = dto.role;
-      this.audit.record(em, caller, { action: 'member.role_changed', targetType: 'member', targetId: userId, details: { from: previous, to: dto.role } });
-      return MemberDto.from(membership);
-    }, userId);
+    return this.withOwnersLocked(
+      caller,
+      async (em, membership) => {
+        await this.assertMayActOn(em, caller, membership, 'change');
+        if (membership.role === OWNER_ROLE && dto.role !== OWNER_ROLE) await this.assertNotLastOwner(em, caller.accountId);
+        const previous = membership.role;
+        membership.role = dto.role;
+        this.audit.record(em, caller, { action: 'member.role_changed', targetType: 'member', targetId: userId, details: { from: previous, to: dto.role } });
+        return MemberDto.from(membership);
+      },
+      userId,
+    );
   }
 
   async remove(caller: AccountCaller, userId: string): Promise<void> {
-    await this.withOwnersLocked(caller, async (em, membership) => {
-      await this.assertMayActOn(em, caller, membership, 'remove');
-      if (membership.role === OWNER_ROLE) await this.assertNotLastOwner(em, caller.accountId);
-      em.remove(membership);
-      this.audit.record(em, caller, { action: 'member.removed', targetType: 'member', targetId: userId, details: { role: membership.role } });
-    }, userId);
+    await this.withOwnersLocked(
+      caller,
+      async (em, membership) => {
+        await this.assertMayActOn(em, caller, membership, 'remove');
+        if (membership.role === OWNER_ROLE) await this.assertNotLastOwner(em, caller.accountId);
+        em.remove(membership);
+        this.audit.record(em, caller, { action: 'member.removed', targetType: 'member', targetId: userId, details: { role: membership.role } });
+      },
+      userId,
+    );
   }
 
   private async assertMayAssign(caller: AccountCaller, role: string): Promise<void> {

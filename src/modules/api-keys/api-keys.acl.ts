@@ -11,9 +11,7 @@ export const apiKeysAcl: ModuleAcl = {
       if (limit === 0) {
         cannot(['create', 'roll'], 'ApiKey', { mode }).because(`${PLAN_REASON}the ${plan.name} plan does not include ${mode} API keys`);
       } else if (limit !== null && (usage[`api_keys.${mode}`] ?? 0) >= limit) {
-        cannot('create', 'ApiKey', { mode }).because(
-          `${PLAN_REASON}the ${plan.name} plan allows ${limit} active ${mode} API key${limit === 1 ? '' : 's'}`,
-        );
+        cannot('create', 'ApiKey', { mode }).because(`${PLAN_REASON}the ${plan.name} plan allows ${limit} active ${mode} API key${limit === 1 ? '' : 's'}`);
       }
     }
   },

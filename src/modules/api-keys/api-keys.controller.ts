@@ -21,7 +21,7 @@ export class ApiKeysController {
   @Post()
   @Authorize('api_keys.manage')
   @ApiCreatedResponse({ type: CreatedApiKeyDto, description: 'The new key, with `key` shown this one time' })
-  @problem(402, "The plan does not include keys of this mode, or the account has as many as it allows")
+  @problem(402, 'The plan does not include keys of this mode, or the account has as many as it allows')
   create(@CurrentCaller() caller: AccountCaller, @Body() dto: CreateApiKeyDto) {
     return this.keys.create(caller, dto);
   }

@@ -101,7 +101,12 @@ export class ApiKeysService implements OnModuleInit {
     if (caller.apiKeyId !== key.id) assertHoldsAll(caller, authorityOf(key), 'revoke this key');
     if (!key.revokedAt) {
       key.revokedAt = new Date();
-      this.audit.record(this.em, caller, { action: 'api_key.revoked', targetType: 'api_key', targetId: key.id, details: { name: key.name, mode: modeOf(key) } });
+      this.audit.record(this.em, caller, {
+        action: 'api_key.revoked',
+        targetType: 'api_key',
+        targetId: key.id,
+        details: { name: key.name, mode: modeOf(key) },
+      });
       await this.em.flush();
     }
     await this.verifier.invalidate(key.accountId);

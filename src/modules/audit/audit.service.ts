@@ -24,7 +24,7 @@ export class AuditService {
     const actor = caller === 'system' ? { actorType: 'system' as const, actorId: 'plugboard' } : actorOf(caller);
     em.persist(
       em.create(AuditEntry, {
-        accountId: record.accountId ?? (caller === 'system' ? null : caller.accountId ?? null),
+        accountId: record.accountId ?? (caller === 'system' ? null : (caller.accountId ?? null)),
         livemode: caller === 'system' || !caller.accountId ? null : caller.livemode,
         action: record.action,
         targetType: record.targetType ?? null,

@@ -16,7 +16,10 @@ export class EventRepository {
    */
   async insertWithFanOut(event: Event, fanOutStatements: readonly string[]): Promise<string[][]> {
     const fanOuts = fanOutStatements.map((statement, index) => `, fan_out_${index} as (${statement})`).join('');
-    const selected = ['1 as published', ...fanOutStatements.map((_, index) => `(select coalesce(json_agg(id), '[]') from fan_out_${index}) as fan_out_${index}`)];
+    const selected = [
+      '1 as published',
+      ...fanOutStatements.map((_, index) => `(select coalesce(json_agg(id), '[]') from fan_out_${index}) as fan_out_${index}`),
+    ];
     const [row] = await this.em.fork().execute<Record<string, string[]>[]>(
       `with published as (
          insert into events (id, account_id, livemode, type, data, source, created_at) values (?, ?, ?, ?, ?::jsonb, ?, ?)

@@ -123,7 +123,9 @@ export class EventsService {
 
   /** An account's latest events of some types in one mode, newest first. */
   recent(scope: { accountId: string; livemode: boolean }, types: readonly string[], limit: number): Promise<StoredEvent[]> {
-    return this.em.fork().find(Event, { accountId: scope.accountId, livemode: scope.livemode, type: { $in: [...types] } }, { orderBy: { createdAt: 'desc' }, limit });
+    return this.em
+      .fork()
+      .find(Event, { accountId: scope.accountId, livemode: scope.livemode, type: { $in: [...types] } }, { orderBy: { createdAt: 'desc' }, limit });
   }
 
   /** Deletes events published before `cutoff` (log retention), in the given transaction. */

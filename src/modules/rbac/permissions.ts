@@ -47,16 +47,7 @@ export const BUILT_IN_ROLES: readonly BuiltInRole[] = [
   {
     key: 'developer',
     name: 'Developer',
-    permissions: [
-      'integrations.view',
-      'webhooks.view',
-      'webhooks.manage',
-      'api_keys.view',
-      'api_keys.manage',
-      'events.view',
-      'events.publish',
-      'account.view',
-    ],
+    permissions: ['integrations.view', 'webhooks.view', 'webhooks.manage', 'api_keys.view', 'api_keys.manage', 'events.view', 'events.publish', 'account.view'],
   },
   { key: 'host', name: 'Host', permissions: ['account.view', 'events.view'] },
 ];

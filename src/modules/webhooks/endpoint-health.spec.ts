@@ -16,7 +16,10 @@ describe('judgeEndpointHealth', () => {
   });
 
   it('recovers a failing endpoint on any success in the batch, and leaves a healthy one as it is', () => {
-    const mixed = [{ succeeded: false, gone: false, at: at('2026-12-06T10:00:00Z') }, { succeeded: true, gone: false, at: at('2026-12-06T10:00:01Z') }];
+    const mixed = [
+      { succeeded: false, gone: false, at: at('2026-12-06T10:00:00Z') },
+      { succeeded: true, gone: false, at: at('2026-12-06T10:00:01Z') },
+    ];
     expect(judgeEndpointHealth([endpoint({ failingSince: at('2026-12-01T00:00:00Z'), attempts: mixed })], 5 * DAY).recovered).toEqual(['e1']);
     expect(judgeEndpointHealth([endpoint({ attempts: mixed })], 5 * DAY)).toEqual({ recovered: [], failing: [], disable: [] });
   });
@@ -29,6 +32,10 @@ describe('judgeEndpointHealth', () => {
   });
 
   it('ignores disabled endpoints and endpoints without attempts', () => {
-    expect(judgeEndpointHealth([endpoint({ enabled: false }), endpoint({ endpointId: 'e2', attempts: [] })], 5 * DAY)).toEqual({ recovered: [], failing: [], disable: [] });
+    expect(judgeEndpointHealth([endpoint({ enabled: false }), endpoint({ endpointId: 'e2', attempts: [] })], 5 * DAY)).toEqual({
+      recovered: [],
+      failing: [],
+      disable: [],
+    });
   });
 });

@@ -126,7 +126,12 @@ export class WebhooksService implements OnModuleInit {
       await em.execute(`delete from webhook_attempts where delivery_id in (select id from webhook_deliveries where endpoint_id = ?)`, [endpoint.id], 'run');
       await em.nativeDelete(WebhookDelivery, { endpointId: endpoint.id });
       await em.nativeDelete(WebhookEndpoint, { id: endpoint.id });
-      this.audit.record(em, caller, { action: 'webhook_endpoint.deleted', targetType: 'webhook_endpoint', targetId: endpoint.id, details: { url: endpoint.url } });
+      this.audit.record(em, caller, {
+        action: 'webhook_endpoint.deleted',
+        targetType: 'webhook_endpoint',
+        targetId: endpoint.id,
+        details: { url: endpoint.url },
+      });
     });
   }
 

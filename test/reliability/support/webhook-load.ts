@@ -8,7 +8,10 @@ export async function webhookScenario(t: TestApp, respond: Responder = () => ({ 
   const { ownerToken } = await createAccount(t);
   const receiver = await WebhookReceiver.start(respond);
   const auth = { Authorization: `Bearer ${ownerToken}` };
-  const endpoint = await t.http.post('/v1/webhooks').set(auth).send({ url: receiver.url, events: ['room.created'] });
+  const endpoint = await t.http
+    .post('/v1/webhooks')
+    .set(auth)
+    .send({ url: receiver.url, events: ['room.created'] });
   if (endpoint.status !== 201) throw new Error(`endpoint creation failed: ${endpoint.status} ${JSON.stringify(endpoint.body)}`);
   const published: string[] = [];
   return {
@@ -16,7 +19,10 @@ export async function webhookScenario(t: TestApp, respond: Responder = () => ({ 
     published,
     /** Publishes one event; the API must acknowledge it (202) whatever state Redis is in. */
     publish: async (index: number) => {
-      const response = await t.http.post('/v1/events').set(auth).send({ event: 'room.created', data: { roomId: `room-${index}` } });
+      const response = await t.http
+        .post('/v1/events')
+        .set(auth)
+        .send({ event: 'room.created', data: { roomId: `room-${index}` } });
       if (response.status !== 202) throw new Error(`publishing answered ${response.status} ${JSON.stringify(response.body)}`);
       published.push(response.body.id as string);
     },
@@ -31,13 +37,19 @@ export async function webhookScenario(t: TestApp, respond: Responder = () => ({ 
         const all: string[] = [];
         let cursor: string | null = null;
         do {
-          const page: { body: { data: { status: string }[]; nextCursor: string | null } } = await t.http.get(`/v1/webhooks/${endpoint.body.id}/deliveries?limit=100${cursor ? `&cursor=${cursor}` : ''}`).set(auth);
+          const page: { body: { data: { status: string }[]; nextCursor: string | null } } = await t.http
+            .get(`/v1/webhooks/${endpoint.body.id}/deliveries?limit=100${cursor ? `&cursor=${cursor}` : ''}`)
+            .set(auth);
           all.push(...page.body.data.map((delivery) => delivery.status));
           cursor = page.body.nextCursor;
         } while (cursor);
         return all;
       };
-      await waitUntil(async () => (await statuses()).filter((status) => status === 'succeeded').length === published.length, timeoutMs, 'every delivery to succeed');
+      await waitUntil(
+        async () => (await statuses()).filter((status) => status === 'succeeded').length === published.length,
+        timeoutMs,
+        'every delivery to succeed',
+      );
     },
   };
 }

@@ -39,10 +39,12 @@ export class ProviderCalls {
     settings: Record<string, unknown>,
   ): Promise<VerifyResult> {
     if (!provider.verify) return {};
-    const result = await this.measured(provider.id, () => this.runner.invoke<VerifyResult | null>(provider.id, {
-      kind: 'verify',
-      context: { credentials, settings, integration: { id: integrationId ?? '', accountId: owner.accountId, livemode: owner.livemode, metadata: {} } },
-    }));
+    const result = await this.measured(provider.id, () =>
+      this.runner.invoke<VerifyResult | null>(provider.id, {
+        kind: 'verify',
+        context: { credentials, settings, integration: { id: integrationId ?? '', accountId: owner.accountId, livemode: owner.livemode, metadata: {} } },
+      }),
+    );
     return { displayName: result?.displayName, metadata: result?.metadata };
   }
 

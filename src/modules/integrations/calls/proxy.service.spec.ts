@@ -3,7 +3,9 @@ import { proxyTarget } from './proxy.service.js';
 
 describe('proxyTarget', () => {
   it('keeps paths under the base URL', () => {
-    expect(proxyTarget('https://us6.api.mailchimp.com/3.0', 'lists/abc/members', '?count=5').href).toBe('https://us6.api.mailchimp.com/3.0/lists/abc/members?count=5');
+    expect(proxyTarget('https://us6.api.mailchimp.com/3.0', 'lists/abc/members', '?count=5').href).toBe(
+      'https://us6.api.mailchimp.com/3.0/lists/abc/members?count=5',
+    );
     expect(proxyTarget('https://api.stripe.com', '/v1/customers', '').href).toBe('https://api.stripe.com/v1/customers');
   });
 

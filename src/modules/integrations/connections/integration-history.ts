@@ -6,12 +6,7 @@ import { EventsService } from '../../events/index.js';
 import type { Integration } from '../entities/integration.entity.js';
 
 export type LifecycleEvent =
-  | 'integration.connected'
-  | 'integration.disconnected'
-  | 'integration.expired'
-  | 'integration.error'
-  | 'integration.sync.completed'
-  | 'integration.sync.failed';
+  'integration.connected' | 'integration.disconnected' | 'integration.expired' | 'integration.error' | 'integration.sync.completed' | 'integration.sync.failed';
 
 /**
  * Every integration status change is published as an event (webhooks deliver it) and audited, in the
@@ -24,7 +19,13 @@ export class IntegrationHistory {
     private readonly auditLog: AuditService,
   ) {}
 
-  async record(em: EntityManager, integration: Integration, type: LifecycleEvent, caller: Caller | 'system', extra: Record<string, unknown> = {}): Promise<void> {
+  async record(
+    em: EntityManager,
+    integration: Integration,
+    type: LifecycleEvent,
+    caller: Caller | 'system',
+    extra: Record<string, unknown> = {},
+  ): Promise<void> {
     const data = {
       integrationId: integration.id,
       provider: integration.provider,
@@ -38,7 +39,13 @@ export class IntegrationHistory {
 
   /** Audits a change that publishes no event (configuration, plan suspensions). */
   audit(em: EntityManager, caller: Caller | 'system', integration: Integration, action: string, details: Record<string, unknown> = {}): void {
-    const record = { action, accountId: integration.accountId, targetType: 'integration', targetId: integration.id, details: { provider: integration.provider, ...details } };
+    const record = {
+      action,
+      accountId: integration.accountId,
+      targetType: 'integration',
+      targetId: integration.id,
+      details: { provider: integration.provider, ...details },
+    };
     if (caller === 'system') this.auditLog.recordForAccount(em, integration.accountId, record);
     else this.auditLog.record(em, caller, record);
   }

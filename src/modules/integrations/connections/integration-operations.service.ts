@@ -39,13 +39,17 @@ export class IntegrationOperationsService implements OnModuleInit {
 
   /** Health-checks connected integrations not checked within the interval. */
   private async checkDue(intervalMs: number): Promise<number> {
-    const due = await this.em.fork().find(
-      Integration,
-      { status: { $in: ['connected', 'error'] }, $or: [{ lastHealthCheckAt: null }, { lastHealthCheckAt: { $lt: new Date(Date.now() - intervalMs) } }] },
-      { limit: 200, orderBy: { lastHealthCheckAt: 'asc' } },
-    );
+    const due = await this.em
+      .fork()
+      .find(
+        Integration,
+        { status: { $in: ['connected', 'error'] }, $or: [{ lastHealthCheckAt: null }, { lastHealthCheckAt: { $lt: new Date(Date.now() - intervalMs) } }] },
+        { limit: 200, orderBy: { lastHealthCheckAt: 'asc' } },
+      );
     for (const integration of due) {
-      await this.check(integration, 'system').catch((error: unknown) => this.logger.warn(`health check of ${integration.id} failed: ${(error as Error).message}`));
+      await this.check(integration, 'system').catch((error: unknown) =>
+        this.logger.warn(`health check of ${integration.id} failed: ${(error as Error).message}`),
+      );
     }
     return due.length;
   }
@@ -104,7 +108,9 @@ export class IntegrationOperationsService implements OnModuleInit {
   async runAction(caller: AccountCaller, providerId: string, action: string, input: unknown): Promise<unknown> {
     const provider = this.integrations.requireProvider(providerId);
     if (!provider.actions.some((candidate) => candidate.name === action)) {
-      throw new ValidationFailedError('Unknown action', [{ path: 'action', message: `${provider.name} has ${provider.actions.map((a) => a.name).join(', ') || 'no actions'}` }]);
+      throw new ValidationFailedError('Unknown action', [
+        { path: 'action', message: `${provider.name} has ${provider.actions.map((a) => a.name).join(', ') || 'no actions'}` },
+      ]);
     }
     this.integrations.assertValidAction(provider, action, input ?? {});
     const integration = await this.usable(caller, providerId);

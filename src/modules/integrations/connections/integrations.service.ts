@@ -178,7 +178,11 @@ export class IntegrationsService implements OnModuleInit {
     return this.view.toDto(integration);
   }
 
-  private markConnected(integration: Integration, verified: { displayName?: string; metadata?: Record<string, unknown> }, settings: Record<string, unknown>): void {
+  private markConnected(
+    integration: Integration,
+    verified: { displayName?: string; metadata?: Record<string, unknown> },
+    settings: Record<string, unknown>,
+  ): void {
     integration.status = 'connected';
     integration.statusBeforeSuspension = null;
     integration.displayName = verified.displayName ?? integration.displayName ?? null;
@@ -206,22 +210,30 @@ export class IntegrationsService implements OnModuleInit {
   assertValid(provider: RegisteredProvider, kind: 'credentials' | 'settings', data: Record<string, unknown>): void {
     const errors = this.registry.validate(provider.id, kind, data);
     if (errors.length > 0) {
-      throw new ValidationFailedError(`The ${kind} do not match ${provider.name}'s schema`, errors.map((error) => ({ ...error, path: `${kind}${error.path ? `.${error.path}` : ''}` })));
+      throw new ValidationFailedError(
+        `The ${kind} do not match ${provider.name}'s schema`,
+        errors.map((error) => ({ ...error, path: `${kind}${error.path ? `.${error.path}` : ''}` })),
+      );
     }
   }
 
   assertValidAction(provider: RegisteredProvider, action: string, input: unknown): void {
     const errors = this.registry.validate(provider.id, 'action', input, action);
     if (errors.length > 0) {
-      throw new ValidationFailedError(`The input does not match the ${action} action's schema`, errors.map((error) => ({ ...error, path: `input${error.path ? `.${error.path}` : ''}` })));
+      throw new ValidationFailedError(
+        `The input does not match the ${action} action's schema`,
+        errors.map((error) => ({ ...error, path: `input${error.path ? `.${error.path}` : ''}` })),
+      );
     }
   }
 
   private async countByCategory(accountId: string, livemode: boolean): Promise<Record<string, number>> {
-    const rows = await this.em.getConnection().execute<{ category: string; count: string }[]>(
-      `select category, count(*) as count from integrations where account_id = ? and livemode = ? and status in (?, ?, ?) group by category`,
-      [accountId, livemode, ...COUNTED],
-    );
+    const rows = await this.em
+      .getConnection()
+      .execute<{ category: string; count: string }[]>(
+        `select category, count(*) as count from integrations where account_id = ? and livemode = ? and status in (?, ?, ?) group by category`,
+        [accountId, livemode, ...COUNTED],
+      );
     return Object.fromEntries(rows.map((row) => [`integrations.${row.category}`, Number(row.count)]));
   }
 

@@ -43,7 +43,9 @@ export class InboundService {
     if (!integration || !provider?.webhook) throw new NotFoundError('Webhook receiver');
     const inbound: InboundRequest = {
       method: request.method,
-      headers: Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name.toLowerCase(), Array.isArray(value) ? value.join(', ') : String(value ?? '')])),
+      headers: Object.fromEntries(
+        Object.entries(request.headers).map(([name, value]) => [name.toLowerCase(), Array.isArray(value) ? value.join(', ') : String(value ?? '')]),
+      ),
       query: Object.fromEntries(Object.entries(request.query).map(([name, value]) => [name, typeof value === 'string' ? value : JSON.stringify(value)])),
       rawBody: request.rawBody?.toString('utf8') ?? '',
       body: request.body,
@@ -54,7 +56,11 @@ export class InboundService {
     try {
       await this.em.fork().transactional(async (em) => {
         for (const { event, data } of mapped) {
-          await this.events.publish(em, { accountId: integration.accountId, livemode: integration.livemode, type: event, data: data as Record<string, unknown> }, 'system');
+          await this.events.publish(
+            em,
+            { accountId: integration.accountId, livemode: integration.livemode, type: event, data: data as Record<string, unknown> },
+            'system',
+          );
         }
       });
     } catch (error) {

@@ -74,7 +74,9 @@ export class OAuthFlowService {
   async start(caller: AccountCaller, providerId: string, dto: StartOAuthDto): Promise<OAuthStartedDto> {
     const provider = this.integrations.requireProvider(providerId);
     if (provider.auth.type !== 'oauth2') {
-      throw new ValidationFailedError('This provider does not connect with OAuth', [{ path: 'provider', message: `uses ${provider.auth.type}: PUT the credentials` }]);
+      throw new ValidationFailedError('This provider does not connect with OAuth', [
+        { path: 'provider', message: `uses ${provider.auth.type}: PUT the credentials` },
+      ]);
     }
     this.assertReturnUrl(dto.returnUrl);
     if (dto.settings) this.integrations.assertValid(provider, 'settings', dto.settings);
@@ -130,7 +132,11 @@ export class OAuthFlowService {
       if (outcome.kind === 'fail') return back('error', 'access_denied');
       if (outcome.kind === 'error') return back('error', oauthErrorCode(outcome.error));
       if (outcome.kind !== 'success') return back('error', 'exchange_failed');
-      const credentials = toOAuthCredentials({ ...outcome.tokens.params, access_token: outcome.tokens.accessToken, refresh_token: outcome.tokens.refreshToken });
+      const credentials = toOAuthCredentials({
+        ...outcome.tokens.params,
+        access_token: outcome.tokens.accessToken,
+        refresh_token: outcome.tokens.refreshToken,
+      });
       const caller = await this.starter(state);
       const existing = await this.em.fork().findOne(Integration, { accountId: state.accountId, livemode: state.livemode, provider: provider.id });
       if (!caller.permissions.has('integrations.manage')) return back('error', 'permission_denied');
@@ -157,7 +163,10 @@ export class OAuthFlowService {
     const plan = await this.accounts.planOf(state.accountId);
     if (!plan) throw new NotFoundError('Account');
     const apiKeyId = state.userId.slice(API_KEY_STARTER.length);
-    return this.callers.forAccount({ kind: 'api_key', apiKeyId, accountId: state.accountId, livemode: state.livemode, permissions: ['integrations.manage'], plan }, mode);
+    return this.callers.forAccount(
+      { kind: 'api_key', apiKeyId, accountId: state.accountId, livemode: state.livemode, permissions: ['integrations.manage'], plan },
+      mode,
+    );
   }
 
   private strategy(auth: OAuth2Auth, client: OAuthApp, store: StateStore): OAuth2Strategy {

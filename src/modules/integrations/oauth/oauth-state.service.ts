@@ -21,9 +21,7 @@ export interface NewOAuthState extends OAuthStateSecrets {
 }
 
 export type ConsumedState =
-  | { outcome: 'invalid' }
-  | { outcome: 'expired' | 'used'; state: OAuthState }
-  | { outcome: 'ok'; state: OAuthState; secrets: OAuthStateSecrets };
+  { outcome: 'invalid' } | { outcome: 'expired' | 'used'; state: OAuthState } | { outcome: 'ok'; state: OAuthState; secrets: OAuthStateSecrets };
 
 /** HMAC-signed, single-use, 10-minute OAuth `state`, bound to account, mode, provider and member. */
 @Injectable()
@@ -58,10 +56,13 @@ export class OAuthStateService {
     const [id, signature] = (state ?? '').split('.');
     if (!id || !signature || !this.keys.some((key) => safeEqual(signature, this.sign(id, key)))) return { outcome: 'invalid' };
     const em = this.em.fork();
-    const claimed = await em.getConnection().execute<{ id: string }[]>(
-      `update oauth_states set used_at = ? where id = ? and used_at is null and expires_at > ? returning id`,
-      [new Date(), id, new Date()],
-    );
+    const claimed = await em
+      .getConnection()
+      .execute<{ id: string }[]>(`update oauth_states set used_at = ? where id = ? and used_at is null and expires_at > ? returning id`, [
+        new Date(),
+        id,
+        new Date(),
+      ]);
     const record = await em.findOne(OAuthState, { id });
     if (!record) return { outcome: 'invalid' };
     if (claimed.length === 0) return { outcome: record.usedAt ? 'used' : 'expired', state: record };

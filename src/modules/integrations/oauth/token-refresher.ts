@@ -123,7 +123,12 @@ export class TokenRefresher implements OnModuleInit {
     return 'failed';
   }
 
-  private async requestToken(providerId: string, auth: OAuth2Auth, current: OAuthCredentials, accountApp: ReturnType<CredentialVault['openOAuthApp']>): Promise<OAuthCredentials> {
+  private async requestToken(
+    providerId: string,
+    auth: OAuth2Auth,
+    current: OAuthCredentials,
+    accountApp: ReturnType<CredentialVault['openOAuthApp']>,
+  ): Promise<OAuthCredentials> {
     const client = this.clients.resolve(providerId, accountApp);
     const response = await this.http.fetch(auth.tokenUrl, {
       method: 'POST',

@@ -61,7 +61,9 @@ export class ProviderReactions implements OnModuleInit {
   }
 
   private async fanOut(em: EntityManager, event: StoredEvent): Promise<void> {
-    const providers = this.handlers().filter(([, type]) => type === event.type).map(([provider]) => provider);
+    const providers = this.handlers()
+      .filter(([, type]) => type === event.type)
+      .map(([provider]) => provider);
     if (providers.length === 0) return;
     const integrations = await em.find(
       Integration,
@@ -85,7 +87,14 @@ export class ProviderReactions implements OnModuleInit {
           task.status = 'failed';
           task.lastError = event ? 'the integration is no longer connected' : 'the event was deleted by log retention before it ran';
         } else {
-          const input = { id: event.id, event: event.type, timestamp: event.createdAt.toISOString(), accountId: event.accountId, livemode: event.livemode, data: event.data };
+          const input = {
+            id: event.id,
+            event: event.type,
+            timestamp: event.createdAt.toISOString(),
+            accountId: event.accountId,
+            livemode: event.livemode,
+            data: event.data,
+          };
           await this.calls.invoke(integration, { kind: 'onEvent', name: task.eventType, input });
           task.status = 'done';
           task.lastError = null;

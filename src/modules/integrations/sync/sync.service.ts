@@ -63,7 +63,11 @@ export class SyncService implements OnModuleInit {
 
   async list(caller: AccountCaller, providerId: string, query: PageQuery): Promise<Page<SyncRunDto>> {
     const integration = await this.integrations.find(this.em, caller, providerId);
-    const rows = await this.em.find(SyncRun, { integrationId: integration.id, ...afterCursor(query.cursor) }, { orderBy: NEWEST_FIRST, limit: query.limit + 1 });
+    const rows = await this.em.find(
+      SyncRun,
+      { integrationId: integration.id, ...afterCursor(query.cursor) },
+      { orderBy: NEWEST_FIRST, limit: query.limit + 1 },
+    );
     return toPage(rows, query.limit, toRunDto);
   }
 
@@ -80,10 +84,12 @@ export class SyncService implements OnModuleInit {
   /** Runs one sync (the processor's work): idempotent, a finished run is not run again. */
   async execute(syncRunId: string): Promise<void> {
     const em = this.em.fork();
-    const claimed = await em.getConnection().execute<{ id: string }[]>(
-      `update sync_runs set status = 'running', started_at = ? where id = ? and status in ('queued', 'running') returning id`,
-      [new Date(), syncRunId],
-    );
+    const claimed = await em
+      .getConnection()
+      .execute<{ id: string }[]>(`update sync_runs set status = 'running', started_at = ? where id = ? and status in ('queued', 'running') returning id`, [
+        new Date(),
+        syncRunId,
+      ]);
     if (claimed.length === 0) return;
     const run = await em.findOneOrFail(SyncRun, { id: syncRunId });
     const integration = await em.findOneOrFail(Integration, { id: run.integrationId });
@@ -172,7 +178,12 @@ export class SyncService implements OnModuleInit {
     const queuedBefore = new Date(Date.now() - this.config.reconcileIntervalMs);
     const runs = await this.em.fork().find(
       SyncRun,
-      { $or: [{ status: 'queued', createdAt: { $lt: queuedBefore } }, { status: 'running', startedAt: { $lt: stale } }] },
+      {
+        $or: [
+          { status: 'queued', createdAt: { $lt: queuedBefore } },
+          { status: 'running', startedAt: { $lt: stale } },
+        ],
+      },
       { limit: 500, fields: ['id'] },
     );
     for (const run of runs) {

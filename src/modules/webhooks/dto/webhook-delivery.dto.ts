@@ -32,7 +32,10 @@ export class RecoverDto {
 }
 
 export class TestWebhookDto {
-  @ApiPropertyOptional({ example: 'session.started', description: 'The event type to send, with its catalog example; default: the first the endpoint subscribes to' })
+  @ApiPropertyOptional({
+    example: 'session.started',
+    description: 'The event type to send, with its catalog example; default: the first the endpoint subscribes to',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(200)
