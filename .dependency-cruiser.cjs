@@ -42,7 +42,7 @@ module.exports = {
       comment: 'core is the foundation every module stands on: it names what it needs (tokens, interfaces) and modules provide it.',
       severity: 'error',
       from: { path: '^src/core/' },
-      to: { path: '^src/(modules|cli)/|^src/(app\\.module|server|main)\\.ts$' },
+      to: { path: '^src/(modules|cli)/|^src/(app|app\\.module|main)\\.ts$' },
     },
     {
       name: 'sdk-stands-alone',
@@ -70,7 +70,7 @@ module.exports = {
       comment: 'Modules know nothing of the processes that run them.',
       severity: 'error',
       from: { path: '^src/(modules|sdk)/' },
-      to: { path: '^src/(cli/|(app\\.module|server|main)\\.ts$)' },
+      to: { path: '^src/(cli/|(app|app\\.module|main)\\.ts$)' },
     },
     ...layerRules,
   ],

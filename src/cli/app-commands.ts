@@ -5,7 +5,7 @@ import { AccountsService } from '../modules/accounts/index.js';
 import { isDatabaseUnavailable } from '../core/errors/database-errors.js';
 import { createLogger } from '../core/logging/logging.js';
 import { buildOpenApiDocument } from '../core/openapi/openapi.js';
-import { createApp } from '../server.js';
+import { createApp } from '../app.js';
 import { PluginLoader, PluginRunner } from '../modules/plugins/index.js';
 import { startRuntime } from './runtime.js';
 import { writeMigrationIndex } from './migration-index.js';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { PluginRegistry } from '../modules/plugins/index.js';
-import { listen, createApp } from '../server.js';
+import { listen, createApp } from '../app.js';
 import { StartedRuntime, startRuntime } from './runtime.js';
 
 /** `plugboard serve`: API, workers and scheduler (as PLUGBOARD_ROLE says) until SIGTERM/SIGINT. */

@@ -31,7 +31,7 @@ async function serve() {
   const { pino } = await import('pino');
   const { loadConfig } = await import(dist('core/config/config.js'));
   const { applyMigrations } = await import(dist('core/database/migrations.js'));
-  const { createApp } = await import(dist('server.js'));
+  const { createApp } = await import(dist('app.js'));
   const { AppModule } = await import(dist('app.module.js'));
   const { AuthorizeAccount } = await import(dist('modules/rbac/authorize.decorator.js'));
   const { CurrentCaller } = await import(dist('core/auth/caller.js'));

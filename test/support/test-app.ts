@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import request from 'supertest';
 import { loadConfig, type AppConfig } from '../../src/core/config/config.js';
 import { applyMigrations } from '../../src/core/database/migrations.js';
-import { createApp } from '../../src/server.js';
+import { createApp } from '../../src/app.js';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 export const TEST_ENCRYPTION_KEYS = `k1:${Buffer.alloc(32, 7).toString('base64')}`;
