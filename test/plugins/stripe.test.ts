@@ -1,3 +1,4 @@
+import Stripe from 'stripe';
 import type { PluginDefinition } from '../../src/sdk/index.js';
 import { createHarness } from '../../src/sdk/testing.js';
 import { signStripeWebhook, startFakeStripe, stripeEvent, type FakeStripe } from '../fixtures/providers/stripe.js';
@@ -161,6 +162,16 @@ describe('stripe plugin: inbound webhooks', () => {
 
   it('accepts a payload signed like Stripe signs it', async () => {
     expect(await verify(webhookRequest(payload, signStripeWebhook(payload, WEBHOOK_SECRET)))).toBe(true);
+  });
+
+  it('agrees with Stripe’s own library: its signed headers verify, and the fake signs byte for byte the same', async () => {
+    // Stripe publishes no example with its secret and body, so its official Node library is the independent oracle.
+    const timestamp = Math.floor(Date.now() / 1000);
+    const header = new Stripe('sk_test_oracle').webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET, timestamp });
+    expect(await verify(webhookRequest(payload, header))).toBe(true);
+    expect(signStripeWebhook(payload, WEBHOOK_SECRET, timestamp)).toBe(header);
+    const tampered = new Stripe('sk_test_oracle').webhooks.generateTestHeaderString({ payload: payload.replace('4900', '4901'), secret: WEBHOOK_SECRET, timestamp });
+    expect(await verify(webhookRequest(payload, tampered))).toBe(false);
   });
 
   it('accepts any of several v1 signatures while a secret is being rolled', async () => {
