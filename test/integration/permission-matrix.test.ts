@@ -61,6 +61,25 @@ const EXPECTED_PERMISSIONS: Record<string, string> = {
   'PUT /v1/integrations/{provider}/proxy/{path}': 'integrations.manage',
   'PATCH /v1/integrations/{provider}/proxy/{path}': 'integrations.manage',
   'DELETE /v1/integrations/{provider}/proxy/{path}': 'integrations.manage',
+  'GET /v1/connections': 'integrations.view|connections.manage',
+  'POST /v1/connections': 'integrations.view|connections.manage',
+  'POST /v1/connections/oauth/start': 'integrations.view|connections.manage',
+  'GET /v1/connections/{id}': 'integrations.view|connections.manage',
+  'PATCH /v1/connections/{id}': 'integrations.view|connections.manage',
+  'DELETE /v1/connections/{id}': 'integrations.view|connections.manage',
+  'POST /v1/connections/{id}/default': 'integrations.view|connections.manage',
+  'POST /v1/connections/{id}/oauth/start': 'integrations.view|connections.manage',
+  'POST /v1/connections/{id}/refresh': 'integrations.view|connections.manage',
+  'POST /v1/connections/{id}/health-check': 'integrations.view|connections.manage',
+  'POST /v1/connections/{id}/sync': 'integrations.view|connections.manage',
+  'GET /v1/connections/{id}/sync-runs': 'integrations.view|connections.manage',
+  'GET /v1/connections/{id}/records': 'integrations.view|connections.manage',
+  'POST /v1/connections/{id}/actions/{action}': 'integrations.view|connections.manage',
+  'GET /v1/connections/{id}/proxy/{path}': 'integrations.view|connections.manage',
+  'POST /v1/connections/{id}/proxy/{path}': 'integrations.view|connections.manage',
+  'PUT /v1/connections/{id}/proxy/{path}': 'integrations.view|connections.manage',
+  'PATCH /v1/connections/{id}/proxy/{path}': 'integrations.view|connections.manage',
+  'DELETE /v1/connections/{id}/proxy/{path}': 'integrations.view|connections.manage',
   'GET /v1/oauth/callback': 'public',
   'POST /v1/hooks/{integrationId}': 'public',
   'GET /v1/plugins': 'instance_admin',
@@ -131,7 +150,8 @@ describe('permission matrix over every documented operation', () => {
   it.each(BUILT_IN_ROLES.map((role) => [role.key, role.permissions] as const))('allows and denies exactly by the %s role', async (role, permissions) => {
     for (const operation of operations.filter((o) => o.permission !== 'public')) {
       const response = await call(operation, tokens[role]);
-      const allowed = operation.permission === 'account' || (permissions as readonly string[]).includes(operation.permission);
+      const allowed =
+        operation.permission === 'account' || operation.permission.split('|').some((permission) => (permissions as readonly string[]).includes(permission));
       const outcome = `${operation.method.toUpperCase()} ${operation.path} → ${response.status} ${response.body?.code ?? ''}`;
       if (allowed) {
         expect([401, 403]).not.toContain(response.status);

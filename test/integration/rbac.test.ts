@@ -1,3 +1,4 @@
+import { PERMISSIONS } from '../../src/modules/rbac/permissions.js';
 import { addMember, bearer, createAccount, startTestApp, TestApp, uniqueId } from '../support/test-app.js';
 
 describe('roles, members, /v1/me and the audit log', () => {
@@ -30,7 +31,7 @@ describe('roles, members, /v1/me and the audit log', () => {
   it('lists the permission catalog and built-in roles, and refuses to change built-in roles', async () => {
     const { ownerToken } = await createAccount(t);
     const permissions = await t.http.get('/v1/permissions?limit=100').set(bearer(ownerToken));
-    expect(permissions.body.data).toHaveLength(13);
+    expect(permissions.body.data).toHaveLength(PERMISSIONS.length);
     const roles = await t.http.get('/v1/roles').set(bearer(ownerToken));
     expect(roles.body.data.map((role: { key: string }) => role.key)).toEqual(['owner', 'admin', 'developer', 'host']);
     expect(roles.body.data.find((role: { key: string }) => role.key === 'host').permissions).not.toContain('integrations.view');

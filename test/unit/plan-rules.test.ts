@@ -71,7 +71,22 @@ describe('plan rules (config/plans.yaml) as CASL rules', () => {
     expect(canConnect(business, 'crm', {}, false, 'host')).toBe(false);
     expect(createAbility({ caller: caller('host'), plan: business, usage: {} }).can('view', 'Integration')).toBe(false);
     expect(createAbility({ caller: caller('developer'), plan: business, usage: {} }).can('view', 'Integration')).toBe(true);
-    expect(canConnect(business, 'crm', {}, false, 'developer')).toBe(false);
+  });
+
+  it('connections by owner: members use their own, managers the account’s and members’, connections.manage end users’', () => {
+    const connection = (owner: string, memberId: string | null = null) =>
+      subject('Connection', { owner, memberId, endUserId: owner === 'end_user' ? 'eu_1' : null });
+    const developer = createAbility({ caller: caller('developer'), plan: business, usage: {} });
+    expect(developer.can('connect', connection('account'))).toBe(false);
+    expect(developer.can('view', connection('account'))).toBe(true);
+    for (const action of ['connect', 'view', 'use', 'configure', 'disconnect']) expect(developer.can(action, connection('member', 'u'))).toBe(true);
+    expect(developer.can('use', connection('member', 'someone'))).toBe(false);
+    expect(developer.can('view', connection('member', 'someone'))).toBe(false);
+    expect(developer.can('see', connection('member', 'someone'))).toBe(true);
+    expect(developer.can('use', connection('end_user'))).toBe(false);
+    const owner = createAbility({ caller: caller('owner'), plan: business, usage: {} });
+    for (const target of [connection('account'), connection('member', 'someone'), connection('end_user')]) expect(owner.can('use', target)).toBe(true);
+    expect(createAbility({ caller: caller('host'), plan: business, usage: {} }).can('see', connection('account'))).toBe(false);
   });
 
   it('grants each held permission as a CASL rule', () => {

@@ -2,15 +2,30 @@ import { type ModuleAcl, PLAN_REASON } from '../rbac/index.js';
 import { PROVIDER_CATEGORIES } from '../../sdk/index.js';
 import { integrationLimit } from '../plans/index.js';
 
+const CONNECTION_ACTIONS = ['see', 'view', 'connect', 'configure', 'use', 'disconnect'];
+
 /**
- * Subject `Integration` with attributes `{ category, counted }`: `counted` is true when the integration
- * already occupies a place in its category (re-connecting it takes no new place).
+ * Two subjects:
+ * - `Connection` with `{ owner, memberId, endUserId }` — who may do what by owner: `integrations.view`
+ *   sees every connection and has full use of the member's own; `integrations.manage` manages the
+ *   account's and every member's; `connections.manage` manages end users' connections.
+ * - `Integration` with `{ category, counted }` — what the plan allows: `counted` is true when the
+ *   provider already occupies a place in its category (another connection to it takes no new place).
  */
 export const integrationsAcl: ModuleAcl = {
-  subjects: ['Integration'],
+  subjects: ['Connection', 'Integration'],
   define({ can, cannot }, { caller, plan, usage }) {
-    if (caller.permissions.has('integrations.view')) can('view', 'Integration');
-    if (caller.permissions.has('integrations.manage')) can(['connect', 'configure', 'use', 'disconnect'], 'Integration');
+    const permissions = caller.permissions;
+    if (permissions.has('integrations.view')) {
+      can(['see', 'view'], 'Connection', { owner: 'account' });
+      can('see', 'Connection');
+      if (caller.kind === 'member') can(CONNECTION_ACTIONS, 'Connection', { owner: 'member', memberId: caller.userId });
+    }
+    if (permissions.has('integrations.manage')) can(CONNECTION_ACTIONS, 'Connection', { owner: { $in: ['account', 'member'] } });
+    if (permissions.has('connections.manage')) can(CONNECTION_ACTIONS, 'Connection', { owner: 'end_user' });
+    // Whoever may act on a connection by owner is then limited by the plan alone.
+    if (permissions.has('integrations.view') || permissions.has('connections.manage'))
+      can(['view', 'connect', 'configure', 'use', 'disconnect'], 'Integration');
     const categories = new Set([...PROVIDER_CATEGORIES, ...Object.keys(plan.integrations), ...Object.keys(usage).map(categoryOfUsageKey)]);
     // Later rules win in CASL: the catch-all for unlisted categories first, named categories after.
     if (plan.integrations.default === 0) {

@@ -29,11 +29,14 @@ import { SyncService } from './sync/sync.service.js';
 import { TokenRefresher } from './oauth/token-refresher.js';
 import { AclRegistry } from '../rbac/index.js';
 import { integrationsAcl } from './integrations.acl.js';
+import { ConnectionAccess } from './connections/connection-access.js';
+import { ConnectionsController } from './connections/connections.controller.js';
 
 @Module({
   imports: [MikroOrmModule.forFeature([Integration, OAuthState, SyncRun, SyncedRecord, ProviderEventTask]), AccountsModule, EventsModule, PluginsModule],
-  controllers: [ProvidersController, IntegrationsController, PublicIntegrationsController],
+  controllers: [ProvidersController, IntegrationsController, ConnectionsController, PublicIntegrationsController],
   providers: [
+    ConnectionAccess,
     CredentialVault,
     IntegrationView,
     IntegrationHistory,

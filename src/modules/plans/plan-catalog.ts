@@ -8,6 +8,8 @@ export interface Plan {
   key: string;
   name: string;
   integrations: { default: Limit; [category: string]: Limit };
+  /** Connections of one provider one owner (the account, a member, an end user) may have at once. */
+  connectionsPerOwner: Limit;
   webhooks: boolean;
   apiKeys: { test: Limit; live: Limit };
 }
@@ -18,6 +20,8 @@ export interface PlanCatalog {
 }
 
 export class PlanFileError extends Error {}
+
+const DEFAULT_CONNECTIONS_PER_OWNER = 25;
 
 /** Loads and validates config/plans.yaml; a bad file stops start-up with the path of the bad value. */
 export function loadPlanCatalog(file: string): PlanCatalog {
@@ -55,6 +59,8 @@ export function parsePlanCatalog(document: unknown, source = 'plans'): PlanCatal
       key,
       name: plan.name as string,
       integrations,
+      connectionsPerOwner:
+        plan.connectionsPerOwner === undefined ? DEFAULT_CONNECTIONS_PER_OWNER : parseLimit(plan.connectionsPerOwner, `plans.${key}.connectionsPerOwner`, fail),
       webhooks: plan.webhooks as boolean,
       apiKeys: {
         test: parseLimit(apiKeys.test, `plans.${key}.apiKeys.test`, fail),

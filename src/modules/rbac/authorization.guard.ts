@@ -34,8 +34,8 @@ export class AuthorizationGuard implements CanActivate {
     }
     const caller = await this.callers.forAccount(identity, request.header('plugboard-mode'));
     request.caller = caller;
-    if (rule.kind === 'permission' && !caller.permissions.has(rule.permission)) {
-      throw new PermissionDeniedError(rule.permission);
+    if (rule.kind === 'permission' && !rule.permissions.some((permission) => caller.permissions.has(permission))) {
+      throw new PermissionDeniedError(rule.permissions.join(' or '));
     }
     return true;
   }

@@ -5,21 +5,25 @@ import type { Permission } from './permissions.js';
 
 export const ACCESS_RULE = 'plugboard:access';
 
-export type AccessRule = { kind: 'permission'; permission: Permission } | { kind: 'account' } | { kind: 'instance_admin' };
+export type AccessRule = { kind: 'permission'; permissions: readonly Permission[] } | { kind: 'account' } | { kind: 'instance_admin' };
 
 /** A documented problem+json response. */
 export const problem = (status: number, description: string) =>
   ApiResponse({ status, description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } });
 
-/** Account route: the caller (member or API key) needs `permission`; also documents it in OpenAPI. */
-export function Authorize(permission: Permission) {
+/**
+ * Account route: the caller (member or API key) needs `permission`, or any one of several; also
+ * documents it in OpenAPI (`x-permission`, alternatives separated by `|`).
+ */
+export function Authorize(...permissions: [Permission, ...Permission[]]) {
+  const documented = permissions.join('|');
   return applyDecorators(
-    SetMetadata(ACCESS_RULE, { kind: 'permission', permission } satisfies AccessRule),
+    SetMetadata(ACCESS_RULE, { kind: 'permission', permissions } satisfies AccessRule),
     ApiBearerAuth(MEMBER_JWT_SCHEME),
     ApiBearerAuth(API_KEY_SCHEME),
-    ApiExtension('x-permission', permission),
+    ApiExtension('x-permission', documented),
     problem(401, 'Missing, malformed, expired or revoked credentials'),
-    problem(403, `The caller lacks "${permission}"`),
+    problem(403, `The caller lacks ${permissions.map((permission) => `"${permission}"`).join(' or ')}`),
   );
 }
 

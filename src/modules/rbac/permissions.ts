@@ -2,6 +2,7 @@
 export const PERMISSIONS = [
   'integrations.view',
   'integrations.manage',
+  'connections.manage',
   'webhooks.view',
   'webhooks.manage',
   'api_keys.view',
@@ -19,7 +20,8 @@ export type Permission = (typeof PERMISSIONS)[number];
 
 export const PERMISSION_DESCRIPTIONS: Record<Permission, string> = {
   'integrations.view': 'See providers, integrations, their status, syncs and records',
-  'integrations.manage': 'Connect, configure, sync, run actions on and disconnect integrations',
+  'integrations.manage': "Connect, configure, sync, run actions on and disconnect the account's connections (and see members' own)",
+  'connections.manage': "Create, use and disconnect end users' connections (the host platform's own users), and open connect sessions for them",
   'webhooks.view': 'See webhook endpoints and delivery logs',
   'webhooks.manage': 'Create, change, test, replay and delete webhook endpoints',
   'api_keys.view': 'See API keys (never their secrets)',

@@ -6,7 +6,7 @@ import { AppError, ProviderError, ProviderTimeoutError, ValidationFailedError } 
 import { resolveBaseUrl } from '../../../sdk/provider-auth.js';
 import { ProviderHttp } from '../../plugins/index.js';
 import { IntegrationOperationsService } from '../connections/integration-operations.service.js';
-import { IntegrationsService } from '../connections/integrations.service.js';
+import { type ConnectionRef, IntegrationsService } from '../connections/integrations.service.js';
 import { ProviderCalls } from './provider-calls.js';
 
 export interface ProxyRequest {
@@ -41,9 +41,9 @@ export class ProxyService {
     private readonly http: ProviderHttp,
   ) {}
 
-  async forward(caller: AccountCaller, providerId: string, request: ProxyRequest): Promise<ProxyResponse> {
-    const provider = this.integrations.requireProvider(providerId);
-    const integration = await this.operations.usable(caller, providerId);
+  async forward(caller: AccountCaller, ref: ConnectionRef, request: ProxyRequest): Promise<ProxyResponse> {
+    const integration = await this.operations.usable(caller, ref);
+    const provider = this.integrations.requireProvider(integration.provider);
     const base = resolveBaseUrl(provider.baseUrl, integration.metadata);
     if (!base) throw new ValidationFailedError(`${provider.name} has no API to proxy to`, [{ path: 'provider', message: 'declares no baseUrl' }]);
     const target = proxyTarget(base, request.path, request.search);

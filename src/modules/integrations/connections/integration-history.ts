@@ -28,9 +28,15 @@ export class IntegrationHistory {
   ): Promise<void> {
     const data = {
       integrationId: integration.id,
+      connectionId: integration.id,
       provider: integration.provider,
       category: integration.category,
       status: integration.status,
+      owner: integration.owner,
+      ...(integration.memberId ? { memberId: integration.memberId } : {}),
+      ...(integration.endUserId ? { endUserId: integration.endUserId } : {}),
+      tags: integration.tags,
+      label: integration.label ?? null,
       ...extra,
     };
     await this.events.publish(em, { accountId: integration.accountId, livemode: integration.livemode, type, data });

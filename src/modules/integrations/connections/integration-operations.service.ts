@@ -10,7 +10,7 @@ import { HealthCheckResultDto, IntegrationDto } from '../dto/integration.dto.js'
 import { Integration } from '../entities/integration.entity.js';
 import { IntegrationHistory } from './integration-history.js';
 import { IntegrationView } from './integration-view.js';
-import { IntegrationsService } from './integrations.service.js';
+import { type ConnectionRef, IntegrationsService } from './integrations.service.js';
 import { ProviderCalls } from '../calls/provider-calls.js';
 import { TokenRefresher } from '../oauth/token-refresher.js';
 
@@ -54,8 +54,8 @@ export class IntegrationOperationsService implements OnModuleInit {
     return due.length;
   }
 
-  async healthCheck(caller: AccountCaller, providerId: string): Promise<HealthCheckResultDto> {
-    const integration = await this.usable(caller, providerId);
+  async healthCheck(caller: AccountCaller, ref: ConnectionRef): Promise<HealthCheckResultDto> {
+    const integration = await this.usable(caller, ref);
     return this.check(integration, caller);
   }
 
@@ -92,9 +92,9 @@ export class IntegrationOperationsService implements OnModuleInit {
     });
   }
 
-  async refresh(caller: AccountCaller, providerId: string): Promise<IntegrationDto> {
-    const integration = await this.usable(caller, providerId);
-    const provider = this.integrations.requireProvider(providerId);
+  async refresh(caller: AccountCaller, ref: ConnectionRef): Promise<IntegrationDto> {
+    const integration = await this.usable(caller, ref);
+    const provider = this.integrations.requireProvider(integration.provider);
     if (provider.auth.type !== 'oauth2') {
       throw new ValidationFailedError('Only OAuth integrations have tokens to refresh', [{ path: 'provider', message: `uses ${provider.auth.type}` }]);
     }
@@ -105,21 +105,23 @@ export class IntegrationOperationsService implements OnModuleInit {
     return this.view.toDto(await this.em.fork().findOneOrFail(Integration, { id: integration.id }));
   }
 
-  async runAction(caller: AccountCaller, providerId: string, action: string, input: unknown): Promise<unknown> {
-    const provider = this.integrations.requireProvider(providerId);
+  async runAction(caller: AccountCaller, ref: ConnectionRef, action: string, input: unknown): Promise<unknown> {
+    // By provider, the action and input are checked before the connection (which may not exist yet).
+    const byId = 'id' in ref ? await this.usable(caller, ref) : undefined;
+    const provider = this.integrations.requireProvider(byId?.provider ?? (ref as { provider: string }).provider);
     if (!provider.actions.some((candidate) => candidate.name === action)) {
       throw new ValidationFailedError('Unknown action', [
         { path: 'action', message: `${provider.name} has ${provider.actions.map((a) => a.name).join(', ') || 'no actions'}` },
       ]);
     }
     this.integrations.assertValidAction(provider, action, input ?? {});
-    const integration = await this.usable(caller, providerId);
+    const integration = byId ?? (await this.usable(caller, ref));
     return this.calls.invoke(integration, { kind: 'action', name: action, input: input ?? {} });
   }
 
-  /** The caller's integration, connected (or in error) and allowed by the plan; else 404/402/409. */
-  async usable(caller: AccountCaller, providerId: string): Promise<Integration> {
-    const integration = await this.integrations.find(this.em, caller, providerId);
+  /** The caller's connection, connected (or in error) and allowed by its owner and the plan; else 404/403/402/409. */
+  async usable(caller: AccountCaller, ref: ConnectionRef): Promise<Integration> {
+    const integration = await this.integrations.find(this.em, caller, ref, 'use');
     await this.integrations.assertUsable(caller, integration);
     if (!['connected', 'error'].includes(integration.status)) {
       throw new AppError('conflict', 409, `The integration is ${integration.status}: connect it first`);

@@ -13,23 +13,31 @@ export class IntegrationView {
     private readonly vault: CredentialVault,
   ) {}
 
-  toDto(integration: Integration): IntegrationDto {
+  /** `restricted`: the caller may only see that it exists (someone else's connection). */
+  toDto(integration: Integration, restricted = false): IntegrationDto {
     const { metadata } = integration;
-    const feedToken = this.vault.openFeedToken(integration);
+    const feedToken = restricted ? undefined : this.vault.openFeedToken(integration);
     return {
       id: integration.id,
       provider: integration.provider,
       category: integration.category,
       status: integration.status,
+      owner: integration.owner,
+      memberId: integration.memberId ?? null,
+      endUserId: integration.endUserId ?? null,
+      tags: integration.tags,
+      label: integration.label ?? null,
+      isDefault: integration.isDefault,
+      restricted,
       accountId: integration.accountId,
       livemode: integration.livemode,
-      displayName: integration.displayName ?? null,
-      metadata: feedToken ? { ...metadata, feedUrl: this.feedUrl(integration.id, feedToken) } : metadata,
-      settings: integration.settings,
+      displayName: restricted ? null : (integration.displayName ?? null),
+      metadata: restricted ? {} : feedToken ? { ...metadata, feedUrl: this.feedUrl(integration.id, feedToken) } : metadata,
+      settings: restricted ? {} : integration.settings,
       autoSync: integration.autoSync,
       syncFrequency: integration.syncFrequency ?? null,
       lastSyncAt: integration.lastSyncAt ?? null,
-      lastError: integration.lastError ?? null,
+      lastError: restricted ? null : (integration.lastError ?? null),
       connectedAt: integration.connectedAt ?? null,
       disconnectedAt: integration.disconnectedAt ?? null,
       tokenExpiresAt: integration.tokenExpiresAt ?? null,

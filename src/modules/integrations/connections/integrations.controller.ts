@@ -1,6 +1,6 @@
 import { applyDecorators, Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Req, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import { type AccountCaller, CurrentCaller } from '../../../core/auth/caller.js';
 import { PageQuery } from '../../../core/http/pagination.js';
 import { Authorize } from '../../rbac/index.js';
@@ -20,12 +20,11 @@ import {
   SyncStartedDto,
 } from '../dto/integration.dto.js';
 import { IntegrationOperationsService } from './integration-operations.service.js';
-import { IntegrationsService } from './integrations.service.js';
+import { type ConnectionRef, IntegrationsService } from './integrations.service.js';
 import { OAuthFlowService } from '../oauth/oauth-flow.service.js';
+import { type ProxiedRequest, relayToProvider } from '../calls/proxy-relay.js';
 import { ProxyService } from '../calls/proxy.service.js';
 import { SyncService } from '../sync/sync.service.js';
-
-type ProxiedRequest = Request & { rawBody?: Buffer };
 
 /** A proxy route: forwarded to the provider's API under its base URL with the integration's credentials. */
 const ProxyRoute = () =>
@@ -53,7 +52,7 @@ export class IntegrationsController {
   @Authorize('integrations.view')
   @ApiOkResponse({ type: IntegrationDto })
   get(@CurrentCaller() caller: AccountCaller, @Param('provider') provider: string) {
-    return this.integrations.get(caller, provider);
+    return this.integrations.get(caller, { provider });
   }
 
   @Put(':provider')
@@ -67,7 +66,7 @@ export class IntegrationsController {
   @Authorize('integrations.manage')
   @ApiOkResponse({ type: IntegrationDto })
   configure(@CurrentCaller() caller: AccountCaller, @Param('provider') provider: string, @Body() dto: ConfigureIntegrationDto) {
-    return this.integrations.configure(caller, provider, dto);
+    return this.integrations.configure(caller, { provider }, dto);
   }
 
   @Post(':provider/disconnect')
@@ -75,7 +74,7 @@ export class IntegrationsController {
   @Authorize('integrations.manage')
   @ApiOkResponse({ type: IntegrationDto })
   disconnect(@CurrentCaller() caller: AccountCaller, @Param('provider') provider: string) {
-    return this.integrations.disconnect(caller, provider);
+    return this.integrations.disconnect(caller, { provider });
   }
 
   @Post(':provider/oauth/start')
@@ -91,7 +90,7 @@ export class IntegrationsController {
   @Authorize('integrations.manage')
   @ApiOkResponse({ type: IntegrationDto })
   refresh(@CurrentCaller() caller: AccountCaller, @Param('provider') provider: string) {
-    return this.operations.refresh(caller, provider);
+    return this.operations.refresh(caller, { provider });
   }
 
   @Post(':provider/health-check')
@@ -99,7 +98,7 @@ export class IntegrationsController {
   @Authorize('integrations.manage')
   @ApiOkResponse({ type: HealthCheckResultDto })
   healthCheck(@CurrentCaller() caller: AccountCaller, @Param('provider') provider: string) {
-    return this.operations.healthCheck(caller, provider);
+    return this.operations.healthCheck(caller, { provider });
   }
 
   @Post(':provider/sync')
@@ -107,21 +106,21 @@ export class IntegrationsController {
   @Authorize('integrations.manage')
   @ApiAcceptedResponse({ type: SyncStartedDto })
   sync(@CurrentCaller() caller: AccountCaller, @Param('provider') provider: string) {
-    return this.syncs.start(caller, provider);
+    return this.syncs.start(caller, { provider });
   }
 
   @Get(':provider/syncs')
   @Authorize('integrations.view')
   @ApiOkResponse({ type: SyncRunPage })
   syncRuns(@CurrentCaller() caller: AccountCaller, @Param('provider') provider: string, @Query() query: PageQuery) {
-    return this.syncs.list(caller, provider, query);
+    return this.syncs.list(caller, { provider }, query);
   }
 
   @Get(':provider/records')
   @Authorize('integrations.view')
   @ApiOkResponse({ type: SyncedRecordPage })
   records(@CurrentCaller() caller: AccountCaller, @Param('provider') provider: string, @Query() query: RecordsQuery) {
-    return this.syncs.records(caller, provider, query);
+    return this.syncs.records(caller, { provider }, query);
   }
 
   @Post(':provider/actions/:action')
@@ -129,49 +128,40 @@ export class IntegrationsController {
   @Authorize('integrations.manage')
   @ApiOkResponse({ description: "The action's output" })
   runAction(@CurrentCaller() caller: AccountCaller, @Param('provider') provider: string, @Param('action') action: string, @Body() dto: RunActionDto) {
-    return this.operations.runAction(caller, provider, action, dto.input);
+    return this.operations.runAction(caller, { provider }, action, dto.input);
   }
 
   @Get(':provider/proxy/*path')
   @ProxyRoute()
   proxyGet(@CurrentCaller() caller: AccountCaller, @Param('provider') provider: string, @Req() request: ProxiedRequest, @Res() response: Response) {
-    return this.forward(caller, provider, request, response);
+    return this.forward(caller, { provider }, request, response);
   }
 
   @Post(':provider/proxy/*path')
   @ProxyRoute()
   proxyPost(@CurrentCaller() caller: AccountCaller, @Param('provider') provider: string, @Req() request: ProxiedRequest, @Res() response: Response) {
-    return this.forward(caller, provider, request, response);
+    return this.forward(caller, { provider }, request, response);
   }
 
   @Put(':provider/proxy/*path')
   @ProxyRoute()
   proxyPut(@CurrentCaller() caller: AccountCaller, @Param('provider') provider: string, @Req() request: ProxiedRequest, @Res() response: Response) {
-    return this.forward(caller, provider, request, response);
+    return this.forward(caller, { provider }, request, response);
   }
 
   @Patch(':provider/proxy/*path')
   @ProxyRoute()
   proxyPatch(@CurrentCaller() caller: AccountCaller, @Param('provider') provider: string, @Req() request: ProxiedRequest, @Res() response: Response) {
-    return this.forward(caller, provider, request, response);
+    return this.forward(caller, { provider }, request, response);
   }
 
   @Delete(':provider/proxy/*path')
   @ProxyRoute()
   proxyDelete(@CurrentCaller() caller: AccountCaller, @Param('provider') provider: string, @Req() request: ProxiedRequest, @Res() response: Response) {
-    return this.forward(caller, provider, request, response);
+    return this.forward(caller, { provider }, request, response);
   }
 
-  private async forward(caller: AccountCaller, provider: string, request: ProxiedRequest, response: Response): Promise<void> {
-    const raw = (request.params as Record<string, string | string[]>).path;
-    const query = request.originalUrl.indexOf('?');
-    const result = await this.proxy.forward(caller, provider, {
-      method: request.method,
-      path: Array.isArray(raw) ? raw.join('/') : raw,
-      search: query >= 0 ? request.originalUrl.slice(query) : '',
-      headers: request.headers,
-      body: request.rawBody,
-    });
-    response.status(result.status).set(result.headers).send(result.body);
+  private forward(caller: AccountCaller, ref: ConnectionRef, request: ProxiedRequest, response: Response): Promise<void> {
+    return relayToProvider(this.proxy, caller, ref, request, response);
   }
 }

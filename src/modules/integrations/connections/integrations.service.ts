@@ -7,8 +7,10 @@ import { integrationLimit, type Plan, PlansService } from '../../plans/index.js'
 import { PluginRegistry, type RegisteredProvider } from '../../plugins/index.js';
 import { AccessService } from '../../rbac/index.js';
 import type { OAuthCredentials } from '../../../sdk/index.js';
+import { ConnectionAccess, type ConnectionAction, type OwnerSpec, ownerOf } from './connection-access.js';
 import { CredentialVault } from './credential-vault.js';
-import { ConfigureIntegrationDto, ConnectIntegrationDto, IntegrationDto, ListIntegrationsQuery } from '../dto/integration.dto.js';
+import { CreateConnectionDto, ListConnectionsQuery, UpdateConnectionDto } from '../dto/connection.dto.js';
+import { ConnectIntegrationDto, IntegrationDto, ListIntegrationsQuery } from '../dto/integration.dto.js';
 import { Integration, IntegrationStatus } from '../entities/integration.entity.js';
 import { IntegrationHistory } from './integration-history.js';
 import { IntegrationView } from './integration-view.js';
@@ -16,6 +18,14 @@ import { ProviderCalls } from '../calls/provider-calls.js';
 
 /** Statuses that occupy a place in a plan's counted category. */
 const COUNTED: IntegrationStatus[] = ['connected', 'expired', 'error'];
+
+/** A connection named by its id, or the account's default shared connection of a provider (`/v1/integrations/{provider}`). */
+export type ConnectionRef = { id: string } | { provider: string };
+
+/** Which connection a completed OAuth authorization is for. */
+export type OAuthConnectionTarget = { id: string } | { new: boolean; owner: OwnerSpec; label?: string; tags?: string[] };
+
+const ACCOUNT_OWNER: OwnerSpec = { owner: 'account', memberId: null, endUserId: null };
 
 @Injectable()
 export class IntegrationsService implements OnModuleInit {
@@ -28,6 +38,7 @@ export class IntegrationsService implements OnModuleInit {
     private readonly calls: ProviderCalls,
     private readonly history: IntegrationHistory,
     private readonly view: IntegrationView,
+    private readonly connections: ConnectionAccess,
   ) {}
 
   onModuleInit(): void {
@@ -41,6 +52,8 @@ export class IntegrationsService implements OnModuleInit {
       {
         accountId: caller.accountId,
         livemode: caller.livemode,
+        owner: 'account',
+        isDefault: true,
         ...(query.category ? { category: query.category } : {}),
         ...(query.status ? { status: query.status as IntegrationStatus } : {}),
         ...afterCursor(query.cursor),
@@ -50,8 +63,83 @@ export class IntegrationsService implements OnModuleInit {
     return toPage(rows, query.limit, (row) => this.view.toDto(row));
   }
 
-  async get(caller: AccountCaller, providerId: string): Promise<IntegrationDto> {
-    return this.view.toDto(await this.find(this.em, caller, providerId));
+  /** Every connection the caller may see, those it may not read in their restricted form. */
+  async listConnections(caller: AccountCaller, query: ListConnectionsQuery): Promise<Page<IntegrationDto>> {
+    const owners = await this.connections.visibleOwners(caller);
+    const ownerFilter =
+      owners === 'all'
+        ? query.owner
+          ? { owner: query.owner }
+          : {}
+        : { owner: { $in: query.owner ? owners.filter((owner) => owner === query.owner) : owners } };
+    const rows = await this.em.find(
+      Integration,
+      {
+        accountId: caller.accountId,
+        livemode: caller.livemode,
+        ...ownerFilter,
+        ...(query.provider ? { provider: query.provider } : {}),
+        ...(query.endUserId ? { endUserId: query.endUserId } : {}),
+        ...(query.tag ? { tags: { $contains: [query.tag] } } : {}),
+        ...(query.status ? { status: query.status as IntegrationStatus } : {}),
+        ...afterCursor(query.cursor),
+      },
+      { orderBy: NEWEST_FIRST, limit: query.limit + 1 },
+    );
+    const visible = await Promise.all(rows.map((row) => this.connections.mayView(caller, row)));
+    const restricted = new Map(rows.map((row, index) => [row.id, !visible[index]]));
+    return toPage(rows, query.limit, (row) => this.view.toDto(row, restricted.get(row.id)));
+  }
+
+  async get(caller: AccountCaller, ref: ConnectionRef): Promise<IntegrationDto> {
+    const connection = await this.find(this.em, caller, ref, 'see');
+    return this.view.toDto(connection, !(await this.connections.mayView(caller, connection)));
+  }
+
+  /**
+   * A new connection (never an upsert): its owner from the request, credentials verified with the
+   * provider first, the default of its provider and owner when it is the first. OAuth providers start
+   * with `oauth/start` instead.
+   */
+  async create(caller: AccountCaller, dto: CreateConnectionDto): Promise<IntegrationDto> {
+    const provider = this.requireProvider(dto.provider);
+    const owner = await this.connections.ownerForNew(caller, dto);
+    if (provider.auth.type === 'oauth2') {
+      throw new ValidationFailedError('This provider connects with OAuth', [{ path: 'provider', message: 'use POST /v1/connections/oauth/start' }]);
+    }
+    const credentials = dto.credentials ?? (provider.auth.type === 'none' ? {} : undefined);
+    if (!credentials) throw new ValidationFailedError('Credentials are required to connect', [{ path: 'credentials', message: 'is required' }]);
+    if (provider.auth.type !== 'none') this.assertValid(provider, 'credentials', credentials);
+    if (dto.settings) this.assertValid(provider, 'settings', dto.settings);
+    await this.assertPlanAllowsNew(caller, provider, owner);
+    const settings = dto.settings ?? {};
+    const verified = await this.calls.verify(provider, caller, undefined, credentials, settings);
+    return this.em.transactional(async (em) => {
+      const connection = em.create(Integration, await this.newConnection(em, caller, provider, owner, dto));
+      this.vault.sealCredentials(connection, credentials);
+      this.markConnected(connection, verified, settings);
+      if (dto.autoSync !== undefined) connection.autoSync = dto.autoSync;
+      if (connection.autoSync) connection.nextSyncAt = new Date();
+      await this.history.record(em, connection, 'integration.connected', caller);
+      return this.view.toDto(connection);
+    });
+  }
+
+  /** Makes this connection the one used for its provider and owner when none is named. */
+  async makeDefault(caller: AccountCaller, id: string): Promise<IntegrationDto> {
+    return this.em.transactional(async (em) => {
+      const connection = await this.find(em, caller, { id }, 'configure');
+      if (!connection.isDefault) {
+        await em.nativeUpdate(
+          Integration,
+          { accountId: connection.accountId, livemode: connection.livemode, provider: connection.provider, ...ownerOf(connection), isDefault: true },
+          { isDefault: false },
+        );
+        connection.isDefault = true;
+        this.history.audit(em, caller, connection, 'integration.default_changed');
+      }
+      return this.view.toDto(connection);
+    });
   }
 
   /**
@@ -62,7 +150,7 @@ export class IntegrationsService implements OnModuleInit {
   async connect(caller: AccountCaller, providerId: string, dto: ConnectIntegrationDto): Promise<IntegrationDto> {
     const provider = this.requireProvider(providerId);
     if (dto.settings) this.assertValid(provider, 'settings', dto.settings);
-    const existing = await this.em.findOne(Integration, { accountId: caller.accountId, livemode: caller.livemode, provider: providerId });
+    const existing = await this.em.findOne(Integration, this.defaultShared(caller, providerId));
     if (provider.auth.type === 'oauth2') {
       if (dto.credentials) {
         throw new ValidationFailedError('This provider connects with OAuth', [{ path: 'credentials', message: 'use POST oauth/start' }]);
@@ -84,7 +172,7 @@ export class IntegrationsService implements OnModuleInit {
     const settings = { ...(existing?.settings ?? {}), ...(dto.settings ?? {}) };
     const verified = await this.calls.verify(provider, caller, existing?.id, credentials, settings);
     return this.em.transactional(async (em) => {
-      const integration = existing ? em.merge(existing) : em.create(Integration, this.newIntegration(caller, provider));
+      const integration = existing ? em.merge(existing) : em.create(Integration, await this.newConnection(em, caller, provider, ACCOUNT_OWNER, {}));
       this.vault.sealCredentials(integration, credentials);
       this.markConnected(integration, verified, settings);
       if (dto.autoSync !== undefined) integration.autoSync = dto.autoSync;
@@ -93,17 +181,17 @@ export class IntegrationsService implements OnModuleInit {
     });
   }
 
-  async configure(caller: AccountCaller, providerId: string, dto: ConfigureIntegrationDto): Promise<IntegrationDto> {
-    const provider = this.requireProvider(providerId);
+  async configure(caller: AccountCaller, ref: ConnectionRef, dto: UpdateConnectionDto): Promise<IntegrationDto> {
+    const integration = await this.find(this.em, caller, ref, 'configure');
+    const provider = this.requireProvider(integration.provider);
     if (dto.settings) this.assertValid(provider, 'settings', dto.settings);
-    const integration = await this.find(this.em, caller, providerId);
     await this.access.ensure(caller, 'configure', 'Integration', { category: provider.category });
     return this.save(caller, integration, dto);
   }
 
-  async disconnect(caller: AccountCaller, providerId: string): Promise<IntegrationDto> {
+  async disconnect(caller: AccountCaller, ref: ConnectionRef): Promise<IntegrationDto> {
     return this.em.transactional(async (em) => {
-      const integration = await this.find(em, caller, providerId);
+      const integration = await this.find(em, caller, ref, 'disconnect');
       if (integration.status !== 'disconnected') {
         integration.status = 'disconnected';
         integration.statusBeforeSuspension = null;
@@ -118,18 +206,33 @@ export class IntegrationsService implements OnModuleInit {
     });
   }
 
-  /** Creates or updates the record after a completed OAuth authorization. */
+  /**
+   * After a completed OAuth authorization: re-authorises the named connection in place, updates the
+   * default shared one (`/v1/integrations/{provider}/oauth/start`), or creates a new one for its owner.
+   */
   async completeOAuth(
     em: EntityManager,
-    target: { accountId: string; livemode: boolean; provider: RegisteredProvider; userId: string },
+    target: { accountId: string; livemode: boolean; provider: RegisteredProvider; connection: OAuthConnectionTarget },
     credentials: OAuthCredentials,
     verified: { displayName?: string; metadata?: Record<string, unknown> },
     settings: Record<string, unknown> | undefined,
     oauthApp: { clientId: string; clientSecret: string } | undefined,
   ): Promise<Integration> {
-    const { accountId, livemode, provider } = target;
-    const existing = await em.findOne(Integration, { accountId, livemode, provider: provider.id }, { populate: ['oauthApp'] });
-    const integration = existing ?? em.create(Integration, this.newIntegration({ accountId, livemode }, provider));
+    const { accountId, livemode, provider, connection } = target;
+    const scope = { accountId, livemode };
+    const existing =
+      'id' in connection
+        ? await em.findOne(Integration, { id: connection.id, ...scope }, { populate: ['oauthApp'] })
+        : connection.new
+          ? null
+          : await em.findOne(Integration, this.defaultShared(scope, provider.id), { populate: ['oauthApp'] });
+    if ('id' in connection && !existing) throw new NotFoundError('Connection');
+    const integration =
+      existing ??
+      em.create(
+        Integration,
+        await this.newConnection(em, scope, provider, 'id' in connection ? ACCOUNT_OWNER : connection.owner, 'id' in connection ? {} : connection),
+      );
     this.vault.sealCredentials(integration, credentials);
     if (oauthApp) this.vault.sealOAuthApp(integration, oauthApp);
     this.markConnected(integration, verified, { ...integration.settings, ...(settings ?? {}) });
@@ -137,11 +240,43 @@ export class IntegrationsService implements OnModuleInit {
     return integration;
   }
 
-  /** Finds the caller's integration with this provider (in the caller's mode), or 404. */
-  async find(em: EntityManager, caller: AccountCaller, providerId: string): Promise<Integration> {
-    const integration = await em.findOne(Integration, { accountId: caller.accountId, livemode: caller.livemode, provider: providerId });
-    if (!integration) throw new NotFoundError('Integration');
+  /**
+   * The caller's connection (in the caller's mode) that `ref` names, when the caller may do `action`
+   * with it: 404 when it does not exist here or is someone else's the caller may not view, 403 when the
+   * caller may view it but not do this.
+   */
+  async find(em: EntityManager, caller: AccountCaller, ref: ConnectionRef, action: ConnectionAction = 'view'): Promise<Integration> {
+    const integration = await em.findOne(
+      Integration,
+      'id' in ref ? { id: ref.id, accountId: caller.accountId, livemode: caller.livemode } : this.defaultShared(caller, ref.provider),
+    );
+    if (!integration) throw new NotFoundError('id' in ref ? 'Connection' : 'Integration');
+    await this.connections.authorize(caller, integration, action);
     return integration;
+  }
+
+  /** The account's default shared connection of a provider: what `/v1/integrations/{provider}` is. */
+  private defaultShared(scope: { accountId: string; livemode: boolean }, provider: string) {
+    return { accountId: scope.accountId, livemode: scope.livemode, provider, owner: 'account' as const, isDefault: true };
+  }
+
+  /**
+   * Refuses a new connection the plan does not allow: its category (a provider already connected takes
+   * no new place) and the connections one owner may have of one provider.
+   */
+  async assertPlanAllowsNew(caller: AccountCaller, provider: RegisteredProvider, owner: OwnerSpec): Promise<void> {
+    const scope = { accountId: caller.accountId, livemode: caller.livemode, provider: provider.id, status: { $in: COUNTED } };
+    const counted = (await this.em.count(Integration, scope)) > 0;
+    await this.access.ensure(caller, 'connect', 'Integration', { category: provider.category, counted });
+    const plan = this.plans.get(caller.plan);
+    const limit = plan.connectionsPerOwner;
+    if (limit !== null && (await this.em.count(Integration, { ...scope, ...owner })) >= limit) {
+      throw new PlanLimitError(`The ${plan.name} plan allows ${limit} ${provider.name} connection${limit === 1 ? '' : 's'} per owner`, {
+        plan: plan.key,
+        feature: 'connections.per_owner',
+        limit,
+      });
+    }
   }
 
   requireProvider(providerId: string): RegisteredProvider {
@@ -167,7 +302,9 @@ export class IntegrationsService implements OnModuleInit {
     }
   }
 
-  private async save(caller: AccountCaller, integration: Integration, dto: ConfigureIntegrationDto): Promise<IntegrationDto> {
+  private async save(caller: AccountCaller, integration: Integration, dto: UpdateConnectionDto): Promise<IntegrationDto> {
+    if (dto.label !== undefined) integration.label = dto.label;
+    if (dto.tags !== undefined) integration.tags = dto.tags;
     if (dto.settings) integration.settings = { ...integration.settings, ...dto.settings };
     if (dto.autoSync !== undefined) integration.autoSync = dto.autoSync;
     if (dto.syncFrequency !== undefined) integration.syncFrequency = dto.syncFrequency;
@@ -199,8 +336,27 @@ export class IntegrationsService implements OnModuleInit {
     if (integration.autoSync && !integration.nextSyncAt) integration.nextSyncAt = new Date();
   }
 
-  private newIntegration(owner: { accountId: string; livemode: boolean }, provider: RegisteredProvider) {
-    return { accountId: owner.accountId, livemode: owner.livemode, provider: provider.id, category: provider.category, status: 'disconnected' as const };
+  /** A new connection's fields: the default of its provider and owner when it has none yet. */
+  private async newConnection(
+    em: EntityManager,
+    scope: { accountId: string; livemode: boolean },
+    provider: RegisteredProvider,
+    owner: OwnerSpec,
+    details: { label?: string; tags?: string[] },
+  ) {
+    const hasDefault =
+      (await em.count(Integration, { accountId: scope.accountId, livemode: scope.livemode, provider: provider.id, ...owner, isDefault: true })) > 0;
+    return {
+      accountId: scope.accountId,
+      livemode: scope.livemode,
+      provider: provider.id,
+      category: provider.category,
+      status: 'disconnected' as const,
+      ...owner,
+      label: details.label ?? null,
+      tags: details.tags ?? [],
+      isDefault: !hasDefault,
+    };
   }
 
   isCounted(integration: Integration | null): boolean {

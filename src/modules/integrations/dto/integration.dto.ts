@@ -3,7 +3,7 @@ import { Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsObject, IsOptional, IsString, MaxLength, ValidateBy, ValidateNested } from 'class-validator';
 import { parseDuration } from '../../../core/config/env-parsers.js';
 import { PageDto, PageQuery } from '../../../core/http/pagination.js';
-import { INTEGRATION_STATUSES } from '../entities/integration.entity.js';
+import { CONNECTION_OWNERS, type ConnectionOwner, INTEGRATION_STATUSES } from '../entities/integration.entity.js';
 
 export class ListIntegrationsQuery extends PageQuery {
   @ApiPropertyOptional({ example: 'payment' })
@@ -18,11 +18,23 @@ export class ListIntegrationsQuery extends PageQuery {
   status?: string;
 }
 
+/**
+ * A connection (an integration). Callers who may only see that a connection exists — another member's
+ * own, or an end user's without `connections.manage` — get `restricted: true` and empty metadata and
+ * settings, and no error text.
+ */
 export class IntegrationDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ example: 'stripe' }) provider!: string;
   @ApiProperty({ example: 'payment' }) category!: string;
   @ApiProperty({ enum: INTEGRATION_STATUSES }) status!: string;
+  @ApiProperty({ enum: CONNECTION_OWNERS }) owner!: ConnectionOwner;
+  @ApiProperty({ type: String, nullable: true }) memberId!: string | null;
+  @ApiProperty({ type: String, nullable: true }) endUserId!: string | null;
+  @ApiProperty({ type: [String] }) tags!: string[];
+  @ApiProperty({ type: String, nullable: true }) label!: string | null;
+  @ApiProperty({ description: 'The connection used for this provider and owner when none is named' }) isDefault!: boolean;
+  @ApiProperty() restricted!: boolean;
   @ApiProperty({ format: 'uuid' }) accountId!: string;
   @ApiProperty() livemode!: boolean;
   @ApiProperty({ type: String, nullable: true }) displayName!: string | null;

@@ -5,10 +5,22 @@ import { Entity, Index, PrimaryKey, Property, Unique } from '@mikro-orm/decorato
 export const INTEGRATION_STATUSES = ['connected', 'expired', 'error', 'disconnected', 'suspended'] as const;
 export type IntegrationStatus = (typeof INTEGRATION_STATUSES)[number];
 
-/** One provider connected (or once connected) by one account in one mode. */
+/** Whose a connection is: the account's (shared), one member's, or one of the host platform's end users. */
+export const CONNECTION_OWNERS = ['account', 'member', 'end_user'] as const;
+export type ConnectionOwner = (typeof CONNECTION_OWNERS)[number];
+
+/**
+ * A connection: one provider connected (or once connected) in one account and mode, owned by the
+ * account, a member or an end user. Several may exist per provider and owner; one of them is the default.
+ */
 @Entity({ tableName: 'integrations' })
-@Unique({ properties: ['accountId', 'livemode', 'provider'] })
+@Index({ properties: ['accountId', 'livemode', 'provider'] })
 @Index({ properties: ['status', 'tokenExpiresAt'] })
+@Unique({
+  name: 'integrations_one_default_per_owner',
+  expression:
+    'create unique index "integrations_one_default_per_owner" on "integrations" ("account_id", "livemode", "provider", "owner", coalesce("member_id", \'\'), coalesce("end_user_id", \'\')) where "is_default"',
+})
 export class Integration {
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -24,6 +36,27 @@ export class Integration {
 
   @Property({ type: 'text' })
   category!: string;
+
+  @Property({ type: 'text' })
+  owner: Opt<ConnectionOwner> = 'account';
+
+  /** The member who owns it (owner `member`). */
+  @Property({ type: 'text', nullable: true })
+  memberId?: string | null;
+
+  /** The host platform's own id of the end user who owns it (owner `end_user`). */
+  @Property({ type: 'text', nullable: true })
+  endUserId?: string | null;
+
+  @Property({ type: 'text[]' })
+  tags: Opt<string[]> = [];
+
+  @Property({ type: 'text', nullable: true })
+  label?: string | null;
+
+  /** The one connection of its provider and owner used when none is named (`/v1/integrations/{provider}` is the account's). */
+  @Property({ type: 'boolean' })
+  isDefault: Opt<boolean> = false;
 
   @Property({ type: 'text' })
   status!: IntegrationStatus;

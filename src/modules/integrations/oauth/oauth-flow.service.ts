@@ -8,12 +8,15 @@ import { AppError, NotFoundError, ValidationFailedError } from '../../../core/er
 import { applyOriginOverride } from '../../../core/http/safe-http.js';
 import type { OAuth2Auth } from '../../../sdk/index.js';
 import { AccountsService } from '../../accounts/index.js';
+import type { RegisteredProvider } from '../../plugins/index.js';
 import { AccessService, CallerFactory } from '../../rbac/index.js';
+import { ConnectionAccess } from '../connections/connection-access.js';
 import type { OAuthApp } from '../connections/credential-vault.js';
+import { StartConnectionOAuthDto } from '../dto/connection.dto.js';
 import { OAuthStartedDto, StartOAuthDto } from '../dto/integration.dto.js';
 import { Integration } from '../entities/integration.entity.js';
 import { IntegrationHistory } from '../connections/integration-history.js';
-import { IntegrationsService } from '../connections/integrations.service.js';
+import { IntegrationsService, type OAuthConnectionTarget } from '../connections/integrations.service.js';
 import { ProviderCalls } from '../calls/provider-calls.js';
 import { toOAuthCredentials } from './token-refresher.js';
 import { OAuthClients } from './oauth-clients.js';
@@ -69,19 +72,61 @@ export class OAuthFlowService {
     private readonly calls: ProviderCalls,
     private readonly history: IntegrationHistory,
     private readonly accounts: AccountsService,
+    private readonly connections: ConnectionAccess,
   ) {}
 
+  /** Connects (or re-connects) the account's default shared connection of a provider. */
   async start(caller: AccountCaller, providerId: string, dto: StartOAuthDto): Promise<OAuthStartedDto> {
+    const provider = this.oauthProvider(providerId);
+    this.assertReturnUrl(dto.returnUrl);
+    if (dto.settings) this.integrations.assertValid(provider, 'settings', dto.settings);
+    const existing = await this.em.findOne(Integration, {
+      accountId: caller.accountId,
+      livemode: caller.livemode,
+      provider: providerId,
+      owner: 'account',
+      isDefault: true,
+    });
+    await this.access.ensure(caller, 'connect', 'Integration', { category: provider.category, counted: this.integrations.isCounted(existing) });
+    return this.authorize(caller, provider, dto);
+  }
+
+  /** A new connection for the owner the request names. */
+  async startConnection(caller: AccountCaller, dto: StartConnectionOAuthDto): Promise<OAuthStartedDto> {
+    const provider = this.oauthProvider(dto.provider);
+    const owner = await this.connections.ownerForNew(caller, dto);
+    this.assertReturnUrl(dto.returnUrl);
+    if (dto.settings) this.integrations.assertValid(provider, 'settings', dto.settings);
+    await this.integrations.assertPlanAllowsNew(caller, provider, owner);
+    return this.authorize(caller, provider, dto, { new: true, owner, label: dto.label, tags: dto.tags });
+  }
+
+  /** Re-authorises an existing connection in place (same id), the way an `expired` one is fixed. */
+  async reconnect(caller: AccountCaller, id: string, dto: StartOAuthDto): Promise<OAuthStartedDto> {
+    const connection = await this.integrations.find(this.em, caller, { id }, 'configure');
+    const provider = this.oauthProvider(connection.provider);
+    this.assertReturnUrl(dto.returnUrl);
+    if (dto.settings) this.integrations.assertValid(provider, 'settings', dto.settings);
+    return this.authorize(caller, provider, dto, { id });
+  }
+
+  private oauthProvider(providerId: string): RegisteredProvider & { auth: OAuth2Auth } {
     const provider = this.integrations.requireProvider(providerId);
     if (provider.auth.type !== 'oauth2') {
       throw new ValidationFailedError('This provider does not connect with OAuth', [
-        { path: 'provider', message: `uses ${provider.auth.type}: PUT the credentials` },
+        { path: 'provider', message: `uses ${provider.auth.type}: send the credentials` },
       ]);
     }
-    this.assertReturnUrl(dto.returnUrl);
-    if (dto.settings) this.integrations.assertValid(provider, 'settings', dto.settings);
-    const existing = await this.em.findOne(Integration, { accountId: caller.accountId, livemode: caller.livemode, provider: providerId });
-    await this.access.ensure(caller, 'connect', 'Integration', { category: provider.category, counted: this.integrations.isCounted(existing) });
+    return provider as RegisteredProvider & { auth: OAuth2Auth };
+  }
+
+  private async authorize(
+    caller: AccountCaller,
+    provider: RegisteredProvider & { auth: OAuth2Auth },
+    dto: { returnUrl: string; settings?: Record<string, unknown>; oauthApp?: OAuthApp },
+    connection?: OAuthConnectionTarget,
+  ): Promise<OAuthStartedDto> {
+    const providerId = provider.id;
     const client = this.clients.resolve(providerId, dto.oauthApp);
     const em = this.em.fork();
     let expiresAt = new Date();
@@ -101,6 +146,7 @@ export class OAuthFlowService {
       returnUrl: dto.returnUrl,
       settings: dto.settings,
       oauthApp: dto.oauthApp ? { clientId: dto.oauthApp.clientId, clientSecret: dto.oauthApp.clientSecret } : undefined,
+      connection,
     };
     const outcome = await this.run(this.strategy(provider.auth, client, store), { query: {} }, { state: pending });
     if (outcome.kind !== 'redirect') throw outcome.kind === 'error' ? outcome.error : new Error('authorization URL not built');
@@ -137,13 +183,31 @@ export class OAuthFlowService {
         access_token: outcome.tokens.accessToken,
         refresh_token: outcome.tokens.refreshToken,
       });
-      const caller = await this.starter(state);
-      const existing = await this.em.fork().findOne(Integration, { accountId: state.accountId, livemode: state.livemode, provider: provider.id });
-      if (!caller.permissions.has('integrations.manage')) return back('error', 'permission_denied');
-      await this.access.ensure(caller, 'connect', 'Integration', { category: provider.category, counted: this.integrations.isCounted(existing) });
+      const target = secrets.connection ?? { new: false, owner: { owner: 'account' as const, memberId: null, endUserId: null } };
+      const caller = await this.starter(state, target);
+      // The starter's permissions now, not when they started: they may have lost them meanwhile.
+      let existing: Integration | null;
+      if ('id' in target) existing = await this.integrations.find(this.em.fork(), caller, { id: target.id }, 'configure');
+      else {
+        if (target.new) await this.connections.ownerForNew(caller, { owner: target.owner.owner, endUserId: target.owner.endUserId ?? undefined });
+        else if (!caller.permissions.has('integrations.manage')) return back('error', 'permission_denied');
+        existing = target.new
+          ? null
+          : await this.em
+              .fork()
+              .findOne(Integration, { accountId: state.accountId, livemode: state.livemode, provider: provider.id, owner: 'account', isDefault: true });
+        await this.access.ensure(caller, 'connect', 'Integration', { category: provider.category, counted: this.integrations.isCounted(existing) });
+      }
       const verified = await this.calls.verify(provider, state, existing?.id, { ...credentials }, secrets.settings ?? existing?.settings ?? {});
       await this.em.fork().transactional(async (em) => {
-        const integration = await this.integrations.completeOAuth(em, { ...state, provider }, credentials, verified, secrets.settings, secrets.oauthApp);
+        const integration = await this.integrations.completeOAuth(
+          em,
+          { accountId: state.accountId, livemode: state.livemode, provider, connection: target },
+          credentials,
+          verified,
+          secrets.settings,
+          secrets.oauthApp,
+        );
         await this.history.record(em, integration, 'integration.connected', caller);
       });
       return back('connected');
@@ -155,7 +219,7 @@ export class OAuthFlowService {
   }
 
   /** Who started the flow, with their current permissions (a member may have lost them meanwhile). */
-  private async starter(state: { accountId: string; livemode: boolean; userId: string }): Promise<AccountCaller> {
+  private async starter(state: { accountId: string; livemode: boolean; userId: string }, target: OAuthConnectionTarget): Promise<AccountCaller> {
     const mode = state.livemode ? 'live' : 'test';
     if (!state.userId.startsWith(API_KEY_STARTER)) {
       return this.callers.forAccount({ kind: 'member', userId: state.userId, accountId: state.accountId, instanceAdmin: false }, mode);
@@ -163,10 +227,10 @@ export class OAuthFlowService {
     const plan = await this.accounts.planOf(state.accountId);
     if (!plan) throw new NotFoundError('Account');
     const apiKeyId = state.userId.slice(API_KEY_STARTER.length);
-    return this.callers.forAccount(
-      { kind: 'api_key', apiKeyId, accountId: state.accountId, livemode: state.livemode, permissions: ['integrations.manage'], plan },
-      mode,
-    );
+    // The key was authorised for this connection's owner when the flow started.
+    const endUser = !('id' in target) && target.owner.owner === 'end_user';
+    const permissions = endUser ? ['integrations.view', 'connections.manage'] : ['integrations.view', 'integrations.manage'];
+    return this.callers.forAccount({ kind: 'api_key', apiKeyId, accountId: state.accountId, livemode: state.livemode, permissions, plan }, mode);
   }
 
   private strategy(auth: OAuth2Auth, client: OAuthApp, store: StateStore): OAuth2Strategy {

@@ -3,6 +3,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { CredentialKeyring } from '../../../core/crypto/keyring.js';
 import { OAuthState } from '../entities/oauth-state.entity.js';
+import type { OAuthConnectionTarget } from '../connections/integrations.service.js';
 
 export const STATE_TTL_MS = 10 * 60_000;
 
@@ -10,6 +11,8 @@ export interface OAuthStateSecrets {
   codeVerifier?: string;
   settings?: Record<string, unknown>;
   oauthApp?: { clientId: string; clientSecret: string };
+  /** The connection the authorization is for; absent: the account's default shared one. */
+  connection?: OAuthConnectionTarget;
 }
 
 export interface NewOAuthState extends OAuthStateSecrets {
@@ -39,12 +42,12 @@ export class OAuthStateService {
   create(em: EntityManager, input: NewOAuthState): { state: string; expiresAt: Date } {
     const id = randomBytes(24).toString('base64url');
     const expiresAt = new Date(Date.now() + STATE_TTL_MS);
-    const { codeVerifier, settings, oauthApp, ...bound } = input;
+    const { codeVerifier, settings, oauthApp, connection, ...bound } = input;
     em.persist(
       em.create(OAuthState, {
         id,
         ...bound,
-        secrets: this.keyring.encryptJson({ codeVerifier, settings, oauthApp }, `oauth-state:${id}`),
+        secrets: this.keyring.encryptJson({ codeVerifier, settings, oauthApp, connection }, `oauth-state:${id}`),
         expiresAt,
       }),
     );

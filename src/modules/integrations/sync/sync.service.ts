@@ -17,7 +17,7 @@ import { SyncRun } from '../entities/sync-run.entity.js';
 import { SyncedRecord } from '../entities/synced-record.entity.js';
 import { IntegrationHistory } from '../connections/integration-history.js';
 import { IntegrationOperationsService } from '../connections/integration-operations.service.js';
-import { IntegrationsService } from '../connections/integrations.service.js';
+import { type ConnectionRef, IntegrationsService } from '../connections/integrations.service.js';
 import { ProviderCalls } from '../calls/provider-calls.js';
 
 export interface SyncJob {
@@ -53,16 +53,17 @@ export class SyncService implements OnModuleInit {
     this.maintenance.register({ name: 'integrations.sync-reconcile', everyMs: this.config.reconcileIntervalMs, run: () => this.reconcile() });
   }
 
-  async start(caller: AccountCaller, providerId: string): Promise<SyncStartedDto> {
-    const provider = this.integrations.requireProvider(providerId);
+  async start(caller: AccountCaller, ref: ConnectionRef): Promise<SyncStartedDto> {
+    const byId = 'id' in ref ? await this.operations.usable(caller, ref) : undefined;
+    const provider = this.integrations.requireProvider(byId?.provider ?? (ref as { provider: string }).provider);
     if (!provider.sync) throw new ValidationFailedError(`${provider.name} has no sync`, [{ path: 'provider', message: 'does not sync records' }]);
-    const integration = await this.operations.usable(caller, providerId);
+    const integration = byId ?? (await this.operations.usable(caller, ref));
     const run = await this.createRun(integration, 'manual');
     return { syncRunId: run.id };
   }
 
-  async list(caller: AccountCaller, providerId: string, query: PageQuery): Promise<Page<SyncRunDto>> {
-    const integration = await this.integrations.find(this.em, caller, providerId);
+  async list(caller: AccountCaller, ref: ConnectionRef, query: PageQuery): Promise<Page<SyncRunDto>> {
+    const integration = await this.integrations.find(this.em, caller, ref);
     const rows = await this.em.find(
       SyncRun,
       { integrationId: integration.id, ...afterCursor(query.cursor) },
@@ -71,8 +72,8 @@ export class SyncService implements OnModuleInit {
     return toPage(rows, query.limit, toRunDto);
   }
 
-  async records(caller: AccountCaller, providerId: string, query: RecordsQuery): Promise<Page<SyncedRecordDto>> {
-    const integration = await this.integrations.find(this.em, caller, providerId);
+  async records(caller: AccountCaller, ref: ConnectionRef, query: RecordsQuery): Promise<Page<SyncedRecordDto>> {
+    const integration = await this.integrations.find(this.em, caller, ref);
     const rows = await this.em.find(
       SyncedRecord,
       { integrationId: integration.id, ...(query.model ? { model: query.model } : {}), ...afterCursor(query.cursor) },

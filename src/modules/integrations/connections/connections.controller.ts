@@ -1,0 +1,182 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Req, Res } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiOkResponse, ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { type AccountCaller, CurrentCaller } from '../../../core/auth/caller.js';
+import { PageQuery } from '../../../core/http/pagination.js';
+import { UuidParam } from '../../../core/http/uuid-param.pipe.js';
+import { Authorize } from '../../rbac/index.js';
+import { type ProxiedRequest, relayToProvider } from '../calls/proxy-relay.js';
+import { ProxyService } from '../calls/proxy.service.js';
+import { ConnectionPage, CreateConnectionDto, ListConnectionsQuery, StartConnectionOAuthDto, UpdateConnectionDto } from '../dto/connection.dto.js';
+import {
+  HealthCheckResultDto,
+  IntegrationDto,
+  OAuthStartedDto,
+  RecordsQuery,
+  RunActionDto,
+  StartOAuthDto,
+  SyncedRecordPage,
+  SyncRunPage,
+  SyncStartedDto,
+} from '../dto/integration.dto.js';
+import { OAuthFlowService } from '../oauth/oauth-flow.service.js';
+import { SyncService } from '../sync/sync.service.js';
+import { IntegrationOperationsService } from './integration-operations.service.js';
+import { IntegrationsService } from './integrations.service.js';
+
+/**
+ * Connections by id: several per provider, owned by the account, a member or an end user. Every route
+ * needs `integrations.view` or `connections.manage`; what may be done with each connection then depends
+ * on its owner (integrations.acl.ts), and someone else's connection the caller may not view answers 404.
+ */
+@ApiTags('Connections')
+@Controller('v1/connections')
+export class ConnectionsController {
+  constructor(
+    private readonly integrations: IntegrationsService,
+    private readonly operations: IntegrationOperationsService,
+    private readonly oauth: OAuthFlowService,
+    private readonly syncs: SyncService,
+    private readonly proxy: ProxyService,
+  ) {}
+
+  @Get()
+  @Authorize('integrations.view', 'connections.manage')
+  @ApiOkResponse({ type: ConnectionPage, description: 'Newest first; connections the caller may only see are `restricted`' })
+  list(@CurrentCaller() caller: AccountCaller, @Query() query: ListConnectionsQuery) {
+    return this.integrations.listConnections(caller, query);
+  }
+
+  @Post()
+  @Authorize('integrations.view', 'connections.manage')
+  @ApiCreatedResponse({ type: IntegrationDto, description: 'Connected; credentials are verified with the provider first' })
+  create(@CurrentCaller() caller: AccountCaller, @Body() dto: CreateConnectionDto) {
+    return this.integrations.create(caller, dto);
+  }
+
+  @Post('oauth/start')
+  @HttpCode(200)
+  @Authorize('integrations.view', 'connections.manage')
+  @ApiOkResponse({ type: OAuthStartedDto, description: 'The provider URL to send the browser to; the callback creates the connection' })
+  startOAuth(@CurrentCaller() caller: AccountCaller, @Body() dto: StartConnectionOAuthDto) {
+    return this.oauth.startConnection(caller, dto);
+  }
+
+  @Get(':id')
+  @Authorize('integrations.view', 'connections.manage')
+  @ApiOkResponse({ type: IntegrationDto })
+  get(@CurrentCaller() caller: AccountCaller, @Param('id', UuidParam) id: string) {
+    return this.integrations.get(caller, { id });
+  }
+
+  @Patch(':id')
+  @Authorize('integrations.view', 'connections.manage')
+  @ApiOkResponse({ type: IntegrationDto })
+  update(@CurrentCaller() caller: AccountCaller, @Param('id', UuidParam) id: string, @Body() dto: UpdateConnectionDto) {
+    return this.integrations.configure(caller, { id }, dto);
+  }
+
+  @Delete(':id')
+  @Authorize('integrations.view', 'connections.manage')
+  @ApiOkResponse({ type: IntegrationDto, description: 'Disconnected: the record and its history stay, the credentials are forgotten' })
+  disconnect(@CurrentCaller() caller: AccountCaller, @Param('id', UuidParam) id: string) {
+    return this.integrations.disconnect(caller, { id });
+  }
+
+  @Post(':id/default')
+  @HttpCode(200)
+  @Authorize('integrations.view', 'connections.manage')
+  @ApiOkResponse({ type: IntegrationDto, description: 'Now the default of its provider and owner' })
+  makeDefault(@CurrentCaller() caller: AccountCaller, @Param('id', UuidParam) id: string) {
+    return this.integrations.makeDefault(caller, id);
+  }
+
+  @Post(':id/oauth/start')
+  @HttpCode(200)
+  @Authorize('integrations.view', 'connections.manage')
+  @ApiOkResponse({ type: OAuthStartedDto, description: 'Re-authorises this connection in place (same id)' })
+  reconnect(@CurrentCaller() caller: AccountCaller, @Param('id', UuidParam) id: string, @Body() dto: StartOAuthDto) {
+    return this.oauth.reconnect(caller, id, dto);
+  }
+
+  @Post(':id/refresh')
+  @HttpCode(200)
+  @Authorize('integrations.view', 'connections.manage')
+  @ApiOkResponse({ type: IntegrationDto })
+  refresh(@CurrentCaller() caller: AccountCaller, @Param('id', UuidParam) id: string) {
+    return this.operations.refresh(caller, { id });
+  }
+
+  @Post(':id/health-check')
+  @HttpCode(200)
+  @Authorize('integrations.view', 'connections.manage')
+  @ApiOkResponse({ type: HealthCheckResultDto })
+  healthCheck(@CurrentCaller() caller: AccountCaller, @Param('id', UuidParam) id: string) {
+    return this.operations.healthCheck(caller, { id });
+  }
+
+  @Post(':id/sync')
+  @HttpCode(202)
+  @Authorize('integrations.view', 'connections.manage')
+  @ApiAcceptedResponse({ type: SyncStartedDto })
+  sync(@CurrentCaller() caller: AccountCaller, @Param('id', UuidParam) id: string) {
+    return this.syncs.start(caller, { id });
+  }
+
+  @Get(':id/sync-runs')
+  @Authorize('integrations.view', 'connections.manage')
+  @ApiOkResponse({ type: SyncRunPage })
+  syncRuns(@CurrentCaller() caller: AccountCaller, @Param('id', UuidParam) id: string, @Query() query: PageQuery) {
+    return this.syncs.list(caller, { id }, query);
+  }
+
+  @Get(':id/records')
+  @Authorize('integrations.view', 'connections.manage')
+  @ApiOkResponse({ type: SyncedRecordPage })
+  records(@CurrentCaller() caller: AccountCaller, @Param('id', UuidParam) id: string, @Query() query: RecordsQuery) {
+    return this.syncs.records(caller, { id }, query);
+  }
+
+  @Post(':id/actions/:action')
+  @HttpCode(200)
+  @Authorize('integrations.view', 'connections.manage')
+  @ApiOkResponse({ description: "The action's output" })
+  runAction(@CurrentCaller() caller: AccountCaller, @Param('id', UuidParam) id: string, @Param('action') action: string, @Body() dto: RunActionDto) {
+    return this.operations.runAction(caller, { id }, action, dto.input);
+  }
+
+  @Get(':id/proxy/*path')
+  @Authorize('integrations.view', 'connections.manage')
+  @ApiOkResponse({ description: "The provider's response: its status, body and content type" })
+  proxyGet(@CurrentCaller() caller: AccountCaller, @Param('id', UuidParam) id: string, @Req() request: ProxiedRequest, @Res() response: Response) {
+    return relayToProvider(this.proxy, caller, { id }, request, response);
+  }
+
+  @Post(':id/proxy/*path')
+  @Authorize('integrations.view', 'connections.manage')
+  @ApiOkResponse({ description: "The provider's response: its status, body and content type" })
+  proxyPost(@CurrentCaller() caller: AccountCaller, @Param('id', UuidParam) id: string, @Req() request: ProxiedRequest, @Res() response: Response) {
+    return relayToProvider(this.proxy, caller, { id }, request, response);
+  }
+
+  @Put(':id/proxy/*path')
+  @Authorize('integrations.view', 'connections.manage')
+  @ApiOkResponse({ description: "The provider's response: its status, body and content type" })
+  proxyPut(@CurrentCaller() caller: AccountCaller, @Param('id', UuidParam) id: string, @Req() request: ProxiedRequest, @Res() response: Response) {
+    return relayToProvider(this.proxy, caller, { id }, request, response);
+  }
+
+  @Patch(':id/proxy/*path')
+  @Authorize('integrations.view', 'connections.manage')
+  @ApiOkResponse({ description: "The provider's response: its status, body and content type" })
+  proxyPatch(@CurrentCaller() caller: AccountCaller, @Param('id', UuidParam) id: string, @Req() request: ProxiedRequest, @Res() response: Response) {
+    return relayToProvider(this.proxy, caller, { id }, request, response);
+  }
+
+  @Delete(':id/proxy/*path')
+  @Authorize('integrations.view', 'connections.manage')
+  @ApiOkResponse({ description: "The provider's response: its status, body and content type" })
+  proxyDelete(@CurrentCaller() caller: AccountCaller, @Param('id', UuidParam) id: string, @Req() request: ProxiedRequest, @Res() response: Response) {
+    return relayToProvider(this.proxy, caller, { id }, request, response);
+  }
+}

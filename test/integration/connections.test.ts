@@ -1,0 +1,200 @@
+import { providerOriginOverrides, startFakeGoogleCalendar } from '../fixtures/providers/index.js';
+import type { FakeGoogleCalendar } from '../fixtures/providers/index.js';
+import { bearer, createAccount, startTestApp, TestApp, uniqueId } from '../support/test-app.js';
+
+const GOOGLE_CLIENT = { clientId: 'plugboard-google-client', clientSecret: 'google-client-secret-123' };
+const NO_ID = '00000000-0000-4000-8000-000000000000';
+
+/** Connections by id: several per provider, owned by the account, a member or an end user. */
+describe('connections', () => {
+  let t: TestApp;
+  let google: FakeGoogleCalendar;
+
+  beforeAll(async () => {
+    google = await startFakeGoogleCalendar();
+    google.state.oauth.registerClient({ ...GOOGLE_CLIENT });
+    t = await startTestApp({
+      PROVIDER_ORIGIN_OVERRIDES: providerOriginOverrides(google.origins),
+      PLUGBOARD_OAUTH_GOOGLE_CALENDAR_CLIENT_ID: GOOGLE_CLIENT.clientId,
+      PLUGBOARD_OAUTH_GOOGLE_CALENDAR_CLIENT_SECRET: GOOGLE_CLIENT.clientSecret,
+      PLUGIN_ISOLATION: 'none',
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+    await google.close();
+  });
+
+  /** An account with an owner, two developers, a host and an API key that manages end users' connections. */
+  async function team(plan = 'business') {
+    const { accountId, ownerToken } = await createAccount(t, plan);
+    const member = async (role: string) => {
+      const userId = uniqueId(role);
+      expect((await t.http.post('/v1/members').set(bearer(ownerToken)).send({ userId, role })).status).toBe(201);
+      return { userId, token: await t.token({ sub: userId, account: accountId }) };
+    };
+    const [ana, ben, host] = [await member('developer'), await member('developer'), await member('host')];
+    const key = await t.http
+      .post('/v1/api-keys')
+      .set(bearer(ownerToken))
+      .send({ name: 'platform', mode: 'live', permissions: ['connections.manage'] });
+    return { accountId, ownerToken, ana, ben, host, platformKey: key.body.key as string };
+  }
+  const connect = (token: string, body: Record<string, unknown>) =>
+    t.http
+      .post('/v1/connections')
+      .set(bearer(token))
+      .send({ provider: 'ical_feed', ...body });
+
+  it('keeps several connections per provider and owner, one of them the default', async () => {
+    const { ownerToken } = await team();
+    const first = await connect(ownerToken, { label: 'Team calendar' });
+    const second = await connect(ownerToken, { label: 'Events calendar', tags: ['events'] });
+    expect([first.status, second.status]).toEqual([201, 201]);
+    expect(first.body).toMatchObject({
+      provider: 'ical_feed',
+      owner: 'account',
+      label: 'Team calendar',
+      isDefault: true,
+      status: 'connected',
+      restricted: false,
+    });
+    expect(second.body).toMatchObject({ isDefault: false, tags: ['events'] });
+    // The provider route is the account's default shared connection.
+    expect((await t.http.get('/v1/integrations/ical_feed').set(bearer(ownerToken))).body.id).toBe(first.body.id);
+
+    const made = await t.http.post(`/v1/connections/${second.body.id}/default`).set(bearer(ownerToken));
+    expect(made.body.isDefault).toBe(true);
+    expect((await t.http.get(`/v1/connections/${first.body.id}`).set(bearer(ownerToken))).body.isDefault).toBe(false);
+    expect((await t.http.get('/v1/integrations/ical_feed').set(bearer(ownerToken))).body.id).toBe(second.body.id);
+
+    const tagged = await t.http.get('/v1/connections?tag=events').set(bearer(ownerToken));
+    expect(tagged.body.data.map((connection: { id: string }) => connection.id)).toEqual([second.body.id]);
+    const updated = await t.http
+      .patch(`/v1/connections/${first.body.id}`)
+      .set(bearer(ownerToken))
+      .send({ label: 'Old calendar', settings: { calendarName: 'Old' } });
+    expect(updated.body).toMatchObject({ label: 'Old calendar', settings: { calendarName: 'Old' } });
+    const output = await t.http
+      .post(`/v1/connections/${first.body.id}/actions/render`)
+      .set(bearer(ownerToken))
+      .send({ input: { events: [] } });
+    expect([output.status, output.body.contentType]).toEqual([200, 'text/calendar; charset=utf-8']);
+    const disconnected = await t.http.delete(`/v1/connections/${first.body.id}`).set(bearer(ownerToken));
+    expect(disconnected.body.status).toBe('disconnected');
+  });
+
+  it("lets members use their own connections; others see that they exist, and someone else's answers 404", async () => {
+    const { ownerToken, ana, ben, host } = await team();
+    const own = await connect(ana.token, { owner: 'member', label: 'Ana’s calendar' });
+    expect(own.status).toBe(201);
+    expect(own.body).toMatchObject({ owner: 'member', memberId: ana.userId, isDefault: true });
+    const id = own.body.id as string;
+    expect((await connect(ana.token, {})).status).toBe(403); // the account's connections need integrations.manage
+
+    const seenByBen = await t.http.get('/v1/connections').set(bearer(ben.token));
+    expect(seenByBen.body.data.find((connection: { id: string }) => connection.id === id)).toMatchObject({ restricted: true, settings: {}, metadata: {} });
+    expect((await t.http.get(`/v1/connections/${id}`).set(bearer(ben.token))).body.restricted).toBe(true);
+    for (const request of [
+      t.http.patch(`/v1/connections/${id}`).set(bearer(ben.token)).send({ label: 'mine now' }),
+      t.http.delete(`/v1/connections/${id}`).set(bearer(ben.token)),
+      t.http
+        .post(`/v1/connections/${id}/actions/render`)
+        .set(bearer(ben.token))
+        .send({ input: { events: [] } }),
+      t.http.post(`/v1/connections/${id}/default`).set(bearer(ben.token)),
+      t.http.get(`/v1/connections/${id}/records`).set(bearer(ben.token)),
+    ]) {
+      expect((await request).status).toBe(404);
+    }
+    expect(
+      (
+        await t.http
+          .post(`/v1/connections/${id}/actions/render`)
+          .set(bearer(ana.token))
+          .send({ input: { events: [] } })
+      ).status,
+    ).toBe(200);
+    // integrations.manage reaches members' connections; a host sees none.
+    expect((await t.http.patch(`/v1/connections/${id}`).set(bearer(ownerToken)).send({ label: 'Checked' })).body.label).toBe('Checked');
+    expect((await t.http.get('/v1/connections').set(bearer(host.token))).status).toBe(403);
+    expect((await connect(host.token, { owner: 'member' })).status).toBe(403);
+  });
+
+  it('manages end users’ connections with connections.manage, by end user and tag', async () => {
+    const { ana, platformKey } = await team();
+    const created = await connect(platformKey, { owner: 'end_user', endUserId: 'creator_42', tags: ['creator', 'eu'] });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ owner: 'end_user', endUserId: 'creator_42', tags: ['creator', 'eu'], isDefault: true });
+    expect((await connect(platformKey, { owner: 'end_user' })).body.errors[0].path).toBe('endUserId');
+    expect((await connect(platformKey, { owner: 'member' })).status).toBe(400);
+    expect((await connect(platformKey, {})).status).toBe(403);
+
+    const byUser = await t.http.get('/v1/connections?endUserId=creator_42').set(bearer(platformKey));
+    expect(byUser.body.data.map((connection: { id: string }) => connection.id)).toEqual([created.body.id]);
+    expect((await t.http.get('/v1/connections?tag=eu&owner=end_user').set(bearer(platformKey))).body.data).toHaveLength(1);
+    // A member without connections.manage sees it exists and cannot touch it.
+    expect((await t.http.get(`/v1/connections/${created.body.id}`).set(bearer(ana.token))).body.restricted).toBe(true);
+    expect((await t.http.patch(`/v1/connections/${created.body.id}`).set(bearer(ana.token)).send({ label: 'x' })).status).toBe(404);
+
+    const events = await t.http.get('/v1/events?event=integration.connected').set(bearer(platformKey));
+    expect(events.status).toBe(403); // the key holds connections.manage only
+  });
+
+  it('publishes connection events with the connection, its owner and tags', async () => {
+    const { ownerToken, platformKey } = await team();
+    const created = await connect(platformKey, { owner: 'end_user', endUserId: 'attendee_7', tags: ['attendee'] });
+    const events = await t.http.get('/v1/events?event=integration.connected').set(bearer(ownerToken));
+    expect(events.body.data[0].data).toMatchObject({
+      connectionId: created.body.id,
+      integrationId: created.body.id,
+      provider: 'ical_feed',
+      owner: 'end_user',
+      endUserId: 'attendee_7',
+      tags: ['attendee'],
+    });
+  });
+
+  it('answers 404 for another account’s connection, and for ids that do not exist', async () => {
+    const { ownerToken } = await team();
+    const other = await team();
+    const theirs = await connect(other.ownerToken, {});
+    expect((await t.http.get(`/v1/connections/${theirs.body.id}`).set(bearer(ownerToken))).status).toBe(404);
+    expect((await t.http.delete(`/v1/connections/${theirs.body.id}`).set(bearer(ownerToken))).status).toBe(404);
+    expect((await t.http.get(`/v1/connections/${NO_ID}`).set(bearer(ownerToken))).status).toBe(404);
+  });
+
+  it('limits connections per provider and owner by plan', async () => {
+    const { ownerToken } = await team('basic');
+    expect((await connect(ownerToken, {})).status).toBe(201);
+    const second = await connect(ownerToken, {});
+    expect([second.status, second.body.code, second.body.feature, second.body.limit]).toEqual([402, 'plan_limit', 'connections.per_owner', 1]);
+  });
+
+  it('connects an OAuth provider for a member, and re-authorises it in place', async () => {
+    const { ana } = await team();
+    const started = await t.http
+      .post('/v1/connections/oauth/start')
+      .set(bearer(ana.token))
+      .send({ provider: 'google_calendar', owner: 'member', label: 'Work', returnUrl: '/done' });
+    expect(started.status).toBe(200);
+    const back = await authorize(started.body.authorizationUrl);
+    expect(back).toBe('/done?provider=google_calendar&status=connected');
+    const mine = await t.http.get('/v1/connections?provider=google_calendar').set(bearer(ana.token));
+    expect(mine.body.data).toHaveLength(1);
+    expect(mine.body.data[0]).toMatchObject({ owner: 'member', memberId: ana.userId, label: 'Work', status: 'connected', isDefault: true });
+
+    const again = await t.http.post(`/v1/connections/${mine.body.data[0].id}/oauth/start`).set(bearer(ana.token)).send({ returnUrl: '/again' });
+    expect(await authorize(again.body.authorizationUrl)).toBe('/again?provider=google_calendar&status=connected');
+    const after = await t.http.get('/v1/connections?provider=google_calendar').set(bearer(ana.token));
+    expect(after.body.data.map((connection: { id: string }) => connection.id)).toEqual([mine.body.data[0].id]);
+  });
+
+  /** The browser's part of an OAuth flow: the provider's consent, then Plugboard's callback; returns where it lands. */
+  async function authorize(authorizationUrl: string): Promise<string> {
+    const atProvider = await fetch(authorizationUrl, { redirect: 'manual' });
+    const callback = new URL(atProvider.headers.get('location')!);
+    const atPlugboard = await t.http.get(`${callback.pathname}${callback.search}`);
+    return atPlugboard.headers.location;
+  }
+});
