@@ -35,7 +35,7 @@ export interface AppConfig {
   providerOriginOverrides: Record<string, string>;
   /** Operator OAuth clients by provider id, from PLUGBOARD_OAUTH_<PROVIDER_ID>_CLIENT_ID / _CLIENT_SECRET. */
   oauthClients: Record<string, { clientId: string; clientSecret: string }>;
-  integrations: { healthCheckIntervalMs: number; refreshSweepIntervalMs: number };
+  integrations: { healthCheckIntervalMs: number; refreshSweepIntervalMs: number; tombstoneDays: number };
   plansFile: string;
   eventTypesDir: string;
   webhooks: {
@@ -66,6 +66,10 @@ export interface PluginsConfig {
   memoryMb: number;
   restartBackoffMs: number;
   restartBackoffMaxMs: number;
+  /** A plugin host process with no call for this long is stopped; the next call starts it again. */
+  idleMs: number;
+  /** Host processes the plugins of one publisher are spread over. */
+  hostsPerPublisher: number;
   signaturePolicy: PluginSignaturePolicy;
   trustedPublishersDir: string;
   marketplaceIndex: string;
@@ -167,6 +171,7 @@ export function loadConfig(env: Env = process.env, { requireSecrets = true }: Lo
     integrations: {
       healthCheckIntervalMs: read('HEALTH_CHECK_INTERVAL', duration, 3_600_000),
       refreshSweepIntervalMs: read('TOKEN_REFRESH_SWEEP_INTERVAL', duration, 600_000),
+      tombstoneDays: read('SYNC_TOMBSTONE_DAYS', int(1, 3650), 30),
     },
     plansFile: resolve(read('PLANS_FILE', str, 'config/plans.yaml')),
     eventTypesDir: resolve(read('EVENT_TYPES_DIR', str, 'config/event-types')),
@@ -190,6 +195,8 @@ export function loadConfig(env: Env = process.env, { requireSecrets = true }: Lo
       memoryMb: read('PLUGIN_MEMORY_MB', int(32, 65_536), 256),
       restartBackoffMs: read('PLUGIN_RESTART_BACKOFF_MS', int(0, 600_000), 1000),
       restartBackoffMaxMs: read('PLUGIN_RESTART_BACKOFF_MAX_MS', int(0, 3_600_000), 60_000),
+      idleMs: read('PLUGIN_IDLE_MS', int(100, 86_400_000), 600_000),
+      hostsPerPublisher: read('PLUGIN_HOSTS_PER_PUBLISHER', int(1, 64), 1),
       signaturePolicy: read('PLUGIN_SIGNATURE_POLICY', oneOf('required', 'warn', 'off'), nodeEnv === 'production' ? 'required' : 'warn'),
       trustedPublishersDir: resolve(read('TRUSTED_PUBLISHERS_DIR', str, 'config/trusted-publishers')),
       marketplaceIndex: read('MARKETPLACE_INDEX', marketplaceIndex, resolve('config/marketplace.json')),

@@ -31,6 +31,7 @@ import { AclRegistry } from '../rbac/index.js';
 import { integrationsAcl } from './integrations.acl.js';
 import { ConnectionAccess } from './connections/connection-access.js';
 import { ConnectionsController } from './connections/connections.controller.js';
+import { SyncedRecordRepository } from './sync/synced-record.repository.js';
 
 @Module({
   imports: [MikroOrmModule.forFeature([Integration, OAuthState, SyncRun, SyncedRecord, ProviderEventTask]), AccountsModule, EventsModule, PluginsModule],
@@ -51,6 +52,7 @@ import { ConnectionsController } from './connections/connections.controller.js';
     ProxyService,
     InboundService,
     SyncService,
+    SyncedRecordRepository,
     SyncProcessor,
     TokenRefresher,
   ],

@@ -1,9 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsObject, IsOptional, IsString, MaxLength, ValidateBy, ValidateNested } from 'class-validator';
+import { IsBoolean, IsDate, IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateBy, ValidateNested } from 'class-validator';
 import { parseDuration } from '../../../core/config/env-parsers.js';
 import { PageDto, PageQuery } from '../../../core/http/pagination.js';
 import { CONNECTION_OWNERS, type ConnectionOwner, INTEGRATION_STATUSES } from '../entities/integration.entity.js';
+import { RECORD_ACTIONS, type RecordAction } from '../entities/synced-record.entity.js';
 
 export class ListIntegrationsQuery extends PageQuery {
   @ApiPropertyOptional({ example: 'payment' })
@@ -164,19 +165,59 @@ export class SyncRunPage extends PageDto {
   @ApiProperty({ type: [SyncRunDto] }) data!: SyncRunDto[];
 }
 
-export class RecordsQuery extends PageQuery {
+/** Records page in larger pages than other lists: readers of changes go through many of them. */
+export class RecordsQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  limit: number = 100;
+
+  @ApiPropertyOptional({ description: 'The nextCursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(512)
+  cursor?: string;
+
   @ApiPropertyOptional({ example: 'customers' })
   @IsOptional()
   @IsString()
   @MaxLength(100)
   model?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: "Only records added, updated or deleted after this time (a sync run's `checkpoint`)" })
+  @IsOptional()
+  @Type(() => Date)
+  @IsDate()
+  modifiedAfter?: Date;
+
+  @ApiPropertyOptional({
+    example: 'added,updated,deleted',
+    description: 'Last actions to include, comma-separated; `added,updated` (the live records) by default',
+  })
+  @IsOptional()
+  @Matches(/^(added|updated|deleted)(,(added|updated|deleted)){0,2}$/, { message: 'filter must be a comma-separated list of added, updated and deleted' })
+  filter?: string;
+}
+
+export class RecordMetaDto {
+  @ApiProperty({ enum: RECORD_ACTIONS }) lastAction!: RecordAction;
+  @ApiProperty({ format: 'date-time' }) firstSeenAt!: Date;
+  @ApiProperty({ format: 'date-time' }) lastModifiedAt!: Date;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) deletedAt!: Date | null;
 }
 
 export class SyncedRecordDto {
   @ApiProperty({ description: "The provider's id of the record" }) id!: string;
   @ApiProperty() model!: string;
-  @ApiProperty({ type: 'object', additionalProperties: true }) data!: Record<string, unknown>;
-  @ApiProperty({ format: 'date-time' }) updatedAt!: Date;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: "The provider's fields, as its last sync returned them" }) data!: Record<
+    string,
+    unknown
+  >;
+  @ApiProperty({ format: 'date-time', description: 'When it was last added, changed or deleted (as meta.lastModifiedAt)' }) updatedAt!: Date;
+  @ApiProperty({ type: RecordMetaDto }) meta!: RecordMetaDto;
 }
 
 export class SyncedRecordPage extends PageDto {

@@ -30,6 +30,10 @@ export class SyncRun {
   @Property({ type: 'jsonb' })
   counts: Opt<Record<string, number>> = {};
 
+  /** What the run changed per model (added, updated, deleted), and so what readers of changes will see. */
+  @Property({ type: 'jsonb', nullable: true })
+  changes?: Record<string, { added: number; updated: number; deleted: number }> | null;
+
   @Property({ type: 'text', nullable: true })
   error?: string | null;
 

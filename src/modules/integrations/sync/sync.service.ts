@@ -7,18 +7,19 @@ import { APP_CONFIG } from '../../../core/config/config.module.js';
 import type { AppConfig } from '../../../core/config/config.js';
 import { parseDuration } from '../../../core/config/env-parsers.js';
 import { AppError, ValidationFailedError } from '../../../core/errors/app-errors.js';
-import { afterCursor, NEWEST_FIRST, Page, PageQuery, toPage } from '../../../core/http/pagination.js';
+import { afterCursor, decodeCursor, encodeCursor, NEWEST_FIRST, Page, PageQuery, toPage } from '../../../core/http/pagination.js';
 import { MaintenanceScheduler } from '../../../core/queue/maintenance.js';
 import { QUEUES } from '../../../core/queue/queues.js';
 import type { SyncResult } from '../../../sdk/index.js';
 import { RecordsQuery, SyncedRecordDto, SyncRunDto, SyncStartedDto } from '../dto/integration.dto.js';
 import { Integration } from '../entities/integration.entity.js';
 import { SyncRun } from '../entities/sync-run.entity.js';
-import { SyncedRecord } from '../entities/synced-record.entity.js';
+import type { RecordAction } from '../entities/synced-record.entity.js';
 import { IntegrationHistory } from '../connections/integration-history.js';
 import { IntegrationOperationsService } from '../connections/integration-operations.service.js';
 import { type ConnectionRef, IntegrationsService } from '../connections/integrations.service.js';
 import { ProviderCalls } from '../calls/provider-calls.js';
+import { type RecordChanges, SyncedRecordRepository } from './synced-record.repository.js';
 
 export interface SyncJob {
   syncRunId: string;
@@ -46,11 +47,17 @@ export class SyncService implements OnModuleInit {
     private readonly operations: IntegrationOperationsService,
     private readonly calls: ProviderCalls,
     private readonly history: IntegrationHistory,
+    private readonly storedRecords: SyncedRecordRepository,
   ) {}
 
   onModuleInit(): void {
     this.maintenance.register({ name: 'integrations.auto-sync', everyMs: 60_000, run: () => this.startDueAutoSyncs() });
     this.maintenance.register({ name: 'integrations.sync-reconcile', everyMs: this.config.reconcileIntervalMs, run: () => this.reconcile() });
+    this.maintenance.register({
+      name: 'integrations.record-tombstones',
+      everyMs: 3_600_000,
+      run: () => this.storedRecords.purgeDeletedBefore(new Date(Date.now() - this.config.integrations.tombstoneDays * 86_400_000)),
+    });
   }
 
   async start(caller: AccountCaller, ref: ConnectionRef): Promise<SyncStartedDto> {
@@ -72,14 +79,29 @@ export class SyncService implements OnModuleInit {
     return toPage(rows, query.limit, toRunDto);
   }
 
+  /** Records in (last modified, id) order, so a reader of changes resumes exactly where it stopped. */
   async records(caller: AccountCaller, ref: ConnectionRef, query: RecordsQuery): Promise<Page<SyncedRecordDto>> {
     const integration = await this.integrations.find(this.em, caller, ref);
-    const rows = await this.em.find(
-      SyncedRecord,
-      { integrationId: integration.id, ...(query.model ? { model: query.model } : {}), ...afterCursor(query.cursor) },
-      { orderBy: NEWEST_FIRST, limit: query.limit + 1 },
-    );
-    return toPage(rows, query.limit, (row) => ({ id: row.externalId, model: row.model, data: row.data, updatedAt: row.updatedAt }));
+    const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+    const rows = await this.storedRecords.page(integration.id, {
+      model: query.model,
+      modifiedAfter: query.modifiedAfter,
+      actions: (query.filter?.split(',') as RecordAction[] | undefined) ?? ['added', 'updated'],
+      after: after && { at: after.createdAt, id: after.id },
+      limit: query.limit + 1,
+    });
+    const page = rows.slice(0, query.limit);
+    const last = page[page.length - 1];
+    return {
+      data: page.map((row) => ({
+        id: row.external_id,
+        model: row.model,
+        data: row.data,
+        updatedAt: row.last_modified_at,
+        meta: { lastAction: row.last_action, firstSeenAt: row.first_seen_at, lastModifiedAt: row.last_modified_at, deletedAt: row.deleted_at },
+      })),
+      nextCursor: rows.length > query.limit ? encodeCursor({ createdAt: last.last_modified_at, id: last.id }) : null,
+    };
   }
 
   /** Runs one sync (the processor's work): idempotent, a finished run is not run again. */
@@ -98,7 +120,11 @@ export class SyncService implements OnModuleInit {
     try {
       if (!['connected', 'error'].includes(integration.status)) throw new AppError('conflict', 409, `the integration is ${integration.status}`);
       const result = await this.calls.invoke<SyncResult | null>(integration, { kind: 'sync' });
-      run.counts = await this.store(integration.id, run.id, result?.records ?? {});
+      // An incremental sync returns what changed since its high-water mark: what it did not return still exists.
+      const incremental = (result as { incremental?: unknown } | null)?.incremental === true;
+      const stored = await this.store(integration.id, run.id, result?.records ?? {}, !incremental);
+      run.counts = stored.counts;
+      run.changes = stored.changes;
       run.status = 'succeeded';
     } catch (error) {
       run.status = 'failed';
@@ -112,7 +138,14 @@ export class SyncService implements OnModuleInit {
       tx.persist(run);
       if (run.status === 'succeeded') {
         current.lastSyncAt = run.finishedAt!;
-        await this.history.record(tx, current, 'integration.sync.completed', 'system', { syncRunId: run.id, records: run.counts });
+        // Reading records with modifiedAfter = checkpoint returns what this run changed, and anything since.
+        const checkpoint = new Date(run.startedAt!.getTime() - 1).toISOString();
+        await this.history.record(tx, current, 'integration.sync.completed', 'system', {
+          syncRunId: run.id,
+          records: run.counts,
+          changes: run.changes,
+          checkpoint,
+        });
       } else {
         await this.history.record(tx, current, 'integration.sync.failed', 'system', { syncRunId: run.id, error: { message: run.error } });
       }
@@ -135,26 +168,37 @@ export class SyncService implements OnModuleInit {
     }
   }
 
-  /** Upserts the records by external id, in batches; returns how many per model. */
-  private async store(integrationId: string, syncRunId: string, records: NonNullable<SyncResult['records']>): Promise<Record<string, number>> {
+  /**
+   * Writes the records by external id in batches (only added and changed ones); after a full sync, the
+   * records of each returned model it did not see are marked deleted. Returns what was seen and changed per model.
+   */
+  private async store(
+    integrationId: string,
+    syncRunId: string,
+    records: NonNullable<SyncResult['records']>,
+    full: boolean,
+  ): Promise<{ counts: Record<string, number>; changes: Record<string, RecordChanges> }> {
     const counts: Record<string, number> = {};
-    const connection = this.em.getConnection();
+    const changes: Record<string, RecordChanges> = {};
     for (const [model, items] of Object.entries(records)) {
-      counts[model] = items.length;
-      for (let offset = 0; offset < items.length; offset += RECORD_BATCH) {
-        const batch = items.slice(offset, offset + RECORD_BATCH).filter((item) => item && (typeof item.id === 'string' || typeof item.id === 'number'));
-        if (batch.length === 0) continue;
-        const now = new Date();
-        const values = batch.map(() => '(gen_random_uuid(), ?, ?, ?, ?::jsonb, ?, ?, ?)').join(', ');
-        const params = batch.flatMap((item) => [integrationId, model, String(item.id), JSON.stringify(item), syncRunId, now, now]);
-        await connection.execute(
-          `insert into synced_records (id, integration_id, model, external_id, data, last_sync_run_id, created_at, updated_at) values ${values}
-           on conflict (integration_id, model, external_id) do update set data = excluded.data, last_sync_run_id = excluded.last_sync_run_id, updated_at = excluded.updated_at`,
-          params,
-        );
+      const valid = items.filter((item) => item && (typeof item.id === 'string' || typeof item.id === 'number'));
+      counts[model] = valid.length;
+      const total: RecordChanges = { added: 0, updated: 0, deleted: 0 };
+      for (let offset = 0; offset < valid.length; offset += RECORD_BATCH) {
+        const batch = valid.slice(offset, offset + RECORD_BATCH).map((item) => ({ externalId: String(item.id), data: item }));
+        const written = await this.storedRecords.write(integrationId, model, syncRunId, batch);
+        total.added += written.added;
+        total.updated += written.updated;
       }
+      if (full)
+        total.deleted = await this.storedRecords.markUnseenDeleted(
+          integrationId,
+          model,
+          valid.map((item) => String(item.id)),
+        );
+      changes[model] = total;
     }
-    return counts;
+    return { counts, changes };
   }
 
   private async startDueAutoSyncs(): Promise<number> {
