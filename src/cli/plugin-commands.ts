@@ -175,7 +175,7 @@ export async function validatePlugin(
       throw new CliError(`incompatible apiVersion: the plugin supports ${manifest.apiVersion}, this Plugboard's SDK is ${SDK_VERSION}`);
     const description = await describeInChildProcess(
       { name: manifest.name, version: manifest.version, dir: manifest.dir, entry: manifest.entry },
-      { memoryMb: 256, loadTimeoutMs: 10_000, livenessTimeoutMs: 1000, restartBackoffMs: 0, restartBackoffMaxMs: 0 },
+      { memoryMb: 256, loadTimeoutMs: 10_000, livenessTimeoutMs: 1000, restartBackoffMs: 0, restartBackoffMaxMs: 0, idleMs: 10_000 },
       {
         exited: () => undefined,
         output: (_plugin, _level, line) => console.error(`plugin: ${line}`),

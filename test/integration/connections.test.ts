@@ -164,6 +164,66 @@ describe('connections', () => {
     expect((await t.http.get(`/v1/connections/${NO_ID}`).set(bearer(ownerToken))).status).toBe(404);
   });
 
+  it('answers by owner for every caller: a matrix of owners, callers and operations', async () => {
+    const account = await team();
+    const other = await team();
+    const connections = {
+      account: (await connect(account.ownerToken, {})).body.id as string,
+      member: (await connect(account.ana.token, { owner: 'member' })).body.id as string,
+      end_user: (await connect(account.platformKey, { owner: 'end_user', endUserId: 'eu_matrix' })).body.id as string,
+    };
+    const callers = {
+      owner: account.ownerToken,
+      'ana (owns the member one)': account.ana.token,
+      'ben (developer)': account.ben.token,
+      host: account.host.token,
+      'platform key (connections.manage)': account.platformKey,
+      "another account's owner": other.ownerToken,
+    };
+    const operations = {
+      read: (id: string, token: string) => t.http.get(`/v1/connections/${id}/records`).set(bearer(token)),
+      change: (id: string, token: string) => t.http.patch(`/v1/connections/${id}`).set(bearer(token)).send({ label: 'x' }),
+      use: (id: string, token: string) =>
+        t.http
+          .post(`/v1/connections/${id}/actions/render`)
+          .set(bearer(token))
+          .send({ input: { events: [] } }),
+    };
+    // 200: allowed; 403: may see it, may not do this; 404: someone else's, or another account's.
+    const expected: Record<string, Record<string, number>> = {
+      owner: { account: 200, member: 200, end_user: 200 },
+      'ana (owns the member one)': { account: 403, member: 200, end_user: 404 },
+      'ben (developer)': { account: 403, member: 404, end_user: 404 },
+      host: { account: 403, member: 403, end_user: 403 },
+      'platform key (connections.manage)': { account: 404, member: 404, end_user: 200 },
+      "another account's owner": { account: 404, member: 404, end_user: 404 },
+    };
+    const actual: Record<string, Record<string, number[]>> = {};
+    for (const [caller, token] of Object.entries(callers)) {
+      actual[caller] = {};
+      for (const [owner, id] of Object.entries(connections)) {
+        actual[caller][owner] = [];
+        for (const run of Object.values(operations)) actual[caller][owner].push((await run(id, token)).status);
+      }
+    }
+    const reads = Object.fromEntries(
+      Object.entries(actual).map(([caller, byOwner]) => [caller, Object.fromEntries(Object.entries(byOwner).map(([owner, statuses]) => [owner, statuses[0]]))]),
+    );
+    const writes = Object.fromEntries(
+      Object.entries(actual).map(([caller, byOwner]) => [
+        caller,
+        Object.fromEntries(Object.entries(byOwner).map(([owner, statuses]) => [owner, statuses[1] === statuses[2] ? statuses[1] : -1])),
+      ]),
+    );
+    // Reading records needs only view: a developer may read the account's connection.
+    expect(reads).toEqual({
+      ...expected,
+      'ana (owns the member one)': { ...expected['ana (owns the member one)'], account: 200 },
+      'ben (developer)': { ...expected['ben (developer)'], account: 200 },
+    });
+    expect(writes).toEqual(expected);
+  });
+
   it('limits connections per provider and owner by plan', async () => {
     const { ownerToken } = await team('basic');
     expect((await connect(ownerToken, {})).status).toBe(201);

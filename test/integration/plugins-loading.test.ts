@@ -30,7 +30,10 @@ describe.each(['process', 'none'])('plugin loading (PLUGIN_ISOLATION=%s)', (isol
       providers: ['fixture_echo'],
       signature: 'unsigned',
       source: 'directory',
+      // An unsigned plugin runs alone, started by its first call; in-process, in the API process.
+      ...(isolation === 'process' ? { host: 'plugin:fixture-echo', running: false } : { host: 'api', running: true }),
     });
+    expect(byName['fixture-throws']).not.toHaveProperty('host');
     expect(byName['fixture-unstable']).toMatchObject({ state: 'loaded', providers: ['fixture_unstable'] });
     expect(byName['fixture-throws']).toMatchObject({ state: 'failed', error: expect.stringContaining('this plugin fails while being imported') });
     expect(byName['fixture-incompatible']).toMatchObject({ state: 'failed', error: expect.stringMatching(/^incompatible apiVersion/) });

@@ -127,6 +127,8 @@ describe('marketplace and plugin installs (PLUGIN_SIGNATURE_POLICY=required)', (
       signature: 'verified',
       publisher: 'acme',
       source: 'installed',
+      host: 'publisher:acme',
+      running: false,
     });
     await expect(ping()).resolves.toEqual({ pong: true, note: 'hi' });
     const schemas = async () => (await t.http.get('/openapi.json')).body.components.schemas;

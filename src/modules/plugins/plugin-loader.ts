@@ -6,7 +6,7 @@ import { APP_CONFIG } from '../../core/config/config.module.js';
 import type { AppConfig } from '../../core/config/config.js';
 import { SDK_VERSION } from '../../sdk/index.js';
 import { InvalidPluginError, isCompatible, type PluginManifest, readManifest, validateDescription } from './plugin-manifest.js';
-import { PluginRecord, PluginRegistry, PluginSource } from './plugin-registry.js';
+import { hostGroup, PluginRecord, PluginRegistry, PluginSource } from './plugin-registry.js';
 import type { PluginDescription } from './runtime/description.js';
 import { PluginLoadError, PluginRunner } from './runner/plugin-runner.js';
 import { verifyPlugin, type SignatureCheck } from './signing/plugin-signature.js';
@@ -130,7 +130,7 @@ export class PluginLoader {
     }
     if (disabled) return { record: { ...base, state: 'disabled', providers: disabled } };
     try {
-      const description = await this.runner.load({ name: manifest.name, version: manifest.version, dir: manifest.dir, entry: manifest.entry });
+      const description = await this.runner.load({ name: manifest.name, version: manifest.version, dir: manifest.dir, entry: manifest.entry, host: base.host });
       try {
         validateDescription(description);
       } catch (error) {
@@ -159,7 +159,8 @@ export class PluginLoader {
     return record;
   }
 
-  private baseRecord(manifest: PluginManifest, source: PluginSource, signature: SignatureCheck): Omit<PluginRecord, 'state'> {
+  private baseRecord(manifest: PluginManifest, source: PluginSource, signature: SignatureCheck): Omit<PluginRecord, 'state'> & { host: string } {
+    const publisher = 'publisher' in signature ? signature.publisher : undefined;
     return {
       name: manifest.name,
       version: manifest.version,
@@ -169,6 +170,7 @@ export class PluginLoader {
       source,
       dir: manifest.dir,
       entry: manifest.entry,
+      host: hostGroup({ name: manifest.name, source, signature: signature.status, ...(publisher ? { publisher } : {}) }, this.config.plugins.hostsPerPublisher),
     };
   }
 

@@ -22,6 +22,22 @@ export interface PluginRecord {
   /** The plugin's directory; absent for an installed plugin not (yet) unpacked on this replica. */
   dir?: string;
   entry?: string;
+  /** The host process group its code runs in (see hostGroup). */
+  host?: string;
+}
+
+/**
+ * Which plugins share a host process: the repository's plugins together (`bundled`), each verified
+ * publisher's apart (`publisher:<name>`), every other plugin alone (`plugin:<name>`). With several
+ * hosts per publisher, a plugin always lands in the same one (`#<n>`).
+ */
+export function hostGroup(plugin: { name: string; source: PluginSource; signature: SignatureStatus; publisher?: string }, hostsPerPublisher: number): string {
+  const group = plugin.source === 'bundled' ? 'bundled' : plugin.signature === 'verified' && plugin.publisher ? `publisher:${plugin.publisher}` : undefined;
+  if (!group) return `plugin:${plugin.name}`;
+  if (hostsPerPublisher <= 1) return group;
+  let hash = 0;
+  for (const char of plugin.name) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+  return `${group}#${hash % hostsPerPublisher}`;
 }
 
 /** A loaded provider as the rest of Plugboard sees it: its definition's data plus its plugin. */
@@ -76,7 +92,9 @@ export class PluginRegistry {
   /** Where a loaded plugin's code is (for the runner). */
   location(name: string): PluginLocation | undefined {
     const record = this.records.find((candidate) => candidate.name === name && candidate.state === 'loaded');
-    return record?.dir && record.entry ? { name: record.name, version: record.version, dir: record.dir, entry: record.entry } : undefined;
+    return record?.dir && record.entry
+      ? { name: record.name, version: record.version, dir: record.dir, entry: record.entry, ...(record.host ? { host: record.host } : {}) }
+      : undefined;
   }
 
   /**

@@ -9,7 +9,7 @@ import { PluginInstallation } from './entities/plugin-installation.entity.js';
 import { PluginInstaller } from './plugin-installer.js';
 import { PluginLifecycle } from './plugin-lifecycle.js';
 import { PluginLoader } from './plugin-loader.js';
-import { PluginRegistry } from './plugin-registry.js';
+import { PluginRecord, PluginRegistry } from './plugin-registry.js';
 import { PluginRunner } from './runner/plugin-runner.js';
 
 /**
@@ -56,8 +56,10 @@ export class PluginsService implements OnModuleInit, OnApplicationShutdown {
   }
 
   list(query: PageQuery): Page<PluginDto> {
-    return pageArray(this.registry.list().map(PluginDto.from), query);
+    return pageArray(this.registry.list().map(this.dto), query);
   }
+
+  private readonly dto = (record: PluginRecord): PluginDto => PluginDto.from(record, this.runner.status(record.name));
 
   /** Installs (or upgrades) a plugin from the marketplace or a tarball; usable as soon as this returns. */
   install(caller: Caller | 'system', dto: InstallPluginDto): Promise<PluginDto> {
@@ -73,7 +75,7 @@ export class PluginsService implements OnModuleInit, OnApplicationShutdown {
         details: { version: record.version, source: dto.source, signature: record.signature, publisher: record.publisher },
       });
       await em.flush();
-      return PluginDto.from(record);
+      return this.dto(record);
     });
   }
 
@@ -87,7 +89,7 @@ export class PluginsService implements OnModuleInit, OnApplicationShutdown {
       const result = record.state === 'loaded' ? record : await this.lifecycle.enable(record);
       this.audit.record(em, caller, { action: 'plugin.enabled', targetType: 'plugin', targetId: name, details: { version: result.version, state: result.state } });
       await em.flush();
-      return PluginDto.from(result);
+      return this.dto(result);
     });
   }
 
@@ -100,7 +102,7 @@ export class PluginsService implements OnModuleInit, OnApplicationShutdown {
       if (record.state === 'loaded') row.providers = record.providers;
       this.audit.record(em, caller, { action: 'plugin.disabled', targetType: 'plugin', targetId: name, details: { version: record.version } });
       await em.flush();
-      return PluginDto.from(await this.lifecycle.disable(record, row.providers));
+      return this.dto(await this.lifecycle.disable(record, row.providers));
     });
   }
 

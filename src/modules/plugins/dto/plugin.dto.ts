@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsString, Length } from 'class-validator';
 import { PageDto } from '../../../core/http/pagination.js';
 import type { PluginRecord } from '../plugin-registry.js';
+import type { PluginHostStatus } from '../runner/plugin-runner.js';
 
 export class PluginDto {
   @ApiProperty({ example: '@acme/plugboard-crm' }) name!: string;
@@ -16,8 +17,15 @@ export class PluginDto {
     description: "bundled: the repository's plugins/; directory: found in a PLUGINS_DIR; installed: through POST /v1/plugins or the CLI",
   })
   source!: 'bundled' | 'directory' | 'installed';
+  @ApiPropertyOptional({
+    description:
+      'The process a loaded plugin runs in: `bundled` (the repository\'s plugins share it), `publisher:<name>` (a verified publisher\'s plugins), `plugin:<name>` (an unsigned plugin alone), `api` (PLUGIN_ISOLATION=none); `#<n>` when a publisher has several',
+    example: 'bundled',
+  })
+  host?: string;
+  @ApiPropertyOptional({ description: 'Whether that process is running now (hosts start on their first call and stop when idle)' }) running?: boolean;
 
-  static from(record: PluginRecord): PluginDto {
+  static from(record: PluginRecord, status?: PluginHostStatus): PluginDto {
     return {
       name: record.name,
       version: record.version,
@@ -27,6 +35,7 @@ export class PluginDto {
       signature: record.signature,
       ...(record.publisher ? { publisher: record.publisher } : {}),
       source: record.source,
+      ...(status ? { host: status.host, running: status.running } : {}),
     };
   }
 }

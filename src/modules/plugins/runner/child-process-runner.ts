@@ -1,11 +1,16 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
-import type { CallRequest } from '../runtime/call.js';
+import type { AppConfig } from '../../../core/config/config.js';
+import type { PluginRegistry } from '../plugin-registry.js';
+import type { CallRequest, WireError } from '../runtime/call.js';
 import { toWireError } from '../runtime/call.js';
 import type { PluginDescription, PluginLocation } from '../runtime/description.js';
 import { encodeMessage, MessageDecoder, type ChildMessage, type HostMessage } from '../runtime/wire.js';
-import { CallDeadlineError, CallHooks, PluginCrashedError, PluginLoadError, PluginRunner } from './plugin-runner.js';
+import { DescriptionCache } from './description-cache.js';
+import { CallDeadlineError, CallHooks, PluginCrashedError, PluginLoadError, PluginRunner, type PluginHostStatus } from './plugin-runner.js';
+import type { ProviderHttp } from './provider-http.js';
 import { childRuntime, sdkUrls } from './sdk-location.js';
 
 const PERMISSION_FLAG = process.allowedNodeEnvironmentFlags.has('--permission') ? '--permission' : '--experimental-permission';
@@ -23,77 +28,117 @@ export interface PluginProcessOptions {
   memoryMb: number;
   /** How long a child whose call passed its deadline has to answer a ping before it is killed. */
   livenessTimeoutMs: number;
+  /** How long the runtime, and a plugin's import when it is described, may take. */
   loadTimeoutMs: number;
   restartBackoffMs: number;
   restartBackoffMaxMs: number;
+  /** A child with no call for this long is stopped; the next call starts it again. */
+  idleMs: number;
 }
 
-/** What a plugin process reports to whoever runs it. */
+/** What a host process reports to whoever runs it. */
 export interface PluginProcessListener {
-  exited(plugin: string, details: { code: number | null; signal: NodeJS.Signals | null; restartInMs: number }): void;
-  output(plugin: string, level: 'info' | 'warn', line: string): void;
+  exited(host: string, details: { code: number | null; signal: NodeJS.Signals | null; restartInMs: number }): void;
+  output(host: string, level: 'info' | 'warn', line: string): void;
   /** The child sent something that is not a readable, bounded message: it is killed. */
-  refused(plugin: string, reason: string): void;
+  refused(host: string, reason: string): void;
 }
+
+/** No host-side HTTP or logs: describing a plugin runs only its import. */
+const NO_HOOKS: CallHooks = {
+  http: () => Promise.reject(new Error('a plugin makes no requests while it is described')),
+  log: () => undefined,
+};
 
 /**
- * One plugin's child process: started for its description at load, kept for its calls, restarted
- * with exponential backoff after it crashes or is killed for hanging. Calls are multiplexed by id.
+ * One host process for a fixed set of plugins (one publisher's, or one unsigned plugin): started on
+ * its first call, stopped after `idleMs` without calls, restarted with exponential backoff after it
+ * crashes or is killed for hanging. Calls are multiplexed by id; each names its plugin.
  */
-export class PluginProcess {
+export class PluginHostProcess {
   private child?: ChildProcess;
   /** The child's fd 3: messages both ways (see runtime/wire.ts). */
   private channel?: Socket;
-  private starting?: Promise<PluginDescription>;
+  private starting?: Promise<void>;
   private readonly pending = new Map<number, PendingCall>();
   private readonly pings = new Map<number, () => void>();
   private crashes = 0;
   private notBefore = 0;
   private stopped = false;
+  /** Replaced by a host with other plugins: ends once its calls in flight are answered. */
+  private retiring = false;
+  private idleTimer?: NodeJS.Timeout;
   private nextId = 1;
   /** Set while a child that missed a deadline is being checked: new calls wait for the verdict. */
   private suspect?: Promise<void>;
 
   constructor(
-    readonly plugin: PluginLocation,
+    readonly key: string,
+    readonly plugins: readonly PluginLocation[],
     private readonly options: PluginProcessOptions,
     private readonly listener: PluginProcessListener,
   ) {}
 
-  /** Starts the child (after any backoff), resolving with the plugin's description once it loaded. */
-  start(deadline: number): Promise<PluginDescription> {
-    if (this.child && !this.starting) return Promise.resolve(undefined as never);
-    this.starting ??= this.spawn(deadline).finally(() => {
-      this.starting = undefined;
-    });
-    return this.starting;
+  get running(): boolean {
+    return this.child !== undefined;
   }
 
-  async call(request: CallRequest, timeoutMs: number, hooks: CallHooks): Promise<unknown> {
-    const deadline = Date.now() + timeoutMs;
+  call(plugin: string, request: CallRequest, timeoutMs: number, hooks: CallHooks): Promise<unknown> {
+    return this.send((id, remainingMs) => ({ type: 'call', id, plugin, request, timeoutMs: remainingMs }), Date.now() + timeoutMs, hooks);
+  }
+
+  /** Imports the plugin and describes its definition; throws PluginLoadError. */
+  async describe(plugin: string, deadline: number): Promise<PluginDescription> {
+    try {
+      return (await this.send((id) => ({ type: 'describe', id, plugin }), deadline, NO_HOOKS)) as PluginDescription;
+    } catch (error) {
+      if (error instanceof PluginLoadError) throw error;
+      if (error instanceof CallDeadlineError) throw new PluginLoadError(`did not finish loading within ${this.options.loadTimeoutMs} ms`);
+      if (error instanceof PluginCrashedError) throw new PluginLoadError(`exited while loading (${error.message})`);
+      const { code, message } = error as WireError;
+      throw new PluginLoadError(code === 'load_failed' ? `threw while loading: ${message}` : message);
+    }
+  }
+
+  /** Ends the process once its calls in flight are answered; it takes no new ones. */
+  retire(): void {
+    this.retiring = true;
+    if (this.pending.size === 0) this.stop();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.idleTimer);
+    this.child?.kill('SIGKILL');
+  }
+
+  private async send(build: (id: number, remainingMs: number) => HostMessage, deadline: number, hooks: CallHooks): Promise<unknown> {
+    clearTimeout(this.idleTimer);
     if (this.suspect) await withDeadline(this.suspect, deadline);
     if (!this.child || this.starting) {
       try {
         await withDeadline(this.start(deadline), deadline);
       } catch (error) {
         if (error instanceof CallDeadlineError) throw error;
-        throw new PluginCrashedError(`the plugin could not be restarted: ${(error as Error).message}`);
+        throw new PluginCrashedError(`the plugin host could not be started: ${(error as Error).message}`);
       }
     }
-    const child = this.child;
-    if (!child) throw new PluginCrashedError('the plugin process is not running');
+    if (!this.child) throw new PluginCrashedError('the plugin host is not running');
     const id = this.nextId++;
     // Throws WireLimitError for this call alone when the request may not cross: nothing is sent.
-    const frame = encodeMessage({ type: 'call', id, request, timeoutMs: Math.max(1, deadline - Date.now()) });
-    return new Promise((resolve, reject) => {
+    const frame = encodeMessage(build(id, Math.max(1, deadline - Date.now())));
+    const answer = new Promise((resolve, reject) => {
       const controller = new AbortController();
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        controller.abort();
-        this.send({ type: 'abort', id });
-        this.checkLiveness();
-        reject(new CallDeadlineError('the call deadline passed'));
-      }, Math.max(1, deadline - Date.now()));
+      const timer = setTimeout(
+        () => {
+          this.pending.delete(id);
+          controller.abort();
+          this.post({ type: 'abort', id });
+          this.checkLiveness();
+          reject(new CallDeadlineError('the call deadline passed'));
+        },
+        Math.max(1, deadline - Date.now()),
+      );
       this.pending.set(id, {
         resolve: (value) => {
           this.crashes = 0;
@@ -106,42 +151,65 @@ export class PluginProcess {
       });
       this.write(frame);
     });
+    const settled = () => {
+      if (this.pending.size > 0) return;
+      if (this.retiring) this.stop();
+      else this.armIdleStop();
+    };
+    answer.then(settled, settled);
+    return answer;
   }
 
-  stop(): void {
-    this.stopped = true;
-    this.child?.kill('SIGKILL');
+  /** Starts the child (after any backoff), resolving once its runtime is up. */
+  private start(deadline: number): Promise<void> {
+    this.starting ??= this.spawn(deadline).finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
   }
 
-  private async spawn(deadline: number): Promise<PluginDescription> {
+  private armIdleStop(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      const child = this.child;
+      if (!child || this.pending.size > 0 || this.starting) return;
+      // Forgotten before it exits: its 'close' is then no crash, and a call meanwhile starts a new child.
+      this.child = undefined;
+      this.channel = undefined;
+      child.kill('SIGKILL');
+    }, this.options.idleMs);
+    this.idleTimer.unref();
+  }
+
+  private async spawn(deadline: number): Promise<void> {
     const wait = this.notBefore - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(wait, Math.max(0, deadline - Date.now()))));
-    if (Date.now() >= deadline) throw new CallDeadlineError('the plugin process is restarting');
+    if (Date.now() >= deadline) throw new CallDeadlineError('the plugin host is restarting');
     if (this.stopped) throw new PluginLoadError('the plugin was unloaded');
     const { main, dir: runtimeDir, files: runtimeFiles } = childRuntime();
     const { sdk, testing, dir: sdkDir } = sdkUrls();
-    const { memoryMb } = this.options;
     const child = spawn(
       process.execPath,
       [
         PERMISSION_FLAG,
-        `--allow-fs-read=${this.plugin.dir}`,
+        // The plugins of this host alone: another publisher's files stay unreadable.
+        ...this.plugins.map((plugin) => `--allow-fs-read=${plugin.dir}`),
         `--allow-fs-read=${runtimeDir}`,
         ...runtimeFiles.map((file) => `--allow-fs-read=${file}`),
         `--allow-fs-read=${sdkDir}`,
-        `--max-old-space-size=${memoryMb}`,
+        `--max-old-space-size=${this.options.memoryMb}`,
         '--disable-warning=ExperimentalWarning',
         main,
       ],
       {
-      // Nothing of the host's environment (database URL, keys) reaches plugin code.
-      env: {
-        NODE_ENV: process.env.NODE_ENV ?? 'production',
-        PLUGBOARD_SDK_URL: sdk,
-        PLUGBOARD_SDK_TESTING_URL: testing,
-        PLUGBOARD_PLUGIN_ENTRY: this.plugin.entry,
-      },
-        cwd: this.plugin.dir,
+        // Nothing of the host's environment (database URL, keys) reaches plugin code.
+        env: {
+          NODE_ENV: process.env.NODE_ENV ?? 'production',
+          PLUGBOARD_SDK_URL: sdk,
+          PLUGBOARD_SDK_TESTING_URL: testing,
+          PLUGBOARD_PLUGINS: JSON.stringify(Object.fromEntries(this.plugins.map((plugin) => [plugin.name, plugin.entry]))),
+        },
+        cwd: this.plugins[0]?.dir ?? runtimeDir,
         stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
       },
     );
@@ -149,7 +217,7 @@ export class PluginProcess {
     this.child = child;
     this.channel = channel;
     this.forwardOutput(child);
-    return new Promise<PluginDescription>((resolve, reject) => {
+    return new Promise<void>((resolve, reject) => {
       let settled = false;
       const settle = (outcome: () => void) => {
         if (settled) return;
@@ -159,22 +227,19 @@ export class PluginProcess {
       };
       const timer = setTimeout(
         () => {
-          settle(() => reject(new PluginLoadError(`did not finish loading within ${this.options.loadTimeoutMs} ms`)));
+          settle(() => reject(new PluginLoadError(`did not start within ${this.options.loadTimeoutMs} ms`)));
           child.kill('SIGKILL');
         },
         Math.max(1, Math.min(deadline - Date.now(), this.options.loadTimeoutMs)),
       );
       const decoder = new MessageDecoder<ChildMessage>(
         (message) => {
-          if (message.type === 'ready') settle(() => resolve(message.description));
-          else if (message.type === 'load-failed') {
-            settle(() => reject(new PluginLoadError(message.error.code === 'invalid_definition' ? message.error.message : `threw while loading: ${message.error.message}`)));
-            child.kill('SIGKILL');
-          } else this.onMessage(message);
+          if (message.type === 'ready') settle(resolve);
+          else this.onMessage(message);
         },
         // Only a plugin writing to the pipe past the runtime sends these: it cannot be trusted to go on.
         (error) => {
-          this.listener.refused(this.plugin.name, error.message);
+          this.listener.refused(this.key, error.message);
           child.kill('SIGKILL');
         },
       );
@@ -183,7 +248,7 @@ export class PluginProcess {
       child.on('error', (error) => settle(() => reject(new PluginLoadError(`could not start: ${error.message}`))));
       // 'close' comes once the pipes are drained, so what the child sent just before exiting was read.
       child.on('close', (code, signal) => {
-        settle(() => reject(new PluginLoadError(`exited while loading (${signal ?? `code ${code}`})`)));
+        settle(() => reject(new PluginLoadError(`exited while starting (${signal ?? `code ${code}`})`)));
         this.onExit(child, code, signal);
       });
     });
@@ -204,13 +269,13 @@ export class PluginProcess {
       case 'http': {
         const call = this.pending.get(message.callId);
         if (!call) {
-          this.send({ type: 'http-result', id: message.id, error: { message: 'the call is over' } });
+          this.post({ type: 'http-result', id: message.id, error: { message: 'the call is over' } });
           return;
         }
-        const fail = (error: unknown) => this.send({ type: 'http-result', id: message.id, error: toWireError(error) });
+        const fail = (error: unknown) => this.post({ type: 'http-result', id: message.id, error: toWireError(error) });
         call.hooks.http(message.request, call.controller.signal).then((response) => {
           try {
-            this.send({ type: 'http-result', id: message.id, response });
+            this.post({ type: 'http-result', id: message.id, response });
           } catch (error) {
             fail(error);
           }
@@ -223,6 +288,8 @@ export class PluginProcess {
       case 'pong':
         this.pings.get(message.id)?.();
         return;
+      case 'ready':
+        return;
     }
   }
 
@@ -231,10 +298,10 @@ export class PluginProcess {
     this.child = undefined;
     this.channel = undefined;
     for (const [id, call] of this.pending) {
+      this.pending.delete(id);
       clearTimeout(call.timer);
       call.controller.abort();
-      call.reject(new PluginCrashedError(`the plugin process exited (${signal ?? `code ${code}`})`));
-      this.pending.delete(id);
+      call.reject(new PluginCrashedError(`the plugin host exited (${signal ?? `code ${code}`})`));
     }
     for (const answer of this.pings.values()) answer();
     this.pings.clear();
@@ -243,7 +310,7 @@ export class PluginProcess {
     const { restartBackoffMs, restartBackoffMaxMs } = this.options;
     const backoff = Math.min(restartBackoffMaxMs, restartBackoffMs * 2 ** (this.crashes - 1));
     this.notBefore = Date.now() + backoff;
-    this.listener.exited(this.plugin.name, { code, signal, restartInMs: backoff });
+    this.listener.exited(this.key, { code, signal, restartInMs: backoff });
   }
 
   /** After a missed deadline: a child that cannot answer a ping has a stuck event loop and is killed. */
@@ -267,11 +334,11 @@ export class PluginProcess {
     }).finally(() => {
       this.suspect = undefined;
     });
-    this.send({ type: 'ping', id });
+    this.post({ type: 'ping', id });
   }
 
   /** Throws WireLimitError when the message may not cross. */
-  private send(message: HostMessage): void {
+  private post(message: HostMessage): void {
     this.write(encodeMessage(message));
   }
 
@@ -286,7 +353,7 @@ export class PluginProcess {
       [child.stderr, 'warn'],
     ] as const) {
       if (!stream) continue;
-      createInterface({ input: stream }).on('line', (line) => this.listener.output(this.plugin.name, level, line.slice(0, 4000)));
+      createInterface({ input: stream }).on('line', (line) => this.listener.output(this.key, level, line.slice(0, 4000)));
     }
   }
 }
@@ -302,12 +369,26 @@ function withDeadline<T>(promise: Promise<T>, deadline: number): Promise<T> {
 }
 
 /**
- * PLUGIN_ISOLATION=process (default): every plugin runs in its own child process under Node's
- * permission model (file reads limited to the plugin's directory, this runtime and the SDK; no child
- * processes, workers or addons), with a heap cap and no access to the host's environment.
+ * PLUGIN_ISOLATION=process (default): plugins run in host processes grouped by trust (the bundled
+ * plugins together, each verified publisher apart, each unsigned plugin alone) under Node's permission
+ * model (file reads limited to the host's plugin directories, this runtime and the SDK; no child
+ * processes, workers or addons), with a heap cap and no access to the host's environment. Hosts start
+ * on their first call and stop when idle; descriptions come from a cache, so loading starts no process
+ * unless a plugin changed.
  */
 export class ChildProcessPluginRunner extends PluginRunner {
-  private readonly processes = new Map<string, PluginProcess>();
+  /** Loaded plugins by name, each with the host it belongs to. */
+  private readonly members = new Map<string, PluginLocation & { host: string }>();
+  /** Host processes by key, for the current members of each. */
+  private readonly hosts = new Map<string, PluginHostProcess>();
+  private readonly descriptions: DescriptionCache;
+
+  constructor(config: AppConfig, registry: PluginRegistry, providerHttp: ProviderHttp) {
+    super(config, registry, providerHttp);
+    this.descriptions = new DescriptionCache(join(config.dataDir, 'plugin-descriptions'), (error) =>
+      this.logger.warn({ error: error.message }, 'plugin descriptions cannot be cached; plugins are described at every start'),
+    );
+  }
 
   private get options(): PluginProcessOptions {
     const { callTimeoutMs, verifyTimeoutMs } = this.config.plugins;
@@ -315,49 +396,71 @@ export class ChildProcessPluginRunner extends PluginRunner {
   }
 
   private readonly listener: PluginProcessListener = {
-    exited: (plugin, details) => this.logger.warn({ plugin, ...details }, 'plugin process exited; it restarts on its next call'),
-    output: (plugin, level, line) => this.logger[level === 'info' ? 'log' : 'warn']({ plugin, output: line }, 'plugin output'),
-    refused: (plugin, reason) => this.logger.warn({ plugin, reason }, 'plugin process sent an unreadable or unbounded message; it is stopped'),
+    exited: (host, details) => this.logger.warn({ host, ...details }, 'plugin host exited; it restarts on its next call'),
+    output: (host, level, line) => this.logger[level === 'info' ? 'log' : 'warn']({ host, output: line }, 'plugin output'),
+    refused: (host, reason) => this.logger.warn({ host, reason }, 'plugin host sent an unreadable or unbounded message; it is stopped'),
   };
 
   async load(plugin: PluginLocation): Promise<PluginDescription> {
     await this.unload(plugin.name);
-    const process = new PluginProcess(plugin, this.options, this.listener);
-    this.processes.set(plugin.name, process);
-    try {
-      return await process.start(Date.now() + this.options.loadTimeoutMs);
-    } catch (error) {
-      process.stop();
-      this.processes.delete(plugin.name);
-      throw error instanceof PluginLoadError ? error : new PluginLoadError((error as Error).message);
+    let description = this.descriptions.get(plugin);
+    if (!description) {
+      // A sandbox of its own: a plugin that cannot load fails alone, and its host starts only when called.
+      description = await describeInChildProcess(plugin, this.options, this.listener);
+      this.descriptions.set(plugin, description);
     }
+    const member = { ...plugin, host: plugin.host ?? `plugin:${plugin.name}` };
+    this.members.set(plugin.name, member);
+    this.regroup(member.host);
+    return description;
   }
 
   unload(pluginName: string): Promise<void> {
-    this.processes.get(pluginName)?.stop();
-    this.processes.delete(pluginName);
+    const member = this.members.get(pluginName);
+    if (member) {
+      this.members.delete(pluginName);
+      this.regroup(member.host);
+    }
     return Promise.resolve();
   }
 
   close(): Promise<void> {
-    for (const process of this.processes.values()) process.stop();
-    this.processes.clear();
+    for (const host of this.hosts.values()) host.stop();
+    this.hosts.clear();
+    this.members.clear();
     return Promise.resolve();
   }
 
+  status(pluginName: string): PluginHostStatus | undefined {
+    const member = this.members.get(pluginName);
+    return member && { host: member.host, running: this.hosts.get(member.host)?.running ?? false };
+  }
+
   protected execute(plugin: PluginLocation, request: CallRequest, timeoutMs: number, hooks: CallHooks): Promise<unknown> {
-    const process = this.processes.get(plugin.name);
-    if (!process) return Promise.reject(new PluginCrashedError(`plugin ${plugin.name} has no process`));
-    return process.call(request, timeoutMs, hooks);
+    const member = this.members.get(plugin.name);
+    if (!member) return Promise.reject(new PluginCrashedError(`plugin ${plugin.name} is not loaded`));
+    let host = this.hosts.get(member.host);
+    if (!host) {
+      const plugins = [...this.members.values()].filter((candidate) => candidate.host === member.host);
+      host = new PluginHostProcess(member.host, plugins, this.options, this.listener);
+      this.hosts.set(member.host, host);
+    }
+    return host.call(plugin.name, request, timeoutMs, hooks);
+  }
+
+  /** A host's plugins changed: its process (fixed read permissions, imported code) is replaced on the next call. */
+  private regroup(key: string): void {
+    this.hosts.get(key)?.retire();
+    this.hosts.delete(key);
   }
 }
 
-/** Loads a plugin in a sandboxed child process just to describe it (`plugboard plugin validate`). */
+/** Loads a plugin in a sandboxed process of its own just to describe it (loading, `plugboard plugin validate`). */
 export async function describeInChildProcess(plugin: PluginLocation, options: PluginProcessOptions, listener: PluginProcessListener): Promise<PluginDescription> {
-  const process = new PluginProcess(plugin, options, listener);
+  const host = new PluginHostProcess(`describe:${plugin.name}`, [plugin], options, listener);
   try {
-    return await process.start(Date.now() + options.loadTimeoutMs);
+    return await host.describe(plugin.name, Date.now() + options.loadTimeoutMs);
   } finally {
-    process.stop();
+    host.stop();
   }
 }

@@ -5,7 +5,7 @@ import { executeCall, type CallRequest } from '../runtime/call.js';
 import { describeDefinition, type PluginDescription, type PluginLocation } from '../runtime/description.js';
 import { createPluginHttp } from '../runtime/plugin-fetch.js';
 import { FROM_SOURCES, sdkUrls } from './sdk-location.js';
-import { CallDeadlineError, CallHooks, PluginLoadError, PluginRunner } from './plugin-runner.js';
+import { CallDeadlineError, CallHooks, PluginLoadError, PluginRunner, type PluginHostStatus } from './plugin-runner.js';
 
 let sdkResolutionInstalled = false;
 
@@ -68,6 +68,10 @@ export class InProcessPluginRunner extends PluginRunner {
   close(): Promise<void> {
     this.definitions.clear();
     return Promise.resolve();
+  }
+
+  status(pluginName: string): PluginHostStatus | undefined {
+    return this.definitions.has(pluginName) ? { host: 'api', running: true } : undefined;
   }
 
   protected async execute(plugin: PluginLocation, request: CallRequest, timeoutMs: number, hooks: CallHooks): Promise<unknown> {

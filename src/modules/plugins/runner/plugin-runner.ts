@@ -55,7 +55,6 @@ export interface ProviderCall {
   timeoutMs?: number;
 }
 
-/** Where a plugin's code is: enough to start it. */
 /** The plugin could not be loaded: it threw at import, or its export is not a plugin definition. */
 export class PluginLoadError extends Error {}
 
@@ -67,6 +66,12 @@ export class CallDeadlineError extends Error {
 /** The plugin's child process died during the call (internal: becomes 502). */
 export class PluginCrashedError extends Error {
   readonly code = 'plugin_crashed';
+}
+
+/** Where a loaded plugin runs: its host process (by trust group) and whether that process is up now. */
+export interface PluginHostStatus {
+  host: string;
+  running: boolean;
 }
 
 /** What an implementation needs from the host while a call runs. */
@@ -91,6 +96,9 @@ export abstract class PluginRunner {
   abstract unload(pluginName: string): Promise<void>;
 
   abstract close(): Promise<void>;
+
+  /** The host of a loaded plugin; undefined when it is not loaded. */
+  abstract status(pluginName: string): PluginHostStatus | undefined;
 
   /** Runs one call; resolves with the result or rejects with CallDeadlineError, PluginCrashedError or the plugin's WireError. */
   protected abstract execute(plugin: PluginLocation, request: CallRequest, timeoutMs: number, hooks: CallHooks): Promise<unknown>;

@@ -1,12 +1,13 @@
 /**
- * The plugin host inside a child process: loads the one plugin it was started for, describes it, and
- * runs calls. Credentials arrive with each call and live only in that call's context.
+ * The plugin host inside a child process: holds the plugins it was started for (one publisher's, or one
+ * unsigned plugin), imports each on its first call or description, each from its own entry in its own
+ * module scope, and runs calls. Credentials arrive with each call and live only in that call's context.
  */
 import { Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import type { PluginDefinition } from '../../../sdk/index.js';
 import { executeCall, toWireError, type CallRequest } from './call.js';
-import { describeDefinition } from './description.js';
+import { describeDefinition, type PluginDescription } from './description.js';
 import { createPluginHttp, type WireHttpRequest, type WireHttpResponse } from './plugin-fetch.js';
 import { encodeMessage, MessageDecoder, type ChildMessage, type HostMessage, type LogLevel } from './wire.js';
 
@@ -63,11 +64,48 @@ function logger(callId: number) {
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
-async function run(definition: PluginDefinition, id: number, request: CallRequest, timeoutMs: number): Promise<void> {
+/** Matches the host's expectations by code: the plugin's code could not be imported. */
+class LoadFailedError extends Error {
+  readonly code = 'load_failed';
+}
+
+/** name → entry file, as the host started this process. */
+const entries = new Map(Object.entries(JSON.parse(process.env.PLUGBOARD_PLUGINS ?? '{}') as Record<string, string>));
+const loaded = new Map<string, Promise<{ definition: PluginDefinition; description: PluginDescription }>>();
+
+function load(plugin: string) {
+  let pending = loaded.get(plugin);
+  if (!pending) {
+    const entry = entries.get(plugin);
+    pending = (async () => {
+      if (!entry) throw new LoadFailedError(`this host does not hold the plugin ${plugin}`);
+      let exported: unknown;
+      try {
+        exported = ((await import(pathToFileURL(entry).href)) as { default?: unknown }).default;
+      } catch (error) {
+        throw new LoadFailedError((error as Error)?.message ?? String(error));
+      }
+      return { definition: exported as PluginDefinition, description: describeDefinition(exported) };
+    })();
+    loaded.set(plugin, pending);
+  }
+  return pending;
+}
+
+async function describe(id: number, plugin: string): Promise<void> {
+  try {
+    send({ type: 'result', id, value: (await load(plugin)).description });
+  } catch (error) {
+    send({ type: 'error', id, error: toWireError(error) });
+  }
+}
+
+async function run(id: number, plugin: string, request: CallRequest, timeoutMs: number): Promise<void> {
   const controller = new AbortController();
   running.set(id, controller);
   const timer = setTimeout(() => controller.abort(new DeadlineError('the call deadline passed')), timeoutMs);
   try {
+    const { definition } = await load(plugin);
     const ctx = {
       ...request.context,
       http: createPluginHttp(httpTransport(id), controller.signal),
@@ -86,13 +124,13 @@ async function run(definition: PluginDefinition, id: number, request: CallReques
   }
 }
 
-/** Set once the plugin loaded: the host sends calls only after `ready`. */
-let definition: PluginDefinition | undefined;
-
 function handle(message: HostMessage): void {
   switch (message.type) {
     case 'call':
-      if (definition) void run(definition, message.id, message.request, message.timeoutMs);
+      void run(message.id, message.plugin, message.request, message.timeoutMs);
+      return;
+    case 'describe':
+      void describe(message.id, message.plugin);
       return;
     case 'abort':
       running.get(message.id)?.abort(new DeadlineError('the call deadline passed'));
@@ -116,13 +154,4 @@ const decoder = new MessageDecoder<HostMessage>(handle, (error) => process.stder
 channel.on('data', (chunk: Buffer) => decoder.push(chunk));
 // The host going away ends the child.
 channel.on('close', () => process.exit(0));
-
-try {
-  const module = (await import(pathToFileURL(process.env.PLUGBOARD_PLUGIN_ENTRY!).href)) as { default?: unknown };
-  const description = describeDefinition(module.default);
-  send({ type: 'ready', description });
-  definition = module.default as PluginDefinition;
-} catch (error) {
-  // The host ends this process once it has the message.
-  send({ type: 'load-failed', error: toWireError(error) });
-}
+send({ type: 'ready' });

@@ -13,6 +13,8 @@ export interface PluginLocation {
   dir: string;
   /** The entry file (absolute). */
   entry: string;
+  /** The host process it shares with plugins of the same trust (see PluginRecord.host); its own when absent. */
+  host?: string;
 }
 
 export interface ActionDescription {

@@ -1,5 +1,5 @@
 /**
- * Messages between the host and a plugin's child process: v8 serialisations (structured clone), each
+ * Messages between the host and a plugin host process: v8 serialisations (structured clone), each
  * behind a 4-byte length, on a pipe of their own (the child's fd 3). Not Node's IPC channel: its
  * parser throws out of the event loop when a message is too deep to deserialise, which kills the
  * receiving process, host or child. Here every message is bounded before it is sent and checked
@@ -8,20 +8,21 @@
 import { deserialize, serialize } from 'node:v8';
 import { exceedsShape, type ShapeLimits } from '../../../core/json/json-shape.js';
 import type { CallRequest, WireError } from './call.js';
-import type { PluginDescription } from './description.js';
 import type { WireHttpRequest, WireHttpResponse } from './plugin-fetch.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export type HostMessage =
-  | { type: 'call'; id: number; request: CallRequest; timeoutMs: number }
+  | { type: 'call'; id: number; plugin: string; request: CallRequest; timeoutMs: number }
+  /** Answered with `result` (the plugin's PluginDescription) or `error` (code `load_failed` or `invalid_definition`). */
+  | { type: 'describe'; id: number; plugin: string }
   | { type: 'abort'; id: number }
   | { type: 'http-result'; id: number; response?: WireHttpResponse; error?: WireError }
   | { type: 'ping'; id: number };
 
 export type ChildMessage =
-  | { type: 'ready'; description: PluginDescription }
-  | { type: 'load-failed'; error: WireError }
+  /** The runtime is up; plugins are imported on their first call. */
+  | { type: 'ready' }
   | { type: 'result'; id: number; value: unknown }
   | { type: 'error'; id: number; error: WireError }
   | { type: 'http'; id: number; callId: number; request: WireHttpRequest }
