@@ -181,8 +181,9 @@ export function validateDescription(description: PluginDescription): void {
   if (!validateDefinition(description)) throw new InvalidPluginError(describeErrors('definition', validateDefinition.errors));
   const seen = new Set<string>();
   const problems: string[] = [];
-  // A compiler of its own: plugins may reuse $ids another plugin's schemas declare.
-  const compiler = createSchemaCompiler();
+  // A compiler of its own: plugins may reuse $ids another plugin's schemas declare. The meta-schema
+  // check runs once per schema in the shared compiler, whose meta-schema is compiled once.
+  const compiler = createSchemaCompiler({ checked: true });
   for (const [index, provider] of description.providers.entries()) {
     if (seen.has(provider.id)) problems.push(`provider id "${provider.id}" is declared twice`);
     seen.add(provider.id);
@@ -193,6 +194,7 @@ export function validateDescription(description: PluginDescription): void {
     ];
     for (const [path, schema] of schemas) {
       try {
+        if (!ajv.validateSchema(schema as object)) throw new Error(ajv.errorsText(ajv.errors));
         compiler.compile(schema as object);
       } catch (error) {
         problems.push(`providers[${index}].${path} is not a valid JSON Schema: ${(error as Error).message}`);

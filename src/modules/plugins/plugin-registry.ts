@@ -49,12 +49,17 @@ export type SchemaKind = 'credentials' | 'settings' | 'action';
 
 interface ProviderEntry {
   provider: RegisteredProvider;
-  validators: Map<string, ValidateFunction>;
+  /** Compiled on first use: loading fifty providers compiles nothing. */
+  validators?: Map<string, ValidateFunction>;
 }
 
-/** A compiler for the JSON Schemas plugins declare: draft-07 keywords, formats, and `secret`. */
-export function createSchemaCompiler(): Ajv {
-  const ajv = new Ajv({ allErrors: true, strict: false, validateSchema: true });
+/**
+ * A compiler for the JSON Schemas plugins declare: draft-07 keywords, formats, and `secret`. With
+ * `checked`, schemas are not validated against the meta-schema again (they were when their plugin
+ * loaded), which spares compiling the meta-schema in every compiler.
+ */
+export function createSchemaCompiler(options: { checked?: boolean } = {}): Ajv {
+  const ajv = new Ajv({ allErrors: true, strict: false, validateSchema: !options.checked });
   addFormats.default(ajv);
   ajv.addKeyword({ keyword: 'secret', schemaType: 'boolean' });
   return ajv;
@@ -104,6 +109,7 @@ export class PluginRegistry {
   validate(providerId: string, kind: SchemaKind, data: unknown, actionName?: string): FieldError[] {
     const entry = this.providersById.get(providerId);
     if (!entry) return [{ path: '', message: `unknown provider "${providerId}"` }];
+    entry.validators ??= this.compileValidators(entry.provider);
     const validate = entry.validators.get(kind === 'action' ? `action:${actionName}` : kind);
     if (!validate) return [];
     if (validate(data)) return [];
@@ -135,10 +141,7 @@ export class PluginRegistry {
     else this.records[index] = record;
     if (record.state === 'loaded') {
       for (const description of providers) {
-        this.providersById.set(description.id, {
-          provider: { ...description, plugin: { name: record.name, version: record.version } },
-          validators: this.compileValidators(description),
-        });
+        this.providersById.set(description.id, { provider: { ...description, plugin: { name: record.name, version: record.version } } });
       }
     }
     this.changed();
@@ -166,7 +169,7 @@ export class PluginRegistry {
 
   private compileValidators(description: ProviderDescription): Map<string, ValidateFunction> {
     const validators = new Map<string, ValidateFunction>();
-    const ajv = createSchemaCompiler();
+    const ajv = createSchemaCompiler({ checked: true });
     if (description.auth.type === 'api_key' || description.auth.type === 'basic') {
       validators.set('credentials', ajv.compile(description.auth.credentialsSchema));
     }
