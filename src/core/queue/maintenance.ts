@@ -1,8 +1,9 @@
-import { InjectQueue, Process, Processor } from '@nestjs/bull';
-import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { InjectQueue } from '@nestjs/bull';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.js';
+import { consumeQueue } from './queue-consumer.js';
 import { QUEUES } from './queues.js';
 
 export interface MaintenanceTask {
@@ -48,14 +49,22 @@ export class MaintenanceScheduler implements OnApplicationBootstrap {
   }
 }
 
-@Processor(QUEUES.maintenance)
-export class MaintenanceProcessor {
+/** Runs maintenance ticks in worker processes, one at a time. */
+@Injectable()
+export class MaintenanceProcessor implements OnModuleInit {
   private readonly logger = new Logger('Maintenance');
 
-  constructor(private readonly scheduler: MaintenanceScheduler) {}
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectQueue(QUEUES.maintenance) private readonly queue: Queue,
+    private readonly scheduler: MaintenanceScheduler,
+  ) {}
 
-  @Process({ name: '*', concurrency: 1 })
-  async run(job: Job): Promise<unknown> {
+  onModuleInit(): void {
+    consumeQueue(this.config.role, this.queue, { jobName: '*', concurrency: 1, handle: (job) => this.run(job) });
+  }
+
+  private async run(job: Job): Promise<unknown> {
     const task = this.scheduler.task(job.name);
     if (!task) return undefined;
     const started = Date.now();

@@ -1,5 +1,5 @@
 import { BullModule, getQueueToken } from '@nestjs/bull';
-import { Global, Inject, Injectable, Logger, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Global, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { Queue } from 'bull';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -9,32 +9,14 @@ import { QUEUES } from './queues.js';
 
 const QUEUE_NAMES = Object.values(QUEUES);
 
-/**
- * API-only processes (PLUGBOARD_ROLE=api) enqueue but never process: every queue is paused locally.
- * On shutdown, queues are closed after in-flight jobs finish.
- */
+/** On shutdown, queues are closed after in-flight jobs finish. */
 @Injectable()
-class WorkerGate implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger('Queues');
-
-  constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly moduleRef: ModuleRef,
-  ) {}
-
-  private queues(): Queue[] {
-    return QUEUE_NAMES.map((name) => this.moduleRef.get<Queue>(getQueueToken(name), { strict: false }));
-  }
-
-  async onApplicationBootstrap(): Promise<void> {
-    if (this.config.role === 'api') {
-      await Promise.all(this.queues().map((queue) => queue.pause(true, true)));
-      this.logger.log('API role: queues are not processed in this process');
-    }
-  }
+class QueueCloser implements OnApplicationShutdown {
+  constructor(private readonly moduleRef: ModuleRef) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all(this.queues().map((queue) => queue.close().catch(() => undefined)));
+    const queues = QUEUE_NAMES.map((name) => this.moduleRef.get<Queue>(getQueueToken(name), { strict: false }));
+    await Promise.all(queues.map((queue) => queue.close().catch(() => undefined)));
   }
 }
 
@@ -51,7 +33,7 @@ class WorkerGate implements OnApplicationBootstrap, OnApplicationShutdown {
     }),
     BullModule.registerQueue(...QUEUE_NAMES.map((name) => ({ name }))),
   ],
-  providers: [WorkerGate, MaintenanceScheduler, MaintenanceProcessor],
+  providers: [QueueCloser, MaintenanceScheduler, MaintenanceProcessor],
   exports: [BullModule, MaintenanceScheduler],
 })
 export class QueueModule {}

@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
 import { APP_CONFIG } from '../../../core/config/config.module.js';
 import type { AppConfig } from '../../../core/config/config.js';
+import { consumeQueue } from '../../../core/queue/queue-consumer.js';
 import { QUEUES } from '../../../core/queue/queues.js';
 import { WebhookDispatcher } from '../webhook-dispatcher.js';
 import { isDeliverJob } from '../webhook-queue.js';
@@ -23,10 +24,7 @@ export class WebhookDeliveryProcessor implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    if (this.config.role === 'api') return;
-    this.queue
-      .process('deliver', this.config.webhooks.concurrency, (job: Job) => this.deliver(job))
-      .catch((error: unknown) => this.logger.error({ err: error }, 'webhook queue processing stopped'));
+    consumeQueue(this.config.role, this.queue, { jobName: 'deliver', concurrency: this.config.webhooks.concurrency, handle: (job) => this.deliver(job) });
   }
 
   private async deliver(job: Job): Promise<void> {
