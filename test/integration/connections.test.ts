@@ -1,6 +1,8 @@
 import { providerOriginOverrides, startFakeGoogleCalendar } from '../fixtures/providers/index.js';
 import type { FakeGoogleCalendar } from '../fixtures/providers/index.js';
+import { WebhookReceiver } from '../fixtures/webhook-receiver.js';
 import { bearer, createAccount, startTestApp, TestApp, uniqueId } from '../support/test-app.js';
+import { sleep } from '../support/waiting.js';
 
 const GOOGLE_CLIENT = { clientId: 'plugboard-google-client', clientSecret: 'google-client-secret-123' };
 const NO_ID = '00000000-0000-4000-8000-000000000000';
@@ -18,6 +20,8 @@ describe('connections', () => {
       PLUGBOARD_OAUTH_GOOGLE_CALENDAR_CLIENT_ID: GOOGLE_CLIENT.clientId,
       PLUGBOARD_OAUTH_GOOGLE_CALENDAR_CLIENT_SECRET: GOOGLE_CLIENT.clientSecret,
       PLUGIN_ISOLATION: 'none',
+      ALLOW_INSECURE_WEBHOOKS: 'true',
+      WEBHOOK_RETRY_SCHEDULE: '100ms',
     });
   });
   afterAll(async () => {
@@ -153,6 +157,46 @@ describe('connections', () => {
       endUserId: 'attendee_7',
       tags: ['attendee'],
     });
+  });
+
+  it('delivers to webhook endpoints filtered by tag, from both publishing paths', async () => {
+    const { ownerToken, platformKey } = await team();
+    const receiver = await WebhookReceiver.start();
+    try {
+      const endpoint = await t.http
+        .post('/v1/webhooks')
+        .set(bearer(ownerToken))
+        .send({ url: receiver.url, events: ['integration.connected', 'room.created'], tags: ['creator'] });
+      expect(endpoint.body.tags).toEqual(['creator']);
+      await connect(platformKey, { owner: 'end_user', endUserId: 'eu_tagged', tags: ['creator'] });
+      await connect(platformKey, { owner: 'end_user', endUserId: 'eu_untagged', tags: ['attendee'] });
+      expect(
+        (
+          await t.http
+            .post('/v1/events')
+            .set(bearer(ownerToken))
+            .send({ event: 'room.created', data: { roomId: 'r1', name: 'Tagged', tags: ['creator'] } })
+        ).status,
+      ).toBe(202);
+      expect(
+        (
+          await t.http
+            .post('/v1/events')
+            .set(bearer(ownerToken))
+            .send({ event: 'room.created', data: { roomId: 'r2', name: 'Untagged' } })
+        ).status,
+      ).toBe(202);
+      await receiver.waitFor(2);
+      await sleep(300);
+      expect(receiver.requests).toHaveLength(2);
+      const received = receiver.requests.map((request) => JSON.parse(request.body) as { event: string; data: Record<string, unknown> });
+      expect(received.map((body) => [body.event, body.data.endUserId ?? body.data.roomId]).sort()).toEqual([
+        ['integration.connected', 'eu_tagged'],
+        ['room.created', 'r1'],
+      ]);
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('answers 404 for another account’s connection, and for ids that do not exist', async () => {

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { eventFilterMatchesSql, matchesEventFilter } from '../../src/modules/webhooks/event-filter.js';
+import { eventFilterMatchesSql, eventTagsMatchSql, matchesEventFilter, matchesEventTags } from '../../src/modules/webhooks/event-filter.js';
 
 /** One table of filters run through both the TypeScript matcher (single publishes) and the SQL one (batch fan-out). */
 const CASES: [filters: string[], type: string, matches: boolean][] = [
@@ -20,6 +20,19 @@ const CASES: [filters: string[], type: string, matches: boolean][] = [
   [['room_x.*'], 'roomAx.created', false],
 ];
 
+/** Endpoint tags against event data, through both paths. */
+const TAG_CASES: [tags: string[], data: unknown, matches: boolean][] = [
+  [[], { tags: ['creator'] }, true],
+  [[], {}, true],
+  [['creator'], { tags: ['creator', 'eu'] }, true],
+  [['creator', 'us'], { tags: ['eu', 'us'] }, true],
+  [['creator'], { tags: ['eu'] }, false],
+  [['creator'], {}, false],
+  [['creator'], { tags: 'creator' }, false],
+  [['creator'], { tags: [1, null, { tag: 'creator' }] }, false],
+  [['1'], { tags: [1] }, false],
+];
+
 describe('event filter: TypeScript and SQL agree', () => {
   let db: pg.Client;
   beforeAll(async () => {
@@ -34,6 +47,12 @@ describe('event filter: TypeScript and SQL agree', () => {
       JSON.stringify(filters),
       type,
     ]);
+    expect(rows[0].matches).toBe(matches);
+  });
+
+  it.each(TAG_CASES)('endpoint tags %j against %j → %s', async (tags, data, matches) => {
+    expect(matchesEventTags(tags, data)).toBe(matches);
+    const { rows } = await db.query<{ matches: boolean }>(`select ${eventTagsMatchSql('$1::text[]', '$2::jsonb')} as matches`, [tags, JSON.stringify(data)]);
     expect(rows[0].matches).toBe(matches);
   });
 });

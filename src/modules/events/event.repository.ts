@@ -12,7 +12,7 @@ export class EventRepository {
 
   /**
    * Inserts the event and runs each fan-out statement against it (each reads the CTE `published`:
-   * id, account_id, livemode, type, created_at, and returns ids), atomically. Returns each statement's ids, in order.
+   * id, account_id, livemode, type, data, created_at, and returns ids), atomically. Returns each statement's ids, in order.
    */
   async insertWithFanOut(event: Event, fanOutStatements: readonly string[]): Promise<string[][]> {
     const fanOuts = fanOutStatements.map((statement, index) => `, fan_out_${index} as (${statement})`).join('');
@@ -23,7 +23,7 @@ export class EventRepository {
     const [row] = await this.em.fork().execute<Record<string, string[]>[]>(
       `with published as (
          insert into events (id, account_id, livemode, type, data, source, created_at) values (?, ?, ?, ?, ?::jsonb, ?, ?)
-         returning id, account_id, livemode, type, created_at
+         returning id, account_id, livemode, type, data, created_at
        )${fanOuts}
        select ${selected.join(', ')}`,
       [event.id, event.accountId, event.livemode, event.type, JSON.stringify(event.data), event.source, event.createdAt],

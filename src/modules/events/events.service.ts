@@ -26,7 +26,7 @@ export interface EventFanOut {
   inUnitOfWork(em: EntityManager, event: StoredEvent): Promise<void>;
   /**
    * The same rows as one data-modifying SQL statement reading the new event from the CTE `published`
-   * (columns id, account_id, livemode, type, created_at) and `returning id`: publishNow writes an event
+   * (columns id, account_id, livemode, type, data, created_at) and `returning id`: publishNow writes an event
    * and all its fan-out in a single statement, one round trip.
    */
   statement: string;

@@ -22,3 +22,18 @@ export function eventFilterMatchesSql(filters: string, type: string): string {
       where f.filter = '*' or f.filter = ${type} or (right(f.filter, 2) = '.*' and starts_with(${type}, left(f.filter, -1)))
    )`;
 }
+
+/** Whether an event reaches an endpoint with these tags: any event when it has none, else one carrying one of them in `data.tags`. */
+export function matchesEventTags(endpointTags: readonly string[], data: unknown): boolean {
+  if (endpointTags.length === 0) return true;
+  const tags = (data as { tags?: unknown } | null)?.tags;
+  return Array.isArray(tags) && tags.some((tag) => typeof tag === 'string' && endpointTags.includes(tag));
+}
+
+/** matchesEventTags in SQL: `tags` a text[] expression, `data` a jsonb one. */
+export function eventTagsMatchSql(tags: string, data: string): string {
+  return `(cardinality(${tags}) = 0 or exists (
+     select 1 from jsonb_array_elements(case when jsonb_typeof(${data}->'tags') = 'array' then ${data}->'tags' else '[]'::jsonb end) as t(tag)
+      where jsonb_typeof(t.tag) = 'string' and t.tag #>> '{}' = any(${tags})
+   ))`;
+}

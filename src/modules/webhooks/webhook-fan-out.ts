@@ -2,7 +2,7 @@ import { EntityManager, type EventSubscriber, type TransactionEventArgs } from '
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { EventsService, type StoredEvent } from '../events/index.js';
 import { WebhookDelivery } from './entities/webhook-delivery.entity.js';
-import { eventFilterMatchesSql, matchesEventFilter } from './event-filter.js';
+import { eventFilterMatchesSql, eventTagsMatchSql, matchesEventFilter, matchesEventTags } from './event-filter.js';
 import { WebhookQueue } from './webhook-queue.js';
 
 /** Deliveries for events published in one statement (`published`), to each matching enabled endpoint. */
@@ -11,7 +11,7 @@ const FAN_OUT_STATEMENT = `
   select gen_random_uuid(), p.account_id, p.livemode, e.id, p.id, p.type, 'pending', 0, 0, p.created_at, p.created_at
     from published p
     join webhook_endpoints e on e.account_id = p.account_id and e.livemode = p.livemode and e.enabled
-   where ${eventFilterMatchesSql('e.events', 'p.type')}
+   where ${eventFilterMatchesSql('e.events', 'p.type')} and ${eventTagsMatchSql('e.tags', 'p.data')}
   returning id`;
 
 /**
@@ -40,13 +40,13 @@ export class WebhookFanOut implements OnModuleInit, EventSubscriber {
   }
 
   private async inUnitOfWork(em: EntityManager, event: StoredEvent): Promise<void> {
-    const endpoints = await em.execute<{ id: string; events: string[] }[]>(
-      `select id, events from webhook_endpoints where account_id = ? and livemode = ? and enabled = true`,
+    const endpoints = await em.execute<{ id: string; events: string[]; tags: string[] }[]>(
+      `select id, events, tags from webhook_endpoints where account_id = ? and livemode = ? and enabled = true`,
       [event.accountId, event.livemode],
     );
     const ids: string[] = [];
     for (const endpoint of endpoints) {
-      if (!matchesEventFilter(endpoint.events, event.type)) continue;
+      if (!matchesEventFilter(endpoint.events, event.type) || !matchesEventTags(endpoint.tags, event.data)) continue;
       const delivery = em.create(WebhookDelivery, {
         accountId: event.accountId,
         livemode: event.livemode,

@@ -57,6 +57,7 @@ export class WebhooksService implements OnModuleInit {
       livemode: caller.livemode,
       url: dto.url,
       events: dto.events,
+      tags: dto.tags ?? [],
       description: dto.description ?? null,
       enabled,
       disabledReason: enabled ? null : 'manual',
@@ -67,7 +68,7 @@ export class WebhooksService implements OnModuleInit {
       action: 'webhook_endpoint.created',
       targetType: 'webhook_endpoint',
       targetId: endpoint.id,
-      details: { url: dto.url, events: dto.events, enabled },
+      details: { url: dto.url, events: dto.events, tags: dto.tags ?? [], enabled },
     });
     await this.em.flush();
     return { ...WebhookEndpointDto.from(endpoint), secret };
@@ -99,6 +100,7 @@ export class WebhooksService implements OnModuleInit {
       this.assertKnownEvents(dto.events);
       endpoint.events = dto.events;
     }
+    if (dto.tags !== undefined) endpoint.tags = dto.tags;
     if (dto.description !== undefined) endpoint.description = dto.description;
     if (enabling) {
       endpoint.enabled = true;

@@ -6,6 +6,8 @@ import { EVENT_FILTER_PATTERN } from '../event-filter.js';
 import { SECRET_PATTERN } from '../webhook-signature.js';
 
 const EVENTS_DESCRIPTION = 'Event types to receive: exact types (`session.started`), prefixes (`integration.*`) or `*`';
+const TAGS_DESCRIPTION = "Only events whose data carries one of these tags (a connection's `tags`); every matching event when empty";
+const TAG_PATTERN = /^[\w.:@-]{1,64}$/;
 
 export class CreateWebhookDto {
   @ApiProperty({ example: 'https://example.com/webhooks/plugboard', description: 'HTTPS (http only with ALLOW_INSECURE_WEBHOOKS)' })
@@ -19,6 +21,13 @@ export class CreateWebhookDto {
   @ArrayMaxSize(100)
   @Matches(EVENT_FILTER_PATTERN, { each: true, message: 'each event must be an event type, a prefix such as integration.*, or *' })
   events!: string[];
+
+  @ApiPropertyOptional({ type: [String], example: ['creator'], description: TAGS_DESCRIPTION })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(20)
+  @Matches(TAG_PATTERN, { each: true, message: 'each tag must be 1-64 letters, digits or _.:@-' })
+  tags?: string[];
 
   @ApiPropertyOptional({ example: 'CRM sync' })
   @IsOptional()
@@ -52,6 +61,13 @@ export class UpdateWebhookDto {
   @Matches(EVENT_FILTER_PATTERN, { each: true, message: 'each event must be an event type, a prefix such as integration.*, or *' })
   events?: string[];
 
+  @ApiPropertyOptional({ type: [String], example: ['creator'], description: TAGS_DESCRIPTION })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(20)
+  @Matches(TAG_PATTERN, { each: true, message: 'each tag must be 1-64 letters, digits or _.:@-' })
+  tags?: string[];
+
   @ApiPropertyOptional({ type: String, nullable: true })
   @IsOptional()
   @IsString()
@@ -75,6 +91,7 @@ export class WebhookEndpointDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() url!: string;
   @ApiProperty({ type: [String] }) events!: string[];
+  @ApiProperty({ type: [String] }) tags!: string[];
   @ApiProperty({ type: String, nullable: true }) description!: string | null;
   @ApiProperty() enabled!: boolean;
   @ApiProperty({ type: String, nullable: true, enum: ['manual', 'failing', 'gone', 'plan'] }) disabledReason!: string | null;
@@ -87,6 +104,7 @@ export class WebhookEndpointDto {
       id: endpoint.id,
       url: endpoint.url,
       events: endpoint.events,
+      tags: endpoint.tags,
       description: endpoint.description ?? null,
       enabled: endpoint.enabled,
       disabledReason: endpoint.disabledReason ?? null,

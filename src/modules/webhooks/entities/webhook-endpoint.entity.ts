@@ -23,6 +23,10 @@ export class WebhookEndpoint {
   @Property({ type: 'jsonb' })
   events!: string[];
 
+  /** When not empty, only events whose data carries one of these tags (a connection's tags) reach it. */
+  @Property({ type: 'text[]' })
+  tags: Opt<string[]> = [];
+
   @Property({ type: 'text', nullable: true })
   description?: string | null;
 
