@@ -18,7 +18,7 @@ export default tseslint.config(
   {
     // The SDK's definition types accept any shape of credentials, settings and input, which each plugin
     // narrows with its own types: `any` there is the contract plugin authors write against.
-    files: ['src/sdk/index.ts'],
+    files: ['src/sdk/contract.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {

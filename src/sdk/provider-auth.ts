@@ -2,7 +2,7 @@
  * How a provider's auth is applied to requests under its base URL: shared by the host (`ctx.http`)
  * and the SDK's test harness, so what authors test is what runs. No imports from the rest of src.
  */
-import type { ProviderAuth } from './index.js';
+import type { ProviderAuth } from './contract.js';
 
 /** A credential as text: strings and numbers as they are, anything else as nothing. */
 function textOf(value: unknown): string {

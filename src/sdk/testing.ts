@@ -8,16 +8,17 @@
  *   expect(harness.requests[0].headers.authorization).toBe('Bearer k');
  */
 import type {
+  CodeProvider,
   InboundRequest,
   IntegrationInfo,
   PluginContext,
   PluginDefinition,
   PluginHttpInit,
   PluginLogger,
-  ProviderDefinition,
   SyncResult,
   VerifyResult,
 } from './index.js';
+import { compileProvider } from './declarative.js';
 import { applyCredentials, isUnderBase, resolveBaseUrl, resolveRequestUrl } from './provider-auth.js';
 
 export interface RecordedRequest {
@@ -60,7 +61,8 @@ export interface LogLine {
 }
 
 export interface Harness {
-  provider: ProviderDefinition;
+  /** The provider as it runs: declarations compiled into functions. */
+  provider: CodeProvider;
   /** Every request made through ctx.http, in order. */
   requests: RecordedRequest[];
   logs: LogLine[];
@@ -69,7 +71,8 @@ export interface Harness {
   verify(): Promise<VerifyResult>;
   healthCheck(): Promise<void>;
   action<T = unknown>(name: string, input?: unknown): Promise<T>;
-  sync(): Promise<SyncResult>;
+  /** `input.highWaterMarks`: what the last sync returned, for incremental syncs. */
+  sync(input?: { highWaterMarks?: Record<string, string> }): Promise<SyncResult>;
   webhookVerify(request: Partial<InboundRequest>): Promise<boolean>;
   webhookToEvents(request: Partial<InboundRequest>): Promise<Array<{ event: string; data: unknown }>>;
 }
@@ -101,8 +104,10 @@ function bodyText(body: PluginHttpInit['body'], headers: Headers): string {
 }
 
 export function createHarness(plugin: PluginDefinition, options: HarnessOptions = {}): Harness {
-  const provider = options.provider ? plugin.providers.find((candidate) => candidate.id === options.provider) : plugin.providers[0];
-  if (!provider) throw new Error(`the plugin has no provider ${options.provider ?? ''}`.trim());
+  const declared = options.provider ? plugin.providers.find((candidate) => candidate.id === options.provider) : plugin.providers[0];
+  if (!declared) throw new Error(`the plugin has no provider ${options.provider ?? ''}`.trim());
+  // Declarations run exactly as the host runs them.
+  const provider = compileProvider(declared);
   const integration: IntegrationInfo = {
     id: '00000000-0000-4000-8000-000000000000',
     accountId: 'acct_test',
@@ -171,9 +176,9 @@ export function createHarness(plugin: PluginDefinition, options: HarnessOptions 
       if (!action) throw new Error(`provider ${provider.id} has no action ${name}`);
       return (await action.run(context(), input)) as T;
     },
-    sync: async () => {
+    sync: async (input) => {
       if (!provider.sync) throw new Error(`provider ${provider.id} has no sync`);
-      return (await provider.sync.run(context())) ?? {};
+      return (await provider.sync.run(context(), input)) ?? {};
     },
     webhookVerify: async (request) => {
       if (!provider.webhook) throw new Error(`provider ${provider.id} has no webhook`);

@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'invalid_state'
   | 'invalid_request'
   | 'rate_limited'
+  | 'provider_rate_limited'
   | 'internal'
   | 'provider_error'
   | 'unavailable'
@@ -90,6 +91,13 @@ export class PluginRejectedError extends AppError {
 export class RateLimitedError extends AppError {
   constructor(retryAfterSeconds: number) {
     super('rate_limited', 429, 'Too many requests', {}, { 'Retry-After': String(retryAfterSeconds) });
+  }
+}
+
+/** The provider's rate limit: it answered 429, or waiting for its budget would pass the call's deadline. */
+export class ProviderRateLimitedError extends AppError {
+  constructor(retryAfterSeconds: number, message = 'The provider is rate limiting these requests; retry later') {
+    super('provider_rate_limited', 429, message, {}, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
   }
 }
 

@@ -29,6 +29,7 @@ const PROBLEM_SCHEMA = {
         'invalid_state',
         'invalid_request',
         'rate_limited',
+        'provider_rate_limited',
         'internal',
         'provider_error',
         'unavailable',

@@ -21,6 +21,8 @@
  *   provider lacks the action, event handler, sync or webhook asked for (check the registry first);
  * - 422 provider_rejected — the plugin threw an error whose `code` is 'provider_rejected' (its
  *   message is the detail: safe to show);
+ * - 429 provider_rate_limited — the provider's rate limit (the SDK's ProviderRateLimitedError, with
+ *   `Retry-After` from its `retryAfterSeconds`);
  * - 504 provider_timeout — the deadline passed (the call's `ctx.signal` is aborted; a child whose
  *   event loop is stuck is killed and restarted);
  * - 502 provider_error — anything else the plugin threw, its result was too deep or large to return,
@@ -36,7 +38,15 @@
  */
 import { Logger } from '@nestjs/common';
 import type { AppConfig } from '../../../core/config/config.js';
-import { AppError, NotFoundError, ProviderError, ProviderRefusalError, ProviderTimeoutError, ValidationFailedError } from '../../../core/errors/app-errors.js';
+import {
+  AppError,
+  NotFoundError,
+  ProviderError,
+  ProviderRateLimitedError,
+  ProviderRefusalError,
+  ProviderTimeoutError,
+  ValidationFailedError,
+} from '../../../core/errors/app-errors.js';
 import { exceedsShape } from '../../../core/json/json-shape.js';
 import type { PluginRegistry, RegisteredProvider } from '../plugin-registry.js';
 import type { CallContext, CallKind, CallRequest, WireError } from '../runtime/call.js';
@@ -143,7 +153,8 @@ export abstract class PluginRunner {
       this.logger.warn(tags, 'plugin call passed its deadline');
       return new ProviderTimeoutError('The provider plugin did not answer in time');
     }
-    const { code, message } = (error ?? {}) as Partial<WireError>;
+    const { code, message, retryAfterSeconds } = (error ?? {}) as Partial<WireError>;
+    if (code === 'provider_rate_limited') return new ProviderRateLimitedError(retryAfterSeconds ?? 60);
     if (code === 'provider_rejected') return new ProviderRefusalError(typeof message === 'string' && message ? message : 'The provider refused the request');
     this.logger.warn({ ...tags, code, error: message }, 'plugin call failed');
     return new ProviderError();

@@ -2,7 +2,7 @@
  * One call into a provider, identical in a child process and in-process. Erasable TypeScript only:
  * loaded as-is by sandboxed children.
  */
-import type { IntegrationInfo, PluginContext, PluginDefinition, ProviderDefinition } from '../../../sdk/index.js';
+import { compileProvider, type CodeProvider, type IntegrationInfo, type PluginContext, type PluginDefinition, type ProviderDefinition } from '../../../sdk/index.js';
 
 export type CallKind = 'verify' | 'healthCheck' | 'action' | 'sync' | 'webhookVerify' | 'webhookToEvents' | 'onEvent';
 
@@ -25,12 +25,18 @@ export interface CallRequest {
 export interface WireError {
   code?: string;
   message: string;
+  /** A rate limit's `Retry-After`, in seconds (the SDK's ProviderRateLimitedError). */
+  retryAfterSeconds?: number;
 }
 
 export function toWireError(error: unknown): WireError {
   if (error instanceof Error || (typeof error === 'object' && error !== null)) {
-    const { code, message } = error as { code?: unknown; message?: unknown };
-    return { ...(typeof code === 'string' ? { code } : {}), message: typeof message === 'string' ? message : 'the plugin threw an object without a message' };
+    const { code, message, retryAfterSeconds } = error as { code?: unknown; message?: unknown; retryAfterSeconds?: unknown };
+    return {
+      ...(typeof code === 'string' ? { code } : {}),
+      message: typeof message === 'string' ? message : 'the plugin threw an object without a message',
+      ...(typeof retryAfterSeconds === 'number' && Number.isFinite(retryAfterSeconds) ? { retryAfterSeconds } : {}),
+    };
   }
   return { message: String(error) };
 }
@@ -40,9 +46,14 @@ export class UnsupportedCallError extends Error {
   readonly code = 'unsupported_call';
 }
 
+/** Declarations compiled once per provider (SDK 1.1); code providers come out as they went in. */
+const compiled = new WeakMap<ProviderDefinition, CodeProvider>();
+
 export async function executeCall(definition: PluginDefinition, request: CallRequest, ctx: PluginContext): Promise<unknown> {
-  const provider: ProviderDefinition | undefined = definition.providers.find((candidate) => candidate.id === request.providerId);
-  if (!provider) throw new UnsupportedCallError(`this plugin has no provider "${request.providerId}"`);
+  const declared: ProviderDefinition | undefined = definition.providers.find((candidate) => candidate.id === request.providerId);
+  if (!declared) throw new UnsupportedCallError(`this plugin has no provider "${request.providerId}"`);
+  let provider = compiled.get(declared);
+  if (!provider) compiled.set(declared, (provider = compileProvider(declared)));
   const missing = (what: string) => new UnsupportedCallError(`provider "${provider.id}" has no ${what}`);
   switch (request.kind) {
     case 'verify':
@@ -57,7 +68,7 @@ export async function executeCall(definition: PluginDefinition, request: CallReq
     }
     case 'sync':
       if (!provider.sync) throw missing('sync');
-      return (await provider.sync.run(ctx)) ?? {};
+      return (await provider.sync.run(ctx, request.input as { highWaterMarks?: Record<string, string> } | undefined)) ?? {};
     case 'webhookVerify':
       if (!provider.webhook) throw missing('webhook');
       return (await provider.webhook.verify(ctx, request.input as never)) === true;

@@ -3,7 +3,7 @@
  * exported definition. Built where the plugin code runs (a child process or the API process), so it
  * must stay structured-clone friendly. Erasable TypeScript only: loaded as-is by sandboxed children.
  */
-import type { JSONSchema, ProviderAuth, ProviderCategory, ProviderDefinition } from '../../../sdk/index.js';
+import { checkDeclarations, compileProvider, type JSONSchema, type ProviderAuth, type ProviderCategory, type ProviderDefinition } from '../../../sdk/index.js';
 
 /** Where a plugin's code is on disk. */
 export interface PluginLocation {
@@ -59,11 +59,19 @@ export function describeDefinition(exported: unknown): PluginDescription {
     throw new GarbageExportError('the default export must be definePlugin({ providers: [...] })');
   }
   const problems: string[] = [];
-  const providers = exported.providers.map((provider: unknown, index: number): ProviderDescription => {
+  const providers = exported.providers.map((declared: unknown, index: number): ProviderDescription => {
     const at = `providers[${index}]`;
-    if (!isObject(provider)) {
+    if (!isObject(declared)) {
       problems.push(`${at} must be an object`);
       return undefined as never;
+    }
+    // SDK 1.1 declarations are checked, then described as the functions they compile to.
+    let provider: Record<string, unknown> = declared;
+    try {
+      problems.push(...checkDeclarations(declared as unknown as ProviderDefinition));
+      provider = compileProvider(declared as unknown as ProviderDefinition) as unknown as Record<string, unknown>;
+    } catch (error) {
+      problems.push(`${at} has declarations that cannot be read: ${(error as Error).message}`);
     }
     const fn = (name: string, value: unknown) => {
       if (value !== undefined && typeof value !== 'function') problems.push(`${at}.${name} must be a function`);

@@ -1,0 +1,333 @@
+/**
+ * The contract between a provider plugin and the host (`plugboard/sdk` re-exports it): see PLUGINS.md.
+ * This file imports nothing (not even the rest of Plugboard) and uses only erasable TypeScript, so the
+ * plugin host can load it in a sandboxed child process as it is.
+ */
+
+/** The SDK version plugins declare compatibility with in `package.json` → `plugboard.apiVersion`. */
+export const SDK_VERSION = '1.1.0';
+
+/** A JSON Schema (draft 2020-12 or draft-07 keywords); fields with `"secret": true` are masked. */
+export type JSONSchema = { [keyword: string]: unknown };
+
+export type ProviderCategory =
+  | 'email'
+  | 'payment'
+  | 'cloud_storage'
+  | 'authentication'
+  | 'crm'
+  | 'calendar'
+  | 'sms'
+  | 'live_streaming'
+  | 'marketing'
+  | 'analytics'
+  | 'communication'
+  | 'reviews'
+  | 'video'
+  | 'productivity'
+  | 'surveys'
+  | 'monitoring'
+  | 'commerce'
+  | 'voice_ai'
+  | 'maps'
+  | 'search'
+  | 'identity'
+  | 'other';
+
+export const PROVIDER_CATEGORIES: readonly ProviderCategory[] = [
+  'email',
+  'payment',
+  'cloud_storage',
+  'authentication',
+  'crm',
+  'calendar',
+  'sms',
+  'live_streaming',
+  'marketing',
+  'analytics',
+  'communication',
+  'reviews',
+  'video',
+  'productivity',
+  'surveys',
+  'monitoring',
+  'commerce',
+  'voice_ai',
+  'maps',
+  'search',
+  'identity',
+  'other',
+];
+
+/**
+ * How `ctx.http` applies credentials to requests under `baseUrl`. Values are templates whose
+ * `{field}` placeholders are filled from the credentials.
+ */
+export interface AuthApplication {
+  headers?: Record<string, string>;
+  query?: Record<string, string>;
+}
+
+export interface OAuth2Auth {
+  type: 'oauth2';
+  authorizationUrl: string;
+  tokenUrl: string;
+  scopes: string[];
+  scopeSeparator?: string;
+  pkce?: boolean;
+  authorizationParams?: Record<string, string>;
+  /** Whether the provider issues refresh tokens (default true). */
+  refresh?: boolean;
+}
+
+export interface CredentialsAuth {
+  type: 'api_key' | 'basic';
+  credentialsSchema: JSONSchema;
+  /**
+   * Defaults: `api_key` sends `Authorization: Bearer {apiKey}`; `basic` sends HTTP Basic built from
+   * `username` and `password`.
+   */
+  apply?: AuthApplication;
+}
+
+export interface NoAuth {
+  type: 'none';
+}
+
+export type ProviderAuth = OAuth2Auth | CredentialsAuth | NoAuth;
+
+/** Credentials of an OAuth 2.0 connection. */
+export interface OAuthCredentials {
+  accessToken: string;
+  refreshToken?: string;
+  expiresAt?: string;
+  tokenType?: string;
+  scope?: string;
+  raw?: Record<string, unknown>;
+}
+
+export interface IntegrationInfo {
+  id: string;
+  accountId: string;
+  livemode: boolean;
+  metadata: Record<string, unknown>;
+}
+
+export interface PluginLogger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface PluginHttpInit {
+  method?: string;
+  headers?: Record<string, string> | Array<[string, string]> | Headers;
+  /** A string, bytes, or a plain object/array (sent as JSON). */
+  body?: string | Uint8Array | ArrayBuffer | URLSearchParams | Record<string, unknown> | unknown[] | null;
+  /** Per-request timeout; never beyond the call's deadline. */
+  timeoutMs?: number;
+  /** Retries after a 429/503 with Retry-After that fits before the deadline (default 2). */
+  retries?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * A fetch-style client: SSRF-protected, with timeouts and Retry-After handling, and the provider's
+ * auth applied to requests under `baseUrl`. A relative URL is resolved against `baseUrl`.
+ */
+export type PluginHttp = (url: string | URL, init?: PluginHttpInit) => Promise<Response>;
+
+export interface PluginContext<Credentials = Record<string, unknown>, Settings = Record<string, unknown>> {
+  /** Decrypted for this call only; never keep them. */
+  credentials: Credentials;
+  settings: Settings;
+  integration: IntegrationInfo;
+  http: PluginHttp;
+  log: PluginLogger;
+  /** Aborted when the call's deadline passes. */
+  signal: AbortSignal;
+}
+
+/** An inbound webhook request as the host received it. */
+export interface InboundRequest {
+  method: string;
+  /** Lower-case header names. */
+  headers: Record<string, string>;
+  query: Record<string, string>;
+  /** The exact bytes received, as UTF-8 text (verify signatures over this). */
+  rawBody: string;
+  /** The body parsed as JSON when it is JSON, else undefined. */
+  body?: unknown;
+}
+
+export interface VerifyResult {
+  displayName?: string;
+  metadata?: Record<string, unknown>;
+}
+
+export interface ActionDefinition<Input = any, Output = unknown> {
+  description: string;
+  inputSchema: JSONSchema;
+  run(ctx: PluginContext<any, any>, input: Input): Promise<Output>;
+}
+
+export interface SyncResult {
+  records?: { [model: string]: Array<{ id: string; [field: string]: unknown }> };
+  /** Per model, the highest value of its incremental field seen: the next sync's starting point. */
+  highWaterMarks?: { [model: string]: string };
+}
+
+export interface SyncDefinition {
+  /** A duration such as `15m`, `1h`, `1d`. */
+  defaultFrequency?: string;
+  /** `input.highWaterMarks`: what the last successful sync returned, when the host keeps it. */
+  run(ctx: PluginContext<any, any>, input?: { highWaterMarks?: Record<string, string> }): Promise<SyncResult>;
+}
+
+export interface PlugboardEvent {
+  id: string;
+  event: string;
+  timestamp: string;
+  accountId: string;
+  livemode: boolean;
+  data: unknown;
+}
+
+export interface WebhookDefinition {
+  verify(ctx: PluginContext<any, any>, req: InboundRequest): boolean | Promise<boolean>;
+  toEvents(ctx: PluginContext<any, any>, req: InboundRequest): Array<{ event: string; data: unknown }> | Promise<Array<{ event: string; data: unknown }>>;
+}
+
+/** A provider as code (SDK 1.0, and what `compileProvider` makes of declarations). */
+export interface CodeProvider {
+  /** Unique across the installation: `[a-z0-9_]+`. */
+  id: string;
+  name: string;
+  category: ProviderCategory;
+  description: string;
+  auth: ProviderAuth;
+  settingsSchema?: JSONSchema;
+  /** For the proxy and `ctx.http`; may contain `{placeholders}` filled from the integration's metadata. */
+  baseUrl?: string;
+  verify?(ctx: PluginContext<any, any>): Promise<VerifyResult>;
+  healthCheck?(ctx: PluginContext<any, any>): Promise<void>;
+  actions?: { [name: string]: ActionDefinition };
+  onEvent?: { [eventType: string]: (ctx: PluginContext<any, any>, event: PlugboardEvent) => Promise<void> };
+  sync?: SyncDefinition;
+  webhook?: WebhookDefinition;
+  /** How the provider's errors read (declared requests and `readJson`). */
+  errors?: ErrorMapping;
+}
+
+/** Picks a value from a JSON answer: a JSON pointer (`/data/0/id`, `''` for all of it) or a function. */
+export type Selector<T> = string | ((body: any, response: Response) => T);
+
+/**
+ * One HTTP request to the provider, relative to `baseUrl`. `path`, `query`, `headers` and string `body`
+ * values are templates: `{field}` from the action's input (only fields its input schema declares),
+ * `{settings.x}`, `{metadata.x}`; a query parameter whose template lacks a value is left out. A body
+ * value that is a lone `{field}` keeps the field's type; `body: 'input'` sends the whole input.
+ */
+export interface DeclaredRequest {
+  method?: string;
+  path: string;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  body?: 'input' | Record<string, unknown>;
+  /** Send the body as `application/x-www-form-urlencoded` instead of JSON. */
+  form?: boolean;
+}
+
+export interface DeclaredVerify {
+  request: DeclaredRequest;
+  displayName?: Selector<string>;
+  /** Metadata keys and where to read each (JSON pointers), or a function of the answer. */
+  metadata?: Record<string, string> | ((body: any, response: Response) => Record<string, unknown>);
+}
+
+export interface DeclaredHealthCheck {
+  request: DeclaredRequest;
+}
+
+export interface DeclaredAction {
+  description: string;
+  inputSchema: JSONSchema;
+  request: DeclaredRequest;
+  /** What part of the answer the action returns (all of it when absent). */
+  result?: Selector<unknown>;
+}
+
+/** How a list continues: a cursor or page token (from the body by pointer, or a header), offset/limit, the `Link` header, or the last item's id. */
+export type Pagination =
+  | { type: 'cursor'; cursor: string | { header: string }; param: string; in?: 'query' | 'body' }
+  | { type: 'offset'; offsetParam: string; limitParam: string; limit: number }
+  | { type: 'link' }
+  | { type: 'startingAfter'; param: string; hasMore: string };
+
+export interface DeclaredList {
+  request: DeclaredRequest;
+  /** Where the page's items are (JSON pointer). */
+  items: string;
+  /** The item field that is its id (default `id`). */
+  id?: string;
+  pagination?: Pagination;
+  /** Incremental syncs: the query parameter given the last sync's high-water mark, and the item field it is read from. */
+  incremental?: { param: string; field: string };
+  maxPages?: number;
+}
+
+export interface DeclaredSync {
+  defaultFrequency?: string;
+  models: { [model: string]: DeclaredList };
+}
+
+/**
+ * How a provider's errors read. Defaults: 429 is a rate limit, other 4xx (but 408) a refusal shown to
+ * the user with the provider's message, anything else an outage.
+ */
+export interface ErrorMapping {
+  /** Where the provider puts its message (JSON pointers, tried in order before the usual places). */
+  message?: string | string[];
+  /** Statuses that mean the provider refused the credentials or the input. */
+  rejected?: number[];
+  rateLimited?: number[];
+}
+
+/** A provider: each part code (as in SDK 1.0) or a declaration (SDK 1.1). */
+export interface ProviderDefinition extends Omit<CodeProvider, 'verify' | 'healthCheck' | 'actions' | 'sync'> {
+  verify?: CodeProvider['verify'] | DeclaredVerify;
+  healthCheck?: CodeProvider['healthCheck'] | DeclaredHealthCheck;
+  actions?: { [name: string]: ActionDefinition | DeclaredAction };
+  sync?: SyncDefinition | DeclaredSync;
+}
+
+export interface PluginDefinition {
+  providers: ProviderDefinition[];
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+  return value;
+}
+
+/** Types and freezes a plugin definition; the default export of a plugin's entry file. */
+export function definePlugin<T extends PluginDefinition>(definition: T): Readonly<T> {
+  return deepFreeze(definition);
+}
+
+/**
+ * The provider refused the credentials or the input. Becomes `422 provider_rejected` with the message
+ * as `detail`. The host recognises it by `code`, so a plain Error with that code works the same.
+ */
+export class ProviderRejectedError extends Error {
+  readonly code = 'provider_rejected';
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProviderRejectedError';
+  }
+}
