@@ -22,6 +22,7 @@ describe('connections', () => {
       PLUGIN_ISOLATION: 'none',
       ALLOW_INSECURE_WEBHOOKS: 'true',
       WEBHOOK_RETRY_SCHEDULE: '100ms',
+      ALLOWED_RETURN_ORIGINS: 'https://app.example.com',
     });
   });
   afterAll(async () => {
@@ -292,6 +293,75 @@ describe('connections', () => {
     expect(await authorize(again.body.authorizationUrl)).toBe('/again?provider=google_calendar&status=connected');
     const after = await t.http.get('/v1/connections?provider=google_calendar').set(bearer(ana.token));
     expect(after.body.data.map((connection: { id: string }) => connection.id)).toEqual([mine.body.data[0].id]);
+  });
+
+  describe('hosted connect sessions', () => {
+    const session = (token: string) => ({ Authorization: `Bearer ${token}` });
+    const open = (key: string, body: Record<string, unknown>) =>
+      t.http
+        .post('/v1/connect-sessions')
+        .set(bearer(key))
+        .send({ returnUrl: 'https://app.example.com/connected', ...body });
+
+    it('lets a browser holding the token connect one offered provider for the end user, once', async () => {
+      const { ownerToken, platformKey } = await team();
+      const opened = await open(platformKey, { endUserId: 'creator_9', tags: ['creator'], providers: ['ical_feed', 'google_calendar'] });
+      expect(opened.status).toBe(201);
+      expect(opened.body.url).toBe(`${t.config.publicUrl}/connect#${opened.body.token}`);
+      const token = opened.body.token as string;
+
+      const seen = await t.http.get('/v1/connect/session').set(session(token));
+      expect(seen.body).toMatchObject({ endUserId: 'creator_9', connectionId: null });
+      expect(seen.body.providers.map((provider: { id: string; authType: string }) => [provider.id, provider.authType])).toEqual([
+        ['ical_feed', 'none'],
+        ['google_calendar', 'oauth2'],
+      ]);
+      expect((await t.http.post('/v1/connect/connections').set(session(token)).send({ provider: 'stripe' })).status).toBe(400);
+
+      const done = await t.http.post('/v1/connect/connections').set(session(token)).send({ provider: 'ical_feed' });
+      expect(done.status).toBe(200);
+      expect(done.body.redirectUrl).toBe(`https://app.example.com/connected?provider=ical_feed&status=connected&connectionId=${done.body.connectionId}`);
+      const connection = await t.http.get(`/v1/connections/${done.body.connectionId}`).set(bearer(platformKey));
+      expect(connection.body).toMatchObject({ owner: 'end_user', endUserId: 'creator_9', tags: ['creator'], status: 'connected' });
+      const completed = await t.http.get('/v1/events?event=connect.session.completed').set(bearer(ownerToken));
+      expect(completed.body.data[0].data).toMatchObject({ sessionId: opened.body.id, connectionId: done.body.connectionId, endUserId: 'creator_9' });
+      // The session has ended: its token no longer works.
+      expect((await t.http.get('/v1/connect/session').set(session(token))).status).toBe(401);
+      expect((await t.http.get('/v1/connect/session').set(session('cs_made_up'))).status).toBe(401);
+    });
+
+    it('connects OAuth providers through the session, and re-authorises an end user’s connection in place', async () => {
+      const { platformKey } = await team();
+      const opened = await open(platformKey, { endUserId: 'attendee_3', providers: ['google_calendar'] });
+      const started = await t.http.post('/v1/connect/oauth/start').set(session(opened.body.token)).send({ provider: 'google_calendar' });
+      expect(started.status).toBe(200);
+      expect(await authorize(started.body.authorizationUrl)).toBe('https://app.example.com/connected?provider=google_calendar&status=connected');
+      expect((await t.http.get('/v1/connect/session').set(session(opened.body.token))).status).toBe(401);
+      const [connection] = (await t.http.get('/v1/connections?endUserId=attendee_3').set(bearer(platformKey))).body.data;
+      expect(connection).toMatchObject({ provider: 'google_calendar', owner: 'end_user', status: 'connected' });
+
+      const again = await open(platformKey, { endUserId: 'attendee_3', providers: ['google_calendar', 'ical_feed'], connectionId: connection.id });
+      expect((await t.http.get('/v1/connect/session').set(session(again.body.token))).body).toMatchObject({
+        connectionId: connection.id,
+        providers: [{ id: 'google_calendar' }],
+      });
+      const restarted = await t.http.post('/v1/connect/oauth/start').set(session(again.body.token)).send({ provider: 'google_calendar' });
+      expect(await authorize(restarted.body.authorizationUrl)).toBe('https://app.example.com/connected?provider=google_calendar&status=connected');
+      expect((await t.http.get('/v1/connections?endUserId=attendee_3').set(bearer(platformKey))).body.data.map((c: { id: string }) => c.id)).toEqual([
+        connection.id,
+      ]);
+    });
+
+    it('is opened only with connections.manage, for allowed return origins and existing providers', async () => {
+      const { ownerToken, platformKey, ana } = await team();
+      expect((await open(ownerToken, { endUserId: 'u', providers: ['ical_feed'] })).status).toBe(201);
+      expect((await open(ana.token, { endUserId: 'u', providers: ['ical_feed'] })).status).toBe(403);
+      expect((await open(platformKey, { endUserId: 'u', providers: ['ical_feed'], returnUrl: 'https://evil.example/x' })).status).toBe(400);
+      expect((await open(platformKey, { endUserId: 'u', providers: ['nope'] })).status).toBe(404);
+      const other = await team();
+      const theirs = await connect(other.platformKey, { owner: 'end_user', endUserId: 'u' });
+      expect((await open(platformKey, { endUserId: 'u', providers: ['ical_feed'], connectionId: theirs.body.id })).status).toBe(404);
+    });
   });
 
   /** The browser's part of an OAuth flow: the provider's consent, then Plugboard's callback; returns where it lands. */

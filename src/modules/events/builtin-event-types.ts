@@ -126,6 +126,25 @@ export const BUILTIN_EVENT_TYPES: readonly EventTypeDefinition[] = [
     publishedBy: 'plugboard',
   },
   {
+    type: 'connect.session.completed',
+    description: 'An end user finished a hosted connect session: the connection it made (or re-authorised) is connectionId.',
+    schema: object(['sessionId', 'connectionId', 'provider', 'endUserId'], {
+      sessionId: { type: 'string', format: 'uuid' },
+      connectionId: { type: 'string', format: 'uuid' },
+      provider: id('Provider id, e.g. "stripe"'),
+      endUserId: { type: 'string' },
+      tags: { type: 'array', items: { type: 'string' } },
+    }),
+    example: {
+      sessionId: '5e0f1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b',
+      connectionId: '0b7f5c1e-4a8e-4d5f-9f2a-1c3d5e7f9a0b',
+      provider: 'stripe',
+      endUserId: 'creator_42',
+      tags: ['creator'],
+    },
+    publishedBy: 'plugboard',
+  },
+  {
     type: 'integration.disconnected',
     description: 'An integration was disconnected; its record and history remain.',
     schema: object(['integrationId', 'provider'], { ...integrationFields, reason: { type: 'string' } }),

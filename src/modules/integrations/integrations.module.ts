@@ -32,12 +32,21 @@ import { integrationsAcl } from './integrations.acl.js';
 import { ConnectionAccess } from './connections/connection-access.js';
 import { ConnectionsController } from './connections/connections.controller.js';
 import { SyncedRecordRepository } from './sync/synced-record.repository.js';
+import { ConnectController, ConnectSessionsController } from './connect/connect-sessions.controller.js';
+import { ConnectSessionsService } from './connect/connect-sessions.service.js';
+import { ConnectSession } from './entities/connect-session.entity.js';
 
 @Module({
-  imports: [MikroOrmModule.forFeature([Integration, OAuthState, SyncRun, SyncedRecord, ProviderEventTask]), AccountsModule, EventsModule, PluginsModule],
-  controllers: [ProvidersController, IntegrationsController, ConnectionsController, PublicIntegrationsController],
+  imports: [
+    MikroOrmModule.forFeature([Integration, ConnectSession, OAuthState, SyncRun, SyncedRecord, ProviderEventTask]),
+    AccountsModule,
+    EventsModule,
+    PluginsModule,
+  ],
+  controllers: [ProvidersController, IntegrationsController, ConnectionsController, ConnectSessionsController, ConnectController, PublicIntegrationsController],
   providers: [
     ConnectionAccess,
+    ConnectSessionsService,
     CredentialVault,
     IntegrationView,
     IntegrationHistory,

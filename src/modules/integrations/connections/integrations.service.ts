@@ -125,6 +125,31 @@ export class IntegrationsService implements OnModuleInit {
     });
   }
 
+  /** New credentials for an existing connection (verified with the provider first), re-connecting it in place. */
+  async replaceCredentials(
+    caller: AccountCaller,
+    ref: ConnectionRef,
+    credentials: Record<string, unknown>,
+    settings?: Record<string, unknown>,
+  ): Promise<Integration> {
+    const connection = await this.find(this.em, caller, ref, 'configure');
+    const provider = this.requireProvider(connection.provider);
+    if (provider.auth.type === 'oauth2')
+      throw new ValidationFailedError('This provider connects with OAuth', [{ path: 'provider', message: 'use oauth/start' }]);
+    if (provider.auth.type !== 'none') this.assertValid(provider, 'credentials', credentials);
+    if (settings) this.assertValid(provider, 'settings', settings);
+    await this.access.ensure(caller, 'connect', 'Integration', { category: provider.category, counted: this.isCounted(connection) });
+    const merged = { ...connection.settings, ...(settings ?? {}) };
+    const verified = await this.calls.verify(provider, caller, connection.id, credentials, merged);
+    return this.em.transactional(async (em) => {
+      const current = em.merge(connection);
+      this.vault.sealCredentials(current, credentials);
+      this.markConnected(current, verified, merged);
+      await this.history.record(em, current, 'integration.connected', caller);
+      return current;
+    });
+  }
+
   /** Makes this connection the one used for its provider and owner when none is named. */
   async makeDefault(caller: AccountCaller, id: string): Promise<IntegrationDto> {
     return this.em.transactional(async (em) => {

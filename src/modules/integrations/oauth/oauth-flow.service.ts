@@ -29,6 +29,8 @@ type FlowOutcome =
   | { kind: 'fail' }
   | { kind: 'error'; error: unknown };
 
+export type SessionCompletion = (em: EntityManager, connectSessionId: string, connection: Integration) => Promise<void>;
+
 /** OAuth flows started with an API key record the key as `api_key:<id>`. */
 const API_KEY_STARTER = 'api_key:';
 
@@ -60,6 +62,7 @@ class InvalidRequestError extends AppError {
 @Injectable()
 export class OAuthFlowService {
   private readonly logger = new Logger(OAuthFlowService.name);
+  private sessionCompleted?: SessionCompletion;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -74,6 +77,11 @@ export class OAuthFlowService {
     private readonly accounts: AccountsService,
     private readonly connections: ConnectionAccess,
   ) {}
+
+  /** Called, in the connection's transaction, when an authorization started by a connect session succeeds. */
+  onSessionCompleted(completion: SessionCompletion): void {
+    this.sessionCompleted = completion;
+  }
 
   /** Connects (or re-connects) the account's default shared connection of a provider. */
   async start(caller: AccountCaller, providerId: string, dto: StartOAuthDto): Promise<OAuthStartedDto> {
@@ -92,22 +100,22 @@ export class OAuthFlowService {
   }
 
   /** A new connection for the owner the request names. */
-  async startConnection(caller: AccountCaller, dto: StartConnectionOAuthDto): Promise<OAuthStartedDto> {
+  async startConnection(caller: AccountCaller, dto: StartConnectionOAuthDto, connectSessionId?: string): Promise<OAuthStartedDto> {
     const provider = this.oauthProvider(dto.provider);
     const owner = await this.connections.ownerForNew(caller, dto);
     this.assertReturnUrl(dto.returnUrl);
     if (dto.settings) this.integrations.assertValid(provider, 'settings', dto.settings);
     await this.integrations.assertPlanAllowsNew(caller, provider, owner);
-    return this.authorize(caller, provider, dto, { new: true, owner, label: dto.label, tags: dto.tags });
+    return this.authorize(caller, provider, dto, { new: true, owner, label: dto.label, tags: dto.tags }, connectSessionId);
   }
 
   /** Re-authorises an existing connection in place (same id), the way an `expired` one is fixed. */
-  async reconnect(caller: AccountCaller, id: string, dto: StartOAuthDto): Promise<OAuthStartedDto> {
+  async reconnect(caller: AccountCaller, id: string, dto: StartOAuthDto, connectSessionId?: string): Promise<OAuthStartedDto> {
     const connection = await this.integrations.find(this.em, caller, { id }, 'configure');
     const provider = this.oauthProvider(connection.provider);
     this.assertReturnUrl(dto.returnUrl);
     if (dto.settings) this.integrations.assertValid(provider, 'settings', dto.settings);
-    return this.authorize(caller, provider, dto, { id });
+    return this.authorize(caller, provider, dto, { id }, connectSessionId);
   }
 
   private oauthProvider(providerId: string): RegisteredProvider & { auth: OAuth2Auth } {
@@ -125,6 +133,7 @@ export class OAuthFlowService {
     provider: RegisteredProvider & { auth: OAuth2Auth },
     dto: { returnUrl: string; settings?: Record<string, unknown>; oauthApp?: OAuthApp },
     connection?: OAuthConnectionTarget,
+    connectSessionId?: string,
   ): Promise<OAuthStartedDto> {
     const providerId = provider.id;
     const client = this.clients.resolve(providerId, dto.oauthApp);
@@ -147,6 +156,7 @@ export class OAuthFlowService {
       settings: dto.settings,
       oauthApp: dto.oauthApp ? { clientId: dto.oauthApp.clientId, clientSecret: dto.oauthApp.clientSecret } : undefined,
       connection,
+      connectSessionId,
     };
     const outcome = await this.run(this.strategy(provider.auth, client, store), { query: {} }, { state: pending });
     if (outcome.kind !== 'redirect') throw outcome.kind === 'error' ? outcome.error : new Error('authorization URL not built');
@@ -209,6 +219,7 @@ export class OAuthFlowService {
           secrets.oauthApp,
         );
         await this.history.record(em, integration, 'integration.connected', caller);
+        if (secrets.connectSessionId) await this.sessionCompleted?.(em, secrets.connectSessionId, integration);
       });
       return back('connected');
     } catch (error) {
@@ -228,7 +239,8 @@ export class OAuthFlowService {
     if (!plan) throw new NotFoundError('Account');
     const apiKeyId = state.userId.slice(API_KEY_STARTER.length);
     // The key was authorised for this connection's owner when the flow started.
-    const endUser = !('id' in target) && target.owner.owner === 'end_user';
+    const owner = 'id' in target ? (await this.em.fork().findOne(Integration, { id: target.id }, { fields: ['owner'] }))?.owner : target.owner.owner;
+    const endUser = owner === 'end_user';
     const permissions = endUser ? ['integrations.view', 'connections.manage'] : ['integrations.view', 'integrations.manage'];
     return this.callers.forAccount({ kind: 'api_key', apiKeyId, accountId: state.accountId, livemode: state.livemode, permissions, plan }, mode);
   }
@@ -275,7 +287,8 @@ export class OAuthFlowService {
     });
   }
 
-  private assertReturnUrl(returnUrl: string): void {
+  /** A returnUrl must be relative or have an origin in ALLOWED_RETURN_ORIGINS (no open redirect); else 400. */
+  assertReturnUrl(returnUrl: string): void {
     const relative = returnUrl.startsWith('/') && !returnUrl.startsWith('//') && !returnUrl.includes('\\');
     let allowed = relative;
     if (!relative) {

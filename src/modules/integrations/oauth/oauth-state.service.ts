@@ -13,6 +13,8 @@ export interface OAuthStateSecrets {
   oauthApp?: { clientId: string; clientSecret: string };
   /** The connection the authorization is for; absent: the account's default shared one. */
   connection?: OAuthConnectionTarget;
+  /** The hosted connect session the authorization belongs to, which it completes. */
+  connectSessionId?: string;
 }
 
 export interface NewOAuthState extends OAuthStateSecrets {
@@ -42,12 +44,12 @@ export class OAuthStateService {
   create(em: EntityManager, input: NewOAuthState): { state: string; expiresAt: Date } {
     const id = randomBytes(24).toString('base64url');
     const expiresAt = new Date(Date.now() + STATE_TTL_MS);
-    const { codeVerifier, settings, oauthApp, connection, ...bound } = input;
+    const { codeVerifier, settings, oauthApp, connection, connectSessionId, ...bound } = input;
     em.persist(
       em.create(OAuthState, {
         id,
         ...bound,
-        secrets: this.keyring.encryptJson({ codeVerifier, settings, oauthApp, connection }, `oauth-state:${id}`),
+        secrets: this.keyring.encryptJson({ codeVerifier, settings, oauthApp, connection, connectSessionId }, `oauth-state:${id}`),
         expiresAt,
       }),
     );

@@ -1,0 +1,89 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsObject, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+
+export class CreateConnectSessionDto {
+  @ApiProperty({ example: 'creator_42', description: "The host platform's id of the end user the connection will belong to" })
+  @Matches(/^[\w.:@|+-]{1,200}$/, { message: 'endUserId must be 1-200 letters, digits or ._:@|+-' })
+  endUserId!: string;
+
+  @ApiPropertyOptional({ type: [String], example: ['creator'] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(20)
+  @Matches(/^[\w.:@-]{1,64}$/, { each: true, message: 'each tag must be 1-64 letters, digits or _.:@-' })
+  tags?: string[];
+
+  @ApiProperty({ type: [String], example: ['stripe', 'google_calendar'], description: 'The providers the end user may connect' })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(50)
+  @Matches(/^[a-z0-9_]{1,64}$/, { each: true, message: 'each provider must be a provider id' })
+  providers!: string[];
+
+  @ApiProperty({
+    example: 'https://app.example.com/settings/connections',
+    description: 'Where the browser goes when done: an origin in ALLOWED_RETURN_ORIGINS',
+  })
+  @IsString()
+  @MaxLength(2000)
+  returnUrl!: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: "Re-authorise this end user's connection in place (same id) instead of creating one" })
+  @IsOptional()
+  @IsUUID()
+  connectionId?: string;
+}
+
+export class ConnectSessionCreatedDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ example: 'cs_…', description: 'Shown this once; the browser sends it as `Authorization: Bearer cs_…` to /v1/connect/…' })
+  token!: string;
+  @ApiProperty({ format: 'uri', description: 'The hosted connect page, with the token in its fragment (never sent to a server by the browser)' })
+  url!: string;
+  @ApiProperty({ format: 'date-time' }) expiresAt!: Date;
+}
+
+export class ConnectProviderDto {
+  @ApiProperty() id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty() category!: string;
+  @ApiProperty({ enum: ['oauth2', 'api_key', 'basic', 'none'] }) authType!: string;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'What to ask the user for (api_key and basic providers)' })
+  credentialsSchema?: Record<string, unknown>;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true }) settingsSchema?: Record<string, unknown>;
+}
+
+export class ConnectSessionViewDto {
+  @ApiProperty() endUserId!: string;
+  @ApiProperty({ type: [ConnectProviderDto] }) providers!: ConnectProviderDto[];
+  @ApiProperty({ type: String, format: 'uuid', nullable: true }) connectionId!: string | null;
+  @ApiProperty() returnUrl!: string;
+  @ApiProperty({ format: 'date-time' }) expiresAt!: Date;
+}
+
+export class ConnectWithCredentialsDto {
+  @ApiProperty({ example: 'stripe' })
+  @Matches(/^[a-z0-9_]{1,64}$/, { message: 'provider must be a provider id' })
+  provider!: string;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
+  @IsOptional()
+  @IsObject()
+  credentials?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
+  @IsOptional()
+  @IsObject()
+  settings?: Record<string, unknown>;
+}
+
+export class ConnectOAuthDto {
+  @ApiProperty({ example: 'google_calendar' })
+  @Matches(/^[a-z0-9_]{1,64}$/, { message: 'provider must be a provider id' })
+  provider!: string;
+}
+
+export class ConnectCompletedDto {
+  @ApiProperty({ format: 'uuid' }) connectionId!: string;
+  @ApiProperty({ description: "Where to send the browser now: the session's returnUrl with the outcome" }) redirectUrl!: string;
+}
