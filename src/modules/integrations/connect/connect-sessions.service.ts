@@ -21,7 +21,6 @@ import {
 } from '../dto/connect-session.dto.js';
 import type { OAuthStartedDto } from '../dto/integration.dto.js';
 import { ConnectSession } from '../entities/connect-session.entity.js';
-import type { Integration } from '../entities/integration.entity.js';
 import { OAuthFlowService } from '../oauth/oauth-flow.service.js';
 
 const SESSION_MS = 30 * 60_000;
@@ -110,8 +109,8 @@ export class ConnectSessionsService implements OnModuleInit {
             name: provider.name,
             category: provider.category,
             authType: provider.auth.type,
-            ...(credentialsSchema ? { credentialsSchema: credentialsSchema as Record<string, unknown> } : {}),
-            ...(provider.settingsSchema ? { settingsSchema: provider.settingsSchema as Record<string, unknown> } : {}),
+            ...(credentialsSchema ? { credentialsSchema: credentialsSchema } : {}),
+            ...(provider.settingsSchema ? { settingsSchema: provider.settingsSchema } : {}),
           },
         ];
       }),
