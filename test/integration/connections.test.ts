@@ -269,11 +269,28 @@ describe('connections', () => {
     expect(writes).toEqual(expected);
   });
 
-  it('limits connections per provider and owner by plan', async () => {
-    const { ownerToken } = await team('basic');
+  it('limits connections per provider and owner by plan, suspending the newest on a downgrade and restoring them on upgrade', async () => {
+    const { accountId, ownerToken } = await team('basic');
     expect((await connect(ownerToken, {})).status).toBe(201);
     const second = await connect(ownerToken, {});
     expect([second.status, second.body.code, second.body.feature, second.body.limit]).toEqual([402, 'plan_limit', 'connections.per_owner', 1]);
+
+    const admin = await t.token({ sub: 'operator', admin: true });
+    const setPlan = (plan: string) => t.http.patch(`/v1/accounts/${accountId}`).set(bearer(admin)).send({ plan });
+    await setPlan('business');
+    const newer = await connect(ownerToken, { label: 'newer' });
+    expect(newer.status).toBe(201);
+    await setPlan('basic');
+    const statuses = async () =>
+      Object.fromEntries(
+        (await t.http.get('/v1/connections?provider=ical_feed').set(bearer(ownerToken))).body.data.map((c: { label: string | null; status: string }) => [
+          c.label ?? 'first',
+          c.status,
+        ]),
+      );
+    expect(await statuses()).toEqual({ first: 'connected', newer: 'suspended' });
+    await setPlan('business');
+    expect(await statuses()).toEqual({ first: 'connected', newer: 'connected' });
   });
 
   it('connects an OAuth provider for a member, and re-authorises it in place', async () => {

@@ -412,25 +412,32 @@ export class IntegrationsService implements OnModuleInit {
     const rows = await this.em
       .getConnection()
       .execute<{ category: string; count: string }[]>(
-        `select category, count(*) as count from integrations where account_id = ? and livemode = ? and status in (?, ?, ?) group by category`,
+        `select category, count(distinct provider) as count from integrations where account_id = ? and livemode = ? and status in (?, ?, ?) group by category`,
         [accountId, livemode, ...COUNTED],
       );
     return Object.fromEntries(rows.map((row) => [`integrations.${row.category}`, Number(row.count)]));
   }
 
   /**
-   * Brings integrations in line with a new plan: per mode and category, the oldest connections the
-   * plan allows stay (or come back); the rest are suspended. Only plan suspensions are restored.
+   * Brings connections in line with a new plan: per mode and category the oldest providers the plan
+   * allows, and per provider and owner the oldest connections it allows, stay (or come back); the rest
+   * are suspended. Only plan suspensions are restored.
    */
   private async applyPlan(em: EntityManager, accountId: string, plan: Plan): Promise<void> {
     const integrations = await em.find(Integration, { accountId, status: { $in: [...COUNTED, 'suspended'] } }, { orderBy: { connectedAt: 'asc', id: 'asc' } });
-    const used = new Map<string, number>();
+    const keptProviders = new Map<string, Set<string>>();
+    const perOwner = new Map<string, number>();
     for (const integration of integrations) {
-      const key = `${integration.livemode}:${integration.category}`;
+      const categoryKey = `${integration.livemode}:${integration.category}`;
+      const kept = keptProviders.get(categoryKey) ?? new Set<string>();
+      keptProviders.set(categoryKey, kept);
       const limit = integrationLimit(plan, integration.category);
-      const position = used.get(key) ?? 0;
-      const allowed = limit === null || position < limit;
-      if (allowed) used.set(key, position + 1);
+      const providerAllowed = kept.has(integration.provider) || limit === null || kept.size < limit;
+      if (providerAllowed) kept.add(integration.provider);
+      const ownerKey = [integration.livemode, integration.provider, integration.owner, integration.memberId ?? '', integration.endUserId ?? ''].join(':');
+      const position = perOwner.get(ownerKey) ?? 0;
+      const allowed = providerAllowed && (plan.connectionsPerOwner === null || position < plan.connectionsPerOwner);
+      if (allowed) perOwner.set(ownerKey, position + 1);
       if (!allowed && integration.status !== 'suspended') {
         integration.statusBeforeSuspension = integration.status;
         integration.status = 'suspended';
