@@ -50,7 +50,7 @@ function scaffold(name: string, providerId: string, title: string): Record<strin
       null,
       2,
     )}\n`,
-    'index.js': `import { definePlugin, ProviderRejectedError } from 'plugboard/sdk';
+    'index.js': `import { definePlugin, readJson } from 'plugboard/sdk';
 
 export default definePlugin({
   providers: [
@@ -71,22 +71,27 @@ export default definePlugin({
       settingsSchema: { type: 'object', properties: {}, additionalProperties: false },
       // ctx.http sends credentials (Authorization: Bearer {apiKey}) only to URLs under baseUrl.
       baseUrl: 'https://api.example.com/v1',
+      // Where the API puts its error message: refusals (4xx) show it to the user, the key redacted.
+      errors: { message: '/error/message' },
 
-      async verify(ctx) {
-        const response = await ctx.http('/me');
-        if (response.status === 401 || response.status === 403) throw new ProviderRejectedError('The API key was refused');
-        if (!response.ok) throw new Error(\`GET /me answered \${response.status}\`);
-        const me = await response.json();
-        return { displayName: me.name, metadata: { accountId: me.id } };
-      },
+      // Declared: a request, and where in the answer the display name and metadata are (JSON pointers).
+      verify: { request: { path: '/me' }, displayName: '/name', metadata: { accountId: '/id' } },
 
       actions: {
+        // Declared: the path is filled from the input, whose schema must declare every {field}.
+        getItem: {
+          description: 'One item by id',
+          inputSchema: { type: 'object', required: ['id'], properties: { id: { type: 'string' } }, additionalProperties: false },
+          request: { path: '/items/{id}' },
+          result: '/data',
+        },
+        // Code, for what is not one request: readJson maps statuses to refusals, rate limits and outages.
         ping: {
           description: 'Checks that the API answers',
           inputSchema: { type: 'object', properties: {}, additionalProperties: false },
           async run(ctx) {
-            const response = await ctx.http('/ping');
-            return { ok: response.ok };
+            const { status } = await readJson(await ctx.http('/ping'), ctx);
+            return { ok: status === 'ok' };
           },
         },
       },
@@ -109,13 +114,18 @@ test('verify sends the API key and names the account', async () => {
   assert.equal(harness.requests[0].headers.authorization, 'Bearer key_123');
 });
 
-test('verify refuses a key the API refuses', async () => {
-  const harness = createHarness(plugin, { credentials: { apiKey: 'bad' }, http: () => ({ status: 401 }) });
-  await assert.rejects(harness.verify(), { code: 'provider_rejected' });
+test("verify refuses a key the API refuses, with the API's message", async () => {
+  const harness = createHarness(plugin, { credentials: { apiKey: 'bad_key' }, http: () => ({ status: 401, body: { error: { message: 'Unknown key bad_key' } } }) });
+  await assert.rejects(harness.verify(), { code: 'provider_rejected', message: 'Unknown key [redacted]' });
+});
+
+test('getItem requests the item named by the input', async () => {
+  const harness = createHarness(plugin, { credentials: { apiKey: 'key_123' }, http: { 'GET /items/it_1': { body: { data: { id: 'it_1' } } } } });
+  assert.deepEqual(await harness.action('getItem', { id: 'it_1' }), { id: 'it_1' });
 });
 
 test('ping reports whether the API answers', async () => {
-  const harness = createHarness(plugin, { credentials: { apiKey: 'key_123' }, http: { 'GET /ping': { status: 204 } } });
+  const harness = createHarness(plugin, { credentials: { apiKey: 'key_123' }, http: { 'GET /ping': { body: { status: 'ok' } } } });
   assert.deepEqual(await harness.action('ping'), { ok: true });
 });
 `,

@@ -33,7 +33,7 @@ describe('plugboard plugin and plugins commands: from `new` to an installed, sig
     const created = await plugboard(['plugin', 'new', '@acme/plugboard-widgets'], { cwd: work });
     expect(created.stdout).toContain(dir);
     const tests = await run(process.execPath, ['--test'], { cwd: dir, env: { PATH: process.env.PATH } });
-    expect(tests.stdout).toMatch(/pass 3/);
+    expect(tests.stdout).toMatch(/pass 4/);
     expect(tests.stdout).toMatch(/fail 0/);
     const validated = JSON.parse((await plugboard(['plugin', 'validate', dir])).stdout);
     expect(validated).toMatchObject({
@@ -41,7 +41,8 @@ describe('plugboard plugin and plugins commands: from `new` to an installed, sig
       version: '0.1.0',
       compatible: true,
       signature: 'unsigned',
-      providers: [{ id: 'widgets', auth: 'api_key', actions: ['ping'] }],
+      apiVersion: '^1.1.0',
+      providers: [{ id: 'widgets', auth: 'api_key', actions: ['getItem', 'ping'] }],
     });
   });
 
