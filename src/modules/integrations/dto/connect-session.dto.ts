@@ -1,16 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsObject, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { OptionalTags } from '../../../core/http/tags.js';
 
 export class CreateConnectSessionDto {
   @ApiProperty({ example: 'creator_42', description: "The host platform's id of the end user the connection will belong to" })
   @Matches(/^[\w.:@|+-]{1,200}$/, { message: 'endUserId must be 1-200 letters, digits or ._:@|+-' })
   endUserId!: string;
 
-  @ApiPropertyOptional({ type: [String], example: ['creator'] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(20)
-  @Matches(/^[\w.:@-]{1,64}$/, { each: true, message: 'each tag must be 1-64 letters, digits or _.:@-' })
+  @OptionalTags('Tags the connection gets')
   tags?: string[];
 
   @ApiProperty({ type: [String], example: ['stripe', 'google_calendar'], description: 'The providers the end user may connect' })

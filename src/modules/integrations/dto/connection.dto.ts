@@ -1,11 +1,10 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsObject, IsOptional, IsString, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
+import { IsBoolean, IsIn, IsObject, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { PageDto, PageQuery } from '../../../core/http/pagination.js';
+import { OptionalTags, TAG_PATTERN } from '../../../core/http/tags.js';
 import { CONNECTION_OWNERS, type ConnectionOwner, INTEGRATION_STATUSES } from '../entities/integration.entity.js';
-import { ConfigureIntegrationDto, IntegrationDto, OAuthAppDto } from './integration.dto.js';
+import { ConfigureIntegrationDto, IntegrationDto, StartOAuthDto } from './integration.dto.js';
 
-const TAG = /^[\w.:@-]{1,64}$/;
 const END_USER_ID = /^[\w.:@|+-]{1,200}$/;
 const PROVIDER_ID = /^[a-z0-9_]{1,64}$/;
 
@@ -21,11 +20,7 @@ class ConnectionOwnerFields {
   @Matches(END_USER_ID, { message: 'endUserId must be 1-200 letters, digits or ._:@|+-' })
   endUserId?: string;
 
-  @ApiPropertyOptional({ type: [String], example: ['creator', 'eu'], description: 'Up to 20 tags, to find connections and filter webhooks by' })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(20)
-  @Matches(TAG, { each: true, message: 'each tag must be 1-64 letters, digits or _.:@-' })
+  @OptionalTags('Tags to find connections and filter webhooks by', ['creator', 'eu'])
   tags?: string[];
 
   @ApiPropertyOptional({ example: 'Work mailbox' })
@@ -56,26 +51,10 @@ export class CreateConnectionDto extends ConnectionOwnerFields {
   autoSync?: boolean;
 }
 
-export class StartConnectionOAuthDto extends ConnectionOwnerFields {
+export class StartConnectionOAuthDto extends IntersectionType(StartOAuthDto, ConnectionOwnerFields) {
   @ApiProperty({ example: 'google_calendar' })
   @Matches(PROVIDER_ID, { message: 'provider must be a provider id' })
   provider!: string;
-
-  @ApiProperty({ example: '/settings/connections', description: 'Relative, or with an origin in ALLOWED_RETURN_ORIGINS' })
-  @IsString()
-  @MaxLength(2000)
-  returnUrl!: string;
-
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
-  @IsOptional()
-  @IsObject()
-  settings?: Record<string, unknown>;
-
-  @ApiPropertyOptional({ type: OAuthAppDto, description: "This account's own OAuth client, instead of the operator's" })
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => OAuthAppDto)
-  oauthApp?: OAuthAppDto;
 }
 
 export class UpdateConnectionDto extends ConfigureIntegrationDto {
@@ -85,11 +64,7 @@ export class UpdateConnectionDto extends ConfigureIntegrationDto {
   @Length(1, 200)
   label?: string;
 
-  @ApiPropertyOptional({ type: [String] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(20)
-  @Matches(TAG, { each: true, message: 'each tag must be 1-64 letters, digits or _.:@-' })
+  @OptionalTags('Tags to find connections and filter webhooks by')
   tags?: string[];
 }
 
@@ -111,7 +86,7 @@ export class ListConnectionsQuery extends PageQuery {
 
   @ApiPropertyOptional()
   @IsOptional()
-  @Matches(TAG, { message: 'tag must be 1-64 letters, digits or _.:@-' })
+  @Matches(TAG_PATTERN, { message: 'tag must be 1-64 letters, digits or _.:@-' })
   tag?: string;
 
   @ApiPropertyOptional({ enum: INTEGRATION_STATUSES })

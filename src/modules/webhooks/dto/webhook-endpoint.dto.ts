@@ -1,13 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { PageDto } from '../../../core/http/pagination.js';
+import { OptionalTags } from '../../../core/http/tags.js';
 import type { WebhookEndpoint } from '../entities/webhook-endpoint.entity.js';
 import { EVENT_FILTER_PATTERN } from '../event-filter.js';
 import { SECRET_PATTERN } from '../webhook-signature.js';
 
 const EVENTS_DESCRIPTION = 'Event types to receive: exact types (`session.started`), prefixes (`integration.*`) or `*`';
 const TAGS_DESCRIPTION = "Only events whose data carries one of these tags (a connection's `tags`); every matching event when empty";
-const TAG_PATTERN = /^[\w.:@-]{1,64}$/;
 
 export class CreateWebhookDto {
   @ApiProperty({ example: 'https://example.com/webhooks/plugboard', description: 'HTTPS (http only with ALLOW_INSECURE_WEBHOOKS)' })
@@ -22,11 +22,7 @@ export class CreateWebhookDto {
   @Matches(EVENT_FILTER_PATTERN, { each: true, message: 'each event must be an event type, a prefix such as integration.*, or *' })
   events!: string[];
 
-  @ApiPropertyOptional({ type: [String], example: ['creator'], description: TAGS_DESCRIPTION })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(20)
-  @Matches(TAG_PATTERN, { each: true, message: 'each tag must be 1-64 letters, digits or _.:@-' })
+  @OptionalTags(TAGS_DESCRIPTION)
   tags?: string[];
 
   @ApiPropertyOptional({ example: 'CRM sync' })
@@ -61,11 +57,7 @@ export class UpdateWebhookDto {
   @Matches(EVENT_FILTER_PATTERN, { each: true, message: 'each event must be an event type, a prefix such as integration.*, or *' })
   events?: string[];
 
-  @ApiPropertyOptional({ type: [String], example: ['creator'], description: TAGS_DESCRIPTION })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(20)
-  @Matches(TAG_PATTERN, { each: true, message: 'each tag must be 1-64 letters, digits or _.:@-' })
+  @OptionalTags(TAGS_DESCRIPTION)
   tags?: string[];
 
   @ApiPropertyOptional({ type: String, nullable: true })
