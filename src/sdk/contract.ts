@@ -218,6 +218,22 @@ export interface CodeProvider {
   webhook?: WebhookDefinition;
   /** How the provider's errors read (declared requests and `readJson`). */
   errors?: ErrorMapping;
+  /** The provider's documented limits: `ctx.http` waits for budget before sending under `baseUrl`. */
+  rateLimits?: RateLimit[];
+}
+
+/**
+ * A documented rate limit: `requests` per `windowMs`, counted per connection, per account of the
+ * provider (the metadata key `accountKey`, default `accountId`, names it), or per OAuth app (all
+ * connections of the provider on this installation). `requests` limits only matching requests,
+ * each `METHOD /path-prefix` relative to `baseUrl` (`POST /chat.postMessage`); absent, every request.
+ */
+export interface RateLimit {
+  requests: number;
+  windowMs: number;
+  scope: 'connection' | 'account' | 'app';
+  accountKey?: string;
+  match?: string[];
 }
 
 /** Picks a value from a JSON answer: a JSON pointer (`/data/0/id`, `''` for all of it) or a function. */

@@ -69,6 +69,21 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private readonly providerBudgetWaits = new Histogram({
+    name: 'plugboard_provider_rate_limit_wait_seconds',
+    help: "Time provider requests waited for the provider's declared rate limit, by provider",
+    labelNames: ['provider'] as const,
+    buckets: SECONDS_BUCKETS,
+    registers: [this.registry],
+  });
+
+  private readonly providerThrottles = new Counter({
+    name: 'plugboard_provider_throttled_total',
+    help: "Provider calls refused because waiting for the provider's rate limit would pass their deadline, or answered 429 by the provider",
+    labelNames: ['provider', 'reason'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'plugboard_' });
   }
@@ -87,6 +102,16 @@ export class MetricsService {
   pluginCall(plugin: string, outcome: PluginCallOutcome, durationSeconds?: number): void {
     this.pluginCalls.inc({ plugin, outcome });
     if (durationSeconds !== undefined) this.pluginCallDuration.observe({ plugin, outcome }, durationSeconds);
+  }
+
+  /** How long a provider request waited for its rate-limit budget. */
+  providerBudgetWait(provider: string, seconds: number): void {
+    this.providerBudgetWaits.observe({ provider }, seconds);
+  }
+
+  /** A provider request not sent (`budget`: the wait would pass the deadline) or refused by the provider (`provider_429`). */
+  providerThrottled(provider: string, reason: 'budget' | 'provider_429'): void {
+    this.providerThrottles.inc({ provider, reason });
   }
 
   httpRequest(method: string, route: string, status: number, durationSeconds: number): void {

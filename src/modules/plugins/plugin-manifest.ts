@@ -51,6 +51,21 @@ const PROVIDER_SCHEMA = {
     name: { type: 'string', minLength: 1, maxLength: 200 },
     category: { enum: PROVIDER_CATEGORIES },
     description: { type: 'string', maxLength: 2000 },
+    rateLimits: {
+      type: 'array',
+      maxItems: 20,
+      items: {
+        type: 'object',
+        required: ['requests', 'windowMs', 'scope'],
+        properties: {
+          requests: { type: 'integer', minimum: 1 },
+          windowMs: { type: 'integer', minimum: 1, maximum: 86_400_000 },
+          scope: { enum: ['connection', 'account', 'app'] },
+          accountKey: { type: 'string', minLength: 1 },
+          match: { type: 'array', items: { type: 'string', pattern: '^[A-Z]+ /' } },
+        },
+      },
+    },
     auth: {
       type: 'object',
       required: ['type'],

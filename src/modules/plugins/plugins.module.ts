@@ -18,6 +18,7 @@ import { PluginsService } from './plugins.service.js';
 import { ChildProcessPluginRunner } from './runner/child-process-runner.js';
 import { InProcessPluginRunner } from './runner/in-process-runner.js';
 import { PluginRunner } from './runner/plugin-runner.js';
+import { ProviderBudgets } from './runner/provider-budgets.js';
 import { ProviderHttp } from './runner/provider-http.js';
 
 /**
@@ -29,6 +30,7 @@ import { ProviderHttp } from './runner/provider-http.js';
   controllers: [PluginsController],
   providers: [
     PluginRegistry,
+    ProviderBudgets,
     ProviderHttp,
     {
       provide: PluginRunner,

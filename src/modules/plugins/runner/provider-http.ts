@@ -1,9 +1,10 @@
-import { Injectable } from '@nestjs/common';
-import type { ProviderAuth } from '../../../sdk/index.js';
+import { Injectable, Optional } from '@nestjs/common';
+import type { ProviderAuth, RateLimit } from '../../../sdk/index.js';
 import { applyCredentials, isUnderBase, resolveBaseUrl, resolveRequestUrl } from '../../../sdk/provider-auth.js';
 import { SafeHttpClient } from '../../../core/http/safe-http.js';
 import type { CallContext } from '../runtime/call.js';
 import type { WireHttpRequest, WireHttpResponse } from '../runtime/plugin-fetch.js';
+import { ProviderBudgets } from './provider-budgets.js';
 
 /** Largest response body handed to a plugin. */
 const MAX_RESPONSE_BYTES = 25 * 1024 * 1024;
@@ -11,8 +12,11 @@ const MAX_RESPONSE_BYTES = 25 * 1024 * 1024;
 const MAX_RETRY_AFTER_MS = 60_000;
 
 export interface ProviderHttpTarget {
+  /** The provider id: with `rateLimits`, what its budgets are kept under. */
+  id?: string;
   auth: ProviderAuth;
   baseUrl?: string;
+  rateLimits?: RateLimit[];
 }
 
 export class ResponseTooLargeError extends Error {
@@ -41,28 +45,44 @@ async function readCapped(body: ReadableStream<Uint8Array> | null): Promise<Uint
 /**
  * Performs the HTTP requests plugins make through `ctx.http`, in the API process: SSRF-safe (the
  * shared SafeHttp client), bounded by the call's deadline, retrying 429/503 after Retry-After when
- * the wait fits, with the provider's auth applied only to URLs under its base URL.
+ * the wait fits, with the provider's auth applied only to URLs under its base URL. Requests under the
+ * base URL first wait for the provider's declared rate-limit budget (ProviderBudgets), and a 429 there
+ * tightens it.
  */
 @Injectable()
 export class ProviderHttp {
-  constructor(private readonly http: SafeHttpClient) {}
+  constructor(
+    private readonly http: SafeHttpClient,
+    @Optional() private readonly budgets?: ProviderBudgets,
+  ) {}
 
   async perform(target: ProviderHttpTarget, context: CallContext, request: WireHttpRequest, deadline: number, signal: AbortSignal): Promise<WireHttpResponse> {
     const base = resolveBaseUrl(target.baseUrl, context.integration.metadata ?? {});
     const url = resolveRequestUrl(request.url, base);
     const headers = new Headers(request.headers);
-    if (isUnderBase(url, base)) applyCredentials(target.auth, context.credentials ?? {}, url, headers);
+    const underBase = isUnderBase(url, base);
+    if (underBase) applyCredentials(target.auth, context.credentials ?? {}, url, headers);
+    // The path the provider's rate limits match (`POST /chat.postMessage`), relative to the base URL.
+    const budget = underBase && target.id && target.rateLimits?.length && this.budgets ? { budgets: this.budgets, target: { ...target, id: target.id } } : undefined;
+    const path = base ? `/${url.href.slice(base.length).replace(/^\//, '').split('?')[0]}` : url.pathname;
     let retriesLeft = request.retries ?? 2;
     for (;;) {
+      const places = await budget?.budgets.acquire(budget.target, context, request.method, path, deadline, signal);
       const remaining = deadline - Date.now();
-      const response = await this.http.fetch(url, {
-        method: request.method,
-        headers: [...headers.entries()],
-        body: request.body ?? undefined,
-        signal,
-        timeoutMs: Math.max(1, Math.min(request.timeoutMs ?? remaining, remaining)),
-      });
+      let response: Response;
+      try {
+        response = await this.http.fetch(url, {
+          method: request.method,
+          headers: [...headers.entries()],
+          body: request.body ?? undefined,
+          signal,
+          timeoutMs: Math.max(1, Math.min(request.timeoutMs ?? remaining, remaining)),
+        });
+      } finally {
+        if (places) await budget?.budgets.answered(places);
+      }
       const wait = response.status === 429 || response.status === 503 ? retryAfterMs(response.headers.get('retry-after')) : undefined;
+      if (response.status === 429) await budget?.budgets.refused(budget.target, context, request.method, path, wait ?? 1000);
       if (wait !== undefined && retriesLeft > 0 && wait <= MAX_RETRY_AFTER_MS && Date.now() + wait < deadline) {
         retriesLeft -= 1;
         await response.body?.cancel();

@@ -140,7 +140,7 @@ function handle(message: HostMessage): void {
       if (!pending) return;
       pendingHttp.delete(message.id);
       if (message.response) pending.resolve(message.response);
-      else pending.reject(Object.assign(new Error(message.error?.message ?? 'request failed'), { code: message.error?.code }));
+      else pending.reject(Object.assign(new Error(message.error?.message ?? 'request failed'), { code: message.error?.code, retryAfterSeconds: message.error?.retryAfterSeconds }));
       return;
     }
     case 'ping':

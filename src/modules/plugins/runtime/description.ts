@@ -24,7 +24,7 @@ export interface ActionDescription {
 }
 
 /** The provider's data as declared; its functions become presence flags and action descriptions. */
-export interface ProviderDescription extends Pick<ProviderDefinition, 'id' | 'name' | 'category' | 'description' | 'auth' | 'settingsSchema' | 'baseUrl'> {
+export interface ProviderDescription extends Pick<ProviderDefinition, 'id' | 'name' | 'category' | 'description' | 'auth' | 'settingsSchema' | 'baseUrl' | 'rateLimits'> {
   verify: boolean;
   healthCheck: boolean;
   actions: ActionDescription[];
@@ -116,6 +116,7 @@ export function describeDefinition(exported: unknown): PluginDescription {
       auth: plainData(provider.auth) as ProviderAuth,
       ...(provider.settingsSchema === undefined ? {} : { settingsSchema: plainData(provider.settingsSchema) as JSONSchema }),
       ...(provider.baseUrl === undefined ? {} : { baseUrl: provider.baseUrl as string }),
+      ...(provider.rateLimits === undefined ? {} : { rateLimits: plainData(provider.rateLimits) as ProviderDescription['rateLimits'] }),
       verify: fn('verify', provider.verify),
       healthCheck: fn('healthCheck', provider.healthCheck),
       actions,
