@@ -17,6 +17,7 @@ import {
   StartOAuthDto,
   SyncedRecordPage,
   SyncRunPage,
+  StartSyncDto,
   SyncStartedDto,
 } from '../dto/integration.dto.js';
 import { OAuthFlowService } from '../oauth/oauth-flow.service.js';
@@ -119,8 +120,8 @@ export class ConnectionsController {
   @HttpCode(202)
   @Authorize('integrations.view', 'connections.manage')
   @ApiAcceptedResponse({ type: SyncStartedDto })
-  sync(@CurrentCaller() caller: AccountCaller, @Param('id', UuidParam) id: string) {
-    return this.syncs.start(caller, { id });
+  sync(@CurrentCaller() caller: AccountCaller, @Param('id', UuidParam) id: string, @Body() body: StartSyncDto) {
+    return this.syncs.start(caller, { id }, body);
   }
 
   @Get(':id/sync-runs')

@@ -17,6 +17,7 @@ import {
   StartOAuthDto,
   SyncedRecordPage,
   SyncRunPage,
+  StartSyncDto,
   SyncStartedDto,
 } from '../dto/integration.dto.js';
 import { IntegrationOperationsService } from './integration-operations.service.js';
@@ -105,8 +106,8 @@ export class IntegrationsController {
   @HttpCode(202)
   @Authorize('integrations.manage')
   @ApiAcceptedResponse({ type: SyncStartedDto })
-  sync(@CurrentCaller() caller: AccountCaller, @Param('provider') provider: string) {
-    return this.syncs.start(caller, { provider });
+  sync(@CurrentCaller() caller: AccountCaller, @Param('provider') provider: string, @Body() body: StartSyncDto) {
+    return this.syncs.start(caller, { provider }, body);
   }
 
   @Get(':provider/syncs')

@@ -145,6 +145,16 @@ export class RunActionDto {
   input?: unknown;
 }
 
+export class StartSyncDto {
+  @ApiPropertyOptional({
+    default: false,
+    description: 'Ignore the high-water marks of incremental syncs: fetch everything, and mark what the provider no longer returns deleted',
+  })
+  @IsOptional()
+  @IsBoolean()
+  full?: boolean;
+}
+
 export class SyncStartedDto {
   @ApiProperty({ format: 'uuid' }) syncRunId!: string;
 }
@@ -153,7 +163,21 @@ export class SyncRunDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ enum: ['queued', 'running', 'succeeded', 'failed'] }) status!: string;
   @ApiProperty({ enum: ['manual', 'schedule'] }) trigger!: string;
+  @ApiProperty({ description: 'Whether the run ignored the high-water marks' }) full!: boolean;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' } }) counts!: Record<string, number>;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'object', properties: { added: { type: 'integer' }, updated: { type: 'integer' }, deleted: { type: 'integer' } } },
+    nullable: true,
+  })
+  changes!: Record<string, { added: number; updated: number; deleted: number }> | null;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    nullable: true,
+    description: 'Per model, where the next incremental sync starts',
+  })
+  highWaterMarks!: Record<string, string> | null;
   @ApiProperty({ type: String, nullable: true }) error!: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) startedAt!: Date | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) finishedAt!: Date | null;

@@ -34,6 +34,14 @@ export class SyncRun {
   @Property({ type: 'jsonb', nullable: true })
   changes?: Record<string, { added: number; updated: number; deleted: number }> | null;
 
+  /** Ignore the high-water marks: fetch everything, and mark what the provider no longer returns deleted. */
+  @Property({ type: 'boolean' })
+  full: Opt<boolean> = false;
+
+  /** Per model, where the next incremental sync starts (what the provider's plugin returned, carried forward). */
+  @Property({ type: 'jsonb', nullable: true })
+  highWaterMarks?: Record<string, string> | null;
+
   @Property({ type: 'text', nullable: true })
   error?: string | null;
 

@@ -11,7 +11,7 @@ import { afterCursor, decodeCursor, encodeCursor, NEWEST_FIRST, Page, PageQuery,
 import { MaintenanceScheduler } from '../../../core/queue/maintenance.js';
 import { QUEUES } from '../../../core/queue/queues.js';
 import type { SyncResult } from '../../../sdk/index.js';
-import { RecordsQuery, SyncedRecordDto, SyncRunDto, SyncStartedDto } from '../dto/integration.dto.js';
+import { RecordsQuery, StartSyncDto, SyncedRecordDto, SyncRunDto, SyncStartedDto } from '../dto/integration.dto.js';
 import { Integration } from '../entities/integration.entity.js';
 import { SyncRun } from '../entities/sync-run.entity.js';
 import type { RecordAction } from '../entities/synced-record.entity.js';
@@ -60,12 +60,12 @@ export class SyncService implements OnModuleInit {
     });
   }
 
-  async start(caller: AccountCaller, ref: ConnectionRef): Promise<SyncStartedDto> {
+  async start(caller: AccountCaller, ref: ConnectionRef, options: StartSyncDto = {}): Promise<SyncStartedDto> {
     const byId = 'id' in ref ? await this.operations.usable(caller, ref) : undefined;
     const provider = this.integrations.requireProvider(byId?.provider ?? (ref as { provider: string }).provider);
     if (!provider.sync) throw new ValidationFailedError(`${provider.name} has no sync`, [{ path: 'provider', message: 'does not sync records' }]);
     const integration = byId ?? (await this.operations.usable(caller, ref));
-    const run = await this.createRun(integration, 'manual');
+    const run = await this.createRun(integration, 'manual', options.full === true);
     return { syncRunId: run.id };
   }
 
@@ -119,10 +119,13 @@ export class SyncService implements OnModuleInit {
     const started = Date.now();
     try {
       if (!['connected', 'error'].includes(integration.status)) throw new AppError('conflict', 409, `the integration is ${integration.status}`);
-      const result = await this.calls.invoke<SyncResult | null>(integration, { kind: 'sync' });
-      // An incremental sync returns what changed since its high-water mark: what it did not return still exists.
-      const incremental = (result as { incremental?: unknown } | null)?.incremental === true;
-      const stored = await this.store(integration.id, run.id, result?.records ?? {}, !incremental);
+      const since = run.full ? {} : await this.lastHighWaterMarks(em, integration.id);
+      const input = Object.keys(since).length > 0 ? { highWaterMarks: since } : undefined;
+      const result = await this.calls.invoke<SyncResult | null>(integration, { kind: 'sync', input });
+      // A model synced from a mark returned only what changed since: what it did not return still exists.
+      const stored = await this.store(integration.id, run.id, result?.records ?? {}, (model) => since[model] === undefined);
+      const marks = { ...since, ...highWaterMarksOf(result) };
+      run.highWaterMarks = Object.keys(marks).length > 0 ? marks : null;
       run.counts = stored.counts;
       run.changes = stored.changes;
       run.status = 'succeeded';
@@ -152,9 +155,15 @@ export class SyncService implements OnModuleInit {
     });
   }
 
-  private async createRun(integration: Integration, trigger: SyncRun['trigger']): Promise<SyncRun> {
+  /** Where the last successful run left each incremental model; a full run starts them again. */
+  private async lastHighWaterMarks(em: EntityManager, integrationId: string): Promise<Record<string, string>> {
+    const last = await em.findOne(SyncRun, { integrationId, status: 'succeeded' }, { orderBy: { finishedAt: 'desc' }, fields: ['highWaterMarks'] });
+    return last?.highWaterMarks ?? {};
+  }
+
+  private async createRun(integration: Integration, trigger: SyncRun['trigger'], full = false): Promise<SyncRun> {
     const em = this.em.fork();
-    const run = em.create(SyncRun, { integrationId: integration.id, accountId: integration.accountId, livemode: integration.livemode, trigger });
+    const run = em.create(SyncRun, { integrationId: integration.id, accountId: integration.accountId, livemode: integration.livemode, trigger, full });
     await em.flush();
     await this.enqueue(run.id);
     return run;
@@ -169,14 +178,14 @@ export class SyncService implements OnModuleInit {
   }
 
   /**
-   * Writes the records by external id in batches (only added and changed ones); after a full sync, the
-   * records of each returned model it did not see are marked deleted. Returns what was seen and changed per model.
+   * Writes the records by external id in batches (only added and changed ones); for each returned model
+   * synced in full, the records it did not see are marked deleted. Returns what was seen and changed per model.
    */
   private async store(
     integrationId: string,
     syncRunId: string,
     records: NonNullable<SyncResult['records']>,
-    full: boolean,
+    syncedInFull: (model: string) => boolean,
   ): Promise<{ counts: Record<string, number>; changes: Record<string, RecordChanges> }> {
     const counts: Record<string, number> = {};
     const changes: Record<string, RecordChanges> = {};
@@ -190,7 +199,7 @@ export class SyncService implements OnModuleInit {
         total.added += written.added;
         total.updated += written.updated;
       }
-      if (full)
+      if (syncedInFull(model))
         total.deleted = await this.storedRecords.markUnseenDeleted(
           integrationId,
           model,
@@ -242,12 +251,28 @@ export class SyncService implements OnModuleInit {
   }
 }
 
+const MAX_MARK_LENGTH = 1000;
+
+/** The plugin's marks that are bounded strings: what a plugin returns is not trusted. */
+function highWaterMarksOf(result: SyncResult | null): Record<string, string> {
+  const marks: Record<string, string> = {};
+  const returned = result?.highWaterMarks;
+  if (!returned || typeof returned !== 'object') return marks;
+  for (const [model, mark] of Object.entries(returned).slice(0, 100)) {
+    if (typeof mark === 'string' && mark.length <= MAX_MARK_LENGTH && model.length <= 100) marks[model] = mark;
+  }
+  return marks;
+}
+
 function toRunDto(run: SyncRun): SyncRunDto {
   return {
     id: run.id,
     status: run.status,
     trigger: run.trigger,
+    full: run.full,
     counts: run.counts,
+    changes: run.changes ?? null,
+    highWaterMarks: run.highWaterMarks ?? null,
     error: run.error ?? null,
     startedAt: run.startedAt ?? null,
     finishedAt: run.finishedAt ?? null,
