@@ -5,7 +5,7 @@ import type { AccountCaller } from '../../../core/auth/caller.js';
 import { APP_CONFIG } from '../../../core/config/config.module.js';
 import type { AppConfig } from '../../../core/config/config.js';
 import { AppError, NotFoundError, ValidationFailedError } from '../../../core/errors/app-errors.js';
-import { applyOriginOverride } from '../../../core/http/safe-http.js';
+import { applyOriginOverride, SafeHttpClient } from '../../../core/http/safe-http.js';
 import type { OAuth2Auth } from '../../../sdk/index.js';
 import { AccountsService } from '../../accounts/index.js';
 import type { RegisteredProvider } from '../../plugins/index.js';
@@ -36,6 +36,16 @@ const API_KEY_STARTER = 'api_key:';
 
 /** A token exchange the provider does not answer in this time ends the flow with `provider_timeout`. */
 const TOKEN_EXCHANGE_TIMEOUT_MS = 15_000;
+
+/** How passport-oauth2's client (node-oauth) sends a request and hears back. */
+type OAuthRequest = (
+  method: string,
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  accessToken: string | null,
+  callback: (error: unknown, result?: string, response?: Response) => void,
+) => void;
 
 /** The callback's own parameters; anything else the provider appends is ignored. */
 const CALLBACK_PARAMETERS = ['state', 'code', 'error'] as const;
@@ -76,6 +86,7 @@ export class OAuthFlowService {
     private readonly history: IntegrationHistory,
     private readonly accounts: AccountsService,
     private readonly connections: ConnectionAccess,
+    private readonly http: SafeHttpClient,
   ) {}
 
   /** Called, in the connection's transaction, when an authorization started by a connect session succeeds. */
@@ -265,6 +276,19 @@ export class OAuthFlowService {
         done(null, { accessToken, refreshToken: refreshToken || undefined, params })) as VerifyFunction,
     );
     strategy.authorizationParams = () => ({ ...(auth.authorizationParams ?? {}) });
+    // The code exchange goes through the SSRF-checked client like every other provider request,
+    // answering passport's OAuth2 client the way its own HTTP code would.
+    const oauth2 = (strategy as unknown as { _oauth2: { _request: OAuthRequest } })._oauth2;
+    oauth2._request = (method, url, headers, body, _accessToken, callback) => {
+      this.http
+        .fetch(url, { method, headers, body: body || undefined, timeoutMs: TOKEN_EXCHANGE_TIMEOUT_MS })
+        .then(async (response) => {
+          const text = await response.text();
+          if (response.status >= 200 && response.status <= 299) callback(null, text, response);
+          else callback({ statusCode: response.status, data: text });
+        })
+        .catch((error: unknown) => callback(error));
+    };
     return strategy;
   }
 
