@@ -369,6 +369,16 @@ describe('connections', () => {
       ]);
     });
 
+    it('ends when the API key that opened it is revoked', async () => {
+      const { ownerToken, platformKey } = await team();
+      const opened = await open(platformKey, { endUserId: 'creator_4', providers: ['ical_feed'] });
+      expect((await t.http.get('/v1/connect/session').set(session(opened.body.token))).status).toBe(200);
+      const keyId = (await t.http.get('/v1/api-keys?mode=live').set(bearer(ownerToken))).body.data[0].id;
+      expect((await t.http.post(`/v1/api-keys/${keyId}/revoke`).set(bearer(ownerToken))).status).toBe(200);
+      expect((await t.http.get('/v1/connect/session').set(session(opened.body.token))).status).toBe(401);
+      expect((await t.http.post('/v1/connect/connections').set(session(opened.body.token)).send({ provider: 'ical_feed' })).status).toBe(401);
+    });
+
     it('is opened only with connections.manage, for allowed return origins and existing providers', async () => {
       const { ownerToken, platformKey, ana } = await team();
       expect((await open(ownerToken, { endUserId: 'u', providers: ['ical_feed'] })).status).toBe(201);

@@ -40,6 +40,14 @@ export class ApiKeyRepository {
     return rows[0];
   }
 
+  /** Whether the key is still usable: not revoked, not expired. */
+  async isActive(id: string): Promise<boolean> {
+    const rows = await this.orm.em
+      .getConnection()
+      .execute<unknown[]>(`select 1 from api_keys where id = ? and revoked_at is null and (expires_at is null or expires_at > now())`, [id]);
+    return rows.length > 0;
+  }
+
   /** Lineages that hold a plan slot, per mode: not revoked, not expired; a roll's two keys count once. */
   async activeLineages(accountId: string): Promise<{ live: number; test: number }> {
     const rows = await this.orm.em.getConnection().execute<{ livemode: boolean; count: string }[]>(

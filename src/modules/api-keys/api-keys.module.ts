@@ -16,6 +16,7 @@ import { ApiKey } from './entities/api-key.entity.js';
   imports: [MikroOrmModule.forFeature([ApiKey]), AccountsModule],
   controllers: [ApiKeysController],
   providers: [ApiKeyRepository, ApiKeysService, ApiKeyVerifier, ApiKeyLastUsed, ApiKeyStrategy],
+  exports: [ApiKeysService],
 })
 export class ApiKeysModule {
   constructor(acls: AclRegistry) {

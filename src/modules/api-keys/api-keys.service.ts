@@ -160,6 +160,11 @@ export class ApiKeysService implements OnModuleInit {
     return result;
   }
 
+  /** Whether a key is still usable, for what it started and others finish (a connect session it opened). */
+  isActive(id: string): Promise<boolean> {
+    return this.keys.isActive(id);
+  }
+
   /** Keys and lineages that hold a plan slot: not revoked, not expired; a roll's two keys count once. */
   private async countActive(accountId: string): Promise<Record<string, number>> {
     const { live, test } = await this.keys.activeLineages(accountId);

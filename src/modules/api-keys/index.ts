@@ -1,2 +1,3 @@
-/** The api-keys module's public surface: its Nest module (nothing else is used by other modules). */
+/** The api-keys module's public surface: its Nest module, and whether a key is still usable. */
 export { ApiKeysModule } from './api-keys.module.js';
+export { ApiKeysService } from './api-keys.service.js';

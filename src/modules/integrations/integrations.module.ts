@@ -1,6 +1,7 @@
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { Module } from '@nestjs/common';
 import { AccountsModule } from '../accounts/index.js';
+import { ApiKeysModule } from '../api-keys/index.js';
 import { EventsModule } from '../events/index.js';
 import { PluginsModule } from '../plugins/index.js';
 import { CredentialVault } from './connections/credential-vault.js';
@@ -40,6 +41,7 @@ import { ConnectSession } from './entities/connect-session.entity.js';
   imports: [
     MikroOrmModule.forFeature([Integration, ConnectSession, OAuthState, SyncRun, SyncedRecord, ProviderEventTask]),
     AccountsModule,
+    ApiKeysModule,
     EventsModule,
     PluginsModule,
   ],

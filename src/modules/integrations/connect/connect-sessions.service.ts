@@ -8,6 +8,7 @@ import { APP_CONFIG } from '../../../core/config/config.module.js';
 import type { AppConfig } from '../../../core/config/config.js';
 import { UnauthenticatedError, ValidationFailedError } from '../../../core/errors/app-errors.js';
 import { AccountsService } from '../../accounts/index.js';
+import { ApiKeysService } from '../../api-keys/index.js';
 import { EventsService } from '../../events/index.js';
 import { CallerFactory } from '../../rbac/index.js';
 import { IntegrationsService } from '../connections/integrations.service.js';
@@ -46,6 +47,7 @@ export class ConnectSessionsService implements OnModuleInit {
     private readonly accounts: AccountsService,
     private readonly events: EventsService,
     private readonly callers: CallerFactory,
+    private readonly apiKeys: ApiKeysService,
   ) {}
 
   onModuleInit(): void {
@@ -87,12 +89,17 @@ export class ConnectSessionsService implements OnModuleInit {
     return { id: session.id, token, url: `${this.config.publicUrl}/connect#${token}`, expiresAt: session.expiresAt };
   }
 
-  /** The open session a request's `Authorization: Bearer cs_…` names; 401 when there is none (ended, expired, made up). */
+  /**
+   * The open session a request's `Authorization: Bearer cs_…` names; 401 when there is none (ended,
+   * expired, made up) or the API key that opened it was revoked or has expired since.
+   */
   async fromRequest(request: Request): Promise<ConnectSession> {
     const token = bearerToken(request);
     if (!token?.startsWith(TOKEN_PREFIX)) throw new UnauthenticatedError('A connect session token is required', 'missing_credentials');
     const session = await this.em.fork().findOne(ConnectSession, { tokenHash: hashOf(token), completedAt: null, expiresAt: { $gt: new Date() } });
-    if (!session) throw new UnauthenticatedError('The connect session has ended or expired', 'session_invalid');
+    const openingKey = session?.openedBy.startsWith(API_KEY_OPENER) ? session.openedBy.slice(API_KEY_OPENER.length) : undefined;
+    if (!session || (openingKey && !(await this.apiKeys.isActive(openingKey))))
+      throw new UnauthenticatedError('The connect session has ended or expired', 'session_invalid');
     return session;
   }
 
