@@ -158,22 +158,6 @@ describe('README commands, run as written', () => {
     );
     // Route mapping is debug detail: not in an info log.
     expect(output).not.toContain('Mapped {');
-    // Plugin processes run on the server's own Node binary.
-    const serverPid = (JSON.parse(readFileSync(join(dataDir, 'embedded-postgres.owner.json'), 'utf8')) as { pid: number }).pid;
-    const pluginPids = readdirSync('/proc')
-      .filter((entry) => /^\d+$/.test(entry))
-      .filter((pid) => {
-        try {
-          return (
-            /^PPid:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] === String(serverPid) &&
-            readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('child-main')
-          );
-        } catch {
-          return false; // exited meanwhile
-        }
-      });
-    expect(pluginPids.length).toBeGreaterThan(0);
-    for (const pid of pluginPids) expect(readlinkSync(`/proc/${pid}/exe`)).toBe(readlinkSync(`/proc/${serverPid}/exe`));
     expect((await fetch(`http://127.0.0.1:${port}/docs/`)).status).toBe(200);
     // npx keeps the link to the bin it made the first time: an entry point rebuilt later must stay executable.
     expect(statSync('dist/src/main.js').mode & 0o755).toBe(0o755);
@@ -364,6 +348,31 @@ describe('README commands, run as written', () => {
         stderr: `plugboard: this is Node ${version}, and Plugboard needs Node >=22.17: run \`npx plugboard token --sub operator\` in the Plugboard directory (npm runs it on the Node 24 that \`npm ci\` installed), or install Node 22.17 or later\n`,
       });
     }
+  });
+
+  it("A plugin's first call while npm start runs starts its host, on the server's own Node binary", async () => {
+    // Plugin hosts start on their first call: connecting the bundled iCal feed verifies it through one.
+    const connected = await fetch(`http://127.0.0.1:${port}/v1/integrations/ical_feed`, {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${vars.TOKEN}`, 'Content-Type': 'application/json' },
+      body: '{}',
+    });
+    expect(connected.status).toBe(200);
+    const serverPid = (JSON.parse(readFileSync(join(dataDir, 'embedded-postgres.owner.json'), 'utf8')) as { pid: number }).pid;
+    const pluginPids = readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .filter((pid) => {
+        try {
+          return (
+            /^PPid:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] === String(serverPid) &&
+            readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('child-main')
+          );
+        } catch {
+          return false; // exited meanwhile
+        }
+      });
+    expect(pluginPids.length).toBeGreaterThan(0);
+    for (const pid of pluginPids) expect(readlinkSync(`/proc/${pid}/exe`)).toBe(readlinkSync(`/proc/${serverPid}/exe`));
   });
 
   it('Ctrl-C stops npm start cleanly, the embedded PostgreSQL with it', async () => {
