@@ -1,7 +1,7 @@
 // Mailchimp provider for Plugboard, written against the Mailchimp Marketing API 3.0 and its OAuth 2.0
 // flow (https://mailchimp.com/developer/marketing/guides/access-user-data-oauth-2/).
-// No runtime dependency on Plugboard.
 import { createHash } from 'node:crypto';
+import { definePlugin, paginate, ProviderRejectedError, readJson } from 'plugboard/sdk';
 
 /**
  * @typedef {{ listId?: string, doubleOptIn?: boolean, tags?: string[] }} MailchimpSettings
@@ -13,34 +13,23 @@ const METADATA_URL = 'https://login.mailchimp.com/oauth2/metadata';
 const DC_PATTERN = /^[a-z]{2,10}\d{1,3}$/;
 const PAGE_SIZE = 100;
 
-function rejected(message) {
-  return Object.assign(new Error(message), { code: 'provider_rejected' });
-}
+/** Mailchimp's problem documents: refusals show their title, detail and field errors. */
+const errors = {
+  message: (body) =>
+    [body?.title, body?.detail, Array.isArray(body?.errors) ? body.errors.map((error) => `${error.field}: ${error.message}`).join('; ') : '']
+      .filter(Boolean)
+      .join(': '),
+};
 
-async function parse(response) {
-  const text = await response.text();
-  try {
-    return text ? JSON.parse(text) : undefined;
-  } catch {
-    return undefined;
-  }
-}
+/** The audiences, page by page (count/offset). */
+const lists = { request: { path: '/lists' }, items: '/lists', pagination: { type: 'offset', offsetParam: 'offset', limitParam: 'count', limit: PAGE_SIZE } };
 
 /**
  * Calls the Marketing API under the integration's data centre (the host fills `{dc}` in the base URL
- * from the metadata `verify` stored and adds the bearer token). Mailchimp's problem documents become
- * `provider_rejected` with their title and detail.
+ * from the metadata `verify` stored and adds the bearer token).
  * @param {MailchimpContext} ctx
  */
-async function mailchimp(ctx, path, init = {}) {
-  const response = await ctx.http(path, init);
-  const body = await parse(response);
-  if (response.ok) return body;
-  const fieldErrors = Array.isArray(body?.errors) ? body.errors.map((error) => `${error.field}: ${error.message}`).join('; ') : '';
-  const message = [body?.title, body?.detail, fieldErrors].filter(Boolean).join(': ') || `Mailchimp answered HTTP ${response.status}`;
-  if (response.status >= 400 && response.status < 429) throw rejected(message);
-  throw new Error(`Mailchimp answered HTTP ${response.status}: ${message}`);
-}
+const mailchimp = async (ctx, path, init = {}) => readJson(await ctx.http(path, init), ctx, errors);
 
 /** Mailchimp addresses a member by the MD5 of the lower-cased email. */
 function subscriberHash(email) {
@@ -65,7 +54,7 @@ function audienceRecord(list) {
  */
 async function upsertMember(ctx, { listId, email, firstName, lastName, mergeFields, doubleOptIn, tags }) {
   const list = listId ?? ctx.settings?.listId;
-  if (!list) throw rejected('No audience: set listId in the integration settings or in the input.');
+  if (!list) throw new ProviderRejectedError('No audience: set listId in the integration settings or in the input.');
   const hash = subscriberHash(email);
   const member = await mailchimp(ctx, `/lists/${encodeURIComponent(list)}/members/${hash}`, {
     method: 'PUT',
@@ -86,7 +75,7 @@ async function upsertMember(ctx, { listId, email, firstName, lastName, mergeFiel
 
 const tagList = { type: 'array', maxItems: 50, items: { type: 'string', minLength: 1, maxLength: 100 } };
 
-export default {
+export default definePlugin({
   providers: [
     {
       id: 'mailchimp',
@@ -111,14 +100,14 @@ export default {
         },
       },
       baseUrl: 'https://{dc}.api.mailchimp.com/3.0',
+      errors,
 
       /** The metadata endpoint tells which data centre serves the account. @param {MailchimpContext} ctx */
       async verify(ctx) {
         const response = await ctx.http(METADATA_URL, { headers: { Authorization: `OAuth ${ctx.credentials.accessToken}` } });
-        const body = await parse(response);
-        if (response.status === 401 || response.status === 403) throw rejected('Mailchimp refused the access token: connect the account again.');
-        if (!response.ok || !body) throw new Error(`Mailchimp metadata answered HTTP ${response.status}`);
-        if (typeof body.dc !== 'string' || !DC_PATTERN.test(body.dc)) throw new Error('Mailchimp metadata has no valid data centre');
+        if (response.status === 401 || response.status === 403) throw new ProviderRejectedError('Mailchimp refused the access token: connect the account again.');
+        const body = await readJson(response, ctx, errors);
+        if (typeof body?.dc !== 'string' || !DC_PATTERN.test(body.dc)) throw new Error('Mailchimp metadata has no valid data centre');
         return {
           displayName: body.accountname || body.login?.login_email || `Mailchimp (${body.dc})`,
           metadata: {
@@ -131,10 +120,7 @@ export default {
         };
       },
 
-      /** @param {MailchimpContext} ctx */
-      async healthCheck(ctx) {
-        await mailchimp(ctx, '/ping');
-      },
+      healthCheck: { request: { path: '/ping' } },
 
       actions: {
         listAudiences: {
@@ -194,14 +180,10 @@ export default {
         /** @param {MailchimpContext} ctx */
         async run(ctx) {
           const audiences = [];
-          for (let offset = 0; ; offset += PAGE_SIZE) {
-            const page = await mailchimp(ctx, `/lists?count=${PAGE_SIZE}&offset=${offset}`);
-            audiences.push(...page.lists.map(audienceRecord));
-            if (page.lists.length < PAGE_SIZE || audiences.length >= page.total_items) break;
-          }
+          for await (const list of paginate(ctx, lists, {}, errors)) audiences.push(audienceRecord(list));
           return { records: { audiences } };
         },
       },
     },
   ],
-};
+});

@@ -303,8 +303,8 @@ export interface DeclaredSync {
  * the user with the provider's message, anything else an outage.
  */
 export interface ErrorMapping {
-  /** Where the provider puts its message (JSON pointers, tried in order before the usual places). */
-  message?: string | string[];
+  /** Where the provider puts its message (JSON pointers, tried in order before the usual places), or a function of the error body. */
+  message?: string | string[] | ((body: any) => string | undefined);
   /** Statuses that mean the provider refused the credentials or the input. */
   rejected?: number[];
   rateLimited?: number[];

@@ -83,6 +83,7 @@ function bodyValue(value: unknown, input: Record<string, unknown>, ctx: PluginCo
 
 /** The provider's message from an error body: the declared pointers, else the usual places. */
 function providerMessage(body: unknown, mapping: ErrorMapping | undefined): string | undefined {
+  if (typeof mapping?.message === 'function') return mapping.message(body) || undefined;
   const pointers = [...[mapping?.message ?? []].flat(), '/error/message', '/error_description', '/message', '/errors/0/message', '/detail', '/error'];
   for (const path of pointers) {
     const value = pointer(body, path);
@@ -350,6 +351,7 @@ export function checkDeclarations(provider: ProviderDefinition): string[] {
       checkPointer(`${at}.pagination.hasMore`, pagination?.hasMore);
     }
   }
-  for (const path of [provider.errors?.message ?? []].flat()) checkPointer(`${id}.errors.message`, path);
+  const message = provider.errors?.message;
+  if (typeof message !== 'function') for (const path of [message ?? []].flat()) checkPointer(`${id}.errors.message`, path);
   return problems;
 }

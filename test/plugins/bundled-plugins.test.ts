@@ -19,12 +19,15 @@ beforeAll(async () => {
 });
 
 describe('bundled plugins', () => {
-  it('are exactly the five first-party packages, each an ESM package declaring SDK ^1.0.0', () => {
+  it('are exactly the five first-party packages, each an ESM package declaring SDK ^1.0.0, or ^1.1.0 when it uses the SDK', () => {
     expect(readdirSync('plugins', { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort()).toEqual(FOLDERS);
     for (const folder of FOLDERS) {
       const pkg = JSON.parse(readFileSync(join('plugins', folder, 'package.json'), 'utf8'));
-      expect(pkg).toMatchObject({ name: `plugboard-plugin-${folder}`, version: '1.0.0', type: 'module', main: 'index.js', plugboard: { apiVersion: '^1.0.0' } });
-      expect(readFileSync(join('plugins', folder, 'index.js'), 'utf8')).not.toMatch(/from ['"](plugboard|\.\.\/)/);
+      const code = readFileSync(join('plugins', folder, 'index.js'), 'utf8');
+      const usesSdk = /from 'plugboard\/sdk'/.test(code);
+      expect(pkg).toMatchObject({ name: `plugboard-plugin-${folder}`, version: '1.0.0', type: 'module', main: 'index.js', plugboard: { apiVersion: usesSdk ? '^1.1.0' : '^1.0.0' } });
+      // Only the SDK the host resolves for every plugin: nothing else of Plugboard, nothing outside the package.
+      expect(code).not.toMatch(/from ['"](plugboard(?!\/sdk['"])|\.\.\/)/);
     }
   });
 
