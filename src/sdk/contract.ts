@@ -176,6 +176,8 @@ export interface SyncResult {
   records?: { [model: string]: Array<{ id: string; [field: string]: unknown }> };
   /** Per model, the highest value of its incremental field seen: the next sync's starting point. */
   highWaterMarks?: { [model: string]: string };
+  /** Per model, ids the provider itself reports deleted (a tombstone or `deleted` flag in an incremental list). */
+  deleted?: { [model: string]: string[] };
 }
 
 export interface SyncDefinition {

@@ -22,7 +22,7 @@ describe('incremental syncs', () => {
   beforeAll(async () => {
     fake = await startFakeAcmeCrm();
     t = await startTestApp(
-      pluginEnv(pluginDir(['declarative']), { PLUGIN_ISOLATION: 'none', PROVIDER_ORIGIN_OVERRIDES: providerOriginOverrides(fake.origins) }),
+      pluginEnv(pluginDir(['declarative', 'tombstones']), { PLUGIN_ISOLATION: 'none', PROVIDER_ORIGIN_OVERRIDES: providerOriginOverrides(fake.origins) }),
     );
     token = (await createAccount(t)).ownerToken;
     const created = await t.http
@@ -37,19 +37,19 @@ describe('incremental syncs', () => {
     await fake.close();
   });
 
-  async function sync(body: object = {}): Promise<SyncRunRow> {
-    const started = await t.http.post(`/v1/connections/${connectionId}/sync`).set(bearer(token)).send(body);
+  async function sync(body: object = {}, id = connectionId): Promise<SyncRunRow> {
+    const started = await t.http.post(`/v1/connections/${id}/sync`).set(bearer(token)).send(body);
     expect(started.status).toBe(202);
     const run = await eventually(
-      async () => (await t.http.get(`/v1/connections/${connectionId}/sync-runs`).set(bearer(token))).body.data[0] as SyncRunRow | undefined,
+      async () => (await t.http.get(`/v1/connections/${id}/sync-runs`).set(bearer(token))).body.data[0] as SyncRunRow | undefined,
       (candidate) => candidate !== undefined && candidate.id === started.body.syncRunId && ['succeeded', 'failed'].includes(candidate.status),
     );
     expect([run?.status, run?.error]).toEqual(['succeeded', null]);
     return run as SyncRunRow;
   }
 
-  const liveIds = async (model: string) =>
-    ((await t.http.get(`/v1/connections/${connectionId}/records?model=${model}`).set(bearer(token))).body.data as Array<{ id: string }>)
+  const liveIds = async (model: string, id = connectionId, filter = 'added,updated') =>
+    ((await t.http.get(`/v1/connections/${id}/records?model=${model}&filter=${filter}`).set(bearer(token))).body.data as Array<{ id: string }>)
       .map((row) => row.id)
       .sort();
   const contactQueries = () => fake.state.requests.filter((request) => request.path === '/v1/contacts').map((request) => request.query.updated_after ?? null);
@@ -92,6 +92,25 @@ describe('incremental syncs', () => {
     expect(contactQueries().at(-1)).toBeNull();
     expect(full).toMatchObject({ full: true, changes: { contacts: { deleted: 1 } } });
     expect(await liveIds('contacts')).toEqual(['c_1']);
+  });
+
+  it("marks deleted what the provider's own tombstones name, in an incremental sync", async () => {
+    const created = await t.http
+      .post('/v1/connections')
+      .set(bearer(token))
+      .send({ provider: 'fixture_tombstones', settings: { changed: ['n1', 'n2', 'n3'] } });
+    expect(created.status).toBe(201);
+    const notes = created.body.id as string;
+    expect(await sync({}, notes)).toMatchObject({ highWaterMarks: { notes: '1' }, changes: { notes: { added: 3, deleted: 0 } } });
+
+    const patched = await t.http
+      .patch(`/v1/connections/${notes}`)
+      .set(bearer(token))
+      .send({ settings: { changed: [], deleted: ['n2', 'never_seen'] } });
+    expect(patched.status).toBe(200);
+    expect(await sync({}, notes)).toMatchObject({ highWaterMarks: { notes: '2' }, changes: { notes: { added: 0, updated: 0, deleted: 1 } } });
+    expect(await liveIds('notes', notes)).toEqual(['n1', 'n3']);
+    expect(await liveIds('notes', notes, 'deleted')).toEqual(['n2']);
   });
 
   it('refuses a full flag that is not a boolean', async () => {

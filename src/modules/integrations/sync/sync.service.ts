@@ -123,7 +123,7 @@ export class SyncService implements OnModuleInit {
       const input = Object.keys(since).length > 0 ? { highWaterMarks: since } : undefined;
       const result = await this.calls.invoke<SyncResult | null>(integration, { kind: 'sync', input });
       // A model synced from a mark returned only what changed since: what it did not return still exists.
-      const stored = await this.store(integration.id, run.id, result?.records ?? {}, (model) => since[model] === undefined);
+      const stored = await this.store(integration.id, run.id, result ?? {}, (model) => since[model] === undefined);
       const marks = { ...since, ...highWaterMarksOf(result) };
       run.highWaterMarks = Object.keys(marks).length > 0 ? marks : null;
       run.counts = stored.counts;
@@ -178,19 +178,20 @@ export class SyncService implements OnModuleInit {
   }
 
   /**
-   * Writes the records by external id in batches (only added and changed ones); for each returned model
-   * synced in full, the records it did not see are marked deleted. Returns what was seen and changed per model.
+   * Writes the records by external id in batches (only added and changed ones), then marks deleted what
+   * the provider said it deleted and, for each returned model synced in full, the records it did not
+   * see. Returns what was seen and changed per model.
    */
   private async store(
     integrationId: string,
     syncRunId: string,
-    records: NonNullable<SyncResult['records']>,
+    { records = {}, deleted = {} }: SyncResult,
     syncedInFull: (model: string) => boolean,
   ): Promise<{ counts: Record<string, number>; changes: Record<string, RecordChanges> }> {
     const counts: Record<string, number> = {};
     const changes: Record<string, RecordChanges> = {};
     for (const [model, items] of Object.entries(records)) {
-      const valid = items.filter((item) => item && (typeof item.id === 'string' || typeof item.id === 'number'));
+      const valid = items.filter((item) => item && isRecordId(item.id));
       counts[model] = valid.length;
       const total: RecordChanges = { added: 0, updated: 0, deleted: 0 };
       for (let offset = 0; offset < valid.length; offset += RECORD_BATCH) {
@@ -206,6 +207,14 @@ export class SyncService implements OnModuleInit {
           valid.map((item) => String(item.id)),
         );
       changes[model] = total;
+    }
+    for (const [model, ids] of Object.entries(deleted)) {
+      const externalIds = Array.isArray(ids) ? ids.filter(isRecordId).map(String) : [];
+      if (externalIds.length === 0) continue;
+      counts[model] ??= 0;
+      changes[model] ??= { added: 0, updated: 0, deleted: 0 };
+      for (let offset = 0; offset < externalIds.length; offset += RECORD_BATCH)
+        changes[model].deleted += await this.storedRecords.markDeleted(integrationId, model, externalIds.slice(offset, offset + RECORD_BATCH));
     }
     return { counts, changes };
   }
@@ -252,6 +261,8 @@ export class SyncService implements OnModuleInit {
 }
 
 const MAX_MARK_LENGTH = 1000;
+
+const isRecordId = (id: unknown): id is string | number => typeof id === 'string' || typeof id === 'number';
 
 /** The plugin's marks that are bounded strings: what a plugin returns is not trusted. */
 function highWaterMarksOf(result: SyncResult | null): Record<string, string> {

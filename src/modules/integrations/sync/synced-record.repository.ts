@@ -69,6 +69,18 @@ export class SyncedRecordRepository {
     return result.affectedRows;
   }
 
+  /** Marks these records of the model deleted (the provider said so); returns how many were live. */
+  async markDeleted(integrationId: string, model: string, externalIds: readonly string[]): Promise<number> {
+    const result = await this.em.getConnection().execute<{ affectedRows: number }>(
+      `update synced_records set deleted_at = now(), last_modified_at = date_trunc('milliseconds', clock_timestamp()), last_action = 'deleted', updated_at = now()
+        where integration_id = ? and model = ? and deleted_at is null
+          and external_id in (select jsonb_array_elements_text(?::jsonb))`,
+      [integrationId, model, JSON.stringify(externalIds)],
+      'run',
+    );
+    return result.affectedRows;
+  }
+
   /**
    * A page of records in (last modified, id) order — stable, so a reader resumes exactly where it
    * stopped — optionally only those modified after a time and with some last actions.
