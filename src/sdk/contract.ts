@@ -88,6 +88,33 @@ export interface CredentialsAuth {
    * `username` and `password`.
    */
   apply?: AuthApplication;
+  /**
+   * A token the host obtains from the entered credentials and sends instead of them (cached, and
+   * obtained again before it expires): `apply` templates may then name `{accessToken}`, which by
+   * default goes as `Authorization: Bearer {accessToken}`.
+   */
+  token?: TokenExchange;
+}
+
+/**
+ * How a token is obtained. `grant: 'client_credentials'` is OAuth 2.0's client credentials grant
+ * (RFC 6749 §4.4: `clientId` and `clientSecret` from the credentials, sent as HTTP Basic or, with
+ * `clientAuth: 'body'`, in the form; `scopes` joined by spaces). Without `grant`, a request of the
+ * provider's own: `body` (JSON, or a form with `form: true`) and `headers` are templates of
+ * credential fields (`{apiKey}`). `url` may hold `{metadata}` placeholders like `baseUrl`.
+ */
+export interface TokenExchange {
+  url: string;
+  grant?: 'client_credentials';
+  clientAuth?: 'basic' | 'body';
+  scopes?: string[];
+  method?: string;
+  headers?: Record<string, string>;
+  body?: Record<string, string>;
+  form?: boolean;
+  /** JSON pointers into the answer (defaults `/access_token` and `/expires_in`, in seconds). */
+  accessToken?: string;
+  expiresIn?: string;
 }
 
 export interface NoAuth {

@@ -2,7 +2,7 @@
  * How a provider's auth is applied to requests under its base URL: shared by the host (`ctx.http`)
  * and the SDK's test harness, so what authors test is what runs. No imports from the rest of src.
  */
-import type { ProviderAuth } from './contract.js';
+import type { ProviderAuth, TokenExchange } from './contract.js';
 
 /** A credential as text: strings and numbers as they are, anything else as nothing. */
 function textOf(value: unknown): string {
@@ -63,7 +63,7 @@ export function applyCredentials(auth: ProviderAuth, credentials: Record<string,
     }
     return;
   }
-  const rules = apply ?? { headers: { Authorization: 'Bearer {apiKey}' } };
+  const rules = apply ?? { headers: { Authorization: auth.token ? 'Bearer {accessToken}' : 'Bearer {apiKey}' } };
   for (const [name, template] of Object.entries(rules.headers ?? {})) {
     const value = fillTemplate(template, credentials);
     if (value !== undefined && !headers.has(name)) headers.set(name, value);
@@ -72,4 +72,74 @@ export function applyCredentials(auth: ProviderAuth, credentials: Record<string,
     const value = fillTemplate(template, credentials);
     if (value !== undefined && !url.searchParams.has(name)) url.searchParams.set(name, value);
   }
+}
+
+/** A token obtained by a TokenExchange, and until when it may be used. */
+export interface ExchangedToken {
+  accessToken: string;
+  /** Epoch ms; undefined when the answer named no lifetime. */
+  expiresAt?: number;
+}
+
+function readPointer(value: unknown, path: string): unknown {
+  let current = value;
+  for (const raw of path.split('/').slice(1)) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+}
+
+/**
+ * Obtains a token from entered credentials as `exchange` describes, through `fetch` (the host's
+ * SSRF-checked client, or the test harness's stub). A refusal (4xx) throws an error with code
+ * `provider_rejected`; anything else unexpected, a plain error.
+ */
+export async function exchangeToken(
+  exchange: TokenExchange,
+  credentials: Record<string, unknown>,
+  metadata: Record<string, unknown>,
+  fetch: (url: string, init: { method: string; headers: Record<string, string>; body?: string }) => Promise<Response>,
+): Promise<ExchangedToken> {
+  const url = resolveBaseUrl(exchange.url, metadata);
+  if (!url) throw new Error('the token URL needs metadata the connection does not have');
+  const headers: Record<string, string> = { accept: 'application/json' };
+  let body: string | undefined;
+  if (exchange.grant === 'client_credentials') {
+    const form = new URLSearchParams({ grant_type: 'client_credentials' });
+    if (exchange.scopes?.length) form.set('scope', exchange.scopes.join(' '));
+    const [id, secret] = [textOf(credentials.clientId), textOf(credentials.clientSecret)];
+    if (exchange.clientAuth === 'body') {
+      form.set('client_id', id);
+      form.set('client_secret', secret);
+    } else headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+    body = form.toString();
+  } else if (exchange.body) {
+    const fields = Object.fromEntries(Object.entries(exchange.body).map(([name, template]) => [name, fillTemplate(template, credentials) ?? '']));
+    headers['content-type'] = exchange.form ? 'application/x-www-form-urlencoded' : 'application/json';
+    body = exchange.form ? new URLSearchParams(fields).toString() : JSON.stringify(fields);
+  }
+  for (const [name, template] of Object.entries(exchange.headers ?? {})) {
+    const value = fillTemplate(template, credentials);
+    if (value !== undefined) headers[name.toLowerCase()] = value;
+  }
+  const response = await fetch(url, { method: exchange.method ?? 'POST', headers, ...(body === undefined ? {} : { body }) });
+  const text = await response.text();
+  let answer: unknown;
+  try {
+    answer = JSON.parse(text);
+  } catch {
+    answer = undefined;
+  }
+  if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) {
+    const message =
+      readPointer(answer, '/error_description') ?? readPointer(answer, '/error/message') ?? readPointer(answer, '/message') ?? readPointer(answer, '/error');
+    throw Object.assign(new Error(`The provider refused the credentials${typeof message === 'string' ? `: ${message}` : ''}`), { code: 'provider_rejected' });
+  }
+  const accessToken = readPointer(answer, exchange.accessToken ?? '/access_token');
+  if (!response.ok || typeof accessToken !== 'string' || accessToken === '') throw new Error(`the token endpoint answered ${response.status} without a token`);
+  const expiresIn = Number(readPointer(answer, exchange.expiresIn ?? '/expires_in'));
+  return { accessToken, ...(Number.isFinite(expiresIn) && expiresIn > 0 ? { expiresAt: Date.now() + expiresIn * 1000 } : {}) };
 }

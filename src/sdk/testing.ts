@@ -19,7 +19,8 @@ import type {
   VerifyResult,
 } from './index.js';
 import { compileProvider } from './declarative.js';
-import { applyCredentials, isUnderBase, resolveBaseUrl, resolveRequestUrl } from './provider-auth.js';
+import type { ExchangedToken } from './provider-auth.js';
+import { applyCredentials, exchangeToken, isUnderBase, resolveBaseUrl, resolveRequestUrl } from './provider-auth.js';
 
 export interface RecordedRequest {
   method: string;
@@ -119,6 +120,7 @@ export function createHarness(plugin: PluginDefinition, options: HarnessOptions 
   const requests: RecordedRequest[] = [];
   const logs: LogLine[] = [];
   const base = resolveBaseUrl(provider.baseUrl, integration.metadata);
+  let token: ExchangedToken | undefined;
 
   const answer = async (request: RecordedRequest, url: URL): Promise<StubResponse> => {
     const stub = options.http;
@@ -144,7 +146,26 @@ export function createHarness(plugin: PluginDefinition, options: HarnessOptions 
         const url = resolveRequestUrl(String(target), base);
         const headers = new Headers(init.headers);
         const body = bodyText(init.body, headers);
-        if (isUnderBase(url, base)) applyCredentials(provider.auth, credentials, url, headers);
+        if (isUnderBase(url, base)) {
+          const exchange = provider.auth.type === 'api_key' || provider.auth.type === 'basic' ? provider.auth.token : undefined;
+          // As the host does: a token obtained from the credentials (through the stub, and recorded), kept while it lasts.
+          if (exchange && (!token || (token.expiresAt !== undefined && token.expiresAt - Date.now() < 60_000))) {
+            token = await exchangeToken(exchange, credentials, integration.metadata, async (tokenUrl, tokenInit) => {
+              const tokenRequest: RecordedRequest = {
+                method: tokenInit.method,
+                url: tokenUrl,
+                headers: tokenInit.headers,
+                body: tokenInit.body ?? '',
+                json: () => JSON.parse(tokenInit.body ?? '') as unknown,
+              };
+              requests.push(tokenRequest);
+              const stub = await answer(tokenRequest, new URL(tokenUrl));
+              const text = stub.body === undefined ? null : typeof stub.body === 'string' ? stub.body : JSON.stringify(stub.body);
+              return new Response(text, { status: stub.status ?? 200, headers: new Headers(stub.headers) });
+            });
+          }
+          applyCredentials(provider.auth, token ? { ...credentials, accessToken: token.accessToken } : credentials, url, headers);
+        }
         const request: RecordedRequest = {
           method: (init.method ?? 'GET').toUpperCase(),
           url: url.href,

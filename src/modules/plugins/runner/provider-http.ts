@@ -5,6 +5,7 @@ import { SafeHttpClient } from '../../../core/http/safe-http.js';
 import type { CallContext } from '../runtime/call.js';
 import type { WireHttpRequest, WireHttpResponse } from '../runtime/plugin-fetch.js';
 import { ProviderBudgets } from './provider-budgets.js';
+import { ProviderTokens } from './provider-tokens.js';
 
 /** Largest response body handed to a plugin. */
 const MAX_RESPONSE_BYTES = 25 * 1024 * 1024;
@@ -51,17 +52,29 @@ async function readCapped(body: ReadableStream<Uint8Array> | null): Promise<Uint
  */
 @Injectable()
 export class ProviderHttp {
+  private readonly tokens: ProviderTokens;
+
   constructor(
     private readonly http: SafeHttpClient,
     @Optional() private readonly budgets?: ProviderBudgets,
-  ) {}
+  ) {
+    this.tokens = new ProviderTokens(http);
+  }
 
   async perform(target: ProviderHttpTarget, context: CallContext, request: WireHttpRequest, deadline: number, signal: AbortSignal): Promise<WireHttpResponse> {
     const base = resolveBaseUrl(target.baseUrl, context.integration.metadata ?? {});
     const url = resolveRequestUrl(request.url, base);
     const headers = new Headers(request.headers);
     const underBase = isUnderBase(url, base);
-    if (underBase) applyCredentials(target.auth, context.credentials ?? {}, url, headers);
+    if (underBase) {
+      const { auth } = target;
+      const credentials = context.credentials ?? {};
+      const exchange = auth.type === 'api_key' || auth.type === 'basic' ? auth.token : undefined;
+      const accessToken = exchange
+        ? await this.tokens.get(target.id ?? '', exchange, credentials, context.integration.metadata ?? {}, Math.max(1, deadline - Date.now()))
+        : undefined;
+      applyCredentials(auth, accessToken ? { ...credentials, accessToken } : credentials, url, headers);
+    }
     // The path the provider's rate limits match (`POST /chat.postMessage`), relative to the base URL.
     const budget = underBase && target.id && target.rateLimits?.length && this.budgets ? { budgets: this.budgets, target: { ...target, id: target.id } } : undefined;
     const path = base ? `/${url.href.slice(base.length).replace(/^\//, '').split('?')[0]}` : url.pathname;
