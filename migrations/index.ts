@@ -13,6 +13,7 @@ import { Migration20261206015223 } from './Migration20261206015223.js';
 import { Migration20261206015751 } from './Migration20261206015751.js';
 import { Migration20261206020809 } from './Migration20261206020809.js';
 import { Migration20261206021835 } from './Migration20261206021835.js';
+import { Migration20261206022459 } from './Migration20261206022459.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261122034451', class: Migration20261122034451 },
@@ -28,4 +29,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261206015751', class: Migration20261206015751 },
   { name: 'Migration20261206020809', class: Migration20261206020809 },
   { name: 'Migration20261206021835', class: Migration20261206021835 },
+  { name: 'Migration20261206022459', class: Migration20261206022459 },
 ];

@@ -62,7 +62,7 @@ try {
   const sync = async (records) => {
     const runId = randomUUID();
     const started = performance.now();
-    const { changes } = await syncs.store(connectionId, runId, { customers: records }, true);
+    const { changes } = await syncs.store(connectionId, runId, { records: { customers: records } }, () => true);
     const seconds = (performance.now() - started) / 1000;
     const { rows } = await db.query(`select count(*)::int as written from synced_records where last_sync_run_id = $1`, [runId]);
     return { seconds, changes: changes.customers, written: rows[0].written };

@@ -1,3 +1,4 @@
+import { MikroORM } from '@mikro-orm/postgresql';
 import { ACME_CRM_KEY, providerOriginOverrides, startFakeAcmeCrm, type FakeAcmeCrm } from '../fixtures/providers/index.js';
 import { pluginDir, pluginEnv } from '../support/plugin-fixtures.js';
 import { bearer, createAccount, startTestApp, TestApp } from '../support/test-app.js';
@@ -111,6 +112,19 @@ describe('incremental syncs', () => {
     expect(await sync({}, notes)).toMatchObject({ highWaterMarks: { notes: '2' }, changes: { notes: { added: 0, updated: 0, deleted: 1 } } });
     expect(await liveIds('notes', notes)).toEqual(['n1', 'n3']);
     expect(await liveIds('notes', notes, 'deleted')).toEqual(['n2']);
+  });
+
+  it('runs one sync of a connection at a time: starting another answers the run already going', async () => {
+    const db = t.app.get(MikroORM).em.getConnection();
+    const [going] = await db.execute<Array<{ id: string }>>(
+      `insert into sync_runs (id, integration_id, account_id, livemode, status, trigger, counts, created_at)
+         select gen_random_uuid(), id, account_id, livemode, 'running', 'schedule', '{}', now() from integrations where id = ? returning id`,
+      [connectionId],
+    );
+    const started = await t.http.post(`/v1/connections/${connectionId}/sync`).set(bearer(token)).send({ full: true });
+    expect([started.status, started.body.syncRunId]).toEqual([202, going.id]);
+    await db.execute(`update sync_runs set status = 'failed', finished_at = now() where id = ?`, [going.id]);
+    expect((await sync()).id).not.toBe(going.id);
   });
 
   it('refuses a full flag that is not a boolean', async () => {

@@ -1,12 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Opt } from '@mikro-orm/core';
-import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
+import { Entity, Index, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
 
 export type SyncRunStatus = 'queued' | 'running' | 'succeeded' | 'failed';
 
 @Entity({ tableName: 'sync_runs' })
 @Index({ properties: ['integrationId', 'createdAt'] })
 @Index({ properties: ['status', 'createdAt'] })
+/** One run at a time per connection: runs never race on the same records, nor double the provider's load. */
+@Unique({
+  name: 'sync_runs_one_active_per_connection',
+  expression: 'create unique index "sync_runs_one_active_per_connection" on "sync_runs" ("integration_id") where "status" in (\'queued\', \'running\')',
+})
 export class SyncRun {
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();

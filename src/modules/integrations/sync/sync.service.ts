@@ -1,5 +1,5 @@
 import { InjectQueue } from '@nestjs/bull';
-import { EntityManager } from '@mikro-orm/postgresql';
+import { EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { Queue } from 'bull';
 import type { AccountCaller } from '../../../core/auth/caller.js';
@@ -161,10 +161,20 @@ export class SyncService implements OnModuleInit {
     return last?.highWaterMarks ?? {};
   }
 
+  /** A new run, or the connection's run that is already queued or running (one at a time). */
   private async createRun(integration: Integration, trigger: SyncRun['trigger'], full = false): Promise<SyncRun> {
     const em = this.em.fork();
+    const active = () => em.findOne(SyncRun, { integrationId: integration.id, status: { $in: ['queued', 'running'] } });
+    const existing = await active();
+    if (existing) return existing;
     const run = em.create(SyncRun, { integrationId: integration.id, accountId: integration.accountId, livemode: integration.livemode, trigger, full });
-    await em.flush();
+    try {
+      await em.flush();
+    } catch (error) {
+      if (!(error instanceof UniqueConstraintViolationException)) throw error;
+      em.clear();
+      return (await active()) ?? this.createRun(integration, trigger, full); // the other run ended meanwhile
+    }
     await this.enqueue(run.id);
     return run;
   }
