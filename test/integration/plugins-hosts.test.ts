@@ -33,7 +33,7 @@ describe('plugin host processes grouped by trust', () => {
   const dataDir = tempDir('plugboard-hosts-data-');
   beforeAll(async () => {
     const acme = newPublisher('acme');
-    bundled = pluginDir(['unstable', 'sibling']);
+    bundled = pluginDir(['unstable', 'sibling', 'exits']);
     const directory = tempDir('plugboard-hosts-plugins-');
     acmeDir = acmePlugin(directory, acme);
     pluginDir(['echo'], directory);
@@ -54,10 +54,9 @@ describe('plugin host processes grouped by trust', () => {
     const response = await t.http.get('/v1/plugins?limit=100').set('Authorization', `Bearer ${admin}`);
     expect(response.status).toBe(200);
     return Object.fromEntries(
-      (response.body.data as Array<{ name: string; host: string; running: boolean }>).map((plugin) => [
-        plugin.name,
-        { host: plugin.host, running: plugin.running },
-      ]),
+      (response.body.data as Array<{ name: string; state: string; host?: string; running?: boolean }>)
+        .filter((plugin) => plugin.state === 'loaded')
+        .map((plugin) => [plugin.name, { host: plugin.host, running: plugin.running }]),
     );
   };
 
@@ -69,6 +68,14 @@ describe('plugin host processes grouped by trust', () => {
       'fixture-echo': { host: 'plugin:fixture-echo', running: false },
     });
     expect(readdirSync(join(dataDir, 'plugin-descriptions'))).toHaveLength(4);
+  });
+
+  it('describes the plugins of one group in one process; one that ends it fails alone', async () => {
+    const response = await t.http.get('/v1/plugins?limit=100').set('Authorization', `Bearer ${admin}`);
+    expect((response.body.data as Array<{ name: string }>).find((plugin) => plugin.name === 'fixture-exits')).toMatchObject({
+      state: 'failed',
+      error: expect.stringContaining('exited while loading'),
+    });
   });
 
   it("runs one publisher's plugins in one process, started by the first call; another publisher's apart", async () => {

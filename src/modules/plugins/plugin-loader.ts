@@ -1,5 +1,4 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG } from '../../core/config/config.module.js';
@@ -64,12 +63,11 @@ export class PluginLoader {
     return candidates;
   }
 
-  /** Loads every discovered plugin: started concurrently, admitted in load order. */
+  /** Loads every discovered plugin: described concurrently (the runner bounds its processes), admitted in load order. */
   async loadAll(options: LoadOptions = {}): Promise<PluginRecord[]> {
     const candidates = this.discover(options.bundledOnly);
     const claimed = new Map<string, string>();
     const prepared: Array<Promise<Prepared>> = [];
-    const limit = concurrency(Math.max(2, availableParallelism() * 2));
     for (const candidate of candidates) {
       let manifest: PluginManifest | undefined;
       let failure: string | undefined;
@@ -86,7 +84,7 @@ export class PluginLoader {
       prepared.push(
         failure !== undefined
           ? Promise.resolve({ record: this.failedRecord(name, manifest, source, failure), shadowed: taken !== undefined })
-          : limit(() => this.prepare(manifest!, source, options.disabled?.get(manifest!.name))),
+          : this.prepare(manifest!, source, options.disabled?.get(manifest!.name)),
       );
     }
     const records: PluginRecord[] = [];
@@ -193,24 +191,4 @@ function packageDirs(root: string): string[] {
     } else dirs.push(join(root, name));
   }
   return dirs;
-}
-
-/** A limiter running at most `max` tasks at once. */
-function concurrency(max: number) {
-  let active = 0;
-  const queue: Array<() => void> = [];
-  return <T>(task: () => Promise<T>): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      const run = () => {
-        active += 1;
-        task()
-          .then(resolve, reject)
-          .finally(() => {
-            active -= 1;
-            queue.shift()?.();
-          });
-      };
-      if (active < max) run();
-      else queue.push(run);
-    });
 }

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -43,6 +44,9 @@ export interface PluginProcessListener {
   /** The child sent something that is not a readable, bounded message: it is killed. */
   refused(host: string, reason: string): void;
 }
+
+/** The process describing a plugin died or hung: with others in it, any of them may be the cause. */
+class PluginHostLostError extends PluginLoadError {}
 
 /** No host-side HTTP or logs: describing a plugin runs only its import. */
 const NO_HOOKS: CallHooks = {
@@ -93,8 +97,8 @@ export class PluginHostProcess {
       return (await this.send((id) => ({ type: 'describe', id, plugin }), deadline, NO_HOOKS)) as PluginDescription;
     } catch (error) {
       if (error instanceof PluginLoadError) throw error;
-      if (error instanceof CallDeadlineError) throw new PluginLoadError(`did not finish loading within ${this.options.loadTimeoutMs} ms`);
-      if (error instanceof PluginCrashedError) throw new PluginLoadError(`exited while loading (${error.message})`);
+      if (error instanceof CallDeadlineError) throw new PluginHostLostError(`did not finish loading within ${this.options.loadTimeoutMs} ms`);
+      if (error instanceof PluginCrashedError) throw new PluginHostLostError(`exited while loading (${error.message})`);
       const { code, message } = error as WireError;
       throw new PluginLoadError(code === 'load_failed' ? `threw while loading: ${message}` : message);
     }
@@ -368,6 +372,32 @@ function withDeadline<T>(promise: Promise<T>, deadline: number): Promise<T> {
   ]).finally(() => clearTimeout(timer));
 }
 
+interface DescribeRequest {
+  plugin: PluginLocation;
+  resolve(description: PluginDescription): void;
+  reject(error: unknown): void;
+}
+
+/** A limiter running at most `max` tasks at once. */
+function concurrency(max: number) {
+  let active = 0;
+  const queue: Array<() => void> = [];
+  return <T>(task: () => Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const run = () => {
+        active += 1;
+        task()
+          .then(resolve, reject)
+          .finally(() => {
+            active -= 1;
+            queue.shift()?.();
+          });
+      };
+      if (active < max) run();
+      else queue.push(run);
+    });
+}
+
 /**
  * PLUGIN_ISOLATION=process (default): plugins run in host processes grouped by trust (the bundled
  * plugins together, each verified publisher apart, each unsigned plugin alone) under Node's permission
@@ -382,6 +412,10 @@ export class ChildProcessPluginRunner extends PluginRunner {
   /** Host processes by key, for the current members of each. */
   private readonly hosts = new Map<string, PluginHostProcess>();
   private readonly descriptions: DescriptionCache;
+  /** Plugins waiting to be described, by trust group (gathered for one tick). */
+  private readonly describing = new Map<string, DescribeRequest[]>();
+  /** At most twice the CPU count of describing processes at once. */
+  private readonly describeSlots = concurrency(Math.max(2, availableParallelism() * 2));
 
   constructor(config: AppConfig, registry: PluginRegistry, providerHttp: ProviderHttp) {
     super(config, registry, providerHttp);
@@ -403,13 +437,12 @@ export class ChildProcessPluginRunner extends PluginRunner {
 
   async load(plugin: PluginLocation): Promise<PluginDescription> {
     await this.unload(plugin.name);
+    const member = { ...plugin, host: plugin.host ?? `plugin:${plugin.name}` };
     let description = this.descriptions.get(plugin);
     if (!description) {
-      // A sandbox of its own: a plugin that cannot load fails alone, and its host starts only when called.
-      description = await describeInChildProcess(plugin, this.options, this.listener);
+      description = await this.describe(member);
       this.descriptions.set(plugin, description);
     }
-    const member = { ...plugin, host: plugin.host ?? `plugin:${plugin.name}` };
     this.members.set(plugin.name, member);
     this.regroup(member.host);
     return description;
@@ -446,6 +479,48 @@ export class ChildProcessPluginRunner extends PluginRunner {
       this.hosts.set(member.host, host);
     }
     return host.call(plugin.name, request, timeoutMs, hooks);
+  }
+
+  /**
+   * Describes a plugin in a sandbox that is not its host (which starts only when called): the plugins
+   * of one trust group asked for in the same tick share one process, and a process that dies or hangs
+   * while several load has each of them described alone, so a plugin that cannot load fails alone.
+   */
+  private describe(plugin: PluginLocation & { host: string }): Promise<PluginDescription> {
+    return new Promise((resolve, reject) => {
+      const queued = this.describing.get(plugin.host);
+      if (queued) {
+        queued.push({ plugin, resolve, reject });
+        return;
+      }
+      this.describing.set(plugin.host, [{ plugin, resolve, reject }]);
+      setImmediate(() => {
+        const batch = this.describing.get(plugin.host) ?? [];
+        this.describing.delete(plugin.host);
+        void this.describeSlots(() => this.describeBatch(plugin.host, batch));
+      });
+    });
+  }
+
+  private async describeBatch(key: string, batch: DescribeRequest[]): Promise<void> {
+    const host = new PluginHostProcess(`describe:${key}`, batch.map((entry) => entry.plugin), this.options, this.listener);
+    const deadline = Date.now() + this.options.loadTimeoutMs;
+    const alone: DescribeRequest[] = [];
+    try {
+      await Promise.all(
+        batch.map(async (entry) => {
+          try {
+            entry.resolve(await host.describe(entry.plugin.name, deadline));
+          } catch (error) {
+            if (error instanceof PluginHostLostError && batch.length > 1) alone.push(entry);
+            else entry.reject(error);
+          }
+        }),
+      );
+    } finally {
+      host.stop();
+    }
+    for (const entry of alone) await describeInChildProcess(entry.plugin, this.options, this.listener).then(entry.resolve, entry.reject);
   }
 
   /** A host's plugins changed: its process (fixed read permissions, imported code) is replaced on the next call. */
