@@ -374,8 +374,8 @@ function withDeadline<T>(promise: Promise<T>, deadline: number): Promise<T> {
 
 interface DescribeRequest {
   plugin: PluginLocation;
-  resolve(description: PluginDescription): void;
-  reject(error: unknown): void;
+  resolve: (description: PluginDescription) => void;
+  reject: (error: unknown) => void;
 }
 
 /** A limiter running at most `max` tasks at once. */
