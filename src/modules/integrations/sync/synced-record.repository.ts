@@ -58,23 +58,20 @@ export class SyncedRecordRepository {
   }
 
   /** Marks the model's records this full sync did not see as deleted; returns how many. */
-  async markUnseenDeleted(integrationId: string, model: string, seenExternalIds: readonly string[]): Promise<number> {
-    const result = await this.em.getConnection().execute<{ affectedRows: number }>(
-      `update synced_records set deleted_at = now(), last_modified_at = date_trunc('milliseconds', clock_timestamp()), last_action = 'deleted', updated_at = now()
-        where integration_id = ? and model = ? and deleted_at is null
-          and external_id not in (select jsonb_array_elements_text(?::jsonb))`,
-      [integrationId, model, JSON.stringify(seenExternalIds)],
-      'run',
-    );
-    return result.affectedRows;
+  markUnseenDeleted(integrationId: string, model: string, seenExternalIds: readonly string[]): Promise<number> {
+    return this.markLiveDeleted(integrationId, model, 'not in', seenExternalIds);
   }
 
   /** Marks these records of the model deleted (the provider said so); returns how many were live. */
-  async markDeleted(integrationId: string, model: string, externalIds: readonly string[]): Promise<number> {
+  markDeleted(integrationId: string, model: string, externalIds: readonly string[]): Promise<number> {
+    return this.markLiveDeleted(integrationId, model, 'in', externalIds);
+  }
+
+  private async markLiveDeleted(integrationId: string, model: string, membership: 'in' | 'not in', externalIds: readonly string[]): Promise<number> {
     const result = await this.em.getConnection().execute<{ affectedRows: number }>(
       `update synced_records set deleted_at = now(), last_modified_at = date_trunc('milliseconds', clock_timestamp()), last_action = 'deleted', updated_at = now()
         where integration_id = ? and model = ? and deleted_at is null
-          and external_id in (select jsonb_array_elements_text(?::jsonb))`,
+          and external_id ${membership} (select jsonb_array_elements_text(?::jsonb))`,
       [integrationId, model, JSON.stringify(externalIds)],
       'run',
     );
