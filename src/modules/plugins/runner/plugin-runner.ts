@@ -99,7 +99,7 @@ export abstract class PluginRunner {
     protected readonly providerHttp: ProviderHttp,
   ) {}
 
-  /** Starts the plugin's code and describes its definition; throws PluginLoadError. */
+  /** Makes the plugin callable and describes its definition (from a cache, or by running its code in a sandbox); throws PluginLoadError. */
   abstract load(plugin: PluginLocation): Promise<PluginDescription>;
 
   /** Stops the plugin's code (disable, uninstall, reinstall). */
