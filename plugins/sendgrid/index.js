@@ -1,5 +1,6 @@
 // SendGrid provider for Plugboard, written against the SendGrid v3 Web API
-// (https://www.twilio.com/docs/sendgrid/api-reference). No runtime dependency on Plugboard.
+// (https://www.twilio.com/docs/sendgrid/api-reference).
+import { definePlugin, ProviderRejectedError, readJson } from 'plugboard/sdk';
 
 /**
  * @typedef {{ fromEmail?: string, fromName?: string, replyTo?: string, registrationTemplateId?: string }} SendGridSettings
@@ -8,37 +9,25 @@
 
 const SEND_SCOPE = 'mail.send';
 
-function rejected(message) {
-  return Object.assign(new Error(message), { code: 'provider_rejected' });
-}
+/** SendGrid answers errors as `{ errors: [{ message, field }] }`: refusals show every one. */
+const errors = {
+  message: (body) => (Array.isArray(body?.errors) ? body.errors.map((error) => (error.field ? `${error.field}: ${error.message}` : error.message)).join('; ') : undefined),
+};
 
 /**
- * Calls the v3 API (the host adds `Authorization: Bearer <apiKey>`). SendGrid answers errors as
- * `{ errors: [{ message, field }] }`; refusals become `provider_rejected` with those messages.
+ * Calls the v3 API (the host adds `Authorization: Bearer <apiKey>`).
  * @param {SendGridContext} ctx
  */
 async function sendgrid(ctx, path, init = {}) {
   const response = await ctx.http(path, init);
-  const text = await response.text();
-  let body;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    body = undefined;
-  }
-  if (response.ok) return { body, headers: response.headers };
-  const messages = Array.isArray(body?.errors)
-    ? body.errors.map((error) => (error.field ? `${error.field}: ${error.message}` : error.message)).join('; ')
-    : `SendGrid answered HTTP ${response.status}`;
-  if (response.status >= 400 && response.status < 429) throw rejected(messages);
-  throw new Error(`SendGrid answered HTTP ${response.status}: ${messages}`);
+  return { body: await readJson(response, ctx, errors), headers: response.headers };
 }
 
 /** @param {SendGridContext} ctx */
 async function scopes(ctx) {
   const { body } = await sendgrid(ctx, '/v3/scopes');
   const list = Array.isArray(body?.scopes) ? body.scopes : [];
-  if (!list.includes(SEND_SCOPE)) throw rejected('This API key cannot send mail: give it the "Mail Send" permission in SendGrid.');
+  if (!list.includes(SEND_SCOPE)) throw new ProviderRejectedError('This API key cannot send mail: give it the "Mail Send" permission in SendGrid.');
   return list;
 }
 
@@ -65,7 +54,7 @@ const recipient = {
  */
 function mailBody(settings, input) {
   const fromEmail = input.fromEmail ?? settings.fromEmail;
-  if (!fromEmail) throw rejected('No sender: set fromEmail in the integration settings or in the input.');
+  if (!fromEmail) throw new ProviderRejectedError('No sender: set fromEmail in the integration settings or in the input.');
   const fromName = input.fromName ?? settings.fromName;
   const replyTo = input.replyTo ?? settings.replyTo;
   const to = Array.isArray(input.to) ? input.to : [input.to];
@@ -98,7 +87,7 @@ async function send(ctx, input) {
 
 const templateId = { type: 'string', pattern: '^d-[0-9a-f]{32}$', description: 'A dynamic template id (d-…)' };
 
-export default {
+export default definePlugin({
   providers: [
     {
       id: 'sendgrid',
@@ -222,4 +211,4 @@ export default {
       },
     },
   ],
-};
+});
