@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { MikroORM } from '@mikro-orm/postgresql';
+import { SyncedRecordRepository } from '../../src/modules/integrations/sync/synced-record.repository.js';
 import { providerOriginOverrides, startFakeStripe, type FakeStripe } from '../fixtures/providers/index.js';
 import { bearer, createAccount, startTestApp, TestApp } from '../support/test-app.js';
 import { eventually } from '../support/waiting.js';
@@ -93,5 +96,16 @@ describe('synced records with changes and deletions', () => {
     // A deleted record that comes back is added again.
     stripe.state.customers.push(cleo);
     expect((await sync()).changes.customers).toEqual({ added: 1, updated: 0, deleted: 0 });
+  });
+
+  it("writes each batch in a later millisecond than the one before, so a reader's cursor skips nothing", async () => {
+    const records = t.app.get(SyncedRecordRepository);
+    const runId = randomUUID();
+    for (let batch = 0; batch < 20; batch++) await records.write(connectionId, 'notes', runId, [{ externalId: `n${batch}`, data: { id: `n${batch}` } }]);
+    const rows = await t.app
+      .get(MikroORM)
+      .em.getConnection()
+      .execute<Array<{ at: string }>>(`select last_modified_at::text as at from synced_records where integration_id = ? and model = 'notes'`, [connectionId]);
+    expect(new Set(rows.map((row) => row.at)).size).toBe(20);
   });
 });

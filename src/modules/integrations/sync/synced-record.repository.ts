@@ -30,6 +30,14 @@ export interface StoredRecordRow {
 const CONTENT_HASH = `encode(sha256(convert_to(v.data::text, 'UTF8')), 'hex')`;
 
 /**
+ * Waits past the millisecond of the statement that just committed. Readers page by (lastModifiedAt, id)
+ * with millisecond times, so the next statement's rows must not share a millisecond with rows a reader
+ * may already have passed (with random ids, some would sort before its cursor and never be read).
+ * A 2 ms timer, as Node's millisecond timer clock may already be nearly 1 ms into its current millisecond.
+ */
+const nextMillisecond = () => new Promise<void>((resolve) => setTimeout(resolve, 2));
+
+/**
  * The SQL of synced records: writing a batch so that only added and changed records are written (by
  * content hash), marking those a full sync no longer saw as deleted, paging changes in a stable order,
  * and dropping old tombstones.
@@ -53,6 +61,7 @@ export class SyncedRecordRepository {
        returning last_action`,
       [integrationId, model, syncRunId, JSON.stringify(records.map((record) => ({ external_id: record.externalId, data: record.data })))],
     );
+    if (rows.length > 0) await nextMillisecond();
     const added = rows.filter((row) => row.last_action === 'added').length;
     return { added, updated: rows.length - added, deleted: 0 };
   }
@@ -75,6 +84,7 @@ export class SyncedRecordRepository {
       [integrationId, model, JSON.stringify(externalIds)],
       'run',
     );
+    if (result.affectedRows > 0) await nextMillisecond();
     return result.affectedRows;
   }
 
