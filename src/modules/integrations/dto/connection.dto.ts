@@ -1,9 +1,9 @@
 import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsObject, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { PageDto, PageQuery } from '../../../core/http/pagination.js';
 import { OptionalTags, TAG_PATTERN } from '../../../core/http/tags.js';
 import { CONNECTION_OWNERS, type ConnectionOwner, INTEGRATION_STATUSES } from '../entities/integration.entity.js';
-import { ConfigureIntegrationDto, IntegrationDto, StartOAuthDto } from './integration.dto.js';
+import { ConfigureIntegrationDto, ConnectIntegrationDto, IntegrationDto, StartOAuthDto } from './integration.dto.js';
 
 const END_USER_ID = /^[\w.:@|+-]{1,200}$/;
 const PROVIDER_ID = /^[a-z0-9_]{1,64}$/;
@@ -30,25 +30,10 @@ class ConnectionOwnerFields {
   label?: string;
 }
 
-export class CreateConnectionDto extends ConnectionOwnerFields {
+export class CreateConnectionDto extends IntersectionType(ConnectIntegrationDto, ConnectionOwnerFields) {
   @ApiProperty({ example: 'sendgrid' })
   @Matches(PROVIDER_ID, { message: 'provider must be a provider id' })
   provider!: string;
-
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: "The provider's credentialsSchema; verified with the provider first" })
-  @IsOptional()
-  @IsObject()
-  credentials?: Record<string, unknown>;
-
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: "The provider's settingsSchema" })
-  @IsOptional()
-  @IsObject()
-  settings?: Record<string, unknown>;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsBoolean()
-  autoSync?: boolean;
 }
 
 export class StartConnectionOAuthDto extends IntersectionType(StartOAuthDto, ConnectionOwnerFields) {
