@@ -24,6 +24,7 @@ export class ConnectSessionsController {
   @Post()
   @Authorize('connections.manage')
   @ApiCreatedResponse({ type: ConnectSessionCreatedDto, description: 'Open for 30 minutes; the token is shown this once' })
+  @problem(404, 'No such provider, or no such connection of this end user to re-authorise')
   open(@CurrentCaller() caller: AccountCaller, @Body() dto: CreateConnectSessionDto) {
     return this.sessions.open(caller, dto);
   }

@@ -4,7 +4,7 @@ import type { Response } from 'express';
 import { type AccountCaller, CurrentCaller } from '../../../core/auth/caller.js';
 import { PageQuery } from '../../../core/http/pagination.js';
 import { UuidParam } from '../../../core/http/uuid-param.pipe.js';
-import { Authorize } from '../../rbac/index.js';
+import { Authorize, problem } from '../../rbac/index.js';
 import { type ProxiedRequest, relayToProvider } from '../calls/proxy-relay.js';
 import { ProxyService } from '../calls/proxy.service.js';
 import { ConnectionPage, CreateConnectionDto, ListConnectionsQuery, StartConnectionOAuthDto, UpdateConnectionDto } from '../dto/connection.dto.js';
@@ -51,6 +51,7 @@ export class ConnectionsController {
   @Post()
   @Authorize('integrations.view', 'connections.manage')
   @ApiCreatedResponse({ type: IntegrationDto, description: 'Connected; credentials are verified with the provider first' })
+  @problem(404, 'No such provider')
   create(@CurrentCaller() caller: AccountCaller, @Body() dto: CreateConnectionDto) {
     return this.integrations.create(caller, dto);
   }
@@ -59,6 +60,7 @@ export class ConnectionsController {
   @HttpCode(200)
   @Authorize('integrations.view', 'connections.manage')
   @ApiOkResponse({ type: OAuthStartedDto, description: 'The provider URL to send the browser to; the callback creates the connection' })
+  @problem(404, 'No such provider')
   startOAuth(@CurrentCaller() caller: AccountCaller, @Body() dto: StartConnectionOAuthDto) {
     return this.oauth.startConnection(caller, dto);
   }
