@@ -14,6 +14,7 @@
 // and REDIS_URL. LAT_SECONDS, TP_SECONDS, ROUNDS tune the run.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { benchEnvironment, scratchDatabase } from './scratch.js';
 
 const LAT_SECONDS = Number(process.env.LAT_SECONDS ?? 4);
 const TP_SECONDS = Number(process.env.TP_SECONDS ?? 4);
@@ -90,30 +91,13 @@ async function serve() {
 
 async function main() {
   const { default: autocannon } = await import('autocannon');
-  const { default: pg } = await import('pg');
   const { SignJWT } = await import('jose');
 
-  const base = new URL(process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/postgres');
-  const name = `plugboard_bench_keys_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: base.toString() });
-  await admin.connect();
-  await admin.query(`create database "${name}"`);
-  const url = new URL(base);
-  url.pathname = `/${name}`;
+  const scratch = await scratchDatabase('keys');
 
   const child = fork(fileURLToPath(import.meta.url), ['--serve'], {
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      DATABASE_URL: url.toString(),
-      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-      QUEUE_PREFIX: `pbbench${Date.now()}`,
-      AUTH_JWT_SECRET: JWT_SECRET,
-      ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 9).toString('base64')}`,
-      // Request logging and rate limiting are not what is measured: both off, for every route alike.
-      LOG_LEVEL: 'warn',
-      RATE_LIMIT_PER_MINUTE: '0',
-    },
+    // Request logging and rate limiting are not what is measured: both off, for every route alike.
+    env: { ...process.env, ...benchEnvironment(scratch.url, JWT_SECRET) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const message = (field) => new Promise((resolve, reject) => {
@@ -213,8 +197,7 @@ async function main() {
   } finally {
     if (child.exitCode === null) child.kill('SIGTERM');
     await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve()));
-    await admin.query(`drop database if exists "${name}" with (force)`);
-    await admin.end();
+    await scratch.drop();
   }
 }
 

@@ -5,6 +5,7 @@
 // Uses DATABASE_URL (a server to create the scratch database on; default postgresql://postgres@127.0.0.1:5432/postgres)
 // and REDIS_URL. RECORDS tunes the size.
 import { randomUUID } from 'node:crypto';
+import { benchEnvironment, scratchDatabase } from './scratch.js';
 
 const RECORDS = Number(process.env.RECORDS ?? 100_000);
 const JWT_SECRET = 'bench-secret-that-is-long-enough-for-hs256-0123456789';
@@ -18,27 +19,10 @@ const { applyMigrations } = await import(dist('core/database/migrations.js'));
 const { createApp } = await import(dist('app.js'));
 const { SyncService } = await import(dist('modules/integrations/sync/sync.service.js'));
 
-const base = new URL(process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/postgres');
-const name = `plugboard_bench_sync_${Date.now()}`;
-const admin = new pg.Client({ connectionString: base.toString() });
-await admin.connect();
-await admin.query(`create database "${name}"`);
-const url = new URL(base);
-url.pathname = `/${name}`;
-const db = new pg.Client({ connectionString: url.toString() });
+const scratch = await scratchDatabase('sync');
+const db = new pg.Client({ connectionString: scratch.url });
 
-const config = loadConfig({
-  ...process.env,
-  NODE_ENV: 'production',
-  DATABASE_URL: url.toString(),
-  REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-  QUEUE_PREFIX: `pbbench${Date.now()}`,
-  AUTH_JWT_SECRET: JWT_SECRET,
-  ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 9).toString('base64')}`,
-  LOG_LEVEL: 'warn',
-  RATE_LIMIT_PER_MINUTE: '0',
-  PLUGIN_ISOLATION: 'none',
-});
+const config = loadConfig({ ...process.env, ...benchEnvironment(scratch.url, JWT_SECRET), PLUGIN_ISOLATION: 'none' });
 await applyMigrations(config, config.database.url, pino({ level: 'silent' }));
 const app = await createApp({ config, databaseUrl: config.database.url }, { logs: false });
 await app.listen(0, '127.0.0.1');
@@ -113,6 +97,5 @@ try {
 } finally {
   await app.close();
   await db.end();
-  await admin.query(`drop database if exists "${name}" with (force)`);
-  await admin.end();
+  await scratch.drop();
 }
