@@ -78,6 +78,12 @@ export interface OAuth2Auth {
   authorizationParams?: Record<string, string>;
   /** Whether the provider issues refresh tokens (default true). */
   refresh?: boolean;
+  /**
+   * Values of the token response kept in the connection's metadata (and so usable in `baseUrl`):
+   * metadata key → JSON pointer, e.g. `{ instanceUrl: '/instance_url' }`; with `pattern`, a value that
+   * does not match it fails the connection. Refreshed tokens update them.
+   */
+  tokenMetadata?: Record<string, string | { pointer: string; pattern: string }>;
 }
 
 export interface CredentialsAuth {
@@ -237,7 +243,18 @@ export interface CodeProvider {
   description: string;
   auth: ProviderAuth;
   settingsSchema?: JSONSchema;
-  /** For the proxy and `ctx.http`; may contain `{placeholders}` filled from the integration's metadata. */
+  /**
+   * Values the user enters before connecting (before the OAuth redirect, or with the credentials):
+   * validated by this schema (an object schema; pin each value down, e.g. a shop domain by pattern,
+   * never a free URL), kept in the connection's metadata, and usable as `{name}` in `baseUrl`, the
+   * OAuth URLs and `auth.token.url`.
+   */
+  connectionInputs?: JSONSchema;
+  /**
+   * For the proxy and `ctx.http`; `{name}` placeholders are filled, URL-encoded, from the connection's
+   * metadata (connection inputs, token metadata, what `verify` stored); `{+name}` inserts a value as
+   * it is (an origin such as Salesforce's `instance_url`).
+   */
   baseUrl?: string;
   verify?(ctx: PluginContext<any, any>): Promise<VerifyResult>;
   healthCheck?(ctx: PluginContext<any, any>): Promise<void>;
@@ -254,7 +271,7 @@ export interface CodeProvider {
 /**
  * A documented rate limit: `requests` per `windowMs`, counted per connection, per account of the
  * provider (the metadata key `accountKey`, default `accountId`, names it), or per OAuth app (all
- * connections of the provider on this installation). `requests` limits only matching requests,
+ * connections of the provider on this installation that use the same OAuth client). `requests` limits only matching requests,
  * each `METHOD /path-prefix` relative to `baseUrl` (`POST /chat.postMessage`); absent, every request.
  */
 export interface RateLimit {

@@ -2,32 +2,54 @@
  * How a provider's auth is applied to requests under its base URL: shared by the host (`ctx.http`)
  * and the SDK's test harness, so what authors test is what runs. No imports from the rest of src.
  */
-import type { ProviderAuth, TokenExchange } from './contract.js';
+import type { OAuth2Auth, ProviderAuth, TokenExchange } from './contract.js';
 
 /** A credential as text: strings and numbers as they are, anything else as nothing. */
 function textOf(value: unknown): string {
   return typeof value === 'string' || typeof value === 'number' ? String(value) : '';
 }
 
-/** `{field}` placeholders filled from `values`; undefined when one is missing. */
-function fillTemplate(template: string, values: Record<string, unknown>): string | undefined {
+/**
+ * `{field}` placeholders filled from `values`; undefined when one is missing. With `encode`, values
+ * are URL-encoded except in `{+field}` placeholders (RFC 6570's reserved expansion).
+ */
+function fillTemplate(template: string, values: Record<string, unknown>, encode = false): string | undefined {
   let missing = false;
-  const filled = template.replace(/\{([\w.-]+)\}/g, (_match, key: string) => {
+  const filled = template.replace(/\{(\+?)([\w.-]+)\}/g, (_match, raw: string, key: string) => {
     const value = values[key];
     if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
       missing = true;
       return '';
     }
-    return String(value);
+    return encode && !raw ? encodeURIComponent(String(value)) : String(value);
   });
   return missing ? undefined : filled;
 }
 
-/** The provider's base URL with `{placeholders}` filled from the integration's metadata (URL-encoded). */
+/**
+ * A provider URL (its base URL, OAuth URLs, token URL) with `{placeholders}` filled from the
+ * connection's metadata, URL-encoded (`{+name}` as it is); undefined when a value is missing.
+ */
 export function resolveBaseUrl(baseUrl: string | undefined, metadata: Record<string, unknown>): string | undefined {
   if (!baseUrl) return undefined;
-  const encoded = Object.fromEntries(Object.entries(metadata).map(([key, value]) => [key, typeof value === 'string' ? encodeURIComponent(value) : value]));
-  return fillTemplate(baseUrl, encoded)?.replace(/\/+$/, '');
+  return fillTemplate(baseUrl, metadata, true)?.replace(/\/+$/, '');
+}
+
+/**
+ * The token-response values a provider keeps (`auth.tokenMetadata`), by metadata key; throws a
+ * `provider_rejected` error when one is missing or does not match its pattern.
+ */
+export function readTokenMetadata(spec: OAuth2Auth['tokenMetadata'], response: Record<string, unknown>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [key, rule] of Object.entries(spec ?? {})) {
+    const { pointer, pattern } = typeof rule === 'string' ? { pointer: rule, pattern: undefined } : rule;
+    const value = readPointer(response, pointer);
+    if (typeof value !== 'string' || (pattern !== undefined && !new RegExp(pattern).test(value))) {
+      throw Object.assign(new Error(`The provider's token response has no valid ${pointer.slice(1) || key}`), { code: 'provider_rejected' });
+    }
+    kept[key] = value;
+  }
+  return kept;
 }
 
 /** A request URL: absolute as given, or relative to the base URL. */

@@ -37,6 +37,47 @@ const errorObject = {
 
 const integrationExample = { integrationId: '0b7f5c1e-4a8e-4d5f-9f2a-1c3d5e7f9a0b', provider: 'stripe', category: 'payment' };
 
+/** What the host platform says about a scheduled session. */
+const sessionFields = {
+  sessionId: id('Session id'),
+  roomId: id('Room id'),
+  title: { type: 'string', minLength: 1, maxLength: 500 },
+  description: { type: 'string', maxLength: 10_000 },
+  start: timestamp('Start time'),
+  end: timestamp('End time'),
+  timeZone: { type: 'string', maxLength: 100, description: 'IANA time zone, e.g. "Europe/Paris"' },
+  joinUrl: { type: 'string', format: 'uri', description: 'Where participants join' },
+  host: object([], { name: { type: 'string' }, email: { type: 'string', format: 'email' } }),
+};
+
+const recipients = {
+  type: 'array',
+  maxItems: 1000,
+  items: object([], {
+    name: { type: 'string' },
+    email: { type: 'string', format: 'email' },
+    phone: { type: 'string', pattern: '^\\+[1-9]\\d{1,14}$', description: 'E.164' },
+  }),
+};
+
+const destinations = {
+  type: 'array',
+  maxItems: 50,
+  items: object(['provider'], { provider: id('Provider id, e.g. "youtube"'), id: id('The provider’s broadcast or live video id') }),
+};
+
+const sessionExample = {
+  sessionId: 'sess_9',
+  roomId: 'room_123',
+  title: 'Launch webinar',
+  description: 'What is new this quarter',
+  start: '2026-03-02T16:00:00Z',
+  end: '2026-03-02T17:00:00Z',
+  timeZone: 'Europe/Paris',
+  joinUrl: 'https://app.example.com/rooms/room_123',
+  host: { name: 'Bo', email: 'bo@example.com' },
+};
+
 /** Event types every installation knows: the host platform's and Plugboard's own lifecycle events. */
 export const BUILTIN_EVENT_TYPES: readonly EventTypeDefinition[] = [
   {
@@ -90,6 +131,48 @@ export const BUILTIN_EVENT_TYPES: readonly EventTypeDefinition[] = [
       durationSeconds: { type: 'number', minimum: 0 },
     }),
     example: { sessionId: 'sess_9', endedAt: '2026-01-01T11:00:00Z', durationSeconds: 3600 },
+    publishedBy: 'host',
+  },
+  {
+    type: 'session.scheduled',
+    description: 'A session was scheduled: calendar providers create an event for it.',
+    schema: object(['sessionId', 'title', 'start', 'end'], sessionFields),
+    example: sessionExample,
+    publishedBy: 'host',
+  },
+  {
+    type: 'session.updated',
+    description: 'A scheduled session changed (time, title, link): calendar providers update their event, SMS providers tell recipients.',
+    schema: object(['sessionId', 'title', 'start', 'end'], { ...sessionFields, recipients }),
+    example: { ...sessionExample, start: '2026-03-02T16:30:00Z', end: '2026-03-02T17:30:00Z' },
+    publishedBy: 'host',
+  },
+  {
+    type: 'session.cancelled',
+    description: 'A scheduled session was cancelled: calendar providers cancel their event.',
+    schema: object(['sessionId'], { ...sessionFields, reason: { type: 'string', maxLength: 1000 } }),
+    example: { sessionId: 'sess_9', roomId: 'room_123', title: 'Launch webinar', reason: 'Speaker unavailable' },
+    publishedBy: 'host',
+  },
+  {
+    type: 'session.reminder',
+    description: 'The host platform asks for a reminder of a session to be sent to these recipients (email and SMS providers send it).',
+    schema: object(['sessionId', 'title', 'start', 'recipients'], { ...sessionFields, recipients }),
+    example: { ...sessionExample, recipients: [{ name: 'Ana', email: 'ana@example.com', phone: '+14155550123' }] },
+    publishedBy: 'host',
+  },
+  {
+    type: 'livestream.started',
+    description: 'A session started streaming to external destinations.',
+    schema: object(['sessionId'], { sessionId: id('Session id'), roomId: id('Room id'), destinations }),
+    example: { sessionId: 'sess_9', roomId: 'room_123', destinations: [{ provider: 'youtube', id: 'yt_broadcast_1' }] },
+    publishedBy: 'host',
+  },
+  {
+    type: 'livestream.ended',
+    description: 'A session stopped streaming to external destinations.',
+    schema: object(['sessionId'], { sessionId: id('Session id'), roomId: id('Room id'), destinations }),
+    example: { sessionId: 'sess_9', roomId: 'room_123', destinations: [{ provider: 'youtube', id: 'yt_broadcast_1' }] },
     publishedBy: 'host',
   },
   {

@@ -8,6 +8,7 @@ export { PluginsService } from './plugins.service.js';
 export { type PluginRecord, PluginRegistry, type RegisteredProvider } from './plugin-registry.js';
 export { type CallContext, type CallKind, PluginLoadError, PluginRunner, type ProviderCall } from './runner/plugin-runner.js';
 export { ProviderHttp } from './runner/provider-http.js';
+export { BudgetExhaustedError } from './runner/provider-budgets.js';
 export { PluginLoader } from './plugin-loader.js';
 export type { PluginDto } from './dto/plugin.dto.js';
 export { integrityOf, packPlugin, UnsafeArchiveError } from './packaging/plugin-archive.js';

@@ -76,13 +76,22 @@ const PROVIDER_SCHEMA = {
           then: {
             required: ['authorizationUrl', 'tokenUrl', 'scopes'],
             properties: {
-              authorizationUrl: { type: 'string', format: 'uri' },
-              tokenUrl: { type: 'string', format: 'uri' },
+              authorizationUrl: { type: 'string', pattern: '^https?://' },
+              tokenUrl: { type: 'string', pattern: '^https?://' },
               scopes: { type: 'array', items: { type: 'string' } },
               scopeSeparator: { type: 'string' },
               pkce: { type: 'boolean' },
               authorizationParams: { type: 'object', additionalProperties: { type: 'string' } },
               refresh: { type: 'boolean' },
+              tokenMetadata: {
+                type: 'object',
+                additionalProperties: {
+                  oneOf: [
+                    { type: 'string', pattern: '^/' },
+                    { type: 'object', additionalProperties: false, required: ['pointer', 'pattern'], properties: { pointer: { type: 'string', pattern: '^/' }, pattern: { type: 'string', format: 'regex' } } },
+                  ],
+                },
+              },
             },
           },
         },
@@ -123,7 +132,8 @@ const PROVIDER_SCHEMA = {
       ],
     },
     settingsSchema: schemaObject,
-    baseUrl: { type: 'string', pattern: '^https?://' },
+    connectionInputs: schemaObject,
+    baseUrl: { type: 'string', pattern: '^(https?://|\\{\\+[\\w.-]+\\})' },
     actions: {
       type: 'array',
       items: {
@@ -222,6 +232,7 @@ export function validateDescription(description: PluginDescription): void {
     const schemas: Array<[string, unknown]> = [
       ...(provider.auth.type === 'api_key' || provider.auth.type === 'basic' ? [['auth.credentialsSchema', provider.auth.credentialsSchema] as [string, unknown]] : []),
       ...(provider.settingsSchema ? [['settingsSchema', provider.settingsSchema] as [string, unknown]] : []),
+      ...(provider.connectionInputs ? [['connectionInputs', provider.connectionInputs] as [string, unknown]] : []),
       ...provider.actions.map((action) => [`actions.${action.name}.inputSchema`, action.inputSchema] as [string, unknown]),
     ];
     for (const [path, schema] of schemas) {

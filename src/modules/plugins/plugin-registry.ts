@@ -45,7 +45,7 @@ export interface RegisteredProvider extends ProviderDescription {
   plugin: { name: string; version: string };
 }
 
-export type SchemaKind = 'credentials' | 'settings' | 'action';
+export type SchemaKind = 'credentials' | 'settings' | 'inputs' | 'action';
 
 interface ProviderEntry {
   provider: RegisteredProvider;
@@ -174,6 +174,7 @@ export class PluginRegistry {
       validators.set('credentials', ajv.compile(description.auth.credentialsSchema));
     }
     if (description.settingsSchema) validators.set('settings', ajv.compile(description.settingsSchema));
+    if (description.connectionInputs) validators.set('inputs', ajv.compile(description.connectionInputs));
     for (const action of description.actions) validators.set(`action:${action.name}`, ajv.compile(action.inputSchema));
     return validators;
   }

@@ -37,12 +37,13 @@ export class ProviderCalls {
     integrationId: string | undefined,
     credentials: Record<string, unknown>,
     settings: Record<string, unknown>,
+    metadata: Record<string, unknown> = {},
   ): Promise<VerifyResult> {
     if (!provider.verify) return {};
     const result = await this.measured(provider.id, () =>
       this.runner.invoke<VerifyResult | null>(provider.id, {
         kind: 'verify',
-        context: { credentials, settings, integration: { id: integrationId ?? '', accountId: owner.accountId, livemode: owner.livemode, metadata: {} } },
+        context: { credentials, settings, integration: { id: integrationId ?? '', accountId: owner.accountId, livemode: owner.livemode, metadata } },
       }),
     );
     return { displayName: result?.displayName, metadata: result?.metadata };
@@ -72,11 +73,13 @@ export class ProviderCalls {
   /** The context of a call for this integration, after refreshing a token that is about to expire. */
   async context(integration: Integration): Promise<CallContext> {
     if (TokenRefresher.isDue(integration)) await this.refresher.refresh(integration.id);
-    const current = await this.em.fork().findOneOrFail(Integration, { id: integration.id }, { populate: ['credentials'] });
+    const current = await this.em.fork().findOneOrFail(Integration, { id: integration.id }, { populate: ['credentials', 'oauthApp'] });
+    const oauthClientId = this.vault.openOAuthApp(current)?.clientId;
     return {
       credentials: this.vault.openCredentials(current) ?? {},
       settings: current.settings,
       integration: { id: current.id, accountId: current.accountId, livemode: current.livemode, metadata: current.metadata },
+      ...(oauthClientId ? { oauthClientId } : {}),
     };
   }
 }

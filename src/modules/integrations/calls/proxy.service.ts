@@ -2,9 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { AccountCaller } from '../../../core/auth/caller.js';
 import { APP_CONFIG } from '../../../core/config/config.module.js';
 import type { AppConfig } from '../../../core/config/config.js';
-import { AppError, ProviderError, ProviderTimeoutError, ValidationFailedError } from '../../../core/errors/app-errors.js';
+import { AppError, ProviderError, ProviderRateLimitedError, ProviderTimeoutError, ValidationFailedError } from '../../../core/errors/app-errors.js';
 import { resolveBaseUrl } from '../../../sdk/provider-auth.js';
-import { ProviderHttp } from '../../plugins/index.js';
+import { BudgetExhaustedError, ProviderHttp } from '../../plugins/index.js';
 import { IntegrationOperationsService } from '../connections/integration-operations.service.js';
 import { type ConnectionRef, IntegrationsService } from '../connections/integrations.service.js';
 import { ProviderCalls } from './provider-calls.js';
@@ -53,8 +53,9 @@ export class ProxyService {
       const value = request.headers[name];
       return value === undefined ? [] : [[name, Array.isArray(value) ? value.join(', ') : value] as [string, string]];
     });
+    // Proxied requests take their place in the provider's rate-limit budgets like plugins' own.
     const response = await this.perform(
-      { auth: provider.auth, baseUrl: provider.baseUrl },
+      { id: provider.id, auth: provider.auth, baseUrl: provider.baseUrl, rateLimits: provider.rateLimits },
       context,
       { url: target.href, method: request.method, headers, body: request.body && request.body.length > 0 ? new Uint8Array(request.body) : null },
       deadline,
@@ -73,6 +74,7 @@ export class ProxyService {
       return await this.http.perform(...args);
     } catch (error) {
       if (error instanceof AppError) throw error;
+      if (error instanceof BudgetExhaustedError) throw new ProviderRateLimitedError(error.retryAfterSeconds);
       const name = (error as Error).name;
       if (name === 'TimeoutError' || name === 'AbortError') throw new ProviderTimeoutError();
       throw new ProviderError(`The provider could not be reached: ${(error as Error).message}`);

@@ -111,13 +111,14 @@ export class IntegrationsService implements OnModuleInit {
     if (!credentials) throw new ValidationFailedError('Credentials are required to connect', [{ path: 'credentials', message: 'is required' }]);
     if (provider.auth.type !== 'none') this.assertValid(provider, 'credentials', credentials);
     if (dto.settings) this.assertValid(provider, 'settings', dto.settings);
+    const inputs = this.connectionInputs(provider, dto.inputs);
     await this.assertPlanAllowsNew(caller, provider, owner);
     const settings = dto.settings ?? {};
-    const verified = await this.calls.verify(provider, caller, undefined, credentials, settings);
+    const verified = await this.calls.verify(provider, caller, undefined, credentials, settings, inputs);
     return this.em.transactional(async (em) => {
       const connection = em.create(Integration, await this.newConnection(em, caller, provider, owner, dto));
       this.vault.sealCredentials(connection, credentials);
-      this.markConnected(connection, verified, settings);
+      this.markConnected(connection, verified, settings, inputs);
       if (dto.autoSync !== undefined) connection.autoSync = dto.autoSync;
       if (connection.autoSync) connection.nextSyncAt = new Date();
       await this.history.record(em, connection, 'integration.connected', caller);
@@ -140,11 +141,12 @@ export class IntegrationsService implements OnModuleInit {
     if (settings) this.assertValid(provider, 'settings', settings);
     await this.access.ensure(caller, 'connect', 'Integration', { category: provider.category, counted: this.isCounted(connection) });
     const merged = { ...connection.settings, ...(settings ?? {}) };
-    const verified = await this.calls.verify(provider, caller, connection.id, credentials, merged);
+    const inputs = this.connectionInputs(provider, undefined, connection.metadata);
+    const verified = await this.calls.verify(provider, caller, connection.id, credentials, merged, inputs);
     return this.em.transactional(async (em) => {
       const current = em.merge(connection);
       this.vault.sealCredentials(current, credentials);
-      this.markConnected(current, verified, merged);
+      this.markConnected(current, verified, merged, inputs);
       await this.history.record(em, current, 'integration.connected', caller);
       return current;
     });
@@ -193,13 +195,14 @@ export class IntegrationsService implements OnModuleInit {
       return this.save(caller, existing, dto);
     }
     if (provider.auth.type !== 'none') this.assertValid(provider, 'credentials', credentials);
+    const inputs = this.connectionInputs(provider, dto.inputs, existing?.metadata);
     await this.access.ensure(caller, 'connect', 'Integration', { category: provider.category, counted: this.isCounted(existing) });
     const settings = { ...(existing?.settings ?? {}), ...(dto.settings ?? {}) };
-    const verified = await this.calls.verify(provider, caller, existing?.id, credentials, settings);
+    const verified = await this.calls.verify(provider, caller, existing?.id, credentials, settings, inputs);
     return this.em.transactional(async (em) => {
       const integration = existing ? em.merge(existing) : em.create(Integration, await this.newConnection(em, caller, provider, ACCOUNT_OWNER, {}));
       this.vault.sealCredentials(integration, credentials);
-      this.markConnected(integration, verified, settings);
+      this.markConnected(integration, verified, settings, inputs);
       if (dto.autoSync !== undefined) integration.autoSync = dto.autoSync;
       await this.history.record(em, integration, 'integration.connected', caller);
       return this.view.toDto(integration);
@@ -242,6 +245,7 @@ export class IntegrationsService implements OnModuleInit {
     verified: { displayName?: string; metadata?: Record<string, unknown> },
     settings: Record<string, unknown> | undefined,
     oauthApp: { clientId: string; clientSecret: string } | undefined,
+    kept: Record<string, unknown> = {},
   ): Promise<Integration> {
     const { accountId, livemode, provider, connection } = target;
     const scope = { accountId, livemode };
@@ -260,7 +264,7 @@ export class IntegrationsService implements OnModuleInit {
       );
     this.vault.sealCredentials(integration, credentials);
     if (oauthApp) this.vault.sealOAuthApp(integration, oauthApp);
-    this.markConnected(integration, verified, { ...integration.settings, ...(settings ?? {}) });
+    this.markConnected(integration, verified, { ...integration.settings, ...(settings ?? {}) }, kept);
     integration.tokenExpiresAt = credentials.expiresAt ? new Date(credentials.expiresAt) : null;
     return integration;
   }
@@ -344,13 +348,15 @@ export class IntegrationsService implements OnModuleInit {
     integration: Integration,
     verified: { displayName?: string; metadata?: Record<string, unknown> },
     settings: Record<string, unknown>,
+    kept: Record<string, unknown> = {},
   ): void {
     integration.status = 'connected';
     integration.statusBeforeSuspension = null;
     integration.displayName = verified.displayName ?? integration.displayName ?? null;
     // A feed token is a secret: sealed beside the credentials, never stored or logged in the clear.
     const { feedToken, ...metadata } = verified.metadata ?? {};
-    integration.metadata = metadata;
+    // What the host itself keeps (connection inputs, token-response values) wins over what verify reports.
+    integration.metadata = { ...metadata, ...kept };
     this.vault.sealFeedToken(integration, typeof feedToken === 'string' ? feedToken : undefined);
     integration.settings = settings;
     integration.lastError = null;
@@ -388,7 +394,26 @@ export class IntegrationsService implements OnModuleInit {
     return !!integration && COUNTED.includes(integration.status);
   }
 
-  assertValid(provider: RegisteredProvider, kind: 'credentials' | 'settings', data: Record<string, unknown>): void {
+  /**
+   * The connection inputs to keep: those given (validated by the provider's `connectionInputs`
+   * schema), else the ones a connection already holds in its metadata; 422 when a provider that
+   * declares none is given some, or when what it declares is missing or malformed.
+   */
+  connectionInputs(provider: RegisteredProvider, given: Record<string, unknown> | undefined, current?: Record<string, unknown>): Record<string, unknown> {
+    const schema = provider.connectionInputs;
+    if (!schema) {
+      if (given && Object.keys(given).length > 0) {
+        throw new ValidationFailedError(`${provider.name} takes no connection inputs`, [{ path: 'inputs', message: 'must be absent' }]);
+      }
+      return {};
+    }
+    const declared = Object.keys((schema.properties as Record<string, unknown> | undefined) ?? {});
+    const inputs = given ?? Object.fromEntries(declared.filter((key) => current?.[key] !== undefined).map((key) => [key, current![key]]));
+    this.assertValid(provider, 'inputs', inputs);
+    return inputs;
+  }
+
+  assertValid(provider: RegisteredProvider, kind: 'credentials' | 'settings' | 'inputs', data: Record<string, unknown>): void {
     const errors = this.registry.validate(provider.id, kind, data);
     if (errors.length > 0) {
       throw new ValidationFailedError(

@@ -47,6 +47,7 @@ function toDto(provider: RegisteredProvider, ability: Awaited<ReturnType<AccessS
     authType: provider.auth.type,
     credentialsSchema: 'credentialsSchema' in provider.auth ? provider.auth.credentialsSchema : null,
     settingsSchema: provider.settingsSchema ?? null,
+    connectionInputs: provider.connectionInputs ?? null,
     actions: provider.actions.map((action) => ({ name: action.name, description: action.description, inputSchema: action.inputSchema })),
     sync: provider.sync !== null,
     webhooks: provider.webhook,

@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsDate, IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateBy, ValidateNested } from 'class-validator';
@@ -74,6 +75,18 @@ function IsSyncFrequency(): PropertyDecorator {
   });
 }
 
+/** The provider's connection inputs, given when connecting. */
+const ConnectionInputs = () =>
+  applyDecorators(
+    ApiPropertyOptional({
+      type: 'object',
+      additionalProperties: true,
+      description: "The provider's connectionInputs (values entered before connecting, e.g. a shop domain); kept in the connection's metadata",
+    }),
+    IsOptional(),
+    IsObject(),
+  );
+
 /** What both connecting and configuring may set. */
 class IntegrationOptionsDto {
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: "The provider's settingsSchema" })
@@ -96,6 +109,9 @@ export class ConnectIntegrationDto extends IntegrationOptionsDto {
   @IsOptional()
   @IsObject()
   credentials?: Record<string, unknown>;
+
+  @ConnectionInputs()
+  inputs?: Record<string, unknown>;
 }
 
 export class ConfigureIntegrationDto extends IntegrationOptionsDto {
@@ -120,6 +136,9 @@ export class StartOAuthDto {
   @IsOptional()
   @IsObject()
   settings?: Record<string, unknown>;
+
+  @ConnectionInputs()
+  inputs?: Record<string, unknown>;
 
   @ApiPropertyOptional({ type: OAuthAppDto, description: "This account's own OAuth client, instead of the operator's" })
   @IsOptional()

@@ -36,6 +36,13 @@ export class ProviderDto {
   credentialsSchema!: Record<string, unknown> | null;
   @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, description: 'JSON Schema of the settings' })
   settingsSchema!: Record<string, unknown> | null;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    description: 'JSON Schema of the values entered before connecting (`inputs`), e.g. a shop domain',
+  })
+  connectionInputs!: Record<string, unknown> | null;
   @ApiProperty({ type: [ProviderActionDto] }) actions!: ProviderActionDto[];
   @ApiProperty() sync!: boolean;
   @ApiProperty({ description: 'Whether it receives provider webhooks at POST /v1/hooks/{integrationId}' }) webhooks!: boolean;

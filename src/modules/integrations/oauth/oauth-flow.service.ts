@@ -7,6 +7,7 @@ import type { AppConfig } from '../../../core/config/config.js';
 import { AppError, NotFoundError, ValidationFailedError } from '../../../core/errors/app-errors.js';
 import { applyOriginOverride, SafeHttpClient } from '../../../core/http/safe-http.js';
 import type { OAuth2Auth } from '../../../sdk/index.js';
+import { readTokenMetadata, resolveBaseUrl } from '../../../sdk/provider-auth.js';
 import { AccountsService } from '../../accounts/index.js';
 import type { RegisteredProvider } from '../../plugins/index.js';
 import { AccessService, CallerFactory } from '../../rbac/index.js';
@@ -107,7 +108,7 @@ export class OAuthFlowService {
       isDefault: true,
     });
     await this.access.ensure(caller, 'connect', 'Integration', { category: provider.category, counted: this.integrations.isCounted(existing) });
-    return this.authorize(caller, provider, dto);
+    return this.authorize(caller, provider, { ...dto, inputs: this.integrations.connectionInputs(provider, dto.inputs, existing?.metadata) });
   }
 
   /** A new connection for the owner the request names. */
@@ -116,8 +117,9 @@ export class OAuthFlowService {
     const owner = await this.connections.ownerForNew(caller, dto);
     this.assertReturnUrl(dto.returnUrl);
     if (dto.settings) this.integrations.assertValid(provider, 'settings', dto.settings);
+    const inputs = this.integrations.connectionInputs(provider, dto.inputs);
     await this.integrations.assertPlanAllowsNew(caller, provider, owner);
-    return this.authorize(caller, provider, dto, { new: true, owner, label: dto.label, tags: dto.tags }, connectSessionId);
+    return this.authorize(caller, provider, { ...dto, inputs }, { new: true, owner, label: dto.label, tags: dto.tags }, connectSessionId);
   }
 
   /** Re-authorises an existing connection in place (same id), the way an `expired` one is fixed. */
@@ -126,7 +128,8 @@ export class OAuthFlowService {
     const provider = this.oauthProvider(connection.provider);
     this.assertReturnUrl(dto.returnUrl);
     if (dto.settings) this.integrations.assertValid(provider, 'settings', dto.settings);
-    return this.authorize(caller, provider, dto, { id }, connectSessionId);
+    const inputs = this.integrations.connectionInputs(provider, dto.inputs, connection.metadata);
+    return this.authorize(caller, provider, { ...dto, inputs }, { id }, connectSessionId);
   }
 
   private oauthProvider(providerId: string): RegisteredProvider & { auth: OAuth2Auth } {
@@ -142,7 +145,7 @@ export class OAuthFlowService {
   private async authorize(
     caller: AccountCaller,
     provider: RegisteredProvider & { auth: OAuth2Auth },
-    dto: { returnUrl: string; settings?: Record<string, unknown>; oauthApp?: OAuthApp },
+    dto: { returnUrl: string; settings?: Record<string, unknown>; inputs: Record<string, unknown>; oauthApp?: OAuthApp },
     connection?: OAuthConnectionTarget,
     connectSessionId?: string,
   ): Promise<OAuthStartedDto> {
@@ -165,11 +168,12 @@ export class OAuthFlowService {
       userId: caller.kind === 'member' ? caller.userId! : `${API_KEY_STARTER}${caller.apiKeyId}`,
       returnUrl: dto.returnUrl,
       settings: dto.settings,
+      inputs: dto.inputs,
       oauthApp: dto.oauthApp ? { clientId: dto.oauthApp.clientId, clientSecret: dto.oauthApp.clientSecret } : undefined,
       connection,
       connectSessionId,
     };
-    const outcome = await this.run(this.strategy(provider.auth, client, store), { query: {} }, { state: pending });
+    const outcome = await this.run(this.strategy(provider.auth, client, store, dto.inputs), { query: {} }, { state: pending });
     if (outcome.kind !== 'redirect') throw outcome.kind === 'error' ? outcome.error : new Error('authorization URL not built');
     return { authorizationUrl: outcome.url, expiresAt };
   }
@@ -195,10 +199,20 @@ export class OAuthFlowService {
         verify: (_req: unknown, _state: string, _meta: unknown, done: (error: null, ok: string | boolean, info: object) => void) =>
           done(null, secrets.codeVerifier ?? true, {}),
       } as unknown as StateStore;
-      const outcome = await this.run(this.strategy(provider.auth, client, store), { query: { code: query.code, state: query.state } }, {});
+      const inputs = secrets.inputs ?? {};
+      const outcome = await this.run(this.strategy(provider.auth, client, store, inputs), { query: { code: query.code, state: query.state } }, {});
       if (outcome.kind === 'fail') return back('error', 'access_denied');
       if (outcome.kind === 'error') return back('error', oauthErrorCode(outcome.error));
       if (outcome.kind !== 'success') return back('error', 'exchange_failed');
+      let tokenMetadata: Record<string, string>;
+      try {
+        tokenMetadata = readTokenMetadata(provider.auth.tokenMetadata, outcome.tokens.params);
+      } catch (error) {
+        this.logger.warn({ provider: provider.id, reason: (error as Error).message }, 'OAuth token response refused');
+        return back('error', 'provider_rejected');
+      }
+      // Connection inputs win over token values, which win over what verify reports.
+      const kept = { ...tokenMetadata, ...inputs };
       const credentials = toOAuthCredentials({
         ...outcome.tokens.params,
         access_token: outcome.tokens.accessToken,
@@ -219,7 +233,7 @@ export class OAuthFlowService {
               .findOne(Integration, { accountId: state.accountId, livemode: state.livemode, provider: provider.id, owner: 'account', isDefault: true });
         await this.access.ensure(caller, 'connect', 'Integration', { category: provider.category, counted: this.integrations.isCounted(existing) });
       }
-      const verified = await this.calls.verify(provider, state, existing?.id, { ...credentials }, secrets.settings ?? existing?.settings ?? {});
+      const verified = await this.calls.verify(provider, state, existing?.id, { ...credentials }, secrets.settings ?? existing?.settings ?? {}, kept);
       await this.em.fork().transactional(async (em) => {
         const integration = await this.integrations.completeOAuth(
           em,
@@ -228,6 +242,7 @@ export class OAuthFlowService {
           verified,
           secrets.settings,
           secrets.oauthApp,
+          kept,
         );
         await this.history.record(em, integration, 'integration.connected', caller);
         if (secrets.connectSessionId) await this.sessionCompleted?.(em, secrets.connectSessionId, integration);
@@ -256,8 +271,13 @@ export class OAuthFlowService {
     return this.callers.forAccount({ kind: 'api_key', apiKeyId, accountId: state.accountId, livemode: state.livemode, permissions, plan }, mode);
   }
 
-  private strategy(auth: OAuth2Auth, client: OAuthApp, store: StateStore): OAuth2Strategy {
-    const override = (url: string) => applyOriginOverride(new URL(url), this.config.providerOriginOverrides).toString();
+  /** A passport strategy for one authorization: the provider's URLs filled from the connection inputs. */
+  private strategy(auth: OAuth2Auth, client: OAuthApp, store: StateStore, inputs: Record<string, unknown>): OAuth2Strategy {
+    const override = (template: string) => {
+      const url = resolveBaseUrl(template, inputs);
+      if (!url) throw new ValidationFailedError('The connection inputs are incomplete', [{ path: 'inputs', message: `are needed to build ${template}` }]);
+      return applyOriginOverride(new URL(url), this.config.providerOriginOverrides).toString();
+    };
     const strategy = new OAuth2Strategy(
       {
         authorizationURL: override(auth.authorizationUrl),

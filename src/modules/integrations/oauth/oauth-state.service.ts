@@ -10,6 +10,8 @@ export const STATE_TTL_MS = 10 * 60_000;
 export interface OAuthStateSecrets {
   codeVerifier?: string;
   settings?: Record<string, unknown>;
+  /** The connection inputs (validated): they shape the token URL and end up in the metadata. */
+  inputs?: Record<string, unknown>;
   oauthApp?: { clientId: string; clientSecret: string };
   /** The connection the authorization is for; absent: the account's default shared one. */
   connection?: OAuthConnectionTarget;
@@ -44,12 +46,12 @@ export class OAuthStateService {
   create(em: EntityManager, input: NewOAuthState): { state: string; expiresAt: Date } {
     const id = randomBytes(24).toString('base64url');
     const expiresAt = new Date(Date.now() + STATE_TTL_MS);
-    const { codeVerifier, settings, oauthApp, connection, connectSessionId, ...bound } = input;
+    const { codeVerifier, settings, inputs, oauthApp, connection, connectSessionId, ...bound } = input;
     em.persist(
       em.create(OAuthState, {
         id,
         ...bound,
-        secrets: this.keyring.encryptJson({ codeVerifier, settings, oauthApp, connection, connectSessionId }, `oauth-state:${id}`),
+        secrets: this.keyring.encryptJson({ codeVerifier, settings, inputs, oauthApp, connection, connectSessionId }, `oauth-state:${id}`),
         expiresAt,
       }),
     );

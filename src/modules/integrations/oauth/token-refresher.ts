@@ -6,6 +6,7 @@ import { MetricsService } from '../../../core/metrics/metrics.service.js';
 import { MaintenanceScheduler } from '../../../core/queue/maintenance.js';
 import { SafeHttpClient } from '../../../core/http/safe-http.js';
 import type { OAuth2Auth, OAuthCredentials } from '../../../sdk/index.js';
+import { readTokenMetadata, resolveBaseUrl } from '../../../sdk/provider-auth.js';
 import { PluginRegistry } from '../../plugins/index.js';
 import { CredentialVault } from '../connections/credential-vault.js';
 import { Integration } from '../entities/integration.entity.js';
@@ -87,8 +88,9 @@ export class TokenRefresher implements OnModuleInit {
       const credentials = this.vault.openCredentials<OAuthCredentials>(integration);
       if (!provider || provider.auth.type !== 'oauth2' || provider.auth.refresh === false || !credentials?.refreshToken) return 'not_refreshable';
       try {
-        const fresh = await this.requestToken(provider.id, provider.auth, credentials, this.vault.openOAuthApp(integration));
+        const fresh = await this.requestToken(provider.id, provider.auth, credentials, this.vault.openOAuthApp(integration), integration.metadata);
         this.vault.sealCredentials(integration, fresh);
+        integration.metadata = { ...integration.metadata, ...refreshedTokenMetadata(provider.auth, fresh) };
         integration.tokenExpiresAt = fresh.expiresAt ? new Date(fresh.expiresAt) : null;
         integration.refreshFailures = 0;
         integration.nextRefreshAt = null;
@@ -128,9 +130,12 @@ export class TokenRefresher implements OnModuleInit {
     auth: OAuth2Auth,
     current: OAuthCredentials,
     accountApp: ReturnType<CredentialVault['openOAuthApp']>,
+    metadata: Record<string, unknown>,
   ): Promise<OAuthCredentials> {
     const client = this.clients.resolve(providerId, accountApp);
-    const response = await this.http.fetch(auth.tokenUrl, {
+    const tokenUrl = resolveBaseUrl(auth.tokenUrl, metadata);
+    if (!tokenUrl) throw new Error('the token URL needs connection inputs this connection does not have');
+    const response = await this.http.fetch(tokenUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
       body: new URLSearchParams({
@@ -154,6 +159,22 @@ export class TokenRefresher implements OnModuleInit {
     }
     return toOAuthCredentials(body, current.refreshToken);
   }
+}
+
+/**
+ * The token-response values the provider keeps (`auth.tokenMetadata`) that a refresh answered again
+ * (Salesforce repeats `instance_url`); those it left out, or that fail their pattern, stay as they were.
+ */
+function refreshedTokenMetadata(auth: OAuth2Auth, fresh: OAuthCredentials): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [key, rule] of Object.entries(auth.tokenMetadata ?? {})) {
+    try {
+      Object.assign(kept, readTokenMetadata({ [key]: rule }, fresh.raw ?? {}));
+    } catch {
+      // absent or malformed in this answer: keep the value from the authorization
+    }
+  }
+  return kept;
 }
 
 /** Token endpoint JSON → stored credentials; a response without a refresh_token keeps the old one. */

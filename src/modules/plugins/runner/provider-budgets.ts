@@ -179,7 +179,7 @@ export class ProviderBudgets {
       const account = metadata[limit.accountKey ?? 'accountId'];
       const subject =
         limit.scope === 'app'
-          ? 'app'
+          ? `app:${context.oauthClientId ?? 'operator'}`
           : limit.scope === 'account' && (typeof account === 'string' || typeof account === 'number')
             ? `account:${String(account)}`
             : `connection:${context.integration.id}`;

@@ -10,6 +10,8 @@ export interface CallContext {
   credentials: Record<string, unknown>;
   settings: Record<string, unknown>;
   integration: IntegrationInfo;
+  /** The account's own OAuth client the connection uses, when not the operator's: `app` rate limits are per client. */
+  oauthClientId?: string;
 }
 
 export interface CallRequest {

@@ -24,7 +24,7 @@ export interface ActionDescription {
 }
 
 /** The provider's data as declared; its functions become presence flags and action descriptions. */
-export interface ProviderDescription extends Pick<ProviderDefinition, 'id' | 'name' | 'category' | 'description' | 'auth' | 'settingsSchema' | 'baseUrl' | 'rateLimits'> {
+export interface ProviderDescription extends Pick<ProviderDefinition, 'id' | 'name' | 'category' | 'description' | 'auth' | 'settingsSchema' | 'connectionInputs' | 'baseUrl' | 'rateLimits'> {
   verify: boolean;
   healthCheck: boolean;
   actions: ActionDescription[];
@@ -115,6 +115,7 @@ export function describeDefinition(exported: unknown): PluginDescription {
       description: provider.description as string,
       auth: plainData(provider.auth) as ProviderAuth,
       ...(provider.settingsSchema === undefined ? {} : { settingsSchema: plainData(provider.settingsSchema) as JSONSchema }),
+      ...(provider.connectionInputs === undefined ? {} : { connectionInputs: plainData(provider.connectionInputs) as JSONSchema }),
       ...(provider.baseUrl === undefined ? {} : { baseUrl: provider.baseUrl as string }),
       ...(provider.rateLimits === undefined ? {} : { rateLimits: plainData(provider.rateLimits) as ProviderDescription['rateLimits'] }),
       verify: fn('verify', provider.verify),
