@@ -1,7 +1,7 @@
 // Google Calendar provider for Plugboard, written against the Google Calendar API v3
-// (https://developers.google.com/calendar/api/v3/reference) and Google's OAuth 2.0 for web server
-// apps. No runtime dependency on Plugboard.
+// (https://developers.google.com/calendar/api/v3/reference) and Google's OAuth 2.0 for web server apps.
 import { createHash } from 'node:crypto';
+import { definePlugin, paginate, readJson } from 'plugboard/sdk';
 
 /**
  * @typedef {{ calendarId?: string, syncDays?: number, defaultTimeZone?: string }} CalendarSettings
@@ -11,41 +11,36 @@ import { createHash } from 'node:crypto';
 const SCOPES = ['https://www.googleapis.com/auth/calendar.events', 'https://www.googleapis.com/auth/calendar.readonly'];
 const SYNC_PAGE_SIZE = 250;
 const DAY_MS = 86_400_000;
+/** Google's per-user quota answers are 403s (or 429s) that mean "later", not "no". */
+const RATE_LIMIT_REASONS = ['rateLimitExceeded', 'userRateLimitExceeded'];
 
-function rejected(message) {
-  return Object.assign(new Error(message), { code: 'provider_rejected' });
-}
-
-/** Google's `{ error: { code, message, status, errors: [{ reason }] } }`. */
-function googleFailure(status, body) {
-  const error = body?.error ?? {};
-  const reason = error.errors?.[0]?.reason;
-  if (status === 401) return rejected('Google refused the access token: connect Google Calendar again.');
-  if (status === 403 && reason === 'insufficientPermissions') {
-    return rejected('Google Calendar access was not granted: connect again and allow access to your calendars.');
-  }
-  const message = error.message ?? `Google answered HTTP ${status}`;
-  if (status >= 400 && status < 429 && reason !== 'rateLimitExceeded' && reason !== 'userRateLimitExceeded') return Object.assign(rejected(message), { reason });
-  return new Error(`Google Calendar answered HTTP ${status}: ${message}`);
-}
+/** Google's `{ error: { code, message, status, errors: [{ reason }] } }`, told in words a user can act on. */
+const errors = {
+  message(body) {
+    const error = body?.error ?? {};
+    if (error.code === 401) return 'Google refused the access token: connect Google Calendar again.';
+    if (error.errors?.[0]?.reason === 'insufficientPermissions') return 'Google Calendar access was not granted: connect again and allow access to your calendars.';
+    return error.message;
+  },
+  classify: (body) => (RATE_LIMIT_REASONS.includes(body?.error?.errors?.[0]?.reason) ? 'rate_limited' : undefined),
+};
 
 /**
  * Calls the Calendar API (the host adds the bearer token under the base URL and refreshes it first
  * when it is about to expire).
  * @param {CalendarContext} ctx
  */
-async function calendar(ctx, path, init = {}) {
-  const response = await ctx.http(path, init);
-  const text = await response.text();
-  let body;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    body = undefined;
-  }
-  if (response.ok) return body;
-  throw googleFailure(response.status, body);
-}
+const calendar = async (ctx, path, init = {}) => readJson(await ctx.http(path, init), ctx, errors);
+
+/** The primary calendar: what verify and the health check read. */
+const primaryCalendar = { path: '/users/me/calendarList/primary' };
+
+/** Events in start order (recurring events expanded), page by page. */
+const events = {
+  request: { path: '/calendars/{calendarId}/events', query: { singleEvents: 'true', orderBy: 'startTime', maxResults: String(SYNC_PAGE_SIZE), timeMin: '{timeMin}', timeMax: '{timeMax}' } },
+  items: '/items',
+  pagination: { type: 'cursor', cursor: '/nextPageToken', param: 'pageToken' },
+};
 
 const calendarPath = (ctx, calendarId) => `/calendars/${encodeURIComponent(calendarId ?? ctx.settings?.calendarId ?? 'primary')}`;
 
@@ -91,14 +86,10 @@ async function createEvent(ctx, input) {
     ...(input.joinUrl ? { source: { title: input.summary, url: input.joinUrl } } : {}),
   };
   const base = calendarPath(ctx, input.calendarId);
-  try {
-    const event = await calendar(ctx, `${base}/events?sendUpdates=${input.sendUpdates ?? 'none'}`, { method: 'POST', body });
-    return { ...eventRecord(event), created: true };
-  } catch (error) {
-    if (!input.eventKey || error.reason !== 'duplicate') throw error;
-    const existing = await calendar(ctx, `${base}/events/${body.id}`);
-    return { ...eventRecord(existing), created: false };
-  }
+  const response = await ctx.http(`${base}/events?sendUpdates=${input.sendUpdates ?? 'none'}`, { method: 'POST', body });
+  // 409: an event with this key's id exists already; it is the one asked for.
+  if (input.eventKey && response.status === 409) return { ...eventRecord(await calendar(ctx, `${base}/events/${body.id}`)), created: false };
+  return { ...eventRecord(await readJson(response, ctx, errors)), created: true };
 }
 
 /** @param {CalendarContext} ctx */
@@ -113,7 +104,7 @@ async function listEvents(ctx, { calendarId, timeMin, timeMax, q, maxResults = 5
 
 const dateTime = { type: 'string', format: 'date-time' };
 
-export default {
+export default definePlugin({
   providers: [
     {
       id: 'google_calendar',
@@ -142,19 +133,13 @@ export default {
       },
       baseUrl: 'https://www.googleapis.com/calendar/v3',
 
-      /** @param {CalendarContext} ctx */
-      async verify(ctx) {
-        const primary = await calendar(ctx, '/users/me/calendarList/primary');
-        return {
-          displayName: primary.summary || primary.id,
-          metadata: { calendarId: primary.id, timeZone: primary.timeZone ?? null, accessRole: primary.accessRole ?? null },
-        };
+      errors,
+      verify: {
+        request: primaryCalendar,
+        displayName: (primary) => primary.summary || primary.id,
+        metadata: (primary) => ({ calendarId: primary.id, timeZone: primary.timeZone ?? null, accessRole: primary.accessRole ?? null }),
       },
-
-      /** @param {CalendarContext} ctx */
-      async healthCheck(ctx) {
-        await calendar(ctx, '/users/me/calendarList/primary');
-      },
+      healthCheck: { request: primaryCalendar },
 
       actions: {
         listCalendars: {
@@ -231,17 +216,16 @@ export default {
         /** Upcoming events of the configured calendar, `syncDays` ahead. @param {CalendarContext} ctx */
         async run(ctx) {
           const now = Date.now();
-          const window = { timeMin: new Date(now).toISOString(), timeMax: new Date(now + (ctx.settings?.syncDays ?? 30) * DAY_MS).toISOString(), maxResults: SYNC_PAGE_SIZE };
-          const events = [];
-          let pageToken;
-          do {
-            const page = await listEvents(ctx, { ...window, pageToken });
-            events.push(...page.events);
-            pageToken = page.nextPageToken;
-          } while (pageToken);
-          return { records: { events } };
+          const window = {
+            calendarId: ctx.settings?.calendarId ?? 'primary',
+            timeMin: new Date(now).toISOString(),
+            timeMax: new Date(now + (ctx.settings?.syncDays ?? 30) * DAY_MS).toISOString(),
+          };
+          const records = [];
+          for await (const event of paginate(ctx, events, window, errors)) records.push(eventRecord(event));
+          return { records: { events: records } };
         },
       },
     },
   ],
-};
+});

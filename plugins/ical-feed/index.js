@@ -1,7 +1,8 @@
 // iCal Feed provider for Plugboard: renders the account's sessions as an RFC 5545 calendar that
 // calendar apps subscribe to. The host serves the feed at a public URL that carries the integration's
-// `feedToken`; this plugin only renders. No runtime dependency on Plugboard.
+// `feedToken`; this plugin only renders.
 import { randomBytes } from 'node:crypto';
+import { definePlugin } from 'plugboard/sdk';
 
 /**
  * A Plugboard event as the events module stores it (see the built-in event catalog):
@@ -58,9 +59,15 @@ function instant(value) {
   return Number.isNaN(parsed) ? undefined : parsed;
 }
 
+const SCHEDULE_TYPES = ['session.scheduled', 'session.updated'];
+const SESSION_TYPES = [...SCHEDULE_TYPES, 'session.cancelled', 'session.started', 'session.ended'];
+const nonEmpty = (value) => (typeof value === 'string' && value.trim() ? value : undefined);
+
 /**
- * Pairs `session.started` with `session.ended` by sessionId. A session that has not ended gets the
- * default duration; one seen only ending starts `durationSeconds` before its end.
+ * One entry per sessionId. The plan is `session.scheduled` with every later `session.updated` over it;
+ * what happened (`session.started`, `session.ended`) wins over the plan. A session not yet ended gets
+ * its planned end, else the default duration; one seen only ending starts `durationSeconds` before its
+ * end; one cancelled (and not started since) is kept as CANCELLED so subscribed calendars drop it.
  * @param {StoredEvent[]} events
  */
 function sessions(events, defaultDurationMinutes) {
@@ -69,7 +76,7 @@ function sessions(events, defaultDurationMinutes) {
   for (const stored of events) {
     const data = stored?.data ?? {};
     if (stored?.event === 'room.created' && data.roomId && typeof data.name === 'string') rooms.set(String(data.roomId), data.name);
-    if ((stored?.event !== 'session.started' && stored?.event !== 'session.ended') || !data.sessionId) continue;
+    if (!SESSION_TYPES.includes(stored?.event) || !data.sessionId) continue;
     const key = String(data.sessionId);
     const entry = bySession.get(key) ?? { sessionId: key, events: [] };
     entry.events.push(stored);
@@ -77,24 +84,35 @@ function sessions(events, defaultDurationMinutes) {
   }
   const result = [];
   for (const { sessionId, events: own } of bySession.values()) {
-    const started = own.filter((stored) => stored.event === 'session.started');
-    const ended = own.filter((stored) => stored.event === 'session.ended');
+    own.sort((a, b) => (instant(a.timestamp) ?? 0) - (instant(b.timestamp) ?? 0));
+    const of = (...types) => own.filter((stored) => types.includes(stored.event));
+    const plan = Object.assign({}, ...of(...SCHEDULE_TYPES).map((stored) => stored.data));
+    const started = of('session.started');
+    const ended = of('session.ended');
     const starts = started.map((stored) => instant(stored.data.startedAt) ?? instant(stored.timestamp)).filter((value) => value !== undefined);
     const ends = ended.map((stored) => instant(stored.data.endedAt) ?? instant(stored.timestamp)).filter((value) => value !== undefined);
-    const end = ends.length ? Math.max(...ends) : undefined;
+    const actualEnd = ends.length ? Math.max(...ends) : undefined;
     const duration = ended.map((stored) => stored.data.durationSeconds).find((value) => typeof value === 'number' && value >= 0);
-    const start = starts.length ? Math.min(...starts) : end !== undefined ? end - (duration ?? 0) * 1000 : undefined;
+    const start = starts.length
+      ? Math.min(...starts)
+      : (instant(plan.start) ?? (actualEnd !== undefined ? actualEnd - (duration ?? 0) * 1000 : undefined));
     if (start === undefined) continue;
+    const plannedEnd = instant(plan.end);
+    const end = actualEnd ?? (plannedEnd !== undefined && !starts.length ? plannedEnd : undefined);
     const first = started[0]?.data ?? {};
-    const roomId = first.roomId ?? ended[0]?.data.roomId;
+    const roomId = plan.roomId ?? first.roomId ?? ended[0]?.data.roomId;
     const room = roomId === undefined ? undefined : rooms.get(String(roomId));
+    const lastCancel = of('session.cancelled').at(-1);
     const stamps = own.map((stored) => instant(stored.timestamp)).filter((value) => value !== undefined);
     result.push({
       sessionId,
       start,
       end: end !== undefined && end >= start ? end : start + defaultDurationMinutes * 60_000,
-      live: end === undefined,
-      title: typeof first.title === 'string' && first.title.trim() ? first.title : (room ?? `Session ${sessionId}`),
+      live: starts.length > 0 && actualEnd === undefined,
+      cancelled: lastCancel !== undefined && !started.some((stored) => (instant(stored.timestamp) ?? 0) > (instant(lastCancel.timestamp) ?? 0)),
+      title: nonEmpty(plan.title) ?? nonEmpty(first.title) ?? room ?? `Session ${sessionId}`,
+      description: nonEmpty(plan.description),
+      joinUrl: nonEmpty(plan.joinUrl),
       room,
       stamp: stamps.length ? Math.max(...stamps) : start,
       sequence: own.length - 1,
@@ -120,7 +138,9 @@ function render(ctx, input) {
     'X-PUBLISHED-TTL:PT15M',
   ];
   for (const session of sessions(Array.isArray(input.events) ? input.events : [], duration)) {
-    const description = [session.room ? `Room: ${session.room}` : undefined, session.live ? 'In progress' : undefined].filter(Boolean).join('\n');
+    const description = [session.description, session.joinUrl ? `Join: ${session.joinUrl}` : undefined, session.room ? `Room: ${session.room}` : undefined, session.live ? 'In progress' : undefined]
+      .filter(Boolean)
+      .join('\n');
     lines.push(
       'BEGIN:VEVENT',
       `UID:${text(`${encodeURIComponent(session.sessionId)}@${domain}`)}`,
@@ -131,7 +151,8 @@ function render(ctx, input) {
       `DTEND:${utc(session.end)}`,
       `SUMMARY:${text(session.title)}`,
       ...(description ? [`DESCRIPTION:${text(description)}`] : []),
-      'STATUS:CONFIRMED',
+      ...(session.joinUrl ? [`URL:${session.joinUrl}`] : []),
+      session.cancelled ? 'STATUS:CANCELLED' : 'STATUS:CONFIRMED',
       'TRANSP:OPAQUE',
       'END:VEVENT',
     );
@@ -140,7 +161,7 @@ function render(ctx, input) {
   return { contentType: 'text/calendar; charset=utf-8', body: lines.map(fold).join(CRLF) + CRLF };
 }
 
-export default {
+export default definePlugin({
   providers: [
     {
       id: 'ical_feed',
@@ -164,7 +185,7 @@ export default {
 
       actions: {
         render: {
-          description: 'Renders sessions (from session.started / session.ended events, titles from room.created) as an RFC 5545 calendar.',
+          description: 'Renders sessions (scheduled, updated, cancelled, started and ended; room names from room.created) as an RFC 5545 calendar.',
           inputSchema: {
             type: 'object',
             additionalProperties: false,
@@ -189,4 +210,4 @@ export default {
       },
     },
   ],
-};
+});

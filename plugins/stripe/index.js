@@ -1,33 +1,20 @@
-// Stripe provider for Plugboard, written against Stripe's documented REST API
-// (https://docs.stripe.com/api). No runtime dependency on Plugboard: errors carry
-// `code: 'provider_rejected'` instead of being SDK class instances.
+// Stripe provider for Plugboard, written against Stripe's documented REST API (https://docs.stripe.com/api).
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { definePlugin, paginate, readJson } from 'plugboard/sdk';
 
 /**
  * @typedef {import('plugboard/sdk').PluginContext<{ secretKey: string, webhookSecret?: string }>} StripeContext
- *
- * An inbound webhook request as the host passes it to `webhook.verify` and `webhook.toEvents`:
- * @typedef {{ headers: Record<string, string>, rawBody: string, body: unknown }} InboundRequest
- *   `headers` — the request headers (names compared case-insensitively here);
- *   `rawBody` — the exact bytes received, as UTF-8 text (the signature covers these);
- *   `body` — the parsed JSON body, or undefined.
+ * @typedef {import('plugboard/sdk').InboundRequest} InboundRequest
  */
 
 /** Responses keep the shapes this plugin was written against, whatever the account's default version. */
 const STRIPE_VERSION = '2024-06-20';
 /** Stripe's own default tolerance for webhook timestamps. */
 const SIGNATURE_TOLERANCE_SECONDS = 300;
-const PAGE_SIZE = 100;
 const KEY_PATTERN = /\b(sk|rk|pk)_(live|test)_[A-Za-z0-9*]+/g;
 
-function rejected(message) {
-  return Object.assign(new Error(message), { code: 'provider_rejected' });
-}
-
 /** Stripe echoes part of a refused key in its messages; nothing of a key leaves this plugin. */
-function redactKeys(message) {
-  return message.replace(KEY_PATTERN, (_match, kind, mode) => `${kind}_${mode}_****`);
-}
+const errors = { message: (body) => (typeof body?.error?.message === 'string' ? body.error.message.replace(KEY_PATTERN, (_match, kind, mode) => `${kind}_${mode}_****`) : undefined) };
 
 /** Stripe's form encoding: nested objects and arrays as `a[b][0]=v`. */
 function toForm(params, form = new URLSearchParams(), prefix = '') {
@@ -42,38 +29,28 @@ function toForm(params, form = new URLSearchParams(), prefix = '') {
 
 /**
  * Calls the Stripe API through the host's client (which adds `Authorization: Bearer <secretKey>` under
- * the base URL). Refusals of the key or of the input become `provider_rejected` with Stripe's message;
- * rate limits and outages stay plain errors (the host answers 502).
+ * the base URL), pinned to STRIPE_VERSION; every POST carries an Idempotency-Key.
  * @param {StripeContext} ctx
  */
 async function stripe(ctx, path, { method = 'GET', query, params, idempotencyKey } = {}) {
   const url = query ? `${path}?${toForm(query)}` : path;
   const headers = { 'Stripe-Version': STRIPE_VERSION };
   if (method === 'POST') headers['Idempotency-Key'] = idempotencyKey ?? randomUUID();
-  const response = await ctx.http(url, { method, headers, ...(params ? { body: toForm(params) } : {}) });
-  const text = await response.text();
-  let body;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    body = undefined;
-  }
-  if (response.ok && body && typeof body === 'object') return body;
-  const message = redactKeys(body?.error?.message ?? `Stripe answered HTTP ${response.status}`);
-  if (response.status >= 400 && response.status < 429) throw rejected(message);
-  throw new Error(`Stripe answered HTTP ${response.status}: ${message}`);
+  return readJson(await ctx.http(url, { method, headers, ...(params ? { body: toForm(params) } : {}) }), ctx, errors);
 }
 
-/** Every item of a Stripe list, following `has_more` with `starting_after`. */
-async function listAll(ctx, path) {
-  const items = [];
-  let startingAfter;
-  for (;;) {
-    const page = await stripe(ctx, path, { query: { limit: PAGE_SIZE, starting_after: startingAfter } });
-    items.push(...page.data);
-    if (!page.has_more || page.data.length === 0) return items;
-    startingAfter = page.data[page.data.length - 1].id;
-  }
+/** A Stripe list, every page: `has_more`, then `starting_after` the last id. */
+const list = (path) => ({
+  request: { path, query: { limit: '100' }, headers: { 'Stripe-Version': STRIPE_VERSION } },
+  items: '/data',
+  pagination: { type: 'startingAfter', param: 'starting_after', hasMore: '/has_more' },
+});
+
+/** @param {StripeContext} ctx */
+async function listAll(ctx, path, toRecord) {
+  const records = [];
+  for await (const item of paginate(ctx, list(path), {}, errors)) records.push(toRecord(item));
+  return records;
 }
 
 const isoTime = (seconds) => (typeof seconds === 'number' ? new Date(seconds * 1000).toISOString() : null);
@@ -105,12 +82,6 @@ function chargeRecord(charge) {
     livemode: charge.livemode,
     createdAt: isoTime(charge.created),
   };
-}
-
-function header(headers, name) {
-  const wanted = name.toLowerCase();
-  for (const [key, value] of Object.entries(headers ?? {})) if (key.toLowerCase() === wanted) return Array.isArray(value) ? value.join(',') : value;
-  return undefined;
 }
 
 /** `t=<seconds>,v1=<hex>[,v1=<hex>…]`: Stripe sends one v1 per active secret while a secret is rolled. */
@@ -155,7 +126,7 @@ const id = { type: 'string', minLength: 1, maxLength: 255 };
 const metadata = { type: 'object', maxProperties: 50, additionalProperties: { type: 'string', maxLength: 500 } };
 const idempotencyKey = { type: 'string', minLength: 1, maxLength: 255, description: 'Makes a retried call safe: Stripe answers a repeated key with the first result' };
 
-export default {
+export default definePlugin({
   providers: [
     {
       id: 'stripe',
@@ -188,6 +159,7 @@ export default {
         apply: { headers: { Authorization: 'Bearer {secretKey}' } },
       },
       baseUrl: 'https://api.stripe.com',
+      errors,
 
       /** @param {StripeContext} ctx */
       async verify(ctx) {
@@ -203,10 +175,7 @@ export default {
         };
       },
 
-      /** @param {StripeContext} ctx */
-      async healthCheck(ctx) {
-        await stripe(ctx, '/v1/account');
-      },
+      healthCheck: { request: { path: '/v1/account', headers: { 'Stripe-Version': STRIPE_VERSION } } },
 
       actions: {
         listCustomers: {
@@ -326,9 +295,7 @@ export default {
         defaultFrequency: '1h',
         /** @param {StripeContext} ctx */
         async run(ctx) {
-          const customers = await listAll(ctx, '/v1/customers');
-          const charges = await listAll(ctx, '/v1/charges');
-          return { records: { customers: customers.map(customerRecord), charges: charges.map(chargeRecord) } };
+          return { records: { customers: await listAll(ctx, '/v1/customers', customerRecord), charges: await listAll(ctx, '/v1/charges', chargeRecord) } };
         },
       },
 
@@ -341,7 +308,7 @@ export default {
          */
         verify(ctx, req) {
           const secret = ctx.credentials.webhookSecret;
-          const value = header(req.headers, 'stripe-signature');
+          const value = req.headers['stripe-signature'];
           if (typeof secret !== 'string' || !secret || !value || typeof req.rawBody !== 'string') return false;
           const { timestamp, signatures } = parseSignatureHeader(value);
           if (!/^\d{1,12}$/.test(timestamp ?? '') || signatures.length === 0) return false;
@@ -395,4 +362,4 @@ export default {
       },
     },
   ],
-};
+});

@@ -66,6 +66,8 @@ export const PROVIDER_CATEGORIES: readonly ProviderCategory[] = [
 export interface AuthApplication {
   headers?: Record<string, string>;
   query?: Record<string, string>;
+  /** HTTP Basic from credential fields of other names: `{ username: '{accountSid}', password: '{authToken}' }`. */
+  basic?: { username: string; password: string };
 }
 
 export interface OAuth2Auth {
@@ -190,6 +192,8 @@ export interface InboundRequest {
   query: Record<string, string>;
   /** The exact bytes received, as UTF-8 text (verify signatures over this). */
   rawBody: string;
+  /** The URL the request was received at (`PUBLIC_URL`, path and query): what schemes that sign the URL cover. */
+  url?: string;
   /** The body parsed as JSON when it is JSON, else undefined. */
   body?: unknown;
 }
@@ -320,9 +324,12 @@ export interface DeclaredAction {
   result?: Selector<unknown>;
 }
 
-/** How a list continues: a cursor or page token (from the body by pointer, or a header), offset/limit, the `Link` header, or the last item's id. */
+/**
+ * How a list continues: a cursor or page token (from the body by pointer, or a header; with `hasMore`,
+ * only while that pointer is `true`), offset/limit, the `Link` header, or the last item's id.
+ */
 export type Pagination =
-  | { type: 'cursor'; cursor: string | { header: string }; param: string; in?: 'query' | 'body' }
+  | { type: 'cursor'; cursor: string | { header: string }; param: string; in?: 'query' | 'body'; hasMore?: string }
   | { type: 'offset'; offsetParam: string; limitParam: string; limit: number }
   | { type: 'link' }
   | { type: 'startingAfter'; param: string; hasMore: string };
@@ -354,6 +361,11 @@ export interface ErrorMapping {
   /** Statuses that mean the provider refused the credentials or the input. */
   rejected?: number[];
   rateLimited?: number[];
+  /**
+   * What an answer means when its status does not say (HTTP 200 with `ok: false` or `success: false`,
+   * a 403 that is a quota): called with every answer's body; undefined falls back on the statuses.
+   */
+  classify?: (body: any, status: number) => 'ok' | 'rejected' | 'rate_limited' | 'outage' | undefined;
 }
 
 /** A provider: each part code (as in SDK 1.0) or a declaration (SDK 1.1). */

@@ -102,9 +102,10 @@ function redact(text: string, credentials: Record<string, unknown>): string {
 }
 
 /**
- * Reads a provider's JSON answer, or throws what its status means: a declared or 4xx refusal →
- * ProviderRejectedError with the provider's own message (credentials redacted); 429 or a declared rate
- * limit → ProviderRateLimitedError; anything else (5xx, unreadable) → a plain Error (502).
+ * Reads a provider's JSON answer, or throws what it means (`mapping.classify` first, then the
+ * status): a declared or 4xx refusal → ProviderRejectedError with the provider's own message
+ * (credentials redacted); 429 or a declared rate limit → ProviderRateLimitedError; anything else (5xx,
+ * unreadable) → a plain Error (502).
  */
 export async function readJson<T = unknown>(response: Response, ctx: Pick<PluginContext, 'credentials'>, mapping?: ErrorMapping): Promise<T> {
   const text = await response.text();
@@ -114,10 +115,13 @@ export async function readJson<T = unknown>(response: Response, ctx: Pick<Plugin
   } catch {
     body = undefined;
   }
-  if (response.ok && body !== undefined) return body as T;
   const status = response.status;
+  const verdict = body === undefined ? undefined : mapping?.classify?.(body, status);
+  if (verdict === 'ok' || (verdict === undefined && response.ok && body !== undefined)) return body as T;
   const message = () => redact(providerMessage(body, mapping) ?? `HTTP ${status}`, ctx.credentials);
-  if ((mapping?.rateLimited ?? [429]).includes(status)) {
+  if (verdict === 'rejected') throw new ProviderRejectedError(message());
+  if (verdict === 'outage') throw new Error(`the provider answered ${status}: ${message()}`);
+  if (verdict === 'rate_limited' || (verdict === undefined && (mapping?.rateLimited ?? [429]).includes(status))) {
     const retryAfter = Number(response.headers.get('retry-after'));
     throw new ProviderRateLimitedError(message(), Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : undefined);
   }
@@ -198,6 +202,7 @@ export async function* paginate(
     if (!pagination || items.length === 0) return;
     switch (pagination.type) {
       case 'cursor': {
+        if (pagination.hasMore !== undefined && pointer(body, pagination.hasMore) !== true) return;
         const cursor = typeof pagination.cursor === 'string' ? pointer(body, pagination.cursor) : response.headers.get(pagination.cursor.header);
         if (!scalar(cursor) || cursor === '') return;
         state = pagination.in === 'body' ? { body: { [pagination.param]: cursor } } : { query: { [pagination.param]: String(cursor) } };

@@ -32,7 +32,11 @@ function fillTemplate(template: string, values: Record<string, unknown>, encode 
  */
 export function resolveBaseUrl(baseUrl: string | undefined, metadata: Record<string, unknown>): string | undefined {
   if (!baseUrl) return undefined;
-  return fillTemplate(baseUrl, metadata, true)?.replace(/\/+$/, '');
+  // Host names are case-insensitive and parsed URLs carry them lower-cased: so must the base, or no
+  // request would be under it (Marketo's https://{munchkinId}.mktorest.com with 123-ABC-456).
+  return fillTemplate(baseUrl, metadata, true)
+    ?.replace(/\/+$/, '')
+    .replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, (origin) => origin.toLowerCase());
 }
 
 /**
@@ -84,6 +88,10 @@ export function applyCredentials(auth: ProviderAuth, credentials: Record<string,
       headers.set('authorization', `Basic ${Buffer.from(pair).toString('base64')}`);
     }
     return;
+  }
+  if (apply?.basic && !headers.has('authorization')) {
+    const [username, password] = [fillTemplate(apply.basic.username, credentials), fillTemplate(apply.basic.password, credentials)];
+    if (username !== undefined && password !== undefined) headers.set('authorization', `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`);
   }
   const rules = apply ?? { headers: { Authorization: auth.token ? 'Bearer {accessToken}' : 'Bearer {apiKey}' } };
   for (const [name, template] of Object.entries(rules.headers ?? {})) {

@@ -88,7 +88,9 @@ function inbound(request: Partial<InboundRequest>): InboundRequest {
       body = undefined;
     }
   }
-  return { method: request.method ?? 'POST', headers: request.headers ?? {}, query: request.query ?? {}, rawBody, body };
+  // Header names reach plugins lower-cased, as the host passes them.
+  const headers = Object.fromEntries(Object.entries(request.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
+  return { method: request.method ?? 'POST', headers, query: request.query ?? {}, rawBody, ...(request.url ? { url: request.url } : {}), body };
 }
 
 function bodyText(body: PluginHttpInit['body'], headers: Headers): string {

@@ -83,3 +83,32 @@ describe('a provider written as declarations (SDK 1.1), against its fake', () =>
     await expect(validatePlugin(FIXTURE)).resolves.toMatchObject({ providers: [{ id: 'acme_crm', actions: ['getContact', 'createContact'], sync: true }] });
   });
 });
+
+describe('errors.classify: answers whose status does not say what they mean', () => {
+  const plugin: PluginDefinition = {
+    providers: [
+      {
+        id: 'chat',
+        name: 'Chat',
+        category: 'communication',
+        description: 'Answers HTTP 200 with ok: false, as Slack does.',
+        auth: { type: 'api_key', credentialsSchema: { type: 'object', properties: { apiKey: { type: 'string', secret: true } } } },
+        baseUrl: 'https://chat.example',
+        errors: {
+          message: '/error',
+          classify: (body) => (body?.ok === false ? (body.error === 'ratelimited' ? 'rate_limited' : 'rejected') : body?.quota === 'exceeded' ? 'rate_limited' : undefined),
+        },
+        actions: { post: { description: 'Posts', inputSchema: { type: 'object' }, request: { method: 'POST', path: '/chat.postMessage', body: 'input' } } },
+      },
+    ],
+  };
+  const answering = (status: number, body: Json) => createHarness(plugin, { credentials: { apiKey: 'key-1234' }, http: () => ({ status, body }) });
+
+  it('refuses a 200 with ok: false with the provider’s error, treats its rate limit as one, and passes ok answers through', async () => {
+    await expect(answering(200, { ok: false, error: 'channel_not_found' }).action('post', {})).rejects.toMatchObject({ code: 'provider_rejected', message: 'channel_not_found' });
+    await expect(answering(200, { ok: false, error: 'ratelimited' }).action('post', {})).rejects.toMatchObject({ code: 'provider_rate_limited' });
+    await expect(answering(403, { quota: 'exceeded', error: 'slow down' }).action('post', {})).rejects.toMatchObject({ code: 'provider_rate_limited' });
+    await expect(answering(200, { ok: true, ts: '1.2' }).action('post', {})).resolves.toEqual({ ok: true, ts: '1.2' });
+    await expect(answering(404, { error: 'no_route' }).action('post', {})).rejects.toMatchObject({ code: 'provider_rejected', message: 'no_route' });
+  });
+});

@@ -186,4 +186,22 @@ describe('ical feed plugin', () => {
       ].join('\r\n'),
     );
   });
+  it('shows scheduled sessions with their plan, follows updates, marks a cancellation, and lets what happened win', async () => {
+    const plan = { sessionId: 'up', roomId: 'r1', title: 'Launch', description: 'Agenda', start: '2030-03-02T16:00:00Z', end: '2030-03-02T17:00:00Z', joinUrl: 'https://app.example.com/r1' };
+    const { body } = await render([
+      stored('session.scheduled', '2030-03-01T09:00:00Z', plan),
+      stored('session.updated', '2030-03-01T10:00:00Z', { ...plan, start: '2030-03-02T16:30:00Z', end: '2030-03-02T17:30:00Z' }),
+      stored('session.scheduled', '2030-03-01T09:00:00Z', { sessionId: 'off', title: 'Dropped', start: '2030-03-03T10:00:00Z', end: '2030-03-03T11:00:00Z' }),
+      stored('session.cancelled', '2030-03-01T11:00:00Z', { sessionId: 'off', reason: 'Speaker ill' }),
+      stored('session.scheduled', '2030-03-01T09:00:00Z', { sessionId: 'ran', title: 'Ran late', start: '2030-03-01T12:00:00Z', end: '2030-03-01T13:00:00Z' }),
+      stored('session.started', '2030-03-01T12:20:00Z', { sessionId: 'ran', startedAt: '2030-03-01T12:20:00Z' }),
+      stored('session.ended', '2030-03-01T13:40:00Z', { sessionId: 'ran', endedAt: '2030-03-01T13:40:00Z' }),
+    ]);
+    const { events } = parseICalendar(body);
+    const byTitle = Object.fromEntries(events.map((event) => [event.SUMMARY, event]));
+    expect(byTitle.Launch).toMatchObject({ DTSTART: '20300302T163000Z', DTEND: '20300302T173000Z', URL: 'https://app.example.com/r1', STATUS: 'CONFIRMED', SEQUENCE: '1' });
+    expect(byTitle.Launch.DESCRIPTION).toBe('Agenda\nJoin: https://app.example.com/r1');
+    expect(byTitle.Dropped).toMatchObject({ STATUS: 'CANCELLED', DTSTART: '20300303T100000Z' });
+    expect(byTitle['Ran late']).toMatchObject({ DTSTART: '20300301T122000Z', DTEND: '20300301T134000Z', STATUS: 'CONFIRMED' });
+  });
 });

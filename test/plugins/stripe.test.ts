@@ -67,7 +67,7 @@ describe('stripe plugin: connection', () => {
   it('reports a Stripe outage as a plain error, not a refusal', async () => {
     fake.state.outage = 500;
     try {
-      await expect(harness().verify()).rejects.toThrow('Stripe answered HTTP 500: An unknown error occurred');
+      await expect(harness().verify()).rejects.toThrow('the provider answered 500: An unknown error occurred');
       await expect(harness().verify()).rejects.not.toHaveProperty('code');
     } finally {
       fake.state.outage = null;

@@ -107,6 +107,12 @@ const PROVIDER_SCHEMA = {
                 properties: {
                   headers: { type: 'object', additionalProperties: { type: 'string' } },
                   query: { type: 'object', additionalProperties: { type: 'string' } },
+                  basic: {
+                    type: 'object',
+                    additionalProperties: false,
+                    required: ['username', 'password'],
+                    properties: { username: { type: 'string' }, password: { type: 'string' } },
+                  },
                 },
               },
               token: {

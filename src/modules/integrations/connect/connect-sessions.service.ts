@@ -118,6 +118,7 @@ export class ConnectSessionsService implements OnModuleInit {
             authType: provider.auth.type,
             ...(credentialsSchema ? { credentialsSchema: credentialsSchema } : {}),
             ...(provider.settingsSchema ? { settingsSchema: provider.settingsSchema } : {}),
+            ...(provider.connectionInputs ? { connectionInputs: provider.connectionInputs } : {}),
           },
         ];
       }),
@@ -140,6 +141,7 @@ export class ConnectSessionsService implements OnModuleInit {
           tags: session.tags,
           credentials: dto.credentials,
           settings: dto.settings,
+          inputs: dto.inputs,
         });
     await this.em.fork().transactional((em) => this.complete(em, session.id, connection));
     return { connectionId: connection.id, redirectUrl: this.returnTo(session, dto.provider, connection.id) };
@@ -149,10 +151,10 @@ export class ConnectSessionsService implements OnModuleInit {
   async startOAuth(session: ConnectSession, dto: ConnectOAuthDto): Promise<OAuthStartedDto> {
     this.assertOffered(session, dto.provider);
     const caller = await this.callerOf(session);
-    if (session.connectionId) return this.oauth.reconnect(caller, session.connectionId, { returnUrl: session.returnUrl }, session.id);
+    if (session.connectionId) return this.oauth.reconnect(caller, session.connectionId, { returnUrl: session.returnUrl, inputs: dto.inputs }, session.id);
     return this.oauth.startConnection(
       caller,
-      { provider: dto.provider, owner: 'end_user', endUserId: session.endUserId, tags: session.tags, returnUrl: session.returnUrl },
+      { provider: dto.provider, owner: 'end_user', endUserId: session.endUserId, tags: session.tags, returnUrl: session.returnUrl, inputs: dto.inputs },
       session.id,
     );
   }

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsObject, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
 import { OptionalTags } from '../../../core/http/tags.js';
+import { ConnectionInputs } from './integration.dto.js';
 
 export class CreateConnectSessionDto {
   @ApiProperty({ example: 'creator_42', description: "The host platform's id of the end user the connection will belong to" })
@@ -48,6 +49,8 @@ export class ConnectProviderDto {
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'What to ask the user for (api_key and basic providers)' })
   credentialsSchema?: Record<string, unknown>;
   @ApiPropertyOptional({ type: 'object', additionalProperties: true }) settingsSchema?: Record<string, unknown>;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'What to ask the user for before connecting (sent as `inputs`)' })
+  connectionInputs?: Record<string, unknown>;
 }
 
 export class ConnectSessionViewDto {
@@ -72,12 +75,18 @@ export class ConnectWithCredentialsDto {
   @IsOptional()
   @IsObject()
   settings?: Record<string, unknown>;
+
+  @ConnectionInputs()
+  inputs?: Record<string, unknown>;
 }
 
 export class ConnectOAuthDto {
   @ApiProperty({ example: 'google_calendar' })
   @Matches(/^[a-z0-9_]{1,64}$/, { message: 'provider must be a provider id' })
   provider!: string;
+
+  @ConnectionInputs()
+  inputs?: Record<string, unknown>;
 }
 
 export class ConnectCompletedDto {

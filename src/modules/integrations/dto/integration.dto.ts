@@ -76,7 +76,7 @@ function IsSyncFrequency(): PropertyDecorator {
 }
 
 /** The provider's connection inputs, given when connecting. */
-const ConnectionInputs = () =>
+export const ConnectionInputs = () =>
   applyDecorators(
     ApiPropertyOptional({
       type: 'object',

@@ -14,7 +14,15 @@ import { Integration } from '../entities/integration.entity.js';
 import { IntegrationsService } from '../connections/integrations.service.js';
 import { ProviderCalls } from '../calls/provider-calls.js';
 
-const FEED_EVENT_TYPES = ['session.started', 'session.ended', 'room.created', 'registration.received'];
+const FEED_EVENT_TYPES = [
+  'session.scheduled',
+  'session.updated',
+  'session.cancelled',
+  'session.started',
+  'session.ended',
+  'room.created',
+  'registration.received',
+];
 const FEED_EVENT_LIMIT = 1000;
 
 export interface RenderedFeed {
@@ -48,6 +56,7 @@ export class InboundService {
       ),
       query: Object.fromEntries(Object.entries(request.query).map(([name, value]) => [name, typeof value === 'string' ? value : JSON.stringify(value)])),
       rawBody: request.rawBody?.toString('utf8') ?? '',
+      url: `${this.config.publicUrl.replace(/\/+$/, '')}${request.originalUrl}`,
       body: request.body,
     };
     const verified = await this.calls.invoke<boolean>(integration, { kind: 'webhookVerify', input: inbound });

@@ -154,7 +154,13 @@ export class TokenRefresher implements OnModuleInit {
       body = Object.fromEntries(new URLSearchParams(text));
     }
     if (!response.ok || typeof body.access_token !== 'string') {
-      const code = typeof body.error === 'string' ? body.error : undefined;
+      // Twitch answers a dead refresh token with 400 { message: 'Invalid refresh token' } and no `error`.
+      const code =
+        typeof body.error === 'string'
+          ? body.error
+          : response.status === 400 && /invalid refresh token/i.test(typeof body.message === 'string' ? body.message : '')
+            ? 'invalid_grant'
+            : undefined;
       throw new TokenEndpointError(code, `token endpoint answered ${response.status}${code ? ` ${code}` : ''}`);
     }
     return toOAuthCredentials(body, current.refreshToken);

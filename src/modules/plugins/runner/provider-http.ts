@@ -26,7 +26,8 @@ export class ResponseTooLargeError extends Error {
 
 function retryAfterMs(value: string | null): number | undefined {
   if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  // Seconds, fractional ones too (Microsoft Graph sends 2.128), or an HTTP date.
+  if (/^\d+(\.\d+)?$/.test(value.trim())) return Math.ceil(Number(value.trim()) * 1000);
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
