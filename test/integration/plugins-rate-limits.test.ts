@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { PluginRunner } from '../../src/modules/plugins/runner/plugin-runner.js';
 import { pluginDir, pluginEnv } from '../support/plugin-fixtures.js';
-import { startTestApp, TestApp } from '../support/test-app.js';
+import { bearer, createAccount, startTestApp, TestApp } from '../support/test-app.js';
 
 /** A provider that allows 20 requests in any second (a sliding window) and answers 429 beyond. */
 function startLimitedFake() {
@@ -73,5 +73,20 @@ describe("a provider's declared rate limit, shared through Redis", () => {
     expect(fake.arrivals).toHaveLength(before + 20);
     await expect(call(randomUUID(), 300)).resolves.toEqual({ ok: true });
     expect((await t.http.get('/metrics')).text).toMatch(/plugboard_provider_throttled_total\{provider="fixture_limited",reason="budget"\} 1/);
+  });
+
+  it('holds proxied requests to the same budget: a burst through the proxy never reaches the provider’s 429', async () => {
+    const { ownerToken } = await createAccount(t);
+    const connected = await t.http.post('/v1/connections').set(bearer(ownerToken)).send({ provider: 'fixture_limited', inputs: { port } });
+    expect(connected.status).toBe(201);
+    // The fake counts every connection's requests in one window: let the earlier tests' window pass.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const refusedBefore = fake.refused();
+    const started = performance.now();
+    const answers = await Promise.all(Array.from({ length: 50 }, () => t.http.get(`/v1/connections/${connected.body.id}/proxy/ping`).set(bearer(ownerToken))));
+    expect(answers.map((answer) => answer.status)).toEqual(Array.from({ length: 50 }, () => 200));
+    expect(fake.refused()).toBe(refusedBefore);
+    // 50 requests at 20 per second take at least two windows.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(1900);
   });
 });
