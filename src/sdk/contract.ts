@@ -206,6 +206,8 @@ export interface VerifyResult {
 export interface ActionDefinition<Input = any, Output = unknown> {
   description: string;
   inputSchema: JSONSchema;
+  /** The JSON Schema of what `run` returns: published to typed clients and agents (MCP tools). */
+  outputSchema?: JSONSchema;
   run(ctx: PluginContext<any, any>, input: Input): Promise<Output>;
 }
 
@@ -319,6 +321,7 @@ export interface DeclaredHealthCheck {
 export interface DeclaredAction {
   description: string;
   inputSchema: JSONSchema;
+  outputSchema?: JSONSchema;
   request: DeclaredRequest;
   /** What part of the answer the action returns (all of it when absent). */
   result?: Selector<unknown>;

@@ -248,6 +248,7 @@ export function compileProvider(provider: ProviderDefinition): CodeProvider {
         : {
             description: action.description,
             inputSchema: action.inputSchema,
+            ...(action.outputSchema === undefined ? {} : { outputSchema: action.outputSchema }),
             run: async (ctx: PluginContext, input: Record<string, unknown> | undefined) => {
               const { body, response } = await send(ctx, action.request, input ?? {}, errors);
               return action.result === undefined ? body : select(body, action.result, response);

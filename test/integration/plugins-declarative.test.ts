@@ -1,7 +1,7 @@
 import { PluginRunner } from '../../src/modules/plugins/runner/plugin-runner.js';
 import { ACME_CRM_KEY, providerOriginOverrides, startFakeAcmeCrm, type FakeAcmeCrm } from '../fixtures/providers/index.js';
 import { pluginDir, pluginEnv } from '../support/plugin-fixtures.js';
-import { startTestApp, TestApp } from '../support/test-app.js';
+import { bearer, createAccount, startTestApp, TestApp } from '../support/test-app.js';
 
 const integration = { id: '5b0e7a9c-3f1d-4e8a-9c2b-6d7e8f9a0b13', accountId: 'acct_decl', livemode: true, metadata: {} };
 
@@ -35,6 +35,14 @@ describe.each(['process', 'none'])('a declarative (SDK 1.1) plugin in the host (
       records: { contacts: [{ id: 'c_1' }], deals: [] },
       highWaterMarks: { contacts: '2026-01-01T00:00:00Z' },
     });
+  });
+
+  it('publishes an action’s declared output schema with the provider', async () => {
+    const { ownerToken } = await createAccount(t);
+    const provider = await t.http.get('/v1/providers/acme_crm').set(bearer(ownerToken));
+    const actions = Object.fromEntries(provider.body.actions.map((action: { name: string }) => [action.name, action]));
+    expect(actions.createContact.outputSchema).toMatchObject({ required: ['id', 'email'] });
+    expect(actions.getContact.outputSchema).toBeUndefined();
   });
 
   it("answers a refusal as 422 provider_rejected with the provider's message, the key redacted", async () => {

@@ -149,6 +149,7 @@ const PROVIDER_SCHEMA = {
           name: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$', maxLength: 100 },
           description: { type: 'string' },
           inputSchema: schemaObject,
+          outputSchema: schemaObject,
         },
       },
     },
@@ -239,7 +240,10 @@ export function validateDescription(description: PluginDescription): void {
       ...(provider.auth.type === 'api_key' || provider.auth.type === 'basic' ? [['auth.credentialsSchema', provider.auth.credentialsSchema] as [string, unknown]] : []),
       ...(provider.settingsSchema ? [['settingsSchema', provider.settingsSchema] as [string, unknown]] : []),
       ...(provider.connectionInputs ? [['connectionInputs', provider.connectionInputs] as [string, unknown]] : []),
-      ...provider.actions.map((action) => [`actions.${action.name}.inputSchema`, action.inputSchema] as [string, unknown]),
+      ...provider.actions.flatMap((action) => [
+        [`actions.${action.name}.inputSchema`, action.inputSchema] as [string, unknown],
+        ...(action.outputSchema ? [[`actions.${action.name}.outputSchema`, action.outputSchema] as [string, unknown]] : []),
+      ]),
     ];
     for (const [path, schema] of schemas) {
       try {

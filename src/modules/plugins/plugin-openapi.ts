@@ -51,6 +51,7 @@ export function applyProviderSchemas(document: OpenAPIObject, providers: Registe
     if (provider.settingsSchema) add('Settings', provider.settingsSchema, `Settings of ${provider.name}`);
     for (const action of provider.actions) {
       add(`Action${pascal(action.name)}Input`, action.inputSchema, `Input of ${provider.name}'s action "${action.name}" (POST /v1/integrations/${provider.id}/actions/${action.name}): ${action.description}`);
+      if (action.outputSchema) add(`Action${pascal(action.name)}Output`, action.outputSchema, `What ${provider.name}'s action "${action.name}" returns`);
     }
   }
 }

@@ -48,7 +48,12 @@ function toDto(provider: RegisteredProvider, ability: Awaited<ReturnType<AccessS
     credentialsSchema: 'credentialsSchema' in provider.auth ? provider.auth.credentialsSchema : null,
     settingsSchema: provider.settingsSchema ?? null,
     connectionInputs: provider.connectionInputs ?? null,
-    actions: provider.actions.map((action) => ({ name: action.name, description: action.description, inputSchema: action.inputSchema })),
+    actions: provider.actions.map(({ name, description, inputSchema, outputSchema }) => ({
+      name,
+      description,
+      inputSchema,
+      ...(outputSchema ? { outputSchema } : {}),
+    })),
     sync: provider.sync !== null,
     webhooks: provider.webhook,
     plan: { allowed, ...(reason ? { reason: reason.charAt(0).toUpperCase() + reason.slice(1) } : {}) },

@@ -14,6 +14,8 @@ class ProviderActionDto {
   @ApiProperty() name!: string;
   @ApiProperty() description!: string;
   @ApiProperty({ type: 'object', additionalProperties: true }) inputSchema!: Record<string, unknown>;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'JSON Schema of what the action returns, when the plugin declares it' })
+  outputSchema?: Record<string, unknown>;
 }
 
 class ProviderPlanDto {

@@ -21,6 +21,7 @@ export interface ActionDescription {
   name: string;
   description: string;
   inputSchema: JSONSchema;
+  outputSchema?: JSONSchema;
 }
 
 /** The provider's data as declared; its functions become presence flags and action descriptions. */
@@ -86,7 +87,12 @@ export function describeDefinition(exported: unknown): PluginDescription {
             problems.push(`${at}.actions.${name}.run must be a function`);
             continue;
           }
-          actions.push({ name, description: action.description as string, inputSchema: plainData(action.inputSchema) as JSONSchema });
+          actions.push({
+            name,
+            description: action.description as string,
+            inputSchema: plainData(action.inputSchema) as JSONSchema,
+            ...(action.outputSchema === undefined ? {} : { outputSchema: plainData(action.outputSchema) as JSONSchema }),
+          });
         }
     }
     const events: string[] = [];
