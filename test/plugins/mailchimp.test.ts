@@ -1,7 +1,8 @@
 import { startFakeMailchimp, subscriberHash, type FakeMailchimp, type MailchimpList } from '../fixtures/providers/mailchimp.js';
 import { followAuthorizationUrl, postTokenRequest } from '../fixtures/providers/oauth2-authorization-server.js';
-import type { PluginDefinition } from '../../src/sdk/index.js';
-import { createHarness, type Harness } from '../../src/sdk/testing.js';
+import { createSchemaCompiler } from '../../src/modules/plugins/plugin-registry.js';
+import type { PlugboardEvent, PluginDefinition } from '../../src/sdk/index.js';
+import { createHarness, type Harness, type StubHandler } from '../../src/sdk/testing.js';
 import { forwardTo, loadBundledPlugin, type Json } from '../support/bundled-plugins.js';
 
 const CLIENT = { clientId: '123456789012', clientSecret: 'mailchimp-client-secret', redirectUris: ['http://localhost:3000/v1/oauth/callback'] };
@@ -171,5 +172,242 @@ describe('mailchimp plugin: audiences and members', () => {
     expect(result.records!.audiences).toHaveLength(230);
     expect(new Set(result.records!.audiences.map((entry: { id: string }) => entry.id)).size).toBe(230);
     expect(urls(h).map((url) => new URL(url).searchParams.get('offset'))).toEqual(['0', '100', '200']);
+  });
+});
+
+const API = 'https://us6.api.mailchimp.com/3.0';
+const event = (type: string, data: Json, id = `evt_${type}`): PlugboardEvent => ({
+  id,
+  event: type,
+  timestamp: '2026-03-02T17:05:00Z',
+  accountId: 'acct_test',
+  livemode: false,
+  data,
+});
+const sent = (h: Harness) => h.requests.map((request) => [request.method, request.url, request.body ? request.json() : undefined]);
+
+describe('mailchimp plugin: engagement and Customer Journeys', () => {
+  let webinar: MailchimpList;
+  const member = (email: string) => webinar.members.get(subscriberHash(email))!;
+
+  beforeAll(async () => {
+    webinar = fake.state.addList('Engagement');
+    for (const email of ['ana@example.com', 'bo@example.com', 'cy@example.com']) {
+      await connected({ listId: webinar.id }).action('addMember', { email });
+    }
+  });
+
+  it('declares the engagement settings and a strict triggerJourney input', () => {
+    const settings = mailchimp.settingsSchema.properties;
+    expect(settings.attendedTag).toMatchObject({ type: 'string', default: 'attended' });
+    expect(settings.joinedEventName.default).toBe('session_joined');
+    expect(settings.watchedEventName.default).toBe('session_watched');
+    const ajv = createSchemaCompiler();
+    const settingsOk = ajv.compile(mailchimp.settingsSchema);
+    expect(settingsOk({ listId: 'l1', watchTimeTags: [{ minMinutes: 0, tag: 'watched' }, { minMinutes: 30, tag: 'watched-30m' }] })).toBe(true);
+    expect(settingsOk({ joinedEventName: 'x' })).toBe(false);
+    expect(settingsOk({ joinedEventName: 'joined webinar' })).toBe(false);
+    expect(settingsOk({ watchedEventName: 'a'.repeat(31) })).toBe(false);
+    expect(settingsOk({ watchTimeTags: [{ minMinutes: -1, tag: 'x' }] })).toBe(false);
+    expect(settingsOk({ watchTimeTags: [{ minMinutes: 5 }] })).toBe(false);
+    const trigger = ajv.compile(mailchimp.actions.triggerJourney.inputSchema);
+    expect(trigger({ journeyId: 1001, stepId: 10011, email: 'ana@example.com' })).toBe(true);
+    expect(trigger({ journeyId: '1001', stepId: '10011', email: 'ana@example.com' })).toBe(true);
+    expect(trigger({ journeyId: 'abc', stepId: 1, email: 'ana@example.com' })).toBe(false);
+    expect(trigger({ journeyId: 0, stepId: 1, email: 'ana@example.com' })).toBe(false);
+    expect(trigger({ journeyId: 1, stepId: 1, email: 'not-an-email' })).toBe(false);
+    expect(trigger({ journeyId: 1, stepId: 1 })).toBe(false);
+    expect(trigger({ journeyId: 1, stepId: 1, email: 'ana@example.com', extra: true })).toBe(false);
+  });
+
+  it('participant.joined tags the member "attended" and records a session_joined event', async () => {
+    const h = connected({ listId: webinar.id });
+    await mailchimp.onEvent!['participant.joined'](
+      h.context(),
+      event('participant.joined', { participantId: 'p_1', sessionId: 'sess_9', roomId: 'room_123', email: 'Ana@Example.com', joinedAt: '2026-03-02T16:01:02.345Z' }),
+    );
+    const hash = subscriberHash('ana@example.com');
+    expect(sent(h)).toEqual([
+      ['POST', `${API}/lists/${webinar.id}/members/${hash}/tags`, { tags: [{ name: 'attended', status: 'active' }] }],
+      [
+        'POST',
+        `${API}/lists/${webinar.id}/members/${hash}/events`,
+        { name: 'session_joined', properties: { sessionId: 'sess_9', roomId: 'room_123' }, occurred_at: '2026-03-02T16:01:02+00:00', is_syncing: false },
+      ],
+    ]);
+    expect(member('ana@example.com').tags.map((tag) => tag.name)).toContain('attended');
+    expect(member('ana@example.com').events.at(-1)).toEqual({
+      name: 'session_joined',
+      properties: { sessionId: 'sess_9', roomId: 'room_123' },
+      occurred_at: '2026-03-02T16:01:02+00:00',
+      is_syncing: false,
+    });
+    expect(h.logs.at(-1)).toMatchObject({ level: 'info', message: 'participant engagement recorded' });
+  });
+
+  it('participant.joined uses the configured tag and event name, the event time when joinedAt is absent, and can skip either part', async () => {
+    const custom = connected({ listId: webinar.id, attendedTag: 'webinar-attendee', joinedEventName: 'webinar-joined' });
+    await mailchimp.onEvent!['participant.joined'](custom.context(), event('participant.joined', { participantId: 'p_2', sessionId: 'sess_9', email: 'bo@example.com' }));
+    expect(sent(custom).map(([, , body]) => body)).toEqual([
+      { tags: [{ name: 'webinar-attendee', status: 'active' }] },
+      { name: 'webinar-joined', properties: { sessionId: 'sess_9' }, occurred_at: '2026-03-02T17:05:00+00:00', is_syncing: false },
+    ]);
+
+    const eventsOnly = connected({ listId: webinar.id, attendedTag: '' });
+    await mailchimp.onEvent!['participant.joined'](eventsOnly.context(), event('participant.joined', { participantId: 'p_2', sessionId: 's', email: 'bo@example.com' }));
+    expect(urls(eventsOnly).map((url) => url.split('/').at(-1))).toEqual(['events']);
+
+    const tagOnly = connected({ listId: webinar.id, trackEngagement: false });
+    await mailchimp.onEvent!['participant.joined'](tagOnly.context(), event('participant.joined', { participantId: 'p_2', sessionId: 's', email: 'bo@example.com' }));
+    expect(urls(tagOnly).map((url) => url.split('/').at(-1))).toEqual(['tags']);
+
+    const nothing = connected({ listId: webinar.id, trackEngagement: false, attendedTag: '' });
+    await mailchimp.onEvent!['participant.joined'](nothing.context(), event('participant.joined', { participantId: 'p_2', sessionId: 's', email: 'bo@example.com' }));
+    expect(urls(nothing)).toEqual([]);
+  });
+
+  it('participant.joined subscribes nobody: a participant outside the audience is logged and skipped', async () => {
+    const h = connected({ listId: webinar.id });
+    await mailchimp.onEvent!['participant.joined'](h.context(), event('participant.joined', { participantId: 'p_3', sessionId: 's', email: 'stranger@example.com' }));
+    expect(h.requests.map((request) => request.method)).toEqual(['POST']);
+    expect(webinar.members.has(subscriberHash('stranger@example.com'))).toBe(false);
+    expect(h.logs).toEqual([expect.objectContaining({ level: 'warn', message: expect.stringContaining('not a member of the audience') })]);
+
+    const noAudience = connected({});
+    await mailchimp.onEvent!['participant.joined'](noAudience.context(), event('participant.joined', { participantId: 'p_3', sessionId: 's', email: 'ana@example.com' }));
+    const noEmail = connected({ listId: webinar.id });
+    await mailchimp.onEvent!['participant.joined'](noEmail.context(), event('participant.joined', { participantId: 'p_3', sessionId: 's' }));
+    expect([...urls(noAudience), ...urls(noEmail)]).toEqual([]);
+    expect([...noAudience.logs, ...noEmail.logs].map((line) => line.level)).toEqual(['warn', 'warn']);
+  });
+
+  it('session.ended records each member’s watch time as a session_watched event and tags their watch-time bucket', async () => {
+    const settings = {
+      listId: webinar.id,
+      watchTimeTags: [
+        { minMinutes: 0, tag: 'watched' },
+        { minMinutes: 30, tag: 'watched-30m' },
+        { minMinutes: 55, tag: 'watched-all' },
+      ],
+    };
+    const h = connected(settings);
+    const before = { ana: member('ana@example.com').events.length, bo: member('bo@example.com').events.length };
+    await mailchimp.onEvent!['session.ended'](
+      h.context(),
+      event('session.ended', {
+        sessionId: 'sess_9',
+        roomId: 'room_123',
+        endedAt: '2026-03-02T17:00:00Z',
+        participants: [
+          { email: 'ana@example.com', watchTimeSeconds: 2400.4 },
+          { email: 'bo@example.com', watchTimeSeconds: 300 },
+          { email: 'stranger@example.com', watchTimeSeconds: 3600 },
+          { email: 'ANA@example.com', watchTimeSeconds: 10 },
+          { email: 'not an email', watchTimeSeconds: 60 },
+          { name: 'no email' },
+        ],
+      }),
+    );
+    expect(member('ana@example.com').events.slice(before.ana)).toEqual([
+      {
+        name: 'session_watched',
+        properties: { sessionId: 'sess_9', roomId: 'room_123', watchTimeSeconds: '2400', watchTimeMinutes: '40' },
+        occurred_at: '2026-03-02T17:00:00+00:00',
+        is_syncing: false,
+      },
+    ]);
+    expect(member('bo@example.com').events.slice(before.bo)).toEqual([
+      expect.objectContaining({ name: 'session_watched', properties: { sessionId: 'sess_9', roomId: 'room_123', watchTimeSeconds: '300', watchTimeMinutes: '5' } }),
+    ]);
+    expect(member('ana@example.com').tags.map((tag) => tag.name)).toContain('watched-30m');
+    expect(member('ana@example.com').tags.map((tag) => tag.name)).not.toContain('watched-all');
+    expect(member('bo@example.com').tags.map((tag) => tag.name)).toContain('watched');
+    expect(member('bo@example.com').tags.map((tag) => tag.name)).not.toContain('watched-30m');
+    const tagged = h.requests.filter((request) => request.url.endsWith('/tags')).map((request) => request.json());
+    expect(tagged).toEqual(
+      expect.arrayContaining([{ tags: [{ name: 'watched-30m', status: 'active' }] }, { tags: [{ name: 'watched', status: 'active' }] }]),
+    );
+    // One request pair per distinct, valid address: the duplicate and the invalid ones are never sent.
+    expect(h.requests).toHaveLength(5);
+    expect(h.logs.at(-1)).toMatchObject({ level: 'info', message: 'watch time recorded', fields: { recorded: 2, notMembers: 1 } });
+  });
+
+  it('session.ended without participants, or without an audience, records nothing', async () => {
+    const h = connected({ listId: webinar.id });
+    await mailchimp.onEvent!['session.ended'](h.context(), event('session.ended', { sessionId: 'sess_9', durationSeconds: 3600 }));
+    const noAudience = connected({});
+    await mailchimp.onEvent!['session.ended'](noAudience.context(), event('session.ended', { sessionId: 'sess_9', participants: [{ email: 'ana@example.com', watchTimeSeconds: 5 }] }));
+    expect([...urls(h), ...urls(noAudience)]).toEqual([]);
+    expect(noAudience.logs).toEqual([expect.objectContaining({ level: 'warn' })]);
+  });
+
+  it('session.ended fails when nothing was recorded, so the host retries; after a partial failure it only logs', async () => {
+    fake.state.tooManyRequests = 50;
+    try {
+      await expect(
+        mailchimp.onEvent!['session.ended'](
+          connected({ listId: webinar.id }).context(),
+          event('session.ended', { sessionId: 'sess_9', participants: [{ email: 'ana@example.com', watchTimeSeconds: 60 }] }),
+        ),
+      ).rejects.toMatchObject({ code: 'provider_rate_limited', message: expect.stringContaining('10 simultaneous connections') });
+    } finally {
+      fake.state.tooManyRequests = 0;
+    }
+
+    // Bo's event fails with an outage; Ana's and Cy's are recorded, and the handler does not fail.
+    const forward = forwardTo(fake.origins);
+    const boEvents = `/members/${subscriberHash('bo@example.com')}/events`;
+    const failing: StubHandler = (request) => (request.url.endsWith(boEvents) ? { status: 503, body: { title: 'Service Unavailable' } } : forward(request));
+    const h = createHarness(plugin, {
+      provider: 'mailchimp',
+      credentials: { accessToken },
+      settings: { listId: webinar.id },
+      integration: { metadata: { dc: 'us6' } },
+      http: failing,
+    });
+    const before = member('cy@example.com').events.length;
+    await mailchimp.onEvent!['session.ended'](
+      h.context(),
+      event('session.ended', {
+        sessionId: 'sess_10',
+        participants: ['ana@example.com', 'bo@example.com', 'cy@example.com'].map((email) => ({ email, watchTimeSeconds: 120 })),
+      }),
+    );
+    expect(member('cy@example.com').events.slice(before).map((entry) => entry.properties.sessionId)).toEqual(['sess_10']);
+    expect(h.logs.find((line) => line.level === 'error')).toMatchObject({ fields: { recorded: 2 } });
+  });
+
+  it('triggers a Customer Journey step for a contact (204), and passes Mailchimp’s refusals on', async () => {
+    const journey = fake.state.addJourney(webinar.id);
+    const stepId = [...journey.apiSteps][0];
+    const h = connected({ listId: webinar.id });
+    const result = await h.action<Json>('triggerJourney', { journeyId: journey.id, stepId: String(stepId), email: ' Ana@Example.com ' });
+    expect(result).toEqual({ triggered: true, journeyId: String(journey.id), stepId: String(stepId), email: 'Ana@Example.com' });
+    expect(sent(h)).toEqual([['POST', `${API}/customer-journeys/journeys/${journey.id}/steps/${stepId}/actions/trigger`, { email_address: 'Ana@Example.com' }]]);
+    expect(journey.triggered).toEqual([{ stepId, email: 'Ana@Example.com' }]);
+
+    await expect(h.action('triggerJourney', { journeyId: journey.id, stepId: stepId + 1, email: 'ana@example.com' })).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: 'Resource Not Found: The requested resource could not be found.',
+    });
+    await expect(h.action('triggerJourney', { journeyId: journey.id, stepId, email: 'stranger@example.com' })).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: expect.stringContaining('stranger@example.com is not a contact of the audience'),
+    });
+    member('cy@example.com').status = 'unsubscribed';
+    await expect(h.action('triggerJourney', { journeyId: journey.id, stepId, email: 'cy@example.com' })).rejects.toMatchObject({ code: 'provider_rejected' });
+    expect(journey.triggered).toHaveLength(1);
+  });
+
+  it('answers Mailchimp’s 429 as a rate limit, not a refusal', async () => {
+    fake.state.tooManyRequests = 1;
+    try {
+      await expect(connected({ listId: webinar.id }).action('triggerJourney', { journeyId: 1, stepId: 1, email: 'ana@example.com' })).rejects.toMatchObject({
+        code: 'provider_rate_limited',
+        message: 'Too Many Requests: You have exceeded the limit of 10 simultaneous connections.',
+      });
+    } finally {
+      fake.state.tooManyRequests = 0;
+    }
   });
 });
