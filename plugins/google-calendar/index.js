@@ -4,13 +4,25 @@ import { createHash } from 'node:crypto';
 import { definePlugin, paginate, readJson } from 'plugboard/sdk';
 
 /**
- * @typedef {{ calendarId?: string, syncDays?: number, defaultTimeZone?: string }} CalendarSettings
+ * @typedef {{ method: 'email' | 'popup', minutes: number }} Reminder
+ * @typedef {{ calendarId?: string, syncDays?: number, defaultTimeZone?: string, reminders?: Reminder[] }} CalendarSettings
  * @typedef {import('plugboard/sdk').PluginContext<import('plugboard/sdk').OAuthCredentials, CalendarSettings>} CalendarContext
  */
 
 const SCOPES = ['https://www.googleapis.com/auth/calendar.events', 'https://www.googleapis.com/auth/calendar.readonly'];
 const SYNC_PAGE_SIZE = 250;
 const DAY_MS = 86_400_000;
+/** What a session's event reminds of when the reminders setting is not set. */
+const DEFAULT_SESSION_REMINDERS = [{ method: 'popup', minutes: 15 }];
+/**
+ * The Calendar API's quotas (https://developers.google.com/workspace/calendar/api/guides/quota): 600
+ * requests per minute per user (the primary calendar id verify stores names the user) and 10,000 per
+ * minute per project (the OAuth app).
+ */
+const rateLimits = [
+  { requests: 600, windowMs: 60_000, scope: 'account', accountKey: 'calendarId' },
+  { requests: 10_000, windowMs: 60_000, scope: 'app' },
+];
 /** Google's per-user quota answers are 403s (or 429s) that mean "later", not "no". */
 const RATE_LIMIT_REASONS = ['rateLimitExceeded', 'userRateLimitExceeded'];
 
@@ -68,13 +80,17 @@ function eventIdFor(key) {
   return `pb${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
 }
 
-/** @param {CalendarContext} ctx */
-async function createEvent(ctx, input) {
+/**
+ * The fields of an event as createEvent and the session reactions write them: the join link goes into
+ * the description, the location and the event's source link; `reminders` replace the calendar's
+ * default reminders (an empty list: none).
+ * @param {CalendarContext} ctx
+ */
+function eventFields(ctx, input) {
   const timeZone = input.timeZone ?? ctx.settings?.defaultTimeZone;
   const time = (value) => ({ dateTime: value, ...(timeZone ? { timeZone } : {}) });
   const description = [input.description, input.joinUrl ? `Join: ${input.joinUrl}` : undefined].filter(Boolean).join('\n\n');
-  const body = {
-    ...(input.eventKey ? { id: eventIdFor(input.eventKey) } : {}),
+  return {
     summary: input.summary,
     ...(description ? { description } : {}),
     ...(input.location || input.joinUrl ? { location: input.location ?? input.joinUrl } : {}),
@@ -85,12 +101,133 @@ async function createEvent(ctx, input) {
     ...(input.reminders ? { reminders: { useDefault: false, overrides: input.reminders } } : {}),
     ...(input.joinUrl ? { source: { title: input.summary, url: input.joinUrl } } : {}),
   };
+}
+
+/** @param {CalendarContext} ctx */
+async function createEvent(ctx, input) {
+  const body = { ...(input.eventKey ? { id: eventIdFor(input.eventKey) } : {}), ...eventFields(ctx, input) };
   const base = calendarPath(ctx, input.calendarId);
   const response = await ctx.http(`${base}/events?sendUpdates=${input.sendUpdates ?? 'none'}`, { method: 'POST', body });
   // 409: an event with this key's id exists already; it is the one asked for.
   if (input.eventKey && response.status === 409) return { ...eventRecord(await calendar(ctx, `${base}/events/${body.id}`)), created: false };
   return { ...eventRecord(await readJson(response, ctx, errors)), created: true };
 }
+
+// ---- sessions ---------------------------------------------------------------------------------
+
+function knownTimeZone(timeZone) {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The event a session event describes (see the built-in session.* payloads), or undefined with a
+ * warning when it lacks what an event needs. A time zone Google would refuse is left out: start and
+ * end carry their offsets, so the event's times stay right.
+ * @param {CalendarContext} ctx
+ */
+function sessionInput(ctx, event) {
+  const data = event.data ?? {};
+  const missing = ['sessionId', 'title', 'start', 'end'].filter((field) => typeof data[field] !== 'string' || data[field] === '');
+  if (missing.length > 0) {
+    ctx.log.warn(`${event.event} without ${missing.join(', ')}: no Google Calendar event written`, { eventId: event.id });
+    return undefined;
+  }
+  let timeZone;
+  for (const candidate of [data.timeZone, ctx.settings?.defaultTimeZone]) {
+    if (typeof candidate !== 'string' || !candidate) continue;
+    if (knownTimeZone(candidate)) {
+      timeZone = candidate;
+      break;
+    }
+    ctx.log.warn('unknown time zone left out of the event', { eventId: event.id, timeZone: candidate });
+  }
+  return {
+    eventKey: data.sessionId,
+    summary: data.title,
+    description: typeof data.description === 'string' && data.description ? data.description : undefined,
+    start: data.start,
+    end: data.end,
+    timeZone,
+    joinUrl: typeof data.joinUrl === 'string' && /^https?:\/\//.test(data.joinUrl) ? data.joinUrl : undefined,
+    reminders: ctx.settings?.reminders ?? DEFAULT_SESSION_REMINDERS,
+  };
+}
+
+/** The session's event on the configured calendar. @param {CalendarContext} ctx */
+const sessionEventPath = (ctx, sessionId) => `${calendarPath(ctx)}/events/${eventIdFor(sessionId)}`;
+
+/**
+ * Creates the session's event under the id its sessionId gives. Google keeps a deleted event (as
+ * cancelled) and its id: when the id exists (the session was scheduled before, or cancelled and
+ * scheduled again) that event is brought up to date and confirmed.
+ * @param {CalendarContext} ctx
+ */
+async function insertSessionEvent(ctx, input, event) {
+  const fields = eventFields(ctx, input);
+  const response = await ctx.http(`${calendarPath(ctx)}/events?sendUpdates=none`, { method: 'POST', body: { id: eventIdFor(input.eventKey), ...fields } });
+  if (response.status === 409) {
+    const kept = await calendar(ctx, `${sessionEventPath(ctx, input.eventKey)}?sendUpdates=none`, { method: 'PATCH', body: { ...fields, status: 'confirmed' } });
+    ctx.log.info('the session’s Google Calendar event was there already: updated', { eventId: event.id, calendarEventId: kept.id });
+    return;
+  }
+  const created = await readJson(response, ctx, errors);
+  ctx.log.info('session put on Google Calendar', { eventId: event.id, calendarEventId: created.id });
+}
+
+const onEvent = {
+  /** The session's event, with its join link and reminders. @param {CalendarContext} ctx */
+  async 'session.scheduled'(ctx, event) {
+    const input = sessionInput(ctx, event);
+    if (input) await insertSessionEvent(ctx, input, event);
+  },
+
+  /**
+   * The session's event updated in place (PATCH: fields this plugin does not write, such as guests
+   * someone added, stay). A session whose event is not there yet (the calendar was connected after it
+   * was scheduled) gets it now; a deleted one stays deleted.
+   * @param {CalendarContext} ctx
+   */
+  async 'session.updated'(ctx, event) {
+    const input = sessionInput(ctx, event);
+    if (!input) return;
+    const response = await ctx.http(`${sessionEventPath(ctx, input.eventKey)}?sendUpdates=none`, { method: 'PATCH', body: eventFields(ctx, input) });
+    if (response.status === 404) {
+      await insertSessionEvent(ctx, input, event);
+      return;
+    }
+    if (response.status === 410) {
+      ctx.log.info('the session’s Google Calendar event was deleted: not updated', { eventId: event.id });
+      return;
+    }
+    const updated = await readJson(response, ctx, errors);
+    ctx.log.info('the session’s Google Calendar event updated', { eventId: event.id, calendarEventId: updated.id, status: updated.status });
+  },
+
+  /**
+   * The session's event deleted (Google keeps it as cancelled). An event that is not there (404) or
+   * deleted already (410 Gone) is what was asked for.
+   * @param {CalendarContext} ctx
+   */
+  async 'session.cancelled'(ctx, event) {
+    const sessionId = event.data?.sessionId;
+    if (typeof sessionId !== 'string' || !sessionId) {
+      ctx.log.warn('session.cancelled without sessionId: nothing to cancel', { eventId: event.id });
+      return;
+    }
+    const response = await ctx.http(`${sessionEventPath(ctx, sessionId)}?sendUpdates=none`, { method: 'DELETE' });
+    if (response.status === 404 || response.status === 410) {
+      ctx.log.info('the session has no Google Calendar event (any more): nothing to delete', { eventId: event.id, status: response.status });
+      return;
+    }
+    if (!response.ok) await readJson(response, ctx, errors);
+    ctx.log.info('the session’s Google Calendar event deleted', { eventId: event.id });
+  },
+};
 
 /** @param {CalendarContext} ctx */
 async function listEvents(ctx, { calendarId, timeMin, timeMax, q, maxResults = 50, pageToken } = {}) {
@@ -103,6 +240,17 @@ async function listEvents(ctx, { calendarId, timeMin, timeMax, q, maxResults = 5
 }
 
 const dateTime = { type: 'string', format: 'date-time' };
+/** Google's reminder overrides: at most 5, up to four weeks (40,320 minutes) before. */
+const reminders = {
+  type: 'array',
+  maxItems: 5,
+  items: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['method', 'minutes'],
+    properties: { method: { type: 'string', enum: ['email', 'popup'] }, minutes: { type: 'integer', minimum: 0, maximum: 40320 } },
+  },
+};
 
 export default definePlugin({
   providers: [
@@ -110,7 +258,7 @@ export default definePlugin({
       id: 'google_calendar',
       name: 'Google Calendar',
       category: 'calendar',
-      description: 'Put sessions on a Google Calendar with their join links, and sync upcoming events.',
+      description: 'Keep sessions on a Google Calendar with their join links and reminders, updated and removed with the session, and sync upcoming events.',
       auth: {
         type: 'oauth2',
         authorizationUrl: 'https://accounts.google.com/o/oauth2/v2/auth',
@@ -129,9 +277,16 @@ export default definePlugin({
           calendarId: { type: 'string', minLength: 1, maxLength: 1024, default: 'primary', title: 'Calendar', description: 'Calendar id (see the listCalendars action); "primary" is the user’s main calendar' },
           syncDays: { type: 'integer', minimum: 1, maximum: 365, default: 30, title: 'Days ahead to sync' },
           defaultTimeZone: { type: 'string', maxLength: 64, title: 'Time zone', description: 'IANA name used for new events, e.g. Europe/Lisbon' },
+          reminders: {
+            ...reminders,
+            title: 'Session reminders',
+            description: 'Reminders on the events of scheduled sessions (default: a pop-up 15 minutes before); an empty list sets none',
+            default: DEFAULT_SESSION_REMINDERS,
+          },
         },
       },
       baseUrl: 'https://www.googleapis.com/calendar/v3',
+      rateLimits,
 
       errors,
       verify: {
@@ -175,16 +330,7 @@ export default definePlugin({
               timeZone: { type: 'string', maxLength: 64 },
               joinUrl: { type: 'string', format: 'uri', maxLength: 2048 },
               attendees: { type: 'array', maxItems: 500, items: { type: 'string', format: 'email' } },
-              reminders: {
-                type: 'array',
-                maxItems: 5,
-                items: {
-                  type: 'object',
-                  additionalProperties: false,
-                  required: ['method', 'minutes'],
-                  properties: { method: { type: 'string', enum: ['email', 'popup'] }, minutes: { type: 'integer', minimum: 0, maximum: 40320 } },
-                },
-              },
+              reminders,
               recurrence: { type: 'array', maxItems: 10, items: { type: 'string', pattern: '^(RRULE|EXRULE|RDATE|EXDATE)[:;]' } },
               calendarId: { type: 'string', minLength: 1, maxLength: 1024 },
               eventKey: { type: 'string', minLength: 1, maxLength: 500, description: 'Your stable id for this event (e.g. the session id)' },
@@ -210,6 +356,8 @@ export default definePlugin({
           run: listEvents,
         },
       },
+
+      onEvent,
 
       sync: {
         defaultFrequency: '15m',

@@ -1,9 +1,16 @@
-// Stripe provider for Plugboard, written against Stripe's documented REST API (https://docs.stripe.com/api).
+// Stripe providers for Plugboard, written against Stripe's REST API reference (https://docs.stripe.com/api) and its Connect OAuth reference (https://docs.stripe.com/connect/oauth-reference).
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import { definePlugin, paginate, readJson } from 'plugboard/sdk';
+import { definePlugin, paginate, ProviderRejectedError, readJson } from 'plugboard/sdk';
 
 /**
- * @typedef {import('plugboard/sdk').PluginContext<{ secretKey: string, webhookSecret?: string }>} StripeContext
+ * Two providers share one implementation: `stripe` connects the account whose API key is entered,
+ * `stripe_connect` a Standard account that authorized the platform through Connect OAuth. Both call
+ * the same API with a secret key as a bearer token (the entered key, or the OAuth access token, which
+ * Stripe documents as a secret key of the connected account that does not expire).
+ *
+ * @typedef {import('plugboard/sdk').PluginContext<{ secretKey: string, webhookSecret?: string }>} StripeKeyContext
+ * @typedef {import('plugboard/sdk').PluginContext<import('plugboard/sdk').OAuthCredentials>} StripeConnectContext
+ * @typedef {StripeKeyContext | StripeConnectContext} StripeContext
  * @typedef {import('plugboard/sdk').InboundRequest} InboundRequest
  */
 
@@ -12,9 +19,62 @@ const STRIPE_VERSION = '2024-06-20';
 /** Stripe's own default tolerance for webhook timestamps. */
 const SIGNATURE_TOLERANCE_SECONDS = 300;
 const KEY_PATTERN = /\b(sk|rk|pk)_(live|test)_[A-Za-z0-9*]+/g;
+const EVENT_ID = /^evt_[A-Za-z0-9]+$/;
 
 /** Stripe echoes part of a refused key in its messages; nothing of a key leaves this plugin. */
 const errors = { message: (body) => (typeof body?.error?.message === 'string' ? body.error.message.replace(KEY_PATTERN, (_match, kind, mode) => `${kind}_${mode}_****`) : undefined) };
+
+/**
+ * Stripe counts each account's requests: 100 operations per second in live mode and 25 in test mode,
+ * and by default 25 per second on any one endpoint (https://docs.stripe.com/rate-limits). 25 a second
+ * per Stripe account fits every one of these.
+ */
+const rateLimits = [{ requests: 25, windowMs: 1000, scope: 'account', accountKey: 'stripeAccountId' }];
+
+// ---- money ------------------------------------------------------------------------------------
+
+/** ISO 4217 minor-unit exponents other than 2, of the currencies in use. */
+const ISO_EXPONENTS = {
+  ...Object.fromEntries(['BIF', 'CLP', 'DJF', 'GNF', 'ISK', 'JPY', 'KMF', 'KRW', 'PYG', 'RWF', 'UGX', 'UYI', 'VND', 'VUV', 'XAF', 'XOF', 'XPF'].map((code) => [code, 0])),
+  ...Object.fromEntries(['BHD', 'IQD', 'JOD', 'KWD', 'LYD', 'OMR', 'TND'].map((code) => [code, 3])),
+  CLF: 4,
+  UYW: 4,
+};
+/**
+ * Where Stripe's integer amounts count another unit than the ISO 4217 minor unit
+ * (https://docs.stripe.com/currencies): ISK in hundredths (whole krónur only), MGA in whole ariary.
+ * Everywhere else Stripe takes the ISO minor unit as it is: cents, yen as they are, fils.
+ */
+const STRIPE_EXPONENTS = { ISK: 2, MGA: 0 };
+/** Stripe's three-decimal currencies take amounts whose last digit is 0. */
+const THREE_DECIMALS = new Set(['BHD', 'JOD', 'KWD', 'OMR', 'TND']);
+
+const isoExponent = (code) => ISO_EXPONENTS[code] ?? 2;
+const stripeShift = (code) => (STRIPE_EXPONENTS[code] ?? isoExponent(code)) - isoExponent(code);
+
+/** An amount in the currency's ISO 4217 minor unit, as Stripe counts it; refused when Stripe cannot take it. */
+function toStripeAmount(amount, currency, field) {
+  const code = currency.toUpperCase();
+  const shift = stripeShift(code);
+  const value = shift >= 0 ? amount * 10 ** shift : amount / 10 ** -shift;
+  if (!Number.isSafeInteger(value)) throw new ProviderRejectedError(`${field}: Stripe takes ${code} amounts in whole units only; ${amount} is not a whole ${code} amount.`);
+  if (THREE_DECIMALS.has(code) && value % 10 !== 0) {
+    const lower = Math.floor(amount / 10) * 10;
+    throw new ProviderRejectedError(`${field}: Stripe takes ${code} amounts rounded to ten of the minor unit (last digit 0); ${amount} is not, use ${lower} or ${lower + 10}.`);
+  }
+  return value;
+}
+
+/** A Stripe amount in the currency's ISO 4217 minor unit (what Plugboard's events carry). */
+function fromStripeAmount(amount, currency) {
+  if (typeof amount !== 'number' || typeof currency !== 'string') return amount ?? null;
+  const shift = stripeShift(currency.toUpperCase());
+  return shift >= 0 ? Math.round(amount / 10 ** shift) : amount * 10 ** -shift;
+}
+
+const upper = (currency) => (typeof currency === 'string' ? currency.toUpperCase() : null);
+
+// ---- calls ------------------------------------------------------------------------------------
 
 /** Stripe's form encoding: nested objects and arrays as `a[b][0]=v`. */
 function toForm(params, form = new URLSearchParams(), prefix = '') {
@@ -28,11 +88,11 @@ function toForm(params, form = new URLSearchParams(), prefix = '') {
 }
 
 /**
- * Calls the Stripe API through the host's client (which adds `Authorization: Bearer <secretKey>` under
- * the base URL), pinned to STRIPE_VERSION; every POST carries an Idempotency-Key.
+ * Calls the Stripe API through the host's client (which adds `Authorization: Bearer <key or access
+ * token>` under the base URL), pinned to STRIPE_VERSION; every POST carries an Idempotency-Key.
  * @param {StripeContext} ctx
  */
-async function stripe(ctx, path, { method = 'GET', query, params, idempotencyKey } = {}) {
+async function callStripe(ctx, path, { method = 'GET', query, params, idempotencyKey } = {}) {
   const url = query ? `${path}?${toForm(query)}` : path;
   const headers = { 'Stripe-Version': STRIPE_VERSION };
   if (method === 'POST') headers['Idempotency-Key'] = idempotencyKey ?? randomUUID();
@@ -55,6 +115,8 @@ async function listAll(ctx, path, toRecord) {
 
 const isoTime = (seconds) => (typeof seconds === 'number' ? new Date(seconds * 1000).toISOString() : null);
 
+// ---- records ----------------------------------------------------------------------------------
+
 function customerRecord(customer) {
   return {
     id: customer.id,
@@ -72,7 +134,7 @@ function chargeRecord(charge) {
     id: charge.id,
     amount: charge.amount,
     amountRefunded: charge.amount_refunded,
-    currency: typeof charge.currency === 'string' ? charge.currency.toUpperCase() : null,
+    currency: upper(charge.currency),
     status: charge.status,
     paid: charge.paid,
     refunded: charge.refunded,
@@ -82,6 +144,267 @@ function chargeRecord(charge) {
     livemode: charge.livemode,
     createdAt: isoTime(charge.created),
   };
+}
+
+function checkoutResult(session) {
+  return {
+    id: session.id,
+    url: session.url,
+    mode: session.mode ?? null,
+    amountTotal: fromStripeAmount(session.amount_total, session.currency),
+    currency: upper(session.currency),
+    expiresAt: isoTime(session.expires_at),
+  };
+}
+
+/** Who is connected: `GET /v1/account` answers the account the key (or access token) belongs to. */
+function accountResult(account, livemode) {
+  return {
+    displayName: account.business_profile?.name || account.settings?.dashboard?.display_name || account.email || account.id,
+    metadata: { stripeAccountId: account.id, livemode, country: account.country ?? null, defaultCurrency: account.default_currency ?? null },
+  };
+}
+
+// ---- actions, shared by both providers ----------------------------------------------------------
+
+const id = { type: 'string', minLength: 1, maxLength: 255 };
+const metadata = { type: 'object', maxProperties: 50, additionalProperties: { type: 'string', maxLength: 500 } };
+const idempotencyKey = { type: 'string', minLength: 1, maxLength: 255, description: 'Makes a retried call safe: Stripe answers a repeated key with the first result' };
+const url = { type: 'string', format: 'uri', maxLength: 5000 };
+const email = { type: 'string', format: 'email', maxLength: 512 };
+const clientReferenceId = { type: 'string', maxLength: 200, description: 'Your reference (e.g. a registration id), returned in the completed event' };
+
+const MINOR_UNITS =
+  'Amounts are integers in the currency’s minor unit by its ISO 4217 exponent, which is what Stripe takes: cents for USD or EUR (2500 = 25.00), ' +
+  'the amount as it is for zero-decimal currencies such as JPY (3000 = ¥3,000), fils for KWD, BHD, JOD, OMR and TND (Stripe needs the last digit 0). ' +
+  'ISK (whole krónur) and MGA are converted to Stripe’s own counting.';
+
+const actions = {
+  listCustomers: {
+    description: 'Lists customers, newest first; page with startingAfter = the last id returned.',
+    inputSchema: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        email: { type: 'string', maxLength: 512, description: 'Only customers with this exact email' },
+        limit: { type: 'integer', minimum: 1, maximum: 100, default: 10 },
+        startingAfter: id,
+      },
+    },
+    /** @param {StripeContext} ctx */
+    async run(ctx, input = {}) {
+      const page = await callStripe(ctx, '/v1/customers', {
+        query: { limit: input.limit ?? 10, email: input.email, starting_after: input.startingAfter },
+      });
+      const customers = page.data.map(customerRecord);
+      return { customers, hasMore: page.has_more, nextStartingAfter: page.has_more ? customers[customers.length - 1].id : null };
+    },
+  },
+  createRefund: {
+    description: 'Refunds a charge or payment intent, fully or partly (amount in the minor unit Stripe counts for the charge’s currency, e.g. cents).',
+    inputSchema: {
+      type: 'object',
+      additionalProperties: false,
+      anyOf: [{ required: ['charge'] }, { required: ['paymentIntent'] }],
+      properties: {
+        charge: { ...id, pattern: '^(ch|py)_' },
+        paymentIntent: { ...id, pattern: '^pi_' },
+        amount: { type: 'integer', minimum: 1, description: 'Defaults to what remains unrefunded' },
+        reason: { type: 'string', enum: ['duplicate', 'fraudulent', 'requested_by_customer'] },
+        metadata,
+        idempotencyKey,
+      },
+    },
+    /** @param {StripeContext} ctx */
+    async run(ctx, input) {
+      const refund = await callStripe(ctx, '/v1/refunds', {
+        method: 'POST',
+        idempotencyKey: input.idempotencyKey,
+        params: { charge: input.charge, payment_intent: input.paymentIntent, amount: input.amount, reason: input.reason, metadata: input.metadata },
+      });
+      return {
+        id: refund.id,
+        status: refund.status,
+        amount: refund.amount,
+        currency: String(refund.currency).toUpperCase(),
+        charge: refund.charge ?? null,
+        paymentIntent: refund.payment_intent ?? null,
+        reason: refund.reason ?? null,
+      };
+    },
+  },
+  createCheckoutSession: {
+    description: `Creates a Stripe Checkout page for a one-time payment (e.g. a paid session ticket) in any currency Stripe supports, and returns its URL. ${MINOR_UNITS}`,
+    inputSchema: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['lineItems', 'successUrl'],
+      properties: {
+        lineItems: {
+          type: 'array',
+          minItems: 1,
+          maxItems: 100,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['name', 'unitAmount', 'currency'],
+            properties: {
+              name: { type: 'string', minLength: 1, maxLength: 250 },
+              unitAmount: { type: 'integer', minimum: 0, description: 'In the currency’s minor unit (ISO 4217 exponent): cents for USD, yen as they are for JPY, fils for KWD' },
+              currency: { type: 'string', pattern: '^[A-Za-z]{3}$', description: 'ISO 4217 code, e.g. USD, EUR, JPY' },
+              quantity: { type: 'integer', minimum: 1, default: 1 },
+            },
+          },
+        },
+        successUrl: url,
+        cancelUrl: url,
+        customerEmail: email,
+        clientReferenceId,
+        metadata,
+        idempotencyKey,
+      },
+    },
+    /** @param {StripeContext} ctx */
+    async run(ctx, input) {
+      const lineItems = input.lineItems.map((item, index) => ({
+        quantity: item.quantity ?? 1,
+        price_data: {
+          currency: item.currency.toLowerCase(),
+          unit_amount: toStripeAmount(item.unitAmount, item.currency, `lineItems[${index}].unitAmount`),
+          product_data: { name: item.name },
+        },
+      }));
+      const session = await callStripe(ctx, '/v1/checkout/sessions', {
+        method: 'POST',
+        idempotencyKey: input.idempotencyKey,
+        params: {
+          mode: 'payment',
+          success_url: input.successUrl,
+          cancel_url: input.cancelUrl,
+          customer_email: input.customerEmail,
+          client_reference_id: input.clientReferenceId,
+          metadata: input.metadata,
+          line_items: lineItems,
+        },
+      });
+      return checkoutResult(session);
+    },
+  },
+  createSubscriptionCheckout: {
+    description:
+      'Creates a Stripe Checkout page that starts a subscription to one recurring price (quantity 1) and returns its URL. The price carries its own currency, amount and interval: ' +
+      'create it in Stripe in any currency it supports. The first invoice’s total comes back in the currency’s ISO 4217 minor unit.',
+    inputSchema: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['priceId', 'successUrl', 'cancelUrl'],
+      properties: {
+        priceId: { ...id, pattern: '^\\S+$', description: 'A recurring price: price_… (or a plan id)' },
+        customerEmail: email,
+        successUrl: url,
+        cancelUrl: url,
+        clientReferenceId,
+        metadata,
+        idempotencyKey,
+      },
+    },
+    /** @param {StripeContext} ctx */
+    async run(ctx, input) {
+      const session = await callStripe(ctx, '/v1/checkout/sessions', {
+        method: 'POST',
+        idempotencyKey: input.idempotencyKey,
+        params: {
+          mode: 'subscription',
+          line_items: [{ price: input.priceId, quantity: 1 }],
+          success_url: input.successUrl,
+          cancel_url: input.cancelUrl,
+          customer_email: input.customerEmail,
+          client_reference_id: input.clientReferenceId,
+          metadata: input.metadata,
+        },
+      });
+      return checkoutResult(session);
+    },
+  },
+};
+
+const sync = {
+  defaultFrequency: '1h',
+  /** @param {StripeContext} ctx */
+  async run(ctx) {
+    return { records: { customers: await listAll(ctx, '/v1/customers', customerRecord), charges: await listAll(ctx, '/v1/charges', chargeRecord) } };
+  },
+};
+
+const healthCheck = { request: { path: '/v1/account', headers: { 'Stripe-Version': STRIPE_VERSION } } };
+
+// ---- inbound events, shared ---------------------------------------------------------------------
+
+function eventObject(req) {
+  if (req.body && typeof req.body === 'object') return req.body;
+  try {
+    return JSON.parse(req.rawBody);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Payment events as host events: `payment_intent.succeeded` and a paid `checkout.session.completed` /
+ * `async_payment_succeeded` become `payment.completed` (amount in the ISO minor unit). One Checkout
+ * payment produces both; both carry the payment intent id as `paymentId`, so receivers can tell them
+ * apart from two payments. A subscription's Checkout names its first invoice and the subscription.
+ * @param {{ provider: string, stripeAccountId?: string }} source
+ */
+function toHostEvents(event, source) {
+  const object = event?.data?.object;
+  if (!object || typeof event.type !== 'string') return [];
+  const account = source.stripeAccountId ?? (typeof event.account === 'string' ? event.account : undefined);
+  const completed = ({ paymentId, amount, currency, email, ...extra }) => ({
+    event: 'payment.completed',
+    data: {
+      paymentId,
+      amount: fromStripeAmount(amount, currency),
+      currency: String(currency).toUpperCase(),
+      ...(email ? { customerEmail: email } : {}),
+      provider: source.provider,
+      stripeEventId: event.id,
+      livemode: event.livemode === true,
+      ...(account ? { stripeAccountId: account } : {}),
+      ...extra,
+    },
+  });
+  switch (event.type) {
+    case 'payment_intent.succeeded':
+      return [
+        completed({
+          paymentId: object.id,
+          amount: object.amount_received ?? object.amount,
+          currency: object.currency,
+          email: object.receipt_email,
+          stripeCustomerId: object.customer ?? null,
+          metadata: object.metadata ?? {},
+        }),
+      ];
+    case 'checkout.session.completed':
+    case 'checkout.session.async_payment_succeeded':
+      if (object.payment_status !== 'paid') return [];
+      return [
+        completed({
+          paymentId: object.payment_intent ?? object.invoice ?? object.id,
+          amount: object.amount_total,
+          currency: object.currency,
+          email: object.customer_details?.email ?? object.customer_email,
+          checkoutSessionId: object.id,
+          clientReferenceId: object.client_reference_id ?? null,
+          stripeCustomerId: object.customer ?? null,
+          ...(object.subscription ? { subscriptionId: object.subscription } : {}),
+          metadata: object.metadata ?? {},
+        }),
+      ];
+    default:
+      return [];
+  }
 }
 
 /** `t=<seconds>,v1=<hex>[,v1=<hex>…]`: Stripe sends one v1 per active secret while a secret is rolled. */
@@ -96,270 +419,149 @@ function parseSignatureHeader(value) {
   return { timestamp, signatures };
 }
 
-function eventObject(req) {
-  if (req.body && typeof req.body === 'object') return req.body;
-  try {
-    return JSON.parse(req.rawBody);
-  } catch {
-    return undefined;
-  }
+/**
+ * The event an inbound request names, as Stripe itself answers it for the connected account
+ * (`GET /v1/events/{id}`, which retrieves events of the last 30 days by the id a webhook carried):
+ * undefined when Stripe has no such event for this account or it differs in type or mode. What
+ * reaches Plugboard then comes from Stripe, not from whoever posted.
+ * @param {StripeConnectContext} ctx
+ * @param {InboundRequest} req
+ */
+async function retrieveEvent(ctx, req) {
+  const posted = eventObject(req);
+  if (!posted || typeof posted.id !== 'string' || !EVENT_ID.test(posted.id)) return undefined;
+  const account = ctx.integration.metadata?.stripeAccountId;
+  if (posted.account !== undefined && posted.account !== account) return undefined;
+  const response = await ctx.http(`/v1/events/${posted.id}`, { headers: { 'Stripe-Version': STRIPE_VERSION } });
+  if (response.status === 404) return undefined;
+  const event = await readJson(response, ctx, errors);
+  if (event?.id !== posted.id || event.type !== posted.type || (typeof posted.livemode === 'boolean' && event.livemode !== posted.livemode)) return undefined;
+  return event;
 }
 
-/** A `payment.completed` payload (see the built-in event catalog); optional fields only when known. */
-function paymentCompleted(event, { paymentId, amount, currency, email, ...extra }) {
-  return {
-    event: 'payment.completed',
-    data: {
-      paymentId,
-      amount,
-      currency: String(currency).toUpperCase(),
-      ...(email ? { customerEmail: email } : {}),
-      provider: 'stripe',
-      stripeEventId: event.id,
-      livemode: event.livemode === true,
-      ...extra,
-    },
-  };
-}
+// ---- the providers ------------------------------------------------------------------------------
 
-const id = { type: 'string', minLength: 1, maxLength: 255 };
-const metadata = { type: 'object', maxProperties: 50, additionalProperties: { type: 'string', maxLength: 500 } };
-const idempotencyKey = { type: 'string', minLength: 1, maxLength: 255, description: 'Makes a retried call safe: Stripe answers a repeated key with the first result' };
+/** What both providers share: the API, its errors and limits, the actions, the sync. */
+const shared = { category: 'payment', baseUrl: 'https://api.stripe.com', errors, rateLimits, healthCheck, actions, sync };
 
-export default definePlugin({
-  providers: [
-    {
-      id: 'stripe',
-      name: 'Stripe',
-      category: 'payment',
-      description: 'Accept payments for paid sessions, issue refunds, sync customers and charges, and receive Stripe events.',
-      auth: {
-        type: 'api_key',
-        credentialsSchema: {
-          type: 'object',
-          required: ['secretKey'],
-          additionalProperties: false,
-          properties: {
-            secretKey: {
-              type: 'string',
-              title: 'Secret or restricted key',
-              description: 'sk_live_… / sk_test_… (or a restricted rk_ key with read access to the account, customers and charges)',
-              pattern: '^(sk|rk)_(live|test)_[A-Za-z0-9]+$',
-              secret: true,
-            },
-            webhookSecret: {
-              type: 'string',
-              title: 'Webhook signing secret',
-              description: 'whsec_… of the Stripe webhook endpoint that posts to this integration’s hook URL',
-              pattern: '^whsec_[A-Za-z0-9+/=]+$',
-              secret: true,
-            },
-          },
+const stripe = {
+  id: 'stripe',
+  name: 'Stripe',
+  description: 'Accept payments for paid sessions (one-time and subscriptions), issue refunds, sync customers and charges, and receive Stripe events.',
+  auth: {
+    type: 'api_key',
+    credentialsSchema: {
+      type: 'object',
+      required: ['secretKey'],
+      additionalProperties: false,
+      properties: {
+        secretKey: {
+          type: 'string',
+          title: 'Secret or restricted key',
+          description: 'sk_live_… / sk_test_… (or a restricted rk_ key with read access to the account, customers and charges)',
+          pattern: '^(sk|rk)_(live|test)_[A-Za-z0-9]+$',
+          secret: true,
         },
-        apply: { headers: { Authorization: 'Bearer {secretKey}' } },
-      },
-      baseUrl: 'https://api.stripe.com',
-      errors,
-
-      /** @param {StripeContext} ctx */
-      async verify(ctx) {
-        const account = await stripe(ctx, '/v1/account');
-        return {
-          displayName: account.business_profile?.name || account.settings?.dashboard?.display_name || account.email || account.id,
-          metadata: {
-            stripeAccountId: account.id,
-            livemode: /^(sk|rk)_live_/.test(ctx.credentials.secretKey),
-            country: account.country ?? null,
-            defaultCurrency: account.default_currency ?? null,
-          },
-        };
-      },
-
-      healthCheck: { request: { path: '/v1/account', headers: { 'Stripe-Version': STRIPE_VERSION } } },
-
-      actions: {
-        listCustomers: {
-          description: 'Lists customers, newest first; page with startingAfter = the last id returned.',
-          inputSchema: {
-            type: 'object',
-            additionalProperties: false,
-            properties: {
-              email: { type: 'string', maxLength: 512, description: 'Only customers with this exact email' },
-              limit: { type: 'integer', minimum: 1, maximum: 100, default: 10 },
-              startingAfter: id,
-            },
-          },
-          /** @param {StripeContext} ctx */
-          async run(ctx, input = {}) {
-            const page = await stripe(ctx, '/v1/customers', {
-              query: { limit: input.limit ?? 10, email: input.email, starting_after: input.startingAfter },
-            });
-            const customers = page.data.map(customerRecord);
-            return { customers, hasMore: page.has_more, nextStartingAfter: page.has_more ? customers[customers.length - 1].id : null };
-          },
-        },
-        createRefund: {
-          description: 'Refunds a charge or payment intent, fully or partly (amount in the minor unit, e.g. cents).',
-          inputSchema: {
-            type: 'object',
-            additionalProperties: false,
-            anyOf: [{ required: ['charge'] }, { required: ['paymentIntent'] }],
-            properties: {
-              charge: { ...id, pattern: '^(ch|py)_' },
-              paymentIntent: { ...id, pattern: '^pi_' },
-              amount: { type: 'integer', minimum: 1, description: 'Defaults to what remains unrefunded' },
-              reason: { type: 'string', enum: ['duplicate', 'fraudulent', 'requested_by_customer'] },
-              metadata,
-              idempotencyKey,
-            },
-          },
-          /** @param {StripeContext} ctx */
-          async run(ctx, input) {
-            const refund = await stripe(ctx, '/v1/refunds', {
-              method: 'POST',
-              idempotencyKey: input.idempotencyKey,
-              params: { charge: input.charge, payment_intent: input.paymentIntent, amount: input.amount, reason: input.reason, metadata: input.metadata },
-            });
-            return {
-              id: refund.id,
-              status: refund.status,
-              amount: refund.amount,
-              currency: String(refund.currency).toUpperCase(),
-              charge: refund.charge ?? null,
-              paymentIntent: refund.payment_intent ?? null,
-              reason: refund.reason ?? null,
-            };
-          },
-        },
-        createCheckoutSession: {
-          description: 'Creates a Stripe Checkout page for a one-time payment (e.g. a paid session ticket) and returns its URL.',
-          inputSchema: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['lineItems', 'successUrl'],
-            properties: {
-              lineItems: {
-                type: 'array',
-                minItems: 1,
-                maxItems: 100,
-                items: {
-                  type: 'object',
-                  additionalProperties: false,
-                  required: ['name', 'unitAmount', 'currency'],
-                  properties: {
-                    name: { type: 'string', minLength: 1, maxLength: 250 },
-                    unitAmount: { type: 'integer', minimum: 0, description: 'Minor unit (cents)' },
-                    currency: { type: 'string', pattern: '^[A-Za-z]{3}$' },
-                    quantity: { type: 'integer', minimum: 1, default: 1 },
-                  },
-                },
-              },
-              successUrl: { type: 'string', format: 'uri', maxLength: 5000 },
-              cancelUrl: { type: 'string', format: 'uri', maxLength: 5000 },
-              customerEmail: { type: 'string', format: 'email' },
-              clientReferenceId: { type: 'string', maxLength: 200, description: 'Your reference (e.g. a registration id), returned in the completed event' },
-              metadata,
-              idempotencyKey,
-            },
-          },
-          /** @param {StripeContext} ctx */
-          async run(ctx, input) {
-            const session = await stripe(ctx, '/v1/checkout/sessions', {
-              method: 'POST',
-              idempotencyKey: input.idempotencyKey,
-              params: {
-                mode: 'payment',
-                success_url: input.successUrl,
-                cancel_url: input.cancelUrl,
-                customer_email: input.customerEmail,
-                client_reference_id: input.clientReferenceId,
-                metadata: input.metadata,
-                line_items: input.lineItems.map((item) => ({
-                  quantity: item.quantity ?? 1,
-                  price_data: { currency: item.currency.toLowerCase(), unit_amount: item.unitAmount, product_data: { name: item.name } },
-                })),
-              },
-            });
-            return {
-              id: session.id,
-              url: session.url,
-              amountTotal: session.amount_total,
-              currency: session.currency ? String(session.currency).toUpperCase() : null,
-              expiresAt: isoTime(session.expires_at),
-            };
-          },
-        },
-      },
-
-      sync: {
-        defaultFrequency: '1h',
-        /** @param {StripeContext} ctx */
-        async run(ctx) {
-          return { records: { customers: await listAll(ctx, '/v1/customers', customerRecord), charges: await listAll(ctx, '/v1/charges', chargeRecord) } };
-        },
-      },
-
-      webhook: {
-        /**
-         * Stripe-Signature: HMAC-SHA256 of `${t}.${rawBody}` keyed with the endpoint's whsec_ secret,
-         * compared in constant time, and refused when `t` is more than five minutes away from now.
-         * @param {StripeContext} ctx
-         * @param {InboundRequest} req
-         */
-        verify(ctx, req) {
-          const secret = ctx.credentials.webhookSecret;
-          const value = req.headers['stripe-signature'];
-          if (typeof secret !== 'string' || !secret || !value || typeof req.rawBody !== 'string') return false;
-          const { timestamp, signatures } = parseSignatureHeader(value);
-          if (!/^\d{1,12}$/.test(timestamp ?? '') || signatures.length === 0) return false;
-          if (Math.abs(Math.floor(Date.now() / 1000) - Number(timestamp)) > SIGNATURE_TOLERANCE_SECONDS) return false;
-          const expected = createHmac('sha256', secret).update(`${timestamp}.${req.rawBody}`, 'utf8').digest();
-          return signatures.some((signature) => timingSafeEqual(signature, expected));
-        },
-
-        /**
-         * Payment events become `payment.completed`. One Checkout payment produces both
-         * `checkout.session.completed` and `payment_intent.succeeded`; both carry the payment intent id
-         * as `paymentId`, so receivers can tell them apart from two payments.
-         * @param {StripeContext} _ctx
-         * @param {InboundRequest} req
-         */
-        toEvents(_ctx, req) {
-          const event = eventObject(req);
-          const object = event?.data?.object;
-          if (!object || typeof event.type !== 'string') return [];
-          switch (event.type) {
-            case 'payment_intent.succeeded':
-              return [
-                paymentCompleted(event, {
-                  paymentId: object.id,
-                  amount: object.amount_received ?? object.amount,
-                  currency: object.currency,
-                  email: object.receipt_email,
-                  stripeCustomerId: object.customer ?? null,
-                  metadata: object.metadata ?? {},
-                }),
-              ];
-            case 'checkout.session.completed':
-            case 'checkout.session.async_payment_succeeded':
-              if (object.payment_status !== 'paid') return [];
-              return [
-                paymentCompleted(event, {
-                  paymentId: object.payment_intent ?? object.invoice ?? object.id,
-                  amount: object.amount_total,
-                  currency: object.currency,
-                  email: object.customer_details?.email ?? object.customer_email,
-                  checkoutSessionId: object.id,
-                  clientReferenceId: object.client_reference_id ?? null,
-                  stripeCustomerId: object.customer ?? null,
-                  metadata: object.metadata ?? {},
-                }),
-              ];
-            default:
-              return [];
-          }
+        webhookSecret: {
+          type: 'string',
+          title: 'Webhook signing secret',
+          description: 'whsec_… of the Stripe webhook endpoint that posts to this integration’s hook URL',
+          pattern: '^whsec_[A-Za-z0-9+/=]+$',
+          secret: true,
         },
       },
     },
-  ],
-});
+    apply: { headers: { Authorization: 'Bearer {secretKey}' } },
+  },
+  ...shared,
+
+  /** @param {StripeKeyContext} ctx */
+  async verify(ctx) {
+    return accountResult(await callStripe(ctx, '/v1/account'), /^(sk|rk)_live_/.test(ctx.credentials.secretKey));
+  },
+
+  webhook: {
+    /**
+     * Stripe-Signature: HMAC-SHA256 of `${t}.${rawBody}` keyed with the endpoint's whsec_ secret,
+     * compared in constant time, and refused when `t` is more than five minutes away from now.
+     * @param {StripeKeyContext} ctx
+     * @param {InboundRequest} req
+     */
+    verify(ctx, req) {
+      const secret = ctx.credentials.webhookSecret;
+      const value = req.headers['stripe-signature'];
+      if (typeof secret !== 'string' || !secret || !value || typeof req.rawBody !== 'string') return false;
+      const { timestamp, signatures } = parseSignatureHeader(value);
+      if (!/^\d{1,12}$/.test(timestamp ?? '') || signatures.length === 0) return false;
+      if (Math.abs(Math.floor(Date.now() / 1000) - Number(timestamp)) > SIGNATURE_TOLERANCE_SECONDS) return false;
+      const expected = createHmac('sha256', secret).update(`${timestamp}.${req.rawBody}`, 'utf8').digest();
+      return signatures.some((signature) => timingSafeEqual(signature, expected));
+    },
+    /** @param {StripeKeyContext} _ctx @param {InboundRequest} req */
+    toEvents: (_ctx, req) => toHostEvents(eventObject(req), { provider: 'stripe' }),
+  },
+};
+
+const stripeConnect = {
+  id: 'stripe_connect',
+  name: 'Stripe Connect',
+  description:
+    'Let each creator connect their own Stripe account (Standard, through Stripe Connect OAuth) and take payments for their paid sessions on it: Checkout for one-time payments and subscriptions, refunds, customers and charges sync, and their payment events.',
+  auth: {
+    type: 'oauth2',
+    authorizationUrl: 'https://connect.stripe.com/oauth/authorize',
+    tokenUrl: 'https://connect.stripe.com/oauth/token',
+    // The authorization request carries response_type=code and scope=read_write; the code is exchanged
+    // with the platform's secret key as client_secret.
+    scopes: ['read_write'],
+    scopeSeparator: ' ',
+    // Connect access tokens do not expire (they end when the account disconnects the platform).
+    refresh: false,
+    tokenMetadata: { stripeAccountId: { pointer: '/stripe_user_id', pattern: '^acct_[A-Za-z0-9]+$' } },
+  },
+  ...shared,
+
+  /**
+   * The account behind the access token must be the one the authorization named (`stripe_user_id`).
+   * @param {StripeConnectContext} ctx
+   */
+  async verify(ctx) {
+    const account = await callStripe(ctx, '/v1/account');
+    const authorized = ctx.integration.metadata?.stripeAccountId;
+    if (typeof authorized === 'string' && authorized !== account.id) {
+      throw new ProviderRejectedError(`The access token belongs to Stripe account ${account.id}, not to ${authorized}, which authorized this connection: connect again.`);
+    }
+    const raw = ctx.credentials.raw ?? {};
+    const livemode = typeof raw.livemode === 'boolean' ? raw.livemode : /^sk_live_/.test(ctx.credentials.accessToken);
+    const result = accountResult(account, livemode);
+    return {
+      displayName: result.displayName,
+      metadata: {
+        ...result.metadata,
+        publishableKey: typeof raw.stripe_publishable_key === 'string' && /^pk_(live|test)_\w+$/.test(raw.stripe_publishable_key) ? raw.stripe_publishable_key : null,
+        scope: typeof raw.scope === 'string' ? raw.scope : null,
+      },
+    };
+  },
+
+  webhook: {
+    /**
+     * A connected account's events (posted by an endpoint of that account, or relayed from the
+     * platform's Connect endpoint) cannot be signed with a secret this connection holds: each one is
+     * checked by retrieving it from Stripe with the account's own token.
+     * @param {StripeConnectContext} ctx
+     * @param {InboundRequest} req
+     */
+    async verify(ctx, req) {
+      return (await retrieveEvent(ctx, req)) !== undefined;
+    },
+    /** Mapped from the event as Stripe answers it. @param {StripeConnectContext} ctx @param {InboundRequest} req */
+    async toEvents(ctx, req) {
+      const event = await retrieveEvent(ctx, req);
+      const account = ctx.integration.metadata?.stripeAccountId;
+      return event ? toHostEvents(event, { provider: 'stripe_connect', ...(typeof account === 'string' ? { stripeAccountId: account } : {}) }) : [];
+    },
+  },
+};
+
+export default definePlugin({ providers: [stripe, stripeConnect] });

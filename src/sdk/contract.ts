@@ -81,6 +81,11 @@ export interface OAuth2Auth {
   /** Whether the provider issues refresh tokens (default true). */
   refresh?: boolean;
   /**
+   * How long a token is taken to last when the token response names no `expires_in` (Salesforce's
+   * follow the org's session timeout): the host refreshes it before then.
+   */
+  assumedLifetimeSeconds?: number;
+  /**
    * Values of the token response kept in the connection's metadata (and so usable in `baseUrl`):
    * metadata key → JSON pointer, e.g. `{ instanceUrl: '/instance_url' }`; with `pattern`, a value that
    * does not match it fails the connection. Refreshed tokens update them.

@@ -54,8 +54,9 @@ describe.each(['process', 'none'])('bundled plugins in the host (PLUGIN_ISOLATIO
     const folders = readdirSync('plugins', { withFileTypes: true })
       .filter((entry) => entry.isDirectory())
       .map((entry) => entry.name);
-    expect(bundled.map((plugin: Json) => [plugin.name, plugin.state, plugin.providers])).toEqual(
-      folders.sort().map((folder) => [`plugboard-plugin-${folder}`, 'loaded', [folder.replace(/-/g, '_')]]),
+    // A folder's first provider is named after it; a plugin may declare more (stripe: stripe_connect).
+    expect(bundled.map((plugin: Json) => [plugin.name, plugin.state, plugin.providers[0]])).toEqual(
+      folders.sort().map((folder) => [`plugboard-plugin-${folder}`, 'loaded', folder.replace(/-/g, '_')]),
     );
   });
 

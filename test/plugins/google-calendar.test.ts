@@ -216,3 +216,209 @@ describe('google calendar plugin: events', () => {
     expect(urls(h).every((url) => new URL(url).searchParams.get('maxResults') === '250')).toBe(true);
   });
 });
+
+describe('google calendar plugin: sessions on the calendar', () => {
+  const TEAM = 'sessions@group.calendar.google.com';
+  const eventsOf = (calendarId = TEAM) => fake.state.calendars.get(calendarId)!.events;
+  const session = (sessionId: string, fields: Json = {}) => ({
+    sessionId,
+    roomId: 'room_123',
+    title: 'Launch webinar',
+    description: 'What is new this quarter',
+    start: '2030-03-02T16:00:00Z',
+    end: '2030-03-02T17:00:00Z',
+    timeZone: 'Europe/Paris',
+    joinUrl: 'https://app.example.com/rooms/room_123',
+    host: { name: 'Bo', email: 'bo@example.com' },
+    ...fields,
+  });
+  let sequence = 0;
+  /** Runs a reaction as the host does: a fresh context and the event envelope. */
+  async function react(h: Harness, type: string, data: Json): Promise<void> {
+    sequence += 1;
+    const event = { id: `evt_${sequence}`, event: type, timestamp: new Date().toISOString(), accountId: 'acct_test', livemode: false, data };
+    await h.provider.onEvent![type](h.context(), event);
+  }
+  const onTeam = (settings: Json = {}, token = accessToken) => connected({ calendarId: TEAM, ...settings }, token);
+  const requestsOf = (h: Harness) => h.requests.map((request) => `${request.method} ${request.url}`);
+
+  beforeAll(() => {
+    fake.state.addCalendar(TEAM, 'Sessions');
+  });
+
+  it('reacts to session.scheduled, session.updated and session.cancelled, within Google’s documented quotas', () => {
+    expect(Object.keys(google.onEvent).sort()).toEqual(['session.cancelled', 'session.scheduled', 'session.updated']);
+    expect(google.rateLimits).toEqual([
+      { requests: 600, windowMs: 60_000, scope: 'account', accountKey: 'calendarId' },
+      { requests: 10_000, windowMs: 60_000, scope: 'app' },
+    ]);
+    expect(google.settingsSchema.properties.reminders.default).toEqual([{ method: 'popup', minutes: 15 }]);
+  });
+
+  it('session.scheduled creates the event on the configured calendar with its join link, time zone and reminders, keyed by the session', async () => {
+    const h = onTeam();
+    await react(h, 'session.scheduled', session('sess_a'));
+    expect(h.requests).toHaveLength(1);
+    const request = fake.state.requests.at(-1)!;
+    expect(request).toMatchObject({ method: 'POST', path: `/calendar/v3/calendars/${encodeURIComponent(TEAM)}/events`, query: { sendUpdates: 'none' } });
+    const body = request.body as Json;
+    expect(body).toEqual({
+      id: expect.stringMatching(/^pb[0-9a-f]{40}$/),
+      summary: 'Launch webinar',
+      description: 'What is new this quarter\n\nJoin: https://app.example.com/rooms/room_123',
+      location: 'https://app.example.com/rooms/room_123',
+      start: { dateTime: '2030-03-02T16:00:00Z', timeZone: 'Europe/Paris' },
+      end: { dateTime: '2030-03-02T17:00:00Z', timeZone: 'Europe/Paris' },
+      reminders: { useDefault: false, overrides: [{ method: 'popup', minutes: 15 }] },
+      source: { title: 'Launch webinar', url: 'https://app.example.com/rooms/room_123' },
+    });
+    expect(eventsOf().find((event) => event.id === body.id)).toMatchObject({ summary: 'Launch webinar', status: 'confirmed' });
+    expect(h.logs).toContainEqual(expect.objectContaining({ level: 'info', message: 'session put on Google Calendar' }));
+
+    await react(onTeam(), 'session.scheduled', session('sess_b'));
+    expect((fake.state.requests.at(-1)!.body as Json).id).not.toBe(body.id);
+  });
+
+  it('uses the configured reminders (an empty list: none) and the default calendar when none is configured', async () => {
+    await react(onTeam({ reminders: [{ method: 'email', minutes: 1440 }, { method: 'popup', minutes: 10 }] }), 'session.scheduled', session('sess_rem'));
+    expect((fake.state.requests.at(-1)!.body as Json).reminders).toEqual({
+      useDefault: false,
+      overrides: [
+        { method: 'email', minutes: 1440 },
+        { method: 'popup', minutes: 10 },
+      ],
+    });
+    await react(onTeam({ reminders: [] }), 'session.scheduled', session('sess_none'));
+    expect((fake.state.requests.at(-1)!.body as Json).reminders).toEqual({ useDefault: false, overrides: [] });
+    await react(connected(), 'session.scheduled', session('sess_primary'));
+    expect(fake.state.requests.at(-1)!.path).toBe('/calendar/v3/calendars/primary/events');
+    expect(eventsOf('ana@acme.test').some((event) => event.summary === 'Launch webinar')).toBe(true);
+  });
+
+  it('scheduled twice is still one event, brought up to date', async () => {
+    await react(onTeam(), 'session.scheduled', session('sess_twice'));
+    const h = onTeam();
+    await react(h, 'session.scheduled', session('sess_twice', { title: 'Launch webinar (v2)' }));
+    expect(h.requests.map((request) => request.method)).toEqual(['POST', 'PATCH']);
+    const id = (h.requests[0].json() as Json).id;
+    expect(new URL(h.requests[1].url).pathname.split('/').at(-1)).toBe(id);
+    expect(eventsOf().filter((event) => event.id === id)).toEqual([expect.objectContaining({ summary: 'Launch webinar (v2)', status: 'confirmed' })]);
+  });
+
+  it('session.updated patches the session’s event in place: new times and title, other fields kept', async () => {
+    await react(onTeam(), 'session.scheduled', session('sess_move'));
+    const id = (fake.state.requests.at(-1)!.body as Json).id as string;
+    const stored = eventsOf().find((event) => event.id === id)!;
+    stored.attendees = [{ email: 'guest@example.com' }];
+    const h = onTeam();
+    await react(h, 'session.updated', session('sess_move', { title: 'Launch webinar (moved)', start: '2030-03-02T16:30:00Z', end: '2030-03-02T17:30:00Z' }));
+    expect(requestsOf(h)).toEqual([`PATCH https://www.googleapis.com/calendar/v3/calendars/${encodeURIComponent(TEAM)}/events/${id}?sendUpdates=none`]);
+    expect(h.requests[0].json()).toMatchObject({ summary: 'Launch webinar (moved)', start: { dateTime: '2030-03-02T16:30:00Z', timeZone: 'Europe/Paris' } });
+    expect(h.requests[0].json()).not.toHaveProperty('id');
+    expect(eventsOf().find((event) => event.id === id)).toMatchObject({
+      summary: 'Launch webinar (moved)',
+      start: { dateTime: '2030-03-02T16:30:00Z' },
+      end: { dateTime: '2030-03-02T17:30:00Z' },
+      attendees: [{ email: 'guest@example.com' }],
+      status: 'confirmed',
+    });
+  });
+
+  it('session.updated of a session without an event (connected after it was scheduled) creates it', async () => {
+    const h = onTeam();
+    await react(h, 'session.updated', session('sess_late'));
+    expect(h.requests.map((request) => [request.method, new URL(request.url).pathname.endsWith('/events')])).toEqual([
+      ['PATCH', false],
+      ['POST', true],
+    ]);
+    const created = (h.requests[1].json() as Json).id;
+    expect(eventsOf().find((event) => event.id === created)).toMatchObject({ status: 'confirmed', summary: 'Launch webinar' });
+  });
+
+  it('session.cancelled deletes the event; a second cancellation (410 Gone) and an unknown session (404) are not errors', async () => {
+    await react(onTeam(), 'session.scheduled', session('sess_cancel'));
+    const id = (fake.state.requests.at(-1)!.body as Json).id as string;
+    const h = onTeam();
+    await react(h, 'session.cancelled', { sessionId: 'sess_cancel', reason: 'Speaker unavailable' });
+    expect(requestsOf(h)).toEqual([`DELETE https://www.googleapis.com/calendar/v3/calendars/${encodeURIComponent(TEAM)}/events/${id}?sendUpdates=none`]);
+    expect(eventsOf().find((event) => event.id === id)!.status).toBe('cancelled');
+    const { events } = await onTeam().action<Json>('listEvents', { timeMin: '2030-03-01T00:00:00Z' });
+    expect(events.some((event: Json) => event.id === id)).toBe(false);
+
+    const again = onTeam();
+    await expect(react(again, 'session.cancelled', { sessionId: 'sess_cancel' })).resolves.toBeUndefined();
+    expect(fake.state.requests.at(-1)).toMatchObject({ method: 'DELETE' });
+    expect(again.logs).toContainEqual(expect.objectContaining({ message: expect.stringContaining('nothing to delete'), fields: expect.objectContaining({ status: 410 }) }));
+    const unknown = onTeam();
+    await expect(react(unknown, 'session.cancelled', { sessionId: 'sess_never' })).resolves.toBeUndefined();
+    expect(unknown.logs).toContainEqual(expect.objectContaining({ fields: expect.objectContaining({ status: 404 }) }));
+  });
+
+  it('a cancelled session stays cancelled when updated, and comes back when scheduled again', async () => {
+    await react(onTeam(), 'session.scheduled', session('sess_back'));
+    const id = (fake.state.requests.at(-1)!.body as Json).id as string;
+    await react(onTeam(), 'session.cancelled', { sessionId: 'sess_back' });
+    await react(onTeam(), 'session.updated', session('sess_back', { title: 'Still off' }));
+    expect(eventsOf().find((event) => event.id === id)).toMatchObject({ status: 'cancelled' });
+    const h = onTeam();
+    await react(h, 'session.scheduled', session('sess_back', { title: 'Back on' }));
+    expect(h.requests.map((request) => request.method)).toEqual(['POST', 'PATCH']);
+    expect(h.requests[1].json()).toMatchObject({ status: 'confirmed', summary: 'Back on' });
+    expect(eventsOf().filter((event) => event.id === id)).toEqual([expect.objectContaining({ status: 'confirmed', summary: 'Back on' })]);
+  });
+
+  it('writes nothing for a session event without its times, and leaves out a time zone Google would refuse', async () => {
+    const h = onTeam();
+    await react(h, 'session.scheduled', { sessionId: 'sess_x', title: 'No times' });
+    await react(h, 'session.cancelled', {});
+    expect(h.requests).toEqual([]);
+    expect(h.logs.filter((line) => line.level === 'warn')).toHaveLength(2);
+    const zoned = onTeam({ defaultTimeZone: 'Europe/Lisbon' });
+    await react(zoned, 'session.scheduled', session('sess_tz', { timeZone: 'Mars/Olympus_Mons' }));
+    expect(zoned.requests[0].json()).toMatchObject({ start: { dateTime: '2030-03-02T16:00:00Z', timeZone: 'Europe/Lisbon' } });
+    expect(zoned.logs).toContainEqual(expect.objectContaining({ level: 'warn', fields: expect.objectContaining({ timeZone: 'Mars/Olympus_Mons' }) }));
+  });
+
+  it('passes Google’s refusals on: an empty time range, an expired token, a grant without write access', async () => {
+    await expect(react(onTeam(), 'session.scheduled', session('sess_bad', { end: '2030-03-02T15:00:00Z' }))).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: 'The specified time range is empty.',
+    });
+    const { accessToken: stale } = fake.state.oauth.mintTokens(CLIENT.clientId, BOTH_SCOPES);
+    fake.state.oauth.expireAccessToken(stale);
+    await expect(react(onTeam({}, stale), 'session.updated', session('sess_a'))).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: expect.stringContaining('connect Google Calendar again'),
+    });
+    const { accessToken: readOnly } = fake.state.oauth.mintTokens(CLIENT.clientId, GOOGLE_CALENDAR_SCOPES.readonly);
+    await expect(react(onTeam({}, readOnly), 'session.cancelled', { sessionId: 'sess_a' })).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: expect.stringContaining('allow access to your calendars'),
+    });
+  });
+
+  it('reports Google’s per-user quota refusal (403 rateLimitExceeded) as a rate limit, not a refusal', async () => {
+    fake.state.rateLimited = 1;
+    await expect(react(onTeam(), 'session.cancelled', { sessionId: 'sess_a' })).rejects.toMatchObject({ code: 'provider_rate_limited', message: 'Rate Limit Exceeded' });
+    await expect(react(onTeam(), 'session.cancelled', { sessionId: 'sess_a' })).resolves.toBeUndefined();
+  });
+
+  it('the fake updates with PUT as a replacement, and refuses what Google refuses', async () => {
+    await react(onTeam(), 'session.scheduled', session('sess_put'));
+    const id = (fake.state.requests.at(-1)!.body as Json).id as string;
+    const put = (body: Json) =>
+      fetch(`${fake.url}/calendar/v3/calendars/${encodeURIComponent(TEAM)}/events/${id}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect(await (await put({ summary: 'No times' })).json()).toMatchObject({ error: { code: 400, message: 'Missing start time.' } });
+    const replaced = await put({ summary: 'Replaced', start: { dateTime: '2030-03-03T10:00:00Z' }, end: { dateTime: '2030-03-03T11:00:00Z' } });
+    expect(replaced.status).toBe(200);
+    const stored = eventsOf().find((event) => event.id === id)!;
+    expect(stored).toMatchObject({ id, summary: 'Replaced', status: 'confirmed' });
+    expect(stored.description).toBeUndefined();
+    const unknown = await fetch(`${fake.url}/calendar/v3/calendars/${encodeURIComponent(TEAM)}/events/pbunknown`, { method: 'PATCH', headers: { authorization: `Bearer ${accessToken}` }, body: '{}' });
+    expect(unknown.status).toBe(404);
+  });
+});

@@ -83,6 +83,7 @@ const PROVIDER_SCHEMA = {
               pkce: { type: 'boolean' },
               authorizationParams: { type: 'object', additionalProperties: { type: 'string' } },
               refresh: { type: 'boolean' },
+              assumedLifetimeSeconds: { type: 'integer', minimum: 60 },
               tokenMetadata: {
                 type: 'object',
                 additionalProperties: {

@@ -213,11 +213,11 @@ export class OAuthFlowService {
       }
       // Connection inputs win over token values, which win over what verify reports.
       const kept = { ...tokenMetadata, ...inputs };
-      const credentials = toOAuthCredentials({
-        ...outcome.tokens.params,
-        access_token: outcome.tokens.accessToken,
-        refresh_token: outcome.tokens.refreshToken,
-      });
+      const credentials = toOAuthCredentials(
+        { ...outcome.tokens.params, access_token: outcome.tokens.accessToken, refresh_token: outcome.tokens.refreshToken },
+        undefined,
+        provider.auth.assumedLifetimeSeconds,
+      );
       const target = secrets.connection ?? { new: false, owner: { owner: 'account' as const, memberId: null, endUserId: null } };
       const caller = await this.starter(state, target);
       // The starter's permissions now, not when they started: they may have lost them meanwhile.

@@ -163,7 +163,7 @@ export class TokenRefresher implements OnModuleInit {
             : undefined;
       throw new TokenEndpointError(code, `token endpoint answered ${response.status}${code ? ` ${code}` : ''}`);
     }
-    return toOAuthCredentials(body, current.refreshToken);
+    return toOAuthCredentials(body, current.refreshToken, auth.assumedLifetimeSeconds);
   }
 }
 
@@ -183,9 +183,12 @@ function refreshedTokenMetadata(auth: OAuth2Auth, fresh: OAuthCredentials): Reco
   return kept;
 }
 
-/** Token endpoint JSON → stored credentials; a response without a refresh_token keeps the old one. */
-export function toOAuthCredentials(body: Record<string, unknown>, previousRefreshToken?: string): OAuthCredentials {
-  const expiresIn = Number(body.expires_in);
+/**
+ * Token endpoint JSON → stored credentials; a response without a refresh_token keeps the old one, one
+ * without expires_in lasts the provider's assumed lifetime when it declares one.
+ */
+export function toOAuthCredentials(body: Record<string, unknown>, previousRefreshToken?: string, assumedLifetimeSeconds?: number): OAuthCredentials {
+  const expiresIn = Number(body.expires_in) || (assumedLifetimeSeconds ?? Number.NaN);
   return {
     accessToken: String(body.access_token),
     ...(typeof body.refresh_token === 'string' ? { refreshToken: body.refresh_token } : previousRefreshToken ? { refreshToken: previousRefreshToken } : {}),
