@@ -1,10 +1,10 @@
 // Google Drive provider for Plugboard, written against the Google Drive API v3 reference (https://developers.google.com/workspace/drive/api/reference/rest/v3) and its resumable upload guide (https://developers.google.com/workspace/drive/api/guides/manage-uploads#resumable).
-import { definePlugin, ProviderRateLimitedError, ProviderRejectedError } from 'plugboard/sdk';
+import { definePlugin, ProviderRateLimitedError, ProviderRejectedError, readInChunks } from 'plugboard/sdk';
 
 /**
  * @typedef {{ folderId?: string, folderLayout?: string, timeZone?: string }} DriveSettings
  * @typedef {import('plugboard/sdk').PluginContext<import('plugboard/sdk').OAuthCredentials, DriveSettings>} DriveContext
- * @typedef {{ bytes: Uint8Array, offset: number, total: number | undefined, last: boolean, contentType: string | undefined }} Chunk
+ * @typedef {import('plugboard/sdk').FileChunk} Chunk
  */
 
 const ORIGIN = 'https://www.googleapis.com';
@@ -130,115 +130,9 @@ async function ensureFolder(ctx, name, parentId) {
   return (await createFolder(ctx, { name, parentId })).id;
 }
 
-// ---- Reading the recording: ranged GETs, one chunk at a time -------------------------------------
-
-const CONTENT_RANGE = /^bytes (\d+)-(\d+)\/(\d+|\*)$/;
-const EMPTY = new Uint8Array(0);
-
-function concat(parts, length) {
-  const joined = new Uint8Array(length);
-  let at = 0;
-  for (const part of parts) {
-    joined.set(part, at);
-    at += part.length;
-  }
-  return joined;
-}
-
-/**
- * One ranged GET of the recording. ctx.http hands a plugin whole (bounded) responses, so a large
- * recording is read as byte ranges of at most one chunk each; `If-Range` with the first answer's
- * validator makes a recording that changes midway fail instead of mixing two versions.
- * @param {DriveContext} ctx
- */
-async function fetchRange(ctx, source, start, length) {
-  const headers = { range: `bytes=${start}-${start + length - 1}`, 'accept-encoding': 'identity' };
-  if (source.validator) headers['if-range'] = source.validator;
-  const response = await ctx.http(source.url, { headers });
-  const status = response.status;
-  if (status === 206) {
-    const match = CONTENT_RANGE.exec(response.headers.get('content-range') ?? '');
-    if (!match || Number(match[1]) !== start || Number(match[2]) < start) throw new Error('the recording server answered another range than the one asked for');
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    if (bytes.length !== Number(match[2]) - start + 1) throw new Error('the recording server sent another number of bytes than its Content-Range says');
-    const etag = response.headers.get('etag');
-    source.validator ??= etag && !etag.startsWith('W/') ? etag : (response.headers.get('last-modified') ?? undefined);
-    source.contentType ??= response.headers.get('content-type') ?? undefined;
-    return { bytes, total: match[3] === '*' ? undefined : Number(match[3]) };
-  }
-  if (status === 416) {
-    await response.arrayBuffer();
-    const total = /\/(\d+)$/.exec(response.headers.get('content-range') ?? '')?.[1];
-    return { bytes: EMPTY, total: total === undefined ? start : Number(total) };
-  }
-  if (status === 200) {
-    // No range support: the host has read the whole (size-capped) answer already.
-    if (start !== 0) throw new Error('the recording changed while it was being copied');
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    source.contentType ??= response.headers.get('content-type') ?? undefined;
-    return { bytes, total: bytes.length, whole: true };
-  }
-  await response.arrayBuffer();
-  const where = new URL(source.url).host;
-  if (status >= 400 && status < 500) throw new ProviderRejectedError(`The recording could not be downloaded: ${where} answered HTTP ${status}.`);
-  throw new Error(`the recording server ${where} answered HTTP ${status}`);
-}
-
-/** `length` bytes from `start` (fewer only at the end), in as many ranged GETs as the server needs. */
-async function readChunk(ctx, source, start, length) {
-  const parts = [];
-  let got = 0;
-  let total;
-  while (got < length) {
-    const piece = await fetchRange(ctx, source, start + got, length - got);
-    if (piece.whole) return piece;
-    total = piece.total;
-    if (piece.bytes.length === 0) break;
-    parts.push(piece.bytes);
-    got += piece.bytes.length;
-    if (total !== undefined && start + got >= total) break;
-  }
-  return { bytes: parts.length === 1 ? parts[0] : concat(parts, got), total };
-}
-
-/**
- * The recording as consecutive chunks of `chunkSize` bytes. At most two chunks are held at a time
- * (one read ahead, only when the server does not say the total size).
- * @returns {AsyncGenerator<Chunk>}
- */
-async function* recordingChunks(ctx, url, chunkSize) {
-  const source = { url, validator: undefined, contentType: undefined };
-  let offset = 0;
-  let ahead;
-  for (;;) {
-    const piece = ahead ?? (await readChunk(ctx, source, offset, chunkSize));
-    ahead = undefined;
-    if (piece.whole) {
-      if (piece.bytes.length === 0) throw new ProviderRejectedError('The recording is empty: there is nothing to copy.');
-      for (let at = 0; at < piece.bytes.length; at += chunkSize) {
-        const bytes = piece.bytes.subarray(at, at + chunkSize);
-        yield { bytes, offset: at, total: piece.total, last: at + bytes.length >= piece.total, contentType: source.contentType };
-      }
-      return;
-    }
-    if (offset === 0 && piece.bytes.length === 0) throw new ProviderRejectedError('The recording is empty: there is nothing to copy.');
-    const end = offset + piece.bytes.length;
-    let total = piece.total;
-    if (total === undefined && piece.bytes.length === chunkSize) {
-      ahead = await readChunk(ctx, source, end, chunkSize);
-      if (ahead.bytes.length === 0) {
-        total = end;
-        ahead = undefined;
-      } else total = ahead.total;
-    } else if (total === undefined) total = end;
-    const last = total !== undefined && end >= total;
-    yield { bytes: piece.bytes, offset, total, last, contentType: source.contentType };
-    if (last) return;
-    offset = end;
-  }
-}
-
 // ---- Writing to Drive: a resumable upload session -------------------------------------------------
+
+const EMPTY = new Uint8Array(0);
 
 const MEDIA_TYPES = {
   '.mp4': 'video/mp4',
@@ -366,7 +260,7 @@ async function uploadFromUrl(ctx, { url, name, baseName, folderId, mimeType, des
   let file;
   let chunks = 0;
   let bytes = 0;
-  for await (const chunk of recordingChunks(ctx, url, CHUNK_SIZE)) {
+  for await (const chunk of readInChunks(ctx, url, { chunkSize: CHUNK_SIZE, label: 'recording' })) {
     if (!session) {
       const mediaType = mediaTypeFor(mimeType, chunk.contentType, name ?? '');
       // Without a name, `baseName` and the extension of the type the server said (recording-1.mp4).

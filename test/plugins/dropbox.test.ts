@@ -1,13 +1,5 @@
-import {
-  asciiBytes,
-  DROPBOX_SCOPES,
-  dropboxContentHash,
-  startFakeDropbox,
-  startRecordingServer,
-  type DropboxRequest,
-  type FakeDropbox,
-  type RecordingServer,
-} from '../fixtures/providers/dropbox.js';
+import { DROPBOX_SCOPES, dropboxContentHash, startFakeDropbox, type DropboxRequest, type FakeDropbox } from '../fixtures/providers/dropbox.js';
+import { asciiBytes, startRangeFileServer, type RangeFileServer } from '../fixtures/providers/range-file-server.js';
 import { followAuthorizationUrl, postTokenRequest } from '../fixtures/providers/oauth2-authorization-server.js';
 import { createSchemaCompiler } from '../../src/modules/plugins/plugin-registry.js';
 import type { PluginDefinition } from '../../src/sdk/index.js';
@@ -22,13 +14,13 @@ const ALL_SCOPES = DROPBOX_SCOPES.join(' ');
 let plugin: PluginDefinition;
 let dropbox: Json;
 let fake: FakeDropbox;
-let recordings: RecordingServer;
+let recordings: RangeFileServer;
 let accessToken: string;
 
 beforeAll(async () => {
   plugin = await loadBundledPlugin('dropbox');
   dropbox = plugin.providers[0];
-  [fake, recordings] = await Promise.all([startFakeDropbox(), startRecordingServer()]);
+  [fake, recordings] = await Promise.all([startFakeDropbox(), startRangeFileServer()]);
   fake.state.oauth.registerClient(CLIENT);
   accessToken = fake.state.oauth.mintTokens(CLIENT.clientId, ALL_SCOPES).accessToken;
 });

@@ -1,14 +1,5 @@
-import {
-  asciiBytes,
-  DRIVE_SCOPES,
-  FOLDER_MIME,
-  md5,
-  startFakeGoogleDrive,
-  startRecordingServer,
-  UPLOAD_QUANTUM,
-  type FakeGoogleDrive,
-  type RecordingServer,
-} from '../fixtures/providers/google-drive.js';
+import { DRIVE_SCOPES, FOLDER_MIME, md5, startFakeGoogleDrive, UPLOAD_QUANTUM, type FakeGoogleDrive } from '../fixtures/providers/google-drive.js';
+import { asciiBytes, startRangeFileServer, type RangeFileServer } from '../fixtures/providers/range-file-server.js';
 import { followAuthorizationUrl, postTokenRequest } from '../fixtures/providers/oauth2-authorization-server.js';
 import { createSchemaCompiler } from '../../src/modules/plugins/plugin-registry.js';
 import type { PluginDefinition } from '../../src/sdk/index.js';
@@ -22,13 +13,13 @@ const CHUNK = 8 * 1024 * 1024;
 let plugin: PluginDefinition;
 let drive: Json;
 let fake: FakeGoogleDrive;
-let recordings: RecordingServer;
+let recordings: RangeFileServer;
 let accessToken: string;
 
 beforeAll(async () => {
   plugin = await loadBundledPlugin('google-drive');
   drive = plugin.providers[0];
-  [fake, recordings] = await Promise.all([startFakeGoogleDrive(), startRecordingServer()]);
+  [fake, recordings] = await Promise.all([startFakeGoogleDrive(), startRangeFileServer()]);
   fake.state.oauth.registerClient(CLIENT);
   accessToken = fake.state.oauth.mintTokens(CLIENT.clientId, DRIVE_SCOPES.file).accessToken;
 });

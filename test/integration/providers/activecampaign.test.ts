@@ -1,4 +1,3 @@
-import { PluginRunner } from '../../../src/modules/plugins/runner/plugin-runner.js';
 import type { SyncResult, VerifyResult } from '../../../src/sdk/index.js';
 import {
   ACTIVECAMPAIGN_ACCOUNT,
@@ -7,12 +6,8 @@ import {
   startFakeActiveCampaign,
   type FakeActiveCampaign,
 } from '../../fixtures/providers/activecampaign.js';
-import { providerOriginOverrides } from '../../fixtures/providers/fake-http-server.js';
 import type { Json } from '../../support/bundled-plugins.js';
-import { tempDir } from '../../support/plugin-fixtures.js';
-import { startTestApp, type TestApp } from '../../support/test-app.js';
-
-const integration = (metadata: Json) => ({ id: '5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d', accountId: 'acct_activecampaign', livemode: false, metadata });
+import { startProviderHost, type ProviderHost } from '../../support/provider-host.js';
 
 /**
  * ActiveCampaign as the host runs it: the bundled plugin loaded by the real loader into a child
@@ -20,31 +15,19 @@ const integration = (metadata: Json) => ({ id: '5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b
  * host, and its documented 5 requests/second budget kept per account.
  */
 describe('activecampaign in the host (PLUGIN_ISOLATION=process)', () => {
-  let t: TestApp;
-  let runner: PluginRunner;
+  let host: ProviderHost;
   let fake: FakeActiveCampaign;
 
   beforeAll(async () => {
     fake = await startFakeActiveCampaign();
-    t = await startTestApp({
-      PLUGIN_ISOLATION: 'process',
-      PLUGINS_DIR: tempDir('plugboard-no-plugins-'),
-      PROVIDER_ORIGIN_OVERRIDES: providerOriginOverrides(fake.origins),
-    });
-    runner = t.app.get(PluginRunner);
+    host = await startProviderHost({ fakes: [fake], integration: { id: '5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d', accountId: 'acct_activecampaign' } });
   });
-  afterAll(async () => {
-    await t?.close();
-    await fake?.close();
-  });
+  afterAll(() => host?.close());
 
-  const context = (apiKey = ACTIVECAMPAIGN_TEST_KEY, settings: Json = {}) => ({
-    credentials: { apiKey },
-    settings,
-    integration: integration({ accountName: ACTIVECAMPAIGN_ACCOUNT }),
-  });
+  const context = (apiKey = ACTIVECAMPAIGN_TEST_KEY, settings: Json = {}) => host.context({ apiKey }, settings, { accountName: ACTIVECAMPAIGN_ACCOUNT });
 
   it('verifies, syncs a contact, refuses an unknown key as 422, and keeps to 5 requests a second', async () => {
+    const { runner } = host;
     await expect(runner.invoke<VerifyResult>('activecampaign', { kind: 'verify', context: context() })).resolves.toMatchObject({
       displayName: 'Ana Lima <ana@acme.test> (acme-events)',
       metadata: { accountName: 'acme-events', userId: '1', email: 'ana@acme.test' },

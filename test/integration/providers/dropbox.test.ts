@@ -1,47 +1,28 @@
-import { PluginRunner } from '../../../src/modules/plugins/runner/plugin-runner.js';
 import type { VerifyResult } from '../../../src/sdk/index.js';
-import { providerOriginOverrides } from '../../fixtures/providers/fake-http-server.js';
-import {
-  asciiBytes,
-  DROPBOX_SCOPES,
-  dropboxContentHash,
-  startFakeDropbox,
-  startRecordingServer,
-  type FakeDropbox,
-  type RecordingServer,
-} from '../../fixtures/providers/dropbox.js';
+import { DROPBOX_SCOPES, dropboxContentHash, startFakeDropbox, type FakeDropbox } from '../../fixtures/providers/dropbox.js';
+import { asciiBytes, startRangeFileServer, type RangeFileServer } from '../../fixtures/providers/range-file-server.js';
 import type { Json } from '../../support/bundled-plugins.js';
-import { tempDir } from '../../support/plugin-fixtures.js';
-import { startTestApp, type TestApp } from '../../support/test-app.js';
+import { startProviderHost, type ProviderHost } from '../../support/provider-host.js';
 
 const CHUNK = 8 * 1024 * 1024;
-const integration = (metadata: Json = {}) => ({ id: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d', accountId: 'acct_dropbox', livemode: false, metadata });
 
 /** The Dropbox plugin as the host runs it: the real loader, a child process, the host's HTTP client. */
 describe('dropbox in the host (PLUGIN_ISOLATION=process)', () => {
-  let t: TestApp;
-  let runner: PluginRunner;
+  let host: ProviderHost;
   let fake: FakeDropbox;
-  let recordings: RecordingServer;
+  let recordings: RangeFileServer;
 
   beforeAll(async () => {
-    [fake, recordings] = await Promise.all([startFakeDropbox(), startRecordingServer()]);
-    t = await startTestApp({
-      PLUGIN_ISOLATION: 'process',
-      PLUGINS_DIR: tempDir('plugboard-no-plugins-'),
-      PROVIDER_ORIGIN_OVERRIDES: providerOriginOverrides(fake.origins),
-    });
-    runner = t.app.get(PluginRunner);
+    [fake, recordings] = await Promise.all([startFakeDropbox(), startRangeFileServer()]);
+    host = await startProviderHost({ fakes: [fake, recordings], integration: { id: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d', accountId: 'acct_dropbox' } });
   });
-  afterAll(async () => {
-    await t.close();
-    await Promise.all([fake.close(), recordings.close()]);
-  });
+  afterAll(() => host?.close());
 
   it('verifies, uploads a recording larger than one chunk through an upload session, and refuses an expired token as 422', async () => {
+    const { runner } = host;
     fake.state.oauth.registerClient({ clientId: 'dbx-app', clientSecret: 'dbx-secret' });
     const { accessToken } = fake.state.oauth.mintTokens('dbx-app', DROPBOX_SCOPES.join(' '));
-    const context = { credentials: { accessToken, tokenType: 'bearer' }, settings: {}, integration: integration() };
+    const context = host.context({ accessToken, tokenType: 'bearer' });
     await expect(runner.invoke<VerifyResult>('dropbox', { kind: 'verify', context })).resolves.toEqual({
       displayName: 'Ana Lima',
       metadata: { dropboxAccountId: fake.state.account.account_id, email: 'ana@acme.test', displayName: 'Ana Lima', accountType: 'basic' },

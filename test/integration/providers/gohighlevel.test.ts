@@ -1,10 +1,7 @@
-import { PluginRunner } from '../../../src/modules/plugins/runner/plugin-runner.js';
 import type { VerifyResult } from '../../../src/sdk/index.js';
-import { providerOriginOverrides } from '../../fixtures/providers/fake-http-server.js';
 import { GHL_API_VERSION, startFakeHighLevel, type FakeHighLevel } from '../../fixtures/providers/gohighlevel.js';
 import type { Json } from '../../support/bundled-plugins.js';
-import { tempDir } from '../../support/plugin-fixtures.js';
-import { startTestApp, type TestApp } from '../../support/test-app.js';
+import { startProviderHost, type ProviderHost } from '../../support/provider-host.js';
 
 /**
  * The HighLevel plugin as the host runs it: loaded from plugins/ by the real loader, called through the
@@ -12,39 +9,30 @@ import { startTestApp, type TestApp } from '../../support/test-app.js';
  * token applied and PROVIDER_ORIGIN_OVERRIDES pointing services.leadconnectorhq.com at the fake.
  */
 describe('gohighlevel in the host', () => {
-  let t: TestApp;
-  let runner: PluginRunner;
+  let host: ProviderHost;
   let fake: FakeHighLevel;
 
   beforeAll(async () => {
     fake = await startFakeHighLevel();
-    t = await startTestApp({
-      PLUGIN_ISOLATION: 'process',
-      PLUGINS_DIR: tempDir('plugboard-no-plugins-'),
-      PROVIDER_ORIGIN_OVERRIDES: providerOriginOverrides(fake.origins),
-    });
-    runner = t.app.get(PluginRunner);
+    host = await startProviderHost({ fakes: [fake], integration: { id: '3c1f7a52-6b0e-4d7a-9a51-2f4b6c8d0e11', accountId: 'acct_ghl' } });
   });
-  afterAll(async () => {
-    await t?.close();
-    await fake?.close();
-  });
+  afterAll(() => host?.close());
 
   it('verifies the sub-account, upserts a contact, and refuses an invalid one as 422 provider_rejected', async () => {
+    const { runner } = host;
     const location = fake.state.addLocation('Acme Webinars');
     const { accessToken } = fake.state.mintTokens(location.id);
-    const integration = (metadata: Json) => ({ id: '3c1f7a52-6b0e-4d7a-9a51-2f4b6c8d0e11', accountId: 'acct_ghl', livemode: false, metadata });
     const credentials = { accessToken, tokenType: 'Bearer', raw: { userType: 'Location', locationId: location.id, companyId: location.companyId } };
 
     const { displayName, metadata } = await runner.invoke<VerifyResult>('gohighlevel', {
       kind: 'verify',
-      context: { credentials, settings: {}, integration: integration({ locationId: location.id }) },
+      context: host.context(credentials, {}, { locationId: location.id }),
     });
     expect(displayName).toBe('Acme Webinars');
     expect(metadata).toMatchObject({ locationId: location.id, companyId: location.companyId });
     expect(fake.state.requests.at(-1)!.headers).toMatchObject({ authorization: `Bearer ${accessToken}`, version: GHL_API_VERSION });
 
-    const context = { credentials, settings: {}, integration: integration(metadata!) };
+    const context = host.context(credentials, {}, metadata);
     const contact = await runner.invoke<Json>('gohighlevel', {
       kind: 'action',
       name: 'upsertContact',

@@ -1,47 +1,28 @@
-import { PluginRunner } from '../../../src/modules/plugins/runner/plugin-runner.js';
 import type { VerifyResult } from '../../../src/sdk/index.js';
-import { providerOriginOverrides } from '../../fixtures/providers/fake-http-server.js';
-import {
-  asciiBytes,
-  DRIVE_SCOPES,
-  md5,
-  startFakeGoogleDrive,
-  startRecordingServer,
-  type FakeGoogleDrive,
-  type RecordingServer,
-} from '../../fixtures/providers/google-drive.js';
+import { DRIVE_SCOPES, md5, startFakeGoogleDrive, type FakeGoogleDrive } from '../../fixtures/providers/google-drive.js';
+import { asciiBytes, startRangeFileServer, type RangeFileServer } from '../../fixtures/providers/range-file-server.js';
 import type { Json } from '../../support/bundled-plugins.js';
-import { tempDir } from '../../support/plugin-fixtures.js';
-import { startTestApp, type TestApp } from '../../support/test-app.js';
+import { startProviderHost, type ProviderHost } from '../../support/provider-host.js';
 
 const CHUNK = 8 * 1024 * 1024;
-const integration = (metadata: Json = {}) => ({ id: '6c1f3b8e-2d4a-4f6b-8c0d-1e2f3a4b5c6d', accountId: 'acct_drive', livemode: false, metadata });
 
 /** The Google Drive plugin as the host runs it: the real loader, a child process, the host's HTTP client. */
 describe('google drive in the host (PLUGIN_ISOLATION=process)', () => {
-  let t: TestApp;
-  let runner: PluginRunner;
+  let host: ProviderHost;
   let fake: FakeGoogleDrive;
-  let recordings: RecordingServer;
+  let recordings: RangeFileServer;
 
   beforeAll(async () => {
-    [fake, recordings] = await Promise.all([startFakeGoogleDrive(), startRecordingServer()]);
-    t = await startTestApp({
-      PLUGIN_ISOLATION: 'process',
-      PLUGINS_DIR: tempDir('plugboard-no-plugins-'),
-      PROVIDER_ORIGIN_OVERRIDES: providerOriginOverrides(fake.origins),
-    });
-    runner = t.app.get(PluginRunner);
+    [fake, recordings] = await Promise.all([startFakeGoogleDrive(), startRangeFileServer()]);
+    host = await startProviderHost({ fakes: [fake, recordings], integration: { id: '6c1f3b8e-2d4a-4f6b-8c0d-1e2f3a4b5c6d', accountId: 'acct_drive' } });
   });
-  afterAll(async () => {
-    await t.close();
-    await Promise.all([fake.close(), recordings.close()]);
-  });
+  afterAll(() => host?.close());
 
   it('verifies, uploads a recording larger than one chunk in ranges and chunks, and refuses a revoked grant as 422', async () => {
+    const { runner } = host;
     fake.state.oauth.registerClient({ clientId: 'g-drive', clientSecret: 'g-drive-secret' });
     const { accessToken } = fake.state.oauth.mintTokens('g-drive', DRIVE_SCOPES.file);
-    const connect = { credentials: { accessToken, tokenType: 'Bearer' }, settings: {}, integration: integration() };
+    const connect = host.context({ accessToken, tokenType: 'Bearer' });
     const verified = await runner.invoke<VerifyResult>('google_drive', { kind: 'verify', context: connect });
     expect(verified).toEqual({
       displayName: 'Ana Lima',
@@ -49,7 +30,7 @@ describe('google drive in the host (PLUGIN_ISOLATION=process)', () => {
     });
     expect(fake.state.requests.at(-1)!.headers.authorization).toBe(`Bearer ${accessToken}`);
 
-    const context = { ...connect, integration: integration(verified.metadata) };
+    const context = host.context(connect.credentials, {}, verified.metadata);
     const data = asciiBytes(CHUNK + 54_321);
     const url = recordings.add('/rec/host.mp4', data);
     const file = await runner.invoke<Json>('google_drive', { kind: 'action', name: 'uploadFromUrl', input: { url, name: 'host.mp4' }, context });

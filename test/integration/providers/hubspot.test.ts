@@ -1,12 +1,7 @@
-import { PluginRunner } from '../../../src/modules/plugins/runner/plugin-runner.js';
 import type { VerifyResult } from '../../../src/sdk/index.js';
-import { providerOriginOverrides } from '../../fixtures/providers/fake-http-server.js';
 import { HUBSPOT_SCOPES, startFakeHubSpot, type FakeHubSpot } from '../../fixtures/providers/hubspot.js';
 import type { Json } from '../../support/bundled-plugins.js';
-import { tempDir } from '../../support/plugin-fixtures.js';
-import { startTestApp, type TestApp } from '../../support/test-app.js';
-
-const integration = (metadata: Json = {}) => ({ id: '6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b', accountId: 'acct_hubspot', livemode: false, metadata });
+import { startProviderHost, type ProviderHost } from '../../support/provider-host.js';
 
 /**
  * The HubSpot plugin as the host runs it: loaded from plugins/ by the real loader, called through the
@@ -14,35 +9,27 @@ const integration = (metadata: Json = {}) => ({ id: '6f1d2c3b-4a5e-4f60-8a7b-9c0
  * limits, and PROVIDER_ORIGIN_OVERRIDES pointing api.hubapi.com and app.hubspot.com at the fake.
  */
 describe('hubspot plugin in the host (PLUGIN_ISOLATION=process)', () => {
-  let t: TestApp;
-  let runner: PluginRunner;
+  let host: ProviderHost;
   let fake: FakeHubSpot;
 
   beforeAll(async () => {
     fake = await startFakeHubSpot();
-    t = await startTestApp({
-      PLUGIN_ISOLATION: 'process',
-      PLUGINS_DIR: tempDir('plugboard-no-plugins-'),
-      PROVIDER_ORIGIN_OVERRIDES: providerOriginOverrides(fake.origins),
-    });
-    runner = t.app.get(PluginRunner);
+    host = await startProviderHost({ fakes: [fake], integration: { id: '6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b', accountId: 'acct_hubspot' } });
   });
-  afterAll(async () => {
-    await t.close();
-    await fake.close();
-  });
+  afterAll(() => host?.close());
 
   it('verifies the connection, upserts a contact by email, and refuses an unknown property as 422 provider_rejected', async () => {
+    const { runner } = host;
     fake.state.oauth.registerClient({ clientId: 'hs', clientSecret: 'hs-secret' });
     const { accessToken } = fake.state.oauth.mintTokens('hs', HUBSPOT_SCOPES);
-    const connect = { credentials: { accessToken, tokenType: 'bearer' }, settings: {}, integration: integration() };
+    const connect = host.context({ accessToken, tokenType: 'bearer' });
     const verified = await runner.invoke<VerifyResult>('hubspot', { kind: 'verify', context: connect });
     expect(verified).toEqual({
       displayName: 'acme-events.hubspot.com (owner@acme.test)',
       metadata: expect.objectContaining({ hubId: '62515', hubDomain: 'acme-events.hubspot.com', canManageDeals: true }),
     });
 
-    const context = { ...connect, integration: integration(verified.metadata) };
+    const context = host.context(connect.credentials, {}, verified.metadata);
     const contact = await runner.invoke<Json>('hubspot', {
       kind: 'action',
       name: 'upsertContact',

@@ -1,12 +1,7 @@
-import { PluginRunner } from '../../../src/modules/plugins/runner/plugin-runner.js';
 import type { VerifyResult } from '../../../src/sdk/index.js';
-import { providerOriginOverrides } from '../../fixtures/providers/fake-http-server.js';
 import { KIT_TEST_KEY, kitKey, startFakeKit, type FakeKit } from '../../fixtures/providers/kit.js';
 import type { Json } from '../../support/bundled-plugins.js';
-import { tempDir } from '../../support/plugin-fixtures.js';
-import { startTestApp, type TestApp } from '../../support/test-app.js';
-
-const integration = { id: '7e6d5c4b-3a2f-4e1d-9c8b-7a6f5e4d3c2b', accountId: 'acct_kit', livemode: false, metadata: {} };
+import { startProviderHost, type ProviderHost } from '../../support/provider-host.js';
 
 /**
  * Kit as the host runs it: the bundled plugin loaded by the real loader into a child process, its
@@ -14,27 +9,19 @@ const integration = { id: '7e6d5c4b-3a2f-4e1d-9c8b-7a6f5e4d3c2b', accountId: 'ac
  * https://api.kit.com at the local fake.
  */
 describe('kit in the host (PLUGIN_ISOLATION=process)', () => {
-  let t: TestApp;
-  let runner: PluginRunner;
+  let host: ProviderHost;
   let fake: FakeKit;
 
   beforeAll(async () => {
     fake = await startFakeKit();
-    t = await startTestApp({
-      PLUGIN_ISOLATION: 'process',
-      PLUGINS_DIR: tempDir('plugboard-no-plugins-'),
-      PROVIDER_ORIGIN_OVERRIDES: providerOriginOverrides(fake.origins),
-    });
-    runner = t.app.get(PluginRunner);
+    host = await startProviderHost({ fakes: [fake], integration: { id: '7e6d5c4b-3a2f-4e1d-9c8b-7a6f5e4d3c2b', accountId: 'acct_kit' } });
   });
-  afterAll(async () => {
-    await t?.close();
-    await fake?.close();
-  });
+  afterAll(() => host?.close());
 
-  const context = (apiKey = KIT_TEST_KEY) => ({ credentials: { apiKey }, settings: {}, integration });
+  const context = (apiKey = KIT_TEST_KEY) => host.context({ apiKey });
 
   it('verifies, adds a tagged subscriber, and refuses an unknown key or an unknown tag as 422', async () => {
+    const { runner } = host;
     await expect(runner.invoke<VerifyResult>('kit', { kind: 'verify', context: context() })).resolves.toEqual({
       displayName: 'Acme Events (hello@acme.test)',
       metadata: { kitAccountId: 26, accountName: 'Acme Events', primaryEmail: 'hello@acme.test', planType: 'creator', userEmail: 'owner@acme.test' },

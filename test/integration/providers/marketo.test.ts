@@ -1,10 +1,7 @@
-import { PluginRunner } from '../../../src/modules/plugins/runner/plugin-runner.js';
 import type { VerifyResult } from '../../../src/sdk/index.js';
-import { providerOriginOverrides } from '../../fixtures/providers/fake-http-server.js';
 import { MARKETO_MUNCHKIN_ID, startFakeMarketo, type FakeMarketo } from '../../fixtures/providers/marketo.js';
 import type { Json } from '../../support/bundled-plugins.js';
-import { tempDir } from '../../support/plugin-fixtures.js';
-import { startTestApp, type TestApp } from '../../support/test-app.js';
+import { startProviderHost, type ProviderHost } from '../../support/provider-host.js';
 
 /**
  * The Marketo plugin as the host runs it: loaded from plugins/ by the real loader, called through the
@@ -13,37 +10,28 @@ import { startTestApp, type TestApp } from '../../support/test-app.js';
  * https://<munchkinId>.mktorest.com at the fake.
  */
 describe('marketo in the host', () => {
-  let t: TestApp;
-  let runner: PluginRunner;
+  let host: ProviderHost;
   let fake: FakeMarketo;
 
   beforeAll(async () => {
     fake = await startFakeMarketo();
-    t = await startTestApp({
-      PLUGIN_ISOLATION: 'process',
-      PLUGINS_DIR: tempDir('plugboard-no-plugins-'),
-      PROVIDER_ORIGIN_OVERRIDES: providerOriginOverrides(fake.origins),
-    });
-    runner = t.app.get(PluginRunner);
+    host = await startProviderHost({ fakes: [fake], integration: { id: '5d2e8b14-7c3a-4f61-8e9d-0a1b2c3d4e5f', accountId: 'acct_marketo' } });
   });
-  afterAll(async () => {
-    await t?.close();
-    await fake?.close();
-  });
+  afterAll(() => host?.close());
 
   it('verifies the client credentials, upserts a lead with the host’s token, and refuses a skipped lead as 422 provider_rejected', async () => {
+    const { runner } = host;
     const client = fake.state.addClient({ apiUser: 'api@acme.test' });
     const credentials = { clientId: client.clientId, clientSecret: client.clientSecret };
-    const integration = (metadata: Json) => ({ id: '5d2e8b14-7c3a-4f61-8e9d-0a1b2c3d4e5f', accountId: 'acct_marketo', livemode: false, metadata });
     const inputs = { munchkinId: MARKETO_MUNCHKIN_ID };
 
-    const verified = await runner.invoke<VerifyResult>('marketo', { kind: 'verify', context: { credentials, settings: {}, integration: integration(inputs) } });
+    const verified = await runner.invoke<VerifyResult>('marketo', { kind: 'verify', context: host.context(credentials, {}, inputs) });
     expect(verified).toMatchObject({
       displayName: `Marketo ${MARKETO_MUNCHKIN_ID} (api@acme.test)`,
       metadata: { munchkinHost: MARKETO_MUNCHKIN_ID.toLowerCase() },
     });
 
-    const context = { credentials, settings: {}, integration: integration({ ...verified.metadata, ...inputs }) };
+    const context = host.context(credentials, {}, { ...verified.metadata, ...inputs });
     const before = fake.state.requests.length;
     const lead = await runner.invoke<Json>('marketo', { kind: 'action', name: 'upsertLead', input: { email: 'ana@example.com', firstName: 'Ana' }, context });
     expect(lead).toMatchObject({ status: 'created', email: 'ana@example.com' });

@@ -1,12 +1,7 @@
-import { PluginRunner } from '../../../src/modules/plugins/runner/plugin-runner.js';
 import type { VerifyResult } from '../../../src/sdk/index.js';
-import { providerOriginOverrides } from '../../fixtures/providers/fake-http-server.js';
 import { GRAPH_SCOPES, startFakeMicrosoftOutlook, type FakeMicrosoftOutlook } from '../../fixtures/providers/microsoft-outlook.js';
 import type { Json } from '../../support/bundled-plugins.js';
-import { tempDir } from '../../support/plugin-fixtures.js';
-import { startTestApp, type TestApp } from '../../support/test-app.js';
-
-const integration = (metadata: Json = {}) => ({ id: '9b3f6a2e-1c4d-4e8f-a7b6-3d2c1e0f9a8b', accountId: 'acct_outlook', livemode: false, metadata });
+import { startProviderHost, type ProviderHost } from '../../support/provider-host.js';
 
 /**
  * The Microsoft Outlook plugin as the host runs it: loaded from plugins/ by the real loader, called
@@ -14,28 +9,20 @@ const integration = (metadata: Json = {}) => ({ id: '9b3f6a2e-1c4d-4e8f-a7b6-3d2
  * declared mailbox budget, and PROVIDER_ORIGIN_OVERRIDES pointing Microsoft's origins at the local fake.
  */
 describe('microsoft outlook in the host (PLUGIN_ISOLATION=process)', () => {
-  let t: TestApp;
-  let runner: PluginRunner;
+  let host: ProviderHost;
   let fake: FakeMicrosoftOutlook;
 
   beforeAll(async () => {
     fake = await startFakeMicrosoftOutlook();
-    t = await startTestApp({
-      PLUGIN_ISOLATION: 'process',
-      PLUGINS_DIR: tempDir('plugboard-no-plugins-'),
-      PROVIDER_ORIGIN_OVERRIDES: providerOriginOverrides(fake.origins),
-    });
-    runner = t.app.get(PluginRunner);
+    host = await startProviderHost({ fakes: [fake], integration: { id: '9b3f6a2e-1c4d-4e8f-a7b6-3d2c1e0f9a8b', accountId: 'acct_outlook' } });
   });
-  afterAll(async () => {
-    await t?.close();
-    await fake?.close();
-  });
+  afterAll(() => host?.close());
 
   it('verifies, keeps a session’s event once per key, refuses a grant without calendars as 422 and Graph’s 429 with its Retry-After', async () => {
+    const { runner } = host;
     fake.state.oauth.registerClient({ clientId: 'ms', clientSecret: 'ms-secret' });
     const { accessToken } = fake.state.oauth.mintTokens('ms', `${GRAPH_SCOPES.calendars} ${GRAPH_SCOPES.user}`);
-    const connect = { credentials: { accessToken, tokenType: 'Bearer' }, settings: {}, integration: integration() };
+    const connect = host.context({ accessToken, tokenType: 'Bearer' });
     const verified = await runner.invoke<VerifyResult>('microsoft_outlook', { kind: 'verify', context: connect });
     expect(verified).toEqual({
       displayName: 'Megan Bowen',
@@ -49,7 +36,7 @@ describe('microsoft outlook in the host (PLUGIN_ISOLATION=process)', () => {
     expect(fake.state.requests.at(-1)!.headers.authorization).toBe(`Bearer ${accessToken}`);
 
     const calendar = fake.state.addCalendar('Webinars');
-    const context = { ...connect, settings: { calendarId: calendar.id, defaultReminderMinutes: 20 }, integration: integration(verified.metadata) };
+    const context = host.context(connect.credentials, { calendarId: calendar.id, defaultReminderMinutes: 20 }, verified.metadata);
     const input = {
       eventKey: 'sess_host',
       subject: 'Launch',

@@ -1,10 +1,7 @@
-import { PluginRunner } from '../../../src/modules/plugins/runner/plugin-runner.js';
 import type { VerifyResult } from '../../../src/sdk/index.js';
-import { providerOriginOverrides } from '../../fixtures/providers/fake-http-server.js';
 import { PAYPAL_TEST_APP, paypalCaptureEvent, startFakePayPal, type FakePayPal } from '../../fixtures/providers/paypal.js';
 import type { Json } from '../../support/bundled-plugins.js';
-import { tempDir } from '../../support/plugin-fixtures.js';
-import { startTestApp, type TestApp } from '../../support/test-app.js';
+import { startProviderHost, type ProviderHost } from '../../support/provider-host.js';
 
 const INTEGRATION_ID = '6c1e2a3b-4d5f-4a6b-8c7d-9e0f1a2b3c4d';
 const CREDENTIALS = { clientId: PAYPAL_TEST_APP.clientId, clientSecret: PAYPAL_TEST_APP.clientSecret };
@@ -19,32 +16,23 @@ const ORDER = {
 
 /** The PayPal plugin as the host runs it: the real loader, a sandboxed child process, the host's token exchange and HTTP client. */
 describe('paypal through the host (PLUGIN_ISOLATION=process)', () => {
-  let t: TestApp;
-  let runner: PluginRunner;
+  let host: ProviderHost;
   let paypal: FakePayPal;
 
   beforeAll(async () => {
     paypal = await startFakePayPal();
-    t = await startTestApp({
-      PLUGIN_ISOLATION: 'process',
-      PLUGINS_DIR: tempDir('plugboard-no-plugins-'),
-      PROVIDER_ORIGIN_OVERRIDES: providerOriginOverrides(paypal.origins),
-    });
-    runner = t.app.get(PluginRunner);
+    host = await startProviderHost({ fakes: [paypal], integration: { id: INTEGRATION_ID, accountId: 'acct_paypal' } });
   });
-  afterAll(async () => {
-    await t.close();
-    await paypal.close();
-  });
+  afterAll(() => host?.close());
 
   it('verifies, creates and captures an order, checks a webhook with PayPal, and refuses an unapproved capture as 422', async () => {
+    const { runner } = host;
     const webhook = paypal.state.addWebhook({ url: `https://plugboard.example.com/v1/hooks/${INTEGRATION_ID}` });
     const settings = { webhookId: webhook.id };
-    const integration = (metadata: Json) => ({ id: INTEGRATION_ID, accountId: 'acct_paypal', livemode: false, metadata });
 
     const verified = await runner.invoke<VerifyResult>('paypal', {
       kind: 'verify',
-      context: { credentials: CREDENTIALS, settings, integration: integration({ environment: 'sandbox' }) },
+      context: host.context(CREDENTIALS, settings, { environment: 'sandbox' }),
     });
     expect(verified).toEqual({
       displayName: `PayPal sandbox (${PAYPAL_TEST_APP.appId})`,
@@ -58,7 +46,7 @@ describe('paypal through the host (PLUGIN_ISOLATION=process)', () => {
     });
 
     // What the host keeps: the connection input and what verify reported.
-    const context = { credentials: CREDENTIALS, settings, integration: integration({ ...verified.metadata, environment: 'sandbox' }) };
+    const context = host.context(CREDENTIALS, settings, { ...verified.metadata, environment: 'sandbox' });
     const before = paypal.state.requests.length;
     const created = await runner.invoke<Json>('paypal', { kind: 'action', name: 'createOrder', input: ORDER, context });
     const [token, create] = paypal.state.requests.slice(before);

@@ -1,40 +1,28 @@
-import { PluginRunner } from '../../../src/modules/plugins/runner/plugin-runner.js';
 import type { VerifyResult } from '../../../src/sdk/index.js';
-import { providerOriginOverrides } from '../../fixtures/providers/fake-http-server.js';
 import { signTwilioRequest, startFakeTwilio, twilioAuthToken, type FakeTwilio } from '../../fixtures/providers/twilio.js';
 import type { Json } from '../../support/bundled-plugins.js';
-import { tempDir } from '../../support/plugin-fixtures.js';
-import { startTestApp, type TestApp } from '../../support/test-app.js';
+import { startProviderHost, type ProviderHost } from '../../support/provider-host.js';
 
 const INTEGRATION_ID = '2d4f6a8c-1b3e-4c5d-9e7f-0a1b2c3d4e5f';
 const HOOK_URL = `https://plugboard.example.com/v1/hooks/${INTEGRATION_ID}`;
 
 /** The Twilio plugin as the host runs it: the real loader, a sandboxed child process, the host's HTTP client. */
 describe('twilio through the host (PLUGIN_ISOLATION=process)', () => {
-  let t: TestApp;
-  let runner: PluginRunner;
+  let host: ProviderHost;
   let twilio: FakeTwilio;
 
   beforeAll(async () => {
     twilio = await startFakeTwilio();
-    t = await startTestApp({
-      PLUGIN_ISOLATION: 'process',
-      PLUGINS_DIR: tempDir('plugboard-no-plugins-'),
-      PROVIDER_ORIGIN_OVERRIDES: providerOriginOverrides(twilio.origins),
-    });
-    runner = t.app.get(PluginRunner);
+    host = await startProviderHost({ fakes: [twilio], integration: { id: INTEGRATION_ID, accountId: 'acct_twilio' } });
   });
-  afterAll(async () => {
-    await t.close();
-    await twilio.close();
-  });
+  afterAll(() => host?.close());
 
   it('verifies, sends an SMS, checks status callback signatures, and refuses a bad number as 422', async () => {
-    const context = {
-      credentials: { accountSid: twilio.account.sid, authToken: twilio.account.authToken },
-      settings: { from: '+14155550100', statusCallbackUrl: HOOK_URL },
-      integration: { id: INTEGRATION_ID, accountId: 'acct_twilio', livemode: false, metadata: {} },
-    };
+    const { runner } = host;
+    const context = host.context(
+      { accountSid: twilio.account.sid, authToken: twilio.account.authToken },
+      { from: '+14155550100', statusCallbackUrl: HOOK_URL },
+    );
     await expect(runner.invoke<VerifyResult>('twilio', { kind: 'verify', context })).resolves.toMatchObject({
       displayName: 'Acme Events',
       metadata: { accountSid: twilio.account.sid, status: 'active' },

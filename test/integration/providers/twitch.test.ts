@@ -1,12 +1,7 @@
-import { PluginRunner } from '../../../src/modules/plugins/runner/plugin-runner.js';
 import type { VerifyResult } from '../../../src/sdk/index.js';
-import { providerOriginOverrides } from '../../fixtures/providers/fake-http-server.js';
 import { startFakeTwitch, TWITCH_SCOPES, type FakeTwitch } from '../../fixtures/providers/twitch.js';
 import type { Json } from '../../support/bundled-plugins.js';
-import { tempDir } from '../../support/plugin-fixtures.js';
-import { startTestApp, type TestApp } from '../../support/test-app.js';
-
-const integration = (metadata: Json = {}) => ({ id: '8e4b2f6a-1c3d-4e5f-8a9b-0c1d2e3f4a5b', accountId: 'acct_twitch', livemode: false, metadata });
+import { startProviderHost, type ProviderHost } from '../../support/provider-host.js';
 
 /**
  * The Twitch plugin as the host runs it: loaded from plugins/ by the real loader, called through the
@@ -14,35 +9,27 @@ const integration = (metadata: Json = {}) => ({ id: '8e4b2f6a-1c3d-4e5f-8a9b-0c1
  * Helix base URL only), and PROVIDER_ORIGIN_OVERRIDES pointing Twitch's origins at the local fake.
  */
 describe('twitch in the host (PLUGIN_ISOLATION=process)', () => {
-  let t: TestApp;
-  let runner: PluginRunner;
+  let host: ProviderHost;
   let fake: FakeTwitch;
 
   beforeAll(async () => {
     fake = await startFakeTwitch();
-    t = await startTestApp({
-      PLUGIN_ISOLATION: 'process',
-      PLUGINS_DIR: tempDir('plugboard-no-plugins-'),
-      PROVIDER_ORIGIN_OVERRIDES: providerOriginOverrides(fake.origins),
-    });
-    runner = t.app.get(PluginRunner);
+    host = await startProviderHost({ fakes: [fake], integration: { id: '8e4b2f6a-1c3d-4e5f-8a9b-0c1d2e3f4a5b', accountId: 'acct_twitch' } });
   });
-  afterAll(async () => {
-    await t?.close();
-    await fake?.close();
-  });
+  afterAll(() => host?.close());
 
   it('verifies and keeps the client id, reads the stream destination with it, refuses an unknown category as 422', async () => {
+    const { runner } = host;
     fake.state.oauth.registerClient({ clientId: 'twitchappclientid0123456789abc', clientSecret: 'tw-secret' });
     const { accessToken } = fake.state.oauth.mintTokens('twitchappclientid0123456789abc', `${TWITCH_SCOPES.streamKey} ${TWITCH_SCOPES.manageBroadcast}`);
-    const connect = { credentials: { accessToken, tokenType: 'bearer' }, settings: {}, integration: integration() };
+    const connect = host.context({ accessToken, tokenType: 'bearer' });
     const verified = await runner.invoke<VerifyResult>('twitch', { kind: 'verify', context: connect });
     expect(verified).toMatchObject({
       displayName: 'AcmeLive',
       metadata: { clientId: 'twitchappclientid0123456789abc', userId: fake.state.user.id, login: 'acmelive' },
     });
 
-    const context = { ...connect, integration: integration(verified.metadata) };
+    const context = host.context(connect.credentials, {}, verified.metadata);
     const destination = await runner.invoke<Json>('twitch', { kind: 'action', name: 'getStreamDestination', input: {}, context });
     expect(destination).toEqual({
       broadcasterId: fake.state.user.id,

@@ -1,12 +1,7 @@
-import { PluginRunner } from '../../../src/modules/plugins/runner/plugin-runner.js';
 import type { VerifyResult } from '../../../src/sdk/index.js';
-import { providerOriginOverrides } from '../../fixtures/providers/fake-http-server.js';
 import { startFakeYouTube, YOUTUBE_SCOPES, type FakeYouTube } from '../../fixtures/providers/youtube.js';
 import type { Json } from '../../support/bundled-plugins.js';
-import { tempDir } from '../../support/plugin-fixtures.js';
-import { startTestApp, type TestApp } from '../../support/test-app.js';
-
-const integration = (metadata: Json = {}) => ({ id: '5d0c3c1e-7a2b-4b8e-9e61-2f4a6c8e0b1d', accountId: 'acct_youtube', livemode: false, metadata });
+import { startProviderHost, type ProviderHost } from '../../support/provider-host.js';
 
 /**
  * The YouTube plugin as the host runs it: loaded from plugins/ by the real loader, called through the
@@ -14,33 +9,25 @@ const integration = (metadata: Json = {}) => ({ id: '5d0c3c1e-7a2b-4b8e-9e61-2f4
  * and PROVIDER_ORIGIN_OVERRIDES pointing Google's origins at the local fake.
  */
 describe('youtube in the host (PLUGIN_ISOLATION=process)', () => {
-  let t: TestApp;
-  let runner: PluginRunner;
+  let host: ProviderHost;
   let fake: FakeYouTube;
 
   beforeAll(async () => {
     fake = await startFakeYouTube();
-    t = await startTestApp({
-      PLUGIN_ISOLATION: 'process',
-      PLUGINS_DIR: tempDir('plugboard-no-plugins-'),
-      PROVIDER_ORIGIN_OVERRIDES: providerOriginOverrides(fake.origins),
-    });
-    runner = t.app.get(PluginRunner);
+    host = await startProviderHost({ fakes: [fake], integration: { id: '5d0c3c1e-7a2b-4b8e-9e61-2f4a6c8e0b1d', accountId: 'acct_youtube' } });
   });
-  afterAll(async () => {
-    await t?.close();
-    await fake?.close();
-  });
+  afterAll(() => host?.close());
 
   it('verifies, creates a broadcast with its stream key, refuses an impossible end as 422 and a spent quota as 429', async () => {
+    const { runner } = host;
     fake.state.oauth.registerClient({ clientId: 'yt', clientSecret: 'yt-secret' });
     const { accessToken } = fake.state.oauth.mintTokens('yt', YOUTUBE_SCOPES.manage);
-    const connect = { credentials: { accessToken, tokenType: 'Bearer' }, settings: {}, integration: integration() };
+    const connect = host.context({ accessToken, tokenType: 'Bearer' });
     const verified = await runner.invoke<VerifyResult>('youtube', { kind: 'verify', context: connect });
     expect(verified).toEqual({ displayName: 'Acme Live', metadata: { channelId: fake.state.channel!.id, channelTitle: 'Acme Live', customUrl: '@acmelive' } });
     expect(fake.state.requests.at(-1)!.headers.authorization).toBe(`Bearer ${accessToken}`);
 
-    const context = { ...connect, settings: { defaultPrivacy: 'unlisted' }, integration: integration(verified.metadata) };
+    const context = host.context(connect.credentials, { defaultPrivacy: 'unlisted' }, verified.metadata);
     const created = await runner.invoke<Json>('youtube', {
       kind: 'action',
       name: 'createBroadcast',
