@@ -20,6 +20,8 @@ interface Served {
   skew?: number;
   /** After its first answer the file is replaced (another ETag). */
   changes?: boolean;
+  /** Ranges from this byte on answer 416 while Content-Range still names the whole size. */
+  endsAt?: number;
 }
 
 const files = new Map<string, Served>();
@@ -47,7 +49,7 @@ beforeAll(async () => {
     if (file.ranges === false || !asked || !current) return answer(200, file.data, headers);
     const size = file.data.length;
     const start = Number(asked[1]) + (file.skew ?? 0);
-    if (start >= size) return answer(416, undefined, { 'content-range': `bytes */${size}` });
+    if (start >= size || start >= (file.endsAt ?? size)) return answer(416, undefined, { 'content-range': `bytes */${size}` });
     const end = Math.min(Number(asked[2]), size - 1, start + (file.maxRange ?? size) - 1);
     return answer(206, file.data.subarray(start, end + 1), { ...headers, 'content-range': `bytes ${start}-${end}/${file.unsized ? '*' : size}` });
   });
@@ -194,6 +196,10 @@ describe('readInChunks', () => {
     await expect(failing).rejects.toThrow(`the file server ${host} answered HTTP 503`);
     await expect(failing).rejects.not.toHaveProperty('code');
     await expect(readAll(serve(bytes(2000), { skew: 1 }))).rejects.toThrow('the file server answered another range than the one asked for');
+  });
+
+  it('fails on a server that answers nothing more while naming a larger size, instead of asking forever', async () => {
+    await expect(readAll(serve(bytes(2500), { endsAt: 1000 }))).rejects.toThrow('the file server sent nothing at byte 1000 of 2500');
   });
 
   it('wants a whole, positive chunk size', async () => {

@@ -149,6 +149,10 @@ export async function* readInChunks(ctx: Pick<PluginContext, 'http'>, url: strin
       return;
     }
     if (offset === 0 && piece.bytes.length === 0) throw empty();
+    // Nothing more, yet a larger size named: asking again would never end.
+    if (piece.bytes.length === 0 && piece.total !== undefined && piece.total > offset) {
+      throw new Error(`the ${label} server sent nothing at byte ${offset} of ${piece.total}`);
+    }
     const end = offset + piece.bytes.length;
     let total = piece.total;
     if (total === undefined && piece.bytes.length === chunkSize) {
