@@ -78,6 +78,57 @@ const sessionExample = {
   host: { name: 'Bo', email: 'bo@example.com' },
 };
 
+/** What email providers report about one message to one recipient. */
+const emailFields = {
+  messageId: id('The provider’s message id'),
+  to: { type: 'string', format: 'email' },
+  provider: id('Provider id, e.g. "resend"'),
+  subject: { type: 'string', maxLength: 1000 },
+  tags: { type: 'object', additionalProperties: { type: 'string' } },
+  occurredAt: timestamp('When the provider saw it'),
+};
+const emailExample = {
+  messageId: '4ef9a417-02e9-4d39-ad75-9611e0fcc33c',
+  to: 'ana@example.com',
+  provider: 'resend',
+  subject: 'Your session starts soon',
+  occurredAt: '2026-03-02T15:45:00Z',
+};
+
+const videoAssetFields = {
+  assetId: id('The provider’s asset id'),
+  provider: id('Provider id, e.g. "mux"'),
+  playbackIds: { type: 'array', items: { type: 'string' } },
+  durationSeconds: { type: 'number', minimum: 0 },
+  recordingId: id('The recording it was made from, when known'),
+};
+
+const identityUserFields = {
+  userId: id('The provider’s user id'),
+  provider: id('Provider id, e.g. "clerk"'),
+  email: { type: 'string', format: 'email' },
+  name: { type: 'string' },
+  organizationIds: { type: 'array', items: { type: 'string' } },
+};
+const identityUserExample = { userId: 'user_29w83sxmDNGwOuEthce5gg56FcC', provider: 'clerk', email: 'ana@example.com', name: 'Ana Lima' };
+
+const incidentFields = {
+  incidentId: id('The provider’s incident or issue id'),
+  provider: id('Provider id, e.g. "sentry"'),
+  title: { type: 'string', maxLength: 1000 },
+  url: { type: 'string', format: 'uri' },
+  severity: { type: 'string', maxLength: 50 },
+  startedAt: timestamp('When it started'),
+};
+const incidentExample = {
+  incidentId: '1170820242',
+  provider: 'sentry',
+  title: 'TypeError: Cannot read properties of undefined',
+  url: 'https://acme.sentry.io/issues/1170820242/',
+  severity: 'error',
+  startedAt: '2026-03-05T15:00:00Z',
+};
+
 /** Event types every installation knows: the host platform's and Plugboard's own lifecycle events. */
 export const BUILTIN_EVENT_TYPES: readonly EventTypeDefinition[] = [
   {
@@ -173,6 +224,140 @@ export const BUILTIN_EVENT_TYPES: readonly EventTypeDefinition[] = [
     description: 'A session stopped streaming to external destinations.',
     schema: object(['sessionId'], { sessionId: id('Session id'), roomId: id('Room id'), destinations }),
     example: { sessionId: 'sess_9', roomId: 'room_123', destinations: [{ provider: 'youtube', id: 'yt_broadcast_1' }] },
+    publishedBy: 'host',
+  },
+  {
+    type: 'email.delivered',
+    description: 'An email provider reports a message delivered to the recipient’s mail server.',
+    schema: object(['messageId', 'to', 'provider'], emailFields),
+    example: emailExample,
+    publishedBy: 'host',
+  },
+  {
+    type: 'email.opened',
+    description: 'An email provider reports a message opened (as far as tracking pixels can tell).',
+    schema: object(['messageId', 'to', 'provider'], emailFields),
+    example: emailExample,
+    publishedBy: 'host',
+  },
+  {
+    type: 'email.clicked',
+    description: 'An email provider reports a link in a message clicked.',
+    schema: object(['messageId', 'to', 'provider'], { ...emailFields, url: { type: 'string', format: 'uri', description: 'The link clicked' } }),
+    example: { ...emailExample, url: 'https://app.example.com/rooms/room_123' },
+    publishedBy: 'host',
+  },
+  {
+    type: 'email.bounced',
+    description: 'An email provider reports a message bounced: the address should not be mailed again (hard) or for now (soft).',
+    schema: object(['messageId', 'to', 'provider'], {
+      ...emailFields,
+      bounceType: { type: 'string', enum: ['hard', 'soft', 'undetermined'] },
+      reason: { type: 'string', maxLength: 2000 },
+    }),
+    example: { ...emailExample, bounceType: 'hard', reason: 'Mailbox does not exist' },
+    publishedBy: 'host',
+  },
+  {
+    type: 'email.complained',
+    description: 'An email provider reports the recipient marked a message as spam: stop mailing them.',
+    schema: object(['messageId', 'to', 'provider'], emailFields),
+    example: emailExample,
+    publishedBy: 'host',
+  },
+  {
+    type: 'transcript.completed',
+    description: 'A transcription finished (or failed: `status`).',
+    schema: object(['transcriptId', 'status', 'provider'], {
+      transcriptId: id('The provider’s transcript id'),
+      status: { type: 'string', enum: ['completed', 'error'] },
+      provider: id('Provider id, e.g. "assemblyai"'),
+      recordingId: id('The recording transcribed, when known'),
+      text: { type: 'string', description: 'The transcript, when short enough to carry' },
+      languageCode: { type: 'string', maxLength: 20 },
+      durationSeconds: { type: 'number', minimum: 0 },
+      error: { type: 'string' },
+    }),
+    example: { transcriptId: 'tr_5f2c', status: 'completed', provider: 'assemblyai', recordingId: 'rec_123', languageCode: 'en', durationSeconds: 3600 },
+    publishedBy: 'host',
+  },
+  {
+    type: 'video.asset.ready',
+    description: 'A video provider finished processing an asset: it can be played.',
+    schema: object(['assetId', 'provider'], videoAssetFields),
+    example: { assetId: 'asset_01', provider: 'mux', playbackIds: ['pb_01'], durationSeconds: 3600, recordingId: 'rec_123' },
+    publishedBy: 'host',
+  },
+  {
+    type: 'video.asset.errored',
+    description: 'A video provider could not process an asset.',
+    schema: object(['assetId', 'provider'], { ...videoAssetFields, error: { type: 'string', maxLength: 2000 } }),
+    example: { assetId: 'asset_01', provider: 'mux', error: 'The input file is not a video' },
+    publishedBy: 'host',
+  },
+  {
+    type: 'call.ended',
+    description: 'A voice AI call ended.',
+    schema: object(['callId', 'provider'], {
+      callId: id('The provider’s call id'),
+      provider: id('Provider id, e.g. "retell"'),
+      agentId: id('The agent that took the call'),
+      fromNumber: { type: 'string', pattern: '^\\+[1-9]\\d{1,14}$' },
+      toNumber: { type: 'string', pattern: '^\\+[1-9]\\d{1,14}$' },
+      durationSeconds: { type: 'number', minimum: 0 },
+      disconnectionReason: { type: 'string', maxLength: 200 },
+      transcript: { type: 'string' },
+    }),
+    example: {
+      callId: 'call_8f2',
+      provider: 'retell',
+      agentId: 'agent_1',
+      fromNumber: '+14155550100',
+      toNumber: '+14155550123',
+      durationSeconds: 95,
+      disconnectionReason: 'user_hangup',
+    },
+    publishedBy: 'host',
+  },
+  {
+    type: 'mail_piece.delivered',
+    description: 'A postal provider reports a letter or postcard delivered (or processed for delivery).',
+    schema: object(['mailPieceId', 'provider'], {
+      mailPieceId: id('The provider’s letter or postcard id'),
+      provider: id('Provider id, e.g. "lob"'),
+      kind: { type: 'string', enum: ['letter', 'postcard', 'check', 'self_mailer'] },
+      trackingEvent: { type: 'string', maxLength: 100 },
+      deliveredAt: timestamp('When the provider reported it'),
+    }),
+    example: { mailPieceId: 'ltr_4868c3b754655f90', provider: 'lob', kind: 'letter', trackingEvent: 'letter.delivered', deliveredAt: '2026-03-05T15:00:00Z' },
+    publishedBy: 'host',
+  },
+  {
+    type: 'user.created',
+    description: 'An identity provider reports a user created.',
+    schema: object(['userId', 'provider'], identityUserFields),
+    example: identityUserExample,
+    publishedBy: 'host',
+  },
+  {
+    type: 'user.updated',
+    description: 'An identity provider reports a user changed.',
+    schema: object(['userId', 'provider'], identityUserFields),
+    example: identityUserExample,
+    publishedBy: 'host',
+  },
+  {
+    type: 'monitoring.incident.opened',
+    description: 'A monitoring provider opened an incident (an alert fired, a monitor went down).',
+    schema: object(['incidentId', 'provider'], incidentFields),
+    example: incidentExample,
+    publishedBy: 'host',
+  },
+  {
+    type: 'monitoring.incident.resolved',
+    description: 'A monitoring provider resolved an incident.',
+    schema: object(['incidentId', 'provider'], { ...incidentFields, resolvedAt: timestamp('When it was resolved') }),
+    example: { ...incidentExample, resolvedAt: '2026-03-05T15:20:00Z' },
     publishedBy: 'host',
   },
   {
