@@ -13,6 +13,7 @@ const LAYERS = [
   ['events', 'plugins', 'health'],
   ['api-keys', 'webhooks'],
   ['integrations'],
+  ['sso'],
 ];
 
 const layerRules = LAYERS.flatMap((layer, index) =>

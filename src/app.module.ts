@@ -28,6 +28,7 @@ import { IntegrationsModule } from './modules/integrations/index.js';
 import { PlansModule } from './modules/plans/index.js';
 import { PluginsModule } from './modules/plugins/index.js';
 import { AuthorizationGuard, RbacModule } from './modules/rbac/index.js';
+import { SsoModule } from './modules/sso/index.js';
 import { WebhooksModule } from './modules/webhooks/index.js';
 
 export interface Runtime {
@@ -61,6 +62,7 @@ export class AppModule {
         EventsModule,
         WebhooksModule,
         IntegrationsModule,
+        SsoModule,
         PluginsModule,
       ],
       providers: [

@@ -17,7 +17,7 @@ import { RolesService } from './roles.service.js';
   imports: [MikroOrmModule.forFeature([Account, Membership, Role])],
   controllers: [AccountsController, MembersController, RolesController],
   providers: [AccountsService, MembersService, RolesService, MeService],
-  exports: [AccountsService],
+  exports: [AccountsService, MembersService],
 })
 export class AccountsModule {
   constructor(callers: CallerFactory, members: MembersService) {

@@ -1,4 +1,4 @@
-import { EntityManager, LockMode } from '@mikro-orm/postgresql';
+import { EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import type { AccountCaller } from '../../core/auth/caller.js';
 import { ConflictError, NotFoundError } from '../../core/errors/app-errors.js';
@@ -45,6 +45,43 @@ export class MembersService implements MemberDirectory {
     this.audit.record(this.em, caller, { action: 'member.added', targetType: 'member', targetId: dto.userId, details: { role: dto.role } });
     await this.em.flush();
     return MemberDto.from(membership);
+  }
+
+  /**
+   * Adds `userId` with `role` unless they already are a member (whose role is then left as it is): how
+   * single sign-on provisions members on their first sign-in. The caller must hold `members.manage`
+   * and every permission of the role, and only owners add owners, as for `add`.
+   */
+  async provision(caller: AccountCaller, dto: AddMemberDto, details: Record<string, unknown> = {}): Promise<{ member: MemberDto; created: boolean }> {
+    const existing = await this.em.fork().findOne(Membership, { accountId: caller.accountId, userId: dto.userId });
+    if (existing) return { member: MemberDto.from(existing), created: false };
+    await this.assertMayProvision(caller, dto.role);
+    const em = this.em.fork();
+    const membership = em.create(Membership, { accountId: caller.accountId, userId: dto.userId, email: dto.email ?? null, role: dto.role });
+    this.audit.record(em, caller, { action: 'member.added', targetType: 'member', targetId: dto.userId, details: { role: dto.role, ...details } });
+    try {
+      await em.flush();
+    } catch (error) {
+      // Two first sign-ins at once: the other one added them.
+      if (!(error instanceof UniqueConstraintViolationException)) throw error;
+      const added = await this.em.fork().findOne(Membership, { accountId: caller.accountId, userId: dto.userId });
+      if (!added) throw error;
+      return { member: MemberDto.from(added), created: false };
+    }
+    return { member: MemberDto.from(membership), created: true };
+  }
+
+  /**
+   * Whether the caller may let sign-ins add members with `role` (configure single sign-on provisioning,
+   * change an integration that provisions, or redeem a sign-in that adds someone): `members.manage`
+   * and every permission of the role; owners only by owners. With `requireRole` false an unknown role
+   * (since deleted) grants nothing and is no obstacle.
+   */
+  async assertMayProvision(caller: AccountCaller, role: string, requireRole = true): Promise<void> {
+    assertHoldsAll(caller, ['members.manage'], 'let sign-ins add members');
+    if (requireRole) await this.roles.assertRoleExists(caller.accountId, role);
+    assertHoldsAll(caller, await this.roles.permissionsOf(caller.accountId, role), `let sign-ins add members with the role "${role}"`);
+    if (role === OWNER_ROLE) assertMayTouchOwners(caller, 'let sign-ins add owners');
   }
 
   async changeRole(caller: AccountCaller, userId: string, dto: UpdateMemberDto): Promise<MemberDto> {

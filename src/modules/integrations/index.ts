@@ -1,2 +1,4 @@
-/** The integrations module's public surface: its Nest module (nothing else is used by other modules). */
+/** The integrations module's public surface: its Nest module, and what modules above it may read of connections. */
 export { IntegrationsModule } from './integrations.module.js';
+export { ConnectedIntegrations, type OpenedConnection } from './connections/connected-integrations.js';
+export type { SettingsChange, SettingsGuard } from './connections/settings-guards.js';

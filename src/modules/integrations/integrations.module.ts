@@ -4,7 +4,9 @@ import { AccountsModule } from '../accounts/index.js';
 import { ApiKeysModule } from '../api-keys/index.js';
 import { EventsModule } from '../events/index.js';
 import { PluginsModule } from '../plugins/index.js';
+import { ConnectedIntegrations } from './connections/connected-integrations.js';
 import { CredentialVault } from './connections/credential-vault.js';
+import { SettingsGuards } from './connections/settings-guards.js';
 import { Integration } from './entities/integration.entity.js';
 import { OAuthState } from './entities/oauth-state.entity.js';
 import { ProviderEventTask } from './entities/provider-event-task.entity.js';
@@ -47,6 +49,7 @@ import { ConnectSession } from './entities/connect-session.entity.js';
   ],
   controllers: [ProvidersController, IntegrationsController, ConnectionsController, ConnectSessionsController, ConnectController, PublicIntegrationsController],
   providers: [
+    ConnectedIntegrations,
     ConnectionAccess,
     ConnectSessionsService,
     CredentialVault,
@@ -61,12 +64,14 @@ import { ConnectSession } from './entities/connect-session.entity.js';
     ProviderReactions,
     ProvidersService,
     ProxyService,
+    SettingsGuards,
     InboundService,
     SyncService,
     SyncedRecordRepository,
     SyncProcessor,
     TokenRefresher,
   ],
+  exports: [ConnectedIntegrations],
 })
 export class IntegrationsModule {
   constructor(acls: AclRegistry) {

@@ -14,6 +14,7 @@ export const PERMISSIONS = [
   'roles.manage',
   'account.view',
   'audit.view',
+  'sso.exchange',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -33,6 +34,8 @@ export const PERMISSION_DESCRIPTIONS: Record<Permission, string> = {
   'roles.manage': 'See and define custom roles',
   'account.view': 'See the account and its plan',
   'audit.view': 'Read the audit log',
+  'sso.exchange':
+    "Redeem single sign-on codes for the signed-in identity (POST /v1/sso/token), adding the member when the SSO integration's provisioning says so",
 };
 
 export interface BuiltInRole {

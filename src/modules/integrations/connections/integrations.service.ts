@@ -14,6 +14,7 @@ import { ConnectIntegrationDto, IntegrationDto, ListIntegrationsQuery } from '..
 import { Integration, IntegrationStatus } from '../entities/integration.entity.js';
 import { IntegrationHistory } from './integration-history.js';
 import { IntegrationView } from './integration-view.js';
+import { SettingsGuards } from './settings-guards.js';
 import { ProviderCalls } from '../calls/provider-calls.js';
 
 /** Statuses that occupy a place in a plan's counted category. */
@@ -39,6 +40,7 @@ export class IntegrationsService implements OnModuleInit {
     private readonly history: IntegrationHistory,
     private readonly view: IntegrationView,
     private readonly connections: ConnectionAccess,
+    private readonly guards: SettingsGuards,
   ) {}
 
   onModuleInit(): void {
@@ -114,6 +116,7 @@ export class IntegrationsService implements OnModuleInit {
     const inputs = this.connectionInputs(provider, dto.inputs);
     await this.assertPlanAllowsNew(caller, provider, owner);
     const settings = dto.settings ?? {};
+    await this.guards.check(caller, { provider: provider.id, owner: owner.owner, before: {}, after: settings });
     const verified = await this.calls.verify(provider, caller, undefined, credentials, settings, inputs);
     return this.em.transactional(async (em) => {
       const connection = em.create(Integration, await this.newConnection(em, caller, provider, owner, dto));
@@ -141,6 +144,7 @@ export class IntegrationsService implements OnModuleInit {
     if (settings) this.assertValid(provider, 'settings', settings);
     await this.access.ensure(caller, 'connect', 'Integration', { category: provider.category, counted: this.isCounted(connection) });
     const merged = { ...connection.settings, ...(settings ?? {}) };
+    await this.guards.check(caller, { provider: provider.id, owner: connection.owner, before: connection.settings, after: merged });
     const inputs = this.connectionInputs(provider, undefined, connection.metadata);
     const verified = await this.calls.verify(provider, caller, connection.id, credentials, merged, inputs);
     return this.em.transactional(async (em) => {
@@ -157,6 +161,7 @@ export class IntegrationsService implements OnModuleInit {
     return this.em.transactional(async (em) => {
       const connection = await this.find(em, caller, { id }, 'configure');
       if (!connection.isDefault) {
+        await this.guards.check(caller, { provider: connection.provider, owner: connection.owner, before: connection.settings, after: connection.settings });
         await em.nativeUpdate(
           Integration,
           { accountId: connection.accountId, livemode: connection.livemode, provider: connection.provider, ...ownerOf(connection), isDefault: true },
@@ -198,6 +203,7 @@ export class IntegrationsService implements OnModuleInit {
     const inputs = this.connectionInputs(provider, dto.inputs, existing?.metadata);
     await this.access.ensure(caller, 'connect', 'Integration', { category: provider.category, counted: this.isCounted(existing) });
     const settings = { ...(existing?.settings ?? {}), ...(dto.settings ?? {}) };
+    await this.guards.check(caller, { provider: provider.id, owner: 'account', before: existing?.settings ?? {}, after: settings });
     const verified = await this.calls.verify(provider, caller, existing?.id, credentials, settings, inputs);
     return this.em.transactional(async (em) => {
       const integration = existing ? em.merge(existing) : em.create(Integration, await this.newConnection(em, caller, provider, ACCOUNT_OWNER, {}));
@@ -332,6 +338,10 @@ export class IntegrationsService implements OnModuleInit {
   }
 
   private async save(caller: AccountCaller, integration: Integration, dto: UpdateConnectionDto): Promise<IntegrationDto> {
+    if (dto.settings) {
+      const after = { ...integration.settings, ...dto.settings };
+      await this.guards.check(caller, { provider: integration.provider, owner: integration.owner, before: integration.settings, after });
+    }
     if (dto.label !== undefined) integration.label = dto.label;
     if (dto.tags !== undefined) integration.tags = dto.tags;
     if (dto.settings) integration.settings = { ...integration.settings, ...dto.settings };
