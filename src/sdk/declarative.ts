@@ -122,7 +122,8 @@ export async function readJson<T = unknown>(response: Response, ctx: Pick<Plugin
   if (verdict === 'rejected') throw new ProviderRejectedError(message());
   if (verdict === 'outage') throw new Error(`the provider answered ${status}: ${message()}`);
   if (verdict === 'rate_limited' || (verdict === undefined && (mapping?.rateLimited ?? [429]).includes(status))) {
-    const retryAfter = Number(response.headers.get('retry-after'));
+    const header = response.headers.get('retry-after');
+    const retryAfter = header === null || header.trim() === '' ? Number.NaN : Number(header);
     throw new ProviderRateLimitedError(message(), Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : undefined);
   }
   const rejected = mapping?.rejected ?? [];

@@ -32,10 +32,21 @@ beforeEach(() => {
   fake.state.throttleNext = 0;
 });
 
-const harness = ({ apiKey = ACTIVECAMPAIGN_TEST_KEY, settings = {}, metadata = { accountName: ACTIVECAMPAIGN_ACCOUNT } }: { apiKey?: string; settings?: Json; metadata?: Json } = {}) =>
+const harness = ({
+  apiKey = ACTIVECAMPAIGN_TEST_KEY,
+  settings = {},
+  metadata = { accountName: ACTIVECAMPAIGN_ACCOUNT },
+}: { apiKey?: string; settings?: Json; metadata?: Json } = {}) =>
   createHarness(plugin, { provider: 'activecampaign', credentials: { apiKey }, settings, integration: { metadata }, http: forwardTo(fake.origins) });
 const calls = (h: Harness) => h.requests.map((request) => `${request.method} ${request.url.replace(API, '')}`);
-const event = (type: string, data: Json): PlugboardEvent => ({ id: `evt_${type}`, event: type, timestamp: '2026-01-01T09:00:00Z', accountId: 'acct_test', livemode: false, data });
+const event = (type: string, data: Json): PlugboardEvent => ({
+  id: `evt_${type}`,
+  event: type,
+  timestamp: '2026-01-01T09:00:00Z',
+  accountId: 'acct_test',
+  livemode: false,
+  data,
+});
 const tagNames = (contactId: string) =>
   fake.state.contactTags.filter((link) => link.contact === contactId).map((link) => fake.state.tags.find((tag) => tag.id === link.tag)!.tag);
 
@@ -55,7 +66,8 @@ describe('activecampaign plugin: declaration', () => {
     const inputs = createSchemaCompiler().compile(provider.connectionInputs);
     expect(inputs({ accountName: 'acme-events' })).toBe(true);
     expect(inputs({ accountName: '123456demo' })).toBe(true);
-    for (const accountName of ['https://acme.api-us1.com', 'acme.evil.test', 'acme/..', 'Acme', '-acme', '', 'a'.repeat(64)]) expect(inputs({ accountName })).toBe(false);
+    for (const accountName of ['https://acme.api-us1.com', 'acme.evil.test', 'acme/..', 'Acme', '-acme', '', 'a'.repeat(64)])
+      expect(inputs({ accountName })).toBe(false);
     expect(inputs({})).toBe(false);
     expect(inputs({ accountName: 'acme', baseUrl: 'https://evil.test' })).toBe(false);
   });
@@ -81,9 +93,9 @@ describe('activecampaign plugin: declaration', () => {
 
   it('reads both of ActiveCampaign’s error shapes into one readable message', () => {
     const read = provider.errors.message;
-    expect(read({ errors: [{ title: 'Email address already exists in the system', detail: '', code: 'duplicate', source: { pointer: '/data/attributes/email' } }] })).toBe(
-      'email: Email address already exists in the system',
-    );
+    expect(
+      read({ errors: [{ title: 'Email address already exists in the system', detail: '', code: 'duplicate', source: { pointer: '/data/attributes/email' } }] }),
+    ).toBe('email: Email address already exists in the system');
     expect(read({ errors: [{ status: 404, title: 'Not Found', detail: 'Contact not found' }] })).toBe('Not Found: Contact not found');
     expect(read({ message: 'No Result found for Subscriber with id 1' })).toBe('No Result found for Subscriber with id 1');
     expect(read({})).toBeUndefined();
@@ -95,7 +107,15 @@ describe('activecampaign plugin: connecting', () => {
     const h = harness();
     expect(await h.verify()).toEqual({
       displayName: 'Ana Lima <ana@acme.test> (acme-events)',
-      metadata: { accountName: 'acme-events', apiUrl: 'https://acme-events.api-us1.com', userId: '1', username: 'ana', email: 'ana@acme.test', firstName: 'Ana', lastName: 'Lima' },
+      metadata: {
+        accountName: 'acme-events',
+        apiUrl: 'https://acme-events.api-us1.com',
+        userId: '1',
+        username: 'ana',
+        email: 'ana@acme.test',
+        firstName: 'Ana',
+        lastName: 'Lima',
+      },
     });
     expect(h.requests.map((request) => request.url)).toEqual([`${API}/users/me`]);
     expect(fake.state.requests.at(-1)!.headers['api-token']).toBe(ACTIVECAMPAIGN_TEST_KEY);
@@ -127,7 +147,12 @@ describe('activecampaign plugin: connecting', () => {
 describe('activecampaign plugin: contacts, tags, automations', () => {
   it('syncs a contact: created, then updated by email with only the fields given', async () => {
     const h = harness();
-    const created = await h.action<Json>('syncContact', { email: 'bo@example.com', firstName: 'Bo', lastName: 'Silva', fieldValues: [{ field: '3', value: 'Lisbon' }] });
+    const created = await h.action<Json>('syncContact', {
+      email: 'bo@example.com',
+      firstName: 'Bo',
+      lastName: 'Silva',
+      fieldValues: [{ field: '3', value: 'Lisbon' }],
+    });
     const stored = fake.state.contacts[0];
     expect(created).toEqual({
       id: stored.id,
@@ -139,7 +164,9 @@ describe('activecampaign plugin: contacts, tags, automations', () => {
       updatedAt: stored.udate,
       fieldValues: [{ field: '3', value: 'Lisbon' }],
     });
-    expect(fake.state.requests.at(-1)!.body).toEqual({ contact: { email: 'bo@example.com', firstName: 'Bo', lastName: 'Silva', fieldValues: [{ field: '3', value: 'Lisbon' }] } });
+    expect(fake.state.requests.at(-1)!.body).toEqual({
+      contact: { email: 'bo@example.com', firstName: 'Bo', lastName: 'Silva', fieldValues: [{ field: '3', value: 'Lisbon' }] },
+    });
 
     const updated = await h.action<Json>('syncContact', { email: 'BO@example.com', phone: '+351900000000' });
     expect(updated).toMatchObject({ id: stored.id, firstName: 'Bo', lastName: 'Silva', phone: '+351900000000' });
@@ -164,7 +191,13 @@ describe('activecampaign plugin: contacts, tags, automations', () => {
     const contact = fake.state.contacts.find((candidate) => candidate.email === 'cy@example.com')!;
     expect(tag).toMatchObject({ tagType: 'contact', description: 'Added by Plugboard' });
     expect(first).toEqual({ contactId: contact.id, tagId: tag.id, tag: 'webinar', contactTagId: expect.any(String), tagCreated: true, contactCreated: true });
-    expect(calls(h)).toEqual(['GET /tags?search=webinar&limit=100', 'POST /tags', 'GET /contacts?email=cy%40example.com', 'POST /contact/sync', 'POST /contactTags']);
+    expect(calls(h)).toEqual([
+      'GET /tags?search=webinar&limit=100',
+      'POST /tags',
+      'GET /contacts?email=cy%40example.com',
+      'POST /contact/sync',
+      'POST /contactTags',
+    ]);
     expect(fake.state.requests.at(-1)!.body).toEqual({ contactTag: { contact: contact.id, tag: tag.id } });
 
     const again = harness();
@@ -206,17 +239,27 @@ describe('activecampaign plugin: reactions', () => {
     const automation = fake.state.addAutomation('Registrants');
     fake.state.addTag('registered');
     const h = harness({ settings: { registrationTags: ['registered', 'registered-{sessionId}', 'Registered'], registrationAutomationId: automation.id } });
-    await provider.onEvent['registration.received'](h.context(), event('registration.received', { registrationId: 'reg_7', sessionId: 'sess_9', email: 'fa@example.com', name: 'Fa  da Costa' }));
+    await provider.onEvent['registration.received'](
+      h.context(),
+      event('registration.received', { registrationId: 'reg_7', sessionId: 'sess_9', email: 'fa@example.com', name: 'Fa  da Costa' }),
+    );
     const contact = fake.state.contacts.find((candidate) => candidate.email === 'fa@example.com')!;
     expect(contact).toMatchObject({ firstName: 'Fa', lastName: 'da Costa' });
     expect(tagNames(contact.id)).toEqual(['registered', 'registered-sess_9']);
     expect(fake.state.contactAutomations).toEqual([expect.objectContaining({ contact: contact.id, automation: automation.id })]);
-    expect(h.logs.at(-1)).toMatchObject({ level: 'info', message: 'registration: contact synced', fields: { contactId: contact.id, tags: 2, automation: true } });
+    expect(h.logs.at(-1)).toMatchObject({
+      level: 'info',
+      message: 'registration: contact synced',
+      fields: { contactId: contact.id, tags: 2, automation: true },
+    });
   });
 
   it('tags participants who joined; a tag naming a value the event lacks is skipped with a warning', async () => {
     const h = harness({ settings: { participantTags: ['attended', 'attended-{sessionId}', 'room-{roomId}'] } });
-    await provider.onEvent['participant.joined'](h.context(), event('participant.joined', { participantId: 'p_1', sessionId: 'sess_9', email: 'gi@example.com', name: 'Gi' }));
+    await provider.onEvent['participant.joined'](
+      h.context(),
+      event('participant.joined', { participantId: 'p_1', sessionId: 'sess_9', email: 'gi@example.com', name: 'Gi' }),
+    );
     const contact = fake.state.contacts.find((candidate) => candidate.email === 'gi@example.com')!;
     expect(contact.firstName).toBe('Gi');
     expect(tagNames(contact.id)).toEqual(['attended', 'attended-sess_9']);

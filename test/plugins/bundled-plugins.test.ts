@@ -29,7 +29,13 @@ describe('bundled plugins', () => {
       const pkg = JSON.parse(readFileSync(join('plugins', folder, 'package.json'), 'utf8'));
       const code = readFileSync(join('plugins', folder, 'index.js'), 'utf8');
       const usesSdk = /from 'plugboard\/sdk'/.test(code);
-      expect(pkg).toMatchObject({ name: `plugboard-plugin-${folder}`, version: '1.0.0', type: 'module', main: 'index.js', plugboard: { apiVersion: usesSdk ? '^1.1.0' : '^1.0.0' } });
+      expect(pkg).toMatchObject({
+        name: `plugboard-plugin-${folder}`,
+        version: '1.0.0',
+        type: 'module',
+        main: 'index.js',
+        plugboard: { apiVersion: usesSdk ? '^1.1.0' : '^1.0.0' },
+      });
       // Only the SDK the host resolves for every plugin: nothing else of Plugboard, nothing outside the package.
       expect(code).not.toMatch(/from ['"](plugboard(?!\/sdk['"])|\.\.\/)/);
     }
@@ -72,7 +78,9 @@ describe('bundled plugins', () => {
     expect(input('mailchimp', 'addMember')({ email: 'nope' })).toBe(false);
     expect(input('google-calendar', 'createEvent')({ summary: 'x', start: '2030-01-01T10:00:00Z', end: '2030-01-01T11:00:00Z' })).toBe(true);
     expect(input('google-calendar', 'createEvent')({ summary: 'x', start: 'tomorrow', end: '2030-01-01T11:00:00Z' })).toBe(false);
-    expect(input('ical-feed', 'render')({ events: [{ id: '1', event: 'session.started', timestamp: '2026-01-01T00:00:00Z', data: { sessionId: 's' } }] })).toBe(true);
+    expect(input('ical-feed', 'render')({ events: [{ id: '1', event: 'session.started', timestamp: '2026-01-01T00:00:00Z', data: { sessionId: 's' } }] })).toBe(
+      true,
+    );
     expect(input('ical-feed', 'render')({})).toBe(false);
   });
 });

@@ -19,7 +19,12 @@ describe('a provider written as declarations (SDK 1.1), against its fake', () =>
   });
   afterAll(() => fake.close());
   beforeEach(() => {
-    fake.state.contacts = ['2026-01-01', '2026-02-01', '2026-03-01'].map((day, index) => ({ id: `c_${index + 1}`, email: `p${index}@example.com`, name: `P${index}`, updated_at: `${day}T00:00:00Z` }));
+    fake.state.contacts = ['2026-01-01', '2026-02-01', '2026-03-01'].map((day, index) => ({
+      id: `c_${index + 1}`,
+      email: `p${index}@example.com`,
+      name: `P${index}`,
+      updated_at: `${day}T00:00:00Z`,
+    }));
     fake.state.deals = [1, 2, 3].map((index) => ({ id: `d_${index}`, title: `Deal ${index}` }));
     fake.state.limited = false;
   });
@@ -70,7 +75,14 @@ describe('a provider written as declarations (SDK 1.1), against its fake', () =>
     expect(checkDeclarations(plugin.providers[0])).toEqual([]);
     const broken: ProviderDefinition = {
       ...plugin.providers[0],
-      actions: { bad: { description: 'x', inputSchema: { type: 'object', properties: { id: { type: 'string' } } }, request: { path: '/contacts/{contactId}' }, result: 'data' } },
+      actions: {
+        bad: {
+          description: 'x',
+          inputSchema: { type: 'object', properties: { id: { type: 'string' } } },
+          request: { path: '/contacts/{contactId}' },
+          result: 'data',
+        },
+      },
     };
     expect(checkDeclarations(broken)).toEqual([
       'providers.acme_crm.actions.bad.request refers to {contactId}, which the input schema does not declare',
@@ -96,7 +108,8 @@ describe('errors.classify: answers whose status does not say what they mean', ()
         baseUrl: 'https://chat.example',
         errors: {
           message: '/error',
-          classify: (body) => (body?.ok === false ? (body.error === 'ratelimited' ? 'rate_limited' : 'rejected') : body?.quota === 'exceeded' ? 'rate_limited' : undefined),
+          classify: (body) =>
+            body?.ok === false ? (body.error === 'ratelimited' ? 'rate_limited' : 'rejected') : body?.quota === 'exceeded' ? 'rate_limited' : undefined,
         },
         actions: { post: { description: 'Posts', inputSchema: { type: 'object' }, request: { method: 'POST', path: '/chat.postMessage', body: 'input' } } },
       },
@@ -105,7 +118,10 @@ describe('errors.classify: answers whose status does not say what they mean', ()
   const answering = (status: number, body: Json) => createHarness(plugin, { credentials: { apiKey: 'key-1234' }, http: () => ({ status, body }) });
 
   it('refuses a 200 with ok: false with the provider’s error, treats its rate limit as one, and passes ok answers through', async () => {
-    await expect(answering(200, { ok: false, error: 'channel_not_found' }).action('post', {})).rejects.toMatchObject({ code: 'provider_rejected', message: 'channel_not_found' });
+    await expect(answering(200, { ok: false, error: 'channel_not_found' }).action('post', {})).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: 'channel_not_found',
+    });
     await expect(answering(200, { ok: false, error: 'ratelimited' }).action('post', {})).rejects.toMatchObject({ code: 'provider_rate_limited' });
     await expect(answering(403, { quota: 'exceeded', error: 'slow down' }).action('post', {})).rejects.toMatchObject({ code: 'provider_rate_limited' });
     await expect(answering(200, { ok: true, ts: '1.2' }).action('post', {})).resolves.toEqual({ ok: true, ts: '1.2' });

@@ -86,14 +86,41 @@ describe('dropbox plugin: declaration and OAuth', () => {
     };
     for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value as string);
     const back = await followAuthorizationUrl(url, fake.origins);
-    const exchange = { grant_type: 'authorization_code', code: back.searchParams.get('code')!, redirect_uri: REDIRECT_URI, client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret, code_verifier: verifier };
+    const exchange = {
+      grant_type: 'authorization_code',
+      code: back.searchParams.get('code')!,
+      redirect_uri: REDIRECT_URI,
+      client_id: CLIENT.clientId,
+      client_secret: CLIENT.clientSecret,
+      code_verifier: verifier,
+    };
     const granted = await postTokenRequest(dropbox.auth.tokenUrl, fake.origins, exchange);
     expect(granted).toEqual({
       status: 200,
-      body: { access_token: expect.any(String), refresh_token: expect.any(String), expires_in: 14_400, token_type: 'bearer', scope: ALL_SCOPES, account_id: fake.state.account.account_id, uid: '12345678' },
+      body: {
+        access_token: expect.any(String),
+        refresh_token: expect.any(String),
+        expires_in: 14_400,
+        token_type: 'bearer',
+        scope: ALL_SCOPES,
+        account_id: fake.state.account.account_id,
+        uid: '12345678',
+      },
     });
-    const refreshed = await postTokenRequest(dropbox.auth.tokenUrl, fake.origins, { grant_type: 'refresh_token', refresh_token: granted.body.refresh_token, client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret });
-    expect(refreshed.body).toEqual({ access_token: expect.any(String), expires_in: 14_400, token_type: 'bearer', scope: ALL_SCOPES, account_id: fake.state.account.account_id, uid: '12345678' });
+    const refreshed = await postTokenRequest(dropbox.auth.tokenUrl, fake.origins, {
+      grant_type: 'refresh_token',
+      refresh_token: granted.body.refresh_token,
+      client_id: CLIENT.clientId,
+      client_secret: CLIENT.clientSecret,
+    });
+    expect(refreshed.body).toEqual({
+      access_token: expect.any(String),
+      expires_in: 14_400,
+      token_type: 'bearer',
+      scope: ALL_SCOPES,
+      account_id: fake.state.account.account_id,
+      uid: '12345678',
+    });
     expect((await connected({}, refreshed.body.access_token).verify()).displayName).toBe('Ana Lima');
 
     // Without token_access_type=offline Dropbox issues no refresh token.
@@ -126,7 +153,10 @@ describe('dropbox plugin: verify and health', () => {
       code: 'provider_rejected',
       message: 'The Dropbox access token has expired: connect Dropbox again if this persists. (expired_access_token)',
     });
-    await expect(connected({}, 'sl.unknown').verify()).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('connect Dropbox again') });
+    await expect(connected({}, 'sl.unknown').verify()).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: expect.stringContaining('connect Dropbox again'),
+    });
     const { accessToken: narrow } = fake.state.oauth.mintTokens(CLIENT.clientId, 'account_info.read');
     await expect(connected({}, narrow).action('listFolders', {})).rejects.toMatchObject({
       code: 'provider_rejected',
@@ -145,20 +175,38 @@ describe('dropbox plugin: listFolders', () => {
     expect(first.folders.map((folder: Json) => folder.name)).toEqual(['A', 'B', 'C']);
     expect(first.folders[0]).toEqual({ id: expect.stringMatching(/^id:/), name: 'A', path: '/Teams/A', pathLower: '/teams/a' });
     expect(first.hasMore).toBe(true);
-    expect(fake.state.requests.filter((request) => request.path.startsWith('/2/files/list_folder')).slice(-2).map((request) => [request.path, request.body])).toEqual([
+    expect(
+      fake.state.requests
+        .filter((request) => request.path.startsWith('/2/files/list_folder'))
+        .slice(-2)
+        .map((request) => [request.path, request.body]),
+    ).toEqual([
       ['/2/files/list_folder', { path: '/Teams', limit: 3, include_mounted_folders: true }],
       ['/2/files/list_folder/continue', { cursor: expect.any(String) }],
     ]);
     const rest = await h.action<Json>('listFolders', { cursor: first.cursor });
-    expect(rest).toEqual({ folders: [expect.objectContaining({ name: 'D' }), expect.objectContaining({ name: 'E' })], cursor: expect.any(String), hasMore: false });
+    expect(rest).toEqual({
+      folders: [expect.objectContaining({ name: 'D' }), expect.objectContaining({ name: 'E' })],
+      cursor: expect.any(String),
+      hasMore: false,
+    });
   });
 
   it('lists the root as "" (never "/"), and passes Dropbox’s refusals on: nothing there, a file, a stale cursor', async () => {
     await connected().action('listFolders', { path: '/' });
     expect(last('files/list_folder').body).toMatchObject({ path: '' });
-    await expect(connected().action('listFolders', { path: '/Nope' })).rejects.toMatchObject({ code: 'provider_rejected', message: 'There is nothing at that path in Dropbox. (path/not_found)' });
-    await expect(connected().action('listFolders', { path: '/Teams/a.txt' })).rejects.toMatchObject({ code: 'provider_rejected', message: 'That path is a file, not a folder. (path/not_folder)' });
-    await expect(connected().action('listFolders', { cursor: 'AAEstale' })).rejects.toMatchObject({ code: 'provider_rejected', message: 'The listing cursor is no longer valid: list the folder again without it. (reset)' });
+    await expect(connected().action('listFolders', { path: '/Nope' })).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: 'There is nothing at that path in Dropbox. (path/not_found)',
+    });
+    await expect(connected().action('listFolders', { path: '/Teams/a.txt' })).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: 'That path is a file, not a folder. (path/not_folder)',
+    });
+    await expect(connected().action('listFolders', { cursor: 'AAEstale' })).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: 'The listing cursor is no longer valid: list the folder again without it. (reset)',
+    });
   });
 });
 
@@ -168,7 +216,14 @@ describe('dropbox plugin: uploadFromUrl', () => {
     const url = recordings.add('/rec/big.mp4', data);
     const before = recordings.requests.length;
     const file = await connected().action<Json>('uploadFromUrl', { url, path: '/Recordings/big.mp4' });
-    expect(file).toMatchObject({ name: 'big.mp4', path: '/Recordings/big.mp4', size: data.length, contentHash: dropboxContentHash(data), chunks: 3, bytes: data.length });
+    expect(file).toMatchObject({
+      name: 'big.mp4',
+      path: '/Recordings/big.mp4',
+      size: data.length,
+      contentHash: dropboxContentHash(data),
+      chunks: 3,
+      bytes: data.length,
+    });
     expect(timeline).toEqual([
       `GET recording bytes=0-${CHUNK - 1}`,
       `content.dropboxapi.com /2/files/upload_session/start ${CHUNK}B`,
@@ -190,7 +245,10 @@ describe('dropbox plugin: uploadFromUrl', () => {
 
   it('sends a file of one chunk with files/upload, and escapes non-ASCII characters in Dropbox-API-Arg', async () => {
     const data = asciiBytes(5000);
-    const file = await connected().action<Json>('uploadFromUrl', { url: recordings.add('/plain/a.webm', data, { ranges: false }), path: '/Gravações/sessão 1.webm' });
+    const file = await connected().action<Json>('uploadFromUrl', {
+      url: recordings.add('/plain/a.webm', data, { ranges: false }),
+      path: '/Gravações/sessão 1.webm',
+    });
     expect(file).toMatchObject({ path: '/Gravações/sessão 1.webm', size: 5000, contentHash: dropboxContentHash(data), chunks: 1 });
     const sent = last('files/upload');
     expect(sent.headers['dropbox-api-arg']).toContain('/Grava\\u00e7\\u00f5es/sess\\u00e3o 1.webm');
@@ -227,7 +285,10 @@ describe('dropbox plugin: uploadFromUrl', () => {
 
     fake.state.spaceLeft = 10;
     try {
-      await expect(connected().action('uploadFromUrl', { url, path: '/Recordings/full.mp4' })).rejects.toMatchObject({ code: 'provider_rejected', message: 'The Dropbox account is out of space. (path/insufficient_space)' });
+      await expect(connected().action('uploadFromUrl', { url, path: '/Recordings/full.mp4' })).rejects.toMatchObject({
+        code: 'provider_rejected',
+        message: 'The Dropbox account is out of space. (path/insufficient_space)',
+      });
     } finally {
       fake.state.spaceLeft = undefined;
     }
@@ -240,14 +301,24 @@ describe('dropbox plugin: uploadFromUrl', () => {
   });
 
   it('refuses a recording that is not there and one that changes midway', async () => {
-    await expect(connected().action('uploadFromUrl', { url: `${recordings.url}/rec/none.mp4`, path: '/x.mp4' })).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('answered HTTP 404') });
+    await expect(connected().action('uploadFromUrl', { url: `${recordings.url}/rec/none.mp4`, path: '/x.mp4' })).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: expect.stringContaining('answered HTTP 404'),
+    });
     const url = recordings.add('/rec/changing.mp4', asciiBytes(CHUNK + 3), { changes: true });
     await expect(connected().action('uploadFromUrl', { url, path: '/x.mp4' })).rejects.toThrow('the recording changed while it was being copied');
   });
 });
 
 describe('dropbox plugin: recording.completed', () => {
-  const event = (data: Json, timestamp = '2026-03-04T23:30:00Z') => ({ id: `evt_${data.recordingId}`, event: 'recording.completed', timestamp, accountId: 'acct_test', livemode: false, data });
+  const event = (data: Json, timestamp = '2026-03-04T23:30:00Z') => ({
+    id: `evt_${data.recordingId}`,
+    event: 'recording.completed',
+    timestamp,
+    accountId: 'acct_test',
+    livemode: false,
+    data,
+  });
 
   it('copies the recording under destination/date/room/session, named by the served type, once', async () => {
     const data = asciiBytes(CHUNK + 10);

@@ -48,7 +48,14 @@ const harness = ({ token = accessToken, settings = {} }: { token?: string; setti
   });
 const calls = (h: Harness) => h.requests.map((request) => `${request.method} ${request.url}`);
 const form = (h: Harness, index: number) => Object.fromEntries(new URLSearchParams(h.requests[index].body));
-const event = (data: Json, id = 'evt_1'): PlugboardEvent => ({ id, event: 'livestream.ended', timestamp: new Date().toISOString(), accountId: 'acct_test', livemode: false, data });
+const event = (data: Json, id = 'evt_1'): PlugboardEvent => ({
+  id,
+  event: 'livestream.ended',
+  timestamp: new Date().toISOString(),
+  accountId: 'acct_test',
+  livemode: false,
+  data,
+});
 const mint = (scope: string) => fake.state.oauth.mintTokens(CLIENT.clientId, scope).accessToken;
 /** Whatever the plugin returned or logged, as text: no Page token may be in it. */
 const leaks = (h: Harness, result: unknown) => {
@@ -79,14 +86,30 @@ describe('facebook_live plugin: declaration and OAuth', () => {
 
   it('the fake runs Facebook’s flow: comma-separated scopes, a long-lived bearer token and no refresh token, Graph errors for bad exchanges', async () => {
     const url = new URL(facebook.auth.authorizationUrl);
-    for (const [key, value] of Object.entries({ response_type: 'code', client_id: CLIENT.clientId, redirect_uri: REDIRECT_URI, scope: facebook.auth.scopes.join(','), state: 'st-fb' })) url.searchParams.set(key, value);
+    for (const [key, value] of Object.entries({
+      response_type: 'code',
+      client_id: CLIENT.clientId,
+      redirect_uri: REDIRECT_URI,
+      scope: facebook.auth.scopes.join(','),
+      state: 'st-fb',
+    }))
+      url.searchParams.set(key, value);
     const back = await followAuthorizationUrl(url, fake.origins);
     expect(back.searchParams.get('state')).toBe('st-fb');
     const token = (body: Record<string, string>) => postTokenRequest(facebook.auth.tokenUrl, fake.origins, body);
-    const exchange = { grant_type: 'authorization_code', code: back.searchParams.get('code')!, redirect_uri: REDIRECT_URI, client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret };
+    const exchange = {
+      grant_type: 'authorization_code',
+      code: back.searchParams.get('code')!,
+      redirect_uri: REDIRECT_URI,
+      client_id: CLIENT.clientId,
+      client_secret: CLIENT.clientSecret,
+    };
 
     const badSecret = await token({ ...exchange, client_secret: 'wrong' });
-    expect(badSecret).toEqual({ status: 400, body: { error: { message: 'Error validating client secret.', type: 'OAuthException', code: 1, fbtrace_id: expect.any(String) } } });
+    expect(badSecret).toEqual({
+      status: 400,
+      body: { error: { message: 'Error validating client secret.', type: 'OAuthException', code: 1, fbtrace_id: expect.any(String) } },
+    });
     const mismatch = await token({ ...exchange, redirect_uri: 'http://localhost:3000/elsewhere' });
     expect(mismatch.body.error).toMatchObject({ code: 100, error_subcode: 36008 });
 
@@ -96,7 +119,10 @@ describe('facebook_live plugin: declaration and OAuth', () => {
     expect((await harness({ token: granted.body.access_token }).verify()).displayName).toBe('Ada Broadcaster');
 
     const reused = await token(exchange);
-    expect(reused).toEqual({ status: 400, body: { error: expect.objectContaining({ message: 'This authorization code has been used.', code: 100, error_subcode: 36009 }) } });
+    expect(reused).toEqual({
+      status: 400,
+      body: { error: expect.objectContaining({ message: 'This authorization code has been used.', code: 100, error_subcode: 36009 }) },
+    });
 
     fake.state.oauth.authorizeError = 'access_denied';
     try {
@@ -137,16 +163,29 @@ describe('facebook_live plugin: verify and health', () => {
     fake.state.oauth.expireAccessToken(stale);
     const direct = await fetch(`${fake.url}/v26.0/me`, { headers: { authorization: `Bearer ${stale}` } });
     expect(direct.status).toBe(400);
-    expect(((await direct.json()) as Json).error).toMatchObject({ type: 'OAuthException', code: 190, error_subcode: 463, message: expect.stringContaining('Session has expired') });
+    expect(((await direct.json()) as Json).error).toMatchObject({
+      type: 'OAuthException',
+      code: 190,
+      error_subcode: 463,
+      message: expect.stringContaining('Session has expired'),
+    });
     await expect(harness({ token: stale }).verify()).rejects.toMatchObject({
       code: 'provider_rejected',
-      message: expect.stringMatching(/^Facebook no longer accepts this connection's access token \(Error validating access token: Session has expired .*\): connect Facebook again\.$/),
+      message: expect.stringMatching(
+        /^Facebook no longer accepts this connection's access token \(Error validating access token: Session has expired .*\): connect Facebook again\.$/,
+      ),
     });
 
     const removed = mint(ALL_FACEBOOK_PERMISSIONS);
     fake.state.oauth.accessTokens.get(removed)!.revoked = true;
-    await expect(harness({ token: removed }).healthCheck()).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('has not authorized application') });
-    await expect(harness({ token: 'garbage' }).healthCheck()).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('Cannot parse access token') });
+    await expect(harness({ token: removed }).healthCheck()).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: expect.stringContaining('has not authorized application'),
+    });
+    await expect(harness({ token: 'garbage' }).healthCheck()).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: expect.stringContaining('Cannot parse access token'),
+    });
   });
 
   it('checks health with GET /me?fields=id, and notices a token of another user', async () => {
@@ -178,7 +217,12 @@ describe('facebook_live plugin: Pages', () => {
   });
 
   it('follows the after cursor while Facebook says there is a next page', async () => {
-    const extra = Array.from({ length: 130 }, (_, index) => ({ id: String(900_000_000_000 + index), name: `Page ${index}`, category: 'Community', tasks: ['CREATE_CONTENT'] }));
+    const extra = Array.from({ length: 130 }, (_, index) => ({
+      id: String(900_000_000_000 + index),
+      name: `Page ${index}`,
+      category: 'Community',
+      tasks: ['CREATE_CONTENT'],
+    }));
     fake.state.pages.push(...extra);
     try {
       const h = harness();
@@ -222,7 +266,9 @@ describe('facebook_live plugin: live videos', () => {
     // The Page token is used, never kept: not in the answer, not in the logs; the stream key is not logged either.
     expect(leaks(h, result)).toEqual([]);
     expect(JSON.stringify(h.logs)).not.toContain(result.streamKey);
-    expect(h.logs).toEqual([{ level: 'info', message: 'Facebook live video created', fields: { liveVideoId: video.id, target: 'page', pageId: page.id, status: 'LIVE_NOW' } }]);
+    expect(h.logs).toEqual([
+      { level: 'info', message: 'Facebook live video created', fields: { liveVideoId: video.id, target: 'page', pageId: page.id, status: 'LIVE_NOW' } },
+    ]);
   });
 
   it('creates on the user’s profile with the user token when no Page is given, and an UNPUBLISHED preview when asked', async () => {
@@ -257,12 +303,16 @@ describe('facebook_live plugin: live videos', () => {
       code: 'provider_rejected',
       message: expect.stringContaining("Object with ID '123456' does not exist"),
     });
-    await expect(harness({ token: mint('pages_show_list,pages_read_engagement,pages_manage_posts') }).action('createLiveVideo', { title: 'x' })).rejects.toMatchObject({
+    await expect(
+      harness({ token: mint('pages_show_list,pages_read_engagement,pages_manage_posts') }).action('createLiveVideo', { title: 'x' }),
+    ).rejects.toMatchObject({
       code: 'provider_rejected',
       message: expect.stringContaining('lack of permission'),
     });
     // A Page token obtained through a grant without pages_manage_posts cannot go live as the Page.
-    await expect(harness({ token: mint('publish_video,pages_show_list') }).action('createLiveVideo', { title: 'x', pageId: managedPage().id })).rejects.toMatchObject({
+    await expect(
+      harness({ token: mint('publish_video,pages_show_list') }).action('createLiveVideo', { title: 'x', pageId: managedPage().id }),
+    ).rejects.toMatchObject({
       code: 'provider_rejected',
       message: expect.stringContaining('lack of permission'),
     });
@@ -288,7 +338,10 @@ describe('facebook_live plugin: live videos', () => {
     expect(fake.state.liveVideos.get(own.id)!.status).toBe('LIVE_STOPPED');
 
     // The Page's video with the user's token: Graph's permissions error.
-    await expect(harness().action('endLiveVideo', { liveVideoId: created.id })).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('(#200) Permissions error') });
+    await expect(harness().action('endLiveVideo', { liveVideoId: created.id })).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: expect.stringContaining('(#200) Permissions error'),
+    });
   });
 });
 
@@ -316,13 +369,17 @@ describe('facebook_live plugin: livestream.ended', () => {
     const gone = harness({ settings: { pageId: page.id } });
     await facebook.onEvent['livestream.ended'](gone.context(), event({ sessionId: 's', destinations: [{ provider: 'facebook_live', id: '777' }] }, 'evt_2'));
     expect(gone.logs).toEqual([
-      { level: 'warn', message: 'Facebook did not end the live video', fields: { eventId: 'evt_2', liveVideoId: '777', error: expect.stringContaining("Object with ID '777' does not exist") } },
+      {
+        level: 'warn',
+        message: 'Facebook did not end the live video',
+        fields: { eventId: 'evt_2', liveVideoId: '777', error: expect.stringContaining("Object with ID '777' does not exist") },
+      },
     ]);
 
     fake.state.queued.push(graphError(500, 2, 'An unexpected error has occurred. Please retry your request later.'));
-    await expect(facebook.onEvent['livestream.ended'](harness().context(), event({ sessionId: 's', destinations: [{ provider: 'facebook_live', id: first.id }] }))).rejects.toThrow(
-      /^Facebook answered HTTP 500: An unexpected error has occurred/,
-    );
+    await expect(
+      facebook.onEvent['livestream.ended'](harness().context(), event({ sessionId: 's', destinations: [{ provider: 'facebook_live', id: first.id }] })),
+    ).rejects.toThrow(/^Facebook answered HTTP 500: An unexpected error has occurred/);
 
     const off = harness({ settings: { pageId: page.id, endOnLivestreamEnded: false } });
     await facebook.onEvent['livestream.ended'](off.context(), event({ sessionId: 's', destinations: [{ provider: 'facebook_live', id: first.id }] }));
@@ -333,7 +390,10 @@ describe('facebook_live plugin: livestream.ended', () => {
 describe('facebook_live plugin: throttling, outages and input', () => {
   it('answers the per-user limit (code 17) as a rate limit', async () => {
     fake.state.userCallsPerHour = 0;
-    await expect(harness().action('listPages', {})).rejects.toMatchObject({ code: 'provider_rate_limited', message: 'Facebook is rate limiting these calls: (#17) User request limit reached' });
+    await expect(harness().action('listPages', {})).rejects.toMatchObject({
+      code: 'provider_rate_limited',
+      message: 'Facebook is rate limiting these calls: (#17) User request limit reached',
+    });
   });
 
   it('answers the Page limit (80001) as a rate limit until the Business Use Case header’s regain time', async () => {

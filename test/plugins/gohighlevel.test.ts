@@ -1,4 +1,12 @@
-import { GHL_API_VERSION, GHL_CLIENT, GHL_SCOPES, startFakeHighLevel, type FakeHighLevel, type GhlLocation, type GhlPipeline } from '../fixtures/providers/gohighlevel.js';
+import {
+  GHL_API_VERSION,
+  GHL_CLIENT,
+  GHL_SCOPES,
+  startFakeHighLevel,
+  type FakeHighLevel,
+  type GhlLocation,
+  type GhlPipeline,
+} from '../fixtures/providers/gohighlevel.js';
 import { followAuthorizationUrl, postTokenRequest } from '../fixtures/providers/oauth2-authorization-server.js';
 import { createSchemaCompiler } from '../../src/modules/plugins/plugin-registry.js';
 import type { PlugboardEvent, PluginDefinition } from '../../src/sdk/index.js';
@@ -28,7 +36,12 @@ afterAll(() => fake.close());
 const stage = (name: string) => pipeline.stages.find((candidate) => candidate.name === name)!.id;
 
 /** A connected sub-account: the token and the locationId kept from the token response. */
-const harness = ({ token = accessToken, settings = {}, metadata = { locationId: location.id }, raw }: { token?: string; settings?: Json; metadata?: Json; raw?: Json } = {}) =>
+const harness = ({
+  token = accessToken,
+  settings = {},
+  metadata = { locationId: location.id },
+  raw,
+}: { token?: string; settings?: Json; metadata?: Json; raw?: Json } = {}) =>
   createHarness(plugin, {
     provider: 'gohighlevel',
     credentials: { accessToken: token, tokenType: 'Bearer', ...(raw ? { raw } : {}) },
@@ -90,19 +103,40 @@ describe('gohighlevel plugin: declaration', () => {
 });
 
 describe('gohighlevel plugin: installing on a sub-account', () => {
-  const authorize = (query: Record<string, string>) => followAuthorizationUrl(`${ghl.auth.authorizationUrl}?${new URLSearchParams(query).toString()}`, fake.origins);
+  const authorize = (query: Record<string, string>) =>
+    followAuthorizationUrl(`${ghl.auth.authorizationUrl}?${new URLSearchParams(query).toString()}`, fake.origins);
   const token = (form: Record<string, string>) => postTokenRequest(ghl.auth.tokenUrl, fake.origins, form);
   const install = async () => {
-    const back = await authorize({ response_type: 'code', client_id: GHL_CLIENT.clientId, redirect_uri: REDIRECT_URI, scope: GHL_SCOPES.join(' '), state: 'st-1' });
+    const back = await authorize({
+      response_type: 'code',
+      client_id: GHL_CLIENT.clientId,
+      redirect_uri: REDIRECT_URI,
+      scope: GHL_SCOPES.join(' '),
+      state: 'st-1',
+    });
     expect(back.searchParams.get('state')).toBe('st-1');
-    const form = { grant_type: 'authorization_code', client_id: GHL_CLIENT.clientId, client_secret: GHL_CLIENT.clientSecret, code: back.searchParams.get('code')!, redirect_uri: REDIRECT_URI, user_type: 'Location' };
+    const form = {
+      grant_type: 'authorization_code',
+      client_id: GHL_CLIENT.clientId,
+      client_secret: GHL_CLIENT.clientSecret,
+      code: back.searchParams.get('code')!,
+      redirect_uri: REDIRECT_URI,
+      user_type: 'Location',
+    };
     return token(form);
   };
 
   it('exchanges the code for a day-long token naming the location, which tokenMetadata keeps and verify reads', async () => {
     const granted = await install();
     expect(granted.status).toBe(200);
-    expect(granted.body).toMatchObject({ token_type: 'Bearer', expires_in: 86_399, userType: 'Location', locationId: location.id, companyId: location.companyId, refresh_token: expect.any(String) });
+    expect(granted.body).toMatchObject({
+      token_type: 'Bearer',
+      expires_in: 86_399,
+      userType: 'Location',
+      locationId: location.id,
+      companyId: location.companyId,
+      refresh_token: expect.any(String),
+    });
     const metadata = readTokenMetadata(ghl.auth.tokenMetadata, granted.body);
     expect(metadata).toEqual({ locationId: location.id, userType: 'Location' });
     const h = harness({ token: granted.body.access_token, metadata });
@@ -116,7 +150,13 @@ describe('gohighlevel plugin: installing on a sub-account', () => {
 
   it('rotates refresh tokens: each refresh answers a new one and the spent one is refused', async () => {
     const granted = await install();
-    const refresh = { grant_type: 'refresh_token', client_id: GHL_CLIENT.clientId, client_secret: GHL_CLIENT.clientSecret, refresh_token: granted.body.refresh_token, user_type: 'Location' };
+    const refresh = {
+      grant_type: 'refresh_token',
+      client_id: GHL_CLIENT.clientId,
+      client_secret: GHL_CLIENT.clientSecret,
+      refresh_token: granted.body.refresh_token,
+      user_type: 'Location',
+    };
     const refreshed = await token(refresh);
     expect(refreshed.status).toBe(200);
     expect(refreshed.body).toMatchObject({ locationId: location.id, userType: 'Location' });
@@ -154,7 +194,10 @@ describe('gohighlevel plugin: installing on a sub-account', () => {
     });
     const { accessToken: expiring } = fake.state.mintTokens(location.id);
     fake.state.oauth.expireAccessToken(expiring);
-    await expect(harness({ token: expiring }).healthCheck()).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('Reconnect') });
+    await expect(harness({ token: expiring }).healthCheck()).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: expect.stringContaining('Reconnect'),
+    });
 
     const other = fake.state.addLocation('Other sub-account');
     await expect(harness({ metadata: { locationId: other.id } }).verify()).rejects.toMatchObject({
@@ -197,7 +240,10 @@ describe('gohighlevel plugin: contacts and workflows', () => {
   });
 
   it('turns HighLevel’s validation list into one readable refusal', async () => {
-    await expect(harness().action('upsertContact', { email: 'not-an-email' })).rejects.toMatchObject({ code: 'provider_rejected', message: 'email must be an email' });
+    await expect(harness().action('upsertContact', { email: 'not-an-email' })).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: 'email must be an email',
+    });
     expect(received()).toMatchObject({ path: '/contacts/upsert', body: { email: 'not-an-email' } });
   });
 
@@ -209,13 +255,20 @@ describe('gohighlevel plugin: contacts and workflows', () => {
     expect(calls(h)).toEqual([`POST /contacts/${id}/workflow/${workflow.id}`]);
     expect(received()).toMatchObject({ headers: { version: GHL_API_VERSION }, body: { eventStartTime: '2026-02-01T10:00:00Z' } });
     expect(fake.state.enrollments.at(-1)).toEqual({ contactId: id, workflowId: workflow.id, eventStartTime: '2026-02-01T10:00:00Z' });
-    await expect(harness().action('addToWorkflow', { contactId: id, workflowId: 'no-such-workflow' })).rejects.toMatchObject({ code: 'provider_rejected', message: 'Workflow not found' });
+    await expect(harness().action('addToWorkflow', { contactId: id, workflowId: 'no-such-workflow' })).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: 'Workflow not found',
+    });
   });
 
   it('lists the pipelines with their stages and the workflows of the location', async () => {
     const h = harness();
     const { pipelines } = await h.action<Json>('listPipelines');
-    expect(pipelines).toContainEqual({ id: pipeline.id, name: 'Webinar funnel', stages: pipeline.stages.map(({ id, name, position }) => ({ id, name, position })) });
+    expect(pipelines).toContainEqual({
+      id: pipeline.id,
+      name: 'Webinar funnel',
+      stages: pipeline.stages.map(({ id, name, position }) => ({ id, name, position })),
+    });
     const { workflows } = await h.action<Json>('listWorkflows');
     expect(workflows.map((workflow: Json) => workflow.name)).toContain('Webinar reminders');
     expect(calls(h)).toEqual([`GET /opportunities/pipelines?locationId=${location.id}`, `GET /workflows/?locationId=${location.id}`]);
@@ -238,7 +291,9 @@ describe('gohighlevel plugin: opportunities', () => {
     expect(fake.state.opportunities.find((opportunity) => opportunity.id === created.id)!.pipelineStageId).toBe(stage('Attended'));
     const again = harness({ settings: { pipelineId: pipeline.id } });
     expect(await again.action<Json>('moveOpportunity', { contactId, pipelineStageId: stage('Attended') })).toMatchObject({ moved: false });
-    expect(calls(again)).toEqual([`GET /opportunities/search?location_id=${location.id}&pipeline_id=${pipeline.id}&contact_id=${contactId}&status=open&limit=100`]);
+    expect(calls(again)).toEqual([
+      `GET /opportunities/search?location_id=${location.id}&pipeline_id=${pipeline.id}&contact_id=${contactId}&status=open&limit=100`,
+    ]);
     await expect(harness().action('moveOpportunity', { contactId, pipelineStageId: stage('Attended') })).rejects.toMatchObject({ code: 'provider_rejected' });
   });
 
@@ -253,7 +308,14 @@ describe('gohighlevel plugin: opportunities', () => {
   it('syncs every opportunity of the configured pipeline, paging with startAfter and startAfterId', async () => {
     const big = fake.state.addPipeline(location.id, 'Big', ['New']);
     for (let index = 0; index < 230; index += 1) {
-      fake.state.addOpportunity({ locationId: location.id, pipelineId: big.id, pipelineStageId: big.stages[0].id, contactId: `c${index}`, name: `Deal ${index}`, status: index % 10 === 0 ? 'won' : 'open' });
+      fake.state.addOpportunity({
+        locationId: location.id,
+        pipelineId: big.id,
+        pipelineStageId: big.stages[0].id,
+        contactId: `c${index}`,
+        name: `Deal ${index}`,
+        status: index % 10 === 0 ? 'won' : 'open',
+      });
     }
     const h = harness({ settings: { pipelineId: big.id } });
     const { records } = await h.sync();
@@ -276,9 +338,18 @@ describe('gohighlevel plugin: opportunities', () => {
 describe('gohighlevel plugin: reactions', () => {
   it('a registration upserts the contact with tags, enrols them and puts the opportunity at "registered"; joining moves it to "attended"', async () => {
     const workflow = fake.state.addWorkflow(location.id, 'Registration confirmation');
-    const settings = { pipelineId: pipeline.id, registeredStageId: stage('Registered'), attendedStageId: stage('Attended'), registrationWorkflowId: workflow.id, registrationTags: ['registered'] };
+    const settings = {
+      pipelineId: pipeline.id,
+      registeredStageId: stage('Registered'),
+      attendedStageId: stage('Attended'),
+      registrationWorkflowId: workflow.id,
+      registrationTags: ['registered'],
+    };
     const h = harness({ settings });
-    await ghl.onEvent['registration.received'](h.context(), event('registration.received', { registrationId: 'reg_1', sessionId: 'sess_9', email: 'bo@example.com', name: 'Bo da Silva' }));
+    await ghl.onEvent['registration.received'](
+      h.context(),
+      event('registration.received', { registrationId: 'reg_1', sessionId: 'sess_9', email: 'bo@example.com', name: 'Bo da Silva' }),
+    );
     const contact = contactByEmail('bo@example.com')!;
     expect(contact).toMatchObject({ firstName: 'Bo', lastName: 'da Silva', tags: ['registered'], source: 'Plugboard' });
     expect(fake.state.enrollments.at(-1)).toMatchObject({ contactId: contact.id, workflowId: workflow.id });
@@ -286,12 +357,18 @@ describe('gohighlevel plugin: reactions', () => {
     expect(opportunity()).toMatchObject({ pipelineStageId: stage('Registered'), status: 'open', name: 'Bo da Silva · session sess_9' });
     expect(h.logs.at(-1)).toMatchObject({ level: 'info', message: 'registrant upserted in HighLevel', fields: { contactId: contact.id, created: true } });
 
-    await ghl.onEvent['participant.joined'](harness({ settings }).context(), event('participant.joined', { participantId: 'p_1', sessionId: 'sess_9', email: 'BO@example.com', name: 'Bo da Silva' }));
+    await ghl.onEvent['participant.joined'](
+      harness({ settings }).context(),
+      event('participant.joined', { participantId: 'p_1', sessionId: 'sess_9', email: 'BO@example.com', name: 'Bo da Silva' }),
+    );
     expect(opportunity().pipelineStageId).toBe(stage('Attended'));
 
     // A registration that arrives late does not move an attendee back.
     const late = harness({ settings });
-    await ghl.onEvent['registration.received'](late.context(), event('registration.received', { registrationId: 'reg_1', sessionId: 'sess_9', email: 'bo@example.com', name: 'Bo da Silva' }));
+    await ghl.onEvent['registration.received'](
+      late.context(),
+      event('registration.received', { registrationId: 'reg_1', sessionId: 'sess_9', email: 'bo@example.com', name: 'Bo da Silva' }),
+    );
     expect(opportunity().pipelineStageId).toBe(stage('Attended'));
     expect(late.requests.filter((request) => request.method === 'PUT')).toEqual([]);
     expect(fake.state.opportunities.filter((candidate) => candidate.contactId === contact.id)).toHaveLength(1);
@@ -317,7 +394,11 @@ describe('gohighlevel plugin: rate limits', () => {
       const h = harness({ token, metadata: { locationId: busy.id } });
       await h.healthCheck();
       await h.healthCheck();
-      await expect(h.healthCheck()).rejects.toMatchObject({ code: 'provider_rate_limited', retryAfterSeconds: 10, message: expect.stringContaining('Too Many Requests') });
+      await expect(h.healthCheck()).rejects.toMatchObject({
+        code: 'provider_rate_limited',
+        retryAfterSeconds: 10,
+        message: expect.stringContaining('Too Many Requests'),
+      });
       expect(fake.state.requests.at(-1)!.path).toBe(`/locations/${busy.id}`);
       // Other sub-accounts have budgets of their own.
       const calm = fake.state.addLocation('Calm sub-account');
@@ -335,7 +416,11 @@ describe('gohighlevel plugin: rate limits', () => {
     try {
       const h = harness({ token, metadata: { locationId: daily.id } });
       await h.healthCheck();
-      await expect(h.healthCheck()).rejects.toMatchObject({ code: 'provider_rate_limited', retryAfterSeconds: 3600, message: expect.stringContaining('daily') });
+      await expect(h.healthCheck()).rejects.toMatchObject({
+        code: 'provider_rate_limited',
+        retryAfterSeconds: 3600,
+        message: expect.stringContaining('daily'),
+      });
     } finally {
       fake.state.dailyLimit = before;
     }

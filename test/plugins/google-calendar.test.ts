@@ -37,7 +37,14 @@ const urls = (h: Harness) => h.requests.map((request) => request.url);
 /** The authorization URL the host builds from the plugin's auth block (passport-oauth2 style). */
 function authorizationUrl(state: string, challenge?: string, params: Record<string, string> = google.auth.authorizationParams): string {
   const url = new URL(google.auth.authorizationUrl);
-  const query = { response_type: 'code', client_id: CLIENT.clientId, redirect_uri: REDIRECT_URI, scope: google.auth.scopes.join(google.auth.scopeSeparator), state, ...params };
+  const query = {
+    response_type: 'code',
+    client_id: CLIENT.clientId,
+    redirect_uri: REDIRECT_URI,
+    scope: google.auth.scopes.join(google.auth.scopeSeparator),
+    state,
+    ...params,
+  };
   for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
   if (challenge) {
     url.searchParams.set('code_challenge', challenge);
@@ -75,8 +82,17 @@ describe('google calendar plugin: OAuth', () => {
     const back = await authorize(authorizationUrl('st-g', challenge));
     expect(back.searchParams.get('state')).toBe('st-g');
     expect(back.searchParams.get('scope')).toBe(BOTH_SCOPES);
-    const exchange = { grant_type: 'authorization_code', code: back.searchParams.get('code')!, redirect_uri: REDIRECT_URI, client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret };
-    expect(await token({ ...exchange, code_verifier: 'wrong-verifier-wrong-verifier-wrong-verifier' })).toEqual({ status: 400, body: { error: 'invalid_grant', error_description: 'Invalid code verifier.' } });
+    const exchange = {
+      grant_type: 'authorization_code',
+      code: back.searchParams.get('code')!,
+      redirect_uri: REDIRECT_URI,
+      client_id: CLIENT.clientId,
+      client_secret: CLIENT.clientSecret,
+    };
+    expect(await token({ ...exchange, code_verifier: 'wrong-verifier-wrong-verifier-wrong-verifier' })).toEqual({
+      status: 400,
+      body: { error: 'invalid_grant', error_description: 'Invalid code verifier.' },
+    });
     const granted = await token({ ...exchange, code_verifier: verifier });
     expect(granted).toEqual({
       status: 200,
@@ -99,7 +115,10 @@ describe('google calendar plugin: OAuth', () => {
     const code = (await authorize(authorizationUrl('s', challenge))).searchParams.get('code')!;
     const exchange = { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret };
     expect((await token(exchange)).body).toEqual({ error: 'invalid_grant', error_description: 'Missing code verifier.' });
-    expect(await token({ ...exchange, client_secret: 'nope', code_verifier: 'v'.repeat(43) })).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
+    expect(await token({ ...exchange, client_secret: 'nope', code_verifier: 'v'.repeat(43) })).toMatchObject({
+      status: 401,
+      body: { error: 'invalid_client' },
+    });
     expect((await token({ ...exchange, redirect_uri: 'http://localhost:3000/other', code_verifier: 'v'.repeat(43) })).body.error).toBe('redirect_uri_mismatch');
 
     const online = (await authorize(authorizationUrl('s', undefined, {}))).searchParams.get('code')!;
@@ -111,7 +130,9 @@ describe('google calendar plugin: OAuth', () => {
   it('the fake shows an error page, not a redirect, for an unknown client or redirect URI', async () => {
     const unknown = await fetch(atFake(authorizationUrl('s')).replace(encodeURIComponent(CLIENT.clientId), 'someone-else'), { redirect: 'manual' });
     expect(unknown.status).toBe(401);
-    const elsewhere = await fetch(atFake(authorizationUrl('s')).replace(encodeURIComponent(REDIRECT_URI), encodeURIComponent('https://evil.example/cb')), { redirect: 'manual' });
+    const elsewhere = await fetch(atFake(authorizationUrl('s')).replace(encodeURIComponent(REDIRECT_URI), encodeURIComponent('https://evil.example/cb')), {
+      redirect: 'manual',
+    });
     expect(elsewhere.status).toBe(400);
     expect(await elsewhere.text()).toContain('redirect_uri_mismatch');
   });
@@ -120,7 +141,10 @@ describe('google calendar plugin: OAuth', () => {
 describe('google calendar plugin: verify and health', () => {
   it('verifies with the primary calendar and stores its id', async () => {
     const h = connected();
-    expect(await h.verify()).toEqual({ displayName: 'ana@acme.test', metadata: { calendarId: 'ana@acme.test', timeZone: 'Europe/Lisbon', accessRole: 'owner' } });
+    expect(await h.verify()).toEqual({
+      displayName: 'ana@acme.test',
+      metadata: { calendarId: 'ana@acme.test', timeZone: 'Europe/Lisbon', accessRole: 'owner' },
+    });
     expect(urls(h)).toEqual(['https://www.googleapis.com/calendar/v3/users/me/calendarList/primary']);
     expect(fake.state.requests.at(-1)!.headers.authorization).toBe(`Bearer ${accessToken}`);
   });
@@ -128,13 +152,19 @@ describe('google calendar plugin: verify and health', () => {
   it('refuses an expired or unknown access token', async () => {
     const { accessToken: stale } = fake.state.oauth.mintTokens(CLIENT.clientId, BOTH_SCOPES);
     fake.state.oauth.expireAccessToken(stale);
-    await expect(connected({}, stale).verify()).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('connect Google Calendar again') });
+    await expect(connected({}, stale).verify()).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: expect.stringContaining('connect Google Calendar again'),
+    });
     await expect(connected({}, 'ya29.unknown').healthCheck()).rejects.toMatchObject({ code: 'provider_rejected' });
   });
 
   it('refuses a grant without calendar access with a message that says what to do', async () => {
     const { accessToken: narrow } = fake.state.oauth.mintTokens(CLIENT.clientId, 'openid email');
-    await expect(connected({}, narrow).verify()).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('allow access to your calendars') });
+    await expect(connected({}, narrow).verify()).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: expect.stringContaining('allow access to your calendars'),
+    });
   });
 });
 
@@ -151,7 +181,14 @@ describe('google calendar plugin: events', () => {
       attendees: ['bo@example.com'],
       reminders: [{ method: 'popup', minutes: 10 }],
     });
-    expect(result).toMatchObject({ id: expect.any(String), summary: 'Launch webinar', start: '2030-05-01T10:00:00Z', status: 'confirmed', created: true, htmlLink: expect.stringContaining('https://www.google.com/calendar/event') });
+    expect(result).toMatchObject({
+      id: expect.any(String),
+      summary: 'Launch webinar',
+      start: '2030-05-01T10:00:00Z',
+      status: 'confirmed',
+      created: true,
+      htmlLink: expect.stringContaining('https://www.google.com/calendar/event'),
+    });
     const request = fake.state.requests.at(-1)!;
     expect(request.path).toBe('/calendar/v3/calendars/primary/events');
     expect(request.query).toEqual({ sendUpdates: 'none' });
@@ -181,7 +218,10 @@ describe('google calendar plugin: events', () => {
       code: 'provider_rejected',
       message: 'The specified time range is empty.',
     });
-    await expect(connected({ calendarId: 'nobody@example.com' }).action<Json>('listEvents', {})).rejects.toMatchObject({ code: 'provider_rejected', message: 'Not Found' });
+    await expect(connected({ calendarId: 'nobody@example.com' }).action<Json>('listEvents', {})).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: 'Not Found',
+    });
   });
 
   it('lists calendars and events of the configured calendar', async () => {
@@ -197,13 +237,16 @@ describe('google calendar plugin: events', () => {
     const h = connected({ calendarId: 'team@group.calendar.google.com' });
     const listed = await h.action<Json>('listEvents', { q: 'sync' });
     expect(listed.events.map((event: { summary: string }) => event.summary)).toEqual(['Team sync']);
-    expect(urls(h)[0]).toMatch(/^https:\/\/www\.googleapis\.com\/calendar\/v3\/calendars\/team%40group\.calendar\.google\.com\/events\?singleEvents=true&orderBy=startTime/);
+    expect(urls(h)[0]).toMatch(
+      /^https:\/\/www\.googleapis\.com\/calendar\/v3\/calendars\/team%40group\.calendar\.google\.com\/events\?singleEvents=true&orderBy=startTime/,
+    );
   });
 
   it('syncs the upcoming window page by page, in start order', async () => {
     const calendarId = 'sync@group.calendar.google.com';
     fake.state.addCalendar(calendarId, 'Sync');
-    for (let index = 0; index < 520; index += 1) fake.state.addEvent(calendarId, { summary: `Upcoming ${index}`, start: inHours(520 - index), end: inHours(521 - index) });
+    for (let index = 0; index < 520; index += 1)
+      fake.state.addEvent(calendarId, { summary: `Upcoming ${index}`, start: inHours(520 - index), end: inHours(521 - index) });
     fake.state.addEvent(calendarId, { summary: 'Past', start: inHours(-5), end: inHours(-4) });
     fake.state.addEvent(calendarId, { summary: 'Beyond the window', start: inHours(24 * 40), end: inHours(24 * 40 + 1) });
     fake.state.addEvent(calendarId, { summary: 'Cancelled', start: inHours(2), end: inHours(3), status: 'cancelled' });
@@ -280,7 +323,16 @@ describe('google calendar plugin: sessions on the calendar', () => {
   });
 
   it('uses the configured reminders (an empty list: none) and the default calendar when none is configured', async () => {
-    await react(onTeam({ reminders: [{ method: 'email', minutes: 1440 }, { method: 'popup', minutes: 10 }] }), 'session.scheduled', session('sess_rem'));
+    await react(
+      onTeam({
+        reminders: [
+          { method: 'email', minutes: 1440 },
+          { method: 'popup', minutes: 10 },
+        ],
+      }),
+      'session.scheduled',
+      session('sess_rem'),
+    );
     expect((fake.state.requests.at(-1)!.body as Json).reminders).toEqual({
       useDefault: false,
       overrides: [
@@ -348,7 +400,9 @@ describe('google calendar plugin: sessions on the calendar', () => {
     const again = onTeam();
     await expect(react(again, 'session.cancelled', { sessionId: 'sess_cancel' })).resolves.toBeUndefined();
     expect(fake.state.requests.at(-1)).toMatchObject({ method: 'DELETE' });
-    expect(again.logs).toContainEqual(expect.objectContaining({ message: expect.stringContaining('nothing to delete'), fields: expect.objectContaining({ status: 410 }) }));
+    expect(again.logs).toContainEqual(
+      expect.objectContaining({ message: expect.stringContaining('nothing to delete'), fields: expect.objectContaining({ status: 410 }) }),
+    );
     const unknown = onTeam();
     await expect(react(unknown, 'session.cancelled', { sessionId: 'sess_never' })).resolves.toBeUndefined();
     expect(unknown.logs).toContainEqual(expect.objectContaining({ fields: expect.objectContaining({ status: 404 }) }));
@@ -399,7 +453,10 @@ describe('google calendar plugin: sessions on the calendar', () => {
 
   it('reports Google’s per-user quota refusal (403 rateLimitExceeded) as a rate limit, not a refusal', async () => {
     fake.state.rateLimited = 1;
-    await expect(react(onTeam(), 'session.cancelled', { sessionId: 'sess_a' })).rejects.toMatchObject({ code: 'provider_rate_limited', message: 'Rate Limit Exceeded' });
+    await expect(react(onTeam(), 'session.cancelled', { sessionId: 'sess_a' })).rejects.toMatchObject({
+      code: 'provider_rate_limited',
+      message: 'Rate Limit Exceeded',
+    });
     await expect(react(onTeam(), 'session.cancelled', { sessionId: 'sess_a' })).resolves.toBeUndefined();
   });
 
@@ -418,7 +475,11 @@ describe('google calendar plugin: sessions on the calendar', () => {
     const stored = eventsOf().find((event) => event.id === id)!;
     expect(stored).toMatchObject({ id, summary: 'Replaced', status: 'confirmed' });
     expect(stored.description).toBeUndefined();
-    const unknown = await fetch(`${fake.url}/calendar/v3/calendars/${encodeURIComponent(TEAM)}/events/pbunknown`, { method: 'PATCH', headers: { authorization: `Bearer ${accessToken}` }, body: '{}' });
+    const unknown = await fetch(`${fake.url}/calendar/v3/calendars/${encodeURIComponent(TEAM)}/events/pbunknown`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${accessToken}` },
+      body: '{}',
+    });
     expect(unknown.status).toBe(404);
   });
 });

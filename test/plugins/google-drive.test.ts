@@ -71,7 +71,14 @@ describe('google drive plugin: declaration and OAuth', () => {
 
   it('the fake issues a refresh token for offline access, refreshes, and refuses the expired access token', async () => {
     const url = new URL(drive.auth.authorizationUrl);
-    const query = { response_type: 'code', client_id: CLIENT.clientId, redirect_uri: REDIRECT_URI, scope: drive.auth.scopes.join(' '), state: 'st', ...drive.auth.authorizationParams };
+    const query = {
+      response_type: 'code',
+      client_id: CLIENT.clientId,
+      redirect_uri: REDIRECT_URI,
+      scope: drive.auth.scopes.join(' '),
+      state: 'st',
+      ...drive.auth.authorizationParams,
+    };
     for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value as string);
     const back = await followAuthorizationUrl(url, fake.origins);
     const granted = await postTokenRequest(drive.auth.tokenUrl, fake.origins, {
@@ -81,9 +88,18 @@ describe('google drive plugin: declaration and OAuth', () => {
       client_id: CLIENT.clientId,
       client_secret: CLIENT.clientSecret,
     });
-    expect(granted.body).toEqual({ access_token: expect.any(String), refresh_token: expect.any(String), expires_in: 3599, scope: DRIVE_SCOPES.file, token_type: 'Bearer' });
+    expect(granted.body).toEqual({
+      access_token: expect.any(String),
+      refresh_token: expect.any(String),
+      expires_in: 3599,
+      scope: DRIVE_SCOPES.file,
+      token_type: 'Bearer',
+    });
     fake.state.oauth.expireAccessToken(granted.body.access_token);
-    await expect(connected({}, granted.body.access_token).verify()).rejects.toMatchObject({ code: 'provider_rejected', message: 'Google refused the access token: connect Google Drive again.' });
+    await expect(connected({}, granted.body.access_token).verify()).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: 'Google refused the access token: connect Google Drive again.',
+    });
     const refreshed = await postTokenRequest(drive.auth.tokenUrl, fake.origins, {
       grant_type: 'refresh_token',
       refresh_token: granted.body.refresh_token,
@@ -97,7 +113,10 @@ describe('google drive plugin: declaration and OAuth', () => {
 describe('google drive plugin: verify and health', () => {
   it('verifies with about.get (fields=user) and keeps who connected', async () => {
     const h = connected();
-    expect(await h.verify()).toEqual({ displayName: 'Ana Lima', metadata: { email: 'ana@acme.test', permissionId: '04512238795261349925', displayName: 'Ana Lima' } });
+    expect(await h.verify()).toEqual({
+      displayName: 'Ana Lima',
+      metadata: { email: 'ana@acme.test', permissionId: '04512238795261349925', displayName: 'Ana Lima' },
+    });
     expect(h.requests.map((request) => request.url)).toEqual(['https://www.googleapis.com/drive/v3/about?fields=user']);
     expect(fake.state.requests.at(-1)!.headers.authorization).toBe(`Bearer ${accessToken}`);
   });
@@ -106,9 +125,15 @@ describe('google drive plugin: verify and health', () => {
     const h = connected();
     await h.healthCheck();
     expect(fake.state.requests.at(-1)!.query).toEqual({ fields: 'user(permissionId)' });
-    await expect(connected({}, 'ya29.unknown').healthCheck()).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('connect Google Drive again') });
+    await expect(connected({}, 'ya29.unknown').healthCheck()).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: expect.stringContaining('connect Google Drive again'),
+    });
     const { accessToken: narrow } = fake.state.oauth.mintTokens(CLIENT.clientId, 'openid email');
-    await expect(connected({}, narrow).verify()).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('allow Plugboard to create files') });
+    await expect(connected({}, narrow).verify()).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: expect.stringContaining('allow Plugboard to create files'),
+    });
   });
 });
 
@@ -121,7 +146,14 @@ describe('google drive plugin: folders', () => {
     const h = connected();
     const first = await h.action<Json>('listFolders', { parentId: parent.id, pageSize: 2 });
     expect(first.folders.map((folder: Json) => folder.name)).toEqual(['Alpha', 'Charlie']);
-    expect(first.folders[0]).toEqual({ id: expect.any(String), name: 'Alpha', parents: [parent.id], createdTime: expect.any(String), modifiedTime: expect.any(String), webViewLink: expect.stringMatching(/^https:\/\/drive\.google\.com\/drive\/folders\//) });
+    expect(first.folders[0]).toEqual({
+      id: expect.any(String),
+      name: 'Alpha',
+      parents: [parent.id],
+      createdTime: expect.any(String),
+      modifiedTime: expect.any(String),
+      webViewLink: expect.stringMatching(/^https:\/\/drive\.google\.com\/drive\/folders\//),
+    });
     const second = await h.action<Json>('listFolders', { parentId: parent.id, pageSize: 2, pageToken: first.nextPageToken });
     expect(second).toEqual({ folders: [expect.objectContaining({ name: 'Delta' })], nextPageToken: null });
     const sent = fake.state.requests.at(-1)!.query;
@@ -146,9 +178,15 @@ describe('google drive plugin: folders', () => {
   });
 
   it('passes Drive’s refusal on: a parent that does not exist or that drive.file cannot see', async () => {
-    await expect(connected().action('createFolder', { name: 'x', parentId: '1NoSuchFolder' })).rejects.toMatchObject({ code: 'provider_rejected', message: 'File not found: 1NoSuchFolder.' });
+    await expect(connected().action('createFolder', { name: 'x', parentId: '1NoSuchFolder' })).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: 'File not found: 1NoSuchFolder.',
+    });
     const foreign = fake.state.addFolder('Shared with me', undefined, { appCreated: false });
-    await expect(connected().action('createFolder', { name: 'x', parentId: foreign.id })).rejects.toMatchObject({ code: 'provider_rejected', message: `File not found: ${foreign.id}.` });
+    await expect(connected().action('createFolder', { name: 'x', parentId: foreign.id })).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: `File not found: ${foreign.id}.`,
+    });
   });
 });
 
@@ -161,7 +199,15 @@ describe('google drive plugin: uploadFromUrl', () => {
     const h = connected();
     const file = await h.action<Json>('uploadFromUrl', { url, name: 'big.mp4', folderId: folder.id });
 
-    expect(file).toMatchObject({ name: 'big.mp4', mimeType: 'video/mp4', size: data.length, md5Checksum: md5(data), parents: [folder.id], chunks: 3, bytes: data.length });
+    expect(file).toMatchObject({
+      name: 'big.mp4',
+      mimeType: 'video/mp4',
+      size: data.length,
+      md5Checksum: md5(data),
+      parents: [folder.id],
+      chunks: 3,
+      bytes: data.length,
+    });
     const total = data.length;
     // Never more than one chunk read before it is sent: the whole file is never held.
     expect(timeline).toEqual([
@@ -186,9 +232,20 @@ describe('google drive plugin: uploadFromUrl', () => {
     expect(session.declaredLength).toBe(total);
     expect(session.mediaType).toBe('video/mp4');
     expect(session.metadata).toEqual({ name: 'big.mp4', parents: [folder.id] });
-    const start = fake.state.requests.find((request) => request.method === 'POST' && request.path === '/upload/drive/v3/files' && request.query.upload_id === undefined && request.body && (request.body as Json).name === 'big.mp4')!;
+    const start = fake.state.requests.find(
+      (request) =>
+        request.method === 'POST' &&
+        request.path === '/upload/drive/v3/files' &&
+        request.query.upload_id === undefined &&
+        request.body &&
+        (request.body as Json).name === 'big.mp4',
+    )!;
     expect(start.query).toMatchObject({ uploadType: 'resumable', fields: 'id,name,mimeType,size,md5Checksum,parents,webViewLink,createdTime' });
-    expect(start.headers).toMatchObject({ 'x-upload-content-type': 'video/mp4', 'x-upload-content-length': String(total), 'content-type': 'application/json; charset=UTF-8' });
+    expect(start.headers).toMatchObject({
+      'x-upload-content-type': 'video/mp4',
+      'x-upload-content-length': String(total),
+      'content-type': 'application/json; charset=UTF-8',
+    });
   });
 
   it('copies from a server without range support (one answer), and names the type by extension when the server says octet-stream', async () => {
@@ -234,7 +291,10 @@ describe('google drive plugin: uploadFromUrl', () => {
     fake.state.chunkFaults.push('lostAnswer');
     const file = await connected().action<Json>('uploadFromUrl', { url: recordings.add('/rec/lost.mp4', data), name: 'lost.mp4' });
     expect(file).toMatchObject({ size: 300_000, md5Checksum: md5(data) });
-    expect(timeline.filter((line) => line.startsWith('PUT'))).toEqual(['PUT /upload/drive/v3/files bytes 0-299999/300000', 'PUT /upload/drive/v3/files bytes */300000']);
+    expect(timeline.filter((line) => line.startsWith('PUT'))).toEqual([
+      'PUT /upload/drive/v3/files bytes 0-299999/300000',
+      'PUT /upload/drive/v3/files bytes */300000',
+    ]);
     expect([...fake.state.files.values()].filter((entry) => entry.name === 'lost.mp4')).toHaveLength(1);
   });
 
@@ -250,12 +310,18 @@ describe('google drive plugin: uploadFromUrl', () => {
   it('answers Drive’s rate limits (403 userRateLimitExceeded, 429) as rate limits, and a full Drive as a refusal', async () => {
     const url = recordings.add('/rec/small.mp4', asciiBytes(1000));
     fake.state.rateLimitNext = 'userRateLimitExceeded';
-    await expect(connected().action('uploadFromUrl', { url, name: 's.mp4' })).rejects.toMatchObject({ code: 'provider_rate_limited', message: 'User rate limit exceeded.' });
+    await expect(connected().action('uploadFromUrl', { url, name: 's.mp4' })).rejects.toMatchObject({
+      code: 'provider_rate_limited',
+      message: 'User rate limit exceeded.',
+    });
     fake.state.rateLimitNext = 'rateLimitExceeded';
     await expect(connected().action('listFolders', {})).rejects.toMatchObject({ code: 'provider_rate_limited', message: 'Rate limit exceeded.' });
     fake.state.storageFull = true;
     try {
-      await expect(connected().action('uploadFromUrl', { url, name: 's.mp4' })).rejects.toMatchObject({ code: 'provider_rejected', message: "The user's Drive storage quota has been exceeded." });
+      await expect(connected().action('uploadFromUrl', { url, name: 's.mp4' })).rejects.toMatchObject({
+        code: 'provider_rejected',
+        message: "The user's Drive storage quota has been exceeded.",
+      });
     } finally {
       fake.state.storageFull = false;
     }
@@ -263,7 +329,14 @@ describe('google drive plugin: uploadFromUrl', () => {
 });
 
 describe('google drive plugin: recording.completed', () => {
-  const event = (data: Json, timestamp = '2026-03-04T23:30:00Z') => ({ id: `evt_${data.recordingId}`, event: 'recording.completed', timestamp, accountId: 'acct_test', livemode: false, data });
+  const event = (data: Json, timestamp = '2026-03-04T23:30:00Z') => ({
+    id: `evt_${data.recordingId}`,
+    event: 'recording.completed',
+    timestamp,
+    accountId: 'acct_test',
+    livemode: false,
+    data,
+  });
 
   it('copies the recording into date/room/session folders under the destination, once', async () => {
     const destination = fake.state.addFolder('Recordings');

@@ -61,7 +61,13 @@ afterEach(() => {
 });
 
 const harness = ({ token = accessToken, settings = {}, metadata = { hubId: '62515' } }: { token?: string; settings?: Json; metadata?: Json } = {}) =>
-  createHarness(plugin, { provider: 'hubspot', credentials: { accessToken: token, tokenType: 'bearer' }, settings, integration: { metadata }, http: forwardTo(fake.origins) });
+  createHarness(plugin, {
+    provider: 'hubspot',
+    credentials: { accessToken: token, tokenType: 'bearer' },
+    settings,
+    integration: { metadata },
+    http: forwardTo(fake.origins),
+  });
 const urls = (h: Harness) => h.requests.map((request) => `${request.method} ${request.url}`);
 const event = (type: string, data: Json, id = `evt_${Math.random().toString(36).slice(2)}`): PlugboardEvent => ({
   id,
@@ -72,7 +78,8 @@ const event = (type: string, data: Json, id = `evt_${Math.random().toString(36).
   data,
 });
 const react = (h: Harness, type: string, data: Json): Promise<void> => hubspot.onEvent[type](h.context(), event(type, data));
-const contactByEmail = (email: string): CrmRecord | undefined => [...fake.state.contacts.values()].find((record) => record.properties.email === email.toLowerCase());
+const contactByEmail = (email: string): CrmRecord | undefined =>
+  [...fake.state.contacts.values()].find((record) => record.properties.email === email.toLowerCase());
 const dealsOf = (contactId: string) => fake.state.dealContacts.filter((link) => link.contactId === contactId).map((link) => fake.state.deals.get(link.dealId)!);
 const token = (form: Record<string, string>, path = hubspot.auth.tokenUrl) => postTokenRequest(path, fake.origins, form);
 
@@ -91,22 +98,47 @@ describe('hubspot plugin: OAuth', () => {
       },
       rateLimits: [
         { requests: 110, windowMs: 10_000, scope: 'account', accountKey: 'hubId' },
-        { requests: 5, windowMs: 1000, scope: 'account', accountKey: 'hubId', match: ['POST /crm/v3/objects/contacts/search', 'POST /crm/v3/objects/deals/search'] },
+        {
+          requests: 5,
+          windowMs: 1000,
+          scope: 'account',
+          accountKey: 'hubId',
+          match: ['POST /crm/v3/objects/contacts/search', 'POST /crm/v3/objects/deals/search'],
+        },
       ],
     });
   });
 
   it('the fake runs HubSpot’s flow: a refresh token on every grant, 30-minute tokens, hub_id and scopes in the answer, refresh, invalid_grant once revoked', async () => {
     const authorize = new URL(hubspot.auth.authorizationUrl);
-    for (const [key, value] of Object.entries({ client_id: CLIENT.clientId, redirect_uri: REDIRECT_URI, scope: hubspot.auth.scopes.join(' '), response_type: 'code', state: 'st-1' }))
+    for (const [key, value] of Object.entries({
+      client_id: CLIENT.clientId,
+      redirect_uri: REDIRECT_URI,
+      scope: hubspot.auth.scopes.join(' '),
+      response_type: 'code',
+      state: 'st-1',
+    }))
       authorize.searchParams.set(key, value);
     const back = await followAuthorizationUrl(authorize, fake.origins);
     expect(back.searchParams.get('state')).toBe('st-1');
-    const exchange = { grant_type: 'authorization_code', client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret, redirect_uri: REDIRECT_URI, code: back.searchParams.get('code')! };
+    const exchange = {
+      grant_type: 'authorization_code',
+      client_id: CLIENT.clientId,
+      client_secret: CLIENT.clientSecret,
+      redirect_uri: REDIRECT_URI,
+      code: back.searchParams.get('code')!,
+    };
     const granted = await token(exchange);
     expect(granted).toEqual({
       status: 200,
-      body: { access_token: expect.any(String), refresh_token: expect.any(String), expires_in: 1800, token_type: 'bearer', hub_id: 62515, scopes: HUBSPOT_SCOPES.split(' ') },
+      body: {
+        access_token: expect.any(String),
+        refresh_token: expect.any(String),
+        expires_in: 1800,
+        token_type: 'bearer',
+        hub_id: 62515,
+        scopes: HUBSPOT_SCOPES.split(' '),
+      },
     });
     expect(await token(exchange)).toMatchObject({ status: 400, body: { error: 'invalid_grant', status: 'BAD_AUTH_CODE' } });
 
@@ -120,7 +152,12 @@ describe('hubspot plugin: OAuth', () => {
     fake.state.oauth.revokeRefreshToken(granted.body.refresh_token);
     expect(await token(refresh)).toEqual({
       status: 400,
-      body: { error: 'invalid_grant', error_description: 'refresh token is invalid, expired or revoked', status: 'BAD_REFRESH_TOKEN', message: 'refresh token is invalid, expired or revoked' },
+      body: {
+        error: 'invalid_grant',
+        error_description: 'refresh token is invalid, expired or revoked',
+        status: 'BAD_REFRESH_TOKEN',
+        message: 'refresh token is invalid, expired or revoked',
+      },
     });
     expect((await token({ ...refresh, client_secret: 'wrong' })).body).toMatchObject({ error: 'invalid_client', status: 'BAD_CLIENT_ID' });
     await expect(harness({ token: refreshed.body.access_token }).healthCheck()).rejects.toMatchObject({ code: 'provider_rejected' });
@@ -147,8 +184,14 @@ describe('hubspot plugin: verify and health', () => {
 
   it('refuses a grant without contact scopes, and a token HubSpot does not know or that expired', async () => {
     const { accessToken: narrow } = fake.state.oauth.mintTokens(CLIENT.clientId, 'oauth crm.objects.contacts.read');
-    await expect(harness({ token: narrow }).verify()).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('crm.objects.contacts.write') });
-    await expect(harness({ token: 'CJSP5qf1KhICAQEYs-gDIIGOBii1hQIyGQ' }).verify()).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('connect the account again') });
+    await expect(harness({ token: narrow }).verify()).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: expect.stringContaining('crm.objects.contacts.write'),
+    });
+    await expect(harness({ token: 'CJSP5qf1KhICAQEYs-gDIIGOBii1hQIyGQ' }).verify()).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: expect.stringContaining('connect the account again'),
+    });
     const { accessToken: stale } = fake.state.oauth.mintTokens(CLIENT.clientId, HUBSPOT_SCOPES);
     fake.state.oauth.expireAccessToken(stale);
     await expect(harness({ token: stale }).verify()).rejects.toMatchObject({ code: 'provider_rejected' });
@@ -166,30 +209,47 @@ describe('hubspot plugin: verify and health', () => {
       code: 'provider_rejected',
       message: expect.stringMatching(/^The OAuth token used to make this call expired \d+ second\(s\) ago\. \(HubSpot correlation id [0-9a-f-]{36}\)$/),
     });
-    await expect(harness({ token: 'not-a-token' }).healthCheck()).rejects.toMatchObject({ message: expect.stringContaining('Authentication credentials not found') });
+    await expect(harness({ token: 'not-a-token' }).healthCheck()).rejects.toMatchObject({
+      message: expect.stringContaining('Authentication credentials not found'),
+    });
   });
 });
 
 describe('hubspot plugin: actions', () => {
   it('upserts a contact by email: created first, then updated in place', async () => {
     const h = harness();
-    const created = await h.action<Json>('upsertContact', { email: 'Ana.Lima@Example.com', properties: { firstname: 'Ana', [MAPPING.watchTimeSeconds]: 120, [MAPPING.attended]: true } });
+    const created = await h.action<Json>('upsertContact', {
+      email: 'Ana.Lima@Example.com',
+      properties: { firstname: 'Ana', [MAPPING.watchTimeSeconds]: 120, [MAPPING.attended]: true },
+    });
     expect(created).toMatchObject({ id: expect.stringMatching(/^\d+$/), email: 'ana.lima@example.com', created: true });
     const upsert = fake.state.requests.at(-1)!;
     expect(`${upsert.method} ${upsert.path}`).toBe('POST /crm/v3/objects/contacts/batch/upsert');
-    expect(upsert.body).toEqual({ inputs: [{ idProperty: 'email', id: 'Ana.Lima@Example.com', properties: { firstname: 'Ana', [MAPPING.watchTimeSeconds]: '120', [MAPPING.attended]: 'true' } }] });
+    expect(upsert.body).toEqual({
+      inputs: [
+        { idProperty: 'email', id: 'Ana.Lima@Example.com', properties: { firstname: 'Ana', [MAPPING.watchTimeSeconds]: '120', [MAPPING.attended]: 'true' } },
+      ],
+    });
 
     const updated = await h.action<Json>('upsertContact', { email: 'ana.lima@example.com', properties: { lastname: 'Lima', firstname: null } });
     expect(updated).toMatchObject({ id: created.id, created: false, properties: { lastname: 'Lima' } });
-    expect(fake.state.contacts.get(created.id)!.properties).toMatchObject({ email: 'ana.lima@example.com', lastname: 'Lima', [MAPPING.watchTimeSeconds]: '120' });
+    expect(fake.state.contacts.get(created.id)!.properties).toMatchObject({
+      email: 'ana.lima@example.com',
+      lastname: 'Lima',
+      [MAPPING.watchTimeSeconds]: '120',
+    });
     expect(fake.state.contacts.get(created.id)!.properties.firstname).toBeUndefined();
   });
 
   it('passes HubSpot’s VALIDATION_ERROR on as a readable refusal, unwrapping the property list', async () => {
     const h = harness();
-    await expect(h.action('upsertContact', { email: 'bo@example.com', properties: { favourite_colour: 'teal', createdate: '2020-01-01' } })).rejects.toMatchObject({
+    await expect(
+      h.action('upsertContact', { email: 'bo@example.com', properties: { favourite_colour: 'teal', createdate: '2020-01-01' } }),
+    ).rejects.toMatchObject({
       code: 'provider_rejected',
-      message: expect.stringMatching(/^Property "favourite_colour" does not exist; createdate is a read only property; its value cannot be set\. \(HubSpot correlation id .+\)$/),
+      message: expect.stringMatching(
+        /^Property "favourite_colour" does not exist; createdate is a read only property; its value cannot be set\. \(HubSpot correlation id .+\)$/,
+      ),
     });
     await expect(h.action('upsertContact', { email: 'bo@example.com', properties: { [MAPPING.watchTimeSeconds]: 'a while' } })).rejects.toMatchObject({
       message: expect.stringContaining('a while was not a valid number.'),
@@ -222,8 +282,28 @@ describe('hubspot plugin: actions', () => {
     expect(fake.state.requests.at(-1)).toMatchObject({ method: 'GET', path: '/crm/v3/properties/contacts', query: { archived: 'false' } });
     expect(properties).toEqual(
       expect.arrayContaining([
-        { name: 'email', label: 'Email', type: 'string', fieldType: 'text', groupName: 'contactinformation', description: null, options: [], readOnly: false, hidden: false, custom: false },
-        expect.objectContaining({ name: MAPPING.attended, type: 'bool', fieldType: 'booleancheckbox', custom: true, options: [{ label: 'Yes', value: 'true' }, { label: 'No', value: 'false' }] }),
+        {
+          name: 'email',
+          label: 'Email',
+          type: 'string',
+          fieldType: 'text',
+          groupName: 'contactinformation',
+          description: null,
+          options: [],
+          readOnly: false,
+          hidden: false,
+          custom: false,
+        },
+        expect.objectContaining({
+          name: MAPPING.attended,
+          type: 'bool',
+          fieldType: 'booleancheckbox',
+          custom: true,
+          options: [
+            { label: 'Yes', value: 'true' },
+            { label: 'No', value: 'false' },
+          ],
+        }),
         expect.objectContaining({ name: 'createdate', readOnly: true }),
       ]),
     );
@@ -232,7 +312,10 @@ describe('hubspot plugin: actions', () => {
     expect(all.properties.map((property: Json) => property.name)).toContain('hs_all_contact_vids');
     const deals = await h.action<Json>('listProperties', { objectType: 'deals' });
     expect(deals.properties.find((property: Json) => property.name === 'pipeline').options).toEqual(
-      expect.arrayContaining([{ label: 'Sales Pipeline', value: 'default' }, { label: 'Webinar funnel', value: PIPELINE }]),
+      expect.arrayContaining([
+        { label: 'Sales Pipeline', value: 'default' },
+        { label: 'Webinar funnel', value: PIPELINE },
+      ]),
     );
   });
 
@@ -240,7 +323,9 @@ describe('hubspot plugin: actions', () => {
     const { accessToken: contactsOnly } = fake.state.oauth.mintTokens(CLIENT.clientId, 'oauth crm.objects.contacts.read crm.objects.contacts.write');
     await expect(harness({ token: contactsOnly }).action('listProperties', { objectType: 'companies' })).rejects.toMatchObject({
       code: 'provider_rejected',
-      message: expect.stringContaining("This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes. Required scopes: crm.schemas.companies.read, crm.objects.companies.read, crm.objects.companies.write."),
+      message: expect.stringContaining(
+        "This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes. Required scopes: crm.schemas.companies.read, crm.objects.companies.read, crm.objects.companies.write.",
+      ),
     });
   });
 
@@ -274,7 +359,13 @@ describe('hubspot plugin: actions', () => {
 describe('hubspot plugin: reactions', () => {
   it('registration.received upserts the registrant with the mapped properties and opens a deal at the registered stage', async () => {
     const h = harness({ settings: DEAL_SETTINGS });
-    await react(h, 'registration.received', { registrationId: 'reg_1', sessionId: 'sess_9', email: 'Cy.Ng@Example.com', name: 'Cy  van Ng', registeredAt: '2026-03-01T09:30:00Z' });
+    await react(h, 'registration.received', {
+      registrationId: 'reg_1',
+      sessionId: 'sess_9',
+      email: 'Cy.Ng@Example.com',
+      name: 'Cy  van Ng',
+      registeredAt: '2026-03-01T09:30:00Z',
+    });
     const contact = contactByEmail('cy.ng@example.com')!;
     expect(contact.properties).toMatchObject({
       firstname: 'Cy',
@@ -284,8 +375,19 @@ describe('hubspot plugin: reactions', () => {
       [MAPPING.lastSessionId]: 'sess_9',
     });
     const [deal] = dealsOf(contact.id);
-    expect(deal.properties).toMatchObject({ dealname: 'Webinar sess_9 – Cy van Ng', pipeline: PIPELINE, dealstage: STAGES.registered, plugboard_session_id: 'sess_9' });
-    const create = fake.state.requests.find((request) => request.method === 'POST' && request.path === '/crm/v3/objects/deals' && (request.body as Json).properties.dealstage === STAGES.registered && (request.body as Json).associations[0].to.id === contact.id)!;
+    expect(deal.properties).toMatchObject({
+      dealname: 'Webinar sess_9 – Cy van Ng',
+      pipeline: PIPELINE,
+      dealstage: STAGES.registered,
+      plugboard_session_id: 'sess_9',
+    });
+    const create = fake.state.requests.find(
+      (request) =>
+        request.method === 'POST' &&
+        request.path === '/crm/v3/objects/deals' &&
+        (request.body as Json).properties.dealstage === STAGES.registered &&
+        (request.body as Json).associations[0].to.id === contact.id,
+    )!;
     expect((create.body as Json).associations).toEqual([{ to: { id: contact.id }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 3 }] }]);
 
     // The same registration again (a redelivery) finds the deal instead of opening a second one.
@@ -302,7 +404,13 @@ describe('hubspot plugin: reactions', () => {
     const h = harness({ settings: DEAL_SETTINGS });
     await react(h, 'registration.received', { registrationId: 'reg_2', sessionId: 'sess_9', email: 'dee@example.com', name: 'Dee' });
     const contact = contactByEmail('dee@example.com')!;
-    await react(h, 'participant.joined', { participantId: 'p_2', sessionId: 'sess_9', email: 'dee@example.com', name: 'Dee (iPad)', joinedAt: '2026-03-02T16:01:00Z' });
+    await react(h, 'participant.joined', {
+      participantId: 'p_2',
+      sessionId: 'sess_9',
+      email: 'dee@example.com',
+      name: 'Dee (iPad)',
+      joinedAt: '2026-03-02T16:01:00Z',
+    });
     expect(contact.properties).toMatchObject({ [MAPPING.attended]: 'true', [MAPPING.lastJoinedAt]: '2026-03-02T16:01:00Z', firstname: 'Dee' });
     expect(dealsOf(contact.id).map((deal) => deal.properties.dealstage)).toEqual([STAGES.attended]);
     expect(fake.state.requests.at(-1)).toMatchObject({ method: 'PATCH', body: { properties: { dealstage: STAGES.attended } } });
@@ -362,7 +470,8 @@ describe('hubspot plugin: reactions', () => {
 
   it('session.ended records watch time when the payload lists participants, and moves this session’s still-registered deals to no-show', async () => {
     const h = harness({ settings: DEAL_SETTINGS });
-    for (const email of ['gus@example.com', 'hal@example.com', 'ivy@example.com']) await react(h, 'registration.received', { registrationId: email, sessionId: 'sess_20', email });
+    for (const email of ['gus@example.com', 'hal@example.com', 'ivy@example.com'])
+      await react(h, 'registration.received', { registrationId: email, sessionId: 'sess_20', email });
     await react(h, 'registration.received', { registrationId: 'other', sessionId: 'sess_21', email: 'jo@example.com' });
     await react(h, 'participant.joined', { participantId: 'p_7', sessionId: 'sess_20', email: 'gus@example.com' });
 
@@ -425,7 +534,8 @@ describe('hubspot plugin: reactions', () => {
 describe('hubspot plugin: contact sync', () => {
   it('lists every contact with the after cursor, then syncs only what changed through the search API', async () => {
     const base = Date.parse('2026-01-01T00:00:00Z');
-    for (let index = 0; index < 230; index += 1) fake.state.addContact({ email: `sync${index}@example.com`, firstname: `S${index}` }, new Date(base + index * 1000).toISOString());
+    for (let index = 0; index < 230; index += 1)
+      fake.state.addContact({ email: `sync${index}@example.com`, firstname: `S${index}` }, new Date(base + index * 1000).toISOString());
     const h = harness({ settings: { propertyMapping: { attended: MAPPING.attended } } });
     const first = await h.sync();
     const contacts = first.records!.contacts;
@@ -451,7 +561,12 @@ describe('hubspot plugin: contact sync', () => {
       properties: expect.objectContaining({ email: 'sync7@example.com', [MAPPING.attended]: null }),
     });
     const mark = first.highWaterMarks!.contacts;
-    expect(mark).toBe([...fake.state.contacts.values()].map((record) => record.updatedAt).sort().at(-1));
+    expect(mark).toBe(
+      [...fake.state.contacts.values()]
+        .map((record) => record.updatedAt)
+        .sort()
+        .at(-1),
+    );
 
     // Two contacts change; one more appears.
     const later = Date.parse(mark) + 60 * 60_000;
@@ -461,9 +576,7 @@ describe('hubspot plugin: contact sync', () => {
     const added = fake.state.addContact({ email: 'late@example.com' }, new Date(later + 1000).toISOString());
     const next = harness();
     const second = await next.sync({ highWaterMarks: { contacts: mark } });
-    expect(second.records!.contacts.map((record) => record.email).sort()).toEqual(
-      expect.arrayContaining(['late@example.com', 'sync3@example.com']),
-    );
+    expect(second.records!.contacts.map((record) => record.email).sort()).toEqual(expect.arrayContaining(['late@example.com', 'sync3@example.com']));
     expect(second.records!.contacts.find((record) => record.id === changed.id)!.firstName).toBe('Changed');
     expect(second.highWaterMarks).toEqual({ contacts: added.updatedAt });
     expect(next.requests).toHaveLength(1);
@@ -551,11 +664,23 @@ describe('hubspot plugin: HubSpot’s refusals and limits', () => {
 
   it('the fake refuses an upsert by a non-unique property and a batch naming one email twice', async () => {
     const post = (body: Json) =>
-      fetch(`${fake.url}/crm/v3/objects/contacts/batch/upsert`, { method: 'POST', headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(`${fake.url}/crm/v3/objects/contacts/batch/upsert`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     const nonUnique = await post({ inputs: [{ idProperty: 'firstname', id: 'Ana', properties: {} }] });
     expect(nonUnique.status).toBe(400);
-    expect(await nonUnique.json()).toMatchObject({ category: 'VALIDATION_ERROR', message: 'Unable to perform update/upsert by non-unique 0-1 property firstname in portal ID 62515' });
-    const twice = await post({ inputs: [{ idProperty: 'email', id: 'a@example.com', properties: {} }, { idProperty: 'email', id: 'A@example.com', properties: {} }] });
+    expect(await nonUnique.json()).toMatchObject({
+      category: 'VALIDATION_ERROR',
+      message: 'Unable to perform update/upsert by non-unique 0-1 property firstname in portal ID 62515',
+    });
+    const twice = await post({
+      inputs: [
+        { idProperty: 'email', id: 'a@example.com', properties: {} },
+        { idProperty: 'email', id: 'A@example.com', properties: {} },
+      ],
+    });
     expect(await twice.json()).toMatchObject({ category: 'VALIDATION_ERROR', message: expect.stringContaining('Duplicate IDs') });
   });
 });

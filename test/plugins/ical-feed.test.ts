@@ -27,7 +27,12 @@ function parseICalendar(body: string): { calendar: Property[]; events: Array<Rec
     const match = /^([A-Z0-9-]+)((?:;[A-Z0-9-]+=[^:;]*)*):(.*)$/.exec(line);
     expect(match).not.toBeNull();
     const [, name, rawParams, value] = match!;
-    const params = Object.fromEntries(rawParams.split(';').filter(Boolean).map((pair) => pair.split('=') as [string, string]));
+    const params = Object.fromEntries(
+      rawParams
+        .split(';')
+        .filter(Boolean)
+        .map((pair) => pair.split('=') as [string, string]),
+    );
     if (name === 'BEGIN' && value === 'VEVENT') current = {};
     else if (name === 'END' && value === 'VEVENT') {
       events.push(current!);
@@ -72,7 +77,12 @@ describe('ical feed plugin', () => {
     const result = await render(
       [
         stored('room.created', '2026-01-01T08:00:00Z', { roomId: 'room_1', name: 'Main stage', hostId: 'u1' }),
-        stored('session.started', '2026-01-01T10:00:05Z', { sessionId: 'sess_b', roomId: 'room_1', title: 'Launch webinar', startedAt: '2026-01-01T10:00:00Z' }),
+        stored('session.started', '2026-01-01T10:00:05Z', {
+          sessionId: 'sess_b',
+          roomId: 'room_1',
+          title: 'Launch webinar',
+          startedAt: '2026-01-01T10:00:00Z',
+        }),
         stored('session.started', '2026-01-01T09:00:00Z', { sessionId: 'sess_a', roomId: 'room_1', startedAt: '2026-01-01T09:00:00+01:00' }),
         stored('session.ended', '2026-01-01T11:00:02Z', { sessionId: 'sess_b', endedAt: '2026-01-01T11:00:00Z', durationSeconds: 3600 }),
         stored('registration.received', '2026-01-01T07:00:00Z', { registrationId: 'reg_1', sessionId: 'sess_b', email: 'ana@example.com' }),
@@ -187,7 +197,15 @@ describe('ical feed plugin', () => {
     );
   });
   it('shows scheduled sessions with their plan, follows updates, marks a cancellation, and lets what happened win', async () => {
-    const plan = { sessionId: 'up', roomId: 'r1', title: 'Launch', description: 'Agenda', start: '2030-03-02T16:00:00Z', end: '2030-03-02T17:00:00Z', joinUrl: 'https://app.example.com/r1' };
+    const plan = {
+      sessionId: 'up',
+      roomId: 'r1',
+      title: 'Launch',
+      description: 'Agenda',
+      start: '2030-03-02T16:00:00Z',
+      end: '2030-03-02T17:00:00Z',
+      joinUrl: 'https://app.example.com/r1',
+    };
     const { body } = await render([
       stored('session.scheduled', '2030-03-01T09:00:00Z', plan),
       stored('session.updated', '2030-03-01T10:00:00Z', { ...plan, start: '2030-03-02T16:30:00Z', end: '2030-03-02T17:30:00Z' }),
@@ -199,7 +217,13 @@ describe('ical feed plugin', () => {
     ]);
     const { events } = parseICalendar(body);
     const byTitle = Object.fromEntries(events.map((event) => [event.SUMMARY, event]));
-    expect(byTitle.Launch).toMatchObject({ DTSTART: '20300302T163000Z', DTEND: '20300302T173000Z', URL: 'https://app.example.com/r1', STATUS: 'CONFIRMED', SEQUENCE: '1' });
+    expect(byTitle.Launch).toMatchObject({
+      DTSTART: '20300302T163000Z',
+      DTEND: '20300302T173000Z',
+      URL: 'https://app.example.com/r1',
+      STATUS: 'CONFIRMED',
+      SEQUENCE: '1',
+    });
     expect(byTitle.Launch.DESCRIPTION).toBe('Agenda\nJoin: https://app.example.com/r1');
     expect(byTitle.Dropped).toMatchObject({ STATUS: 'CANCELLED', DTSTART: '20300303T100000Z' });
     expect(byTitle['Ran late']).toMatchObject({ DTSTART: '20300301T122000Z', DTEND: '20300301T134000Z', STATUS: 'CONFIRMED' });

@@ -27,7 +27,14 @@ beforeEach(() => {
 const harness = ({ apiKey = KIT_TEST_KEY, settings = {} }: { apiKey?: string; settings?: Json } = {}) =>
   createHarness(plugin, { provider: 'kit', credentials: { apiKey }, settings, http: forwardTo(fake.origins) });
 const calls = (h: Harness) => h.requests.map((request) => `${request.method} ${request.url.replace(API, '')}`);
-const event = (type: string, data: Json): PlugboardEvent => ({ id: `evt_${type}`, event: type, timestamp: '2026-01-01T09:00:00Z', accountId: 'acct_test', livemode: false, data });
+const event = (type: string, data: Json): PlugboardEvent => ({
+  id: `evt_${type}`,
+  event: type,
+  timestamp: '2026-01-01T09:00:00Z',
+  accountId: 'acct_test',
+  livemode: false,
+  data,
+});
 const subscriber = (email: string) => fake.state.subscribers.find((candidate) => candidate.email_address === email);
 const tagged = (email: string) => fake.state.tags.filter((tag) => tag.subscribers.has(subscriber(email)!.id)).map((tag) => tag.name);
 
@@ -68,7 +75,9 @@ describe('kit plugin: declaration', () => {
   });
 
   it('reads Kit’s `errors` array as the message', () => {
-    expect(provider.errors.message({ errors: ['Email address is invalid', 'First name is too long'] })).toBe('Email address is invalid; First name is too long');
+    expect(provider.errors.message({ errors: ['Email address is invalid', 'First name is too long'] })).toBe(
+      'Email address is invalid; First name is too long',
+    );
     expect(provider.errors.message({ errors: [] })).toBeUndefined();
     expect(provider.errors.message(undefined)).toBeUndefined();
   });
@@ -89,7 +98,10 @@ describe('kit plugin: connecting', () => {
   it('refuses a key Kit does not know (401) with Kit’s words and a hint, never echoing the key', async () => {
     const wrong = kitKey();
     const refusal = harness({ apiKey: wrong }).verify();
-    await expect(refusal).rejects.toMatchObject({ code: 'provider_rejected', message: 'Kit refused the API key (The access token is invalid): use a V4 key from Settings → Developer.' });
+    await expect(refusal).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: 'Kit refused the API key (The access token is invalid): use a V4 key from Settings → Developer.',
+    });
     await expect(harness({ apiKey: wrong }).healthCheck()).rejects.toMatchObject({ code: 'provider_rejected', message: 'The access token is invalid' });
   });
 
@@ -116,7 +128,12 @@ describe('kit plugin: subscribers, tags and forms', () => {
     const webinar = fake.state.addTag('Webinar');
     const vip = fake.state.addTag('VIP');
     const h = harness();
-    const first = await h.action<Json>('addSubscriber', { email: 'ana@example.com', firstName: 'Ana', fields: { last_name: 'Lima', shoe_size: '38' }, tagIds: [webinar.id, vip.id] });
+    const first = await h.action<Json>('addSubscriber', {
+      email: 'ana@example.com',
+      firstName: 'Ana',
+      fields: { last_name: 'Lima', shoe_size: '38' },
+      tagIds: [webinar.id, vip.id],
+    });
     const stored = subscriber('ana@example.com')!;
     expect(first).toEqual({
       id: stored.id,
@@ -145,7 +162,11 @@ describe('kit plugin: subscribers, tags and forms', () => {
     const single = fake.state.addForm('Sign up');
     const double = fake.state.addForm('Confirm first', { doubleOptIn: true });
     const h = harness();
-    const one = await h.action<Json>('addSubscriber', { email: 'bo@example.com', formId: single.id, referrer: 'https://acme.test/webinar?utm_source=plugboard' });
+    const one = await h.action<Json>('addSubscriber', {
+      email: 'bo@example.com',
+      formId: single.id,
+      referrer: 'https://acme.test/webinar?utm_source=plugboard',
+    });
     expect(JSON.parse(h.requests[0].body)).toEqual({ email_address: 'bo@example.com', state: 'inactive' });
     expect(JSON.parse(h.requests[1].body)).toEqual({ email_address: 'bo@example.com', referrer: 'https://acme.test/webinar?utm_source=plugboard' });
     expect(calls(h)).toEqual(['POST /subscribers', `POST /forms/${single.id}/subscribers`]);
@@ -159,9 +180,18 @@ describe('kit plugin: subscribers, tags and forms', () => {
   });
 
   it('passes Kit’s refusals on: an invalid email (422) and an unknown tag or form (404)', async () => {
-    await expect(harness().action('addSubscriber', { email: 'not-an-email' })).rejects.toMatchObject({ code: 'provider_rejected', message: 'Email address is invalid' });
-    await expect(harness().action('addSubscriber', { email: 'di@example.com', tagIds: [424242] })).rejects.toMatchObject({ code: 'provider_rejected', message: 'Not Found' });
-    await expect(harness().action('addSubscriber', { email: 'di@example.com', formId: 434343 })).rejects.toMatchObject({ code: 'provider_rejected', message: 'Not Found' });
+    await expect(harness().action('addSubscriber', { email: 'not-an-email' })).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: 'Email address is invalid',
+    });
+    await expect(harness().action('addSubscriber', { email: 'di@example.com', tagIds: [424242] })).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: 'Not Found',
+    });
+    await expect(harness().action('addSubscriber', { email: 'di@example.com', formId: 434343 })).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: 'Not Found',
+    });
   });
 
   it('lists tags and forms with Kit’s cursors', async () => {
@@ -177,7 +207,10 @@ describe('kit plugin: subscribers, tags and forms', () => {
     const form = fake.state.addForm('Lead gen', { type: 'hosted' });
     fake.state.addForm('Old', {}).archived = true;
     const forms = await harness().action<Json>('listForms', {});
-    expect(forms).toEqual({ forms: [{ id: form.id, name: 'Lead gen', type: 'hosted', uid: form.uid, archived: false, embedUrl: expect.stringContaining(form.uid) }], nextCursor: null });
+    expect(forms).toEqual({
+      forms: [{ id: form.id, name: 'Lead gen', type: 'hosted', uid: form.uid, archived: false, embedUrl: expect.stringContaining(form.uid) }],
+      nextCursor: null,
+    });
     expect((await harness().action<Json>('listForms', { status: 'all' })).forms).toHaveLength(2);
   });
 });
@@ -187,7 +220,10 @@ describe('kit plugin: reactions', () => {
     const form = fake.state.addForm('Webinar sign-up');
     const tag = fake.state.addTag('Registered');
     const h = harness({ settings: { registrationFormId: form.id, registrationTagIds: [tag.id] } });
-    await provider.onEvent['registration.received'](h.context(), event('registration.received', { registrationId: 'reg_1', sessionId: 'sess_9', email: 'ed@example.com', name: 'Ed  Rocha' }));
+    await provider.onEvent['registration.received'](
+      h.context(),
+      event('registration.received', { registrationId: 'reg_1', sessionId: 'sess_9', email: 'ed@example.com', name: 'Ed  Rocha' }),
+    );
     expect(subscriber('ed@example.com')).toMatchObject({ first_name: 'Ed', state: 'active' });
     expect(form.subscribers.has(subscriber('ed@example.com')!.id)).toBe(true);
     expect(tagged('ed@example.com')).toEqual(['Registered']);
@@ -205,24 +241,34 @@ describe('kit plugin: reactions', () => {
     const attended = fake.state.addTag('Attended');
     fake.state.addSubscriber({ email: 'fa@example.com', state: 'cancelled' });
     const h = harness({ settings: { participantTagIds: [attended.id] } });
-    await provider.onEvent['participant.joined'](h.context(), event('participant.joined', { participantId: 'p_1', sessionId: 'sess_9', email: 'fa@example.com' }));
+    await provider.onEvent['participant.joined'](
+      h.context(),
+      event('participant.joined', { participantId: 'p_1', sessionId: 'sess_9', email: 'fa@example.com' }),
+    );
     expect(tagged('fa@example.com')).toEqual(['Attended']);
     expect(calls(h)).toEqual(['GET /subscribers?email_address=fa%40example.com&status=all', `POST /tags/${attended.id}/subscribers`]);
 
     const stranger = harness({ settings: { participantTagIds: [attended.id] } });
-    await provider.onEvent['participant.joined'](stranger.context(), event('participant.joined', { participantId: 'p_2', sessionId: 'sess_9', email: 'gi@example.com' }));
+    await provider.onEvent['participant.joined'](
+      stranger.context(),
+      event('participant.joined', { participantId: 'p_2', sessionId: 'sess_9', email: 'gi@example.com' }),
+    );
     expect(subscriber('gi@example.com')).toBeUndefined();
     expect(stranger.logs.at(-1)).toMatchObject({ level: 'info', message: 'participant is not a Kit subscriber: not tagged' });
 
     const unconfigured = harness();
-    await provider.onEvent['participant.joined'](unconfigured.context(), event('participant.joined', { participantId: 'p_3', sessionId: 'sess_9', email: 'fa@example.com' }));
+    await provider.onEvent['participant.joined'](
+      unconfigured.context(),
+      event('participant.joined', { participantId: 'p_3', sessionId: 'sess_9', email: 'fa@example.com' }),
+    );
     expect(unconfigured.requests).toEqual([]);
   });
 });
 
 describe('kit plugin: subscriber sync', () => {
   it('follows pagination.end_cursor with `after`, 1000 a page, every state', async () => {
-    for (let index = 0; index < 2345; index += 1) fake.state.addSubscriber({ email: `s${index}@example.com`, state: index % 10 === 0 ? 'cancelled' : 'active' });
+    for (let index = 0; index < 2345; index += 1)
+      fake.state.addSubscriber({ email: `s${index}@example.com`, state: index % 10 === 0 ? 'cancelled' : 'active' });
     const h = harness();
     const result = await h.sync();
     const records = result.records!.subscribers;

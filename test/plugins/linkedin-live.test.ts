@@ -68,7 +68,14 @@ const pageHarness = ({ token = pageToken, metadata, settings = { organizationId:
   });
 const calls = (h: Harness) => h.requests.map((request) => `${request.method} ${request.url}`);
 const inMinutes = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOString();
-const event = (data: Json, id = 'evt_1'): PlugboardEvent => ({ id, event: 'livestream.ended', timestamp: new Date().toISOString(), accountId: 'acct_test', livemode: false, data });
+const event = (data: Json, id = 'evt_1'): PlugboardEvent => ({
+  id,
+  event: 'livestream.ended',
+  timestamp: new Date().toISOString(),
+  accountId: 'acct_test',
+  livemode: false,
+  data,
+});
 const memberKey = () => `(entity:(member:${encodeURIComponent(personUrn())}),featureType:LIVE_VIDEO)`;
 
 describe('linkedin_live plugin: declaration and OAuth', () => {
@@ -107,32 +114,59 @@ describe('linkedin_live plugin: declaration and OAuth', () => {
   it('the fake runs LinkedIn’s flow: 60-day tokens with comma-separated scope and an id_token, refresh tokens only for enabled partners, LinkedIn’s refusals', async () => {
     const authorizeUrl = (client: { clientId: string }, scope: string) => {
       const url = new URL(member.auth.authorizationUrl);
-      for (const [key, value] of Object.entries({ response_type: 'code', client_id: client.clientId, redirect_uri: REDIRECT_URI, scope, state: 'st-li' })) url.searchParams.set(key, value);
+      for (const [key, value] of Object.entries({ response_type: 'code', client_id: client.clientId, redirect_uri: REDIRECT_URI, scope, state: 'st-li' }))
+        url.searchParams.set(key, value);
       return url;
     };
     const token = (form: Record<string, string>) => postTokenRequest(member.auth.tokenUrl, fake.origins, form);
     const back = await followAuthorizationUrl(authorizeUrl(CLIENT, member.auth.scopes.join(' ')), fake.origins);
     expect(back.searchParams.get('state')).toBe('st-li');
-    const exchange = { grant_type: 'authorization_code', code: back.searchParams.get('code')!, redirect_uri: REDIRECT_URI, client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret };
-    expect(await token({ ...exchange, client_secret: 'wrong' })).toEqual({ status: 401, body: { error: 'invalid_client', error_description: 'Client authentication failed' } });
+    const exchange = {
+      grant_type: 'authorization_code',
+      code: back.searchParams.get('code')!,
+      redirect_uri: REDIRECT_URI,
+      client_id: CLIENT.clientId,
+      client_secret: CLIENT.clientSecret,
+    };
+    expect(await token({ ...exchange, client_secret: 'wrong' })).toEqual({
+      status: 401,
+      body: { error: 'invalid_client', error_description: 'Client authentication failed' },
+    });
     const granted = await token(exchange);
     expect(granted).toEqual({
       status: 200,
-      body: { access_token: expect.any(String), expires_in: ACCESS_TOKEN_SECONDS, scope: 'openid,profile,r_member_live,w_member_live', token_type: 'Bearer', id_token: expect.any(String) },
+      body: {
+        access_token: expect.any(String),
+        expires_in: ACCESS_TOKEN_SECONDS,
+        scope: 'openid,profile,r_member_live,w_member_live',
+        token_type: 'Bearer',
+        id_token: expect.any(String),
+      },
     });
     expect((await memberHarness({ token: granted.body.access_token, metadata: {} }).verify()).displayName).toBe('Ada Lovelace');
-    expect(await token(exchange)).toEqual({ status: 400, body: { error: 'invalid_request', error_description: expect.stringContaining('Unable to retrieve access token') } });
+    expect(await token(exchange)).toEqual({
+      status: 400,
+      body: { error: 'invalid_request', error_description: expect.stringContaining('Unable to retrieve access token') },
+    });
 
     // A partner LinkedIn enabled programmatic refresh for gets a year-long refresh token.
     const partnerBack = await followAuthorizationUrl(authorizeUrl(PARTNER, member.auth.scopes.join(' ')), fake.origins);
     const partner = await token({ ...exchange, code: partnerBack.searchParams.get('code')!, client_id: PARTNER.clientId, client_secret: PARTNER.clientSecret });
     expect(partner.body).toMatchObject({ refresh_token: expect.any(String), refresh_token_expires_in: REFRESH_TOKEN_SECONDS });
-    const refreshed = await token({ grant_type: 'refresh_token', refresh_token: partner.body.refresh_token, client_id: PARTNER.clientId, client_secret: PARTNER.clientSecret });
+    const refreshed = await token({
+      grant_type: 'refresh_token',
+      refresh_token: partner.body.refresh_token,
+      client_id: PARTNER.clientId,
+      client_secret: PARTNER.clientSecret,
+    });
     expect(refreshed.body).toMatchObject({ access_token: expect.any(String), refresh_token: partner.body.refresh_token });
 
     // Scopes outside the app's products come back as unauthorized_scope_error.
     const refused = await followAuthorizationUrl(authorizeUrl(PARTNER, page.auth.scopes.join(' ')), fake.origins);
-    expect(Object.fromEntries(refused.searchParams)).toMatchObject({ error: 'unauthorized_scope_error', error_description: 'Scope "r_organization_admin" is not authorized for your application' });
+    expect(Object.fromEntries(refused.searchParams)).toMatchObject({
+      error: 'unauthorized_scope_error',
+      error_description: 'Scope "r_organization_admin" is not authorized for your application',
+    });
   });
 
   it('the fake holds the versioned API to LinkedIn-Version', async () => {
@@ -142,7 +176,10 @@ describe('linkedin_live plugin: declaration and OAuth', () => {
       return { status: response.status, body: await response.json() };
     };
     expect(await get({})).toEqual({ status: 400, body: { status: 400, code: 'VERSION_MISSING', message: expect.stringContaining('LinkedIn-Version header') } });
-    expect(await get({ 'LinkedIn-Version': '202401' })).toEqual({ status: 426, body: { status: 426, code: 'NONEXISTENT_VERSION', message: 'Requested version 202401 is not active' } });
+    expect(await get({ 'LinkedIn-Version': '202401' })).toEqual({
+      status: 426,
+      body: { status: 426, code: 'NONEXISTENT_VERSION', message: 'Requested version 202401 is not active' },
+    });
     expect((await get({ 'LinkedIn-Version': '202609' })).status).toBe(200);
   });
 });
@@ -160,8 +197,13 @@ describe('linkedin_live plugin: verify and health', () => {
 
   it('reports liveStreamingApproved: false instead of failing when LinkedIn refuses the probe for lack of approval (403), or the profile is not approved (404)', async () => {
     const unapproved = fake.state.oauth.mintTokens(UNAPPROVED.clientId, MEMBER, false).accessToken;
-    const direct = await fetch(`${fake.url}/v2/contentAccess/${memberKey()}`, { headers: { authorization: `Bearer ${unapproved}`, 'x-restli-protocol-version': '2.0.0' } });
-    expect({ status: direct.status, body: await direct.json() }).toEqual({ status: 403, body: { status: 403, serviceErrorCode: 100, message: 'Not enough permissions to access: GET /contentAccess' } });
+    const direct = await fetch(`${fake.url}/v2/contentAccess/${memberKey()}`, {
+      headers: { authorization: `Bearer ${unapproved}`, 'x-restli-protocol-version': '2.0.0' },
+    });
+    expect({ status: direct.status, body: await direct.json() }).toEqual({
+      status: 403,
+      body: { status: 403, serviceErrorCode: 100, message: 'Not enough permissions to access: GET /contentAccess' },
+    });
     expect(await memberHarness({ token: unapproved, metadata: {} }).verify()).toEqual({
       displayName: 'Ada Lovelace',
       metadata: expect.objectContaining({ liveStreamingApproved: false, liveAccess: 'app_not_approved' }),
@@ -179,16 +221,25 @@ describe('linkedin_live plugin: verify and health', () => {
     });
     const revoked = fake.state.oauth.mintTokens(CLIENT.clientId, MEMBER, false).accessToken;
     fake.state.oauth.accessTokens.get(revoked)!.revoked = true;
-    await expect(memberHarness({ token: revoked }).healthCheck()).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('revoked by the user') });
+    await expect(memberHarness({ token: revoked }).healthCheck()).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: expect.stringContaining('revoked by the user'),
+    });
     const liveOnly = fake.state.oauth.mintTokens(CLIENT.clientId, 'r_member_live w_member_live', false).accessToken;
-    await expect(memberHarness({ token: liveOnly, metadata: {} }).verify()).rejects.toMatchObject({ code: 'provider_rejected', message: 'Not enough permissions to access: GET /userinfo' });
+    await expect(memberHarness({ token: liveOnly, metadata: {} }).verify()).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: 'Not enough permissions to access: GET /userinfo',
+    });
   });
 
   it('checks health with userinfo only, and notices a token of another member', async () => {
     const h = memberHarness();
     await h.healthCheck();
     expect(calls(h)).toEqual([`GET ${API}/v2/userinfo`]);
-    await expect(memberHarness({ metadata: { sub: 'someone-else' } }).healthCheck()).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('another LinkedIn member') });
+    await expect(memberHarness({ metadata: { sub: 'someone-else' } }).healthCheck()).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: expect.stringContaining('another LinkedIn member'),
+    });
   });
 });
 
@@ -270,13 +321,21 @@ describe('linkedin_live plugin: scheduling live events on the profile', () => {
   it('says exactly that LinkedIn has not approved live streaming when the Live Events API refuses the app, or the member’s grant lacks live', async () => {
     const unapproved = fake.state.oauth.mintTokens(UNAPPROVED.clientId, MEMBER, false).accessToken;
     const h = memberHarness({ token: unapproved });
-    await expect(h.action('createLiveEvent', { title: 'x', startAt: inMinutes(5) })).rejects.toMatchObject({ code: 'provider_rejected', message: NOT_APPROVED });
+    await expect(h.action('createLiveEvent', { title: 'x', startAt: inMinutes(5) })).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: NOT_APPROVED,
+    });
     expect(calls(h)).toEqual([`POST ${API}/v2/liveVideos`]);
     const answered = fake.state.requests.filter((request) => request.path === '/v2/liveVideos').at(-1)!;
     expect(answered.headers.authorization).toBe(`Bearer ${unapproved}`);
-    await expect(memberHarness({ token: unapproved }).action('registerLiveStream', {})).rejects.toMatchObject({ code: 'provider_rejected', message: NOT_APPROVED });
+    await expect(memberHarness({ token: unapproved }).action('registerLiveStream', {})).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: NOT_APPROVED,
+    });
     const readOnly = fake.state.oauth.mintTokens(CLIENT.clientId, 'openid profile r_member_live', false).accessToken;
-    await expect(memberHarness({ token: readOnly }).action('createLiveEvent', { title: 'x', startAt: inMinutes(5) })).rejects.toMatchObject({ message: NOT_APPROVED });
+    await expect(memberHarness({ token: readOnly }).action('createLiveEvent', { title: 'x', startAt: inMinutes(5) })).rejects.toMatchObject({
+      message: NOT_APPROVED,
+    });
   });
 
   it('sends Page streams to the Page provider, and passes LinkedIn’s validation refusals on', async () => {
@@ -310,7 +369,11 @@ describe('linkedin_live plugin: stream, link, end', () => {
 
     fake.state.startIngest(registered.asset);
     const link = memberHarness();
-    expect(await link.action('linkLiveStream', { liveVideoId: created.id, asset: registered.asset })).toEqual({ id: created.id, asset: registered.asset, linked: true });
+    expect(await link.action('linkLiveStream', { liveVideoId: created.id, asset: registered.asset })).toEqual({
+      id: created.id,
+      asset: registered.asset,
+      linked: true,
+    });
     expect(calls(link)[1]).toBe(`POST ${API}/v2/liveVideos/${created.id}`);
     expect(link.requests[1].json()).toEqual({ patch: { $set: { liveVideoAsset: { media: registered.asset } } } });
     expect(fake.state.liveVideos.get(created.id)).toMatchObject({ state: 'LIVE', liveVideoAsset: registered.asset });
@@ -324,8 +387,14 @@ describe('linkedin_live plugin: stream, link, end', () => {
 
   it('refuses to end a live event with nothing linked, and an unknown asset with LinkedIn’s 404', async () => {
     const created = await memberHarness().action<Json>('createLiveEvent', { title: 'Unlinked', startAt: inMinutes(300) });
-    await expect(memberHarness().action('endLiveEvent', { liveVideoId: created.id })).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('has no live stream linked') });
-    await expect(memberHarness().action('endLiveEvent', { asset: 'urn:li:digitalmediaAsset:C5nothere' })).rejects.toMatchObject({ code: 'provider_rejected', message: 'Not Found: assets/urn:li:digitalmediaAsset:C5nothere' });
+    await expect(memberHarness().action('endLiveEvent', { liveVideoId: created.id })).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: expect.stringContaining('has no live stream linked'),
+    });
+    await expect(memberHarness().action('endLiveEvent', { asset: 'urn:li:digitalmediaAsset:C5nothere' })).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: 'Not Found: assets/urn:li:digitalmediaAsset:C5nothere',
+    });
   });
 
   it('ends the LinkedIn streams among livestream.ended’s destinations, logs refusals, and can be turned off', async () => {
@@ -347,7 +416,11 @@ describe('linkedin_live plugin: stream, link, end', () => {
     expect(fake.state.assets.get(registered.asset.split(':').pop())!.status).toBe('INCOMPLETE');
     expect(h.logs).toEqual([
       { level: 'info', message: 'LinkedIn live event ended', fields: { eventId: 'evt_1', id: registered.asset, asset: registered.asset, kind: 'member' } },
-      { level: 'warn', message: 'LinkedIn did not end the live event', fields: { eventId: 'evt_1', id: 'urn:li:digitalmediaAsset:C5gone', error: expect.stringContaining('Not Found') } },
+      {
+        level: 'warn',
+        message: 'LinkedIn did not end the live event',
+        fields: { eventId: 'evt_1', id: 'urn:li:digitalmediaAsset:C5gone', error: expect.stringContaining('Not Found') },
+      },
     ]);
     const off = memberHarness({ settings: { endOnLivestreamEnded: false } });
     await member.onEvent['livestream.ended'](off.context(), event({ sessionId: 's', destinations: [{ provider: 'linkedin_live', id: registered.asset }] }));
@@ -379,9 +452,15 @@ describe('linkedin_live_page plugin: streaming as a Company Page', () => {
     expect(h.requests[2].headers['linkedin-version']).toBeUndefined();
 
     const labs = await pageHarness({ metadata: {}, settings: { organizationId: '31888304' } }).verify();
-    expect(labs).toMatchObject({ displayName: 'Acme Labs', metadata: { organizationId: '31888304', liveStreamingApproved: false, liveAccess: 'page_not_approved' } });
+    expect(labs).toMatchObject({
+      displayName: 'Acme Labs',
+      metadata: { organizationId: '31888304', liveStreamingApproved: false, liveAccess: 'page_not_approved' },
+    });
     const unapproved = fake.state.oauth.mintTokens(UNAPPROVED.clientId, PAGE, false).accessToken;
-    expect((await pageHarness({ token: unapproved, metadata: {}, settings: {} }).verify()).metadata).toMatchObject({ liveStreamingApproved: false, liveAccess: 'app_not_approved' });
+    expect((await pageHarness({ token: unapproved, metadata: {}, settings: {} }).verify()).metadata).toMatchObject({
+      liveStreamingApproved: false,
+      liveAccess: 'app_not_approved',
+    });
     await expect(pageHarness({ metadata: {}, settings: { organizationId: '42999405' } }).verify()).rejects.toMatchObject({
       code: 'provider_rejected',
       message: expect.stringContaining('not an administrator of the LinkedIn Page 42999405'),
@@ -422,7 +501,9 @@ describe('linkedin_live_page plugin: streaming as a Company Page', () => {
       code: 'provider_rejected',
       message: expect.stringContaining('Choose the LinkedIn Page'),
     });
-    await expect(pageHarness().action('createLiveEvent', { title: 'x', startAt: inMinutes(10), organizationId: '31888304' })).rejects.toMatchObject({ message: NOT_APPROVED });
+    await expect(pageHarness().action('createLiveEvent', { title: 'x', startAt: inMinutes(10), organizationId: '31888304' })).rejects.toMatchObject({
+      message: NOT_APPROVED,
+    });
   });
 });
 
@@ -434,7 +515,8 @@ describe('linkedin_live plugin: limits, outages and input', () => {
       .catch((caught: unknown) => caught);
     expect(error).toMatchObject({
       code: 'provider_rate_limited',
-      message: "LinkedIn's daily limit for this call is reached (it resets at midnight UTC): Resource level throttle APPLICATION DAY limit for calls to this resource is reached.",
+      message:
+        "LinkedIn's daily limit for this call is reached (it resets at midnight UTC): Resource level throttle APPLICATION DAY limit for calls to this resource is reached.",
     });
     const untilMidnight = Math.ceil((86_400_000 - (Date.now() % 86_400_000)) / 1000);
     expect(Math.abs((error as { retryAfterSeconds: number }).retryAfterSeconds - untilMidnight)).toBeLessThanOrEqual(2);

@@ -23,7 +23,11 @@ afterEach(() => {
   fake.state.throttle = 0;
 });
 
-const harness = (settings: Record<string, unknown> = { useType: 'operational' }, key: FakeLobKey | string = fake.testKey, extra: Record<string, unknown> = {}) =>
+const harness = (
+  settings: Record<string, unknown> = { useType: 'operational' },
+  key: FakeLobKey | string = fake.testKey,
+  extra: Record<string, unknown> = {},
+) =>
   createHarness(plugin, {
     provider: 'lob',
     credentials: { apiKey: typeof key === 'string' ? key : key.key, webhookSecret: WEBHOOK_SECRET, ...extra },
@@ -37,8 +41,23 @@ const received = (before: number) =>
 
 const ANA = { name: 'Ana Lima', addressLine1: '1 Main St', addressLine2: 'Apt 2', city: 'Austin', state: 'tx', zip: '78701' };
 const ACME = { company: 'Acme Events', addressLine1: '210 King St', city: 'San Francisco', state: 'CA', zip: '94107' };
-const LOB_ANA = { name: 'Ana Lima', address_line1: '1 Main St', address_line2: 'Apt 2', address_city: 'Austin', address_state: 'TX', address_zip: '78701', address_country: 'US' };
-const LOB_ACME = { company: 'Acme Events', address_line1: '210 King St', address_city: 'San Francisco', address_state: 'CA', address_zip: '94107', address_country: 'US' };
+const LOB_ANA = {
+  name: 'Ana Lima',
+  address_line1: '1 Main St',
+  address_line2: 'Apt 2',
+  address_city: 'Austin',
+  address_state: 'TX',
+  address_zip: '78701',
+  address_country: 'US',
+};
+const LOB_ACME = {
+  company: 'Acme Events',
+  address_line1: '210 King St',
+  address_city: 'San Francisco',
+  address_state: 'CA',
+  address_zip: '94107',
+  address_country: 'US',
+};
 const HTML = '<html><body><p>Your seat for the launch webinar is confirmed.</p></body></html>';
 
 describe('lob plugin', () => {
@@ -66,7 +85,15 @@ describe('lob plugin', () => {
 
     const letter = ajv.compile(lob.actions.sendLetter.inputSchema);
     expect(letter({ to: ANA, from: ACME, file: HTML })).toBe(true);
-    expect(letter({ to: 'adr_d3489cd64c791ab5', file: 'https://files.example.com/letters/ana.pdf', color: true, useType: 'marketing', metadata: { registrationId: 'reg_1' } })).toBe(true);
+    expect(
+      letter({
+        to: 'adr_d3489cd64c791ab5',
+        file: 'https://files.example.com/letters/ana.pdf',
+        color: true,
+        useType: 'marketing',
+        metadata: { registrationId: 'reg_1' },
+      }),
+    ).toBe(true);
     expect(letter({ to: ANA, file: 'tmpl_c94e83ca2cd5121' })).toBe(true);
     expect(letter({ to: ANA, file: 'http://files.example.com/ana.pdf' })).toBe(false);
     expect(letter({ to: ANA, file: 'https://files.example.com/ana.pdf?token=1' })).toBe(false);
@@ -132,14 +159,28 @@ describe('lob plugin', () => {
 
   it('sends a letter with Lob’s field names and a fresh Idempotency-Key', async () => {
     const before = fake.state.requests.length;
-    const result = await harness().action<Json>('sendLetter', { to: ANA, from: ACME, file: HTML, description: 'Seat confirmation', metadata: { registrationId: 'reg_1' } });
+    const result = await harness().action<Json>('sendLetter', {
+      to: ANA,
+      from: ACME,
+      file: HTML,
+      description: 'Seat confirmation',
+      metadata: { registrationId: 'reg_1' },
+    });
     const stored = fake.state.mailPieces.at(-1)!;
     expect(received(before)).toEqual([
       {
         method: 'POST',
         path: '/v1/letters',
         query: {},
-        body: { to: LOB_ANA, from: LOB_ACME, file: HTML, color: false, use_type: 'operational', description: 'Seat confirmation', metadata: { registrationId: 'reg_1' } },
+        body: {
+          to: LOB_ANA,
+          from: LOB_ACME,
+          file: HTML,
+          color: false,
+          use_type: 'operational',
+          description: 'Seat confirmation',
+          metadata: { registrationId: 'reg_1' },
+        },
       },
     ]);
     const key = fake.state.requests.at(-1)!.headers['idempotency-key'];
@@ -176,13 +217,22 @@ describe('lob plugin', () => {
     const [one, two] = fake.state.requests.slice(-2);
     expect(one.headers['idempotency-key']).toBe('reg_1-confirmation');
     expect(two.headers['idempotency-key']).toBe('reg_1-confirmation');
-    expect(one.body).toEqual({ to: recipient.id, from: returnAddress.id, file: 'https://files.example.com/letters/ana.pdf', color: true, use_type: 'marketing' });
+    expect(one.body).toEqual({
+      to: recipient.id,
+      from: returnAddress.id,
+      file: 'https://files.example.com/letters/ana.pdf',
+      color: true,
+      use_type: 'marketing',
+    });
     expect(first).toMatchObject({ toAddressId: recipient.id, fromAddressId: returnAddress.id, idempotencyKey: 'reg_1-confirmation' });
   });
 
   it('refuses a letter without sender or use type before calling Lob, and reads Lob’s 404 and 422 address errors', async () => {
     const before = fake.state.requests.length;
-    await expect(harness().action('sendLetter', { to: ANA, file: HTML })).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('No sender') });
+    await expect(harness().action('sendLetter', { to: ANA, file: HTML })).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: expect.stringContaining('No sender'),
+    });
     await expect(harness({}).action('sendLetter', { to: ANA, from: ACME, file: HTML })).rejects.toMatchObject({
       code: 'provider_rejected',
       message: expect.stringContaining('No use type'),
@@ -220,7 +270,15 @@ describe('lob plugin', () => {
         method: 'POST',
         path: '/v1/postcards',
         query: {},
-        body: { to: LOB_ANA, front: 'https://files.example.com/postcards/front.png', back: HTML, use_type: 'operational', size: '6x9', mail_type: 'usps_standard', send_date: '2030-01-15T09:00:00.000Z' },
+        body: {
+          to: LOB_ANA,
+          front: 'https://files.example.com/postcards/front.png',
+          back: HTML,
+          use_type: 'operational',
+          size: '6x9',
+          mail_type: 'usps_standard',
+          send_date: '2030-01-15T09:00:00.000Z',
+        },
       },
     ]);
     const stored = fake.state.mailPieces.at(-1)!;
@@ -269,7 +327,9 @@ describe('lob plugin', () => {
 
   it('syncs the window’s letters and postcards through next_url, with cancelled ones as deleted', async () => {
     const account = fake.state.addKey('test');
-    const letters = Array.from({ length: 130 }, (_, index) => fake.state.seedMailPiece(account, 'letter', { daysAgo: 1 + index / 10, trackingEvents: index === 0 ? ['In Transit', 'Delivered'] : [] }));
+    const letters = Array.from({ length: 130 }, (_, index) =>
+      fake.state.seedMailPiece(account, 'letter', { daysAgo: 1 + index / 10, trackingEvents: index === 0 ? ['In Transit', 'Delivered'] : [] }),
+    );
     const old = fake.state.seedMailPiece(account, 'letter', { daysAgo: 40 });
     const cancelled = fake.state.seedMailPiece(account, 'letter', { daysAgo: 2, deleted: true });
     const postcard = fake.state.seedMailPiece(account, 'postcard', { daysAgo: 3 });
@@ -284,7 +344,12 @@ describe('lob plugin', () => {
     expect(synced).toHaveLength(130);
     expect(synced.map((record) => record.id).sort()).toEqual(letters.map((letter) => letter.id).sort());
     expect(synced.map((record) => record.id)).not.toContain(old.id);
-    expect(synced.find((record) => record.id === letters[0].id)).toMatchObject({ kind: 'letter', latestTrackingEvent: 'Delivered', carrier: 'USPS', useType: 'operational' });
+    expect(synced.find((record) => record.id === letters[0].id)).toMatchObject({
+      kind: 'letter',
+      latestTrackingEvent: 'Delivered',
+      carrier: 'USPS',
+      useType: 'operational',
+    });
     expect(result.deleted).toEqual({ letters: [cancelled.id] });
     expect(result.records!.postcards).toEqual([expect.objectContaining({ id: postcard.id, kind: 'postcard' })]);
   });
@@ -304,7 +369,12 @@ describe('lob plugin', () => {
     await expect(h.webhookVerify({ ...vector, rawBody: rawBody.replace('letter.delivered', 'letter.mailed') })).resolves.toBe(false);
     await expect(harness({}, fake.testKey, { webhookSecret: 'lob_webhook_secret_other' }).webhookVerify(vector)).resolves.toBe(false);
     // A timestamp in seconds is judged by the same window.
-    await expect(h.webhookVerify({ rawBody, headers: { 'lob-signature': signLobWebhook('lob_webhook_secret_example', '1772722800', rawBody), 'lob-signature-timestamp': '1772722800' } })).resolves.toBe(true);
+    await expect(
+      h.webhookVerify({
+        rawBody,
+        headers: { 'lob-signature': signLobWebhook('lob_webhook_secret_example', '1772722800', rawBody), 'lob-signature-timestamp': '1772722800' },
+      }),
+    ).resolves.toBe(true);
     jest.spyOn(Date, 'now').mockReturnValue(1_772_722_800_000 + 5 * 60_000 + 1);
     await expect(h.webhookVerify(vector)).resolves.toBe(false);
     jest.restoreAllMocks();
@@ -339,11 +409,16 @@ describe('lob plugin', () => {
     const postcard = fake.state.seedMailPiece(fake.testKey, 'postcard');
     const processed = fake.state.trackingWebhook(postcard.id, 'postcard.processed_for_delivery', WEBHOOK_SECRET);
     await expect(h.webhookToEvents(processed)).resolves.toEqual([
-      { event: 'mail_piece.delivered', data: expect.objectContaining({ mailPieceId: postcard.id, kind: 'postcard', trackingEvent: 'postcard.processed_for_delivery' }) },
+      {
+        event: 'mail_piece.delivered',
+        data: expect.objectContaining({ mailPieceId: postcard.id, kind: 'postcard', trackingEvent: 'postcard.processed_for_delivery' }),
+      },
     ]);
     await expect(harness({ processedForDeliveryCounts: false }).webhookToEvents(processed)).resolves.toEqual([]);
     const certified = fake.state.trackingWebhook(letter.id, 'letter.certified.delivered', WEBHOOK_SECRET);
-    await expect(h.webhookToEvents(certified)).resolves.toEqual([{ event: 'mail_piece.delivered', data: expect.objectContaining({ kind: 'letter', trackingEvent: 'letter.certified.delivered' }) }]);
+    await expect(h.webhookToEvents(certified)).resolves.toEqual([
+      { event: 'mail_piece.delivered', data: expect.objectContaining({ kind: 'letter', trackingEvent: 'letter.certified.delivered' }) },
+    ]);
     for (const type of ['letter.in_local_area', 'letter.in_transit', 'letter.returned_to_sender', 'letter.return_envelope.delivered', 'letter.created']) {
       await expect(h.webhookToEvents(fake.state.trackingWebhook(letter.id, type, WEBHOOK_SECRET))).resolves.toEqual([]);
     }

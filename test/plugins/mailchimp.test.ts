@@ -24,7 +24,12 @@ beforeAll(async () => {
 afterAll(() => fake.close());
 
 /** A harness for a Mailchimp integration; `metadata` is what verify stored (none before connecting). */
-const harness = ({ token = accessToken, settings = {}, metadata = {}, origins = fake.origins }: { token?: string; settings?: Json; metadata?: Json; origins?: Record<string, string> } = {}) =>
+const harness = ({
+  token = accessToken,
+  settings = {},
+  metadata = {},
+  origins = fake.origins,
+}: { token?: string; settings?: Json; metadata?: Json; origins?: Record<string, string> } = {}) =>
   createHarness(plugin, { provider: 'mailchimp', credentials: { accessToken: token }, settings, integration: { metadata }, http: forwardTo(origins) });
 const connected = (settings: Json = { listId: audience.id }, token = accessToken) => harness({ token, settings, metadata: { dc: 'us6' } });
 const urls = (h: Harness) => h.requests.map((request) => request.url);
@@ -40,7 +45,13 @@ describe('mailchimp plugin: OAuth and the data centre', () => {
     expect(mailchimp).toMatchObject({
       id: 'mailchimp',
       category: 'email',
-      auth: { type: 'oauth2', authorizationUrl: 'https://login.mailchimp.com/oauth2/authorize', tokenUrl: 'https://login.mailchimp.com/oauth2/token', scopes: [], refresh: false },
+      auth: {
+        type: 'oauth2',
+        authorizationUrl: 'https://login.mailchimp.com/oauth2/authorize',
+        tokenUrl: 'https://login.mailchimp.com/oauth2/token',
+        scopes: [],
+        refresh: false,
+      },
       baseUrl: 'https://{dc}.api.mailchimp.com/3.0',
     });
     expect(Object.keys(mailchimp.settingsSchema.properties)).toEqual(expect.arrayContaining(['listId', 'doubleOptIn']));
@@ -51,7 +62,13 @@ describe('mailchimp plugin: OAuth and the data centre', () => {
     expect(back.origin + back.pathname).toBe(CLIENT.redirectUris[0]);
     expect(back.searchParams.get('state')).toBe('st-1');
     const code = back.searchParams.get('code')!;
-    const exchange = { grant_type: 'authorization_code', client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret, redirect_uri: CLIENT.redirectUris[0], code };
+    const exchange = {
+      grant_type: 'authorization_code',
+      client_id: CLIENT.clientId,
+      client_secret: CLIENT.clientSecret,
+      redirect_uri: CLIENT.redirectUris[0],
+      code,
+    };
     const granted = await token(exchange);
     expect(granted).toEqual({ status: 200, body: { access_token: expect.any(String), expires_in: 0, scope: null } });
     expect((await harness({ token: granted.body.access_token }).verify()).metadata!.dc).toBe('us6');
@@ -62,7 +79,9 @@ describe('mailchimp plugin: OAuth and the data centre', () => {
     const code = (await authorize({ response_type: 'code', client_id: CLIENT.clientId, redirect_uri: CLIENT.redirectUris[0] })).searchParams.get('code')!;
     const exchange = { grant_type: 'authorization_code', client_id: CLIENT.clientId, client_secret: 'wrong', redirect_uri: CLIENT.redirectUris[0], code };
     expect((await token(exchange)).body.error).toBe('invalid_client');
-    expect((await token({ ...exchange, client_secret: CLIENT.clientSecret, redirect_uri: 'http://localhost:3000/elsewhere' })).body.error).toBe('invalid_grant');
+    expect((await token({ ...exchange, client_secret: CLIENT.clientSecret, redirect_uri: 'http://localhost:3000/elsewhere' })).body.error).toBe(
+      'invalid_grant',
+    );
     fake.state.oauth.authorizeError = 'access_denied';
     try {
       const denied = await authorize({ response_type: 'code', client_id: CLIENT.clientId, redirect_uri: CLIENT.redirectUris[0], state: 'st-2' });
@@ -146,7 +165,14 @@ describe('mailchimp plugin: audiences and members', () => {
 
   it('adds a registrant to the configured audience when registration.received arrives', async () => {
     const h = connected({ listId: audience.id, tags: ['registered'] });
-    const event = { id: 'evt_2', event: 'registration.received', timestamp: '2026-01-01T09:00:00Z', accountId: 'acct_test', livemode: false, data: { registrationId: 'reg_7', email: 'bo.silva@example.com', name: 'Bo  da Silva' } };
+    const event = {
+      id: 'evt_2',
+      event: 'registration.received',
+      timestamp: '2026-01-01T09:00:00Z',
+      accountId: 'acct_test',
+      livemode: false,
+      data: { registrationId: 'reg_7', email: 'bo.silva@example.com', name: 'Bo  da Silva' },
+    };
     await mailchimp.onEvent!['registration.received'](h.context(), event);
     const member = audience.members.get(subscriberHash('bo.silva@example.com'))!;
     expect(member).toMatchObject({ status: 'subscribed', merge_fields: { FNAME: 'Bo', LNAME: 'da Silva' } });
@@ -156,7 +182,14 @@ describe('mailchimp plugin: audiences and members', () => {
 
   it('skips a registration when no audience is configured', async () => {
     const h = connected({});
-    const event = { id: 'evt_3', event: 'registration.received', timestamp: '2026-01-01T09:00:00Z', accountId: 'acct_test', livemode: false, data: { registrationId: 'r', email: 'x@example.com' } };
+    const event = {
+      id: 'evt_3',
+      event: 'registration.received',
+      timestamp: '2026-01-01T09:00:00Z',
+      accountId: 'acct_test',
+      livemode: false,
+      data: { registrationId: 'r', email: 'x@example.com' },
+    };
     await mailchimp.onEvent!['registration.received'](h.context(), event);
     expect(urls(h)).toEqual([]);
     expect(h.logs).toEqual([expect.objectContaining({ level: 'warn' })]);
@@ -204,7 +237,15 @@ describe('mailchimp plugin: engagement and Customer Journeys', () => {
     expect(settings.watchedEventName.default).toBe('session_watched');
     const ajv = createSchemaCompiler();
     const settingsOk = ajv.compile(mailchimp.settingsSchema);
-    expect(settingsOk({ listId: 'l1', watchTimeTags: [{ minMinutes: 0, tag: 'watched' }, { minMinutes: 30, tag: 'watched-30m' }] })).toBe(true);
+    expect(
+      settingsOk({
+        listId: 'l1',
+        watchTimeTags: [
+          { minMinutes: 0, tag: 'watched' },
+          { minMinutes: 30, tag: 'watched-30m' },
+        ],
+      }),
+    ).toBe(true);
     expect(settingsOk({ joinedEventName: 'x' })).toBe(false);
     expect(settingsOk({ joinedEventName: 'joined webinar' })).toBe(false);
     expect(settingsOk({ watchedEventName: 'a'.repeat(31) })).toBe(false);
@@ -224,7 +265,13 @@ describe('mailchimp plugin: engagement and Customer Journeys', () => {
     const h = connected({ listId: webinar.id });
     await mailchimp.onEvent!['participant.joined'](
       h.context(),
-      event('participant.joined', { participantId: 'p_1', sessionId: 'sess_9', roomId: 'room_123', email: 'Ana@Example.com', joinedAt: '2026-03-02T16:01:02.345Z' }),
+      event('participant.joined', {
+        participantId: 'p_1',
+        sessionId: 'sess_9',
+        roomId: 'room_123',
+        email: 'Ana@Example.com',
+        joinedAt: '2026-03-02T16:01:02.345Z',
+      }),
     );
     const hash = subscriberHash('ana@example.com');
     expect(sent(h)).toEqual([
@@ -247,34 +294,52 @@ describe('mailchimp plugin: engagement and Customer Journeys', () => {
 
   it('participant.joined uses the configured tag and event name, the event time when joinedAt is absent, and can skip either part', async () => {
     const custom = connected({ listId: webinar.id, attendedTag: 'webinar-attendee', joinedEventName: 'webinar-joined' });
-    await mailchimp.onEvent!['participant.joined'](custom.context(), event('participant.joined', { participantId: 'p_2', sessionId: 'sess_9', email: 'bo@example.com' }));
+    await mailchimp.onEvent!['participant.joined'](
+      custom.context(),
+      event('participant.joined', { participantId: 'p_2', sessionId: 'sess_9', email: 'bo@example.com' }),
+    );
     expect(sent(custom).map(([, , body]) => body)).toEqual([
       { tags: [{ name: 'webinar-attendee', status: 'active' }] },
       { name: 'webinar-joined', properties: { sessionId: 'sess_9' }, occurred_at: '2026-03-02T17:05:00+00:00', is_syncing: false },
     ]);
 
     const eventsOnly = connected({ listId: webinar.id, attendedTag: '' });
-    await mailchimp.onEvent!['participant.joined'](eventsOnly.context(), event('participant.joined', { participantId: 'p_2', sessionId: 's', email: 'bo@example.com' }));
+    await mailchimp.onEvent!['participant.joined'](
+      eventsOnly.context(),
+      event('participant.joined', { participantId: 'p_2', sessionId: 's', email: 'bo@example.com' }),
+    );
     expect(urls(eventsOnly).map((url) => url.split('/').at(-1))).toEqual(['events']);
 
     const tagOnly = connected({ listId: webinar.id, trackEngagement: false });
-    await mailchimp.onEvent!['participant.joined'](tagOnly.context(), event('participant.joined', { participantId: 'p_2', sessionId: 's', email: 'bo@example.com' }));
+    await mailchimp.onEvent!['participant.joined'](
+      tagOnly.context(),
+      event('participant.joined', { participantId: 'p_2', sessionId: 's', email: 'bo@example.com' }),
+    );
     expect(urls(tagOnly).map((url) => url.split('/').at(-1))).toEqual(['tags']);
 
     const nothing = connected({ listId: webinar.id, trackEngagement: false, attendedTag: '' });
-    await mailchimp.onEvent!['participant.joined'](nothing.context(), event('participant.joined', { participantId: 'p_2', sessionId: 's', email: 'bo@example.com' }));
+    await mailchimp.onEvent!['participant.joined'](
+      nothing.context(),
+      event('participant.joined', { participantId: 'p_2', sessionId: 's', email: 'bo@example.com' }),
+    );
     expect(urls(nothing)).toEqual([]);
   });
 
   it('participant.joined subscribes nobody: a participant outside the audience is logged and skipped', async () => {
     const h = connected({ listId: webinar.id });
-    await mailchimp.onEvent!['participant.joined'](h.context(), event('participant.joined', { participantId: 'p_3', sessionId: 's', email: 'stranger@example.com' }));
+    await mailchimp.onEvent!['participant.joined'](
+      h.context(),
+      event('participant.joined', { participantId: 'p_3', sessionId: 's', email: 'stranger@example.com' }),
+    );
     expect(h.requests.map((request) => request.method)).toEqual(['POST']);
     expect(webinar.members.has(subscriberHash('stranger@example.com'))).toBe(false);
     expect(h.logs).toEqual([expect.objectContaining({ level: 'warn', message: expect.stringContaining('not a member of the audience') })]);
 
     const noAudience = connected({});
-    await mailchimp.onEvent!['participant.joined'](noAudience.context(), event('participant.joined', { participantId: 'p_3', sessionId: 's', email: 'ana@example.com' }));
+    await mailchimp.onEvent!['participant.joined'](
+      noAudience.context(),
+      event('participant.joined', { participantId: 'p_3', sessionId: 's', email: 'ana@example.com' }),
+    );
     const noEmail = connected({ listId: webinar.id });
     await mailchimp.onEvent!['participant.joined'](noEmail.context(), event('participant.joined', { participantId: 'p_3', sessionId: 's' }));
     expect([...urls(noAudience), ...urls(noEmail)]).toEqual([]);
@@ -317,16 +382,17 @@ describe('mailchimp plugin: engagement and Customer Journeys', () => {
       },
     ]);
     expect(member('bo@example.com').events.slice(before.bo)).toEqual([
-      expect.objectContaining({ name: 'session_watched', properties: { sessionId: 'sess_9', roomId: 'room_123', watchTimeSeconds: '300', watchTimeMinutes: '5' } }),
+      expect.objectContaining({
+        name: 'session_watched',
+        properties: { sessionId: 'sess_9', roomId: 'room_123', watchTimeSeconds: '300', watchTimeMinutes: '5' },
+      }),
     ]);
     expect(member('ana@example.com').tags.map((tag) => tag.name)).toContain('watched-30m');
     expect(member('ana@example.com').tags.map((tag) => tag.name)).not.toContain('watched-all');
     expect(member('bo@example.com').tags.map((tag) => tag.name)).toContain('watched');
     expect(member('bo@example.com').tags.map((tag) => tag.name)).not.toContain('watched-30m');
     const tagged = h.requests.filter((request) => request.url.endsWith('/tags')).map((request) => request.json());
-    expect(tagged).toEqual(
-      expect.arrayContaining([{ tags: [{ name: 'watched-30m', status: 'active' }] }, { tags: [{ name: 'watched', status: 'active' }] }]),
-    );
+    expect(tagged).toEqual(expect.arrayContaining([{ tags: [{ name: 'watched-30m', status: 'active' }] }, { tags: [{ name: 'watched', status: 'active' }] }]));
     // One request pair per distinct, valid address: the duplicate and the invalid ones are never sent.
     expect(h.requests).toHaveLength(5);
     expect(h.logs.at(-1)).toMatchObject({ level: 'info', message: 'watch time recorded', fields: { recorded: 2, notMembers: 1 } });
@@ -336,7 +402,10 @@ describe('mailchimp plugin: engagement and Customer Journeys', () => {
     const h = connected({ listId: webinar.id });
     await mailchimp.onEvent!['session.ended'](h.context(), event('session.ended', { sessionId: 'sess_9', durationSeconds: 3600 }));
     const noAudience = connected({});
-    await mailchimp.onEvent!['session.ended'](noAudience.context(), event('session.ended', { sessionId: 'sess_9', participants: [{ email: 'ana@example.com', watchTimeSeconds: 5 }] }));
+    await mailchimp.onEvent!['session.ended'](
+      noAudience.context(),
+      event('session.ended', { sessionId: 'sess_9', participants: [{ email: 'ana@example.com', watchTimeSeconds: 5 }] }),
+    );
     expect([...urls(h), ...urls(noAudience)]).toEqual([]);
     expect(noAudience.logs).toEqual([expect.objectContaining({ level: 'warn' })]);
   });
@@ -373,7 +442,11 @@ describe('mailchimp plugin: engagement and Customer Journeys', () => {
         participants: ['ana@example.com', 'bo@example.com', 'cy@example.com'].map((email) => ({ email, watchTimeSeconds: 120 })),
       }),
     );
-    expect(member('cy@example.com').events.slice(before).map((entry) => entry.properties.sessionId)).toEqual(['sess_10']);
+    expect(
+      member('cy@example.com')
+        .events.slice(before)
+        .map((entry) => entry.properties.sessionId),
+    ).toEqual(['sess_10']);
     expect(h.logs.find((line) => line.level === 'error')).toMatchObject({ fields: { recorded: 2 } });
   });
 
@@ -383,7 +456,9 @@ describe('mailchimp plugin: engagement and Customer Journeys', () => {
     const h = connected({ listId: webinar.id });
     const result = await h.action<Json>('triggerJourney', { journeyId: journey.id, stepId: String(stepId), email: ' Ana@Example.com ' });
     expect(result).toEqual({ triggered: true, journeyId: String(journey.id), stepId: String(stepId), email: 'Ana@Example.com' });
-    expect(sent(h)).toEqual([['POST', `${API}/customer-journeys/journeys/${journey.id}/steps/${stepId}/actions/trigger`, { email_address: 'Ana@Example.com' }]]);
+    expect(sent(h)).toEqual([
+      ['POST', `${API}/customer-journeys/journeys/${journey.id}/steps/${stepId}/actions/trigger`, { email_address: 'Ana@Example.com' }],
+    ]);
     expect(journey.triggered).toEqual([{ stepId, email: 'Ana@Example.com' }]);
 
     await expect(h.action('triggerJourney', { journeyId: journey.id, stepId: stepId + 1, email: 'ana@example.com' })).rejects.toMatchObject({

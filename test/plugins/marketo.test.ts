@@ -27,7 +27,11 @@ const CONNECTING = { munchkinId: MARKETO_MUNCHKIN_ID };
 /** And once connected: what verify stored too. */
 const CONNECTED = { munchkinId: MARKETO_MUNCHKIN_ID, munchkinHost: MARKETO_MUNCHKIN_ID.toLowerCase() };
 
-const harness = ({ credentials = { clientId: client.clientId, clientSecret: client.clientSecret }, settings = {}, metadata = CONNECTED }: { credentials?: Json; settings?: Json; metadata?: Json } = {}) =>
+const harness = ({
+  credentials = { clientId: client.clientId, clientSecret: client.clientSecret },
+  settings = {},
+  metadata = CONNECTED,
+}: { credentials?: Json; settings?: Json; metadata?: Json } = {}) =>
   createHarness(plugin, { provider: 'marketo', credentials, settings, integration: { metadata }, http: forwardTo(fake.origins) });
 const calls = (h: Harness) =>
   h.requests.map((request) => {
@@ -38,8 +42,19 @@ const calls = (h: Harness) =>
 const rest = () => fake.state.requests.filter((request) => request.path.startsWith('/rest/'));
 const leadByEmail = (email: string) => [...fake.state.leads.values()].find((lead) => lead.email.toLowerCase() === email.toLowerCase());
 /** What a call was refused with (an empty object when it was not). */
-const failure = (call: Promise<unknown>): Promise<Json> => call.then(() => ({}), (error: unknown) => error as Json);
-const event = (type: string, data: Json): PlugboardEvent => ({ id: `evt_${Math.random().toString(36).slice(2)}`, event: type, timestamp: '2026-01-05T10:00:00Z', accountId: 'acct_test', livemode: false, data });
+const failure = (call: Promise<unknown>): Promise<Json> =>
+  call.then(
+    () => ({}),
+    (error: unknown) => error as Json,
+  );
+const event = (type: string, data: Json): PlugboardEvent => ({
+  id: `evt_${Math.random().toString(36).slice(2)}`,
+  event: type,
+  timestamp: '2026-01-05T10:00:00Z',
+  accountId: 'acct_test',
+  livemode: false,
+  data,
+});
 
 describe('marketo plugin: declaration', () => {
   it('is a crm provider using client credentials at the instance’s Identity, a REST base on the lower-cased Munchkin ID and the documented limits', () => {
@@ -61,7 +76,8 @@ describe('marketo plugin: declaration', () => {
     const ajv = createSchemaCompiler();
     const inputs = ajv.compile(marketo.connectionInputs);
     expect(inputs({ munchkinId: '123-ABC-456' })).toBe(true);
-    for (const munchkinId of ['123-abc-456', '123ABC456', 'evil.example/123-ABC-456', '123-ABC-456.mktorest.com', '']) expect(inputs({ munchkinId })).toBe(false);
+    for (const munchkinId of ['123-abc-456', '123ABC456', 'evil.example/123-ABC-456', '123-ABC-456.mktorest.com', ''])
+      expect(inputs({ munchkinId })).toBe(false);
     expect(inputs({})).toBe(false);
     const credentials = ajv.compile(marketo.auth.credentialsSchema);
     expect(credentials({ clientId: client.clientId, clientSecret: client.clientSecret })).toBe(true);
@@ -132,7 +148,11 @@ describe('marketo plugin: tokens', () => {
     fake.state.expireTokens();
     await expect(h.action<Json>('upsertLead', { email: 'renew@example.com', firstName: 'Re' })).resolves.toMatchObject({ status: 'updated' });
     const sent = fake.state.requests.slice(before);
-    expect(sent.map((request) => `${request.method} ${request.path}`)).toEqual(['POST /rest/v1/leads.json', 'POST /identity/oauth/token', 'POST /rest/v1/leads.json']);
+    expect(sent.map((request) => `${request.method} ${request.path}`)).toEqual([
+      'POST /rest/v1/leads.json',
+      'POST /identity/oauth/token',
+      'POST /rest/v1/leads.json',
+    ]);
     expect(sent[0].headers.authorization).not.toBe(sent[2].headers.authorization);
     expect(h.logs).toContainEqual(expect.objectContaining({ level: 'info', fields: { codes: ['602'] } }));
     // The harness (like the host) still holds the stale token until it renews it: Marketo now says 601.
@@ -152,7 +172,11 @@ describe('marketo plugin: tokens', () => {
 describe('marketo plugin: leads', () => {
   it('creates then updates a lead, deduplicated on email', async () => {
     const h = harness();
-    const created = await h.action<Json>('upsertLead', { email: 'Ana.Lima@Example.com', firstName: 'Ana', fields: { company: 'Acme', webinarSource: 'plugboard' } });
+    const created = await h.action<Json>('upsertLead', {
+      email: 'Ana.Lima@Example.com',
+      firstName: 'Ana',
+      fields: { company: 'Acme', webinarSource: 'plugboard' },
+    });
     const lead = leadByEmail('ana.lima@example.com')!;
     expect(created).toEqual({ id: lead.id, status: 'created', email: 'Ana.Lima@Example.com' });
     expect(rest().at(-1)!.body).toEqual({
@@ -171,13 +195,18 @@ describe('marketo plugin: leads', () => {
       code: 'provider_rejected',
       message: "Marketo skipped the lead: 1006 Field 'favouriteColour' not found",
     });
-    await expect(harness().action('upsertLead', { email: 'not-an-email' })).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('1003') });
+    await expect(harness().action('upsertLead', { email: 'not-an-email' })).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: expect.stringContaining('1003'),
+    });
     expect(leadByEmail('x@example.com')).toBeUndefined();
   });
 
   it('refuses a lead write for a role without Read-Write Lead (603), and a request over 1 MB (HTTP 413)', async () => {
     const reader = fake.state.addClient({ access: 'read' });
-    await expect(harness({ credentials: { clientId: reader.clientId, clientSecret: reader.clientSecret } }).action('upsertLead', { email: 'ro@example.com' })).rejects.toMatchObject({
+    await expect(
+      harness({ credentials: { clientId: reader.clientId, clientSecret: reader.clientSecret } }).action('upsertLead', { email: 'ro@example.com' }),
+    ).rejects.toMatchObject({
       code: 'provider_rejected',
       message: expect.stringMatching(/603 Access denied.*Read-Write Lead/),
     });
@@ -216,7 +245,10 @@ describe('marketo plugin: program membership', () => {
     ]);
     expect(rest().at(-1)!.body).toEqual({ statusName: 'Registered', input: [{ leadId: id }] });
     expect(program.members.get(id)).toMatchObject({ progressionStatus: 'Registered' });
-    expect(await harness().action<Json>('setProgramStatus', { programId: program.id, leadId: id, statusName: 'Invited' })).toMatchObject({ changed: false, status: 'skipped' });
+    expect(await harness().action<Json>('setProgramStatus', { programId: program.id, leadId: id, statusName: 'Invited' })).toMatchObject({
+      changed: false,
+      status: 'skipped',
+    });
     expect(program.members.get(id)).toMatchObject({ progressionStatus: 'Registered' });
   });
 
@@ -242,17 +274,26 @@ describe('marketo plugin: program membership', () => {
   it('registration.received upserts the registrant as "Registered"; participant.joined makes them "Attended"; a late registration leaves them', async () => {
     const settings = { programId: program.id };
     const h = harness({ settings });
-    await marketo.onEvent['registration.received'](h.context(), event('registration.received', { registrationId: 'reg_1', sessionId: 's', email: 'bo@example.com', name: 'Bo da Silva' }));
+    await marketo.onEvent['registration.received'](
+      h.context(),
+      event('registration.received', { registrationId: 'reg_1', sessionId: 's', email: 'bo@example.com', name: 'Bo da Silva' }),
+    );
     const lead = leadByEmail('bo@example.com')!;
     expect(lead).toMatchObject({ firstName: 'Bo', lastName: 'da Silva' });
     expect(program.members.get(lead.id)).toMatchObject({ progressionStatus: 'Registered', reachedSuccess: false });
     expect(h.logs.at(-1)).toMatchObject({ level: 'info', fields: { leadId: lead.id, statusName: 'Registered', changed: true } });
 
-    await marketo.onEvent['participant.joined'](harness({ settings }).context(), event('participant.joined', { participantId: 'p', sessionId: 's', email: 'BO@example.com' }));
+    await marketo.onEvent['participant.joined'](
+      harness({ settings }).context(),
+      event('participant.joined', { participantId: 'p', sessionId: 's', email: 'BO@example.com' }),
+    );
     expect(program.members.get(lead.id)).toMatchObject({ progressionStatus: 'Attended', reachedSuccess: true });
 
     const late = harness({ settings });
-    await marketo.onEvent['registration.received'](late.context(), event('registration.received', { registrationId: 'reg_1', email: 'bo@example.com', name: 'Bo da Silva' }));
+    await marketo.onEvent['registration.received'](
+      late.context(),
+      event('registration.received', { registrationId: 'reg_1', email: 'bo@example.com', name: 'Bo da Silva' }),
+    );
     expect(program.members.get(lead.id)).toMatchObject({ progressionStatus: 'Attended' });
     expect(late.logs.at(-1)).toMatchObject({ fields: { changed: false } });
   });
@@ -278,7 +319,14 @@ describe('marketo plugin: program membership', () => {
     const big = fake.state.addProgram('Big webinar');
     for (let index = 0; index < 650; index += 1) {
       const lead = fake.state.addLead({ email: `member${index}@example.com` });
-      big.members.set(lead.id, { progressionStatus: index % 2 ? 'Attended' : 'Registered', step: index % 2 ? 30 : 20, acquiredBy: true, reachedSuccess: index % 2 === 1, membershipDate: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z' });
+      big.members.set(lead.id, {
+        progressionStatus: index % 2 ? 'Attended' : 'Registered',
+        step: index % 2 ? 30 : 20,
+        acquiredBy: true,
+        reachedSuccess: index % 2 === 1,
+        membershipDate: '2026-01-01T00:00:00Z',
+        updatedAt: '2026-01-01T00:00:00Z',
+      });
     }
     const h = harness({ settings: { programId: big.id } });
     const { records } = await h.sync();
@@ -298,7 +346,11 @@ describe('marketo plugin: limits and outages answered with HTTP 200', () => {
     const before = fake.state.rateLimit.calls;
     fake.state.rateLimit.calls = 0;
     try {
-      await expect(harness().healthCheck()).rejects.toMatchObject({ code: 'provider_rate_limited', retryAfterSeconds: 20, message: expect.stringContaining('606 Max rate limit') });
+      await expect(harness().healthCheck()).rejects.toMatchObject({
+        code: 'provider_rate_limited',
+        retryAfterSeconds: 20,
+        message: expect.stringContaining('606 Max rate limit'),
+      });
     } finally {
       fake.state.rateLimit.calls = before;
     }
@@ -326,7 +378,11 @@ describe('marketo plugin: limits and outages answered with HTTP 200', () => {
       const outcomes = await Promise.allSettled([h.healthCheck(), h.healthCheck(), h.healthCheck()]);
       const refused = outcomes.filter((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
       expect(refused).toHaveLength(1);
-      expect(refused[0].reason).toMatchObject({ code: 'provider_rate_limited', retryAfterSeconds: 1, message: expect.stringContaining('615 Concurrent access limit reached') });
+      expect(refused[0].reason).toMatchObject({
+        code: 'provider_rate_limited',
+        retryAfterSeconds: 1,
+        message: expect.stringContaining('615 Concurrent access limit reached'),
+      });
     } finally {
       fake.state.concurrencyLimit = 10;
       fake.state.delayMs = 0;

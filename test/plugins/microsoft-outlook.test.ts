@@ -34,15 +34,34 @@ const connected = (settings: Json = {}, token = accessToken) =>
   });
 const calls = (h: Harness) => h.requests.map((request) => `${request.method} ${request.url}`);
 const inHours = (hours: number) => new Date(Date.now() + hours * HOUR).toISOString();
-const sessionEvent = (event: string, data: Json): PlugboardEvent => ({ id: `evt_${event}_${Math.random()}`, event, timestamp: new Date().toISOString(), accountId: 'acct_test', livemode: false, data });
+const sessionEvent = (event: string, data: Json): PlugboardEvent => ({
+  id: `evt_${event}_${Math.random()}`,
+  event,
+  timestamp: new Date().toISOString(),
+  accountId: 'acct_test',
+  livemode: false,
+  data,
+});
 /** The events of a calendar that carry the event-key property the plugin wrote (read from its create request). */
-const keyed = (calendar: FakeOutlookCalendar, property: { id: string; value: string }) => fake.state.eventsWithProperty(calendar.id, property.id, property.value);
-const lastPostBody = (h: Harness) => h.requests.filter((request) => request.method === 'POST').at(-1)!.json() as Json;
+const keyed = (calendar: FakeOutlookCalendar, property: { id: string; value: string }) =>
+  fake.state.eventsWithProperty(calendar.id, property.id, property.value);
+const lastPostBody = (h: Harness) =>
+  h.requests
+    .filter((request) => request.method === 'POST')
+    .at(-1)!
+    .json() as Json;
 
 /** The authorization URL the host builds from the plugin's auth block (passport-oauth2 style). */
 function authorizationUrl(state: string, challenge?: string, scopes: string[] = outlook.auth.scopes): string {
   const url = new URL(outlook.auth.authorizationUrl);
-  const query = { response_type: 'code', client_id: CLIENT.clientId, redirect_uri: REDIRECT_URI, scope: scopes.join(outlook.auth.scopeSeparator), state, ...outlook.auth.authorizationParams };
+  const query = {
+    response_type: 'code',
+    client_id: CLIENT.clientId,
+    redirect_uri: REDIRECT_URI,
+    scope: scopes.join(outlook.auth.scopeSeparator),
+    state,
+    ...outlook.auth.authorizationParams,
+  };
   for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value as string);
   if (challenge) {
     url.searchParams.set('code_challenge', challenge);
@@ -80,24 +99,52 @@ describe('microsoft outlook plugin: declaration and OAuth', () => {
     const back = await followAuthorizationUrl(authorizationUrl('st-ms', challenge), fake.origins);
     expect(`${back.origin}${back.pathname}`).toBe(REDIRECT_URI);
     expect(back.searchParams.get('state')).toBe('st-ms');
-    const exchange = { grant_type: 'authorization_code', code: back.searchParams.get('code')!, redirect_uri: REDIRECT_URI, client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret };
+    const exchange = {
+      grant_type: 'authorization_code',
+      code: back.searchParams.get('code')!,
+      redirect_uri: REDIRECT_URI,
+      client_id: CLIENT.clientId,
+      client_secret: CLIENT.clientSecret,
+    };
     expect((await token({ ...exchange, code_verifier: 'not-the-verifier-not-the-verifier-not-the-v' })).body).toMatchObject({ error: 'invalid_grant' });
     const granted = await token({ ...exchange, code_verifier: verifier });
     expect(granted).toEqual({
       status: 200,
-      body: { access_token: expect.any(String), refresh_token: expect.any(String), expires_in: 3599, ext_expires_in: 3599, scope: GRANTED, token_type: 'Bearer' },
+      body: {
+        access_token: expect.any(String),
+        refresh_token: expect.any(String),
+        expires_in: 3599,
+        ext_expires_in: 3599,
+        scope: GRANTED,
+        token_type: 'Bearer',
+      },
     });
     expect((await connected({}, granted.body.access_token).verify()).displayName).toBe('Megan Bowen');
 
-    const refreshed = await token({ grant_type: 'refresh_token', refresh_token: granted.body.refresh_token, client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret });
+    const refreshed = await token({
+      grant_type: 'refresh_token',
+      refresh_token: granted.body.refresh_token,
+      client_id: CLIENT.clientId,
+      client_secret: CLIENT.clientSecret,
+    });
     expect(refreshed.status).toBe(200);
     expect(refreshed.body.refresh_token).toEqual(expect.any(String));
     expect(refreshed.body.refresh_token).not.toBe(granted.body.refresh_token);
-    const again = await token({ grant_type: 'refresh_token', refresh_token: refreshed.body.refresh_token, client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret });
+    const again = await token({
+      grant_type: 'refresh_token',
+      refresh_token: refreshed.body.refresh_token,
+      client_id: CLIENT.clientId,
+      client_secret: CLIENT.clientSecret,
+    });
     expect(again.status).toBe(200);
 
     fake.state.oauth.revokeRefreshToken(refreshed.body.refresh_token);
-    const revoked = await token({ grant_type: 'refresh_token', refresh_token: refreshed.body.refresh_token, client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret });
+    const revoked = await token({
+      grant_type: 'refresh_token',
+      refresh_token: refreshed.body.refresh_token,
+      client_id: CLIENT.clientId,
+      client_secret: CLIENT.clientSecret,
+    });
     expect(revoked).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
   });
 
@@ -117,7 +164,12 @@ describe('microsoft outlook plugin: verify and health', () => {
     const h = connected();
     expect(await h.verify()).toEqual({
       displayName: 'Megan Bowen',
-      metadata: { userId: '48d31887-5fad-4d73-a9f5-3c356e68a038', displayName: 'Megan Bowen', mail: 'MeganB@contoso.onmicrosoft.com', userPrincipalName: 'MeganB@contoso.onmicrosoft.com' },
+      metadata: {
+        userId: '48d31887-5fad-4d73-a9f5-3c356e68a038',
+        displayName: 'Megan Bowen',
+        mail: 'MeganB@contoso.onmicrosoft.com',
+        userPrincipalName: 'MeganB@contoso.onmicrosoft.com',
+      },
     });
     expect(h.requests).toHaveLength(1);
     const request = fake.state.requests.at(-1)!;
@@ -152,14 +204,18 @@ describe('microsoft outlook plugin: verify and health', () => {
       message: 'Lifetime validation failed, the token is expired. (InvalidAuthenticationToken) Connect Microsoft Outlook again.',
     });
     await expect(connected({}, 'not-a-token').healthCheck()).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('IDX14100') });
-    await expect(connected({}, '').healthCheck()).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('Access token is empty.') });
+    await expect(connected({}, '').healthCheck()).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: expect.stringContaining('Access token is empty.'),
+    });
   });
 
   it('refuses a grant without User.Read', async () => {
     const { accessToken: narrow } = fake.state.oauth.mintTokens(CLIENT.clientId, GRAPH_SCOPES.calendars);
     await expect(connected({}, narrow).verify()).rejects.toMatchObject({
       code: 'provider_rejected',
-      message: 'Insufficient privileges to complete the operation. (Authorization_RequestDenied) Connect again and allow Plugboard to read your profile (User.Read).',
+      message:
+        'Insufficient privileges to complete the operation. (Authorization_RequestDenied) Connect again and allow Plugboard to read your profile (User.Read).',
     });
   });
 });
@@ -170,7 +226,14 @@ describe('microsoft outlook plugin: calendars and events', () => {
     const h = connected();
     const { calendars } = await h.action<Json>('listCalendars', {});
     expect(calendars).toHaveLength(fake.state.calendars.size);
-    expect(calendars[0]).toEqual({ id: fake.state.defaultCalendar.id, name: 'Calendar', isDefaultCalendar: true, canEdit: true, color: 'auto', owner: 'MeganB@contoso.onmicrosoft.com' });
+    expect(calendars[0]).toEqual({
+      id: fake.state.defaultCalendar.id,
+      name: 'Calendar',
+      isDefaultCalendar: true,
+      canEdit: true,
+      color: 'auto',
+      owner: 'MeganB@contoso.onmicrosoft.com',
+    });
     expect(calendars[2]).toMatchObject({ name: 'Team 1', isDefaultCalendar: false, canEdit: false });
     expect(calls(h)).toEqual([
       'GET https://graph.microsoft.com/v1.0/me/calendars?$select=id%2Cname%2Ccolor%2CisDefaultCalendar%2CcanEdit%2Cowner&$top=50',
@@ -193,7 +256,9 @@ describe('microsoft outlook plugin: calendars and events', () => {
     const lookup = new URL(h.requests[0].url);
     expect(lookup.pathname).toBe(`/v1.0/me/calendars/${encodeURIComponent(team.id)}/events`);
     expect(Object.fromEntries(lookup.searchParams)).toEqual({
-      $filter: expect.stringMatching(/^singleValueExtendedProperties\/Any\(ep: ep\/id eq 'String \{[0-9a-f-]{36}\} Name \w+' and ep\/value eq '[0-9a-f]{64}'\)$/),
+      $filter: expect.stringMatching(
+        /^singleValueExtendedProperties\/Any\(ep: ep\/id eq 'String \{[0-9a-f-]{36}\} Name \w+' and ep\/value eq '[0-9a-f]{64}'\)$/,
+      ),
       $select: 'id',
       $top: '5',
     });
@@ -207,7 +272,8 @@ describe('microsoft outlook plugin: calendars and events', () => {
       subject: 'Launch webinar',
       body: {
         contentType: 'HTML',
-        content: '<p>What is new &lt;this&gt; quarter<br>Bring questions</p><p>Join: <a href="https://rooms.example.com/r/123?x=1&amp;y=2">https://rooms.example.com/r/123?x=1&amp;y=2</a></p>',
+        content:
+          '<p>What is new &lt;this&gt; quarter<br>Bring questions</p><p>Join: <a href="https://rooms.example.com/r/123?x=1&amp;y=2">https://rooms.example.com/r/123?x=1&amp;y=2</a></p>',
       },
       start: { dateTime: '2030-07-01T12:00:00', timeZone: 'Europe/Paris' },
       end: { dateTime: '2030-07-01T13:00:00', timeZone: 'Europe/Paris' },
@@ -220,7 +286,13 @@ describe('microsoft outlook plugin: calendars and events', () => {
     expect(body.singleValueExtendedProperties[0].value).not.toContain('sess_launch');
 
     const [stored] = team.events;
-    expect(stored).toMatchObject({ subject: 'Launch webinar', originalStartTimeZone: 'Europe/Paris', reminderMinutesBeforeStart: 30, isReminderOn: true, bodyPreview: 'What is new <this> quarter Bring questions Join: https://rooms.example.com/r/123?x=1&y=2' });
+    expect(stored).toMatchObject({
+      subject: 'Launch webinar',
+      originalStartTimeZone: 'Europe/Paris',
+      reminderMinutesBeforeStart: 30,
+      isReminderOn: true,
+      bodyPreview: 'What is new <this> quarter Bring questions Join: https://rooms.example.com/r/123?x=1&y=2',
+    });
     expect(stored.body.content).toContain('<html>');
     expect(result).toEqual({
       id: stored.id,
@@ -246,15 +318,29 @@ describe('microsoft outlook plugin: calendars and events', () => {
 
   it('creating the same eventKey again updates the event it has instead of duplicating it', async () => {
     const calendar = fake.state.addCalendar('Idempotent');
-    const input = { eventKey: 'sess_9', subject: 'Weekly demo', start: '2030-02-01T10:00:00Z', end: '2030-02-01T11:00:00Z', joinUrl: 'https://rooms.example.com/r/9' };
+    const input = {
+      eventKey: 'sess_9',
+      subject: 'Weekly demo',
+      start: '2030-02-01T10:00:00Z',
+      end: '2030-02-01T11:00:00Z',
+      joinUrl: 'https://rooms.example.com/r/9',
+    };
     const first = connected({ calendarId: calendar.id });
     const created = await first.action<Json>('createEvent', input);
     const property = lastPostBody(first).singleValueExtendedProperties[0];
 
     const second = connected({ calendarId: calendar.id });
-    const updated = await second.action<Json>('createEvent', { ...input, subject: 'Weekly demo (moved)', start: '2030-02-02T10:00:00+01:00', end: '2030-02-02T11:00:00+01:00', reminderMinutes: 5 });
+    const updated = await second.action<Json>('createEvent', {
+      ...input,
+      subject: 'Weekly demo (moved)',
+      start: '2030-02-02T10:00:00+01:00',
+      end: '2030-02-02T11:00:00+01:00',
+      reminderMinutes: 5,
+    });
     expect(second.requests.map((request) => request.method)).toEqual(['GET', 'PATCH']);
-    expect(second.requests[1].url).toBe(`https://graph.microsoft.com/v1.0/me/calendars/${encodeURIComponent(calendar.id)}/events/${encodeURIComponent(created.id)}`);
+    expect(second.requests[1].url).toBe(
+      `https://graph.microsoft.com/v1.0/me/calendars/${encodeURIComponent(calendar.id)}/events/${encodeURIComponent(created.id)}`,
+    );
     expect(second.requests[1].json()).not.toHaveProperty('transactionId');
     expect(updated).toMatchObject({ id: created.id, created: false, subject: 'Weekly demo (moved)', reminderMinutes: 5 });
     expect(updated).toMatchObject({ start: '2030-02-02T09:00:00.000Z', end: '2030-02-02T10:00:00.000Z', joinUrl: 'https://rooms.example.com/r/9' });
@@ -268,7 +354,10 @@ describe('microsoft outlook plugin: calendars and events', () => {
     const writes = (target: FakeOutlookCalendar, since: number) =>
       fake.state.requests.slice(since).filter((request) => request.path.includes(encodeURIComponent(target.id)) && request.method !== 'GET');
     let since = fake.state.requests.length;
-    const [a, b] = await Promise.all([connected({ calendarId: calendar.id }).action<Json>('createEvent', input), connected({ calendarId: calendar.id }).action<Json>('createEvent', input)]);
+    const [a, b] = await Promise.all([
+      connected({ calendarId: calendar.id }).action<Json>('createEvent', input),
+      connected({ calendarId: calendar.id }).action<Json>('createEvent', input),
+    ]);
     expect(a.id).toBe(b.id);
     expect(calendar.events).toHaveLength(1);
     const posts = writes(calendar, since);
@@ -307,7 +396,10 @@ describe('microsoft outlook plugin: calendars and events', () => {
 
     // Deleted again, and recreated by two writers at once: they take the same next id, so one event.
     calendar.events.length = 0;
-    const [c, d] = await Promise.all([connected({ calendarId: calendar.id }).action<Json>('createEvent', input), connected({ calendarId: calendar.id }).action<Json>('createEvent', input)]);
+    const [c, d] = await Promise.all([
+      connected({ calendarId: calendar.id }).action<Json>('createEvent', input),
+      connected({ calendarId: calendar.id }).action<Json>('createEvent', input),
+    ]);
     expect(c.id).toBe(d.id);
     expect(calendar.events).toHaveLength(1);
   });
@@ -315,7 +407,13 @@ describe('microsoft outlook plugin: calendars and events', () => {
   it('writes the event in UTC when Graph does not take the time zone, and refuses a zone that does not exist', async () => {
     const calendar = fake.state.addCalendar('Zones');
     const h = connected({ calendarId: calendar.id });
-    const result = await h.action<Json>('createEvent', { eventKey: 'sess_lisbon', subject: 'Lisbon', start: '2030-01-10T09:00:00Z', end: '2030-01-10T10:00:00Z', timeZone: 'Europe/Lisbon' });
+    const result = await h.action<Json>('createEvent', {
+      eventKey: 'sess_lisbon',
+      subject: 'Lisbon',
+      start: '2030-01-10T09:00:00Z',
+      end: '2030-01-10T10:00:00Z',
+      timeZone: 'Europe/Lisbon',
+    });
     expect(h.requests.map((request) => request.method)).toEqual(['GET', 'POST', 'GET', 'POST']);
     expect((h.requests[1].json() as Json).start).toEqual({ dateTime: '2030-01-10T09:00:00', timeZone: 'Europe/Lisbon' });
     expect((h.requests[3].json() as Json).start).toEqual({ dateTime: '2030-01-10T09:00:00', timeZone: 'UTC' });
@@ -333,7 +431,9 @@ describe('microsoft outlook plugin: calendars and events', () => {
     expect(ny).toMatchObject({ start: '2030-01-10T15:00:00.000Z', end: '2030-01-10T16:30:00.000Z', timeZone: 'America/New_York' });
 
     const strict = connected({ calendarId: calendar.id });
-    await expect(strict.action('createEvent', { eventKey: 'k', subject: 's', start: inHours(1), end: inHours(2), timeZone: 'Mars/Olympus_Mons' })).rejects.toMatchObject({
+    await expect(
+      strict.action('createEvent', { eventKey: 'k', subject: 's', start: inHours(1), end: inHours(2), timeZone: 'Mars/Olympus_Mons' }),
+    ).rejects.toMatchObject({
       code: 'provider_rejected',
       message: expect.stringContaining('Unknown time zone "Mars/Olympus_Mons"'),
     });
@@ -357,12 +457,16 @@ describe('microsoft outlook plugin: calendars and events', () => {
     expect(h.requests.map((request) => request.method)).toEqual(['GET', 'POST']);
 
     const shared = fake.state.addCalendar('Shared with me', { canEdit: false });
-    await expect(connected({ calendarId: shared.id }).action('createEvent', input)).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('Access is denied') });
+    await expect(connected({ calendarId: shared.id }).action('createEvent', input)).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: expect.stringContaining('Access is denied'),
+    });
     expect(shared.events).toEqual([]);
 
     await expect(connected({ calendarId: 'AAMkAGNoSuchCalendarAAA=' }).action('createEvent', input)).rejects.toMatchObject({
       code: 'provider_rejected',
-      message: 'The specified object was not found in the store. (ErrorItemNotFound) If this is the configured calendar, choose another one (see the listCalendars action).',
+      message:
+        'The specified object was not found in the store. (ErrorItemNotFound) If this is the configured calendar, choose another one (see the listCalendars action).',
     });
   });
 
@@ -374,7 +478,11 @@ describe('microsoft outlook plugin: calendars and events', () => {
       message: 'Please retry again later. (TooManyRequests)',
     });
     fake.state.throttle(1, { retryAfter: '2.128', code: 'ApplicationThrottled', message: 'Application is over its MailboxConcurrency limit.' });
-    await expect(connected().healthCheck()).rejects.toMatchObject({ code: 'provider_rate_limited', retryAfterSeconds: 2.128, message: expect.stringContaining('MailboxConcurrency') });
+    await expect(connected().healthCheck()).rejects.toMatchObject({
+      code: 'provider_rate_limited',
+      retryAfterSeconds: 2.128,
+      message: expect.stringContaining('MailboxConcurrency'),
+    });
 
     const limit = fake.state.mailboxLimit;
     fake.state.mailboxLimit = { requests: 1, windowMs: 30_000 };
@@ -394,7 +502,16 @@ describe('microsoft outlook plugin: sessions', () => {
   beforeAll(() => {
     calendar = fake.state.addCalendar('Sessions');
   });
-  const session = { sessionId: 'sess_77', roomId: 'room_1', title: 'Quarterly review', description: 'Numbers', start: '2030-03-02T16:00:00Z', end: '2030-03-02T17:00:00Z', timeZone: 'Europe/Paris', joinUrl: 'https://app.example.com/rooms/room_1' };
+  const session = {
+    sessionId: 'sess_77',
+    roomId: 'room_1',
+    title: 'Quarterly review',
+    description: 'Numbers',
+    start: '2030-03-02T16:00:00Z',
+    end: '2030-03-02T17:00:00Z',
+    timeZone: 'Europe/Paris',
+    joinUrl: 'https://app.example.com/rooms/room_1',
+  };
 
   it('puts a scheduled session on the calendar, updates it, then removes it when cancelled', async () => {
     const settings = { calendarId: calendar.id, defaultReminderMinutes: 10 };
@@ -402,22 +519,42 @@ describe('microsoft outlook plugin: sessions', () => {
     await outlook.onEvent['session.scheduled'](scheduled.context(), sessionEvent('session.scheduled', session));
     const property = lastPostBody(scheduled).singleValueExtendedProperties[0];
     const [event] = keyed(calendar, property);
-    expect(event).toMatchObject({ subject: 'Quarterly review', reminderMinutesBeforeStart: 10, start: { dateTime: '2030-03-02T17:00:00.0000000', timeZone: 'Europe/Paris' } });
+    expect(event).toMatchObject({
+      subject: 'Quarterly review',
+      reminderMinutesBeforeStart: 10,
+      start: { dateTime: '2030-03-02T17:00:00.0000000', timeZone: 'Europe/Paris' },
+    });
     expect(event.location).toMatchObject({ displayName: session.joinUrl, locationUri: session.joinUrl });
     expect(scheduled.logs.at(-1)).toMatchObject({ level: 'info', message: 'session put on the Outlook calendar', fields: { outlookEventId: event.id } });
 
     const updated = connected(settings);
-    await outlook.onEvent['session.updated'](updated.context(), sessionEvent('session.updated', { ...session, title: 'Quarterly review (new time)', start: '2030-03-02T18:30:00Z', end: '2030-03-02T19:30:00Z' }));
+    await outlook.onEvent['session.updated'](
+      updated.context(),
+      sessionEvent('session.updated', { ...session, title: 'Quarterly review (new time)', start: '2030-03-02T18:30:00Z', end: '2030-03-02T19:30:00Z' }),
+    );
     expect(updated.requests.map((request) => request.method)).toEqual(['GET', 'PATCH']);
-    expect(keyed(calendar, property)).toEqual([expect.objectContaining({ id: event.id, subject: 'Quarterly review (new time)', start: { dateTime: '2030-03-02T19:30:00.0000000', timeZone: 'Europe/Paris' } })]);
+    expect(keyed(calendar, property)).toEqual([
+      expect.objectContaining({
+        id: event.id,
+        subject: 'Quarterly review (new time)',
+        start: { dateTime: '2030-03-02T19:30:00.0000000', timeZone: 'Europe/Paris' },
+      }),
+    ]);
 
     // The same key as createEvent: a createEvent for the session id finds the session's event.
-    const viaAction = await connected(settings).action<Json>('createEvent', { eventKey: 'sess_77', subject: 'Quarterly review (new time)', start: '2030-03-02T18:30:00Z', end: '2030-03-02T19:30:00Z' });
+    const viaAction = await connected(settings).action<Json>('createEvent', {
+      eventKey: 'sess_77',
+      subject: 'Quarterly review (new time)',
+      start: '2030-03-02T18:30:00Z',
+      end: '2030-03-02T19:30:00Z',
+    });
     expect(viaAction).toMatchObject({ id: event.id, created: false });
 
     const cancelled = connected(settings);
     await outlook.onEvent['session.cancelled'](cancelled.context(), sessionEvent('session.cancelled', { sessionId: 'sess_77', reason: 'Speaker unavailable' }));
-    expect(calls(cancelled)[1]).toBe(`DELETE https://graph.microsoft.com/v1.0/me/calendars/${encodeURIComponent(calendar.id)}/events/${encodeURIComponent(event.id)}`);
+    expect(calls(cancelled)[1]).toBe(
+      `DELETE https://graph.microsoft.com/v1.0/me/calendars/${encodeURIComponent(calendar.id)}/events/${encodeURIComponent(event.id)}`,
+    );
     expect(keyed(calendar, property)).toEqual([]);
     expect(cancelled.logs.at(-1)).toMatchObject({ message: 'Outlook event of the session removed' });
 
@@ -466,7 +603,8 @@ describe('microsoft outlook plugin: sessions', () => {
 describe('microsoft outlook plugin: sync', () => {
   it('syncs every event of the configured calendar, following @odata.nextLink, times in UTC', async () => {
     const calendar = fake.state.addCalendar('Sync');
-    for (let index = 0; index < 230; index += 1) fake.state.addEvent(calendar.id, { subject: `Event ${index}`, start: inHours(index), end: inHours(index + 1) });
+    for (let index = 0; index < 230; index += 1)
+      fake.state.addEvent(calendar.id, { subject: `Event ${index}`, start: inHours(index), end: inHours(index + 1) });
     fake.state.addEvent(calendar.id, { subject: 'In Paris', start: '2030-07-01T10:00:00Z', end: '2030-07-01T11:00:00Z', timeZone: 'Europe/Paris' });
     const teams = fake.state.addEvent(calendar.id, { subject: 'Teams call', start: inHours(3), end: inHours(4), teams: true });
     fake.state.addEvent(fake.state.defaultCalendar.id, { subject: 'Elsewhere', start: inHours(1), end: inHours(2) });
@@ -474,13 +612,25 @@ describe('microsoft outlook plugin: sync', () => {
     const { records } = (await h.sync()) as { records: Record<string, Json[]> };
     expect(records.events).toHaveLength(232);
     expect(new Set(records.events.map((event) => event.id)).size).toBe(232);
-    expect(records.events.find((event) => event.subject === 'Teams call')).toMatchObject({ id: teams.id, joinUrl: teams.onlineMeeting!.joinUrl, location: null });
+    expect(records.events.find((event) => event.subject === 'Teams call')).toMatchObject({
+      id: teams.id,
+      joinUrl: teams.onlineMeeting!.joinUrl,
+      location: null,
+    });
     expect(teams.onlineMeeting!.joinUrl).toMatch(/^https:\/\/teams\.microsoft\.com\/l\/meetup-join\//);
     expect(records.events.map((event) => event.subject)).not.toContain('Elsewhere');
-    expect(records.events.find((event) => event.subject === 'In Paris')).toMatchObject({ subject: 'In Paris', start: '2030-07-01T10:00:00.000Z', end: '2030-07-01T11:00:00.000Z', timeZone: 'Europe/Paris', isCancelled: false });
+    expect(records.events.find((event) => event.subject === 'In Paris')).toMatchObject({
+      subject: 'In Paris',
+      start: '2030-07-01T10:00:00.000Z',
+      end: '2030-07-01T11:00:00.000Z',
+      timeZone: 'Europe/Paris',
+      isCancelled: false,
+    });
     const urls = h.requests.map((request) => new URL(request.url));
     expect(urls.map((url) => url.searchParams.get('$skip'))).toEqual([null, '100', '200']);
-    expect(urls.every((url) => url.searchParams.get('$top') === '100' && url.pathname === `/v1.0/me/calendars/${encodeURIComponent(calendar.id)}/events`)).toBe(true);
+    expect(urls.every((url) => url.searchParams.get('$top') === '100' && url.pathname === `/v1.0/me/calendars/${encodeURIComponent(calendar.id)}/events`)).toBe(
+      true,
+    );
     expect(h.requests.every((request) => request.headers.prefer === 'outlook.timezone="UTC"')).toBe(true);
   });
 
@@ -492,7 +642,9 @@ describe('microsoft outlook plugin: sync', () => {
 
     const hostile = createHarness(plugin, {
       credentials: { accessToken },
-      http: (request) => ({ body: { value: [], '@odata.nextLink': `https://graph.example.com/v1.0/me/calendar/events?from=${encodeURIComponent(request.url)}` } }),
+      http: (request) => ({
+        body: { value: [], '@odata.nextLink': `https://graph.example.com/v1.0/me/calendar/events?from=${encodeURIComponent(request.url)}` },
+      }),
     });
     await expect(hostile.sync()).rejects.toThrow('outside its API');
   });

@@ -50,12 +50,23 @@ function recordingEvent(data: Json): PlugboardEvent {
 
 describe('mux plugin', () => {
   it('declares a video provider with Basic credentials, documented rate limits, and schemas that refuse malformed values', () => {
-    expect(mux).toMatchObject({ id: 'mux', category: 'video', auth: { type: 'basic', apply: { basic: { username: '{tokenId}', password: '{tokenSecret}' } } }, baseUrl: 'https://api.mux.com' });
+    expect(mux).toMatchObject({
+      id: 'mux',
+      category: 'video',
+      auth: { type: 'basic', apply: { basic: { username: '{tokenId}', password: '{tokenSecret}' } } },
+      baseUrl: 'https://api.mux.com',
+    });
     expect(mux.auth.credentialsSchema.properties.tokenSecret.secret).toBe(true);
     expect(mux.auth.credentialsSchema.properties.webhookSecret.secret).toBe(true);
     expect(mux.rateLimits).toEqual([
       { requests: 10, windowMs: 10_000, scope: 'account', accountKey: 'environmentId', match: ['POST /video/'] },
-      { requests: 50, windowMs: 10_000, scope: 'account', accountKey: 'environmentId', match: ['GET /video/', 'PUT /video/', 'PATCH /video/', 'DELETE /video/'] },
+      {
+        requests: 50,
+        windowMs: 10_000,
+        scope: 'account',
+        accountKey: 'environmentId',
+        match: ['GET /video/', 'PUT /video/', 'PATCH /video/', 'DELETE /video/'],
+      },
       { requests: 50, windowMs: 10_000, scope: 'account', accountKey: 'environmentId', match: ['GET /data/'] },
     ]);
     const ajv = createSchemaCompiler();
@@ -66,7 +77,9 @@ describe('mux plugin', () => {
     expect(credentials({ ...credentialsOf(fake.token), extra: 'x' })).toBe(false);
 
     const settings = ajv.compile(mux.settingsSchema);
-    expect(settings({ createAssetsFromRecordings: true, playbackPolicy: 'signed', videoQuality: 'plus', testMode: true, metricsTimeframe: '30:days' })).toBe(true);
+    expect(settings({ createAssetsFromRecordings: true, playbackPolicy: 'signed', videoQuality: 'plus', testMode: true, metricsTimeframe: '30:days' })).toBe(
+      true,
+    );
     expect(settings({ playbackPolicy: 'drm' })).toBe(false);
     expect(settings({ metricsTimeframe: '90:days' })).toBe(false);
 
@@ -138,7 +151,13 @@ describe('mux plugin', () => {
         method: 'POST',
         path: '/video/v1/assets',
         query: {},
-        body: { inputs: [{ url: 'https://cdn.example.com/rec_1.mp4' }], playback_policies: ['signed'], passthrough: 'rec_1', video_quality: 'plus', test: true },
+        body: {
+          inputs: [{ url: 'https://cdn.example.com/rec_1.mp4' }],
+          playback_policies: ['signed'],
+          passthrough: 'rec_1',
+          video_quality: 'plus',
+          test: true,
+        },
       },
     ]);
     expect(result).toEqual({
@@ -192,7 +211,12 @@ describe('mux plugin', () => {
         method: 'POST',
         path: '/video/v1/live-streams',
         query: {},
-        body: { playback_policies: ['public'], new_asset_settings: { playback_policies: ['public'], passthrough: 'sess_9' }, latency_mode: 'low', passthrough: 'sess_9' },
+        body: {
+          playback_policies: ['public'],
+          new_asset_settings: { playback_policies: ['public'], passthrough: 'sess_9' },
+          latency_mode: 'low',
+          passthrough: 'sess_9',
+        },
       },
     ]);
     expect(result).toEqual({
@@ -222,10 +246,19 @@ describe('mux plugin', () => {
     await mux.onEvent['recording.completed'](on.context(), event);
     expect(received(before)).toEqual([
       { method: 'GET', path: '/video/v1/assets', query: { limit: '100' }, body: undefined },
-      { method: 'POST', path: '/video/v1/assets', query: {}, body: { inputs: [{ url: 'https://cdn.example.com/rec_77.mp4' }], playback_policies: ['signed'], passthrough: 'rec_77' } },
+      {
+        method: 'POST',
+        path: '/video/v1/assets',
+        query: {},
+        body: { inputs: [{ url: 'https://cdn.example.com/rec_77.mp4' }], playback_policies: ['signed'], passthrough: 'rec_77' },
+      },
     ]);
     const created = fake.state.assets.at(-1)!;
-    expect(on.logs.at(-1)).toMatchObject({ level: 'info', message: 'Mux asset created from a recording', fields: { recordingId: 'rec_77', assetId: created.id } });
+    expect(on.logs.at(-1)).toMatchObject({
+      level: 'info',
+      message: 'Mux asset created from a recording',
+      fields: { recordingId: 'rec_77', assetId: created.id },
+    });
 
     // The same event again (a retry): the asset is found, no second one is created.
     before = fake.state.requests.length;
@@ -241,7 +274,13 @@ describe('mux plugin', () => {
 
   it('syncs overall playback metrics and views per asset from Mux Data, page by page', async () => {
     fake.state.overall.set('views', { value: 1234, total_views: 1234, total_watch_time: 98_765_000, total_playing_time: 90_000_000, global_value: null });
-    fake.state.overall.set('viewer_experience_score', { value: 0.87, total_views: 1234, total_watch_time: 98_765_000, total_playing_time: 90_000_000, global_value: 0.82 });
+    fake.state.overall.set('viewer_experience_score', {
+      value: 0.87,
+      total_views: 1234,
+      total_watch_time: 98_765_000,
+      total_playing_time: 90_000_000,
+      global_value: 0.82,
+    });
     fake.state.viewsByAsset = [
       ...Array.from({ length: 130 }, (_, index) => ({
         field: `asset${String(index).padStart(3, '0')}`,
@@ -269,7 +308,14 @@ describe('mux plugin', () => {
     ]);
     const metrics = result.records!.playbackMetrics;
     expect(metrics.map((record) => record.id)).toEqual(['views', 'viewer_experience_score']);
-    expect(metrics[1]).toMatchObject({ metric: 'viewer_experience_score', timeframe: '30:days', value: 0.87, totalViews: 1234, globalValue: 0.82, aggregation: 'avg' });
+    expect(metrics[1]).toMatchObject({
+      metric: 'viewer_experience_score',
+      timeframe: '30:days',
+      value: 0.87,
+      totalViews: 1234,
+      globalValue: 0.82,
+      aggregation: 'avg',
+    });
     expect(Date.parse(String(metrics[1].timeframeEnd)) - Date.parse(String(metrics[1].timeframeStart))).toBe(30 * 86_400_000);
     const views = result.records!.assetViews;
     expect(views).toHaveLength(130);
@@ -280,14 +326,20 @@ describe('mux plugin', () => {
   it('accepts Mux’s own signature test vector, and refuses a tampered body, a wrong secret and a stale timestamp', async () => {
     // Test vector generated by Mux's backend, from the verify-header tests of Mux's Node SDK (mux-node-sdk, v7):
     // secret "SuperSecret123", body {"test":"body"}, t=1565125718.
-    const vector = { rawBody: '{"test":"body"}', headers: { 'Mux-Signature': 't=1565125718,v1=854ece4c22acef7c66b57d4e504153bc512595e8e9c772ece2a68150548c19a7' } };
+    const vector = {
+      rawBody: '{"test":"body"}',
+      headers: { 'Mux-Signature': 't=1565125718,v1=854ece4c22acef7c66b57d4e504153bc512595e8e9c772ece2a68150548c19a7' },
+    };
     const h = harness({}, credentialsOf(fake.token, { webhookSecret: 'SuperSecret123' }));
     jest.spyOn(Date, 'now').mockReturnValue(1_565_125_718_000 + 30_000);
     await expect(h.webhookVerify(vector)).resolves.toBe(true);
     await expect(h.webhookVerify({ ...vector, rawBody: '{"test":"bodY"}' })).resolves.toBe(false);
     await expect(harness({}, credentialsOf(fake.token, { webhookSecret: 'SuperSecret124' })).webhookVerify(vector)).resolves.toBe(false);
     // Several v1 signatures (a rotated secret): one matching is enough.
-    const rotated = { ...vector, headers: { 'mux-signature': `t=1565125718,v1=${'0'.repeat(64)},v1=854ece4c22acef7c66b57d4e504153bc512595e8e9c772ece2a68150548c19a7` } };
+    const rotated = {
+      ...vector,
+      headers: { 'mux-signature': `t=1565125718,v1=${'0'.repeat(64)},v1=854ece4c22acef7c66b57d4e504153bc512595e8e9c772ece2a68150548c19a7` },
+    };
     await expect(h.webhookVerify(rotated)).resolves.toBe(true);
     jest.spyOn(Date, 'now').mockReturnValue(1_565_125_718_000 + 301_000);
     await expect(h.webhookVerify(vector)).resolves.toBe(false);

@@ -123,7 +123,9 @@ describe('paypal plugin: connection', () => {
     const elsewhere = fake.state.addWebhook({ clientId: 'AnotherAppsClientId0000000000000', eventTypes: ['*'] });
     await expect(harness({ settings: { webhookId: elsewhere.id }, metadata: { environment: 'sandbox' } }).verify()).rejects.toMatchObject({
       code: 'provider_rejected',
-      message: expect.stringMatching(new RegExp(`^This PayPal app has no webhook ${elsewhere.id} \\(INVALID_RESOURCE_ID: Resource id is invalid\\. \\(debug_id [0-9a-f]+\\)\\)`)),
+      message: expect.stringMatching(
+        new RegExp(`^This PayPal app has no webhook ${elsewhere.id} \\(INVALID_RESOURCE_ID: Resource id is invalid\\. \\(debug_id [0-9a-f]+\\)\\)`),
+      ),
     });
 
     const silent = fake.state.addWebhook({ eventTypes: ['CHECKOUT.ORDER.APPROVED'] });
@@ -254,7 +256,10 @@ describe('paypal plugin: orders', () => {
       code: 'provider_rejected',
       message: expect.stringMatching(/^PayPal does not accept KWD \(PayPal supports no three-decimal currency\)\. Supported currencies: AUD, BRL, /),
     });
-    await expect(action('createOrder', { ...ORDER, currency: 'KRW' })).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('does not accept KRW') });
+    await expect(action('createOrder', { ...ORDER, currency: 'KRW' })).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: expect.stringContaining('does not accept KRW'),
+    });
     await expect(action('createOrder', { ...ORDER, amount: 150050, currency: 'HUF' })).rejects.toMatchObject({
       code: 'provider_rejected',
       message: expect.stringContaining('PayPal takes HUF amounts without decimals'),
@@ -336,7 +341,9 @@ describe('paypal plugin: orders', () => {
   it('refuses an unknown order with PayPal’s RESOURCE_NOT_FOUND', async () => {
     await expect(action('captureOrder', { orderId: 'NOSUCHORDER00000' })).rejects.toMatchObject({
       code: 'provider_rejected',
-      message: expect.stringMatching(/^INVALID_RESOURCE_ID at order_id = "NOSUCHORDER00000": Specified resource ID does not exist.* \(RESOURCE_NOT_FOUND, debug_id/),
+      message: expect.stringMatching(
+        /^INVALID_RESOURCE_ID at order_id = "NOSUCHORDER00000": Specified resource ID does not exist.* \(RESOURCE_NOT_FOUND, debug_id/,
+      ),
     });
   });
 });
@@ -356,7 +363,9 @@ describe('paypal plugin: refunds', () => {
 
     await expect(action('refundCapture', { captureId: capture.id, amount: 1500, currency: 'USD' })).rejects.toMatchObject({
       code: 'provider_rejected',
-      message: expect.stringMatching(/^REFUND_AMOUNT_EXCEEDED: The refund amount must be less than or equal to the capture amount that has not yet been refunded\. \(UNPROCESSABLE_ENTITY/),
+      message: expect.stringMatching(
+        /^REFUND_AMOUNT_EXCEEDED: The refund amount must be less than or equal to the capture amount that has not yet been refunded\. \(UNPROCESSABLE_ENTITY/,
+      ),
     });
     await expect(action('refundCapture', { captureId: capture.id, amount: 100, currency: 'EUR' })).rejects.toMatchObject({
       code: 'provider_rejected',
@@ -469,7 +478,11 @@ describe('paypal plugin: webhooks', () => {
     expect(await h.webhookVerify({ ...request, headers: { ...request.headers, 'paypal-transmission-time': 'yesterday' } })).toBe(false);
     expect(fake.state.requests.at(-1)).toMatchObject({ path: '/v1/notifications/verify-webhook-signature', body: { transmission_time: 'yesterday' } });
     expect(fake.state.verifications).toHaveLength(before); // PayPal answered 400, not FAILURE
-    expect(h.logs.at(-1)).toMatchObject({ level: 'warn', message: 'PayPal refused to verify a webhook signature', fields: { message: expect.stringContaining('INVALID_PARAMETER_SYNTAX at /transmission_time') } });
+    expect(h.logs.at(-1)).toMatchObject({
+      level: 'warn',
+      message: 'PayPal refused to verify a webhook signature',
+      fields: { message: expect.stringContaining('INVALID_PARAMETER_SYNTAX at /transmission_time') },
+    });
   });
 
   it('maps PAYMENT.CAPTURE.COMPLETED to payment.completed with the amount back in minor units', async () => {

@@ -38,9 +38,7 @@ afterAll(() => fake.close());
 
 const VERIFIED = ['acme.test', 'inbound.acme.test'];
 
-const harness = (
-  options: { apiKey?: string; webhookSigningSecret?: string; settings?: Record<string, unknown>; metadata?: Record<string, unknown> } = {},
-) =>
+const harness = (options: { apiKey?: string; webhookSigningSecret?: string; settings?: Record<string, unknown>; metadata?: Record<string, unknown> } = {}) =>
   createHarness(plugin, {
     provider: 'resend',
     credentials: { apiKey: options.apiKey ?? RESEND_TEST_KEY, ...(options.webhookSigningSecret ? { webhookSigningSecret: options.webhookSigningSecret } : {}) },
@@ -74,7 +72,9 @@ describe('resend plugin: declaration and schemas', () => {
     expect(sendEmail({ ...base, subject: 'Hi', html: '<p>Hi</p>' })).toBe(true);
     expect(sendEmail({ ...base, from: 'events@acme.test', subject: 'Hi', text: 'Hi', tags: { category: 'confirm_email' } })).toBe(true);
     expect(sendEmail({ ...base, template: { id: 'order-confirmation', variables: { PRODUCT: 'Mac', PRICE: 499 } } })).toBe(true);
-    expect(sendEmail({ ...base, template: { id: 'welcome' }, dateVariables: { START: { value: '2026-03-02T16:00:00Z', timeZone: 'Europe/Paris' } } })).toBe(true);
+    expect(sendEmail({ ...base, template: { id: 'welcome' }, dateVariables: { START: { value: '2026-03-02T16:00:00Z', timeZone: 'Europe/Paris' } } })).toBe(
+      true,
+    );
 
     expect(sendEmail({ ...base, subject: 'Hi' })).toBe(false);
     expect(sendEmail({ ...base, html: '<p>Hi</p>' })).toBe(false);
@@ -136,7 +136,10 @@ describe('resend plugin: verify and healthCheck', () => {
 
   it('accepts a sending-only key, noting that Resend will check senders, and passes its health check', async () => {
     const h = harness({ apiKey: RESEND_SENDING_KEY });
-    expect(await h.verify()).toEqual({ displayName: 'Resend (sending-only API key)', metadata: { keyAccess: 'sending_access', verifiedDomains: null, domains: null } });
+    expect(await h.verify()).toEqual({
+      displayName: 'Resend (sending-only API key)',
+      metadata: { keyAccess: 'sending_access', verifiedDomains: null, domains: null },
+    });
     expect(h.logs).toEqual([expect.objectContaining({ level: 'info', message: expect.stringContaining('can only send') })]);
     await expect(harness({ apiKey: RESEND_SENDING_KEY }).healthCheck()).resolves.toBeUndefined();
     expect(fake.state.requests.at(-1)).toMatchObject({ path: '/domains', query: { limit: '1' } });
@@ -256,11 +259,18 @@ describe('resend plugin: sendEmail', () => {
 
     // Resend refuses a template variable with no fallback that was not sent.
     await expect(
-      h.action('sendEmail', { from: 'events@acme.test', to: 'ana@example.com', subject: 'x', template: { id: 'session-confirmation', variables: { NAME: 'Ana' } } }),
+      h.action('sendEmail', {
+        from: 'events@acme.test',
+        to: 'ana@example.com',
+        subject: 'x',
+        template: { id: 'session-confirmation', variables: { NAME: 'Ana' } },
+      }),
     ).rejects.toMatchObject({ code: 'provider_rejected', message: "Resend (validation_error): Missing required variable 'START'." });
     // An unpublished template cannot be sent.
     fake.state.addTemplate('draft-only', [], { published: false });
-    await expect(h.action('sendEmail', { from: 'events@acme.test', to: 'ana@example.com', subject: 'x', template: { id: 'draft-only' } })).rejects.toMatchObject({
+    await expect(
+      h.action('sendEmail', { from: 'events@acme.test', to: 'ana@example.com', subject: 'x', template: { id: 'draft-only' } }),
+    ).rejects.toMatchObject({
       message: 'Resend (validation_error): Only published templates can be used to send emails.',
     });
   });
@@ -268,7 +278,12 @@ describe('resend plugin: sendEmail', () => {
   it('refuses an unknown time zone in a date variable without calling Resend', async () => {
     const h = harness({ metadata: verifiedMetadata() });
     await expect(
-      h.action('sendEmail', { from: 'events@acme.test', to: 'ana@example.com', template: { id: 'session-confirmation' }, dateVariables: { START: { value: '2026-03-02T16:00:00Z', timeZone: 'Mars/Olympus' } } }),
+      h.action('sendEmail', {
+        from: 'events@acme.test',
+        to: 'ana@example.com',
+        template: { id: 'session-confirmation' },
+        dateVariables: { START: { value: '2026-03-02T16:00:00Z', timeZone: 'Mars/Olympus' } },
+      }),
     ).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringMatching(/^dateVariables\.START: .*IANA time zone/) });
     expect(h.requests).toEqual([]);
   });
@@ -283,10 +298,22 @@ describe('resend plugin: sendEmail', () => {
     expect(sent()).toMatchObject({ last_event: 'scheduled', scheduled_at: at.toISOString(), body: { scheduled_at: at.toISOString() } });
 
     await expect(
-      h.action('sendEmail', { from: 'events@acme.test', to: 'ana@example.com', subject: 'x', text: 'x', scheduledAt: new Date(Date.now() - 3_600_000).toISOString() }),
+      h.action('sendEmail', {
+        from: 'events@acme.test',
+        to: 'ana@example.com',
+        subject: 'x',
+        text: 'x',
+        scheduledAt: new Date(Date.now() - 3_600_000).toISOString(),
+      }),
     ).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('is in the past') });
     await expect(
-      h.action('sendEmail', { from: 'events@acme.test', to: 'ana@example.com', subject: 'x', text: 'x', scheduledAt: new Date(Date.now() + 31 * 86_400_000).toISOString() }),
+      h.action('sendEmail', {
+        from: 'events@acme.test',
+        to: 'ana@example.com',
+        subject: 'x',
+        text: 'x',
+        scheduledAt: new Date(Date.now() + 31 * 86_400_000).toISOString(),
+      }),
     ).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('at most 30 days ahead') });
 
     const canceled = await harness().action<Json>('cancelScheduledEmail', { id: result.id });
@@ -335,7 +362,11 @@ describe('resend plugin: sendEmail', () => {
   it('the fake enforces 2 requests a second when asked, as Resend does per team', async () => {
     fake.state.enforceRateLimit = true;
     try {
-      const statuses = await Promise.all(Array.from({ length: 3 }, () => fetch(`${fake.url}/domains?limit=1`, { headers: { authorization: `Bearer ${RESEND_TEST_KEY}` } }).then((response) => response.status)));
+      const statuses = await Promise.all(
+        Array.from({ length: 3 }, () =>
+          fetch(`${fake.url}/domains?limit=1`, { headers: { authorization: `Bearer ${RESEND_TEST_KEY}` } }).then((response) => response.status),
+        ),
+      );
       expect(statuses.sort()).toEqual([200, 200, 429]);
     } finally {
       fake.state.enforceRateLimit = false;
@@ -351,7 +382,12 @@ describe('resend plugin: sendBatch', () => {
     const result = await h.action<Json>('sendBatch', {
       emails: [
         { from: 'events@acme.test', to: 'ana@example.com', subject: 'Hi Ana', text: 'x', tags: { kind: 'welcome' } },
-        { from: 'Acme <events@inbound.acme.test>', to: ['bo@example.com'], subject: 'Hi Bo', template: { id: 'session-confirmation', variables: { START: 'soon' } } },
+        {
+          from: 'Acme <events@inbound.acme.test>',
+          to: ['bo@example.com'],
+          subject: 'Hi Bo',
+          template: { id: 'session-confirmation', variables: { START: 'soon' } },
+        },
       ],
       idempotencyKey: 'batch-orders/456',
     });
@@ -362,7 +398,12 @@ describe('resend plugin: sendBatch', () => {
     expect(h.requests[0].headers['idempotency-key']).toBe('batch-orders/456');
     expect(h.requests[0].json()).toEqual([
       { from: 'events@acme.test', to: 'ana@example.com', subject: 'Hi Ana', text: 'x', tags: [{ name: 'kind', value: 'welcome' }] },
-      { from: 'Acme <events@inbound.acme.test>', to: ['bo@example.com'], subject: 'Hi Bo', template: { id: 'session-confirmation', variables: { START: 'soon' } } },
+      {
+        from: 'Acme <events@inbound.acme.test>',
+        to: ['bo@example.com'],
+        subject: 'Hi Bo',
+        template: { id: 'session-confirmation', variables: { START: 'soon' } },
+      },
     ]);
   });
 
@@ -388,7 +429,11 @@ describe('resend plugin: webhooks', () => {
   it('verifies Svix’s documented example and refuses it tampered, with another secret, or outside five minutes', async () => {
     // docs.svix.com/receiving/verifying-payloads/how-manual (and the svix libraries' own test vector).
     const vector = {
-      headers: { 'svix-id': 'msg_p5jXN8AQM9LWM0D4loKWxJek', 'svix-timestamp': '1614265330', 'svix-signature': 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=' },
+      headers: {
+        'svix-id': 'msg_p5jXN8AQM9LWM0D4loKWxJek',
+        'svix-timestamp': '1614265330',
+        'svix-signature': 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
+      },
       rawBody: '{"test": 2432232314}',
     };
     const now = jest.spyOn(Date, 'now');
@@ -400,8 +445,12 @@ describe('resend plugin: webhooks', () => {
       expect(await h.webhookVerify({ ...vector, headers: { ...vector.headers, 'svix-id': 'msg_other' } })).toBe(false);
       expect(await harness({ webhookSigningSecret: resendWebhookSecret() }).webhookVerify(vector)).toBe(false);
       // Several signatures (a secret being rotated): one that matches is enough.
-      expect(await h.webhookVerify({ ...vector, headers: { ...vector.headers, 'svix-signature': `v1,bm9wZQ== ${vector.headers['svix-signature']}` } })).toBe(true);
-      expect(await h.webhookVerify({ ...vector, headers: { ...vector.headers, 'svix-signature': 'v2,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=' } })).toBe(false);
+      expect(await h.webhookVerify({ ...vector, headers: { ...vector.headers, 'svix-signature': `v1,bm9wZQ== ${vector.headers['svix-signature']}` } })).toBe(
+        true,
+      );
+      expect(await h.webhookVerify({ ...vector, headers: { ...vector.headers, 'svix-signature': 'v2,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=' } })).toBe(
+        false,
+      );
       now.mockReturnValue(1614265330_000 + 301_000);
       expect(await h.webhookVerify(vector)).toBe(false);
       now.mockReturnValue(1614265330_000 - 301_000);
@@ -466,7 +515,10 @@ describe('resend plugin: webhooks', () => {
     expect(await h.webhookToEvents(bounced)).toEqual([
       { event: 'email.bounced', data: { ...common, to: 'bo@example.com', bounceType: 'hard', reason: 'NoEmail: The recipient’s mailbox does not exist.' } },
     ]);
-    const soft = fake.state.webhook(id, 'email.bounced', { to: ['bo@example.com'], bounce: { type: 'Transient', subType: 'MailboxFull', message: 'Full', diagnosticCode: [] } });
+    const soft = fake.state.webhook(id, 'email.bounced', {
+      to: ['bo@example.com'],
+      bounce: { type: 'Transient', subType: 'MailboxFull', message: 'Full', diagnosticCode: [] },
+    });
     expect((await h.webhookToEvents(soft))[0].data).toMatchObject({ bounceType: 'soft' });
 
     const opened = await h.webhookToEvents(fake.state.webhook(id, 'email.opened', { to: ['ana@example.com'] }));
@@ -474,7 +526,13 @@ describe('resend plugin: webhooks', () => {
     expect(opened).toEqual([{ event: 'email.opened', data: { ...common, to: 'ana@example.com' } }]);
     expect(complained).toEqual([{ event: 'email.complained', data: { ...common, to: 'ana@example.com' } }]);
 
-    for (const { event, data } of [...deliveredEvents, ...opened, ...complained, ...(await h.webhookToEvents(clicked)), ...(await h.webhookToEvents(bounced))]) {
+    for (const { event, data } of [
+      ...deliveredEvents,
+      ...opened,
+      ...complained,
+      ...(await h.webhookToEvents(clicked)),
+      ...(await h.webhookToEvents(bounced)),
+    ]) {
       const validate = schema(event);
       expect([event, validate(data), validate.errors]).toEqual([event, true, null]);
     }
@@ -512,7 +570,11 @@ describe('resend plugin: reactions', () => {
   it('emails the registration template once per event, whatever the retries', async () => {
     const settings = { from: 'Acme Events <events@acme.test>', replyTo: 'help@acme.test', registrationTemplateId: 'registration-confirmation' };
     const h = harness({ settings, metadata: verifiedMetadata() });
-    const registration = event('registration.received', { registrationId: 'reg_7', sessionId: 'sess_9', email: 'ana@example.com', name: 'Ana', registeredAt: '2026-03-01T10:30:00Z' }, 'evt_reg_1');
+    const registration = event(
+      'registration.received',
+      { registrationId: 'reg_7', sessionId: 'sess_9', email: 'ana@example.com', name: 'Ana', registeredAt: '2026-03-01T10:30:00Z' },
+      'evt_reg_1',
+    );
     const before = fake.state.emails.length;
     await resend.onEvent['registration.received'](h.context(), registration);
     await resend.onEvent['registration.received'](h.context(), registration);
@@ -544,7 +606,15 @@ describe('resend plugin: reactions', () => {
     ];
     const reminder = event(
       'session.reminder',
-      { sessionId: 'sess_9', title: 'Launch webinar', start: '2026-03-02T16:00:00Z', end: '2026-03-02T17:00:00Z', timeZone: 'Europe/Paris', joinUrl: 'https://app.example.com/rooms/1', recipients },
+      {
+        sessionId: 'sess_9',
+        title: 'Launch webinar',
+        start: '2026-03-02T16:00:00Z',
+        end: '2026-03-02T17:00:00Z',
+        timeZone: 'Europe/Paris',
+        joinUrl: 'https://app.example.com/rooms/1',
+        recipients,
+      },
       'evt_reminder_1',
     );
     const before = fake.state.emails.length;
@@ -552,7 +622,10 @@ describe('resend plugin: reactions', () => {
     fake.state.dailyQuotaLeft = 100;
     const h = harness({ settings, metadata: verifiedMetadata() });
     try {
-      await expect(resend.onEvent['session.reminder'](h.context(), reminder)).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('daily_quota_exceeded') });
+      await expect(resend.onEvent['session.reminder'](h.context(), reminder)).rejects.toMatchObject({
+        code: 'provider_rejected',
+        message: expect.stringContaining('daily_quota_exceeded'),
+      });
     } finally {
       fake.state.dailyQuotaLeft = null;
     }
@@ -592,7 +665,9 @@ describe('resend plugin: reactions', () => {
 
   it('refuses reminders without a sender, and sends none to recipients without an address', async () => {
     const noSender = harness({ settings: { reminderTemplateId: 'session-reminder' } });
-    await expect(resend.onEvent['session.reminder'](noSender.context(), event('session.reminder', { sessionId: 's', recipients: [{ email: 'ana@example.com' }] }))).rejects.toMatchObject({
+    await expect(
+      resend.onEvent['session.reminder'](noSender.context(), event('session.reminder', { sessionId: 's', recipients: [{ email: 'ana@example.com' }] })),
+    ).rejects.toMatchObject({
       code: 'provider_rejected',
       message: expect.stringContaining('set "from"'),
     });
@@ -608,7 +683,12 @@ describe('resend plugin: metrics sync', () => {
     const result = await h.sync();
     const query = new URL(h.requests[0].url).searchParams;
     expect(paths(h.requests)).toEqual(['GET /emails/metrics']);
-    expect(Object.fromEntries(query)).toMatchObject({ granularity: 'daily', dimensions: 'period,domain', timezone: 'UTC', start_date: new Date(Date.now() - 7 * 86_400_000).toISOString().slice(0, 10) });
+    expect(Object.fromEntries(query)).toMatchObject({
+      granularity: 'daily',
+      dimensions: 'period,domain',
+      timezone: 'UTC',
+      start_date: new Date(Date.now() - 7 * 86_400_000).toISOString().slice(0, 10),
+    });
     const today = `${new Date().toISOString().slice(0, 10)}T00:00:00.000Z`;
     const ofAcme = fake.state.emails.filter((email) => email.from.includes('@acme.test') && !['scheduled', 'canceled'].includes(email.last_event));
     const record = result.records!.emailMetrics.find((row) => row.domainName === 'acme.test')!;

@@ -50,7 +50,14 @@ beforeAll(async () => {
     { label: 'Attended', hasResponded: true },
     { label: 'Converted', hasResponded: true },
   ]);
-  settings = { object: 'Lead', fieldMapping: MAPPING, leadSource: 'Webinar', campaignId: campaign.Id, registeredStatus: 'Registered', attendedStatus: 'Attended' };
+  settings = {
+    object: 'Lead',
+    fieldMapping: MAPPING,
+    leadSource: 'Webinar',
+    campaignId: campaign.Id,
+    registeredStatus: 'Registered',
+    attendedStatus: 'Attended',
+  };
 });
 afterAll(() => fake.close());
 afterEach(() => {
@@ -59,7 +66,12 @@ afterEach(() => {
   fake.state.dailyApiRequests = { max: 1_000_000, used: 0 };
 });
 
-const metadataFor = (extra: Json = {}) => ({ loginHost: 'login.salesforce.com', instanceUrl: fake.state.instanceUrl, organizationId: fake.state.orgId, ...extra });
+const metadataFor = (extra: Json = {}) => ({
+  loginHost: 'login.salesforce.com',
+  instanceUrl: fake.state.instanceUrl,
+  organizationId: fake.state.orgId,
+  ...extra,
+});
 const harness = ({ token = accessToken, settings: given = {}, metadata = metadataFor() }: { token?: string; settings?: Json; metadata?: Json } = {}) =>
   createHarness(plugin, {
     provider: 'salesforce',
@@ -84,7 +96,8 @@ const membersOf = (personId: string) => records('CampaignMember').filter((member
 /** What the fake received since `from`: method and path, with the SOQL of queries. */
 const sent = (from: number) =>
   fake.state.requests.slice(from).map((request: RecordedRequest) => `${request.method} ${request.path}${request.query.q ? ` ${request.query.q}` : ''}`);
-const token = (form: Record<string, string>, host = 'login.salesforce.com') => postTokenRequest(salesforce.auth.tokenUrl.replace('{loginHost}', host), fake.origins, form);
+const token = (form: Record<string, string>, host = 'login.salesforce.com') =>
+  postTokenRequest(salesforce.auth.tokenUrl.replace('{loginHost}', host), fake.origins, form);
 
 describe('salesforce plugin: declaration and OAuth', () => {
   it('declares the web server flow at the login host entered first, PKCE, the instance URL kept from the token answer, and a daily budget per org', () => {
@@ -105,17 +118,42 @@ describe('salesforce plugin: declaration and OAuth', () => {
     });
     const ajv = createSchemaCompiler();
     const inputs = ajv.compile(salesforce.connectionInputs);
-    for (const loginHost of ['login.salesforce.com', 'test.salesforce.com', 'acme.my.salesforce.com', 'acme--uat.sandbox.my.salesforce.com', 'acme-dev-ed.develop.my.salesforce.com'])
+    for (const loginHost of [
+      'login.salesforce.com',
+      'test.salesforce.com',
+      'acme.my.salesforce.com',
+      'acme--uat.sandbox.my.salesforce.com',
+      'acme-dev-ed.develop.my.salesforce.com',
+    ])
       expect([loginHost, inputs({ loginHost })]).toEqual([loginHost, true]);
-    for (const loginHost of ['evil.example.com', 'https://login.salesforce.com', 'login.salesforce.com/x', 'acme.my.salesforce.com.evil.io', 'ACME.my.salesforce.com', 'a.b.my.salesforce.com', ''])
+    for (const loginHost of [
+      'evil.example.com',
+      'https://login.salesforce.com',
+      'login.salesforce.com/x',
+      'acme.my.salesforce.com.evil.io',
+      'ACME.my.salesforce.com',
+      'a.b.my.salesforce.com',
+      '',
+    ])
       expect([loginHost, inputs({ loginHost })]).toEqual([loginHost, false]);
     expect(inputs({})).toBe(false);
     expect(inputs({ loginHost: 'login.salesforce.com', extra: 1 })).toBe(false);
 
     const pattern = new RegExp(salesforce.auth.tokenMetadata.instanceUrl.pattern);
-    for (const url of ['https://acme.my.salesforce.com', 'https://acme--uat.sandbox.my.salesforce.com', 'https://na123.salesforce.com', 'https://acme.lightning.force.com'])
+    for (const url of [
+      'https://acme.my.salesforce.com',
+      'https://acme--uat.sandbox.my.salesforce.com',
+      'https://na123.salesforce.com',
+      'https://acme.lightning.force.com',
+    ])
       expect([url, pattern.test(url)]).toEqual([url, true]);
-    for (const url of ['http://acme.my.salesforce.com', 'https://acme.my.salesforce.com.evil.io', 'https://salesforce.com.evil.io', 'https://evil.io/x.salesforce.com', 'https://acme.my.salesforce.com/path'])
+    for (const url of [
+      'http://acme.my.salesforce.com',
+      'https://acme.my.salesforce.com.evil.io',
+      'https://salesforce.com.evil.io',
+      'https://evil.io/x.salesforce.com',
+      'https://acme.my.salesforce.com/path',
+    ])
       expect([url, pattern.test(url)]).toEqual([url, false]);
   });
 
@@ -134,7 +172,13 @@ describe('salesforce plugin: declaration and OAuth', () => {
       authorize.searchParams.set(key, value);
     const back = await followAuthorizationUrl(authorize, fake.origins);
     expect(back.searchParams.get('state')).toBe('st-1');
-    const exchange = { grant_type: 'authorization_code', client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret, redirect_uri: REDIRECT_URI, code: back.searchParams.get('code')! };
+    const exchange = {
+      grant_type: 'authorization_code',
+      client_id: CLIENT.clientId,
+      client_secret: CLIENT.clientSecret,
+      redirect_uri: REDIRECT_URI,
+      code: back.searchParams.get('code')!,
+    };
 
     expect(await token(exchange, 'test.salesforce.com')).toEqual({ status: 400, body: { error: 'invalid_grant', error_description: 'invalid code verifier' } });
     const granted = await token({ ...exchange, code_verifier: verifier }, 'test.salesforce.com');
@@ -172,7 +216,10 @@ describe('salesforce plugin: declaration and OAuth', () => {
     const revoked = await fetch(`${fake.url}/services/oauth2/revoke`, { method: 'POST', body: new URLSearchParams({ token: granted.body.refresh_token }) });
     expect(revoked.status).toBe(200);
     expect(await token(refresh)).toEqual({ status: 400, body: { error: 'invalid_grant', error_description: 'expired access/refresh token' } });
-    expect(await token({ ...refresh, client_secret: 'wrong' })).toEqual({ status: 400, body: { error: 'invalid_client', error_description: 'invalid client credentials' } });
+    expect(await token({ ...refresh, client_secret: 'wrong' })).toEqual({
+      status: 400,
+      body: { error: 'invalid_client', error_description: 'invalid client credentials' },
+    });
     await expect(harness({ token: refreshed.body.access_token }).healthCheck()).rejects.toMatchObject({ code: 'provider_rejected' });
   });
 });
@@ -209,7 +256,10 @@ describe('salesforce plugin: verify and health', () => {
   it('refuses an expired or revoked session, a connection without an instance URL, and a token without the api scope', async () => {
     const { accessToken: stale } = fake.state.oauth.mintTokens(CLIENT.clientId, SALESFORCE_SCOPES);
     fake.state.oauth.expireAccessToken(stale);
-    await expect(harness({ token: stale }).verify()).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('connect the Salesforce account again') });
+    await expect(harness({ token: stale }).verify()).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: expect.stringContaining('connect the Salesforce account again'),
+    });
     const lost = harness({ metadata: { loginHost: 'login.salesforce.com' } });
     await expect(lost.verify()).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('no Salesforce instance URL') });
     expect(lost.requests).toEqual([]);
@@ -265,18 +315,32 @@ describe('salesforce plugin: actions', () => {
       LastName: "O'Brien",
       Company: 'Acme Events',
     });
-    expect(fake.state.objects.Lead.records.get(created.id)).toMatchObject({ Name: "Siobhán O'Brien", Status: 'Open - Not Contacted', [MAPPING.attended]: true });
+    expect(fake.state.objects.Lead.records.get(created.id)).toMatchObject({
+      Name: "Siobhán O'Brien",
+      Status: 'Open - Not Contacted',
+      [MAPPING.attended]: true,
+    });
 
     const updated = await h.action<Json>('upsertLead', { email: email.toLowerCase(), lastName: "O'Brien-Lee", leadSource: 'Webinar' });
     expect(updated).toEqual({ id: created.id, email, created: false });
     const patch = fake.state.requests.at(-1)!;
-    expect([patch.method, patch.path, patch.body]).toEqual(['PATCH', `${DATA}/sobjects/Lead/${created.id}`, { LastName: "O'Brien-Lee", LeadSource: 'Webinar' }]);
+    expect([patch.method, patch.path, patch.body]).toEqual([
+      'PATCH',
+      `${DATA}/sobjects/Lead/${created.id}`,
+      { LastName: "O'Brien-Lee", LeadSource: 'Webinar' },
+    ]);
     expect(fake.state.objects.Lead.records.get(created.id)).toMatchObject({ LastName: "O'Brien-Lee", Company: 'Acme Events', FirstName: 'Siobhán' });
     expect(byEmail('Lead', email)).toHaveLength(1);
   });
 
   it('upsertLead leaves converted leads alone and creates a new one', async () => {
-    const converted = fake.state.addRecord('Lead', { Email: 'conv@example.com', LastName: 'Old', Company: 'Was', IsConverted: true, Status: 'Closed - Converted' });
+    const converted = fake.state.addRecord('Lead', {
+      Email: 'conv@example.com',
+      LastName: 'Old',
+      Company: 'Was',
+      IsConverted: true,
+      Status: 'Closed - Converted',
+    });
     const result = await harness().action<Json>('upsertLead', { email: 'conv@example.com', lastName: 'New', company: 'Now' });
     expect(result.created).toBe(true);
     expect(result.id).not.toBe(converted.Id);
@@ -290,7 +354,10 @@ describe('salesforce plugin: actions', () => {
       message: 'Required fields are missing: [Company] (REQUIRED_FIELD_MISSING on Company)',
     });
     expect(byEmail('Lead', 'nocompany@example.com')).toEqual([]);
-    const withDefault = await harness({ settings: { defaultCompany: 'Independent' } }).action<Json>('upsertLead', { email: 'nocompany@example.com', lastName: 'Nobody' });
+    const withDefault = await harness({ settings: { defaultCompany: 'Independent' } }).action<Json>('upsertLead', {
+      email: 'nocompany@example.com',
+      lastName: 'Nobody',
+    });
     expect(fake.state.objects.Lead.records.get(withDefault.id)!.Company).toBe('Independent');
 
     await expect(h.action('upsertLead', { email: 'shoes@example.com', lastName: 'Shoe', company: 'S', fields: { Shoe_Size__c: 44 } })).rejects.toMatchObject({
@@ -298,7 +365,9 @@ describe('salesforce plugin: actions', () => {
       message: "No such column 'Shoe_Size__c' on sobject of type Lead (INVALID_FIELD)",
     });
     const keyed = fake.state.addRecord('Lead', { Email: 'keyed@example.com', LastName: 'Keyed', Company: 'K', Plugboard_Key__c: 'K-1' });
-    await expect(h.action('upsertLead', { email: 'other@example.com', lastName: 'Other', company: 'O', fields: { Plugboard_Key__c: 'k-1' } })).rejects.toMatchObject({
+    await expect(
+      h.action('upsertLead', { email: 'other@example.com', lastName: 'Other', company: 'O', fields: { Plugboard_Key__c: 'k-1' } }),
+    ).rejects.toMatchObject({
       code: 'provider_rejected',
       message: `duplicate value found: Plugboard_Key__c duplicates value on record with id: ${keyed.Id} (DUPLICATE_VALUE on Plugboard_Key__c)`,
     });
@@ -389,7 +458,13 @@ describe('salesforce plugin: reactions', () => {
   it('registration.received creates the lead with the mapped fields and adds it to the campaign as Registered; a redelivery duplicates nothing', async () => {
     const h = harness({ settings });
     const before = fake.state.requests.length;
-    await react(h, 'registration.received', { registrationId: 'reg_1', sessionId: 'sess_9', email: 'Cy.Ng@Example.com', name: 'Cy  van Ng', registeredAt: '2026-03-01T09:30:00Z' });
+    await react(h, 'registration.received', {
+      registrationId: 'reg_1',
+      sessionId: 'sess_9',
+      email: 'Cy.Ng@Example.com',
+      name: 'Cy  van Ng',
+      registeredAt: '2026-03-01T09:30:00Z',
+    });
     const [lead] = byEmail('Lead', 'cy.ng@example.com');
     expect(lead).toMatchObject({
       Email: 'Cy.Ng@Example.com',
@@ -435,7 +510,11 @@ describe('salesforce plugin: reactions', () => {
     expect(byEmail('Lead', 'cy.ng@example.com')).toHaveLength(1);
     expect(membersOf(lead.Id)).toHaveLength(1);
     expect(lead.FirstName).toBe('Cy');
-    expect(sent(again).map((line) => line.split(' ').slice(0, 2).join(' '))).toEqual([`GET ${DATA}/query`, `PATCH ${DATA}/composite/sobjects`, `GET ${DATA}/query`]);
+    expect(sent(again).map((line) => line.split(' ').slice(0, 2).join(' '))).toEqual([
+      `GET ${DATA}/query`,
+      `PATCH ${DATA}/composite/sobjects`,
+      `GET ${DATA}/query`,
+    ]);
     expect(fake.state.requests[again + 1].body).toEqual({
       allOrNone: false,
       records: [
@@ -492,7 +571,9 @@ describe('salesforce plugin: reactions', () => {
     expect(fay).toMatchObject({ FirstName: 'Fay', LastName: 'Lin', [MAPPING.registered]: true });
     expect(fay.Company).toBeUndefined();
     expect(byEmail('Lead', 'fay@example.com')).toEqual([]);
-    expect(fake.state.requests.some((request) => request.query.q?.includes('FROM Contact WHERE Email IN') && !request.query.q.includes('IsConverted'))).toBe(true);
+    expect(fake.state.requests.some((request) => request.query.q?.includes('FROM Contact WHERE Email IN') && !request.query.q.includes('IsConverted'))).toBe(
+      true,
+    );
   });
 
   it('without a campaign only the record is saved; an event without an email is skipped', async () => {
@@ -516,7 +597,7 @@ describe('salesforce plugin: reactions', () => {
     const odd = "x\\'OR'y@example.com";
     await react(h, 'registration.received', { registrationId: 'reg_odd', sessionId: 'sess_9', email: odd });
     expect(byEmail('Lead', odd)).toHaveLength(1);
-    const lookup = fake.state.requests.find((request) => request.query.q?.startsWith('SELECT Id, Email FROM Lead WHERE Email IN (\'x'))!;
+    const lookup = fake.state.requests.find((request) => request.query.q?.startsWith("SELECT Id, Email FROM Lead WHERE Email IN ('x"))!;
     expect(lookup.query.q).toContain("IN ('x\\\\\\'OR\\'y@example.com')");
     await react(h, 'registration.received', { registrationId: 'reg_odd', sessionId: 'sess_9', email: odd });
     expect(byEmail('Lead', odd)).toHaveLength(1);
@@ -580,9 +661,12 @@ describe('salesforce plugin: reactions', () => {
 
   it('fails with Salesforce’s reasons when it refuses every record, and logs the ones it refuses among others', async () => {
     const strict = harness({ settings: { ...settings, fieldMapping: { lastSessionId: 'Short_Code__c' } } });
-    await expect(react(strict, 'registration.received', { registrationId: 'reg_s', sessionId: 'sess_too_long', email: 'short@example.com' })).rejects.toMatchObject({
+    await expect(
+      react(strict, 'registration.received', { registrationId: 'reg_s', sessionId: 'sess_too_long', email: 'short@example.com' }),
+    ).rejects.toMatchObject({
       code: 'provider_rejected',
-      message: 'Salesforce refused the lead: short@example.com: Short Code: data value too large: sess_too_long (max length=5) (STRING_TOO_LONG on Short_Code__c)',
+      message:
+        'Salesforce refused the lead: short@example.com: Short Code: data value too large: sess_too_long (max length=5) (STRING_TOO_LONG on Short_Code__c)',
     });
     expect(byEmail('Lead', 'short@example.com')).toEqual([]);
 
@@ -595,7 +679,11 @@ describe('salesforce plugin: reactions', () => {
     expect(byEmail('Lead', 'new30@example.com')).toHaveLength(1);
     expect(h.logs).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ level: 'warn', message: 'Salesforce refused some leads', fields: expect.objectContaining({ refused: ['gone@example.com: entity is deleted (ENTITY_IS_DELETED)'] }) }),
+        expect.objectContaining({
+          level: 'warn',
+          message: 'Salesforce refused some leads',
+          fields: expect.objectContaining({ refused: ['gone@example.com: entity is deleted (ENTITY_IS_DELETED)'] }),
+        }),
       ]),
     );
   });
@@ -605,7 +693,11 @@ describe('salesforce plugin: lead and contact sync', () => {
   it('queries every lead and contact following nextRecordsUrl, then only what changed (queryAll, deletions included)', async () => {
     const base = Date.parse('2025-06-01T00:00:00Z');
     for (let index = 0; index < 7; index += 1)
-      fake.state.addRecord('Lead', { Email: `synclead${index}@example.com`, LastName: `L${index}`, Company: 'Sync' }, new Date(base + index * 1000).toISOString());
+      fake.state.addRecord(
+        'Lead',
+        { Email: `synclead${index}@example.com`, LastName: `L${index}`, Company: 'Sync' },
+        new Date(base + index * 1000).toISOString(),
+      );
     for (let index = 0; index < 4; index += 1)
       fake.state.addRecord('Contact', { Email: `synccontact${index}@example.com`, LastName: `C${index}` }, new Date(base + index * 1000).toISOString());
     fake.state.queryBatchSize = 3;
@@ -613,8 +705,16 @@ describe('salesforce plugin: lead and contact sync', () => {
     const first = await h.sync();
     const leads = first.records!.leads;
     const contacts = first.records!.contacts;
-    expect(leads.map((lead) => lead.id).sort()).toEqual(records('Lead').map((lead) => lead.Id).sort());
-    expect(contacts.map((contact) => contact.id).sort()).toEqual(records('Contact').map((contact) => contact.Id).sort());
+    expect(leads.map((lead) => lead.id).sort()).toEqual(
+      records('Lead')
+        .map((lead) => lead.Id)
+        .sort(),
+    );
+    expect(contacts.map((contact) => contact.id).sort()).toEqual(
+      records('Contact')
+        .map((contact) => contact.Id)
+        .sort(),
+    );
     const leadQuery = h.requests.map((request) => new URL(request.url)).find((url) => url.searchParams.get('q')?.includes('FROM Lead'))!;
     expect(leadQuery.searchParams.get('q')).toBe(
       `SELECT Id, FirstName, LastName, Email, Company, Status, LeadSource, IsConverted, CreatedDate, LastModifiedDate, SystemModstamp, ${MAPPING.attended} FROM Lead ORDER BY SystemModstamp ASC, Id ASC`,
@@ -622,7 +722,9 @@ describe('salesforce plugin: lead and contact sync', () => {
     const pages = h.requests.filter((request) => new URL(request.url).pathname.startsWith(`${DATA}/query/01g`));
     expect(pages.length).toBe(Math.ceil(leads.length / 3) - 1 + Math.ceil(contacts.length / 3) - 1);
     expect(h.requests.find((request) => new URL(request.url).searchParams.get('q')?.includes('FROM Contact'))!.url).toContain(
-      encodeURIComponent(`SELECT Id, FirstName, LastName, Email, AccountId, LeadSource, CreatedDate, LastModifiedDate, SystemModstamp FROM Contact ORDER BY SystemModstamp ASC, Id ASC`),
+      encodeURIComponent(
+        `SELECT Id, FirstName, LastName, Email, AccountId, LeadSource, CreatedDate, LastModifiedDate, SystemModstamp FROM Contact ORDER BY SystemModstamp ASC, Id ASC`,
+      ),
     );
     const sample = leads.find((lead) => lead.email === 'synclead3@example.com');
     expect(sample).toEqual({
@@ -665,7 +767,10 @@ describe('salesforce plugin: lead and contact sync', () => {
     expect(secondLeads.find((lead) => lead.id === changed.Id)!.lastName).toBe('Changed');
     expect(secondLeads.map((lead) => lead.id)).not.toContain(removed.Id);
     expect(second.deleted).toEqual({ leads: [removed.Id] });
-    expect(second.highWaterMarks).toEqual({ leads: new Date(Date.parse(String(added.SystemModstamp))).toISOString(), contacts: first.highWaterMarks!.contacts });
+    expect(second.highWaterMarks).toEqual({
+      leads: new Date(Date.parse(String(added.SystemModstamp))).toISOString(),
+      contacts: first.highWaterMarks!.contacts,
+    });
   });
 });
 
@@ -680,12 +785,16 @@ describe('salesforce plugin: Salesforce’s refusals and limits', () => {
       message: 'ERROR at Row:1:Column:26 unexpected token: <EOF> (MALFORMED_QUERY)',
     });
     await expect(read(await http(`/query?q=${encodeURIComponent("SELECT Id FROM Lead WHERE SystemModstamp > '2026-01-01'")}`))).rejects.toMatchObject({
-      message: expect.stringMatching(/value of filter criterion for field 'SystemModstamp' must be of type dateTime and should not be enclosed in quotes \(INVALID_FIELD\)$/),
+      message: expect.stringMatching(
+        /value of filter criterion for field 'SystemModstamp' must be of type dateTime and should not be enclosed in quotes \(INVALID_FIELD\)$/,
+      ),
     });
     await expect(read(await http(`/query?q=${encodeURIComponent("SELECT Id FROM Lead WHERE Email = 'a\\x'")}`))).rejects.toMatchObject({
       message: expect.stringContaining("Illegal character sequence '\\x' in string literal. (MALFORMED_QUERY)"),
     });
-    await expect(read(await http(`/query?q=${encodeURIComponent('SELECT Id FROM Webinar__c')}`))).rejects.toMatchObject({ message: expect.stringContaining("sObject type 'Webinar__c' is not supported") });
+    await expect(read(await http(`/query?q=${encodeURIComponent('SELECT Id FROM Webinar__c')}`))).rejects.toMatchObject({
+      message: expect.stringContaining("sObject type 'Webinar__c' is not supported"),
+    });
     const missing = await http('/sobjects/Lead/00Q5g0000000zzzAAA');
     expect(missing.status).toBe(404);
     await expect(read(missing)).rejects.toMatchObject({ code: 'provider_rejected', message: 'The requested resource does not exist (NOT_FOUND)' });
@@ -707,15 +816,23 @@ describe('salesforce plugin: Salesforce’s refusals and limits', () => {
     const twice = await http('/sobjects/CampaignMember', { method: 'POST', body: member });
     expect(twice.status).toBe(400);
     await expect(read(twice)).rejects.toMatchObject({ code: 'provider_rejected', message: 'Already a campaign member. (DUPLICATE_VALUE)' });
-    const badStatus = await http('/sobjects/CampaignMember', { method: 'POST', body: { CampaignId: campaign.Id, LeadId: fake.state.addRecord('Lead', { LastName: 'S', Company: 'S' }).Id, Status: 'Maybe' } });
-    await expect(read(badStatus)).rejects.toMatchObject({ message: 'Status: bad value for restricted picklist field: Maybe (INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST on Status)' });
+    const badStatus = await http('/sobjects/CampaignMember', {
+      method: 'POST',
+      body: { CampaignId: campaign.Id, LeadId: fake.state.addRecord('Lead', { LastName: 'S', Company: 'S' }).Id, Status: 'Maybe' },
+    });
+    await expect(read(badStatus)).rejects.toMatchObject({
+      message: 'Status: bad value for restricted picklist field: Maybe (INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST on Status)',
+    });
   });
 
   it('turns REQUEST_LIMIT_EXCEEDED (403) into provider_rate_limited once the daily allocation is spent', async () => {
     fake.state.dailyApiRequests = { max: 2, used: 1 };
     const h = harness();
     await h.healthCheck();
-    await expect(h.action('describeFields', { object: 'Lead' })).rejects.toMatchObject({ code: 'provider_rate_limited', message: 'TotalRequests Limit exceeded. (REQUEST_LIMIT_EXCEEDED)' });
+    await expect(h.action('describeFields', { object: 'Lead' })).rejects.toMatchObject({
+      code: 'provider_rate_limited',
+      message: 'TotalRequests Limit exceeded. (REQUEST_LIMIT_EXCEEDED)',
+    });
     const refused = await fetch(`${fake.url}${DATA}/`, { headers: { authorization: `Bearer ${accessToken}` } });
     expect(refused.status).toBe(403);
     expect(await refused.json()).toEqual([{ message: 'TotalRequests Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' }]);

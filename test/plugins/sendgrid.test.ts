@@ -32,7 +32,13 @@ describe('sendgrid plugin', () => {
   });
 
   it('sends cc and bcc one copy each, with the first guest, not one per guest', async () => {
-    await harness().action('sendEmail', { to: ['ana@example.com', 'bo@example.com'], cc: ['cy@example.com'], bcc: ['di@example.com'], subject: 'Hi', text: 'Hello' });
+    await harness().action('sendEmail', {
+      to: ['ana@example.com', 'bo@example.com'],
+      cc: ['cy@example.com'],
+      bcc: ['di@example.com'],
+      subject: 'Hi',
+      text: 'Hello',
+    });
     const [first, second] = fake.state.sent.at(-1)!.body.personalizations;
     expect(first).toMatchObject({ to: [{ email: 'ana@example.com' }], cc: [{ email: 'cy@example.com' }], bcc: [{ email: 'di@example.com' }] });
     expect(second).toEqual({ to: [{ email: 'bo@example.com' }] });
@@ -89,7 +95,9 @@ describe('sendgrid plugin', () => {
   });
 
   it('passes SendGrid’s refusal on: an unverified sender, a missing subject', async () => {
-    await expect(harness().action<Json>('sendEmail', { to: 'ana@example.com', subject: 'Hi', text: 'x', fromEmail: 'someone@else.test' })).rejects.toMatchObject({
+    await expect(
+      harness().action<Json>('sendEmail', { to: 'ana@example.com', subject: 'Hi', text: 'x', fromEmail: 'someone@else.test' }),
+    ).rejects.toMatchObject({
       code: 'provider_rejected',
       message: expect.stringMatching(/^from: The from address does not match a verified Sender Identity/),
     });
@@ -116,10 +124,19 @@ describe('sendgrid plugin', () => {
   it('sends the configured confirmation template when a registration is received', async () => {
     const templateId = fake.state.templates[0].id;
     const configured = harness(SENDGRID_TEST_KEY, { ...SETTINGS, registrationTemplateId: templateId });
-    const event = { id: 'evt_1', event: 'registration.received', timestamp: '2026-01-01T09:00:00Z', accountId: 'acct_test', livemode: false, data: { registrationId: 'reg_7', sessionId: 'sess_9', email: 'ana@example.com', name: 'Ana' } };
+    const event = {
+      id: 'evt_1',
+      event: 'registration.received',
+      timestamp: '2026-01-01T09:00:00Z',
+      accountId: 'acct_test',
+      livemode: false,
+      data: { registrationId: 'reg_7', sessionId: 'sess_9', email: 'ana@example.com', name: 'Ana' },
+    };
     await sendgrid.onEvent!['registration.received'](configured.context(), event);
     expect(fake.state.sent.at(-1)!.body).toMatchObject({
-      personalizations: [{ to: [{ email: 'ana@example.com', name: 'Ana' }], dynamic_template_data: { name: 'Ana', registrationId: 'reg_7', sessionId: 'sess_9' } }],
+      personalizations: [
+        { to: [{ email: 'ana@example.com', name: 'Ana' }], dynamic_template_data: { name: 'Ana', registrationId: 'reg_7', sessionId: 'sess_9' } },
+      ],
       template_id: templateId,
       custom_args: { plugboardEventId: 'evt_1' },
     });
@@ -193,7 +210,11 @@ describe('sendgrid plugin: session reminders and updates', () => {
         template_id: REMINDER_TEMPLATE,
       },
     ]);
-    expect(h.logs.at(-1)).toMatchObject({ level: 'info', message: 'reminder emails sent', fields: { sent: 2, templated: true, messageIds: [fake.state.sent.at(-1)!.messageId] } });
+    expect(h.logs.at(-1)).toMatchObject({
+      level: 'info',
+      message: 'reminder emails sent',
+      fields: { sent: 2, templated: true, messageIds: [fake.state.sent.at(-1)!.messageId] },
+    });
   });
 
   it('sends a plain reminder without a template: subject and text/HTML from the session, the greeting per recipient, HTML escaped', async () => {
@@ -234,7 +255,10 @@ describe('sendgrid plugin: session reminders and updates', () => {
   it('batches reminders at 1,000 recipients a request', async () => {
     const before = fake.state.sent.length;
     const recipients = Array.from({ length: 1001 }, (_unused, index) => ({ email: `guest${index}@example.com` }));
-    await sendgrid.onEvent!['session.reminder'](harness(SENDGRID_TEST_KEY, { ...SETTINGS, reminderTemplateId: REMINDER_TEMPLATE }).context(), event('session.reminder', { ...session, recipients }));
+    await sendgrid.onEvent!['session.reminder'](
+      harness(SENDGRID_TEST_KEY, { ...SETTINGS, reminderTemplateId: REMINDER_TEMPLATE }).context(),
+      event('session.reminder', { ...session, recipients }),
+    );
     const mails = sentSince(before);
     expect(mails.map((mail) => mail.personalizations.length)).toEqual([1000, 1]);
     const addresses = mails.flatMap((mail) => mail.personalizations.map((personalization: Json) => personalization.to[0].email));
@@ -250,7 +274,9 @@ describe('sendgrid plugin: session reminders and updates', () => {
     );
     expect(h.requests).toHaveLength(2);
     expect(h.requests[0].json()).toMatchObject({ personalizations: [{}, { to: [{ email: 'ana..lima@example.com' }] }, {}] });
-    expect(sentSince(before).map((mail) => mail.personalizations.map((personalization: Json) => personalization.to[0].email))).toEqual([['ana@example.com', 'bo@example.com']]);
+    expect(sentSince(before).map((mail) => mail.personalizations.map((personalization: Json) => personalization.to[0].email))).toEqual([
+      ['ana@example.com', 'bo@example.com'],
+    ]);
     expect(h.logs.map((line) => [line.level, line.message])).toEqual([
       ['warn', 'SendGrid refused some reminder recipients'],
       ['info', 'reminder emails sent'],
@@ -304,12 +330,23 @@ describe('sendgrid plugin: session reminders and updates', () => {
     expect(plain.requests).toEqual([]);
 
     const updateTemplate = fake.state.templates[2].id;
-    await sendgrid.onEvent!['session.updated'](harness(SENDGRID_TEST_KEY, { ...SETTINGS, updateTemplateId: updateTemplate }).context(), event('session.updated', data));
+    await sendgrid.onEvent!['session.updated'](
+      harness(SENDGRID_TEST_KEY, { ...SETTINGS, updateTemplateId: updateTemplate }).context(),
+      event('session.updated', data),
+    );
     expect(sentSince(before)).toEqual([
       expect.objectContaining({
         template_id: updateTemplate,
         personalizations: [
-          { to: [{ email: 'ana@example.com', name: 'Ana' }], dynamic_template_data: expect.objectContaining({ kind: 'update', name: 'Ana', start: '2026-03-02T16:30:00Z', startText: 'Mon, Mar 2, 2026, 5:30 PM GMT+1' }) },
+          {
+            to: [{ email: 'ana@example.com', name: 'Ana' }],
+            dynamic_template_data: expect.objectContaining({
+              kind: 'update',
+              name: 'Ana',
+              start: '2026-03-02T16:30:00Z',
+              startText: 'Mon, Mar 2, 2026, 5:30 PM GMT+1',
+            }),
+          },
         ],
       }),
     ]);
@@ -334,15 +371,29 @@ describe('sendgrid plugin: Marketing Campaigns contacts', () => {
     const job = fake.state.contactJobs.at(-1)!;
     expect(result).toEqual({ accepted: true, jobId: job.id, email: 'ana.lima@example.com', listIds: [LIST_A] });
     expect(h.requests.map((request) => [request.method, request.url, request.json()])).toEqual([
-      ['PUT', 'https://api.sendgrid.com/v3/marketing/contacts', { list_ids: [LIST_A], contacts: [{ email: 'Ana.Lima@Example.com', first_name: 'Ana', last_name: 'Lima' }] }],
+      [
+        'PUT',
+        'https://api.sendgrid.com/v3/marketing/contacts',
+        { list_ids: [LIST_A], contacts: [{ email: 'Ana.Lima@Example.com', first_name: 'Ana', last_name: 'Lima' }] },
+      ],
     ]);
     expect(fake.state.contacts.has('ana.lima@example.com')).toBe(false);
     fake.state.runContactJobs();
-    expect(fake.state.contacts.get('ana.lima@example.com')).toEqual({ email: 'ana.lima@example.com', first_name: 'Ana', last_name: 'Lima', list_ids: [LIST_A] });
+    expect(fake.state.contacts.get('ana.lima@example.com')).toEqual({
+      email: 'ana.lima@example.com',
+      first_name: 'Ana',
+      last_name: 'Lima',
+      list_ids: [LIST_A],
+    });
 
     await harness().action('upsertContact', { email: 'ana.lima@example.com', listIds: [LIST_B] });
     fake.state.runContactJobs();
-    expect(fake.state.contacts.get('ana.lima@example.com')).toEqual({ email: 'ana.lima@example.com', first_name: 'Ana', last_name: 'Lima', list_ids: [LIST_A, LIST_B] });
+    expect(fake.state.contacts.get('ana.lima@example.com')).toEqual({
+      email: 'ana.lima@example.com',
+      first_name: 'Ana',
+      last_name: 'Lima',
+      list_ids: [LIST_A, LIST_B],
+    });
 
     const bare = harness();
     await bare.action('upsertContact', { email: 'bo@example.com' });

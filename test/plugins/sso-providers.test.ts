@@ -59,7 +59,10 @@ describe('google-sso and microsoft-sso plugins', () => {
   it('google: verify checks the discovery document and the client at the token endpoint', async () => {
     const verified = createHarness(google, {
       credentials: GOOGLE,
-      http: provider(GOOGLE_DISCOVERY, 'https://accounts.google.com', { status: 400, body: { error: 'invalid_grant', error_description: 'Malformed auth code.' } }),
+      http: provider(GOOGLE_DISCOVERY, 'https://accounts.google.com', {
+        status: 400,
+        body: { error: 'invalid_grant', error_description: 'Malformed auth code.' },
+      }),
     });
     await expect(verified.verify()).resolves.toEqual({
       displayName: 'Google sign-in (acme.test)',
@@ -78,10 +81,16 @@ describe('google-sso and microsoft-sso plugins', () => {
     expect(error).toMatchObject({ code: 'provider_rejected' });
     expect((error as Error).message).toMatch(/^Google refused the client ID or secret \(invalid_client: Unauthorized \[redacted\]\)/);
 
-    const unconfirmed = createHarness(google, { credentials: GOOGLE, http: provider(GOOGLE_DISCOVERY, 'https://accounts.google.com', { status: 400, body: { error: 'invalid_request' } }) });
+    const unconfirmed = createHarness(google, {
+      credentials: GOOGLE,
+      http: provider(GOOGLE_DISCOVERY, 'https://accounts.google.com', { status: 400, body: { error: 'invalid_request' } }),
+    });
     expect((await unconfirmed.verify()).metadata).toMatchObject({ clientCheck: 'unconfirmed' });
 
-    const impostor = createHarness(google, { credentials: GOOGLE, http: provider(GOOGLE_DISCOVERY, 'https://accounts.example.net', { status: 400, body: {} }) });
+    const impostor = createHarness(google, {
+      credentials: GOOGLE,
+      http: provider(GOOGLE_DISCOVERY, 'https://accounts.example.net', { status: 400, body: {} }),
+    });
     await expect(impostor.verify()).rejects.toThrow("is not Google's");
   });
 
@@ -111,11 +120,18 @@ describe('google-sso and microsoft-sso plugins', () => {
     });
     await expect(badSecret.verify()).rejects.toMatchObject({
       code: 'provider_rejected',
-      message: expect.stringMatching(/^Microsoft refused the application ID or client secret \(invalid_client: AADSTS7000215: Invalid client secret provided\.\)/),
+      message: expect.stringMatching(
+        /^Microsoft refused the application ID or client secret \(invalid_client: AADSTS7000215: Invalid client secret provided\.\)/,
+      ),
     });
     const noTenant = createHarness(microsoft, {
       credentials: MICROSOFT,
-      http: { [`GET ${entraDiscovery(TENANT)}`]: { status: 400, body: { error: 'invalid_tenant', error_description: `AADSTS90002: Tenant '${TENANT}' not found.\r\nTrace ID: 1` } } },
+      http: {
+        [`GET ${entraDiscovery(TENANT)}`]: {
+          status: 400,
+          body: { error: 'invalid_tenant', error_description: `AADSTS90002: Tenant '${TENANT}' not found.\r\nTrace ID: 1` },
+        },
+      },
     });
     // Credential values the provider echoes are redacted (the tenant id is a credential field).
     await expect(noTenant.verify()).rejects.toMatchObject({ code: 'provider_rejected', message: "AADSTS90002: Tenant '[redacted]' not found." });

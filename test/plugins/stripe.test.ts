@@ -147,7 +147,12 @@ describe('stripe plugin: actions and sync', () => {
       customerEmail: 'ana@example.com',
       clientReferenceId: 'reg_7',
     });
-    expect(session).toMatchObject({ id: expect.stringMatching(/^cs_test_/), url: expect.stringMatching(/^https:\/\/checkout\.stripe\.com\//), amountTotal: 5000, currency: 'EUR' });
+    expect(session).toMatchObject({
+      id: expect.stringMatching(/^cs_test_/),
+      url: expect.stringMatching(/^https:\/\/checkout\.stripe\.com\//),
+      amountTotal: 5000,
+      currency: 'EUR',
+    });
     expect(fake.state.requests.at(-1)!.body).toMatchObject({
       mode: 'payment',
       'line_items[0][price_data][currency]': 'eur',
@@ -159,7 +164,16 @@ describe('stripe plugin: actions and sync', () => {
 });
 
 describe('stripe plugin: inbound webhooks', () => {
-  const intent = { id: 'pi_3Fake', object: 'payment_intent', amount: 4900, amount_received: 4900, currency: 'usd', receipt_email: 'ana@example.com', customer: 'cus_1', metadata: { registrationId: 'reg_7' } };
+  const intent = {
+    id: 'pi_3Fake',
+    object: 'payment_intent',
+    amount: 4900,
+    amount_received: 4900,
+    currency: 'usd',
+    receipt_email: 'ana@example.com',
+    customer: 'cus_1',
+    metadata: { registrationId: 'reg_7' },
+  };
   const payload = JSON.stringify(stripeEvent('payment_intent.succeeded', intent));
   const verify = (request: ReturnType<typeof webhookRequest>, credentials?: Record<string, unknown>) => harness(credentials).webhookVerify(request);
   const toEvents = (request: { headers: Record<string, string>; rawBody: string; body: unknown }) => harness().webhookToEvents(request);
@@ -174,7 +188,11 @@ describe('stripe plugin: inbound webhooks', () => {
     const header = new Stripe('sk_test_oracle').webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET, timestamp });
     expect(await verify(webhookRequest(payload, header))).toBe(true);
     expect(signStripeWebhook(payload, WEBHOOK_SECRET, timestamp)).toBe(header);
-    const tampered = new Stripe('sk_test_oracle').webhooks.generateTestHeaderString({ payload: payload.replace('4900', '4901'), secret: WEBHOOK_SECRET, timestamp });
+    const tampered = new Stripe('sk_test_oracle').webhooks.generateTestHeaderString({
+      payload: payload.replace('4900', '4901'),
+      secret: WEBHOOK_SECRET,
+      timestamp,
+    });
     expect(await verify(webhookRequest(payload, tampered))).toBe(false);
   });
 
@@ -249,7 +267,14 @@ describe('stripe plugin: inbound webhooks', () => {
     const [mapped] = await toEvents({ headers: {}, rawBody: paid, body: undefined });
     expect(mapped).toMatchObject({
       event: 'payment.completed',
-      data: { paymentId: 'pi_3Other', amount: 5000, currency: 'EUR', customerEmail: 'bo@example.com', checkoutSessionId: 'cs_test_1', clientReferenceId: 'reg_8' },
+      data: {
+        paymentId: 'pi_3Other',
+        amount: 5000,
+        currency: 'EUR',
+        customerEmail: 'bo@example.com',
+        checkoutSessionId: 'cs_test_1',
+        clientReferenceId: 'reg_8',
+      },
     });
     const unpaid = JSON.stringify(stripeEvent('checkout.session.completed', { ...session, payment_status: 'unpaid' }));
     expect(await toEvents(webhookRequest(unpaid, undefined))).toEqual([]);
@@ -270,7 +295,11 @@ describe('stripe plugin: prices in any currency', () => {
       lineItems: [{ name: 'Tokyo workshop', unitAmount: 3000, currency: 'JPY', quantity: 2 }],
       successUrl: 'https://example.com/thanks',
     });
-    expect(lastBody()).toMatchObject({ 'line_items[0][price_data][currency]': 'jpy', 'line_items[0][price_data][unit_amount]': '3000', 'line_items[0][quantity]': '2' });
+    expect(lastBody()).toMatchObject({
+      'line_items[0][price_data][currency]': 'jpy',
+      'line_items[0][price_data][unit_amount]': '3000',
+      'line_items[0][quantity]': '2',
+    });
     expect(session).toMatchObject({ amountTotal: 6000, currency: 'JPY', mode: 'payment' });
   });
 
@@ -280,13 +309,19 @@ describe('stripe plugin: prices in any currency', () => {
       action('createCheckoutSession', { lineItems: [{ name: 'Kuwait seat', unitAmount: 5125, currency: 'KWD' }], successUrl: 'https://example.com/thanks' }),
     ).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('use 5120 or 5130') });
     expect(fake.state.requests.length).toBe(before);
-    const session = await action('createCheckoutSession', { lineItems: [{ name: 'Kuwait seat', unitAmount: 5120, currency: 'KWD' }], successUrl: 'https://example.com/thanks' });
+    const session = await action('createCheckoutSession', {
+      lineItems: [{ name: 'Kuwait seat', unitAmount: 5120, currency: 'KWD' }],
+      successUrl: 'https://example.com/thanks',
+    });
     expect(lastBody()['line_items[0][price_data][unit_amount]']).toBe('5120');
     expect(session).toMatchObject({ amountTotal: 5120, currency: 'KWD' });
   });
 
   it('converts ISK (ISO exponent 0) to the hundredths Stripe counts, and back', async () => {
-    const session = await action('createCheckoutSession', { lineItems: [{ name: 'Reykjavík pass', unitAmount: 4900, currency: 'ISK' }], successUrl: 'https://example.com/thanks' });
+    const session = await action('createCheckoutSession', {
+      lineItems: [{ name: 'Reykjavík pass', unitAmount: 4900, currency: 'ISK' }],
+      successUrl: 'https://example.com/thanks',
+    });
     expect(lastBody()['line_items[0][price_data][unit_amount]']).toBe('490000');
     expect(session).toMatchObject({ amountTotal: 4900, currency: 'ISK' });
   });
@@ -359,7 +394,11 @@ describe('stripe plugin: subscription Checkout', () => {
 
   it('a JPY price stays in yen', async () => {
     const price = fake.state.addPrice({ currency: 'jpy', unitAmount: 980, recurring: { interval: 'month' } });
-    const session = await action('createSubscriptionCheckout', { priceId: price.id, successUrl: 'https://example.com/ok', cancelUrl: 'https://example.com/no' });
+    const session = await action('createSubscriptionCheckout', {
+      priceId: price.id,
+      successUrl: 'https://example.com/ok',
+      cancelUrl: 'https://example.com/no',
+    });
     expect(session).toMatchObject({ amountTotal: 980, currency: 'JPY' });
   });
 
@@ -449,8 +488,12 @@ describe('stripe_connect: declaration and shared code', () => {
   });
 
   it('keeps only a stripe_user_id that is an account id', () => {
-    expect(readTokenMetadata(connect.auth.tokenMetadata, { stripe_user_id: 'acct_1Connected', access_token: 'sk_test_x' })).toEqual({ stripeAccountId: 'acct_1Connected' });
-    expect(() => readTokenMetadata(connect.auth.tokenMetadata, { stripe_user_id: 'https://evil.example' })).toThrow(expect.objectContaining({ code: 'provider_rejected' }));
+    expect(readTokenMetadata(connect.auth.tokenMetadata, { stripe_user_id: 'acct_1Connected', access_token: 'sk_test_x' })).toEqual({
+      stripeAccountId: 'acct_1Connected',
+    });
+    expect(() => readTokenMetadata(connect.auth.tokenMetadata, { stripe_user_id: 'https://evil.example' })).toThrow(
+      expect.objectContaining({ code: 'provider_rejected' }),
+    );
     expect(() => readTokenMetadata(connect.auth.tokenMetadata, {})).toThrow();
   });
 });
@@ -467,7 +510,14 @@ describe('stripe_connect: Connect OAuth (the fake’s connect.stripe.com)', () =
   /** The authorization URL the host builds from the auth block (passport-oauth2 adds response_type=code). */
   function authorizationUrl(state: string, overrides: Record<string, string> = {}): string {
     const url = new URL(connect.auth.authorizationUrl);
-    const query = { response_type: 'code', redirect_uri: REDIRECT_URI, scope: connect.auth.scopes.join(connect.auth.scopeSeparator), state, client_id: CLIENT_ID, ...overrides };
+    const query = {
+      response_type: 'code',
+      redirect_uri: REDIRECT_URI,
+      scope: connect.auth.scopes.join(connect.auth.scopeSeparator),
+      state,
+      client_id: CLIENT_ID,
+      ...overrides,
+    };
     for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
     return url.href;
   }
@@ -502,10 +552,16 @@ describe('stripe_connect: Connect OAuth (the fake’s connect.stripe.com)', () =
       // The code is single-use: a replay is refused and revokes what it issued.
       expect(await exchange({ grant_type: 'authorization_code', code, client_secret: SECRET_KEY })).toEqual({
         status: 400,
-        body: { error: 'invalid_grant', error_description: 'This authorization code has already been used. All tokens issued with this code have been revoked.' },
+        body: {
+          error: 'invalid_grant',
+          error_description: 'This authorization code has already been used. All tokens issued with this code have been revoked.',
+        },
       });
       const revoked = connectHarness(granted.body, creator.account.id);
-      await expect(revoked.verify()).rejects.toMatchObject({ code: 'provider_rejected', message: 'Expired API Key provided: sk_test_****. Platform access may have been revoked.' });
+      await expect(revoked.verify()).rejects.toMatchObject({
+        code: 'provider_rejected',
+        message: 'Expired API Key provided: sk_test_****. Platform access may have been revoked.',
+      });
     } finally {
       fake.state.connect.approvingAccount = null;
     }
@@ -601,7 +657,11 @@ describe('stripe_connect: calls as the connected account', () => {
 
     const platformPrice = fake.state.addPrice({ currency: 'usd', unitAmount: 500, recurring: { interval: 'month' } });
     await expect(
-      connected().action('createSubscriptionCheckout', { priceId: platformPrice.id, successUrl: 'https://example.com/ok', cancelUrl: 'https://example.com/no' }),
+      connected().action('createSubscriptionCheckout', {
+        priceId: platformPrice.id,
+        successUrl: 'https://example.com/ok',
+        cancelUrl: 'https://example.com/no',
+      }),
     ).rejects.toMatchObject({ code: 'provider_rejected', message: `No such price: '${platformPrice.id}'` });
   });
 
@@ -623,7 +683,14 @@ describe('stripe_connect: calls as the connected account', () => {
   });
 
   describe('inbound events, checked with Stripe', () => {
-    const intent = (amount: number) => ({ id: 'pi_3Conn', object: 'payment_intent', amount, amount_received: amount, currency: 'jpy', receipt_email: 'student@example.com' });
+    const intent = (amount: number) => ({
+      id: 'pi_3Conn',
+      object: 'payment_intent',
+      amount,
+      amount_received: amount,
+      currency: 'jpy',
+      receipt_email: 'student@example.com',
+    });
     const inbound = (event: Json) => ({ headers: {}, rawBody: JSON.stringify(event) });
 
     it('accepts an event Stripe has for the account and maps the event as Stripe answers it', async () => {

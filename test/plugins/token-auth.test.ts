@@ -6,7 +6,8 @@ import { createHarness } from 'plugboard/sdk/testing';
 describe('the SDK harness applies exchanged tokens as the host does', () => {
   let plugin: PluginDefinition;
   beforeAll(async () => {
-    plugin = ((await import(pathToFileURL(join(resolve('test/fixtures/plugins/client-credentials'), 'index.js')).href)) as { default: PluginDefinition }).default;
+    plugin = ((await import(pathToFileURL(join(resolve('test/fixtures/plugins/client-credentials'), 'index.js')).href)) as { default: PluginDefinition })
+      .default;
   });
 
   it('posts the client credentials grant through the stub, then sends the token as Bearer', async () => {

@@ -119,9 +119,15 @@ describe('twilio plugin', () => {
       code: 'provider_rejected',
       message: `Twilio: the account "Overdue Ltd" (${suspended.sid}) is suspended and cannot send messages. Settle its balance or contact Twilio Support, then check the connection again.`,
     });
-    await expect(harness({}, credentialsOf(suspended)).healthCheck()).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('suspended') });
+    await expect(harness({}, credentialsOf(suspended)).healthCheck()).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: expect.stringContaining('suspended'),
+    });
     const closed = fake.state.addAccount({ status: 'closed' });
-    await expect(harness({}, credentialsOf(closed)).verify()).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('is closed') });
+    await expect(harness({}, credentialsOf(closed)).verify()).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: expect.stringContaining('is closed'),
+    });
   });
 
   it('checks health with the one account request', async () => {
@@ -250,14 +256,20 @@ describe('twilio plugin', () => {
     const sent = fake.state.messages.slice(before);
     expect(sent.map((message) => message.to)).toEqual(['+14155550155']);
     expect(sent[0].body).toMatch(/^Reminder: Launch webinar starts Mon, Mar 2, 5:00 PM \S+\.$/);
-    expect(h.logs.find((line) => line.level === 'warn')).toMatchObject({ message: 'Twilio refused one reminder SMS', fields: { to: '…0166', twilioCode: 21610 } });
+    expect(h.logs.find((line) => line.level === 'warn')).toMatchObject({
+      message: 'Twilio refused one reminder SMS',
+      fields: { to: '…0166', twilioCode: 21610 },
+    });
     expect(h.logs.at(-1)).toMatchObject({ fields: { sent: 1, skipped: 1 } });
   });
 
   it('fails the reminder (for the host to retry) only when no message was accepted', async () => {
     const event = sessionEvent('session.reminder', { ...SESSION, recipients: [{ phone: '+14155550123' }] });
     const badToken = harness({ from: SENDER }, { accountSid: fake.account.sid, authToken: twilioAuthToken() });
-    await expect(twilio.onEvent['session.reminder'](badToken.context(), event)).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('20003') });
+    await expect(twilio.onEvent['session.reminder'](badToken.context(), event)).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: expect.stringContaining('20003'),
+    });
 
     fake.state.failingNumbers.add('+14155550144');
     const h = harness({ from: SENDER });
@@ -277,7 +289,10 @@ describe('twilio plugin', () => {
   it('texts session updates with the update template, and sends nothing when the update lists no recipients', async () => {
     const h = harness({ from: SENDER, updateTemplate: 'Moved: {title} is now {start} to {end}' });
     const before = fake.state.requests.length;
-    await twilio.onEvent['session.updated'](h.context(), sessionEvent('session.updated', { ...SESSION, start: '2026-03-02T16:30:00Z', end: '2026-03-02T17:30:00Z' }));
+    await twilio.onEvent['session.updated'](
+      h.context(),
+      sessionEvent('session.updated', { ...SESSION, start: '2026-03-02T16:30:00Z', end: '2026-03-02T17:30:00Z' }),
+    );
     expect(fake.state.requests.length).toBe(before);
     expect(h.logs.at(-1)).toMatchObject({ level: 'info', message: 'no recipient with a phone number: no update SMS sent' });
 
@@ -313,7 +328,11 @@ describe('twilio plugin', () => {
       const inbound = { headers: delivered.headers, rawBody: delivered.rawBody };
       await expect(h.webhookVerify(inbound)).resolves.toBe(true);
       await expect(h.webhookToEvents(inbound)).resolves.toEqual([]);
-      expect(h.logs.at(-1)).toMatchObject({ level: 'info', message: 'Twilio delivered a message', fields: { messageSid: sid, status: 'delivered', to: '…0123' } });
+      expect(h.logs.at(-1)).toMatchObject({
+        level: 'info',
+        message: 'Twilio delivered a message',
+        fields: { messageSid: sid, status: 'delivered', to: '…0123' },
+      });
 
       const failed = fake.state.statusCallback(sid, 'undelivered', 30003);
       await expect(h.webhookVerify({ headers: failed.headers, rawBody: failed.rawBody })).resolves.toBe(true);
@@ -343,7 +362,11 @@ describe('twilio plugin', () => {
       const body = JSON.stringify({ MessageSid: `SM${'2'.repeat(32)}`, MessageStatus: 'delivered' });
       const { signature, bodySHA256 } = signTwilioJsonRequest(fake.account.authToken, HOOK_URL, body);
       const h = harness({ statusCallbackUrl: HOOK_URL });
-      const inbound = (rawBody: string) => ({ headers: { 'x-twilio-signature': signature, 'content-type': 'application/json' }, query: { bodySHA256 }, rawBody });
+      const inbound = (rawBody: string) => ({
+        headers: { 'x-twilio-signature': signature, 'content-type': 'application/json' },
+        query: { bodySHA256 },
+        rawBody,
+      });
       await expect(h.webhookVerify(inbound(body))).resolves.toBe(true);
       await expect(h.webhookVerify(inbound(body.replace('delivered', 'failed')))).resolves.toBe(false);
     });

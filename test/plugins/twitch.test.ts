@@ -63,16 +63,35 @@ describe('twitch plugin: declaration and OAuth', () => {
 
   it('the fake runs Twitch’s flow: scopes as an array, bearer tokens with a refresh token, Twitch’s error bodies', async () => {
     const url = new URL(twitch.auth.authorizationUrl);
-    for (const [key, value] of Object.entries({ response_type: 'code', client_id: CLIENT.clientId, redirect_uri: REDIRECT_URI, scope: twitch.auth.scopes.join(' '), state: 'st-tw' })) url.searchParams.set(key, value);
+    for (const [key, value] of Object.entries({
+      response_type: 'code',
+      client_id: CLIENT.clientId,
+      redirect_uri: REDIRECT_URI,
+      scope: twitch.auth.scopes.join(' '),
+      state: 'st-tw',
+    }))
+      url.searchParams.set(key, value);
     const back = await followAuthorizationUrl(url, fake.origins);
     expect(back.searchParams.get('state')).toBe('st-tw');
     const token = (form: Record<string, string>) => postTokenRequest(twitch.auth.tokenUrl, fake.origins, form);
-    const exchange = { grant_type: 'authorization_code', code: back.searchParams.get('code')!, redirect_uri: REDIRECT_URI, client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret };
+    const exchange = {
+      grant_type: 'authorization_code',
+      code: back.searchParams.get('code')!,
+      redirect_uri: REDIRECT_URI,
+      client_id: CLIENT.clientId,
+      client_secret: CLIENT.clientSecret,
+    };
     expect(await token({ ...exchange, client_secret: 'wrong' })).toEqual({ status: 403, body: { status: 403, message: 'invalid client secret' } });
     const granted = await token(exchange);
     expect(granted).toEqual({
       status: 200,
-      body: { access_token: expect.any(String), expires_in: 14_400, refresh_token: expect.any(String), scope: [TWITCH_SCOPES.streamKey, TWITCH_SCOPES.manageBroadcast], token_type: 'bearer' },
+      body: {
+        access_token: expect.any(String),
+        expires_in: 14_400,
+        refresh_token: expect.any(String),
+        scope: [TWITCH_SCOPES.streamKey, TWITCH_SCOPES.manageBroadcast],
+        token_type: 'bearer',
+      },
     });
     expect((await harness({ token: granted.body.access_token, metadata: {} }).verify()).displayName).toBe('AcmeLive');
     expect(await token(exchange)).toEqual({ status: 400, body: { status: 400, message: 'Invalid authorization code' } });
@@ -90,8 +109,14 @@ describe('twitch plugin: declaration and OAuth', () => {
       const response = await fetch(users, { headers });
       return { status: response.status, body: await response.json() };
     };
-    expect(await get({ 'Client-Id': CLIENT.clientId })).toEqual({ status: 401, body: { error: 'Unauthorized', status: 401, message: 'OAuth token is missing' } });
-    expect(await get({ Authorization: 'Bearer nope', 'Client-Id': CLIENT.clientId })).toEqual({ status: 401, body: { error: 'Unauthorized', status: 401, message: 'Invalid OAuth token' } });
+    expect(await get({ 'Client-Id': CLIENT.clientId })).toEqual({
+      status: 401,
+      body: { error: 'Unauthorized', status: 401, message: 'OAuth token is missing' },
+    });
+    expect(await get({ Authorization: 'Bearer nope', 'Client-Id': CLIENT.clientId })).toEqual({
+      status: 401,
+      body: { error: 'Unauthorized', status: 401, message: 'Invalid OAuth token' },
+    });
     const mismatch = { status: 401, body: { error: 'Unauthorized', status: 401, message: 'Client ID and OAuth token do not match' } };
     expect(await get({ Authorization: `Bearer ${accessToken}` })).toEqual(mismatch);
     expect(await get({ Authorization: `Bearer ${accessToken}`, 'Client-Id': OTHER_APP.clientId })).toEqual(mismatch);
@@ -105,7 +130,14 @@ describe('twitch plugin: verify and health', () => {
     const h = harness({ metadata: {} });
     expect(await h.verify()).toEqual({
       displayName: 'AcmeLive',
-      metadata: { clientId: CLIENT.clientId, userId: fake.state.user.id, login: 'acmelive', displayName: 'AcmeLive', broadcasterType: 'affiliate', scopes: [TWITCH_SCOPES.streamKey, TWITCH_SCOPES.manageBroadcast] },
+      metadata: {
+        clientId: CLIENT.clientId,
+        userId: fake.state.user.id,
+        login: 'acmelive',
+        displayName: 'AcmeLive',
+        broadcasterType: 'affiliate',
+        scopes: [TWITCH_SCOPES.streamKey, TWITCH_SCOPES.manageBroadcast],
+      },
     });
     expect(calls(h)).toEqual([`GET ${VALIDATE}`, `GET ${HELIX}/users`]);
     const [validate, users] = h.requests;
@@ -122,7 +154,10 @@ describe('twitch plugin: verify and health', () => {
     });
     const { accessToken: stale } = fake.state.oauth.mintTokens(CLIENT.clientId, BOTH);
     fake.state.oauth.expireAccessToken(stale);
-    await expect(harness({ token: stale, metadata: {} }).verify()).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('no longer valid') });
+    await expect(harness({ token: stale, metadata: {} }).verify()).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: expect.stringContaining('no longer valid'),
+    });
     await expect(harness({ token: fake.state.mintAppToken(CLIENT.clientId), metadata: {} }).verify()).rejects.toMatchObject({
       code: 'provider_rejected',
       message: 'This is an app access token, not a user’s: connect a Twitch account.',
@@ -133,7 +168,10 @@ describe('twitch plugin: verify and health', () => {
     const h = harness();
     await h.healthCheck();
     expect(calls(h)).toEqual([`GET ${VALIDATE}`]);
-    await expect(harness({ metadata: { clientId: CLIENT.clientId, userId: '1' } }).healthCheck()).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('another Twitch account') });
+    await expect(harness({ metadata: { clientId: CLIENT.clientId, userId: '1' } }).healthCheck()).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: expect.stringContaining('another Twitch account'),
+    });
     const { accessToken: revoked } = fake.state.oauth.mintTokens(CLIENT.clientId, BOTH);
     fake.state.oauth.accessTokens.get(revoked)!.revoked = true;
     await expect(harness({ token: revoked }).healthCheck()).rejects.toMatchObject({ code: 'provider_rejected' });
@@ -171,8 +209,14 @@ describe('twitch plugin: stream destination', () => {
     fake.state.ingests[0].url_template = 'rtmp://elsewhere.contribute.live-video.net/app/{stream_key}';
     try {
       const h = harness();
-      expect(await h.action<Json>('getStreamDestination', {})).toMatchObject({ ingestName: 'Default', server: 'rtmp://ingest.global-contribute.live-video.net/app' });
-      expect(h.logs).toEqual([expect.objectContaining({ level: 'warn', message: 'Twitch ingest list unavailable: using the default ingest' }), expect.objectContaining({ level: 'info' })]);
+      expect(await h.action<Json>('getStreamDestination', {})).toMatchObject({
+        ingestName: 'Default',
+        server: 'rtmp://ingest.global-contribute.live-video.net/app',
+      });
+      expect(h.logs).toEqual([
+        expect.objectContaining({ level: 'warn', message: 'Twitch ingest list unavailable: using the default ingest' }),
+        expect.objectContaining({ level: 'info' }),
+      ]);
       fake.state.ingestsAvailable = true;
       expect((await harness().action<Json>('getStreamDestination', {})).server).toBe('rtmp://elsewhere.contribute.live-video.net/app');
     } finally {
@@ -201,7 +245,11 @@ describe('twitch plugin: channel updates', () => {
   it('sets the title and a category found by its exact name', async () => {
     const h = harness();
     const result = await h.action<Json>('updateChannel', { title: 'Launch day Q&A', categoryName: 'Software and Game Development' });
-    expect(result).toEqual({ broadcasterId: fake.state.user.id, title: 'Launch day Q&A', category: { id: '1469308723', name: 'Software and Game Development' } });
+    expect(result).toEqual({
+      broadcasterId: fake.state.user.id,
+      title: 'Launch day Q&A',
+      category: { id: '1469308723', name: 'Software and Game Development' },
+    });
     expect(calls(h)).toEqual([`GET ${HELIX}/games?name=Software+and+Game+Development`, `PATCH ${HELIX}/channels?broadcaster_id=${fake.state.user.id}`]);
     expect(h.requests[1].json()).toEqual({ title: 'Launch day Q&A', game_id: '1469308723' });
     expect(h.requests[1].headers['client-id']).toBe(CLIENT.clientId);
@@ -211,7 +259,11 @@ describe('twitch plugin: channel updates', () => {
   it('falls back to searching categories for a name that differs in case, and changes only the title when only a title is given', async () => {
     const h = harness();
     expect((await h.action<Json>('updateChannel', { categoryName: 'just chatting' })).category).toEqual({ id: '509658', name: 'Just Chatting' });
-    expect(calls(h)).toEqual([`GET ${HELIX}/games?name=just+chatting`, `GET ${HELIX}/search/categories?query=just+chatting&first=10`, `PATCH ${HELIX}/channels?broadcaster_id=${fake.state.user.id}`]);
+    expect(calls(h)).toEqual([
+      `GET ${HELIX}/games?name=just+chatting`,
+      `GET ${HELIX}/search/categories?query=just+chatting&first=10`,
+      `PATCH ${HELIX}/channels?broadcaster_id=${fake.state.user.id}`,
+    ]);
     expect(h.requests[2].json()).toEqual({ game_id: '509658' });
     const titled = harness();
     await titled.action('updateChannel', { title: 'Only the title' });
@@ -240,7 +292,10 @@ describe('twitch plugin: channel updates', () => {
       message: `Twitch did not grant ${TWITCH_SCOPES.manageBroadcast}: connect Twitch again and allow it.`,
     });
     fake.state.queued.push(helixError(400, 'Bad Request', 'The title contains words that are not allowed.'));
-    await expect(harness().action('updateChannel', { title: 'x' })).rejects.toMatchObject({ code: 'provider_rejected', message: 'The title contains words that are not allowed.' });
+    await expect(harness().action('updateChannel', { title: 'x' })).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: 'The title contains words that are not allowed.',
+    });
 
     const update = createSchemaCompiler().compile(twitch.actions.updateChannel.inputSchema);
     expect(update({ title: 'Hello' })).toBe(true);

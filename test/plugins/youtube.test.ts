@@ -39,7 +39,14 @@ const connected = (settings: Json = {}, token = accessToken) =>
   });
 const calls = (h: Harness) => h.requests.map((request) => `${request.method} ${request.url}`);
 const inHours = (hours: number) => new Date(Date.now() + hours * 3_600_000).toISOString();
-const event = (data: Json, id = 'evt_1'): PlugboardEvent => ({ id, event: 'livestream.ended', timestamp: new Date().toISOString(), accountId: 'acct_test', livemode: false, data });
+const event = (data: Json, id = 'evt_1'): PlugboardEvent => ({
+  id,
+  event: 'livestream.ended',
+  timestamp: new Date().toISOString(),
+  accountId: 'acct_test',
+  livemode: false,
+  data,
+});
 
 /** A broadcast created through the plugin, and the fake's stream behind it. */
 async function created(input: Json = {}) {
@@ -75,13 +82,32 @@ describe('youtube plugin: declaration and OAuth', () => {
     const verifier = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
     const challenge = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
     const url = new URL(youtube.auth.authorizationUrl);
-    const params = { response_type: 'code', client_id: CLIENT.clientId, redirect_uri: REDIRECT_URI, scope: youtube.auth.scopes.join(' '), state: 'st-yt', code_challenge: challenge, code_challenge_method: 'S256', ...youtube.auth.authorizationParams };
+    const params = {
+      response_type: 'code',
+      client_id: CLIENT.clientId,
+      redirect_uri: REDIRECT_URI,
+      scope: youtube.auth.scopes.join(' '),
+      state: 'st-yt',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      ...youtube.auth.authorizationParams,
+    };
     for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value as string);
     const back = await followAuthorizationUrl(url, fake.origins);
     expect(back.searchParams.get('state')).toBe('st-yt');
     const token = (form: Record<string, string>) => postTokenRequest(youtube.auth.tokenUrl, fake.origins, form);
-    const granted = await token({ grant_type: 'authorization_code', code: back.searchParams.get('code')!, redirect_uri: REDIRECT_URI, client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret, code_verifier: verifier });
-    expect(granted).toEqual({ status: 200, body: { access_token: expect.any(String), refresh_token: expect.any(String), expires_in: 3599, scope: YOUTUBE_SCOPES.manage, token_type: 'Bearer' } });
+    const granted = await token({
+      grant_type: 'authorization_code',
+      code: back.searchParams.get('code')!,
+      redirect_uri: REDIRECT_URI,
+      client_id: CLIENT.clientId,
+      client_secret: CLIENT.clientSecret,
+      code_verifier: verifier,
+    });
+    expect(granted).toEqual({
+      status: 200,
+      body: { access_token: expect.any(String), refresh_token: expect.any(String), expires_in: 3599, scope: YOUTUBE_SCOPES.manage, token_type: 'Bearer' },
+    });
     expect((await connected({}, granted.body.access_token).verify()).displayName).toBe('Acme Live');
 
     const refresh = { grant_type: 'refresh_token', refresh_token: granted.body.refresh_token, client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret };
@@ -89,14 +115,20 @@ describe('youtube plugin: declaration and OAuth', () => {
     expect(refreshed.status).toBe(200);
     fake.state.oauth.revokeRefreshToken(granted.body.refresh_token);
     expect(await token(refresh)).toEqual({ status: 400, body: { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' } });
-    await expect(connected({}, refreshed.body.access_token).healthCheck()).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('connect YouTube again') });
+    await expect(connected({}, refreshed.body.access_token).healthCheck()).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: expect.stringContaining('connect YouTube again'),
+    });
   });
 });
 
 describe('youtube plugin: verify and health', () => {
   it('verifies with the channel of the account and checks it may stream', async () => {
     const h = connected();
-    expect(await h.verify()).toEqual({ displayName: 'Acme Live', metadata: { channelId: fake.state.channel!.id, channelTitle: 'Acme Live', customUrl: '@acmelive' } });
+    expect(await h.verify()).toEqual({
+      displayName: 'Acme Live',
+      metadata: { channelId: fake.state.channel!.id, channelTitle: 'Acme Live', customUrl: '@acmelive' },
+    });
     expect(calls(h)).toEqual([`GET ${API}/channels?part=id%2Csnippet&mine=true`, `GET ${API}/liveBroadcasts?part=id&mine=true&maxResults=1`]);
     expect(fake.state.requests.at(-1)!.headers.authorization).toBe(`Bearer ${accessToken}`);
     expect(fake.state.quota.used).toBe(2 * YOUTUBE_QUOTA_COSTS.read);
@@ -106,7 +138,10 @@ describe('youtube plugin: verify and health', () => {
     const channel = fake.state.channel;
     fake.state.channel = null;
     try {
-      await expect(connected().verify()).rejects.toMatchObject({ code: 'provider_rejected', message: expect.stringContaining('has no YouTube channel: create one at https://www.youtube.com/create_channel') });
+      await expect(connected().verify()).rejects.toMatchObject({
+        code: 'provider_rejected',
+        message: expect.stringContaining('has no YouTube channel: create one at https://www.youtube.com/create_channel'),
+      });
       await expect(connected().healthCheck()).rejects.toMatchObject({ code: 'provider_rejected' });
     } finally {
       fake.state.channel = channel;
@@ -125,9 +160,16 @@ describe('youtube plugin: verify and health', () => {
   it('refuses an expired token and a grant without YouTube access', async () => {
     const { accessToken: stale } = fake.state.oauth.mintTokens(CLIENT.clientId, YOUTUBE_SCOPES.manage);
     fake.state.oauth.expireAccessToken(stale);
-    await expect(connected({}, stale).verify()).rejects.toMatchObject({ code: 'provider_rejected', message: 'Google refused the access token: connect YouTube again.' });
+    await expect(connected({}, stale).verify()).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: 'Google refused the access token: connect YouTube again.',
+    });
     const { accessToken: narrow } = fake.state.oauth.mintTokens(CLIENT.clientId, 'openid email');
-    await expect(connected({}, narrow).verify()).rejects.toMatchObject({ code: 'provider_rejected', reason: 'insufficientPermissions', message: expect.stringContaining('allow Plugboard to manage your YouTube account') });
+    await expect(connected({}, narrow).verify()).rejects.toMatchObject({
+      code: 'provider_rejected',
+      reason: 'insufficientPermissions',
+      message: expect.stringContaining('allow Plugboard to manage your YouTube account'),
+    });
   });
 
   it('checks health with one channels.list call (one quota unit)', async () => {
@@ -201,7 +243,11 @@ describe('youtube plugin: broadcasts', () => {
     const before = fake.state.broadcasts.size;
     fake.state.queued.push({ ...youtubeError(400, 'invalidFormat', 'Invalid format', 'youtube.liveStream'), match: 'POST /youtube/v3/liveStreams' });
     const h = connected();
-    await expect(h.action('createBroadcast', { title: 'Doomed', scheduledStart: inHours(1) })).rejects.toMatchObject({ code: 'provider_rejected', message: 'Invalid format', reason: 'invalidFormat' });
+    await expect(h.action('createBroadcast', { title: 'Doomed', scheduledStart: inHours(1) })).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: 'Invalid format',
+      reason: 'invalidFormat',
+    });
     const deleted = fake.state.requests.at(-1)!;
     expect(`${deleted.method} ${deleted.path}`).toBe('DELETE /youtube/v3/liveBroadcasts');
     expect(fake.state.broadcasts.size).toBe(before);
@@ -241,7 +287,14 @@ describe('youtube plugin: broadcasts', () => {
     stream.status.healthStatus = {
       status: 'ok',
       lastUpdateTimeSeconds: '1767261600',
-      configurationIssues: [{ type: 'bitrateLow', severity: 'warning', reason: 'Check video settings', description: 'The stream’s current bitrate is lower than the recommended bitrate.' }],
+      configurationIssues: [
+        {
+          type: 'bitrateLow',
+          severity: 'warning',
+          reason: 'Check video settings',
+          description: 'The stream’s current bitrate is lower than the recommended bitrate.',
+        },
+      ],
     };
     const live = await h.action<Json>('getStreamStatus', { broadcastId: result.broadcastId });
     expect(live).toMatchObject({
@@ -257,7 +310,10 @@ describe('youtube plugin: broadcasts', () => {
     });
     expect(calls(h).at(-1)).toBe(`GET ${API}/liveStreams?part=id%2Cstatus&id=${stream.id}`);
     expect(JSON.stringify(live)).not.toContain(stream.cdn.ingestionInfo.streamName);
-    await expect(h.action('getStreamStatus', { broadcastId: 'AAAAAAAAAAA' })).rejects.toMatchObject({ code: 'provider_rejected', message: 'No YouTube broadcast AAAAAAAAAAA on this channel.' });
+    await expect(h.action('getStreamStatus', { broadcastId: 'AAAAAAAAAAA' })).rejects.toMatchObject({
+      code: 'provider_rejected',
+      message: 'No YouTube broadcast AAAAAAAAAAA on this channel.',
+    });
   });
 
   it('ends a live broadcast; ending it again is not an error; a broadcast that never went live cannot be ended', async () => {
@@ -296,9 +352,14 @@ describe('youtube plugin: quota and throttling', () => {
   });
 
   it('answers throttling (403 userRequestsExceedRateLimit, 429 with Retry-After) as rate limits; a 5xx as an outage', async () => {
-    fake.state.queued.push(youtubeError(403, 'userRequestsExceedRateLimit', 'The user has sent too many requests in a given timeframe.', 'youtube.liveBroadcast'));
+    fake.state.queued.push(
+      youtubeError(403, 'userRequestsExceedRateLimit', 'The user has sent too many requests in a given timeframe.', 'youtube.liveBroadcast'),
+    );
     await expect(connected().action('getStreamStatus', { broadcastId: 'AAAAAAAAAAA' })).rejects.toMatchObject({ code: 'provider_rate_limited' });
-    fake.state.queued.push({ ...youtubeError(429, 'rateLimitExceeded', 'Resource has been exhausted (e.g. check quota).', 'global'), headers: { 'retry-after': '7' } });
+    fake.state.queued.push({
+      ...youtubeError(429, 'rateLimitExceeded', 'Resource has been exhausted (e.g. check quota).', 'global'),
+      headers: { 'retry-after': '7' },
+    });
     await expect(connected().healthCheck()).rejects.toMatchObject({ code: 'provider_rate_limited', retryAfterSeconds: 7 });
     fake.state.queued.push(youtubeError(503, 'backendError', 'Backend Error', 'global'));
     const outage = await connected()
@@ -338,15 +399,22 @@ describe('youtube plugin: livestream.ended', () => {
   it('logs and skips a broadcast YouTube refuses to end, rethrows an outage, and does nothing when turned off', async () => {
     const idle = await created();
     const h = connected();
-    await youtube.onEvent['livestream.ended'](h.context(), event({ sessionId: 's', destinations: [{ provider: 'youtube', id: idle.result.broadcastId }] }, 'evt_2'));
+    await youtube.onEvent['livestream.ended'](
+      h.context(),
+      event({ sessionId: 's', destinations: [{ provider: 'youtube', id: idle.result.broadcastId }] }, 'evt_2'),
+    );
     expect(h.logs).toEqual([
-      { level: 'warn', message: 'YouTube did not end the broadcast', fields: { eventId: 'evt_2', broadcastId: idle.result.broadcastId, reason: 'invalidTransition', error: expect.stringContaining('Invalid transition') } },
+      {
+        level: 'warn',
+        message: 'YouTube did not end the broadcast',
+        fields: { eventId: 'evt_2', broadcastId: idle.result.broadcastId, reason: 'invalidTransition', error: expect.stringContaining('Invalid transition') },
+      },
     ]);
 
     fake.state.queued.push(youtubeError(500, 'backendError', 'Backend Error', 'global'));
-    await expect(youtube.onEvent['livestream.ended'](h.context(), event({ sessionId: 's', destinations: [{ provider: 'youtube', id: idle.result.broadcastId }] }))).rejects.toThrow(
-      'YouTube answered HTTP 500',
-    );
+    await expect(
+      youtube.onEvent['livestream.ended'](h.context(), event({ sessionId: 's', destinations: [{ provider: 'youtube', id: idle.result.broadcastId }] })),
+    ).rejects.toThrow('YouTube answered HTTP 500');
 
     const off = connected({ endOnLivestreamEnded: false });
     await youtube.onEvent['livestream.ended'](off.context(), event({ sessionId: 's', destinations: [{ provider: 'youtube', id: idle.result.broadcastId }] }));

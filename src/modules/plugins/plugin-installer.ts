@@ -38,7 +38,8 @@ export class PluginInstaller {
   /** Installs (or upgrades) from a marketplace name@version, a tarball URL or a path; loaded when this returns. */
   async install(source: string): Promise<InstalledPlugin> {
     const { location, entry } = await this.marketplace.resolveSource(source);
-    if (entry && !isCompatible(entry.apiVersion)) throw new PluginRejectedError(`incompatible apiVersion: ${entry.name}@${entry.version} supports ${entry.apiVersion}`);
+    if (entry && !isCompatible(entry.apiVersion))
+      throw new PluginRejectedError(`incompatible apiVersion: ${entry.name}@${entry.version} supports ${entry.apiVersion}`);
     const archive = await this.marketplace.download(location);
     if (entry && !matchesIntegrity(archive, entry.integrity)) {
       throw new PluginRejectedError(`integrity mismatch: the tarball of ${entry.name}@${entry.version} is not the one the marketplace lists`);

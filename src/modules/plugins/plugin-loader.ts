@@ -124,7 +124,10 @@ export class PluginLoader {
     const base = this.baseRecord(manifest, source, signature);
     if (refusal) return { record: { ...base, state: 'failed', error: refusal } };
     if (signature.status !== 'verified' && source !== 'bundled' && this.config.plugins.signaturePolicy === 'warn') {
-      this.logger.warn({ plugin: manifest.name, signature: signature.status, reason: 'reason' in signature ? signature.reason : undefined }, 'loading a plugin whose signature is not verified');
+      this.logger.warn(
+        { plugin: manifest.name, signature: signature.status, reason: 'reason' in signature ? signature.reason : undefined },
+        'loading a plugin whose signature is not verified',
+      );
     }
     if (disabled) return { record: { ...base, state: 'disabled', providers: disabled } };
     try {
@@ -173,7 +176,16 @@ export class PluginLoader {
   }
 
   private failedRecord(name: string, manifest: PluginManifest | undefined, source: PluginSource, error: string): PluginRecord {
-    return { name, version: manifest?.version ?? '', state: 'failed', error, providers: [], signature: 'unsigned', source, ...(manifest ? { dir: manifest.dir } : {}) };
+    return {
+      name,
+      version: manifest?.version ?? '',
+      state: 'failed',
+      error,
+      providers: [],
+      signature: 'unsigned',
+      source,
+      ...(manifest ? { dir: manifest.dir } : {}),
+    };
   }
 }
 

@@ -89,7 +89,12 @@ const PROVIDER_SCHEMA = {
                 additionalProperties: {
                   oneOf: [
                     { type: 'string', pattern: '^/' },
-                    { type: 'object', additionalProperties: false, required: ['pointer', 'pattern'], properties: { pointer: { type: 'string', pattern: '^/' }, pattern: { type: 'string', format: 'regex' } } },
+                    {
+                      type: 'object',
+                      additionalProperties: false,
+                      required: ['pointer', 'pattern'],
+                      properties: { pointer: { type: 'string', pattern: '^/' }, pattern: { type: 'string', format: 'regex' } },
+                    },
                   ],
                 },
               },
@@ -238,7 +243,9 @@ export function validateDescription(description: PluginDescription): void {
     if (seen.has(provider.id)) problems.push(`provider id "${provider.id}" is declared twice`);
     seen.add(provider.id);
     const schemas: Array<[string, unknown]> = [
-      ...(provider.auth.type === 'api_key' || provider.auth.type === 'basic' ? [['auth.credentialsSchema', provider.auth.credentialsSchema] as [string, unknown]] : []),
+      ...(provider.auth.type === 'api_key' || provider.auth.type === 'basic'
+        ? [['auth.credentialsSchema', provider.auth.credentialsSchema] as [string, unknown]]
+        : []),
       ...(provider.settingsSchema ? [['settingsSchema', provider.settingsSchema] as [string, unknown]] : []),
       ...(provider.connectionInputs ? [['connectionInputs', provider.connectionInputs] as [string, unknown]] : []),
       ...provider.actions.flatMap((action) => [

@@ -46,11 +46,19 @@ export function applyProviderSchemas(document: OpenAPIObject, providers: Registe
       schemas[`${prefix}${suffix}`] = { ...toOpenApiSchema(schema), description, [MARKER]: provider.id };
     };
     if (provider.auth.type === 'api_key' || provider.auth.type === 'basic') {
-      add('Credentials', provider.auth.credentialsSchema, `Credentials of ${provider.name} (PUT /v1/integrations/${provider.id}); secret fields are never returned`);
+      add(
+        'Credentials',
+        provider.auth.credentialsSchema,
+        `Credentials of ${provider.name} (PUT /v1/integrations/${provider.id}); secret fields are never returned`,
+      );
     }
     if (provider.settingsSchema) add('Settings', provider.settingsSchema, `Settings of ${provider.name}`);
     for (const action of provider.actions) {
-      add(`Action${pascal(action.name)}Input`, action.inputSchema, `Input of ${provider.name}'s action "${action.name}" (POST /v1/integrations/${provider.id}/actions/${action.name}): ${action.description}`);
+      add(
+        `Action${pascal(action.name)}Input`,
+        action.inputSchema,
+        `Input of ${provider.name}'s action "${action.name}" (POST /v1/integrations/${provider.id}/actions/${action.name}): ${action.description}`,
+      );
       if (action.outputSchema) add(`Action${pascal(action.name)}Output`, action.outputSchema, `What ${provider.name}'s action "${action.name}" returns`);
     }
   }

@@ -114,7 +114,10 @@ export class PluginRegistry {
     if (!validate) return [];
     if (validate(data)) return [];
     return (validate.errors ?? []).map((error) => ({
-      path: [error.instancePath.replace(/^\//, '').replace(/\//g, '.'), error.params && 'missingProperty' in error.params ? String(error.params.missingProperty) : '']
+      path: [
+        error.instancePath.replace(/^\//, '').replace(/\//g, '.'),
+        error.params && 'missingProperty' in error.params ? String(error.params.missingProperty) : '',
+      ]
         .filter(Boolean)
         .join('.'),
       message: error.message ?? 'is invalid',

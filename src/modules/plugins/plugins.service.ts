@@ -66,7 +66,8 @@ export class PluginsService implements OnModuleInit, OnApplicationShutdown {
     return this.lifecycle.exclusive(async () => {
       const { record, archive, integrity } = await this.installer.install(dto.source);
       const em = this.em.fork();
-      const row = (await em.findOne(PluginInstallation, { name: record.name })) ?? em.create(PluginInstallation, { name: record.name, version: record.version });
+      const row =
+        (await em.findOne(PluginInstallation, { name: record.name })) ?? em.create(PluginInstallation, { name: record.name, version: record.version });
       em.assign(row, { version: record.version, source: dto.source, integrity, archive: Buffer.from(archive), enabled: true, providers: record.providers });
       this.audit.record(em, caller, {
         action: 'plugin.installed',
@@ -87,7 +88,12 @@ export class PluginsService implements OnModuleInit, OnApplicationShutdown {
       if (row?.integrity) row.enabled = true;
       else if (row) em.remove(row);
       const result = record.state === 'loaded' ? record : await this.lifecycle.enable(record);
-      this.audit.record(em, caller, { action: 'plugin.enabled', targetType: 'plugin', targetId: name, details: { version: result.version, state: result.state } });
+      this.audit.record(em, caller, {
+        action: 'plugin.enabled',
+        targetType: 'plugin',
+        targetId: name,
+        details: { version: result.version, state: result.state },
+      });
       await em.flush();
       return this.dto(result);
     });

@@ -19,7 +19,7 @@ export class PluginDto {
   source!: 'bundled' | 'directory' | 'installed';
   @ApiPropertyOptional({
     description:
-      'The process a loaded plugin runs in: `bundled` (the repository\'s plugins share it), `publisher:<name>` (a verified publisher\'s plugins), `plugin:<name>` (an unsigned plugin alone), `api` (PLUGIN_ISOLATION=none); `#<n>` when a publisher has several',
+      "The process a loaded plugin runs in: `bundled` (the repository's plugins share it), `publisher:<name>` (a verified publisher's plugins), `plugin:<name>` (an unsigned plugin alone), `api` (PLUGIN_ISOLATION=none); `#<n>` when a publisher has several",
     example: 'bundled',
   })
   host?: string;
@@ -46,7 +46,8 @@ export class PluginPage extends PageDto {
 
 export class InstallPluginDto {
   @ApiProperty({
-    description: 'A marketplace entry (`name@version`, or `name` for its newest compatible version), a tarball URL (https: or file:) or an absolute tarball path',
+    description:
+      'A marketplace entry (`name@version`, or `name` for its newest compatible version), a tarball URL (https: or file:) or an absolute tarball path',
     example: '@acme/plugboard-crm@1.2.0',
   })
   @IsString()

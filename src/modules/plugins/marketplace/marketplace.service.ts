@@ -68,7 +68,9 @@ export class MarketplaceService {
     const index = this.config.plugins.marketplaceIndex;
     let raw: string;
     try {
-      raw = /^https?:/.test(index) ? new TextDecoder().decode(await this.download(index)) : await readFile(index.startsWith('file:') ? fileURLToPath(index) : index, 'utf8');
+      raw = /^https?:/.test(index)
+        ? new TextDecoder().decode(await this.download(index))
+        : await readFile(index.startsWith('file:') ? fileURLToPath(index) : index, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw new UnavailableError('The marketplace index cannot be read');
@@ -91,7 +93,9 @@ export class MarketplaceService {
     const at = spec.lastIndexOf('@');
     const [name, version] = at > 0 ? [spec.slice(0, at), spec.slice(at + 1)] : [spec, undefined];
     const candidates = (await this.entries()).filter((entry) => entry.name === name);
-    const entry = version ? candidates.find((candidate) => candidate.version === version) : (candidates.find((candidate) => isCompatible(candidate.apiVersion)) ?? candidates[0]);
+    const entry = version
+      ? candidates.find((candidate) => candidate.version === version)
+      : (candidates.find((candidate) => isCompatible(candidate.apiVersion)) ?? candidates[0]);
     if (!entry) throw new NotFoundError('Marketplace entry');
     return entry;
   }

@@ -503,7 +503,12 @@ export class ChildProcessPluginRunner extends PluginRunner {
   }
 
   private async describeBatch(key: string, batch: DescribeRequest[]): Promise<void> {
-    const host = new PluginHostProcess(`describe:${key}`, batch.map((entry) => entry.plugin), this.options, this.listener);
+    const host = new PluginHostProcess(
+      `describe:${key}`,
+      batch.map((entry) => entry.plugin),
+      this.options,
+      this.listener,
+    );
     const deadline = Date.now() + this.options.loadTimeoutMs;
     const alone: DescribeRequest[] = [];
     try {
@@ -531,7 +536,11 @@ export class ChildProcessPluginRunner extends PluginRunner {
 }
 
 /** Loads a plugin in a sandboxed process of its own just to describe it (loading, `plugboard plugin validate`). */
-export async function describeInChildProcess(plugin: PluginLocation, options: PluginProcessOptions, listener: PluginProcessListener): Promise<PluginDescription> {
+export async function describeInChildProcess(
+  plugin: PluginLocation,
+  options: PluginProcessOptions,
+  listener: PluginProcessListener,
+): Promise<PluginDescription> {
   const host = new PluginHostProcess(`describe:${plugin.name}`, [plugin], options, listener);
   try {
     return await host.describe(plugin.name, Date.now() + options.loadTimeoutMs);

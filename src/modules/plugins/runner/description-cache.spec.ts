@@ -5,7 +5,21 @@ import type { PluginDescription } from '../runtime/description.js';
 import { DescriptionCache } from './description-cache.js';
 
 const description = (name: string): PluginDescription => ({
-  providers: [{ id: 'p', name, category: 'other', description: '', auth: { type: 'none' }, verify: false, healthCheck: false, actions: [], events: [], sync: null, webhook: false }],
+  providers: [
+    {
+      id: 'p',
+      name,
+      category: 'other',
+      description: '',
+      auth: { type: 'none' },
+      verify: false,
+      healthCheck: false,
+      actions: [],
+      events: [],
+      sync: null,
+      webhook: false,
+    },
+  ],
 });
 
 describe('DescriptionCache', () => {

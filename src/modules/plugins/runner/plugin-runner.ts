@@ -167,7 +167,9 @@ function assertCallShape(parts: Record<string, unknown>): void {
     const excess = exceedsShape(value, CALL_LIMITS);
     if (excess) {
       const path = [part, excess.at].filter(Boolean).join('.');
-      throw new ValidationFailedError(`The ${part} for the provider plugin ${describeExcess(excess.limit, CALL_LIMITS)}`, [{ path, message: describeExcess(excess.limit, CALL_LIMITS) }]);
+      throw new ValidationFailedError(`The ${part} for the provider plugin ${describeExcess(excess.limit, CALL_LIMITS)}`, [
+        { path, message: describeExcess(excess.limit, CALL_LIMITS) },
+      ]);
     }
   }
 }

@@ -77,7 +77,8 @@ export class ProviderHttp {
       applyCredentials(auth, accessToken ? { ...credentials, accessToken } : credentials, url, headers);
     }
     // The path the provider's rate limits match (`POST /chat.postMessage`), relative to the base URL.
-    const budget = underBase && target.id && target.rateLimits?.length && this.budgets ? { budgets: this.budgets, target: { ...target, id: target.id } } : undefined;
+    const budget =
+      underBase && target.id && target.rateLimits?.length && this.budgets ? { budgets: this.budgets, target: { ...target, id: target.id } } : undefined;
     const path = base ? `/${url.href.slice(base.length).replace(/^\//, '').split('?')[0]}` : url.pathname;
     let retriesLeft = request.retries ?? 2;
     for (;;) {

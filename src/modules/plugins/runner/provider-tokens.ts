@@ -19,8 +19,16 @@ export class ProviderTokens {
 
   constructor(private readonly http: SafeHttpClient) {}
 
-  async get(providerId: string, exchange: TokenExchange, credentials: Record<string, unknown>, metadata: Record<string, unknown>, timeoutMs: number): Promise<string> {
-    const key = createHash('sha256').update(JSON.stringify([providerId, exchange, credentials, metadata])).digest('hex');
+  async get(
+    providerId: string,
+    exchange: TokenExchange,
+    credentials: Record<string, unknown>,
+    metadata: Record<string, unknown>,
+    timeoutMs: number,
+  ): Promise<string> {
+    const key = createHash('sha256')
+      .update(JSON.stringify([providerId, exchange, credentials, metadata]))
+      .digest('hex');
     const cached = this.tokens.get(key);
     if (cached) {
       const token = await cached.catch(() => undefined);

@@ -2,7 +2,14 @@
  * One call into a provider, identical in a child process and in-process. Erasable TypeScript only:
  * loaded as-is by sandboxed children.
  */
-import { compileProvider, type CodeProvider, type IntegrationInfo, type PluginContext, type PluginDefinition, type ProviderDefinition } from '../../../sdk/index.js';
+import {
+  compileProvider,
+  type CodeProvider,
+  type IntegrationInfo,
+  type PluginContext,
+  type PluginDefinition,
+  type ProviderDefinition,
+} from '../../../sdk/index.js';
 
 export type CallKind = 'verify' | 'healthCheck' | 'action' | 'sync' | 'webhookVerify' | 'webhookToEvents' | 'onEvent';
 

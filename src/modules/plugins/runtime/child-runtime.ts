@@ -55,7 +55,13 @@ function httpTransport(callId: number) {
 function logger(callId: number) {
   const at = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) => {
     try {
-      send({ type: 'log', callId, level, message: String(message), ...(fields ? { fields: JSON.parse(JSON.stringify(fields)) as Record<string, unknown> } : {}) });
+      send({
+        type: 'log',
+        callId,
+        level,
+        message: String(message),
+        ...(fields ? { fields: JSON.parse(JSON.stringify(fields)) as Record<string, unknown> } : {}),
+      });
     } catch (error) {
       // Fields too deep, large or circular to log must not fail the plugin's call.
       send({ type: 'log', callId, level, message: String(message), fields: { fieldsDropped: (error as Error).message } });
@@ -140,7 +146,13 @@ function handle(message: HostMessage): void {
       if (!pending) return;
       pendingHttp.delete(message.id);
       if (message.response) pending.resolve(message.response);
-      else pending.reject(Object.assign(new Error(message.error?.message ?? 'request failed'), { code: message.error?.code, retryAfterSeconds: message.error?.retryAfterSeconds }));
+      else
+        pending.reject(
+          Object.assign(new Error(message.error?.message ?? 'request failed'), {
+            code: message.error?.code,
+            retryAfterSeconds: message.error?.retryAfterSeconds,
+          }),
+        );
       return;
     }
     case 'ping':

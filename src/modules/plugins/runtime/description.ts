@@ -25,7 +25,10 @@ export interface ActionDescription {
 }
 
 /** The provider's data as declared; its functions become presence flags and action descriptions. */
-export interface ProviderDescription extends Pick<ProviderDefinition, 'id' | 'name' | 'category' | 'description' | 'auth' | 'settingsSchema' | 'connectionInputs' | 'baseUrl' | 'rateLimits'> {
+export interface ProviderDescription extends Pick<
+  ProviderDefinition,
+  'id' | 'name' | 'category' | 'description' | 'auth' | 'settingsSchema' | 'connectionInputs' | 'baseUrl' | 'rateLimits'
+> {
   verify: boolean;
   healthCheck: boolean;
   actions: ActionDescription[];

@@ -14,10 +14,7 @@ export interface SignatureFile {
   signature: string;
 }
 
-export type SignatureCheck =
-  | { status: 'verified'; publisher: string }
-  | { status: 'unsigned' }
-  | { status: 'invalid'; publisher?: string; reason: string };
+export type SignatureCheck = { status: 'verified'; publisher: string } | { status: 'unsigned' } | { status: 'invalid'; publisher?: string; reason: string };
 
 export class SigningError extends Error {}
 
@@ -54,7 +51,10 @@ export function hashPluginFiles(dir: string, options: { packageOnly?: boolean } 
       const path = relative ? `${relative}/${entry.name}` : entry.name;
       if (path === SIGNATURE_FILE || skipped(path)) continue;
       if (entry.isDirectory()) walk(path);
-      else if (entry.isFile()) files[path] = createHash('sha256').update(readFileSync(join(dir, path))).digest('hex');
+      else if (entry.isFile())
+        files[path] = createHash('sha256')
+          .update(readFileSync(join(dir, path)))
+          .digest('hex');
       else irregular.push(path);
     }
   };
