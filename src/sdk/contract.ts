@@ -81,6 +81,13 @@ export interface OAuth2Auth {
   /** Whether the provider issues refresh tokens (default true). */
   refresh?: boolean;
   /**
+   * Secrets of the OAuth app itself that calls need (Slack's signing secret, to check its requests):
+   * the operator's app takes them from `PLUGBOARD_OAUTH_<PROVIDER>_APP_<NAME>` (`signingSecret` from
+   * `…_APP_SIGNING_SECRET`), an account's own app from `oauthApp.secrets`. Calls see them, and only
+   * those named here, as `ctx.credentials.app`.
+   */
+  appSecrets?: string[];
+  /**
    * How long a token is taken to last when the token response names no `expires_in` (Salesforce's
    * follow the org's session timeout): the host refreshes it before then.
    */
@@ -240,9 +247,21 @@ export interface PlugboardEvent {
   data: unknown;
 }
 
+/** What a provider's webhook is answered with instead of `{ received }` (a handshake such as Slack's challenge). */
+export interface WebhookReply {
+  /** 200 to 299 (default 200). */
+  status?: number;
+  /** Default `text/plain`. */
+  contentType?: string;
+  /** At most 10,000 characters. */
+  body: string;
+}
+
 export interface WebhookDefinition {
   verify(ctx: PluginContext<any, any>, req: InboundRequest): boolean | Promise<boolean>;
   toEvents(ctx: PluginContext<any, any>, req: InboundRequest): Array<{ event: string; data: unknown }> | Promise<Array<{ event: string; data: unknown }>>;
+  /** After `verify` accepted the request: an answer of its own, or undefined for the usual `{ received }`. */
+  reply?(ctx: PluginContext<any, any>, req: InboundRequest): WebhookReply | undefined | Promise<WebhookReply | undefined>;
 }
 
 /** A provider as code (SDK 1.0, and what `compileProvider` makes of declarations). */

@@ -77,7 +77,9 @@ export function applyCredentials(auth: ProviderAuth, credentials: Record<string,
   if (auth.type === 'oauth2') {
     const token = credentials.accessToken;
     if (typeof token !== 'string') return;
-    const type = typeof credentials.tokenType === 'string' && credentials.tokenType.toLowerCase() !== 'bearer' ? credentials.tokenType : 'Bearer';
+    // Slack names its tokens' kind (`bot`, `user`) in token_type; they are bearer tokens all the same.
+    const type =
+      typeof credentials.tokenType === 'string' && !['bearer', 'bot', 'user'].includes(credentials.tokenType.toLowerCase()) ? credentials.tokenType : 'Bearer';
     if (!headers.has('authorization')) headers.set('authorization', `${type} ${token}`);
     return;
   }

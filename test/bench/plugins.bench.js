@@ -117,11 +117,14 @@ async function memoryAndColdCalls(dataDir) {
   const loaded = records.filter((record) => record.state === 'loaded').length;
   if (loaded !== TOTAL) throw new Error(`${loaded} of ${TOTAL} plugins loaded`);
   const before = childrenRssMb();
-  // A call each: the generated ones echo; the bundled ones are asked for an action they do not have,
-  // which loads them in their host without a request to their provider.
+  // A call each: the generated ones echo; the bundled ones run their health check, which loads them in
+  // their host, and whatever request it makes is refused here (the bench never leaves this machine).
+  http.fetch = async () => {
+    throw new Error('the plugins bench makes no provider requests');
+  };
   for (const provider of registry.providers()) {
-    const call = provider.id.startsWith('bench_') ? { name: 'echo', input: {} } : { name: 'bench_load', input: {} };
-    await runner.invoke(provider.id, { kind: 'action', ...call, context: context() }).catch(() => undefined);
+    const call = provider.id.startsWith('bench_') ? { kind: 'action', name: 'echo', input: {} } : { kind: 'healthCheck' };
+    await runner.invoke(provider.id, { ...call, context: context() }).catch(() => undefined);
   }
   const rss = childrenRssMb();
   const cold = [];

@@ -25,6 +25,21 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...base, DATABASE_URL: 'postgres://db/plugboard' }).database.migrateOnStart).toBe(false);
   });
 
+  it('reads operator OAuth clients with their app secrets by camel-cased name', () => {
+    const config = loadConfig({
+      ...base,
+      PLUGBOARD_OAUTH_SLACK_CLIENT_ID: 'slack-client',
+      PLUGBOARD_OAUTH_SLACK_CLIENT_SECRET: 'slack-secret',
+      PLUGBOARD_OAUTH_SLACK_APP_SIGNING_SECRET: 'signing-secret-value',
+      PLUGBOARD_OAUTH_GOOGLE_CALENDAR_CLIENT_ID: 'google-client',
+      PLUGBOARD_OAUTH_GOOGLE_CALENDAR_CLIENT_SECRET: 'google-secret',
+    });
+    expect(config.oauthClients).toEqual({
+      slack: { clientId: 'slack-client', clientSecret: 'slack-secret', secrets: { signingSecret: 'signing-secret-value' } },
+      google_calendar: { clientId: 'google-client', clientSecret: 'google-secret' },
+    });
+  });
+
   it('names every bad variable and what it expects', () => {
     let error: ConfigError | undefined;
     try {

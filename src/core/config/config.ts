@@ -33,8 +33,11 @@ export interface AppConfig {
   allowInsecureWebhooks: boolean;
   allowedReturnOrigins: string[];
   providerOriginOverrides: Record<string, string>;
-  /** Operator OAuth clients by provider id, from PLUGBOARD_OAUTH_<PROVIDER_ID>_CLIENT_ID / _CLIENT_SECRET. */
-  oauthClients: Record<string, { clientId: string; clientSecret: string }>;
+  /**
+   * Operator OAuth clients by provider id, from PLUGBOARD_OAUTH_<PROVIDER_ID>_CLIENT_ID / _CLIENT_SECRET,
+   * with the app's other secrets from PLUGBOARD_OAUTH_<PROVIDER_ID>_APP_<NAME> (`signingSecret` from _APP_SIGNING_SECRET).
+   */
+  oauthClients: Record<string, { clientId: string; clientSecret: string; secrets?: Record<string, string> }>;
   integrations: { healthCheckIntervalMs: number; refreshSweepIntervalMs: number; tombstoneDays: number };
   plansFile: string;
   eventTypesDir: string;
@@ -212,8 +215,23 @@ function oauthClients(env: Env, problems: string[]): AppConfig['oauthClients'] {
     const match = /^PLUGBOARD_OAUTH_([A-Z0-9_]+)_CLIENT_ID$/.exec(name);
     if (!match || !clientId) continue;
     const clientSecret = env[`PLUGBOARD_OAUTH_${match[1]}_CLIENT_SECRET`];
-    if (!clientSecret) problems.push(`PLUGBOARD_OAUTH_${match[1]}_CLIENT_SECRET must be set with ${name}`);
-    else clients[match[1].toLowerCase()] = { clientId, clientSecret };
+    if (!clientSecret) {
+      problems.push(`PLUGBOARD_OAUTH_${match[1]}_CLIENT_SECRET must be set with ${name}`);
+      continue;
+    }
+    const prefix = `PLUGBOARD_OAUTH_${match[1]}_APP_`;
+    const secrets = Object.fromEntries(
+      Object.entries(env)
+        .filter(([key, value]) => key.startsWith(prefix) && value)
+        .map(([key, value]) => [
+          key
+            .slice(prefix.length)
+            .toLowerCase()
+            .replace(/_([a-z0-9])/g, (_match, letter: string) => letter.toUpperCase()),
+          value!,
+        ]),
+    );
+    clients[match[1].toLowerCase()] = { clientId, clientSecret, ...(Object.keys(secrets).length > 0 ? { secrets } : {}) };
   }
   return clients;
 }

@@ -6,6 +6,7 @@ import type { VerifyResult } from '../../../sdk/index.js';
 import { type CallContext, type CallKind, PluginRegistry, PluginRunner, type RegisteredProvider } from '../../plugins/index.js';
 import { CredentialVault } from '../connections/credential-vault.js';
 import { Integration } from '../entities/integration.entity.js';
+import { OAuthClients } from '../oauth/oauth-clients.js';
 import { TokenRefresher } from '../oauth/token-refresher.js';
 
 export interface IntegrationCall {
@@ -28,6 +29,7 @@ export class ProviderCalls {
     private readonly refresher: TokenRefresher,
     private readonly registry: PluginRegistry,
     private readonly metrics: MetricsService,
+    private readonly clients: OAuthClients,
   ) {}
 
   /** Verifies credentials before anything is stored; a refusal throws 422 provider_rejected. */
@@ -74,9 +76,12 @@ export class ProviderCalls {
   async context(integration: Integration): Promise<CallContext> {
     if (TokenRefresher.isDue(integration)) await this.refresher.refresh(integration.id);
     const current = await this.em.fork().findOneOrFail(Integration, { id: integration.id }, { populate: ['credentials', 'oauthApp'] });
-    const oauthClientId = this.vault.openOAuthApp(current)?.clientId;
+    const accountApp = this.vault.openOAuthApp(current);
+    const oauthClientId = accountApp?.clientId;
+    const auth = this.registry.provider(current.provider)?.auth;
+    const app = auth?.type === 'oauth2' ? this.clients.appSecrets(current.provider, auth.appSecrets, accountApp) : undefined;
     return {
-      credentials: this.vault.openCredentials(current) ?? {},
+      credentials: { ...(this.vault.openCredentials(current) ?? {}), ...(app ? { app } : {}) },
       settings: current.settings,
       integration: { id: current.id, accountId: current.accountId, livemode: current.livemode, metadata: current.metadata },
       ...(oauthClientId ? { oauthClientId } : {}),

@@ -6,6 +6,8 @@ import type { Integration } from '../entities/integration.entity.js';
 export interface OAuthApp {
   clientId: string;
   clientSecret: string;
+  /** The app's other secrets (`auth.appSecrets`: Slack's signing secret). */
+  secrets?: Record<string, string>;
 }
 
 /**

@@ -124,6 +124,28 @@ export class ConfigureIntegrationDto extends IntegrationOptionsDto {
 export class OAuthAppDto {
   @ApiProperty() @IsString() @MaxLength(500) clientId!: string;
   @ApiProperty() @IsString() @MaxLength(1000) clientSecret!: string;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string', maxLength: 1000 },
+    maxProperties: 10,
+    example: { signingSecret: '8f742231b10e8888abcd99yyyzzz85a5' },
+    description: "The app's other secrets the provider declares (`auth.appSecrets`, e.g. Slack's signing secret)",
+  })
+  @IsOptional()
+  @IsObject()
+  @ValidateBy({
+    name: 'appSecrets',
+    validator: {
+      validate: (value: unknown) =>
+        typeof value === 'object' &&
+        value !== null &&
+        Object.keys(value).length <= 10 &&
+        Object.values(value).every((item) => typeof item === 'string' && item.length > 0 && item.length <= 1000),
+      defaultMessage: () => 'secrets must map at most 10 names to strings of 1 to 1000 characters',
+    },
+  })
+  secrets?: Record<string, string>;
 }
 
 export class StartOAuthDto {

@@ -7,7 +7,7 @@ import type { AppConfig } from '../../../core/config/config.js';
 import { AppError, NotFoundError, ProviderError, UnauthenticatedError } from '../../../core/errors/app-errors.js';
 import { jsonLimits } from '../../../core/json/json-limits.js';
 import { exceedsShape } from '../../../core/json/json-shape.js';
-import type { InboundRequest } from '../../../sdk/index.js';
+import type { InboundRequest, WebhookReply } from '../../../sdk/index.js';
 import { EventsService } from '../../events/index.js';
 import { CredentialVault } from '../connections/credential-vault.js';
 import { Integration } from '../entities/integration.entity.js';
@@ -44,8 +44,11 @@ export class InboundService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** Verifies a provider's webhook with its plugin and publishes the events it maps it to. */
-  async receiveWebhook(integrationId: string, request: Request & { rawBody?: Buffer }): Promise<{ received: number }> {
+  /**
+   * Verifies a provider's webhook with its plugin and publishes the events it maps it to; `reply` is
+   * what the plugin answers a handshake with (Slack's `url_verification` challenge) instead.
+   */
+  async receiveWebhook(integrationId: string, request: Request & { rawBody?: Buffer }): Promise<{ received: number; reply?: WebhookReply }> {
     const integration = await this.em.findOne(Integration, { id: integrationId, status: { $in: ['connected', 'error'] } });
     const provider = integration && this.integrations.findProvider(integration.provider);
     if (!integration || !provider?.webhook) throw new NotFoundError('Webhook receiver');
@@ -61,6 +64,10 @@ export class InboundService {
     };
     const verified = await this.calls.invoke<boolean>(integration, { kind: 'webhookVerify', input: inbound });
     if (verified !== true) throw new UnauthenticatedError('The webhook signature does not verify', 'signature_invalid');
+    if (provider.webhookReply) {
+      const reply = await this.calls.invoke<WebhookReply | null>(integration, { kind: 'webhookReply', input: inbound });
+      if (reply && typeof reply.body === 'string') return { received: 0, reply };
+    }
     const mapped = (await this.calls.invoke<Array<{ event: string; data: unknown }>>(integration, { kind: 'webhookToEvents', input: inbound })) ?? [];
     try {
       await this.em.fork().transactional(async (em) => {

@@ -28,8 +28,16 @@ export class PublicIntegrationsController {
   @HttpCode(200)
   @Public()
   @ApiOkResponse({ description: 'How many events the webhook became' })
-  receiveHook(@Param('integrationId', UuidParam) integrationId: string, @Req() request: Request & { rawBody?: Buffer }) {
-    return this.inbound.receiveWebhook(integrationId, request);
+  async receiveHook(
+    @Param('integrationId', UuidParam) integrationId: string,
+    @Req() request: Request & { rawBody?: Buffer },
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const { received, reply } = await this.inbound.receiveWebhook(integrationId, request);
+    if (!reply) return { received };
+    // A handshake the plugin answers itself (Slack's challenge): plain text by default, a 2xx, bounded.
+    response.status(Math.min(299, Math.max(200, Math.trunc(reply.status ?? 200)))).type(reply.contentType ?? 'text/plain');
+    return reply.body.slice(0, 10_000);
   }
 
   /** A subscription feed (e.g. iCal) at its secret URL. */

@@ -20,6 +20,16 @@ export class OAuthClients {
     return client;
   }
 
+  /**
+   * The secrets of the app a connection uses (the account's own, else the operator's) that the
+   * provider declares in `auth.appSecrets`, by name; the others are never handed out.
+   */
+  appSecrets(providerId: string, names: string[] | undefined, accountApp?: OAuthApp): Record<string, string> | undefined {
+    if (!names?.length) return undefined;
+    const secrets = (accountApp ?? this.config.oauthClients[providerId])?.secrets ?? {};
+    return Object.fromEntries(names.filter((name) => typeof secrets[name] === 'string').map((name) => [name, secrets[name]]));
+  }
+
   /** The redirect URI registered with providers. */
   get callbackUrl(): string {
     return `${this.config.publicUrl}/v1/oauth/callback`;

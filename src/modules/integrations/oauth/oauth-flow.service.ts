@@ -169,7 +169,9 @@ export class OAuthFlowService {
       returnUrl: dto.returnUrl,
       settings: dto.settings,
       inputs: dto.inputs,
-      oauthApp: dto.oauthApp ? { clientId: dto.oauthApp.clientId, clientSecret: dto.oauthApp.clientSecret } : undefined,
+      oauthApp: dto.oauthApp
+        ? { clientId: dto.oauthApp.clientId, clientSecret: dto.oauthApp.clientSecret, ...(dto.oauthApp.secrets ? { secrets: dto.oauthApp.secrets } : {}) }
+        : undefined,
       connection,
       connectSessionId,
     };

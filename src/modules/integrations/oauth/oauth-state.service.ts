@@ -12,7 +12,7 @@ export interface OAuthStateSecrets {
   settings?: Record<string, unknown>;
   /** The connection inputs (validated): they shape the token URL and end up in the metadata. */
   inputs?: Record<string, unknown>;
-  oauthApp?: { clientId: string; clientSecret: string };
+  oauthApp?: { clientId: string; clientSecret: string; secrets?: Record<string, string> };
   /** The connection the authorization is for; absent: the account's default shared one. */
   connection?: OAuthConnectionTarget;
   /** The hosted connect session the authorization belongs to, which it completes. */

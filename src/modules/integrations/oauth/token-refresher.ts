@@ -157,7 +157,10 @@ export class TokenRefresher implements OnModuleInit {
       // Twitch answers a dead refresh token with 400 { message: 'Invalid refresh token' } and no `error`.
       const code =
         typeof body.error === 'string'
-          ? body.error
+          ? // Slack answers a dead refresh token with 200 { ok: false, error: 'invalid_refresh_token' }.
+            body.error === 'invalid_refresh_token'
+            ? 'invalid_grant'
+            : body.error
           : response.status === 400 && /invalid refresh token/i.test(typeof body.message === 'string' ? body.message : '')
             ? 'invalid_grant'
             : undefined;

@@ -2,7 +2,7 @@
  * PluginRunner — how the rest of Plugboard calls provider plugins. Contract for the integrations module:
  *
  *   const result = await runner.invoke<VerifyResult>(providerId, {
- *     kind: 'verify' | 'healthCheck' | 'action' | 'sync' | 'webhookVerify' | 'webhookToEvents' | 'onEvent',
+ *     kind: 'verify' | 'healthCheck' | 'action' | 'sync' | 'webhookVerify' | 'webhookToEvents' | 'webhookReply' | 'onEvent',
  *     name,        // action name (kind 'action') or event type (kind 'onEvent')
  *     input,       // action input (validate it first: registry.validate(providerId, 'action', data, name)),
  *                  // the InboundRequest for webhookVerify/webhookToEvents, the PlugboardEvent for onEvent
@@ -12,7 +12,7 @@
  *
  * Results by kind: verify → { displayName?, metadata? }; healthCheck → null; action → the action's
  * output; sync → { records?: { [model]: [{ id, … }] } }; webhookVerify → boolean; webhookToEvents →
- * [{ event, data }]; onEvent → null. Values cross a process boundary (structured clone): plain data.
+ * [{ event, data }]; webhookReply → { status?, contentType?, body } or null; onEvent → null. Values cross a process boundary (structured clone): plain data.
  *
  * Errors are AppErrors, ready to be thrown to the client as they are:
  * - 400 validation_failed — the input or context is too deep or large to hand to a plugin (CALL_LIMITS
@@ -179,7 +179,7 @@ function assertSupported(provider: RegisteredProvider, call: ProviderCall): void
     (call.kind === 'action' && provider.actions.some((action) => action.name === call.name)) ||
     (call.kind === 'onEvent' && call.name !== undefined && provider.events.includes(call.name)) ||
     (call.kind === 'sync' && provider.sync !== null) ||
-    ((call.kind === 'webhookVerify' || call.kind === 'webhookToEvents') && provider.webhook) ||
+    ((call.kind === 'webhookVerify' || call.kind === 'webhookToEvents' || call.kind === 'webhookReply') && provider.webhook) ||
     call.kind === 'verify' ||
     call.kind === 'healthCheck';
   if (!supported) {

@@ -11,7 +11,7 @@ import {
   type ProviderDefinition,
 } from '../../../sdk/index.js';
 
-export type CallKind = 'verify' | 'healthCheck' | 'action' | 'sync' | 'webhookVerify' | 'webhookToEvents' | 'onEvent';
+export type CallKind = 'verify' | 'healthCheck' | 'action' | 'sync' | 'webhookVerify' | 'webhookToEvents' | 'webhookReply' | 'onEvent';
 
 export interface CallContext {
   credentials: Record<string, unknown>;
@@ -84,6 +84,9 @@ export async function executeCall(definition: PluginDefinition, request: CallReq
     case 'webhookToEvents':
       if (!provider.webhook) throw missing('webhook');
       return (await provider.webhook.toEvents(ctx, request.input as never)) ?? [];
+    case 'webhookReply':
+      if (!provider.webhook) throw missing('webhook');
+      return (await provider.webhook.reply?.(ctx, request.input as never)) ?? null;
     case 'onEvent': {
       const handler = request.name === undefined ? undefined : provider.onEvent?.[request.name];
       if (!handler || !Object.hasOwn(provider.onEvent ?? {}, request.name!)) throw missing(`onEvent handler for "${request.name}"`);

@@ -36,6 +36,8 @@ export interface ProviderDescription extends Pick<
   events: string[];
   sync: { defaultFrequency?: string } | null;
   webhook: boolean;
+  /** Whether the webhook answers some requests itself (`webhook.reply`). */
+  webhookReply?: boolean;
 }
 
 export interface PluginDescription {
@@ -117,6 +119,7 @@ export function describeDefinition(exported: unknown): PluginDescription {
         problems.push(`${at}.webhook must have verify and toEvents functions`);
       } else webhook = true;
     }
+    const webhookReply = webhook && typeof (provider.webhook as Record<string, unknown>).reply === 'function';
     return {
       id: provider.id as string,
       name: provider.name as string,
@@ -133,6 +136,7 @@ export function describeDefinition(exported: unknown): PluginDescription {
       events,
       sync,
       webhook,
+      ...(webhookReply ? { webhookReply } : {}),
     };
   });
   if (problems.length > 0) throw new GarbageExportError(problems.join('; '));
