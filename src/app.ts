@@ -14,6 +14,7 @@ import { mountQueueDashboard } from './core/queue/queue-dashboard.js';
 import { applyCorsPolicy, securityHeaders } from './core/http/browser-policy.js';
 import { createValidationPipe } from './core/http/validation.js';
 import { jsonBodyLimits, jsonLimits } from './core/json/json-limits.js';
+import { mountApiReference } from './core/openapi/api-reference.js';
 import { buildOpenApiDocument } from './core/openapi/openapi.js';
 
 export interface CreateAppOptions {
@@ -49,7 +50,21 @@ export async function createApp(runtime: Runtime, options: CreateAppOptions = {}
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
   const document = buildOpenApiDocument(app);
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', customSiteTitle: 'Plugboard API' });
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'openapi.json',
+    customSiteTitle: 'Plugboard API',
+    swaggerOptions: {
+      // No call to the public validator service: the document never leaves the installation.
+      validatorUrl: null,
+      // The token entered under Authorize survives reloads (kept in this browser's localStorage).
+      persistAuthorization: true,
+      displayOperationId: true,
+      displayRequestDuration: true,
+      filter: true,
+      tagsSorter: 'none',
+    },
+  });
+  if (runtime.config.role !== 'worker') mountApiReference(app);
   return app;
 }
 

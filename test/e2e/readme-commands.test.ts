@@ -1,5 +1,6 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
@@ -352,12 +353,16 @@ describe('README commands, run as written', () => {
 
   it("A plugin's first call while npm start runs starts its host, on the server's own Node binary", async () => {
     // Plugin hosts start on their first call: connecting the bundled iCal feed verifies it through one.
-    const connected = await fetch(`http://127.0.0.1:${port}/v1/integrations/ical_feed`, {
-      method: 'PUT',
-      headers: { Authorization: `Bearer ${vars.TOKEN}`, 'Content-Type': 'application/json' },
-      body: '{}',
+    // On a connection of its own: a socket fetch pooled during the earlier tests may have been dropped meanwhile.
+    const connected = await new Promise<number>((resolve, reject) => {
+      const request = httpRequest(
+        `http://127.0.0.1:${port}/v1/integrations/ical_feed`,
+        { method: 'PUT', agent: false, headers: { Authorization: `Bearer ${vars.TOKEN}`, 'Content-Type': 'application/json' } },
+        (response) => response.resume().on('end', () => resolve(response.statusCode ?? 0)),
+      );
+      request.on('error', reject).end('{}');
     });
-    expect(connected.status).toBe(200);
+    expect(connected).toBe(200);
     const serverPid = (JSON.parse(readFileSync(join(dataDir, 'embedded-postgres.owner.json'), 'utf8')) as { pid: number }).pid;
     const pluginPids = readdirSync('/proc')
       .filter((entry) => /^\d+$/.test(entry))

@@ -99,6 +99,23 @@ describe('HTTP hardening: CSP, CORS, per-IP limits, member tokens and Plugboard-
       }
     });
 
+    it('serves ReDoc at /reference from this origin, with no inline script and no unsafe-inline or unsafe-eval', async () => {
+      const page = await t.http.get('/reference');
+      expect(page.status).toBe(200);
+      const policy = policyOf(page.headers['content-security-policy']);
+      const needs = pageNeeds(page.text);
+      expect(policy.get('script-src')).toEqual(["'self'"]);
+      expect(policy.get('connect-src')).toEqual(["'self'"]);
+      expect(policy.get('frame-ancestors')).toEqual(["'none'"]);
+      expect([...policy.values()].flat()).not.toEqual(expect.arrayContaining(["'unsafe-inline'"]));
+      expect([...policy.values()].flat()).not.toEqual(expect.arrayContaining(["'unsafe-eval'"]));
+      expect(needs.inlineScripts).toEqual([]);
+      expect(needs.styleBlocks).toEqual([]);
+      expect(needs.scriptSources).toEqual(['/reference/redoc.standalone.js']);
+      const bundle = await t.http.get('/reference/redoc.standalone.js');
+      expect([bundle.status, bundle.headers['content-type']]).toEqual([200, expect.stringContaining('javascript')]);
+    });
+
     it('serves Bull Board at /admin/queues under a policy its page and assets work with', async () => {
       const admin = await t.token({ sub: 'operator', admin: true });
       const page = await t.http.get('/admin/queues').set('Authorization', `Bearer ${admin}`);

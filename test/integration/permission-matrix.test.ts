@@ -89,6 +89,25 @@ const EXPECTED_PERMISSIONS: Record<string, string> = {
   'GET /v1/sso/{provider}/authorize': 'public',
   'POST /v1/sso/token': 'sso.exchange',
   'POST /v1/hooks/{integrationId}': 'public',
+  'GET /v1/feeds/{integrationId}/{file}': 'public',
+  'GET /v1/onboarding': 'integrations.view',
+  'POST /v1/onboarding/skip': 'integrations.manage',
+  'DELETE /v1/onboarding/skip/{provider}': 'integrations.manage',
+  'POST /v1/onboarding/complete': 'integrations.manage',
+  'PUT /v1/onboarding/levels/{provider}': 'integrations.manage',
+  'GET /v1/accounts/{accountId}/onboarding/levels': 'instance_admin',
+  'PUT /v1/accounts/{accountId}/onboarding/levels/{provider}': 'instance_admin',
+  'GET /v1/feature-flags': 'integrations.view',
+  'GET /v1/feature-flags/evaluate': 'integrations.view|account.view',
+  'GET /v1/feature-flags/{key}': 'integrations.view',
+  'PATCH /v1/feature-flags/{key}': 'integrations.manage',
+  'GET /v1/notices': 'integrations.view',
+  'GET /v1/notices/settings': 'integrations.view',
+  'PUT /v1/notices/settings': 'integrations.manage',
+  'GET /v1/notices/preferences': 'integrations.view',
+  'PUT /v1/notices/preferences': 'integrations.view',
+  'GET /v1/notices/{id}': 'integrations.view',
+  'POST /v1/notices/{id}/dismiss': 'integrations.manage',
   'GET /v1/plugins': 'instance_admin',
   'POST /v1/plugins': 'instance_admin',
   'POST /v1/plugins/{name}/enable': 'instance_admin',
@@ -102,6 +121,8 @@ interface Operation {
   method: Method;
   path: string;
   permission: string;
+  /** Set on the typed copies of the generic routes, one per loaded provider and action. */
+  provider?: string;
 }
 
 /**
@@ -121,7 +142,10 @@ describe('permission matrix over every documented operation', () => {
     operations = Object.entries(document.paths).flatMap(([path, item]) =>
       (['get', 'post', 'put', 'patch', 'delete'] as Method[])
         .filter((method) => item[method])
-        .map((method) => ({ method, path, permission: (item[method] as unknown as Record<string, unknown>)['x-permission'] as string })),
+        .map((method) => {
+          const operation = item[method] as unknown as Record<string, unknown>;
+          return { method, path, permission: operation['x-permission'] as string, provider: operation['x-plugboard-provider'] as string | undefined };
+        }),
     );
     const { accountId, ownerToken } = await createAccount(t, 'business');
     tokens.owner = ownerToken;
@@ -143,8 +167,19 @@ describe('permission matrix over every documented operation', () => {
   });
 
   it('tags every operation with the permission the expected table gives it', () => {
-    const tagged = Object.fromEntries(operations.map((o) => [`${o.method.toUpperCase()} ${o.path}`, o.permission]));
+    const tagged = Object.fromEntries(operations.filter((o) => !o.provider).map((o) => [`${o.method.toUpperCase()} ${o.path}`, o.permission]));
     expect(tagged).toEqual(EXPECTED_PERMISSIONS);
+  });
+
+  it("gives each provider's typed operations the permission of the generic route they fill in", () => {
+    const typed = operations.filter((o) => o.provider);
+    expect(typed.length).toBeGreaterThan(10);
+    for (const operation of typed) {
+      const generic = operation.path
+        .replace(`/v1/integrations/${operation.provider}`, '/v1/integrations/{provider}')
+        .replace(/\/actions\/[^/]+$/, '/actions/{action}');
+      expect([operation.path, operation.permission]).toEqual([operation.path, EXPECTED_PERMISSIONS[`${operation.method.toUpperCase()} ${generic}`]]);
+    }
   });
 
   it('refuses every non-public operation without credentials', async () => {

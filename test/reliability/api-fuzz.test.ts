@@ -218,8 +218,12 @@ describe('API fuzzing against openapi.json', () => {
     const pointer = (...parts: string[]) => parts.map((part) => part.replaceAll('~', '~0').replaceAll('/', '~1')).join('/');
     const problemSchema = ajv.compile({ $ref: 'openapi.json#/components/schemas/Problem' });
 
+    // Each provider's typed operations are the generic routes with `{provider}` and `{action}` filled in,
+    // fuzzed here through those; filled in with valid bodies they would call the real providers.
     const operations = Object.entries(document.paths).flatMap(([path, methods]) =>
-      Object.entries(methods).map(([method, operation]) => ({ path, method, operation })),
+      Object.entries(methods)
+        .filter(([, operation]) => !('x-plugboard-provider' in operation))
+        .map(([method, operation]) => ({ path, method, operation })),
     );
     expect(operations.length).toBeGreaterThan(20);
     const failures: string[] = [];

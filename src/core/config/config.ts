@@ -40,6 +40,8 @@ export interface AppConfig {
   oauthClients: Record<string, { clientId: string; clientSecret: string; secrets?: Record<string, string> }>;
   integrations: { healthCheckIntervalMs: number; refreshSweepIntervalMs: number; tombstoneDays: number };
   plansFile: string;
+  /** The onboarding template: steps and requirement levels, integration feature flags, notice senders. */
+  onboardingFile: string;
   eventTypesDir: string;
   webhooks: {
     retrySchedule: number[];
@@ -177,6 +179,7 @@ export function loadConfig(env: Env = process.env, { requireSecrets = true }: Lo
       tombstoneDays: read('SYNC_TOMBSTONE_DAYS', int(1, 3650), 30),
     },
     plansFile: resolve(read('PLANS_FILE', str, 'config/plans.yaml')),
+    onboardingFile: resolve(read('ONBOARDING_FILE', str, 'config/onboarding.yaml')),
     eventTypesDir: resolve(read('EVENT_TYPES_DIR', str, 'config/event-types')),
     webhooks: {
       retrySchedule: read('WEBHOOK_RETRY_SCHEDULE', durations, [5e3, 3e5, 18e5, 72e5, 18e6, 36e6, 36e6]),

@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'permission_denied'
   | 'not_found'
   | 'conflict'
+  | 'required_integration'
   | 'payload_too_large'
   | 'provider_rejected'
   | 'plugin_rejected'

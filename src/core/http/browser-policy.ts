@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import helmet from 'helmet';
 import type { AppConfig } from '../config/config.js';
+import { API_REFERENCE_PATH } from '../openapi/api-reference.js';
 import { QUEUE_DASHBOARD_PATH } from '../queue/queue-dashboard.js';
 
 type Directives = Record<string, string[]>;
@@ -37,6 +38,24 @@ const DOCS_POLICY: Directives = {
 };
 
 /**
+ * ReDoc at /reference: its bundle is a same-origin file and the page has no inline script. Its styles
+ * come from styled-components, which adds empty `<style>` elements (allowed by the hash of the empty
+ * string) and fills them through the CSSOM (`insertRule`, which a style-src does not govern), plus one
+ * fixed style block of the bundle (redoc 2.5.4), allowed by its hash; its search index runs in a
+ * worker made from a blob: URL. It reads /openapi.json from this origin. Its "powered by" logo on
+ * cdn.redoc.ly stays blocked. Checked in headless Chromium: no other violation.
+ */
+const REFERENCE_POLICY: Directives = {
+  ...API_POLICY,
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'", "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='", "'sha256-QMIg+bpjm3JdElJ388KYke01izlUW0UoNOeKjpMxdgc='"],
+  imgSrc: ["'self'", 'data:'],
+  fontSrc: ["'self'", 'data:'],
+  workerSrc: ["'self'", 'blob:'],
+  connectSrc: ["'self'"],
+};
+
+/**
  * Bull Board at /admin/queues: same-origin scripts and styles under its `<base href>`, plus by hash its
  * loading placeholder's inline style block and attributes and the one style block its app renders. Its Google Fonts stylesheet stays blocked:
  * an operator's dashboard should not call out to a third party, and system fonts stand in.
@@ -63,14 +82,16 @@ const QUEUE_DASHBOARD_POLICY: Directives = {
   connectSrc: ["'self'"],
 };
 
-/** Helmet's headers with a Content-Security-Policy per kind of page: the two HTML pages and the API. */
+/** Helmet's headers with a Content-Security-Policy per kind of page: the three HTML pages and the API. */
 export function securityHeaders(): RequestHandler {
   const api = helmet({ contentSecurityPolicy: { useDefaults: false, directives: API_POLICY } });
   const docs = helmet.contentSecurityPolicy({ useDefaults: false, directives: DOCS_POLICY });
   const dashboard = helmet.contentSecurityPolicy({ useDefaults: false, directives: QUEUE_DASHBOARD_POLICY });
+  const reference = helmet.contentSecurityPolicy({ useDefaults: false, directives: REFERENCE_POLICY });
   return (request: Request, response: Response, next: NextFunction) =>
     api(request, response, () => {
       if (/^\/docs(\/|$)/.test(request.path)) return docs(request, response, next);
+      if (request.path === API_REFERENCE_PATH || request.path.startsWith(`${API_REFERENCE_PATH}/`)) return reference(request, response, next);
       if (request.path === QUEUE_DASHBOARD_PATH || request.path.startsWith(`${QUEUE_DASHBOARD_PATH}/`)) return dashboard(request, response, next);
       next();
     });

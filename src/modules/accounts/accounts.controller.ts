@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type Caller, CurrentCaller } from '../../core/auth/caller.js';
 import { PageQuery } from '../../core/http/pagination.js';
 import { UuidParam } from '../../core/http/uuid-param.pipe.js';
@@ -15,6 +15,11 @@ export class AccountsController {
   @Post()
   @InstanceAdmin()
   @ApiCreatedResponse({ type: AccountDto })
+  @ApiOperation({
+    operationId: 'createAccount',
+    summary: 'Create an account',
+    description: 'Creates an account on a plan and makes `ownerId` its owner. Instance administrators only.',
+  })
   create(@CurrentCaller() caller: Caller, @Body() dto: CreateAccountDto) {
     return this.accounts.create(caller, dto);
   }
@@ -22,6 +27,11 @@ export class AccountsController {
   @Get()
   @InstanceAdmin()
   @ApiOkResponse({ type: AccountPage })
+  @ApiOperation({
+    operationId: 'listAccounts',
+    summary: 'List accounts',
+    description: 'Every account of this installation, oldest first, a page at a time. Instance administrators only.',
+  })
   list(@Query() query: PageQuery) {
     return this.accounts.list(query);
   }
@@ -29,6 +39,7 @@ export class AccountsController {
   @Get(':id')
   @InstanceAdmin()
   @ApiOkResponse({ type: AccountDto })
+  @ApiOperation({ operationId: 'getAccount', summary: 'Get an account', description: 'One account by id. Instance administrators only.' })
   get(@Param('id', UuidParam) id: string) {
     return this.accounts.get(id);
   }
@@ -36,6 +47,12 @@ export class AccountsController {
   @Patch(':id')
   @InstanceAdmin()
   @ApiOkResponse({ type: AccountDto })
+  @ApiOperation({
+    operationId: 'updateAccount',
+    summary: 'Rename an account or change its plan',
+    description:
+      'Renames the account or moves it to another plan. A downgrade deletes nothing: what the new plan does not allow is suspended, and an upgrade restores exactly that. Audited.',
+  })
   update(@CurrentCaller() caller: Caller, @Param('id', UuidParam) id: string, @Body() dto: UpdateAccountDto) {
     return this.accounts.update(caller, id, dto);
   }

@@ -26,6 +26,19 @@ export class MembersService implements MemberDirectory {
     return { role: membership.role, permissions: await this.roles.permissionsOf(accountId, membership.role, em), plan: account.plan };
   }
 
+  /** The account's members whose role grants `permission` (who is told when something needs them), oldest first. */
+  async holding(accountId: string, permission: string): Promise<Array<{ userId: string; email: string | null; role: string }>> {
+    const em = this.em.fork();
+    const memberships = await em.find(Membership, { accountId }, { orderBy: { createdAt: 'asc' } });
+    const grants = new Map<string, boolean>();
+    for (const role of new Set(memberships.map((membership) => membership.role))) {
+      grants.set(role, (await this.roles.permissionsOf(accountId, role, em)).has(permission));
+    }
+    return memberships
+      .filter((membership) => grants.get(membership.role))
+      .map((membership) => ({ userId: membership.userId, email: membership.email ?? null, role: membership.role }));
+  }
+
   async list(caller: AccountCaller, query: PageQuery): Promise<Page<MemberDto>> {
     const rows = await this.em.find(
       Membership,

@@ -143,10 +143,15 @@ function webhookOperation(entry: CatalogEntry): Record<string, unknown> {
   const header = (description: string) => ({ required: true, schema: { type: 'string' }, description });
   return {
     post: {
-      operationId: `webhook_${entry.type.replaceAll('.', '_')}`,
+      operationId: `on${entry.type
+        .split(/[._]/)
+        .map((word) => word[0].toUpperCase() + word.slice(1))
+        .join('')}`,
       summary: entry.type,
       description: `${entry.description} Signed per Standard Webhooks; verify the raw body before parsing it.`,
       tags: ['Webhook events'],
+      // Plugboard calls you: no Plugboard credentials; verify the webhook-signature header instead.
+      security: [],
       parameters: [
         { in: 'header', name: 'webhook-id', ...header('The event id: the same on every retry and every endpoint') },
         { in: 'header', name: 'webhook-timestamp', ...header('Unix seconds when this attempt was signed') },

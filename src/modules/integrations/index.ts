@@ -2,3 +2,6 @@
 export { IntegrationsModule } from './integrations.module.js';
 export { ConnectedIntegrations, type OpenedConnection } from './connections/connected-integrations.js';
 export type { SettingsChange, SettingsGuard } from './connections/settings-guards.js';
+export { ConnectionDirectory, type ConnectionFacts } from './connections/connection-directory.js';
+export { AutomationGate, type AutomationCheck } from './sync/automation-gate.js';
+export type { IntegrationStatus } from './entities/integration.entity.js';

@@ -5,6 +5,7 @@ import { ApiKeysModule } from '../api-keys/index.js';
 import { EventsModule } from '../events/index.js';
 import { PluginsModule } from '../plugins/index.js';
 import { ConnectedIntegrations } from './connections/connected-integrations.js';
+import { ConnectionDirectory } from './connections/connection-directory.js';
 import { CredentialVault } from './connections/credential-vault.js';
 import { SettingsGuards } from './connections/settings-guards.js';
 import { Integration } from './entities/integration.entity.js';
@@ -29,6 +30,7 @@ import { ProvidersService } from './connections/providers.service.js';
 import { ProxyService } from './calls/proxy.service.js';
 import { PublicIntegrationsController } from './inbound/public.controller.js';
 import { SyncService } from './sync/sync.service.js';
+import { AutomationGate } from './sync/automation-gate.js';
 import { TokenRefresher } from './oauth/token-refresher.js';
 import { AclRegistry } from '../rbac/index.js';
 import { integrationsAcl } from './integrations.acl.js';
@@ -49,7 +51,9 @@ import { ConnectSession } from './entities/connect-session.entity.js';
   ],
   controllers: [ProvidersController, IntegrationsController, ConnectionsController, ConnectSessionsController, ConnectController, PublicIntegrationsController],
   providers: [
+    AutomationGate,
     ConnectedIntegrations,
+    ConnectionDirectory,
     ConnectionAccess,
     ConnectSessionsService,
     CredentialVault,
@@ -71,7 +75,7 @@ import { ConnectSession } from './entities/connect-session.entity.js';
     SyncProcessor,
     TokenRefresher,
   ],
-  exports: [ConnectedIntegrations],
+  exports: [AutomationGate, ConnectedIntegrations, ConnectionDirectory],
 })
 export class IntegrationsModule {
   constructor(acls: AclRegistry) {

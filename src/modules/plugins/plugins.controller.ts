@@ -30,18 +30,27 @@ export class PluginsController {
 
   @Get('plugins')
   @InstanceAdmin()
-  @ApiOperation({ summary: 'Installed plugins, in load order, with their state and signature' })
   @ApiOkResponse({ type: PluginPage })
+  @ApiOperation({
+    operationId: 'listPlugins',
+    summary: 'List installed plugins',
+    description: 'Installed plugins, in load order, with their state and signature. Instance administrators only.',
+  })
   list(@Query() query: PageQuery) {
     return this.plugins.list(query);
   }
 
   @Post('plugins')
   @InstanceAdmin()
-  @ApiOperation({ summary: 'Install (or upgrade) a plugin; it is usable on return, on every replica after its next start' })
   @ApiCreatedResponse({ type: PluginDto })
   @REJECTED
   @SOURCE_NOT_FOUND
+  @ApiOperation({
+    operationId: 'installPlugin',
+    summary: 'Install a plugin',
+    description:
+      'Installs (or upgrades) a plugin from the marketplace (`name@version`), a tarball URL or a path. It is usable on return, on every replica after its next reconciliation.',
+  })
   install(@CurrentCaller() caller: Caller, @Body() dto: InstallPluginDto) {
     return this.plugins.install(caller, dto);
   }
@@ -50,8 +59,8 @@ export class PluginsController {
   @HttpCode(200)
   @InstanceAdmin()
   @NAME
-  @ApiOperation({ summary: 'Enable a disabled plugin (or retry loading a failed one)' })
   @ApiOkResponse({ type: PluginDto })
+  @ApiOperation({ operationId: 'enablePlugin', summary: 'Enable a plugin', description: 'Enables a disabled plugin, or retries loading a failed one.' })
   enable(@CurrentCaller() caller: Caller, @Param('name') name: string) {
     return this.plugins.enable(caller, name);
   }
@@ -60,8 +69,12 @@ export class PluginsController {
   @HttpCode(200)
   @InstanceAdmin()
   @NAME
-  @ApiOperation({ summary: 'Disable a plugin: its providers stop answering until it is enabled again' })
   @ApiOkResponse({ type: PluginDto })
+  @ApiOperation({
+    operationId: 'disablePlugin',
+    summary: 'Disable a plugin',
+    description: 'Disables a plugin: its providers stop answering until it is enabled again. Bundled plugins too.',
+  })
   disable(@CurrentCaller() caller: Caller, @Param('name') name: string) {
     return this.plugins.disable(caller, name);
   }
@@ -70,16 +83,24 @@ export class PluginsController {
   @HttpCode(204)
   @InstanceAdmin()
   @NAME
-  @ApiOperation({ summary: 'Uninstall a plugin installed through Plugboard (bundled and directory plugins can only be disabled: 409)' })
   @ApiNoContentResponse()
+  @ApiOperation({
+    operationId: 'uninstallPlugin',
+    summary: 'Uninstall a plugin',
+    description: 'Uninstalls a plugin installed through Plugboard; bundled and directory plugins can only be disabled (409).',
+  })
   async uninstall(@CurrentCaller() caller: Caller, @Param('name') name: string): Promise<void> {
     await this.plugins.uninstall(caller, name);
   }
 
   @Get('marketplace')
   @InstanceAdmin()
-  @ApiOperation({ summary: 'The marketplace catalog (MARKETPLACE_INDEX), with compatibility and what is installed' })
   @ApiOkResponse({ type: MarketplacePage })
+  @ApiOperation({
+    operationId: 'listMarketplace',
+    summary: 'Browse the marketplace',
+    description: 'The marketplace catalog (MARKETPLACE_INDEX), with whether each version is compatible and which is installed.',
+  })
   marketplace(@Query() query: PageQuery) {
     return this.catalog.list(query);
   }

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Redirect, Req, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { type AccountCaller, CurrentCaller } from '../../core/auth/caller.js';
 import { Public } from '../../core/auth/public.decorator.js';
@@ -24,6 +24,12 @@ export class SsoController {
   @Get('callback')
   @Public()
   @Redirect()
+  @ApiOperation({
+    operationId: 'completeSsoSignIn',
+    summary: 'Single sign-on callback',
+    description:
+      'Where Google or Microsoft send the browser after sign-in. Checks the state (and that the browser is the one that started), exchanges the code, verifies the ID token and the email’s domain, and redirects (302) to returnUrl with a one-minute single-use `code`. Register `{PUBLIC_URL}/v1/sso/callback` as the redirect URI.',
+  })
   @redirected('To returnUrl with `status=signed_in&code=…` (single use, one minute), or `status=error&error=…`; plus `provider` and the host’s `state`')
   @problem(400, 'The state is unknown, altered, expired, already used or from another browser (`invalid_state`), or a parameter is repeated')
   async callback(@Query() query: Record<string, unknown>, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
@@ -34,6 +40,12 @@ export class SsoController {
   @Get(':provider/authorize')
   @Public()
   @Redirect()
+  @ApiOperation({
+    operationId: 'startSsoSignIn',
+    summary: 'Start a single sign-on',
+    description:
+      'The host platform sends the browser here: Plugboard redirects (302) to the provider with the account’s own client, a single-use state, a nonce and PKCE S256. `returnUrl` must be relative or have an origin in ALLOWED_RETURN_ORIGINS.',
+  })
   @redirected("To the provider's authorization endpoint (state, nonce, PKCE S256)")
   @problem(404, 'No such SSO provider, or the account has no connected integration of it in this mode')
   @problem(409, 'The integration’s credentials are incomplete')
@@ -47,6 +59,12 @@ export class SsoController {
   @Post('token')
   @HttpCode(200)
   @Authorize('sso.exchange')
+  @ApiOperation({
+    operationId: 'exchangeSsoCode',
+    summary: 'Redeem a sign-in code',
+    description:
+      'The host platform’s server redeems the code the callback handed to returnUrl for the verified identity (provider, subject, email, name, domain), adding the member first when the integration provisions members.',
+  })
   @ApiOkResponse({ type: SsoIdentityDto, description: 'The verified identity (and the member, when the integration provisions members)' })
   @problem(400, 'The code is unknown, expired, already used (`reason: code_used`) or another account’s or mode’s')
   @problem(402, 'The plan does not include authentication integrations')

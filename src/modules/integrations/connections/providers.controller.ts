@@ -1,5 +1,5 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type AccountCaller, CurrentCaller } from '../../../core/auth/caller.js';
 import { Authorize } from '../../rbac/index.js';
 import { ListProvidersQuery, ProviderDto, ProviderPage } from '../dto/provider.dto.js';
@@ -13,6 +13,12 @@ export class ProvidersController {
   @Get()
   @Authorize('integrations.view')
   @ApiOkResponse({ type: ProviderPage })
+  @ApiOperation({
+    operationId: 'listProviders',
+    summary: 'List providers',
+    description:
+      'The providers loaded from plugins, with their credentials, settings and connection-input schemas, their actions, and whether the plan allows them.',
+  })
   list(@CurrentCaller() caller: AccountCaller, @Query() query: ListProvidersQuery) {
     return this.providers.list(caller, query);
   }
@@ -20,6 +26,11 @@ export class ProvidersController {
   @Get(':id')
   @Authorize('integrations.view')
   @ApiOkResponse({ type: ProviderDto })
+  @ApiOperation({
+    operationId: 'getProvider',
+    summary: 'Get a provider',
+    description: 'One provider by id, with its schemas and actions (and their output schemas where declared).',
+  })
   get(@CurrentCaller() caller: AccountCaller, @Param('id') id: string) {
     return this.providers.get(caller, id);
   }

@@ -181,9 +181,19 @@ export class HealthCheckResultDto {
 }
 
 export class RunActionDto {
-  @ApiPropertyOptional({ description: "Validated with the action's inputSchema" })
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: "The action's input, validated with its inputSchema (each provider action's typed form is under Provider operations)",
+    example: { limit: 10 },
+  })
   @IsOptional()
-  input?: unknown;
+  input?: Record<string, unknown>;
+}
+
+/** What an inbound provider webhook became. */
+export class ReceivedHookDto {
+  @ApiProperty({ description: 'How many events were published', example: 1 }) received!: number;
 }
 
 export class StartSyncDto {

@@ -19,7 +19,8 @@ export class ProviderEventTask {
   eventType!: string;
 
   @Property({ type: 'text' })
-  status: Opt<'pending' | 'done' | 'failed'> = 'pending';
+  /** `skipped`: the provider's automatic work was paused for the account when it came due (AutomationGate). */
+  status: Opt<'pending' | 'done' | 'failed' | 'skipped'> = 'pending';
 
   @Property({ type: 'integer' })
   attempts: Opt<number> = 0;

@@ -7,6 +7,7 @@ import { PluginRegistry } from '../../plugins/index.js';
 import { Integration } from '../entities/integration.entity.js';
 import { ProviderEventTask } from '../entities/provider-event-task.entity.js';
 import { ProviderCalls } from '../calls/provider-calls.js';
+import { AutomationGate } from './automation-gate.js';
 
 const MAX_ATTEMPTS = 5;
 const BATCH = 50;
@@ -15,7 +16,8 @@ const IDENTIFIER = /^[a-z0-9_.]+$/;
 
 /**
  * Lets plugins react to Plugboard events (`onEvent`) for integrations with autoSync on. A task row is
- * written with the event, atomically; a once-per-cluster task runs due tasks with backoff.
+ * written with the event, atomically; a once-per-cluster task runs due tasks with backoff, and skips
+ * those whose provider the AutomationGate pauses for the account when they come due.
  */
 @Injectable()
 export class ProviderReactions implements OnModuleInit {
@@ -27,6 +29,7 @@ export class ProviderReactions implements OnModuleInit {
     private readonly registry: PluginRegistry,
     private readonly calls: ProviderCalls,
     private readonly maintenance: MaintenanceScheduler,
+    private readonly gate: AutomationGate,
   ) {}
 
   onModuleInit(): void {
@@ -86,6 +89,9 @@ export class ProviderReactions implements OnModuleInit {
         if (!integration || integration.status !== 'connected' || !event) {
           task.status = 'failed';
           task.lastError = event ? 'the integration is no longer connected' : 'the event was deleted by log retention before it ran';
+        } else if (!(await this.gate.allows(integration, integration.provider))) {
+          task.status = 'skipped';
+          task.lastError = `the account has paused ${integration.provider}'s automatic work`;
         } else {
           const input = {
             id: event.id,

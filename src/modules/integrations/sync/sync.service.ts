@@ -20,6 +20,7 @@ import { IntegrationOperationsService } from '../connections/integration-operati
 import { type ConnectionRef, IntegrationsService } from '../connections/integrations.service.js';
 import { ProviderCalls } from '../calls/provider-calls.js';
 import { type RecordChanges, SyncedRecordRepository } from './synced-record.repository.js';
+import { AutomationGate } from './automation-gate.js';
 
 export interface SyncJob {
   syncRunId: string;
@@ -48,6 +49,7 @@ export class SyncService implements OnModuleInit {
     private readonly calls: ProviderCalls,
     private readonly history: IntegrationHistory,
     private readonly storedRecords: SyncedRecordRepository,
+    private readonly gate: AutomationGate,
   ) {}
 
   onModuleInit(): void {
@@ -237,7 +239,8 @@ export class SyncService implements OnModuleInit {
       const provider = this.integrations.findProvider(integration.provider);
       const frequency = integration.syncFrequency ?? provider?.sync?.defaultFrequency ?? DEFAULT_FREQUENCY;
       integration.nextSyncAt = new Date(Date.now() + parseDuration(frequency));
-      if (!provider?.sync) continue;
+      // A paused provider's turn passes; its next one comes at the usual frequency.
+      if (!provider?.sync || !(await this.gate.allows(integration, integration.provider))) continue;
       await em.flush();
       await this.createRun(integration, 'schedule');
       started++;
