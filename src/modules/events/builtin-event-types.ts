@@ -129,6 +129,43 @@ const incidentExample = {
   startedAt: '2026-03-05T15:00:00Z',
 };
 
+/** What commerce providers report about an order; money in the currency's minor unit. */
+const orderFields = {
+  orderId: id('The provider’s order id'),
+  provider: id('Provider id, e.g. "shopify"'),
+  orderNumber: { type: 'string', maxLength: 100 },
+  email: { type: 'string', format: 'email' },
+  totalAmount: { type: 'integer', minimum: 0, description: 'In the currency’s minor unit' },
+  currency: { type: 'string', pattern: '^[A-Z]{3}$', description: 'ISO 4217 code' },
+  financialStatus: { type: 'string', maxLength: 50 },
+  fulfillmentStatus: { type: 'string', maxLength: 50 },
+  lineItems: {
+    type: 'array',
+    maxItems: 1000,
+    items: object([], { productId: { type: 'string' }, title: { type: 'string' }, quantity: { type: 'integer', minimum: 0 } }),
+  },
+  createdAt: timestamp('When it was placed'),
+};
+const orderExample = {
+  orderId: 'gid://shopify/Order/450789469',
+  provider: 'shopify',
+  orderNumber: '#1001',
+  email: 'ana@example.com',
+  totalAmount: 4900,
+  currency: 'USD',
+  createdAt: '2026-03-05T15:00:00Z',
+};
+
+const payoutFields = {
+  payoutId: id('The provider’s payout or transfer id'),
+  provider: id('Provider id, e.g. "stripe"'),
+  amount: { type: 'integer', minimum: 0, description: 'In the currency’s minor unit' },
+  currency: { type: 'string', pattern: '^[A-Z]{3}$', description: 'ISO 4217 code' },
+  recipient: id('Who was paid (a connected account, an email, a recipient id)'),
+  arrivalDate: { type: 'string', maxLength: 40 },
+};
+const payoutExample = { payoutId: 'po_1OaFDbEcg9tTZuTgNYmX0PKB', provider: 'stripe', amount: 125000, currency: 'USD', recipient: 'acct_1Nv0FGQ9RKHgCVdK' };
+
 /** Event types every installation knows: the host platform's and Plugboard's own lifecycle events. */
 export const BUILTIN_EVENT_TYPES: readonly EventTypeDefinition[] = [
   {
@@ -358,6 +395,111 @@ export const BUILTIN_EVENT_TYPES: readonly EventTypeDefinition[] = [
     description: 'A monitoring provider resolved an incident.',
     schema: object(['incidentId', 'provider'], { ...incidentFields, resolvedAt: timestamp('When it was resolved') }),
     example: { ...incidentExample, resolvedAt: '2026-03-05T15:20:00Z' },
+    publishedBy: 'host',
+  },
+  {
+    type: 'order.created',
+    description: 'A commerce provider reports an order placed.',
+    schema: object(['orderId', 'provider'], orderFields),
+    example: orderExample,
+    publishedBy: 'host',
+  },
+  {
+    type: 'order.paid',
+    description: 'A commerce provider reports an order paid.',
+    schema: object(['orderId', 'provider'], orderFields),
+    example: { ...orderExample, financialStatus: 'paid' },
+    publishedBy: 'host',
+  },
+  {
+    type: 'order.fulfilled',
+    description: 'A commerce provider reports an order fulfilled (shipped or delivered).',
+    schema: object(['orderId', 'provider'], orderFields),
+    example: { ...orderExample, fulfillmentStatus: 'fulfilled' },
+    publishedBy: 'host',
+  },
+  {
+    type: 'product.updated',
+    description: 'A commerce provider reports a product created or changed.',
+    schema: object(['productId', 'provider'], {
+      productId: id('The provider’s product id'),
+      provider: id('Provider id, e.g. "shopify"'),
+      title: { type: 'string', maxLength: 1000 },
+      status: { type: 'string', maxLength: 50 },
+      updatedAt: timestamp('When it changed'),
+    }),
+    example: {
+      productId: 'gid://shopify/Product/108828309',
+      provider: 'shopify',
+      title: 'Ticket: launch webinar',
+      status: 'ACTIVE',
+      updatedAt: '2026-03-05T15:00:00Z',
+    },
+    publishedBy: 'host',
+  },
+  {
+    type: 'review.created',
+    description: 'A reviews provider reports a new review.',
+    schema: object(['reviewId', 'provider'], {
+      reviewId: id('The provider’s review id'),
+      provider: id('Provider id, e.g. "yotpo"'),
+      productId: id('The product reviewed, when it is one'),
+      score: { type: 'number', minimum: 0, maximum: 5 },
+      title: { type: 'string', maxLength: 1000 },
+      content: { type: 'string', maxLength: 20_000 },
+      email: { type: 'string', format: 'email' },
+      createdAt: timestamp('When it was written'),
+    }),
+    example: { reviewId: '248596013', provider: 'yotpo', productId: 'ticket-launch', score: 5, title: 'Great session', createdAt: '2026-03-05T15:00:00Z' },
+    publishedBy: 'host',
+  },
+  {
+    type: 'survey.response.received',
+    description: 'A survey provider reports a response.',
+    schema: object(['responseId', 'provider'], {
+      responseId: id('The provider’s response id'),
+      provider: id('Provider id, e.g. "fairing"'),
+      questionId: id('The question answered'),
+      question: { type: 'string', maxLength: 2000 },
+      answer: { type: 'string', maxLength: 10_000 },
+      orderId: id('The order the survey followed, when it did'),
+      email: { type: 'string', format: 'email' },
+      respondedAt: timestamp('When it was answered'),
+    }),
+    example: { responseId: 'resp_1', provider: 'fairing', question: 'How did you hear about us?', answer: 'A podcast', respondedAt: '2026-03-05T15:00:00Z' },
+    publishedBy: 'host',
+  },
+  {
+    type: 'payout.paid',
+    description: 'A payments provider reports a payout (or transfer) paid to its recipient.',
+    schema: object(['payoutId', 'provider', 'amount', 'currency'], payoutFields),
+    example: payoutExample,
+    publishedBy: 'host',
+  },
+  {
+    type: 'payout.failed',
+    description: 'A payments provider reports a payout (or transfer) failed or returned.',
+    schema: object(['payoutId', 'provider', 'amount', 'currency'], { ...payoutFields, failureReason: { type: 'string', maxLength: 2000 } }),
+    example: { ...payoutExample, failureReason: 'The bank account could not be found' },
+    publishedBy: 'host',
+  },
+  {
+    type: 'bank_account.verified',
+    description: 'A bank verification provider reports an end user’s bank account verified.',
+    schema: object(['provider'], {
+      provider: id('Provider id, e.g. "plaid"'),
+      itemId: id('The provider’s item or account link id'),
+      accountIds: { type: 'array', items: { type: 'string' } },
+      endUserId: id('The host platform’s end user, when known'),
+      verificationStatus: { type: 'string', maxLength: 100 },
+    }),
+    example: {
+      provider: 'plaid',
+      itemId: 'eVBnVMp7zdTJLkRNr33Rs6zr7KNJqBFL9DrE6',
+      accountIds: ['vzeNDwK7KQIm4yEog683uElbp9GRLEFXGK98D'],
+      endUserId: 'creator_42',
+      verificationStatus: 'automatically_verified',
+    },
     publishedBy: 'host',
   },
   {

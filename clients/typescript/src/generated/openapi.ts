@@ -5058,6 +5058,186 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "order.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * order.created
+         * @description A commerce provider reports an order placed. Signed per Standard Webhooks; verify the raw body before parsing it.
+         */
+        post: operations["onOrderCreated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "order.paid": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * order.paid
+         * @description A commerce provider reports an order paid. Signed per Standard Webhooks; verify the raw body before parsing it.
+         */
+        post: operations["onOrderPaid"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "order.fulfilled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * order.fulfilled
+         * @description A commerce provider reports an order fulfilled (shipped or delivered). Signed per Standard Webhooks; verify the raw body before parsing it.
+         */
+        post: operations["onOrderFulfilled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "product.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * product.updated
+         * @description A commerce provider reports a product created or changed. Signed per Standard Webhooks; verify the raw body before parsing it.
+         */
+        post: operations["onProductUpdated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "review.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * review.created
+         * @description A reviews provider reports a new review. Signed per Standard Webhooks; verify the raw body before parsing it.
+         */
+        post: operations["onReviewCreated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "survey.response.received": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * survey.response.received
+         * @description A survey provider reports a response. Signed per Standard Webhooks; verify the raw body before parsing it.
+         */
+        post: operations["onSurveyResponseReceived"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "payout.paid": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * payout.paid
+         * @description A payments provider reports a payout (or transfer) paid to its recipient. Signed per Standard Webhooks; verify the raw body before parsing it.
+         */
+        post: operations["onPayoutPaid"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "payout.failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * payout.failed
+         * @description A payments provider reports a payout (or transfer) failed or returned. Signed per Standard Webhooks; verify the raw body before parsing it.
+         */
+        post: operations["onPayoutFailed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "bank_account.verified": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * bank_account.verified
+         * @description A bank verification provider reports an end user’s bank account verified. Signed per Standard Webhooks; verify the raw body before parsing it.
+         */
+        post: operations["onBankAccountVerified"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "registration.received": {
         parameters: {
             query?: never;
@@ -40834,6 +41014,1005 @@ export interface operations {
                          * @description When it was resolved
                          */
                         resolvedAt?: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Gone: the endpoint is disabled at once */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Retried after Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Retried after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Any 2xx acknowledges the delivery */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Any other answer (3xx included) or no answer is retried on the schedule */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onOrderCreated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every retry and every endpoint */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description v1,<base64 HMAC-SHA256>, space-separated during secret rotation */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "2f6c1b4e-8d3a-4f7e-9a1b-0c2d4e6f8a9b",
+                 *       "event": "order.created",
+                 *       "timestamp": "2026-01-01T12:00:00.000Z",
+                 *       "accountId": "7d9e2a1c-3b4f-4c5d-8e6f-1a2b3c4d5e6f",
+                 *       "livemode": true,
+                 *       "data": {
+                 *         "orderId": "gid://shopify/Order/450789469",
+                 *         "provider": "shopify",
+                 *         "orderNumber": "#1001",
+                 *         "email": "ana@example.com",
+                 *         "totalAmount": 4900,
+                 *         "currency": "USD",
+                 *         "createdAt": "2026-03-05T15:00:00Z"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: uuid
+                     * @description The event id; equals the webhook-id header
+                     */
+                    id: string;
+                    /** @constant */
+                    event: "order.created";
+                    /**
+                     * Format: date-time
+                     * @description When the event was published
+                     */
+                    timestamp: string;
+                    /** Format: uuid */
+                    accountId: string;
+                    livemode: boolean;
+                    data: {
+                        /** @description The provider’s order id */
+                        orderId: string;
+                        /** @description Provider id, e.g. "shopify" */
+                        provider: string;
+                        orderNumber?: string;
+                        /** Format: email */
+                        email?: string;
+                        /** @description In the currency’s minor unit */
+                        totalAmount?: number;
+                        /** @description ISO 4217 code */
+                        currency?: string;
+                        financialStatus?: string;
+                        fulfillmentStatus?: string;
+                        lineItems?: ({
+                            productId?: string;
+                            title?: string;
+                            quantity?: number;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                        /**
+                         * Format: date-time
+                         * @description When it was placed
+                         */
+                        createdAt?: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Gone: the endpoint is disabled at once */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Retried after Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Retried after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Any 2xx acknowledges the delivery */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Any other answer (3xx included) or no answer is retried on the schedule */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onOrderPaid: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every retry and every endpoint */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description v1,<base64 HMAC-SHA256>, space-separated during secret rotation */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "2f6c1b4e-8d3a-4f7e-9a1b-0c2d4e6f8a9b",
+                 *       "event": "order.paid",
+                 *       "timestamp": "2026-01-01T12:00:00.000Z",
+                 *       "accountId": "7d9e2a1c-3b4f-4c5d-8e6f-1a2b3c4d5e6f",
+                 *       "livemode": true,
+                 *       "data": {
+                 *         "orderId": "gid://shopify/Order/450789469",
+                 *         "provider": "shopify",
+                 *         "orderNumber": "#1001",
+                 *         "email": "ana@example.com",
+                 *         "totalAmount": 4900,
+                 *         "currency": "USD",
+                 *         "createdAt": "2026-03-05T15:00:00Z",
+                 *         "financialStatus": "paid"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: uuid
+                     * @description The event id; equals the webhook-id header
+                     */
+                    id: string;
+                    /** @constant */
+                    event: "order.paid";
+                    /**
+                     * Format: date-time
+                     * @description When the event was published
+                     */
+                    timestamp: string;
+                    /** Format: uuid */
+                    accountId: string;
+                    livemode: boolean;
+                    data: {
+                        /** @description The provider’s order id */
+                        orderId: string;
+                        /** @description Provider id, e.g. "shopify" */
+                        provider: string;
+                        orderNumber?: string;
+                        /** Format: email */
+                        email?: string;
+                        /** @description In the currency’s minor unit */
+                        totalAmount?: number;
+                        /** @description ISO 4217 code */
+                        currency?: string;
+                        financialStatus?: string;
+                        fulfillmentStatus?: string;
+                        lineItems?: ({
+                            productId?: string;
+                            title?: string;
+                            quantity?: number;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                        /**
+                         * Format: date-time
+                         * @description When it was placed
+                         */
+                        createdAt?: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Gone: the endpoint is disabled at once */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Retried after Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Retried after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Any 2xx acknowledges the delivery */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Any other answer (3xx included) or no answer is retried on the schedule */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onOrderFulfilled: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every retry and every endpoint */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description v1,<base64 HMAC-SHA256>, space-separated during secret rotation */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "2f6c1b4e-8d3a-4f7e-9a1b-0c2d4e6f8a9b",
+                 *       "event": "order.fulfilled",
+                 *       "timestamp": "2026-01-01T12:00:00.000Z",
+                 *       "accountId": "7d9e2a1c-3b4f-4c5d-8e6f-1a2b3c4d5e6f",
+                 *       "livemode": true,
+                 *       "data": {
+                 *         "orderId": "gid://shopify/Order/450789469",
+                 *         "provider": "shopify",
+                 *         "orderNumber": "#1001",
+                 *         "email": "ana@example.com",
+                 *         "totalAmount": 4900,
+                 *         "currency": "USD",
+                 *         "createdAt": "2026-03-05T15:00:00Z",
+                 *         "fulfillmentStatus": "fulfilled"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: uuid
+                     * @description The event id; equals the webhook-id header
+                     */
+                    id: string;
+                    /** @constant */
+                    event: "order.fulfilled";
+                    /**
+                     * Format: date-time
+                     * @description When the event was published
+                     */
+                    timestamp: string;
+                    /** Format: uuid */
+                    accountId: string;
+                    livemode: boolean;
+                    data: {
+                        /** @description The provider’s order id */
+                        orderId: string;
+                        /** @description Provider id, e.g. "shopify" */
+                        provider: string;
+                        orderNumber?: string;
+                        /** Format: email */
+                        email?: string;
+                        /** @description In the currency’s minor unit */
+                        totalAmount?: number;
+                        /** @description ISO 4217 code */
+                        currency?: string;
+                        financialStatus?: string;
+                        fulfillmentStatus?: string;
+                        lineItems?: ({
+                            productId?: string;
+                            title?: string;
+                            quantity?: number;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                        /**
+                         * Format: date-time
+                         * @description When it was placed
+                         */
+                        createdAt?: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Gone: the endpoint is disabled at once */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Retried after Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Retried after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Any 2xx acknowledges the delivery */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Any other answer (3xx included) or no answer is retried on the schedule */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onProductUpdated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every retry and every endpoint */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description v1,<base64 HMAC-SHA256>, space-separated during secret rotation */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "2f6c1b4e-8d3a-4f7e-9a1b-0c2d4e6f8a9b",
+                 *       "event": "product.updated",
+                 *       "timestamp": "2026-01-01T12:00:00.000Z",
+                 *       "accountId": "7d9e2a1c-3b4f-4c5d-8e6f-1a2b3c4d5e6f",
+                 *       "livemode": true,
+                 *       "data": {
+                 *         "productId": "gid://shopify/Product/108828309",
+                 *         "provider": "shopify",
+                 *         "title": "Ticket: launch webinar",
+                 *         "status": "ACTIVE",
+                 *         "updatedAt": "2026-03-05T15:00:00Z"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: uuid
+                     * @description The event id; equals the webhook-id header
+                     */
+                    id: string;
+                    /** @constant */
+                    event: "product.updated";
+                    /**
+                     * Format: date-time
+                     * @description When the event was published
+                     */
+                    timestamp: string;
+                    /** Format: uuid */
+                    accountId: string;
+                    livemode: boolean;
+                    data: {
+                        /** @description The provider’s product id */
+                        productId: string;
+                        /** @description Provider id, e.g. "shopify" */
+                        provider: string;
+                        title?: string;
+                        status?: string;
+                        /**
+                         * Format: date-time
+                         * @description When it changed
+                         */
+                        updatedAt?: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Gone: the endpoint is disabled at once */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Retried after Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Retried after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Any 2xx acknowledges the delivery */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Any other answer (3xx included) or no answer is retried on the schedule */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onReviewCreated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every retry and every endpoint */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description v1,<base64 HMAC-SHA256>, space-separated during secret rotation */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "2f6c1b4e-8d3a-4f7e-9a1b-0c2d4e6f8a9b",
+                 *       "event": "review.created",
+                 *       "timestamp": "2026-01-01T12:00:00.000Z",
+                 *       "accountId": "7d9e2a1c-3b4f-4c5d-8e6f-1a2b3c4d5e6f",
+                 *       "livemode": true,
+                 *       "data": {
+                 *         "reviewId": "248596013",
+                 *         "provider": "yotpo",
+                 *         "productId": "ticket-launch",
+                 *         "score": 5,
+                 *         "title": "Great session",
+                 *         "createdAt": "2026-03-05T15:00:00Z"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: uuid
+                     * @description The event id; equals the webhook-id header
+                     */
+                    id: string;
+                    /** @constant */
+                    event: "review.created";
+                    /**
+                     * Format: date-time
+                     * @description When the event was published
+                     */
+                    timestamp: string;
+                    /** Format: uuid */
+                    accountId: string;
+                    livemode: boolean;
+                    data: {
+                        /** @description The provider’s review id */
+                        reviewId: string;
+                        /** @description Provider id, e.g. "yotpo" */
+                        provider: string;
+                        /** @description The product reviewed, when it is one */
+                        productId?: string;
+                        score?: number;
+                        title?: string;
+                        content?: string;
+                        /** Format: email */
+                        email?: string;
+                        /**
+                         * Format: date-time
+                         * @description When it was written
+                         */
+                        createdAt?: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Gone: the endpoint is disabled at once */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Retried after Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Retried after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Any 2xx acknowledges the delivery */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Any other answer (3xx included) or no answer is retried on the schedule */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onSurveyResponseReceived: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every retry and every endpoint */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description v1,<base64 HMAC-SHA256>, space-separated during secret rotation */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "2f6c1b4e-8d3a-4f7e-9a1b-0c2d4e6f8a9b",
+                 *       "event": "survey.response.received",
+                 *       "timestamp": "2026-01-01T12:00:00.000Z",
+                 *       "accountId": "7d9e2a1c-3b4f-4c5d-8e6f-1a2b3c4d5e6f",
+                 *       "livemode": true,
+                 *       "data": {
+                 *         "responseId": "resp_1",
+                 *         "provider": "fairing",
+                 *         "question": "How did you hear about us?",
+                 *         "answer": "A podcast",
+                 *         "respondedAt": "2026-03-05T15:00:00Z"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: uuid
+                     * @description The event id; equals the webhook-id header
+                     */
+                    id: string;
+                    /** @constant */
+                    event: "survey.response.received";
+                    /**
+                     * Format: date-time
+                     * @description When the event was published
+                     */
+                    timestamp: string;
+                    /** Format: uuid */
+                    accountId: string;
+                    livemode: boolean;
+                    data: {
+                        /** @description The provider’s response id */
+                        responseId: string;
+                        /** @description Provider id, e.g. "fairing" */
+                        provider: string;
+                        /** @description The question answered */
+                        questionId?: string;
+                        question?: string;
+                        answer?: string;
+                        /** @description The order the survey followed, when it did */
+                        orderId?: string;
+                        /** Format: email */
+                        email?: string;
+                        /**
+                         * Format: date-time
+                         * @description When it was answered
+                         */
+                        respondedAt?: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Gone: the endpoint is disabled at once */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Retried after Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Retried after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Any 2xx acknowledges the delivery */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Any other answer (3xx included) or no answer is retried on the schedule */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onPayoutPaid: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every retry and every endpoint */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description v1,<base64 HMAC-SHA256>, space-separated during secret rotation */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "2f6c1b4e-8d3a-4f7e-9a1b-0c2d4e6f8a9b",
+                 *       "event": "payout.paid",
+                 *       "timestamp": "2026-01-01T12:00:00.000Z",
+                 *       "accountId": "7d9e2a1c-3b4f-4c5d-8e6f-1a2b3c4d5e6f",
+                 *       "livemode": true,
+                 *       "data": {
+                 *         "payoutId": "po_1OaFDbEcg9tTZuTgNYmX0PKB",
+                 *         "provider": "stripe",
+                 *         "amount": 125000,
+                 *         "currency": "USD",
+                 *         "recipient": "acct_1Nv0FGQ9RKHgCVdK"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: uuid
+                     * @description The event id; equals the webhook-id header
+                     */
+                    id: string;
+                    /** @constant */
+                    event: "payout.paid";
+                    /**
+                     * Format: date-time
+                     * @description When the event was published
+                     */
+                    timestamp: string;
+                    /** Format: uuid */
+                    accountId: string;
+                    livemode: boolean;
+                    data: {
+                        /** @description The provider’s payout or transfer id */
+                        payoutId: string;
+                        /** @description Provider id, e.g. "stripe" */
+                        provider: string;
+                        /** @description In the currency’s minor unit */
+                        amount: number;
+                        /** @description ISO 4217 code */
+                        currency: string;
+                        /** @description Who was paid (a connected account, an email, a recipient id) */
+                        recipient?: string;
+                        arrivalDate?: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Gone: the endpoint is disabled at once */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Retried after Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Retried after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Any 2xx acknowledges the delivery */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Any other answer (3xx included) or no answer is retried on the schedule */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onPayoutFailed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every retry and every endpoint */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description v1,<base64 HMAC-SHA256>, space-separated during secret rotation */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "2f6c1b4e-8d3a-4f7e-9a1b-0c2d4e6f8a9b",
+                 *       "event": "payout.failed",
+                 *       "timestamp": "2026-01-01T12:00:00.000Z",
+                 *       "accountId": "7d9e2a1c-3b4f-4c5d-8e6f-1a2b3c4d5e6f",
+                 *       "livemode": true,
+                 *       "data": {
+                 *         "payoutId": "po_1OaFDbEcg9tTZuTgNYmX0PKB",
+                 *         "provider": "stripe",
+                 *         "amount": 125000,
+                 *         "currency": "USD",
+                 *         "recipient": "acct_1Nv0FGQ9RKHgCVdK",
+                 *         "failureReason": "The bank account could not be found"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: uuid
+                     * @description The event id; equals the webhook-id header
+                     */
+                    id: string;
+                    /** @constant */
+                    event: "payout.failed";
+                    /**
+                     * Format: date-time
+                     * @description When the event was published
+                     */
+                    timestamp: string;
+                    /** Format: uuid */
+                    accountId: string;
+                    livemode: boolean;
+                    data: {
+                        /** @description The provider’s payout or transfer id */
+                        payoutId: string;
+                        /** @description Provider id, e.g. "stripe" */
+                        provider: string;
+                        /** @description In the currency’s minor unit */
+                        amount: number;
+                        /** @description ISO 4217 code */
+                        currency: string;
+                        /** @description Who was paid (a connected account, an email, a recipient id) */
+                        recipient?: string;
+                        arrivalDate?: string;
+                        failureReason?: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Gone: the endpoint is disabled at once */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Retried after Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Retried after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Any 2xx acknowledges the delivery */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Any other answer (3xx included) or no answer is retried on the schedule */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onBankAccountVerified: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id: the same on every retry and every endpoint */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description v1,<base64 HMAC-SHA256>, space-separated during secret rotation */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "2f6c1b4e-8d3a-4f7e-9a1b-0c2d4e6f8a9b",
+                 *       "event": "bank_account.verified",
+                 *       "timestamp": "2026-01-01T12:00:00.000Z",
+                 *       "accountId": "7d9e2a1c-3b4f-4c5d-8e6f-1a2b3c4d5e6f",
+                 *       "livemode": true,
+                 *       "data": {
+                 *         "provider": "plaid",
+                 *         "itemId": "eVBnVMp7zdTJLkRNr33Rs6zr7KNJqBFL9DrE6",
+                 *         "accountIds": [
+                 *           "vzeNDwK7KQIm4yEog683uElbp9GRLEFXGK98D"
+                 *         ],
+                 *         "endUserId": "creator_42",
+                 *         "verificationStatus": "automatically_verified"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: uuid
+                     * @description The event id; equals the webhook-id header
+                     */
+                    id: string;
+                    /** @constant */
+                    event: "bank_account.verified";
+                    /**
+                     * Format: date-time
+                     * @description When the event was published
+                     */
+                    timestamp: string;
+                    /** Format: uuid */
+                    accountId: string;
+                    livemode: boolean;
+                    data: {
+                        /** @description Provider id, e.g. "plaid" */
+                        provider: string;
+                        /** @description The provider’s item or account link id */
+                        itemId?: string;
+                        accountIds?: string[];
+                        /** @description The host platform’s end user, when known */
+                        endUserId?: string;
+                        verificationStatus?: string;
                     } & {
                         [key: string]: unknown;
                     };
