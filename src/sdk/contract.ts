@@ -135,6 +135,8 @@ export interface TokenExchange {
   /** JSON pointers into the answer (defaults `/access_token` and `/expires_in`, in seconds). */
   accessToken?: string;
   expiresIn?: string;
+  /** How long a token is taken to last when the answer names no lifetime (Yotpo's last 14 days). */
+  assumedLifetimeSeconds?: number;
 }
 
 export interface NoAuth {

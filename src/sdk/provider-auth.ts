@@ -172,6 +172,7 @@ export async function exchangeToken(
   }
   const accessToken = readPointer(answer, exchange.accessToken ?? '/access_token');
   if (!response.ok || typeof accessToken !== 'string' || accessToken === '') throw new Error(`the token endpoint answered ${response.status} without a token`);
-  const expiresIn = Number(readPointer(answer, exchange.expiresIn ?? '/expires_in'));
+  const named = Number(readPointer(answer, exchange.expiresIn ?? '/expires_in'));
+  const expiresIn = Number.isFinite(named) && named > 0 ? named : (exchange.assumedLifetimeSeconds ?? Number.NaN);
   return { accessToken, ...(Number.isFinite(expiresIn) && expiresIn > 0 ? { expiresAt: Date.now() + expiresIn * 1000 } : {}) };
 }

@@ -136,6 +136,7 @@ const PROVIDER_SCHEMA = {
                   form: { type: 'boolean' },
                   accessToken: { type: 'string', pattern: '^(/.*)?$' },
                   expiresIn: { type: 'string', pattern: '^(/.*)?$' },
+                  assumedLifetimeSeconds: { type: 'integer', minimum: 60 },
                 },
               },
             },

@@ -24,6 +24,11 @@ function toOpenApiSchema(schema: JSONSchema): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
       if (key === '$schema' || key === '$id') continue;
+      // Property names are names, not keywords: a field may be called `secret` (Yotpo's is).
+      if ((key === 'properties' || key === 'patternProperties') && item && typeof item === 'object' && !Array.isArray(item)) {
+        out[key] = Object.fromEntries(Object.entries(item as Record<string, unknown>).map(([name, property]) => [name, convert(property)]));
+        continue;
+      }
       if (key === 'secret') {
         if (item === true) Object.assign(out, { writeOnly: true, format: 'password', 'x-secret': true });
         continue;

@@ -2276,6 +2276,106 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/integrations/fairing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Fairing: connect
+         * @description Connects Fairing (PUT /v1/integrations/{provider} with its types): the credentials are verified with the provider, then stored encrypted.
+         */
+        put: operations["connectFairing"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/fairing/actions/listQuestions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Fairing: listQuestions
+         * @description Every question of the Question Stream, with its answer options. Runs Fairing's action "listQuestions" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of Fairing.
+         */
+        post: operations["runFairingListQuestions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/fairing/actions/listResponses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Fairing: listResponses
+         * @description Survey responses, newest first: those inserted since a time (all pages), or one page continued from `next`. Runs Fairing's action "listResponses" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of Fairing.
+         */
+        post: operations["runFairingListResponses"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/ga4": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Google Analytics 4: connect
+         * @description Connects Google Analytics 4 (PUT /v1/integrations/{provider} with its types): the credentials are verified with the provider, then stored encrypted.
+         */
+        put: operations["connectGa4"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/ga4/actions/sendEvent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Google Analytics 4: sendEvent
+         * @description Sends up to 25 events for one client (browser) to Google Analytics 4. With validateOnly, the validation server checks them instead and answers its messages (nothing is reported). Runs Google Analytics 4's action "sendEvent" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of Google Analytics 4.
+         */
+        post: operations["runGa4SendEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/integrations/gmail/oauth/start": {
         parameters: {
             query?: never;
@@ -2930,6 +3030,86 @@ export interface paths {
          * @description Lists the account’s forms and landing pages (id, name, type), newest first; page with `after`. Runs Kit's action "listForms" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of Kit.
          */
         post: operations["runKitListForms"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/klaviyo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Klaviyo: connect
+         * @description Connects Klaviyo (PUT /v1/integrations/{provider} with its types): the credentials are verified with the provider, then stored encrypted.
+         */
+        put: operations["connectKlaviyo"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/klaviyo/actions/upsertProfile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Klaviyo: upsertProfile
+         * @description Creates a Klaviyo profile for this email, or updates the existing one (name, phone, external id, custom properties). Runs Klaviyo's action "upsertProfile" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of Klaviyo.
+         */
+        post: operations["runKlaviyoUpsertProfile"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/klaviyo/actions/subscribeToList": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Klaviyo: subscribeToList
+         * @description Subscribes a person to email marketing and adds them to a list, only with their consent (the list’s double opt-in setting applies). Klaviyo runs it as a job. Runs Klaviyo's action "subscribeToList" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of Klaviyo.
+         */
+        post: operations["runKlaviyoSubscribeToList"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/klaviyo/actions/createEvent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Klaviyo: createEvent
+         * @description Records an event (a metric, by name) on the profile with this email, with custom properties and an optional value; money is given in minor units with its currency and sent to Klaviyo in major units. Runs Klaviyo's action "createEvent" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of Klaviyo.
+         */
+        post: operations["runKlaviyoCreateEvent"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4116,6 +4296,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/integrations/shopify/oauth/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Shopify: start connecting by OAuth
+         * @description Starts connecting Shopify by OAuth 2.0 (POST /v1/integrations/{provider}/oauth/start with its types): answers the URL to send the browser to.
+         */
+        post: operations["startShopifyOAuth"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/shopify/actions/listProducts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Shopify: listProducts
+         * @description One page of the shop’s products, most recently changed last, with the cursor of the next page. Runs Shopify's action "listProducts" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of Shopify.
+         */
+        post: operations["runShopifyListProducts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/shopify/actions/getOrder": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Shopify: getOrder
+         * @description One order with its totals (integer minor units), statuses and line items. Runs Shopify's action "getOrder" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of Shopify.
+         */
+        post: operations["runShopifyGetOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/integrations/slack/oauth/start": {
         parameters: {
             query?: never;
@@ -4470,6 +4710,66 @@ export interface paths {
          * @description Sets the channel’s stream title and/or category; the category is given by name (e.g. "Just Chatting", "Software and Game Development"). Runs Twitch's action "updateChannel" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of Twitch.
          */
         post: operations["runTwitchUpdateChannel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/yotpo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Yotpo: connect
+         * @description Connects Yotpo (PUT /v1/integrations/{provider} with its types): the credentials are verified with the provider, then stored encrypted.
+         */
+        put: operations["connectYotpo"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/yotpo/actions/listReviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Yotpo: listReviews
+         * @description One page of the store’s reviews (Yotpo’s Retrieve all reviews), optionally only those created since a time. Runs Yotpo's action "listReviews" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of Yotpo.
+         */
+        post: operations["runYotpoListReviews"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/yotpo/actions/upsertProduct": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Yotpo: upsertProduct
+         * @description Creates the product in Yotpo’s catalog, or updates it when a product with this external id exists (Core API v3 products). Runs Yotpo's action "upsertProduct" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of Yotpo.
+         */
+        post: operations["runYotpoUpsertProduct"];
         delete?: never;
         options?: never;
         head?: never;
@@ -7515,6 +7815,129 @@ export interface components {
             /** @description The Facebook Page (one listPages returns); defaults to the Page in the settings, else the user’s own profile */
             pageId?: string;
         };
+        /** @description Credentials of Fairing (PUT /v1/integrations/fairing); secret fields are never returned */
+        ProviderFairingCredentials: {
+            /**
+             * API key
+             * Format: password
+             * @description The secret key from Fairing → Account → API keys
+             */
+            apiKey: string;
+            /**
+             * Webhook token
+             * Format: password
+             * @description Only for the response webhook: a random value of your choice (32+ characters) added to the webhook URL you give Fairing as ?token=…; requests without it are refused
+             */
+            webhookToken?: string;
+        };
+        /** @description Input of Fairing's action "listQuestions" (POST /v1/integrations/fairing/actions/listQuestions): Every question of the Question Stream, with its answer options. */
+        ProviderFairingActionListQuestionsInput: Record<string, never>;
+        /** @description What Fairing's action "listQuestions" returns */
+        ProviderFairingActionListQuestionsOutput: {
+            id: number | string;
+            prompt: string;
+            type?: string;
+            customer_type?: string | null;
+            frequency_type?: string | null;
+            published_at?: string | null;
+            responses?: {
+                [key: string]: unknown;
+            }[];
+        }[];
+        /** @description Input of Fairing's action "listResponses" (POST /v1/integrations/fairing/actions/listResponses): Survey responses, newest first: those inserted since a time (all pages), or one page continued from `next`. */
+        ProviderFairingActionListResponsesInput: {
+            /**
+             * Format: date-time
+             * @description Only responses inserted at or after this time
+             */
+            since?: string;
+            /** @description Only responses to this question */
+            questionId?: number;
+            /** @description Responses a page (and, without since, returned) */
+            limit?: number;
+            /** @description The `next` of a previous call */
+            next?: string;
+        };
+        /** @description What Fairing's action "listResponses" returns */
+        ProviderFairingActionListResponsesOutput: {
+            responses: {
+                id: string;
+                questionId: string | null;
+                question?: string | null;
+                /** @description single_response, multi_response or open_ended */
+                questionType?: string | null;
+                /** @description The chosen answer, or the free text of an “other” answer */
+                answer: string | null;
+                other?: boolean;
+                orderId?: string | null;
+                orderNumber?: string | null;
+                /** @description As Fairing gives it, in the order’s currency */
+                orderTotal?: string | null;
+                orderCurrency?: string | null;
+                customerId?: string | null;
+                email?: string | null;
+                utmSource?: string | null;
+                utmMedium?: string | null;
+                utmCampaign?: string | null;
+                /** Format: date-time */
+                respondedAt?: string | null;
+                /** Format: date-time */
+                insertedAt?: string | null;
+                /** Format: date-time */
+                updatedAt?: string | null;
+            }[];
+            next: string | null;
+        };
+        /** @description Credentials of Google Analytics 4 (PUT /v1/integrations/ga4); secret fields are never returned */
+        ProviderGa4Credentials: {
+            /**
+             * Measurement Protocol API secret
+             * Format: password
+             * @description Admin → Data streams → your stream → Measurement Protocol API secrets → Create
+             */
+            apiSecret: string;
+        };
+        /** @description Values entered before connecting Google Analytics 4; kept in the connection's metadata */
+        ProviderGa4ConnectionInputs: {
+            /**
+             * Measurement ID
+             * @description The web stream’s measurement ID (G-XXXXXXX): Admin → Data streams → your stream
+             */
+            measurementId: string;
+        };
+        /** @description Input of Google Analytics 4's action "sendEvent" (POST /v1/integrations/ga4/actions/sendEvent): Sends up to 25 events for one client (browser) to Google Analytics 4. With validateOnly, the validation server checks them instead and answers its messages (nothing is reported). */
+        ProviderGa4ActionSendEventInput: {
+            /** @description The client id of the browser (the _ga cookie’s, e.g. 1234567890.1700000000) */
+            clientId: string;
+            /** @description Your own id of the signed-in user (never an email) */
+            userId?: string;
+            /** @description When the events happened, in microseconds since the epoch (at most 72 hours ago) */
+            timestampMicros?: number;
+            userProperties?: {
+                [key: string]: string | number;
+            };
+            events: {
+                /** @description Letters, digits and underscores, starting with a letter, up to 40 */
+                name: string;
+                params?: {
+                    [key: string]: string | (number | boolean) | {
+                        [key: string]: unknown;
+                    }[];
+                };
+            }[];
+            /** @description Defaults to false */
+            validateOnly?: boolean;
+        };
+        /** @description What Google Analytics 4's action "sendEvent" returns */
+        ProviderGa4ActionSendEventOutput: {
+            sent: boolean;
+            eventCount: number;
+            validationMessages?: {
+                fieldPath?: string;
+                description?: string;
+                validationCode?: string;
+            }[];
+        };
         /** @description Input of Gmail's action "sendEmail" (POST /v1/integrations/gmail/actions/sendEmail): Sends an email from the connected Gmail address (HTML, text or both; cc, bcc, reply-to). With threadId, it is a reply in that thread: it answers the thread’s last message. */
         ProviderGmailActionSendEmailInput: {
             /** @description An address ("ana@example.com" or { email, name }) or a list of them */
@@ -8192,6 +8615,90 @@ export interface components {
             perPage?: number;
             /** @description Defaults to "active" */
             status?: "active" | "archived" | "trashed" | "all";
+        };
+        /** @description Credentials of Klaviyo (PUT /v1/integrations/klaviyo); secret fields are never returned */
+        ProviderKlaviyoCredentials: {
+            /**
+             * Private API key
+             * Format: password
+             * @description A private key (starts with pk_) from Settings → API keys, with the scopes accounts:read, profiles:write, lists:write, subscriptions:write and events:write
+             */
+            apiKey: string;
+        };
+        /** @description Values entered before connecting Klaviyo; kept in the connection's metadata */
+        ProviderKlaviyoConnectionInputs: {
+            /**
+             * Public API key (site ID)
+             * @description Optional: the six-character public key of the same account, checked when connecting
+             */
+            publicKey?: string;
+        };
+        /** @description Input of Klaviyo's action "upsertProfile" (POST /v1/integrations/klaviyo/actions/upsertProfile): Creates a Klaviyo profile for this email, or updates the existing one (name, phone, external id, custom properties). */
+        ProviderKlaviyoActionUpsertProfileInput: {
+            /** Format: email */
+            email: string;
+            firstName?: string;
+            lastName?: string;
+            /** @description E.164 */
+            phoneNumber?: string;
+            externalId?: string;
+            /** @description Custom profile properties */
+            properties?: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description What Klaviyo's action "upsertProfile" returns */
+        ProviderKlaviyoActionUpsertProfileOutput: {
+            id: string;
+            email: string;
+            /** @description false when an existing profile was updated */
+            created: boolean;
+        };
+        /** @description Input of Klaviyo's action "subscribeToList" (POST /v1/integrations/klaviyo/actions/subscribeToList): Subscribes a person to email marketing and adds them to a list, only with their consent (the list’s double opt-in setting applies). Klaviyo runs it as a job. */
+        ProviderKlaviyoActionSubscribeToListInput: {
+            /** @description The list id (e.g. Y6nRLr) */
+            listId: string;
+            /** Format: email */
+            email: string;
+            /** @description The person agreed to receive email marketing; without it nobody is subscribed */
+            consent: boolean;
+            /** @description Where consent was collected, kept on the consent record */
+            customSource?: string;
+        };
+        /** @description What Klaviyo's action "subscribeToList" returns */
+        ProviderKlaviyoActionSubscribeToListOutput: {
+            subscribed: boolean;
+            listId: string;
+            email: string;
+        };
+        /** @description Input of Klaviyo's action "createEvent" (POST /v1/integrations/klaviyo/actions/createEvent): Records an event (a metric, by name) on the profile with this email, with custom properties and an optional value; money is given in minor units with its currency and sent to Klaviyo in major units. */
+        ProviderKlaviyoActionCreateEventInput: {
+            /** @description The metric name, e.g. "Registered" (created on first use) */
+            metric: string;
+            /** Format: email */
+            email: string;
+            /** @description Custom properties (Klaviyo takes up to 300 per event, values up to 100 kB) */
+            properties?: {
+                [key: string]: unknown;
+            };
+            /** @description A numeric value of the event (not money: use amount and currency) */
+            value?: number;
+            /** @description Money in the currency’s minor unit (cents); sent as value in major units */
+            amount?: number;
+            /** @description ISO 4217 code, kept in the event’s properties */
+            currency?: string;
+            /** @description Klaviyo counts events with the same unique id once */
+            uniqueId?: string;
+            /** Format: date-time */
+            time?: string;
+        };
+        /** @description What Klaviyo's action "createEvent" returns */
+        ProviderKlaviyoActionCreateEventOutput: {
+            accepted: boolean;
+            metric: string;
+            email: string;
+            value?: number;
+            uniqueId?: string;
         };
         /** @description Settings of LinkedIn Live */
         ProviderLinkedinLiveSettings: {
@@ -9732,6 +10239,94 @@ export interface components {
                 name?: string | null;
             } | null;
         };
+        /** @description Values entered before connecting Shopify; kept in the connection's metadata */
+        ProviderShopifyConnectionInputs: {
+            /**
+             * Shop domain
+             * @description The store’s myshopify.com domain, e.g. acme-outfitters.myshopify.com (Settings → Domains in the Shopify admin).
+             */
+            shop: string;
+        };
+        /** @description Input of Shopify's action "listProducts" (POST /v1/integrations/shopify/actions/listProducts): One page of the shop’s products, most recently changed last, with the cursor of the next page. */
+        ProviderShopifyActionListProductsInput: {
+            /** @description Products on the page (at most 250) */
+            first?: number;
+            /** @description The endCursor of the previous page */
+            after?: string;
+        };
+        /** @description What Shopify's action "listProducts" returns */
+        ProviderShopifyActionListProductsOutput: {
+            products: {
+                id?: string;
+                title?: string | null;
+                handle?: string | null;
+                /** @description ACTIVE, ARCHIVED, DRAFT or UNLISTED */
+                status?: string | null;
+                vendor?: string | null;
+                productType?: string | null;
+                tags?: string[];
+                totalInventory?: number | null;
+                minPrice?: {
+                    /** @description In the currency’s minor unit */
+                    amount?: number;
+                    currency?: string;
+                } | null;
+                maxPrice?: {
+                    /** @description In the currency’s minor unit */
+                    amount?: number;
+                    currency?: string;
+                } | null;
+                /** Format: date-time */
+                createdAt?: string | null;
+                /** Format: date-time */
+                updatedAt?: string | null;
+            }[];
+            pageInfo: {
+                hasNextPage?: boolean;
+                endCursor?: string | null;
+            };
+        };
+        /** @description Input of Shopify's action "getOrder" (POST /v1/integrations/shopify/actions/getOrder): One order with its totals (integer minor units), statuses and line items. */
+        ProviderShopifyActionGetOrderInput: {
+            /** @description The order’s GID (gid://shopify/Order/…) or numeric id */
+            orderId: string;
+        };
+        /** @description What Shopify's action "getOrder" returns */
+        ProviderShopifyActionGetOrderOutput: {
+            id?: string;
+            /** @description The order number as the shop shows it, e.g. #1001 */
+            name?: string | null;
+            email?: string | null;
+            financialStatus?: string | null;
+            fulfillmentStatus?: string | null;
+            currency?: string | null;
+            /** @description In the currency’s minor unit */
+            totalAmount?: number | null;
+            subtotalAmount?: number | null;
+            totalTax?: number | null;
+            /** Format: date-time */
+            createdAt?: string | null;
+            /** Format: date-time */
+            processedAt?: string | null;
+            /** Format: date-time */
+            updatedAt?: string | null;
+            /** Format: date-time */
+            cancelledAt?: string | null;
+            lineItems?: {
+                id?: string;
+                title?: string | null;
+                quantity?: number;
+                sku?: string | null;
+                productId?: string | null;
+                variantId?: string | null;
+                unitPrice?: {
+                    /** @description In the currency’s minor unit */
+                    amount?: number;
+                    currency?: string;
+                } | null;
+            }[];
+            lineItemsTruncated?: boolean;
+        };
         /** @description Settings of Slack */
         ProviderSlackSettings: {
             /**
@@ -10152,6 +10747,88 @@ export interface components {
             title: unknown;
         } | {
             categoryName: unknown;
+        };
+        /** @description Credentials of Yotpo (PUT /v1/integrations/yotpo); secret fields are never returned */
+        ProviderYotpoCredentials: {
+            /**
+             * API secret
+             * Format: password
+             * @description The API secret of the store (Yotpo → Settings → Store → Get secret key); exchanged for an access token
+             */
+            secret: string;
+        };
+        /** @description Values entered before connecting Yotpo; kept in the connection's metadata */
+        ProviderYotpoConnectionInputs: {
+            /**
+             * Store ID (app key)
+             * @description Your Yotpo store ID, also called app key: Yotpo → Settings → Store (General Settings)
+             */
+            storeId: string;
+        };
+        /** @description Input of Yotpo's action "listReviews" (POST /v1/integrations/yotpo/actions/listReviews): One page of the store’s reviews (Yotpo’s Retrieve all reviews), optionally only those created since a time. */
+        ProviderYotpoActionListReviewsInput: {
+            /**
+             * Format: date-time
+             * @description Only reviews created at or after this time (Yotpo’s since_date)
+             */
+            since?: string;
+            /**
+             * Format: date-time
+             * @description Only reviews updated at or after this time (since_updated_at)
+             */
+            updatedSince?: string;
+            /** @description Defaults to 1 */
+            page?: number;
+            /** @description Defaults to 100 */
+            count?: number;
+        };
+        /** @description What Yotpo's action "listReviews" returns */
+        ProviderYotpoActionListReviewsOutput: {
+            reviews: {
+                id: string;
+                score: number | null;
+                title?: string | null;
+                content?: string | null;
+                /** @description The product’s external id (Yotpo’s `sku`) */
+                productId?: string | null;
+                name?: string | null;
+                email?: string | null;
+                reviewerType?: string | null;
+                votesUp?: number;
+                votesDown?: number;
+                sentiment?: number | null;
+                deleted: boolean;
+                /** Format: date-time */
+                createdAt: string | null;
+                /** Format: date-time */
+                updatedAt?: string | null;
+            }[];
+            page: number;
+            /** @description The page to ask for next; null on the last page */
+            nextPage: number | null;
+        };
+        /** @description Input of Yotpo's action "upsertProduct" (POST /v1/integrations/yotpo/actions/upsertProduct): Creates the product in Yotpo’s catalog, or updates it when a product with this external id exists (Core API v3 products). */
+        ProviderYotpoActionUpsertProductInput: {
+            /** @description Your own id of the product (Yotpo’s external_id) */
+            externalId: string;
+            name: string;
+            /**
+             * Format: uri
+             * @description The product page
+             */
+            url: string;
+            /** Format: uri */
+            imageUrl?: string;
+        };
+        /** @description What Yotpo's action "upsertProduct" returns */
+        ProviderYotpoActionUpsertProductOutput: {
+            yotpoId: number | string;
+            externalId: string;
+            name?: string | null;
+            url?: string | null;
+            imageUrl?: string | null;
+            /** @description True when the product was new to Yotpo, false when it was updated */
+            created: boolean;
         };
         /** @description Settings of YouTube */
         ProviderYoutubeSettings: {
@@ -23875,6 +24552,695 @@ export interface operations {
             };
         };
     };
+    connectFairing: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "credentials": {
+                 *         "apiKey": "secret-value",
+                 *         "webhookToken": "axxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                 *       },
+                 *       "autoSync": true
+                 *     }
+                 */
+                "application/json": {
+                    credentials: components["schemas"]["ProviderFairingCredentials"];
+                    autoSync?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Connected (or saved) */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+                     *       "provider": "stripe",
+                     *       "category": "payment",
+                     *       "status": "connected",
+                     *       "owner": "account",
+                     *       "memberId": "string",
+                     *       "endUserId": "string",
+                     *       "tags": [
+                     *         "string"
+                     *       ],
+                     *       "label": "string",
+                     *       "isDefault": true,
+                     *       "restricted": true,
+                     *       "accountId": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+                     *       "livemode": true,
+                     *       "displayName": "string",
+                     *       "metadata": {},
+                     *       "settings": {},
+                     *       "autoSync": true,
+                     *       "syncFrequency": "1h",
+                     *       "lastSyncAt": "2026-01-01T12:00:00.000Z",
+                     *       "lastError": "string",
+                     *       "connectedAt": "2026-01-01T12:00:00.000Z",
+                     *       "disconnectedAt": "2026-01-01T12:00:00.000Z",
+                     *       "tokenExpiresAt": "2026-01-01T12:00:00.000Z",
+                     *       "createdAt": "2026-01-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["IntegrationDto"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runFairingListQuestions: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {}
+                 *     }
+                 */
+                "application/json": {
+                    input?: components["schemas"]["ProviderFairingActionListQuestionsInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description The action's output */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "id": 1,
+                     *         "prompt": "string",
+                     *         "type": "string",
+                     *         "customer_type": "string",
+                     *         "frequency_type": "string",
+                     *         "published_at": "string",
+                     *         "responses": [
+                     *           {}
+                     *         ]
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["ProviderFairingActionListQuestionsOutput"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runFairingListResponses: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {
+                 *         "since": "2026-01-01T12:00:00.000Z",
+                 *         "questionId": 1,
+                 *         "limit": 100,
+                 *         "next": "https://app.fairing.co/api/responses?"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    input?: components["schemas"]["ProviderFairingActionListResponsesInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description The action's output */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "responses": [
+                     *         {
+                     *           "id": "string",
+                     *           "questionId": "string",
+                     *           "question": "string",
+                     *           "questionType": "string",
+                     *           "answer": "string",
+                     *           "other": true,
+                     *           "orderId": "string",
+                     *           "orderNumber": "string",
+                     *           "orderTotal": "string",
+                     *           "orderCurrency": "string",
+                     *           "customerId": "string",
+                     *           "email": "string",
+                     *           "utmSource": "string",
+                     *           "utmMedium": "string",
+                     *           "utmCampaign": "string",
+                     *           "respondedAt": "2026-01-01T12:00:00.000Z",
+                     *           "insertedAt": "2026-01-01T12:00:00.000Z",
+                     *           "updatedAt": "2026-01-01T12:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "next": "string"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProviderFairingActionListResponsesOutput"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    connectGa4: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "credentials": {
+                 *         "apiSecret": "secret-value"
+                 *       },
+                 *       "autoSync": true,
+                 *       "inputs": {
+                 *         "measurementId": "G-1111"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    credentials: components["schemas"]["ProviderGa4Credentials"];
+                    autoSync?: boolean;
+                    inputs?: components["schemas"]["ProviderGa4ConnectionInputs"];
+                };
+            };
+        };
+        responses: {
+            /** @description Connected (or saved) */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+                     *       "provider": "stripe",
+                     *       "category": "payment",
+                     *       "status": "connected",
+                     *       "owner": "account",
+                     *       "memberId": "string",
+                     *       "endUserId": "string",
+                     *       "tags": [
+                     *         "string"
+                     *       ],
+                     *       "label": "string",
+                     *       "isDefault": true,
+                     *       "restricted": true,
+                     *       "accountId": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+                     *       "livemode": true,
+                     *       "displayName": "string",
+                     *       "metadata": {},
+                     *       "settings": {},
+                     *       "autoSync": true,
+                     *       "syncFrequency": "1h",
+                     *       "lastSyncAt": "2026-01-01T12:00:00.000Z",
+                     *       "lastError": "string",
+                     *       "connectedAt": "2026-01-01T12:00:00.000Z",
+                     *       "disconnectedAt": "2026-01-01T12:00:00.000Z",
+                     *       "tokenExpiresAt": "2026-01-01T12:00:00.000Z",
+                     *       "createdAt": "2026-01-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["IntegrationDto"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runGa4SendEvent: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {
+                 *         "clientId": "string",
+                 *         "userId": "string",
+                 *         "timestampMicros": 1,
+                 *         "userProperties": {},
+                 *         "events": [
+                 *           {
+                 *             "name": "aa",
+                 *             "params": {}
+                 *           }
+                 *         ],
+                 *         "validateOnly": false
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    input: components["schemas"]["ProviderGa4ActionSendEventInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description The action's output */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "sent": true,
+                     *       "eventCount": 1,
+                     *       "validationMessages": [
+                     *         {
+                     *           "fieldPath": "string",
+                     *           "description": "string",
+                     *           "validationCode": "string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProviderGa4ActionSendEventOutput"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     startGmailOAuth: {
         parameters: {
             query?: never;
@@ -28004,6 +29370,525 @@ export interface operations {
                 content: {
                     /** @example {} */
                     "application/json": unknown;
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    connectKlaviyo: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "credentials": {
+                 *         "apiKey": "pk_aaaaaaaaaaaaaaaaaaaa"
+                 *       },
+                 *       "autoSync": true,
+                 *       "inputs": {
+                 *         "publicKey": "aaaaaa"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    credentials: components["schemas"]["ProviderKlaviyoCredentials"];
+                    autoSync?: boolean;
+                    inputs?: components["schemas"]["ProviderKlaviyoConnectionInputs"];
+                };
+            };
+        };
+        responses: {
+            /** @description Connected (or saved) */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+                     *       "provider": "stripe",
+                     *       "category": "payment",
+                     *       "status": "connected",
+                     *       "owner": "account",
+                     *       "memberId": "string",
+                     *       "endUserId": "string",
+                     *       "tags": [
+                     *         "string"
+                     *       ],
+                     *       "label": "string",
+                     *       "isDefault": true,
+                     *       "restricted": true,
+                     *       "accountId": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+                     *       "livemode": true,
+                     *       "displayName": "string",
+                     *       "metadata": {},
+                     *       "settings": {},
+                     *       "autoSync": true,
+                     *       "syncFrequency": "1h",
+                     *       "lastSyncAt": "2026-01-01T12:00:00.000Z",
+                     *       "lastError": "string",
+                     *       "connectedAt": "2026-01-01T12:00:00.000Z",
+                     *       "disconnectedAt": "2026-01-01T12:00:00.000Z",
+                     *       "tokenExpiresAt": "2026-01-01T12:00:00.000Z",
+                     *       "createdAt": "2026-01-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["IntegrationDto"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runKlaviyoUpsertProfile: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {
+                 *         "email": "ana@example.com",
+                 *         "firstName": "string",
+                 *         "lastName": "string",
+                 *         "phoneNumber": "+11",
+                 *         "externalId": "string",
+                 *         "properties": {}
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    input: components["schemas"]["ProviderKlaviyoActionUpsertProfileInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description The action's output */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "string",
+                     *       "email": "string",
+                     *       "created": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProviderKlaviyoActionUpsertProfileOutput"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runKlaviyoSubscribeToList: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {
+                 *         "listId": "aaaaaa",
+                 *         "email": "ana@example.com",
+                 *         "consent": true,
+                 *         "customSource": "string"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    input: components["schemas"]["ProviderKlaviyoActionSubscribeToListInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description The action's output */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "subscribed": true,
+                     *       "listId": "string",
+                     *       "email": "string"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProviderKlaviyoActionSubscribeToListOutput"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runKlaviyoCreateEvent: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {
+                 *         "metric": "string",
+                 *         "email": "ana@example.com",
+                 *         "properties": {},
+                 *         "value": 1,
+                 *         "amount": 1,
+                 *         "currency": "AAA",
+                 *         "uniqueId": "string",
+                 *         "time": "2026-01-01T12:00:00.000Z"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    input: components["schemas"]["ProviderKlaviyoActionCreateEventInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description The action's output */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "accepted": true,
+                     *       "metric": "string",
+                     *       "email": "string",
+                     *       "value": 1,
+                     *       "uniqueId": "string"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProviderKlaviyoActionCreateEventOutput"];
                 };
             };
             400: components["responses"]["ValidationFailed"];
@@ -35560,6 +37445,427 @@ export interface operations {
             };
         };
     };
+    startShopifyOAuth: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "returnUrl": "/settings/integrations",
+                 *       "inputs": {
+                 *         "shop": "aa.myshopify.com"
+                 *       },
+                 *       "oauthApp": {
+                 *         "clientId": "string",
+                 *         "clientSecret": "string",
+                 *         "secrets": {
+                 *           "signingSecret": "8f742231b10e8888abcd99yyyzzz85a5"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description Relative, or with an origin in ALLOWED_RETURN_ORIGINS
+                     * @example /settings/integrations
+                     */
+                    returnUrl: string;
+                    inputs?: components["schemas"]["ProviderShopifyConnectionInputs"];
+                    oauthApp?: components["schemas"]["OAuthAppDto"];
+                };
+            };
+        };
+        responses: {
+            /** @description The provider URL to send the browser to */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "authorizationUrl": "https://example.com/path",
+                     *       "expiresAt": "2026-01-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthStartedDto"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runShopifyListProducts: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {
+                 *         "first": 50,
+                 *         "after": "string"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    input?: components["schemas"]["ProviderShopifyActionListProductsInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description The action's output */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "products": [
+                     *         {
+                     *           "id": "gid://shopify/Product/11",
+                     *           "title": "string",
+                     *           "handle": "string",
+                     *           "status": "string",
+                     *           "vendor": "string",
+                     *           "productType": "string",
+                     *           "tags": [
+                     *             "string"
+                     *           ],
+                     *           "totalInventory": 1,
+                     *           "minPrice": {
+                     *             "amount": 1,
+                     *             "currency": "AAA"
+                     *           },
+                     *           "maxPrice": {
+                     *             "amount": 1,
+                     *             "currency": "AAA"
+                     *           },
+                     *           "createdAt": "2026-01-01T12:00:00.000Z",
+                     *           "updatedAt": "2026-01-01T12:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "pageInfo": {
+                     *         "hasNextPage": true,
+                     *         "endCursor": "string"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProviderShopifyActionListProductsOutput"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runShopifyGetOrder: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {
+                 *         "orderId": "gid://shopify/Order/11"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    input: components["schemas"]["ProviderShopifyActionGetOrderInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description The action's output */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "gid://shopify/Order/11",
+                     *       "name": "string",
+                     *       "email": "string",
+                     *       "financialStatus": "string",
+                     *       "fulfillmentStatus": "string",
+                     *       "currency": "string",
+                     *       "totalAmount": 1,
+                     *       "subtotalAmount": 1,
+                     *       "totalTax": 1,
+                     *       "createdAt": "2026-01-01T12:00:00.000Z",
+                     *       "processedAt": "2026-01-01T12:00:00.000Z",
+                     *       "updatedAt": "2026-01-01T12:00:00.000Z",
+                     *       "cancelledAt": "2026-01-01T12:00:00.000Z",
+                     *       "lineItems": [
+                     *         {
+                     *           "id": "string",
+                     *           "title": "string",
+                     *           "quantity": 1,
+                     *           "sku": "string",
+                     *           "productId": "string",
+                     *           "variantId": "string",
+                     *           "unitPrice": {
+                     *             "amount": 1,
+                     *             "currency": "AAA"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "lineItemsTruncated": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProviderShopifyActionGetOrderOutput"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     startSlackOAuth: {
         parameters: {
             query?: never;
@@ -37754,6 +40060,415 @@ export interface operations {
                 content: {
                     /** @example {} */
                     "application/json": unknown;
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    connectYotpo: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "credentials": {
+                 *         "secret": "secret-value"
+                 *       },
+                 *       "autoSync": true,
+                 *       "inputs": {
+                 *         "storeId": "axxxxx"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    credentials: components["schemas"]["ProviderYotpoCredentials"];
+                    autoSync?: boolean;
+                    inputs?: components["schemas"]["ProviderYotpoConnectionInputs"];
+                };
+            };
+        };
+        responses: {
+            /** @description Connected (or saved) */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+                     *       "provider": "stripe",
+                     *       "category": "payment",
+                     *       "status": "connected",
+                     *       "owner": "account",
+                     *       "memberId": "string",
+                     *       "endUserId": "string",
+                     *       "tags": [
+                     *         "string"
+                     *       ],
+                     *       "label": "string",
+                     *       "isDefault": true,
+                     *       "restricted": true,
+                     *       "accountId": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+                     *       "livemode": true,
+                     *       "displayName": "string",
+                     *       "metadata": {},
+                     *       "settings": {},
+                     *       "autoSync": true,
+                     *       "syncFrequency": "1h",
+                     *       "lastSyncAt": "2026-01-01T12:00:00.000Z",
+                     *       "lastError": "string",
+                     *       "connectedAt": "2026-01-01T12:00:00.000Z",
+                     *       "disconnectedAt": "2026-01-01T12:00:00.000Z",
+                     *       "tokenExpiresAt": "2026-01-01T12:00:00.000Z",
+                     *       "createdAt": "2026-01-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["IntegrationDto"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runYotpoListReviews: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {
+                 *         "since": "2026-01-01T12:00:00.000Z",
+                 *         "updatedSince": "2026-01-01T12:00:00.000Z",
+                 *         "page": 1,
+                 *         "count": 100
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    input?: components["schemas"]["ProviderYotpoActionListReviewsInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description The action's output */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "reviews": [
+                     *         {
+                     *           "id": "string",
+                     *           "score": 1,
+                     *           "title": "string",
+                     *           "content": "string",
+                     *           "productId": "string",
+                     *           "name": "string",
+                     *           "email": "string",
+                     *           "reviewerType": "string",
+                     *           "votesUp": 1,
+                     *           "votesDown": 1,
+                     *           "sentiment": 1,
+                     *           "deleted": true,
+                     *           "createdAt": "2026-01-01T12:00:00.000Z",
+                     *           "updatedAt": "2026-01-01T12:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "page": 1,
+                     *       "nextPage": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProviderYotpoActionListReviewsOutput"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runYotpoUpsertProduct: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {
+                 *         "externalId": "string",
+                 *         "name": "string",
+                 *         "url": "https://example.com/path",
+                 *         "imageUrl": "https://example.com/path"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    input: components["schemas"]["ProviderYotpoActionUpsertProductInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description The action's output */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "yotpoId": 1,
+                     *       "externalId": "string",
+                     *       "name": "string",
+                     *       "url": "string",
+                     *       "imageUrl": "string",
+                     *       "created": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProviderYotpoActionUpsertProductOutput"];
                 };
             };
             400: components["responses"]["ValidationFailed"];

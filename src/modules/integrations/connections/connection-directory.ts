@@ -1,5 +1,5 @@
 import { EntityManager } from '@mikro-orm/postgresql';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { AppError, ValidationFailedError } from '../../../core/errors/app-errors.js';
 import type { OAuthCredentials } from '../../../sdk/index.js';
 import { PluginRegistry } from '../../plugins/index.js';
@@ -34,6 +34,8 @@ const SCAN_BATCH = 500;
  */
 @Injectable()
 export class ConnectionDirectory {
+  private readonly logger = new Logger(ConnectionDirectory.name);
+
   constructor(
     private readonly em: EntityManager,
     private readonly registry: PluginRegistry,
@@ -84,7 +86,7 @@ export class ConnectionDirectory {
         { status: 'connected', owner: 'account', tokenExpiresAt: { $ne: null, $lt: before }, id: { $gt: after } },
         { populate: ['credentials'], orderBy: { id: 'asc' }, limit: SCAN_BATCH },
       );
-      for (const row of rows) if (!this.refreshable(row)) found.push(factsOf(row));
+      for (const row of rows) if (this.refreshable(row) === false) found.push(factsOf(row));
       if (rows.length < SCAN_BATCH) return found;
       after = rows[rows.length - 1].id;
     }
@@ -109,11 +111,20 @@ export class ConnectionDirectory {
     return this.calls.invoke(integration, { kind: 'action', name: action, input });
   }
 
-  /** Only a provider that refreshes tokens has its credentials opened, to see whether they hold a refresh token. */
-  private refreshable(integration: Integration): boolean {
+  /**
+   * Only a provider that refreshes tokens has its credentials opened, to see whether they hold a refresh
+   * token; credentials that cannot be opened (sealed with a key no longer configured) tell nothing, and
+   * one account's unreadable row never stops the scan of the others.
+   */
+  private refreshable(integration: Integration): boolean | undefined {
     const provider = this.registry.provider(integration.provider);
     if (!provider || provider.auth.type !== 'oauth2' || provider.auth.refresh === false) return false;
-    return !!this.vault.openCredentials<OAuthCredentials>(integration)?.refreshToken;
+    try {
+      return !!this.vault.openCredentials<OAuthCredentials>(integration)?.refreshToken;
+    } catch (error) {
+      this.logger.warn(`the credentials of connection ${integration.id} cannot be opened: ${(error as Error).message}`);
+      return undefined;
+    }
   }
 }
 
