@@ -13,7 +13,7 @@ const LAYERS = [
   ['events', 'plugins', 'health'],
   ['api-keys', 'webhooks'],
   ['integrations'],
-  ['sso', 'onboarding'],
+  ['sso', 'onboarding', 'mcp'],
 ];
 
 const layerRules = LAYERS.flatMap((layer, index) =>

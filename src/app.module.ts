@@ -25,6 +25,7 @@ import { AuditModule } from './modules/audit/index.js';
 import { EventsModule } from './modules/events/index.js';
 import { HealthModule } from './modules/health/index.js';
 import { IntegrationsModule } from './modules/integrations/index.js';
+import { McpModule } from './modules/mcp/index.js';
 import { OnboardingModule } from './modules/onboarding/index.js';
 import { PlansModule } from './modules/plans/index.js';
 import { PluginsModule } from './modules/plugins/index.js';
@@ -65,6 +66,7 @@ export class AppModule {
         IntegrationsModule,
         SsoModule,
         OnboardingModule,
+        McpModule,
         PluginsModule,
       ],
       providers: [

@@ -5,6 +5,7 @@ import { ApiKeysModule } from '../api-keys/index.js';
 import { EventsModule } from '../events/index.js';
 import { PluginsModule } from '../plugins/index.js';
 import { ConnectedIntegrations } from './connections/connected-integrations.js';
+import { CallerConnections } from './connections/caller-connections.js';
 import { ConnectionDirectory } from './connections/connection-directory.js';
 import { CredentialVault } from './connections/credential-vault.js';
 import { SettingsGuards } from './connections/settings-guards.js';
@@ -52,6 +53,7 @@ import { ConnectSession } from './entities/connect-session.entity.js';
   controllers: [ProvidersController, IntegrationsController, ConnectionsController, ConnectSessionsController, ConnectController, PublicIntegrationsController],
   providers: [
     AutomationGate,
+    CallerConnections,
     ConnectedIntegrations,
     ConnectionDirectory,
     ConnectionAccess,
@@ -75,7 +77,7 @@ import { ConnectSession } from './entities/connect-session.entity.js';
     SyncProcessor,
     TokenRefresher,
   ],
-  exports: [AutomationGate, ConnectedIntegrations, ConnectionDirectory],
+  exports: [AutomationGate, CallerConnections, ConnectedIntegrations, ConnectionDirectory],
 })
 export class IntegrationsModule {
   constructor(acls: AclRegistry) {

@@ -15,6 +15,7 @@ export const PERMISSIONS = [
   'account.view',
   'audit.view',
   'sso.exchange',
+  'mcp.use',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -36,6 +37,8 @@ export const PERMISSION_DESCRIPTIONS: Record<Permission, string> = {
   'audit.view': 'Read the audit log',
   'sso.exchange':
     "Redeem single sign-on codes for the signed-in identity (POST /v1/sso/token), adding the member when the SSO integration's provisioning says so",
+  'mcp.use':
+    "Connect an AI agent to the MCP server at /mcp: its tools are the actions of the connections the caller may use, each call checked, limited and audited as the REST route's",
 };
 
 export interface BuiltInRole {
@@ -52,7 +55,17 @@ export const BUILT_IN_ROLES: readonly BuiltInRole[] = [
   {
     key: 'developer',
     name: 'Developer',
-    permissions: ['integrations.view', 'webhooks.view', 'webhooks.manage', 'api_keys.view', 'api_keys.manage', 'events.view', 'events.publish', 'account.view'],
+    permissions: [
+      'integrations.view',
+      'webhooks.view',
+      'webhooks.manage',
+      'api_keys.view',
+      'api_keys.manage',
+      'events.view',
+      'events.publish',
+      'account.view',
+      'mcp.use',
+    ],
   },
   { key: 'host', name: 'Host', permissions: ['account.view', 'events.view'] },
 ];

@@ -1592,6 +1592,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/mcp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send an MCP message
+         * @description The MCP endpoint (Streamable HTTP, stateless, no session id): `initialize`, `tools/list` (paged) and `tools/call`. The tools are the actions of the connections the caller may use in its mode, plus management tools; a refused or invalid call answers a tool result with `isError`, never an HTTP error. Send `Accept: application/json, text/event-stream`.
+         */
+        post: operations["mcpMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/plugins": {
         parameters: {
             query?: never;
@@ -5919,7 +5939,7 @@ export interface components {
         RoleDto: {
             key: string;
             name: string;
-            permissions: ("integrations.view" | "integrations.manage" | "connections.manage" | "webhooks.view" | "webhooks.manage" | "api_keys.view" | "api_keys.manage" | "events.view" | "events.publish" | "members.view" | "members.manage" | "roles.manage" | "account.view" | "audit.view" | "sso.exchange")[];
+            permissions: ("integrations.view" | "integrations.manage" | "connections.manage" | "webhooks.view" | "webhooks.manage" | "api_keys.view" | "api_keys.manage" | "events.view" | "events.publish" | "members.view" | "members.manage" | "roles.manage" | "account.view" | "audit.view" | "sso.exchange" | "mcp.use")[];
             /** @description Built-in roles cannot be changed or deleted */
             builtIn: boolean;
             /** Format: date-time */
@@ -5935,15 +5955,15 @@ export interface components {
             key: string;
             /** @example Support */
             name: string;
-            permissions: ("integrations.view" | "integrations.manage" | "connections.manage" | "webhooks.view" | "webhooks.manage" | "api_keys.view" | "api_keys.manage" | "events.view" | "events.publish" | "members.view" | "members.manage" | "roles.manage" | "account.view" | "audit.view" | "sso.exchange")[];
+            permissions: ("integrations.view" | "integrations.manage" | "connections.manage" | "webhooks.view" | "webhooks.manage" | "api_keys.view" | "api_keys.manage" | "events.view" | "events.publish" | "members.view" | "members.manage" | "roles.manage" | "account.view" | "audit.view" | "sso.exchange" | "mcp.use")[];
         };
         UpdateRoleDto: {
             name?: string;
-            permissions?: ("integrations.view" | "integrations.manage" | "connections.manage" | "webhooks.view" | "webhooks.manage" | "api_keys.view" | "api_keys.manage" | "events.view" | "events.publish" | "members.view" | "members.manage" | "roles.manage" | "account.view" | "audit.view" | "sso.exchange")[];
+            permissions?: ("integrations.view" | "integrations.manage" | "connections.manage" | "webhooks.view" | "webhooks.manage" | "api_keys.view" | "api_keys.manage" | "events.view" | "events.publish" | "members.view" | "members.manage" | "roles.manage" | "account.view" | "audit.view" | "sso.exchange" | "mcp.use")[];
         };
         PermissionDto: {
             /** @enum {string} */
-            key: "integrations.view" | "integrations.manage" | "connections.manage" | "webhooks.view" | "webhooks.manage" | "api_keys.view" | "api_keys.manage" | "events.view" | "events.publish" | "members.view" | "members.manage" | "roles.manage" | "account.view" | "audit.view" | "sso.exchange";
+            key: "integrations.view" | "integrations.manage" | "connections.manage" | "webhooks.view" | "webhooks.manage" | "api_keys.view" | "api_keys.manage" | "events.view" | "events.publish" | "members.view" | "members.manage" | "roles.manage" | "account.view" | "audit.view" | "sso.exchange" | "mcp.use";
             description: string;
         };
         PermissionPage: {
@@ -5997,7 +6017,7 @@ export interface components {
              */
             mode: "live" | "test";
             /** @description What the key may do; never more than the creator holds (403). All of the creator's permissions when omitted. */
-            permissions?: ("integrations.view" | "integrations.manage" | "connections.manage" | "webhooks.view" | "webhooks.manage" | "api_keys.view" | "api_keys.manage" | "events.view" | "events.publish" | "members.view" | "members.manage" | "roles.manage" | "account.view" | "audit.view" | "sso.exchange")[];
+            permissions?: ("integrations.view" | "integrations.manage" | "connections.manage" | "webhooks.view" | "webhooks.manage" | "api_keys.view" | "api_keys.manage" | "events.view" | "events.publish" | "members.view" | "members.manage" | "roles.manage" | "account.view" | "audit.view" | "sso.exchange" | "mcp.use")[];
             /**
              * Format: date-time
              * @description When the key stops working; must be in the future
@@ -20328,6 +20348,128 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    mcpMessage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A JSON-RPC message of MCP */
+        requestBody: {
+            content: {
+                /** @example {} */
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description The JSON-RPC response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {} */
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description A notification or response was accepted; nothing to answer */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not a valid JSON-RPC message of MCP (a JSON-RPC error) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Missing, malformed, expired or revoked credentials */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            402: components["responses"]["PlanLimit"];
+            /** @description The caller lacks "mcp.use" */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Accept header does not allow application/json and text/event-stream (a JSON-RPC error) */
+            406: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             503: components["responses"]["Unavailable"];
         };
     };
