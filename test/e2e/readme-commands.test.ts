@@ -90,7 +90,14 @@ describe('README commands, run as written', () => {
   const vars: Record<string, string> = {};
 
   const sh = (line: string, extra: Record<string, string> = {}): Result => {
-    const result = spawnSync('bash', ['-c', line], { cwd: ROOT, env: { ...USER_ENV, ...env, ...vars, ...extra }, encoding: 'utf8', timeout: 180_000 });
+    // maxBuffer: `plugboard openapi` prints a document of several megabytes.
+    const result = spawnSync('bash', ['-c', line], {
+      cwd: ROOT,
+      env: { ...USER_ENV, ...env, ...vars, ...extra },
+      encoding: 'utf8',
+      timeout: 180_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
     return { status: result.status, stdout: result.stdout, stderr: result.stderr };
   };
   const json = <T>(result: Result): T => {

@@ -7,6 +7,7 @@ import { PluginRunner } from '../../src/modules/plugins/runner/plugin-runner.js'
 import { pluginEnv, tempDir } from '../support/plugin-fixtures.js';
 import { newPublisher, preparePlugin, publish, trustedPublishersDir, writeCatalog } from '../support/plugin-publishing.js';
 import { tarball } from '../support/tarball.js';
+import { eventually } from '../support/waiting.js';
 import { startTestApp, TestApp } from '../support/test-app.js';
 
 const context = {
@@ -132,6 +133,8 @@ describe('marketplace and plugin installs (PLUGIN_SIGNATURE_POLICY=required)', (
     });
     await expect(ping()).resolves.toEqual({ pong: true, note: 'hi' });
     const schemas = async () => (await t.http.get('/openapi.json')).body.components.schemas;
+    // The served document catches up with the loaded plugins a moment after they change.
+    await eventually(schemas, (current) => current.ProviderFixtureMarketCredentials !== undefined);
     expect((await schemas()).ProviderFixtureMarketCredentials).toMatchObject({
       type: 'object',
       required: ['username', 'password'],
@@ -159,7 +162,8 @@ describe('marketplace and plugin installs (PLUGIN_SIGNATURE_POLICY=required)', (
     await expect(ping()).rejects.toMatchObject({ status: 404 });
     expect((await plugins()).map((plugin) => plugin.name)).not.toContain('@fixtures/market');
     expect(existsSync(join(installDir, 'fixtures__market'))).toBe(false);
-    expect(Object.keys(await schemas()).filter((key) => key.startsWith('ProviderFixtureMarket'))).toEqual([]);
+    const marketSchemas = (current: Record<string, unknown>) => Object.keys(current).filter((key) => key.startsWith('ProviderFixtureMarket'));
+    expect(marketSchemas(await eventually(schemas, (current) => marketSchemas(current).length === 0))).toEqual([]);
     expect(await installations()).toEqual([]);
     const gone = await t.http.delete(`/v1/plugins/${name}`).set('Authorization', `Bearer ${admin}`);
     expect(gone.status).toBe(404);

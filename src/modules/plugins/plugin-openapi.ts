@@ -201,6 +201,9 @@ export function applyProviderSchemas(document: OpenAPIObject, providers: Registe
 
 const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } });
 
+/** How long after a change of the loaded plugins the served document is brought up to date. */
+const REFRESH_DELAY_MS = 100;
+
 /**
  * Keeps every document built from this application showing the providers loaded now (it registers in
  * its constructor: the document is built before modules initialise and load plugins).
@@ -214,12 +217,19 @@ export class PluginOpenApi {
       this.documents.add(document);
       applyProviderSchemas(document, registry.providers());
     });
-    // The served document follows installs, enables and disables.
+    // The served document follows installs, enables and disables: once per burst of changes (start-up
+    // loads every plugin one after the other; redoing the whole document after each would cost seconds).
+    let pending: NodeJS.Timeout | undefined;
     registry.onChange(() => {
-      for (const document of this.documents) {
-        applyProviderSchemas(document, registry.providers());
-        completeDocument(document);
-      }
+      if (pending) return;
+      pending = setTimeout(() => {
+        pending = undefined;
+        for (const document of this.documents) {
+          applyProviderSchemas(document, registry.providers());
+          completeDocument(document);
+        }
+      }, REFRESH_DELAY_MS);
+      pending.unref();
     });
   }
 }
