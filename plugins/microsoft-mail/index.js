@@ -153,7 +153,8 @@ async function draft(ctx, input) {
  */
 function contactsByEmail(contacts) {
   const records = new Map();
-  const ordered = contacts.filter(Boolean).sort((a, b) => String(a.id).localeCompare(String(b.id)));
+  // By id, code point by code point: the same order whatever the locale.
+  const ordered = contacts.filter(Boolean).sort((a, b) => (String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0));
   for (const contact of ordered) {
     const phones = [...(contact.businessPhones ?? []), ...(contact.homePhones ?? []), contact.mobilePhone].filter((phone) => typeof phone === 'string' && phone.trim());
     const emails = new Set(
