@@ -24,6 +24,9 @@ export class McpServerFactory {
       void server.close();
     });
     await server.connect(transport);
+    // Answers are always JSON here (no event stream): a client that does not list both types the
+    // transport insists on is served all the same rather than refused with a bare 406.
+    request.headers.accept = 'application/json, text/event-stream';
     await transport.handleRequest(request, response, request.body);
   }
 
