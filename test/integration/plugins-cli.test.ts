@@ -13,6 +13,8 @@ import { startTestApp, TEST_ENCRYPTION_KEYS, TEST_JWT_SECRET, testConfig } from 
 
 const run = promisify(execFile);
 const CLI = resolve('dist/src/main.js');
+// Each test starts several Node processes (the CLI, a plugin sandbox, npm); a busy machine makes them slow.
+const CLI_TEST_TIMEOUT_MS = 120_000;
 
 /** Runs the built CLI; resolves with stdout, rejects with the exit code and stderr. */
 function plugboard(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
@@ -44,7 +46,7 @@ describe('plugboard plugin and plugins commands: from `new` to an installed, sig
       apiVersion: '^1.1.0',
       providers: [{ id: 'widgets', auth: 'api_key', actions: ['getItem', 'ping'] }],
     });
-  });
+  }, CLI_TEST_TIMEOUT_MS);
 
   it('refuses to validate a broken plugin, naming the problem', async () => {
     await expect(plugboard(['plugin', 'validate', join(FIXTURE_PLUGINS, 'garbage')])).rejects.toMatchObject({
@@ -54,7 +56,7 @@ describe('plugboard plugin and plugins commands: from `new` to an installed, sig
     await expect(plugboard(['plugin', 'validate', join(FIXTURE_PLUGINS, 'incompatible')])).rejects.toMatchObject({
       stderr: expect.stringContaining('incompatible apiVersion'),
     });
-  });
+  }, CLI_TEST_TIMEOUT_MS);
 
   it('signs and packs it: the signature covers the package files, not node_modules', async () => {
     await expect(plugboard(['plugin', 'sign', dir, '--key', keyFile])).rejects.toMatchObject({ stderr: expect.stringContaining('--publisher is required') });
@@ -69,7 +71,7 @@ describe('plugboard plugin and plugins commands: from `new` to an installed, sig
       integrity: expect.stringMatching(/^sha512-/),
     });
     expect(existsSync(packed.file)).toBe(true);
-  });
+  }, CLI_TEST_TIMEOUT_MS);
 
   it('installs the tarball from the marketplace with `plugins install`, lists it, and a server loads it at start-up', async () => {
     const packed = JSON.parse((await plugboard(['plugin', 'pack', dir, '--out', work])).stdout);
@@ -115,5 +117,5 @@ describe('plugboard plugin and plugins commands: from `new` to an installed, sig
       await server.app.get(MikroORM).em.fork().nativeDelete(PluginInstallation, {});
       await server.close();
     }
-  });
+  }, CLI_TEST_TIMEOUT_MS);
 });
