@@ -256,23 +256,6 @@ export function webhookSignature(secret, rawBody) {
   return createHmac('sha256', secret).update(rawBody, 'utf8').digest('base64');
 }
 
-/**
- * The `hmac` of Shopify's OAuth callback: hex HMAC-SHA256 of the other query parameters, sorted by name
- * and joined as `name=value&…`, keyed with the client secret. The host's callback does not call plugins
- * yet: this is what a host hook would run.
- */
-export function verifyCallbackHmac(query, secret) {
-  const given = typeof query?.hmac === 'string' ? query.hmac : '';
-  if (!/^[0-9a-f]{64}$/i.test(given) || typeof secret !== 'string' || !secret) return false;
-  const message = Object.keys(query)
-    .filter((name) => name !== 'hmac' && name !== 'signature')
-    .sort()
-    .map((name) => `${name}=${query[name]}`)
-    .join('&');
-  const expected = createHmac('sha256', secret).update(message, 'utf8').digest();
-  return timingSafeEqual(expected, Buffer.from(given, 'hex'));
-}
-
 function parse(rawBody) {
   try {
     const value = JSON.parse(rawBody);
@@ -427,6 +410,8 @@ export default definePlugin({
         // Webhooks are signed with the app's client secret: the operator sets
         // PLUGBOARD_OAUTH_SHOPIFY_APP_WEBHOOK_SECRET to it (plugins never see the client secret itself).
         appSecrets: ['webhookSecret'],
+        // Shopify signs its redirect back (shop, code, state, timestamp, host) with the client secret.
+        callbackHmac: 'hmac',
       },
       baseUrl: `https://{shop}/admin/api/${API_VERSION}`,
       errors,
@@ -590,9 +575,10 @@ export default definePlugin({
             return [];
           }
           if (PRIVACY_TOPICS.has(topic)) {
-            // Plugboard keeps no Shopify customer data beyond synced records: the request is recorded in
-            // the log for the operator, who must act on it (export or erase) within Shopify's 30 days.
-            ctx.log.warn(`Shopify privacy request ${topic}: act on it within 30 days`, {
+            // Plugboard keeps no Shopify customer data beyond synced records: the request is audited
+            // (ids, never the customer's email or phone) for the operator, who must act on it (export
+            // or erase) within Shopify's 30 days.
+            const details = {
               topic,
               webhookId,
               shop: typeof payload.shop_domain === 'string' ? payload.shop_domain : shop,
@@ -601,8 +587,9 @@ export default definePlugin({
               ordersRequested: Array.isArray(payload.orders_requested) ? payload.orders_requested.length : undefined,
               ordersToRedact: Array.isArray(payload.orders_to_redact) ? payload.orders_to_redact.length : undefined,
               dataRequestId: payload.data_request?.id ?? null,
-            });
-            return [];
+            };
+            ctx.log.warn(`Shopify privacy request ${topic}: act on it within 30 days`, details);
+            return [{ audit: `shopify.${topic.replace('/', '_')}`, details }];
           }
           if (ORDER_TOPICS[topic]) {
             const data = orderEvent(payload);

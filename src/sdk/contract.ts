@@ -98,6 +98,24 @@ export interface OAuth2Auth {
    * does not match it fails the connection. Refreshed tokens update them.
    */
   tokenMetadata?: Record<string, string | { pointer: string; pattern: string }>;
+  /** The authorization URL's name for the client id, where it is not `client_id` (TikTok for Business: `app_id`). */
+  clientIdParameter?: string;
+  /** The callback's name for the authorization code, where it is not `code` (TikTok for Business: `auth_code`). */
+  codeParameter?: string;
+  /**
+   * A code exchange of the provider's own design instead of RFC 6749's form post (TikTok for
+   * Business): `body` is sent as JSON, its values templates of `{clientId}`, `{clientSecret}`,
+   * `{code}` and `{redirectUri}`; `result` points at the object holding `access_token` (and the rest
+   * of the token answer) when the provider wraps it (`/data`). An answer without a token there is a
+   * refusal, its `message` kept. Such providers declare `refresh: false`.
+   */
+  tokenRequest?: { body: Record<string, string>; result?: string };
+  /**
+   * The callback's parameter holding the provider's signature of the callback (Shopify's `hmac`):
+   * HMAC-SHA256, hex, keyed with the client secret, of the other parameters sorted by name and joined
+   * as `name=value` pairs by `&`. A callback whose signature is missing or wrong is refused.
+   */
+  callbackHmac?: string;
 }
 
 export interface CredentialsAuth {
@@ -259,9 +277,16 @@ export interface WebhookReply {
   body: string;
 }
 
+/**
+ * What a verified webhook delivery becomes: an event to publish, or an entry in the account's audit log
+ * (`audit`: `[a-z0-9_.]`, recorded as `integration.webhook.<audit>` on the connection, with `details`
+ * of at most 4 KB) for what the platform must be able to show it received (Shopify's privacy requests).
+ */
+export type WebhookOutcome = { event: string; data: unknown } | { audit: string; details?: Record<string, unknown> };
+
 export interface WebhookDefinition {
   verify(ctx: PluginContext<any, any>, req: InboundRequest): boolean | Promise<boolean>;
-  toEvents(ctx: PluginContext<any, any>, req: InboundRequest): Array<{ event: string; data: unknown }> | Promise<Array<{ event: string; data: unknown }>>;
+  toEvents(ctx: PluginContext<any, any>, req: InboundRequest): WebhookOutcome[] | Promise<WebhookOutcome[]>;
   /** After `verify` accepted the request: an answer of its own, or undefined for the usual `{ received }`. */
   reply?(ctx: PluginContext<any, any>, req: InboundRequest): WebhookReply | undefined | Promise<WebhookReply | undefined>;
 }

@@ -31,12 +31,15 @@ function fillTemplate(template: string, values: Record<string, unknown>, encode 
  * connection's metadata, URL-encoded (`{+name}` as it is); undefined when a value is missing.
  */
 export function resolveBaseUrl(baseUrl: string | undefined, metadata: Record<string, unknown>): string | undefined {
-  if (!baseUrl) return undefined;
+  return resolveUrlTemplate(baseUrl, metadata)?.replace(/\/+$/, '');
+}
+
+/** A provider URL template filled as for `resolveBaseUrl`, keeping a trailing slash (TikTok's token URL ends in one). */
+export function resolveUrlTemplate(template: string | undefined, metadata: Record<string, unknown>): string | undefined {
+  if (!template) return undefined;
   // Host names are case-insensitive and parsed URLs carry them lower-cased: so must the base, or no
   // request would be under it (Marketo's https://{munchkinId}.mktorest.com with 123-ABC-456).
-  return fillTemplate(baseUrl, metadata, true)
-    ?.replace(/\/+$/, '')
-    .replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, (origin) => origin.toLowerCase());
+  return fillTemplate(template, metadata, true)?.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, (origin) => origin.toLowerCase());
 }
 
 /**
@@ -134,7 +137,7 @@ export async function exchangeToken(
   metadata: Record<string, unknown>,
   fetch: (url: string, init: { method: string; headers: Record<string, string>; body?: string }) => Promise<Response>,
 ): Promise<ExchangedToken> {
-  const url = resolveBaseUrl(exchange.url, metadata);
+  const url = resolveUrlTemplate(exchange.url, metadata);
   if (!url) throw new Error('the token URL needs metadata the connection does not have');
   const headers: Record<string, string> = { accept: 'application/json' };
   let body: string | undefined;
@@ -175,4 +178,47 @@ export async function exchangeToken(
   const named = Number(readPointer(answer, exchange.expiresIn ?? '/expires_in'));
   const expiresIn = Number.isFinite(named) && named > 0 ? named : (exchange.assumedLifetimeSeconds ?? Number.NaN);
   return { accessToken, ...(Number.isFinite(expiresIn) && expiresIn > 0 ? { expiresAt: Date.now() + expiresIn * 1000 } : {}) };
+}
+
+/** What a code exchange answered: the token, any refresh token, and the rest of the answer. */
+export interface ExchangedCode {
+  accessToken: string;
+  refreshToken?: string;
+  params: Record<string, unknown>;
+}
+
+/**
+ * The code exchange of a provider with its own token request (`auth.tokenRequest`): a JSON POST of
+ * `request.body` filled from the client and the code; the token answer read at `request.result`.
+ * A refusal, including an HTTP 200 envelope without a token (TikTok's `code: 40001`), throws an error
+ * with code `provider_rejected` and the provider's message.
+ */
+export async function exchangeCodeOwnWay(
+  request: NonNullable<OAuth2Auth['tokenRequest']>,
+  values: { clientId: string; clientSecret: string; code: string; redirectUri: string },
+  tokenUrl: string,
+  fetch: (url: string, init: { method: string; headers: Record<string, string>; body: string }) => Promise<Response>,
+): Promise<ExchangedCode> {
+  const body = Object.fromEntries(Object.entries(request.body).map(([name, template]) => [name, fillTemplate(template, values) ?? '']));
+  const response = await fetch(tokenUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  let answer: unknown;
+  try {
+    answer = JSON.parse(text);
+  } catch {
+    answer = undefined;
+  }
+  const result = readPointer(answer, request.result ?? '');
+  const tokens = result !== null && typeof result === 'object' ? (result as Record<string, unknown>) : {};
+  if (typeof tokens.access_token === 'string' && tokens.access_token !== '' && response.ok) {
+    const { access_token: accessToken, refresh_token: refreshToken, ...params } = tokens;
+    return { accessToken, ...(typeof refreshToken === 'string' ? { refreshToken } : {}), params };
+  }
+  if (response.status >= 500 || response.status === 429 || response.status === 408) throw new Error(`the token endpoint answered ${response.status}`);
+  const message = readPointer(answer, '/message') ?? readPointer(answer, '/error_description') ?? readPointer(answer, '/error');
+  throw Object.assign(new Error(`The provider refused the code${typeof message === 'string' ? `: ${message}` : ''}`), { code: 'provider_rejected' });
 }

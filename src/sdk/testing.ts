@@ -17,6 +17,7 @@ import type {
   PluginLogger,
   SyncResult,
   VerifyResult,
+  WebhookOutcome,
 } from './index.js';
 import { compileProvider } from './declarative.js';
 import type { ExchangedToken } from './provider-auth.js';
@@ -75,7 +76,10 @@ export interface Harness {
   /** `input.highWaterMarks`: what the last sync returned, for incremental syncs. */
   sync(input?: { highWaterMarks?: Record<string, string> }): Promise<SyncResult>;
   webhookVerify(request: Partial<InboundRequest>): Promise<boolean>;
+  /** The events a verified delivery publishes (`webhook.toEvents` without its audit entries). */
   webhookToEvents(request: Partial<InboundRequest>): Promise<Array<{ event: string; data: unknown }>>;
+  /** The audit entries a verified delivery records (`webhook.toEvents`' `{ audit, details }` outcomes). */
+  webhookAudits(request: Partial<InboundRequest>): Promise<Array<{ audit: string; details?: Record<string, unknown> }>>;
 }
 
 function inbound(request: Partial<InboundRequest>): InboundRequest {
@@ -185,6 +189,10 @@ export function createHarness(plugin: PluginDefinition, options: HarnessOptions 
     };
   };
 
+  const outcomes = async (request: Partial<InboundRequest>): Promise<WebhookOutcome[]> => {
+    if (!provider.webhook) throw new Error(`provider ${provider.id} has no webhook`);
+    return (await provider.webhook.toEvents(context(), inbound(request))) ?? [];
+  };
   return {
     provider,
     requests,
@@ -207,9 +215,7 @@ export function createHarness(plugin: PluginDefinition, options: HarnessOptions 
       if (!provider.webhook) throw new Error(`provider ${provider.id} has no webhook`);
       return (await provider.webhook.verify(context(), inbound(request))) === true;
     },
-    webhookToEvents: async (request) => {
-      if (!provider.webhook) throw new Error(`provider ${provider.id} has no webhook`);
-      return provider.webhook.toEvents(context(), inbound(request));
-    },
+    webhookToEvents: async (request) => (await outcomes(request)).filter((outcome) => 'event' in outcome),
+    webhookAudits: async (request) => (await outcomes(request)).filter((outcome) => 'audit' in outcome),
   };
 }

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SHOPIFY_SCOPES, SHOPIFY_SHOP, startFakeShopify, type FakeShopify } from '../fixtures/providers/shopify.js';
 import { followAuthorizationUrl, postTokenRequest } from '../fixtures/providers/oauth2-authorization-server.js';
+import { callbackSignatureValid } from '../../src/modules/integrations/oauth/callback-signature.js';
 import { createSchemaCompiler } from '../../src/modules/plugins/plugin-registry.js';
 import type { PluginDefinition } from '../../src/sdk/index.js';
 import { createHarness, type Harness } from '../../src/sdk/testing.js';
@@ -76,10 +77,9 @@ describe('shopify plugin: declaration and OAuth at the shop', () => {
     const back = await followAuthorizationUrl(authorize, fake.origins);
     const query = Object.fromEntries(back.searchParams);
     expect(query).toMatchObject({ state: 'st-1', shop: SHOPIFY_SHOP, code: expect.any(String), hmac: expect.stringMatching(/^[0-9a-f]{64}$/) });
-    // The callback check a host hook would run, against Shopify's documented scheme.
-    expect(helpers.verifyCallbackHmac(query, fake.state.clientSecret)).toBe(true);
-    expect(helpers.verifyCallbackHmac({ ...query, shop: 'evil.myshopify.com' }, fake.state.clientSecret)).toBe(false);
-    expect(helpers.verifyCallbackHmac(query, 'another-secret')).toBe(false);
+    // Signed as the host's callback check (`auth.callbackHmac`) expects.
+    expect(callbackSignatureValid(query, 'hmac', fake.state.clientSecret)).toBe(true);
+    expect(callbackSignatureValid({ ...query, shop: 'evil.myshopify.com' }, 'hmac', fake.state.clientSecret)).toBe(false);
 
     const tokenUrl = shopify.auth.tokenUrl.replace('{shop}', SHOPIFY_SHOP);
     const granted = await postTokenRequest(tokenUrl, fake.origins, { client_id: CLIENT_ID, client_secret: fake.state.clientSecret, code: query.code });
@@ -357,7 +357,7 @@ describe('shopify plugin: webhooks', () => {
     expect(await h.webhookVerify(fake.state.webhook('orders/create', order, { secret: 'not-the-client-secret' }))).toBe(false);
   });
 
-  it('verifies, acknowledges and logs the mandatory privacy topics, publishing nothing', async () => {
+  it('verifies, acknowledges, audits and logs the mandatory privacy topics, publishing nothing', async () => {
     const h = harness();
     const payloads: Record<string, Json> = {
       'customers/data_request': {
@@ -375,13 +375,19 @@ describe('shopify plugin: webhooks', () => {
       expect(await h.webhookVerify(request)).toBe(true);
       expect(await h.webhookVerify({ ...request, rawBody: request.rawBody.replace('548380009', '548380008') })).toBe(false);
       expect(await h.webhookToEvents(request)).toEqual([]);
+      expect(await h.webhookAudits(request)).toEqual([
+        { audit: `shopify.${topic.replace('/', '_')}`, details: expect.objectContaining({ topic, shop: SHOPIFY_SHOP, shopId: 548380009 }) },
+      ]);
       expect(h.logs.at(-1)).toMatchObject({
         level: 'warn',
         message: expect.stringContaining(topic),
         fields: expect.objectContaining({ topic, shop: SHOPIFY_SHOP }),
       });
     }
-    // The log names the request, not the customer's email or phone.
+    // The log and the audit entry name the request, not the customer's email or phone.
     expect(JSON.stringify(h.logs)).not.toContain('john@example.com');
+    expect(JSON.stringify(await h.webhookAudits(fake.state.webhook('customers/data_request', payloads['customers/data_request'])))).not.toContain(
+      '555-625-1199',
+    );
   });
 });

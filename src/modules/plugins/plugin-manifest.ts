@@ -98,7 +98,21 @@ const PROVIDER_SCHEMA = {
                   ],
                 },
               },
+              clientIdParameter: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
+              codeParameter: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
+              tokenRequest: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['body'],
+                properties: {
+                  body: { type: 'object', additionalProperties: { type: 'string' } },
+                  result: { type: 'string', pattern: '^/' },
+                },
+              },
+              callbackHmac: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
             },
+            // A token from a provider-specific exchange cannot be refreshed the RFC 6749 way.
+            dependentSchemas: { tokenRequest: { required: ['refresh'], properties: { refresh: { const: false } } } },
           },
         },
         {

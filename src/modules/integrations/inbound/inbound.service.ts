@@ -7,10 +7,11 @@ import type { AppConfig } from '../../../core/config/config.js';
 import { AppError, NotFoundError, ProviderError, UnauthenticatedError } from '../../../core/errors/app-errors.js';
 import { jsonLimits } from '../../../core/json/json-limits.js';
 import { exceedsShape } from '../../../core/json/json-shape.js';
-import type { InboundRequest, WebhookReply } from '../../../sdk/index.js';
+import type { InboundRequest, WebhookOutcome, WebhookReply } from '../../../sdk/index.js';
 import { EventsService } from '../../events/index.js';
 import { CredentialVault } from '../connections/credential-vault.js';
 import { Integration } from '../entities/integration.entity.js';
+import { IntegrationHistory } from '../connections/integration-history.js';
 import { IntegrationsService } from '../connections/integrations.service.js';
 import { ProviderCalls } from '../calls/provider-calls.js';
 
@@ -24,6 +25,9 @@ const FEED_EVENT_TYPES = [
   'registration.received',
 ];
 const FEED_EVENT_LIMIT = 1000;
+/** What a plugin may name an audit entry of a webhook (`integration.webhook.<name>`), and its details' size. */
+const AUDIT_NAME = /^[a-z0-9_.]{1,64}$/;
+const AUDIT_DETAILS_MAX_BYTES = 4096;
 
 export interface RenderedFeed {
   contentType: string;
@@ -41,6 +45,7 @@ export class InboundService {
     private readonly calls: ProviderCalls,
     private readonly events: EventsService,
     private readonly vault: CredentialVault,
+    private readonly history: IntegrationHistory,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -68,7 +73,15 @@ export class InboundService {
       const reply = await this.calls.invoke<WebhookReply | null>(integration, { kind: 'webhookReply', input: inbound });
       if (reply && typeof reply.body === 'string') return { received: 0, reply };
     }
-    const mapped = (await this.calls.invoke<Array<{ event: string; data: unknown }>>(integration, { kind: 'webhookToEvents', input: inbound })) ?? [];
+    const outcomes = (await this.calls.invoke<WebhookOutcome[]>(integration, { kind: 'webhookToEvents', input: inbound })) ?? [];
+    const mapped = outcomes.filter((outcome) => 'event' in outcome);
+    const audited = outcomes.filter((outcome) => 'audit' in outcome);
+    for (const { audit, details } of audited) {
+      if (!AUDIT_NAME.test(audit) || Buffer.byteLength(JSON.stringify(details ?? {})) > AUDIT_DETAILS_MAX_BYTES) {
+        this.logger.warn(`${integration.provider} mapped a webhook to an invalid audit entry`);
+        throw new ProviderError('The provider webhook could not be turned into valid events');
+      }
+    }
     try {
       await this.em.fork().transactional(async (em) => {
         for (const { event, data } of mapped) {
@@ -78,6 +91,7 @@ export class InboundService {
             'system',
           );
         }
+        for (const { audit, details } of audited) this.history.audit(em, 'system', integration, `integration.webhook.${audit}`, details ?? {});
       });
     } catch (error) {
       if (!(error instanceof AppError) || error.status !== 400) throw error;

@@ -7,7 +7,7 @@ import type { AppConfig } from '../../../core/config/config.js';
 import { AppError, NotFoundError, ValidationFailedError } from '../../../core/errors/app-errors.js';
 import { applyOriginOverride, SafeHttpClient } from '../../../core/http/safe-http.js';
 import type { OAuth2Auth } from '../../../sdk/index.js';
-import { readTokenMetadata, resolveBaseUrl } from '../../../sdk/provider-auth.js';
+import { exchangeCodeOwnWay, readTokenMetadata, resolveUrlTemplate } from '../../../sdk/provider-auth.js';
 import { AccountsService } from '../../accounts/index.js';
 import type { RegisteredProvider } from '../../plugins/index.js';
 import { AccessService, CallerFactory } from '../../rbac/index.js';
@@ -19,6 +19,7 @@ import { Integration } from '../entities/integration.entity.js';
 import { IntegrationHistory } from '../connections/integration-history.js';
 import { IntegrationsService, type OAuthConnectionTarget } from '../connections/integrations.service.js';
 import { ProviderCalls } from '../calls/provider-calls.js';
+import { callbackSignatureValid } from './callback-signature.js';
 import { toOAuthCredentials } from './token-refresher.js';
 import { OAuthClients } from './oauth-clients.js';
 import { NewOAuthState, OAuthStateService } from './oauth-state.service.js';
@@ -177,7 +178,7 @@ export class OAuthFlowService {
     };
     const outcome = await this.run(this.strategy(provider.auth, client, store, dto.inputs), { query: {} }, { state: pending });
     if (outcome.kind !== 'redirect') throw outcome.kind === 'error' ? outcome.error : new Error('authorization URL not built');
-    return { authorizationUrl: outcome.url, expiresAt };
+    return { authorizationUrl: renameClientId(outcome.url, provider.auth.clientIdParameter), expiresAt };
   }
 
   /** Returns where to redirect the browser; throws 400 invalid_state when the state cannot be trusted. */
@@ -189,20 +190,23 @@ export class OAuthFlowService {
     const back = (status: 'connected' | 'error', error?: string) => this.returnTo(state.returnUrl, state.provider, status, error);
     if (consumed.outcome !== 'ok') return back('error', consumed.outcome === 'used' ? 'state_used' : 'state_expired');
     if (query.error) return back('error', /^[a-z_]{1,64}$/.test(query.error) ? query.error : 'authorization_failed');
-    // Without a code passport-oauth2 would start a new authorization instead of ending this one.
-    if (!query.code) return back('error', 'invalid_request');
     const provider = this.integrations.findProvider(state.provider);
     if (!provider || provider.auth.type !== 'oauth2') return back('error', 'provider_unavailable');
+    const auth = provider.auth;
+    const code = auth.codeParameter ? singleParameter(rawQuery, auth.codeParameter) : query.code;
+    // Without a code passport-oauth2 would start a new authorization instead of ending this one.
+    if (!code) return back('error', 'invalid_request');
     const { secrets } = consumed;
     try {
       const client = this.clients.resolve(provider.id, secrets.oauthApp);
-      const store = {
-        store: () => undefined,
-        verify: (_req: unknown, _state: string, _meta: unknown, done: (error: null, ok: string | boolean, info: object) => void) =>
-          done(null, secrets.codeVerifier ?? true, {}),
-      } as unknown as StateStore;
+      if (auth.callbackHmac && !callbackSignatureValid(rawQuery, auth.callbackHmac, client.clientSecret)) {
+        this.logger.warn({ provider: provider.id }, 'OAuth callback refused: its signature does not match');
+        return back('error', 'invalid_signature');
+      }
       const inputs = secrets.inputs ?? {};
-      const outcome = await this.run(this.strategy(provider.auth, client, store, inputs), { query: { code: query.code, state: query.state } }, {});
+      const outcome = auth.tokenRequest
+        ? await this.exchangeOwnWay(auth, auth.tokenRequest, client, inputs, code)
+        : await this.run(this.strategy(auth, client, this.verifierStore(secrets.codeVerifier), inputs), { query: { code, state: query.state } }, {});
       if (outcome.kind === 'fail') return back('error', 'access_denied');
       if (outcome.kind === 'error') return back('error', oauthErrorCode(outcome.error));
       if (outcome.kind !== 'success') return back('error', 'exchange_failed');
@@ -273,17 +277,49 @@ export class OAuthFlowService {
     return this.callers.forAccount({ kind: 'api_key', apiKeyId, accountId: state.accountId, livemode: state.livemode, permissions, plan }, mode);
   }
 
+  /** On the callback, the state is already verified: the store only hands passport the PKCE verifier. */
+  private verifierStore(codeVerifier: string | undefined): StateStore {
+    return {
+      store: () => undefined,
+      verify: (_req: unknown, _state: string, _meta: unknown, done: (error: null, ok: string | boolean, info: object) => void) =>
+        done(null, codeVerifier ?? true, {}),
+    } as unknown as StateStore;
+  }
+
+  /** A provider URL (authorization, token) filled from the connection inputs, with any origin override applied. */
+  private providerUrl(template: string, inputs: Record<string, unknown>): string {
+    const url = resolveUrlTemplate(template, inputs);
+    if (!url) throw new ValidationFailedError('The connection inputs are incomplete', [{ path: 'inputs', message: `are needed to build ${template}` }]);
+    return applyOriginOverride(new URL(url), this.config.providerOriginOverrides).toString();
+  }
+
+  /** The code exchange of a provider that does not speak RFC 6749's form (`auth.tokenRequest`), through the SSRF-checked client. */
+  private async exchangeOwnWay(
+    auth: OAuth2Auth,
+    request: NonNullable<OAuth2Auth['tokenRequest']>,
+    client: OAuthApp,
+    inputs: Record<string, unknown>,
+    code: string,
+  ): Promise<FlowOutcome> {
+    try {
+      const tokens = await exchangeCodeOwnWay(
+        request,
+        { clientId: client.clientId, clientSecret: client.clientSecret, code, redirectUri: this.clients.callbackUrl },
+        this.providerUrl(auth.tokenUrl, inputs),
+        (url, init) => this.http.fetch(url, { ...init, timeoutMs: TOKEN_EXCHANGE_TIMEOUT_MS }),
+      );
+      return { kind: 'success', tokens };
+    } catch (error) {
+      return { kind: 'error', error };
+    }
+  }
+
   /** A passport strategy for one authorization: the provider's URLs filled from the connection inputs. */
   private strategy(auth: OAuth2Auth, client: OAuthApp, store: StateStore, inputs: Record<string, unknown>): OAuth2Strategy {
-    const override = (template: string) => {
-      const url = resolveBaseUrl(template, inputs);
-      if (!url) throw new ValidationFailedError('The connection inputs are incomplete', [{ path: 'inputs', message: `are needed to build ${template}` }]);
-      return applyOriginOverride(new URL(url), this.config.providerOriginOverrides).toString();
-    };
     const strategy = new OAuth2Strategy(
       {
-        authorizationURL: override(auth.authorizationUrl),
-        tokenURL: override(auth.tokenUrl),
+        authorizationURL: this.providerUrl(auth.authorizationUrl, inputs),
+        tokenURL: this.providerUrl(auth.tokenUrl, inputs),
         clientID: client.clientId,
         clientSecret: client.clientSecret,
         callbackURL: this.clients.callbackUrl,
@@ -361,12 +397,29 @@ export class OAuthFlowService {
 function callbackParameters(query: Record<string, unknown>): CallbackParameters {
   const parameters: CallbackParameters = {};
   for (const name of CALLBACK_PARAMETERS) {
-    const value = query[name];
-    if (value === undefined) continue;
-    if (typeof value !== 'string') throw new InvalidRequestError(name);
-    parameters[name] = value;
+    const value = singleParameter(query, name);
+    if (value !== undefined) parameters[name] = value;
   }
   return parameters;
+}
+
+/** A parameter of the callback's query that must appear once; undefined when absent, 400 when repeated. */
+function singleParameter(query: Record<string, unknown>, name: string): string | undefined {
+  const value = query[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new InvalidRequestError(name);
+  return value;
+}
+
+/** The authorization URL with the client id under the provider's own parameter name. */
+function renameClientId(url: string, parameter: string | undefined): string {
+  if (!parameter) return url;
+  const parsed = new URL(url);
+  const clientId = parsed.searchParams.get('client_id');
+  if (clientId === null) return url;
+  parsed.searchParams.delete('client_id');
+  parsed.searchParams.set(parameter, clientId);
+  return parsed.toString();
 }
 
 /** The OAuth error code a token endpoint answered (invalid_grant, invalid_client, redirect_uri_mismatch, …). */

@@ -6,7 +6,7 @@ import { MetricsService } from '../../../core/metrics/metrics.service.js';
 import { MaintenanceScheduler } from '../../../core/queue/maintenance.js';
 import { SafeHttpClient } from '../../../core/http/safe-http.js';
 import type { OAuth2Auth, OAuthCredentials } from '../../../sdk/index.js';
-import { readTokenMetadata, resolveBaseUrl } from '../../../sdk/provider-auth.js';
+import { readTokenMetadata, resolveUrlTemplate } from '../../../sdk/provider-auth.js';
 import { PluginRegistry } from '../../plugins/index.js';
 import { CredentialVault } from '../connections/credential-vault.js';
 import { Integration } from '../entities/integration.entity.js';
@@ -133,7 +133,7 @@ export class TokenRefresher implements OnModuleInit {
     metadata: Record<string, unknown>,
   ): Promise<OAuthCredentials> {
     const client = this.clients.resolve(providerId, accountApp);
-    const tokenUrl = resolveBaseUrl(auth.tokenUrl, metadata);
+    const tokenUrl = resolveUrlTemplate(auth.tokenUrl, metadata);
     if (!tokenUrl) throw new Error('the token URL needs connection inputs this connection does not have');
     const response = await this.http.fetch(tokenUrl, {
       method: 'POST',
