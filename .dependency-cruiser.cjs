@@ -13,7 +13,8 @@ const LAYERS = [
   ['events', 'plugins', 'health'],
   ['api-keys', 'webhooks'],
   ['integrations'],
-  ['sso', 'onboarding', 'mcp'],
+  ['sso', 'onboarding'],
+  ['mcp'],
 ];
 
 const layerRules = LAYERS.flatMap((layer, index) =>

@@ -15,6 +15,7 @@ import { Migration20261206020809 } from './Migration20261206020809.js';
 import { Migration20261206021835 } from './Migration20261206021835.js';
 import { Migration20261206022459 } from './Migration20261206022459.js';
 import { Migration20261206043108 } from './Migration20261206043108.js';
+import { Migration20261206071500 } from './Migration20261206071500.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261122034451', class: Migration20261122034451 },
@@ -32,4 +33,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261206021835', class: Migration20261206021835 },
   { name: 'Migration20261206022459', class: Migration20261206022459 },
   { name: 'Migration20261206043108', class: Migration20261206043108 },
+  { name: 'Migration20261206071500', class: Migration20261206071500 },
 ];

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { type CallToolResult, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { ACME_CRM_KEY, providerOriginOverrides, startFakeAcmeCrm, type FakeAcmeCrm } from '../fixtures/providers/index.js';
 import { pluginDir, pluginEnv } from '../support/plugin-fixtures.js';
 import { addMember, bearer, createAccount, startTestApp, TestApp } from '../support/test-app.js';
@@ -19,7 +19,11 @@ describe('agent tools (MCP)', () => {
     fake = await startFakeAcmeCrm();
     fake.state.contacts = [{ id: 'c_1', email: 'ada@example.com', name: 'Ada', updated_at: '2026-01-01T00:00:00Z' }];
     t = await startTestApp(
-      pluginEnv(pluginDir(['declarative']), { PLUGIN_ISOLATION: 'none', PROVIDER_ORIGIN_OVERRIDES: providerOriginOverrides(fake.origins) }),
+      pluginEnv(pluginDir(['declarative']), {
+        PLUGIN_ISOLATION: 'none',
+        PROVIDER_ORIGIN_OVERRIDES: providerOriginOverrides(fake.origins),
+        MCP_STREAM_POLL_MS: '200',
+      }),
     );
     url = new URL(`http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}/mcp`);
   });
@@ -36,11 +40,11 @@ describe('agent tools (MCP)', () => {
     return client;
   }
 
-  async function key(ownerToken: string, mode: 'live' | 'test', permissions: string[]): Promise<{ id: string; key: string }> {
+  async function key(ownerToken: string, mode: 'live' | 'test', permissions: string[], mcpTools?: string[]): Promise<{ id: string; key: string }> {
     const created = await t.http
       .post('/v1/api-keys')
       .set(bearer(ownerToken))
-      .send({ name: `agent ${mode}`, mode, permissions });
+      .send({ name: `agent ${mode}`, mode, permissions, mcpTools });
     expect(created.status).toBe(201);
     return { id: created.body.id, key: created.body.key };
   }
@@ -180,5 +184,89 @@ describe('agent tools (MCP)', () => {
     expect(await actionNames(client)).toEqual([]);
     const refused = await client.callTool({ name: 'acme_crm_getContact', arguments: { id: 'c_1' } });
     expect([refused.isError, text(refused)]).toEqual([true, expect.stringMatching(/^plan_limit \(402\): The Basic plan does not include crm integrations/)]);
+  });
+
+  it('limits a key to the tools it was made for: names and prefixes, refusing the rest as a tool error', async () => {
+    const { ownerToken } = await createAccount(t);
+    const connectionId = await connection(ownerToken, 'live', 'Main');
+    const permissions = ['mcp.use', 'integrations.view', 'integrations.manage'];
+    const refused = await t.http
+      .post('/v1/api-keys')
+      .set(bearer(ownerToken))
+      .send({ name: 'no mcp', mode: 'live', permissions: ['integrations.view'], mcpTools: ['acme_crm_getContact'] });
+    expect([refused.status, refused.body.errors]).toEqual([400, [{ path: 'mcpTools', message: 'needs the mcp.use permission' }]]);
+    const malformed = await t.http
+      .post('/v1/api-keys')
+      .set(bearer(ownerToken))
+      .send({ name: 'bad', mode: 'live', permissions, mcpTools: ['acme crm'] });
+    expect(malformed.status).toBe(400);
+
+    const agent = await key(ownerToken, 'live', permissions, ['acme_crm_get*', 'plugboard_list_connections']);
+    expect((await t.http.get(`/v1/api-keys/${agent.id}`).set(bearer(ownerToken))).body.mcpTools).toEqual(['acme_crm_get*', 'plugboard_list_connections']);
+    const client = await connectClient(agent.key);
+    expect(await names(client)).toEqual(['acme_crm_getContact', 'plugboard_list_connections']);
+    const got = await client.callTool({ name: 'acme_crm_getContact', arguments: { id: 'c_1' } });
+    expect(got.isError).toBeFalsy();
+    const requests = fake.state.requests.length;
+    const outside = await client.callTool({ name: 'acme_crm_createContact', arguments: { email: 'eve@example.com' } });
+    expect([outside.isError, text(outside)]).toEqual([
+      true,
+      expect.stringMatching(/^permission_denied \(403\): This API key may not call "acme_crm_createContact"/),
+    ]);
+    expect((await client.callTool({ name: 'plugboard_start_sync', arguments: { connectionId } })).isError).toBe(true);
+    expect(fake.state.requests.length).toBe(requests);
+    const audit = await t.http.get('/v1/audit-log?action=mcp.tool_called&limit=100').set(bearer(ownerToken));
+    expect(audit.body.data.find((entry: { details: { tool: string } }) => entry.details.tool === 'acme_crm_createContact')).toMatchObject({
+      actorId: agent.id,
+      details: { outcome: 'failed', error: { code: 'permission_denied', status: 403 } },
+    });
+  });
+
+  it('notifies an open client when its tools change, and ends the stream when its key is revoked', async () => {
+    const { ownerToken } = await createAccount(t);
+    const agent = await key(ownerToken, 'live', ['mcp.use', 'integrations.view', 'integrations.manage']);
+    const client = await connectClient(agent.key);
+    expect(client.getServerCapabilities()?.tools).toEqual({ listChanged: true });
+    let notified = 0;
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+      notified += 1;
+    });
+    const until = async (condition: () => boolean) => {
+      for (let waited = 0; !condition() && waited < 10_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(condition()).toBe(true);
+    };
+    // The client opened its event stream after initializing: wait until it listens before changing anything.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const connectionId = await connection(ownerToken, 'live', 'Main');
+    await until(() => notified === 1);
+    expect(await actionNames(client)).toEqual(['acme_crm_createContact', 'acme_crm_getContact']);
+    expect((await t.http.delete(`/v1/connections/${connectionId}`).set(bearer(ownerToken))).status).toBeLessThan(300);
+    await until(() => notified === 2);
+    expect(await actionNames(client)).toEqual([]);
+
+    // A raw stream: ends once the key is revoked.
+    const stream = await fetch(url, { headers: { ...bearer(agent.key), accept: 'text/event-stream' } });
+    expect([stream.status, stream.headers.get('content-type')]).toEqual([200, 'text/event-stream']);
+    const body = stream.text();
+    expect((await t.http.post(`/v1/api-keys/${agent.id}/revoke`).set(bearer(ownerToken))).status).toBe(200);
+    await expect(body).resolves.toMatch(/^retry: 200/);
+  });
+
+  it('is switched off for the whole account by its agents.mcp flag, streams included', async () => {
+    const { ownerToken } = await createAccount(t);
+    const agent = await key(ownerToken, 'live', ['mcp.use', 'integrations.view']);
+    const stream = await fetch(url, { headers: { ...bearer(agent.key), accept: 'text/event-stream' } });
+    expect(stream.status).toBe(200);
+    const body = stream.text();
+
+    const off = await t.http.patch('/v1/feature-flags/agents.mcp').set(bearer(ownerToken)).send({ value: false });
+    expect([off.status, off.body.value]).toEqual([200, false]);
+    const refused = await t.http.post('/mcp').set(bearer(agent.key)).send({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
+    expect([refused.status, refused.body.code]).toEqual([403, 'mcp_disabled']);
+    await expect(connectClient(agent.key)).rejects.toThrow(/403/);
+    await expect(body).resolves.toMatch(/^retry:/);
+
+    expect((await t.http.patch('/v1/feature-flags/agents.mcp').set(bearer(ownerToken)).send({ value: null })).status).toBe(200);
+    expect(await names(await connectClient(agent.key))).toEqual(MANAGEMENT);
   });
 });

@@ -17,6 +17,8 @@ export interface Caller {
   role: string | null;
   permissions: ReadonlySet<string>;
   plan?: string;
+  /** An API key's MCP tool allow-list (names, or prefixes ending in `*`); absent: no limit beyond permissions. */
+  mcpTools?: readonly string[];
 }
 
 /** A caller known to act on an account. */

@@ -19,4 +19,6 @@ export interface ApiKeyIdentity {
   permissions: string[];
   /** The account's plan, verified and cached with the key, so a key request needs no account lookup. */
   plan: string;
+  /** The MCP tools the key may call (names, or prefixes ending in `*`); absent: all its permissions allow. */
+  mcpTools?: string[];
 }

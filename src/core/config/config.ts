@@ -53,6 +53,8 @@ export interface AppConfig {
     cleanupIntervalMs: number;
   };
   reconcileIntervalMs: number;
+  /** How often an open MCP event stream looks for changes of its caller's tools (and that its key still works). */
+  mcpStreamPollMs: number;
   shutdownTimeoutMs: number;
   plugins: PluginsConfig;
 }
@@ -191,6 +193,7 @@ export function loadConfig(env: Env = process.env, { requireSecrets = true }: Lo
       cleanupIntervalMs: read('WEBHOOK_CLEANUP_INTERVAL', duration, 3_600_000),
     },
     reconcileIntervalMs: read('RECONCILE_INTERVAL_MS', int(100, 3_600_000), 10_000),
+    mcpStreamPollMs: read('MCP_STREAM_POLL_MS', int(100, 600_000), 5_000),
     shutdownTimeoutMs: read('SHUTDOWN_TIMEOUT_MS', int(0, 600_000), 25_000),
     plugins: {
       bundledDir: resolve(read('BUNDLED_PLUGINS_DIR', str, 'plugins')),

@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'not_found'
   | 'conflict'
   | 'required_integration'
+  | 'mcp_disabled'
   | 'payload_too_large'
   | 'provider_rejected'
   | 'plugin_rejected'

@@ -196,6 +196,7 @@ export class ApiKeyVerifier implements OnModuleInit, OnApplicationShutdown, Even
         livemode: row.livemode,
         permissions: row.permissions,
         plan,
+        ...(row.mcp_tools ? { mcpTools: row.mcp_tools } : {}),
       },
       mode,
       expiresAt: row.expires_at ? new Date(row.expires_at).getTime() : null,

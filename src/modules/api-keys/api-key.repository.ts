@@ -7,6 +7,7 @@ export interface KeyRow {
   account_id: string;
   livemode: boolean;
   permissions: string[];
+  mcp_tools: string[] | null;
   expires_at: Date | string | null;
   revoked_at: Date | string | null;
   /** How many older active lineages the account has in the key's mode. */
@@ -28,7 +29,7 @@ export class ApiKeyRepository {
   /** The key with this SHA-256 and its plan rank (oldest lineage first); undefined when there is none. */
   async findByHash(hash: string): Promise<KeyRow | undefined> {
     const rows = await this.orm.em.getConnection().execute<KeyRow[]>(
-      `select k.id, k.account_id, k.livemode, k.permissions, k.expires_at, k.revoked_at,
+      `select k.id, k.account_id, k.livemode, k.permissions, k.mcp_tools, k.expires_at, k.revoked_at,
          (select count(distinct o.lineage_id) from api_keys o
            where o.account_id = k.account_id and o.livemode = k.livemode and o.revoked_at is null
              and (o.expires_at is null or o.expires_at > now())

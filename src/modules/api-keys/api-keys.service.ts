@@ -63,6 +63,9 @@ export class ApiKeysService implements OnModuleInit {
     const creatorPermissions = PERMISSIONS.filter((permission) => caller.permissions.has(permission));
     const permissions = dto.permissions ?? creatorPermissions;
     assertHoldsAll(caller, permissions, 'create this key');
+    if (dto.mcpTools && !permissions.includes('mcp.use')) {
+      throw new ValidationFailedError('MCP tools are limited only on keys that may use MCP', [{ path: 'mcpTools', message: 'needs the mcp.use permission' }]);
+    }
     if (dto.expiresAt && dto.expiresAt.getTime() <= Date.now()) {
       throw new ValidationFailedError('The expiry is in the past', [{ path: 'expiresAt', message: 'must be in the future' }]);
     }
@@ -79,6 +82,7 @@ export class ApiKeysService implements OnModuleInit {
       last4: generated.last4,
       permissions,
       creatorPermissions,
+      mcpTools: dto.mcpTools ?? null,
       expiresAt: dto.expiresAt ?? null,
       createdAt: now,
       lineageId: id,
@@ -88,7 +92,7 @@ export class ApiKeysService implements OnModuleInit {
       action: 'api_key.created',
       targetType: 'api_key',
       targetId: key.id,
-      details: { name: key.name, mode: dto.mode, permissions, expiresAt: key.expiresAt ?? null },
+      details: { name: key.name, mode: dto.mode, permissions, ...(dto.mcpTools ? { mcpTools: dto.mcpTools } : {}), expiresAt: key.expiresAt ?? null },
     });
     await this.em.flush();
     return { ...ApiKeyDto.from(key), key: generated.key };
@@ -140,6 +144,7 @@ export class ApiKeysService implements OnModuleInit {
         last4: generated.last4,
         permissions: old.permissions,
         creatorPermissions: old.creatorPermissions,
+        mcpTools: old.mcpTools ?? null,
         lineageId: old.lineageId,
         lineageCreatedAt: old.lineageCreatedAt,
         expiresAt: old.expiresAt ?? null,

@@ -32,7 +32,7 @@ export class McpServerFactory {
 
   private create(caller: AccountCaller, requestId: string | undefined): Server {
     const server = new Server(MCP_SERVER_INFO, {
-      capabilities: { tools: { listChanged: false } },
+      capabilities: { tools: { listChanged: true } },
       instructions:
         'Tools run the actions of this account’s connections in the mode of your key (test or live). plugboard_list_connections shows connections and their status; a refused call returns the reason as the tool error.',
     });

@@ -4,7 +4,7 @@ import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { AccountCaller } from '../../core/auth/caller.js';
-import { AppError, type FieldError, ValidationFailedError } from '../../core/errors/app-errors.js';
+import { AppError, type FieldError, PermissionDeniedError, ValidationFailedError } from '../../core/errors/app-errors.js';
 import { AuditService } from '../audit/index.js';
 import { CallerConnections, type UsableConnection } from '../integrations/index.js';
 
@@ -130,10 +130,13 @@ export class McpTools {
 
   async call(caller: AccountCaller, name: string, args: Args, requestId?: string): Promise<CallToolResult> {
     let entry = (await this.catalog(caller)).get(name);
-    if (!entry) entry = await this.refusedEntry(caller, name);
+    if (!entry && allowedByKey(caller, name)) entry = await this.refusedEntry(caller, name);
     let result: CallToolResult;
     let failure: AppError | undefined;
-    if (!entry) {
+    if (!allowedByKey(caller, name)) {
+      failure = new PermissionDeniedError('mcp', `This API key may not call "${name}": it is limited to ${caller.mcpTools!.join(', ')}`);
+      result = toolError(failure);
+    } else if (!entry) {
       failure = new AppError('not_found', 404, `No tool "${name}" for this caller: tools/list names the tools it may call`);
       result = toolError(failure);
     } else {
@@ -195,6 +198,7 @@ export class McpTools {
       }
     }
     for (const [name, entry] of actionTools(await this.connections.usable(caller))) if (!entries.has(name)) entries.set(name, entry(this.connections));
+    if (caller.mcpTools) for (const name of entries.keys()) if (!allowedByKey(caller, name)) entries.delete(name);
     return entries;
   }
 
@@ -206,6 +210,12 @@ export class McpTools {
     const all = await this.connections.usable(caller, { withRefused: true });
     return actionTools(all).get(name)?.(this.connections);
   }
+}
+
+/** Whether the caller's key allows the tool: no allow-list, a listed name, or a listed prefix ending in `*`. */
+function allowedByKey(caller: AccountCaller, name: string): boolean {
+  if (!caller.mcpTools) return true;
+  return caller.mcpTools.some((allowed) => (allowed.endsWith('*') ? name.startsWith(allowed.slice(0, -1)) : allowed === name));
 }
 
 /** Tools for each action of each connection, keyed by name. */

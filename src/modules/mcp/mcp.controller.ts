@@ -3,7 +3,9 @@ import { ApiBody, ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiResponse, 
 import type { Request, Response } from 'express';
 import { type AccountCaller, CurrentCaller } from '../../core/auth/caller.js';
 import { Authorize, problem } from '../rbac/index.js';
+import { McpAccess } from './mcp-access.js';
 import { McpServerFactory } from './mcp-server.js';
+import { McpStreams } from './mcp-streams.js';
 
 export const MCP_TAG = 'Agent tools (MCP)';
 
@@ -13,7 +15,11 @@ const jsonRpc = { type: 'object', description: 'A JSON-RPC 2.0 message (or batch
 @ApiTags(MCP_TAG)
 @Controller('mcp')
 export class McpController {
-  constructor(private readonly servers: McpServerFactory) {}
+  constructor(
+    private readonly servers: McpServerFactory,
+    private readonly streams: McpStreams,
+    private readonly access: McpAccess,
+  ) {}
 
   @Post()
   @HttpCode(200)
@@ -33,30 +39,41 @@ export class McpController {
     description: 'The Accept header does not allow application/json and text/event-stream (a JSON-RPC error)',
     content: { 'application/json': { schema: jsonRpc } },
   })
+  @problem(403, 'mcp_disabled: the account switched MCP off (the agents.mcp feature flag); permission_denied: the key lacks mcp.use')
   @problem(429, 'Too many requests')
   async message(@CurrentCaller() caller: AccountCaller, @Req() request: Request, @Res() response: Response): Promise<void> {
+    await this.access.assertEnabled(caller);
     await this.servers.handle(caller, request, response);
   }
 
-  /** Stateless: no server-sent event stream to open, no session to end. */
+  /** The server-to-client stream: `notifications/tools/list_changed` when the caller's tools change. */
   @Get()
   @Authorize('mcp.use')
-  @ApiExcludeEndpoint()
-  openStream(@Res() response: Response): void {
-    methodNotAllowed(response);
+  @ApiOperation({
+    operationId: 'mcpStream',
+    summary: 'Listen for MCP notifications',
+    description:
+      'A server-sent event stream (no session) carrying `notifications/tools/list_changed` whenever the tools the caller may use change: a connection appears, disconnects or fails, the plan or the plugins change. It ends when the key is revoked or expires, when the account switches MCP off, and after 30 minutes; clients open another. Send `Accept: text/event-stream`.',
+  })
+  @ApiOkResponse({ description: 'The event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } })
+  @problem(403, 'mcp_disabled or permission_denied')
+  async openStream(@CurrentCaller() caller: AccountCaller, @Req() request: Request, @Res() response: Response): Promise<void> {
+    await this.access.assertEnabled(caller);
+    if (!/text\/event-stream|\*\/\*/.test(request.header('accept') ?? '')) {
+      response.status(406).json({ jsonrpc: '2.0', error: { code: -32000, message: 'Not Acceptable: the stream is text/event-stream' }, id: null });
+      return;
+    }
+    await this.streams.stream(caller, request, response);
   }
 
+  /** Stateless: there is no session to end. */
   @Delete()
   @Authorize('mcp.use')
   @ApiExcludeEndpoint()
   endSession(@Res() response: Response): void {
-    methodNotAllowed(response);
+    response
+      .status(405)
+      .set('Allow', 'GET, POST')
+      .json({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this MCP server is stateless and has no session to end' }, id: null });
   }
-}
-
-function methodNotAllowed(response: Response): void {
-  response
-    .status(405)
-    .set('Allow', 'POST')
-    .json({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this MCP server is stateless, POST only' }, id: null });
 }

@@ -1,2 +1,3 @@
-/** The onboarding module's public surface: its Nest module (nothing else is used by other modules). */
+/** The onboarding module's public surface: its Nest module and feature flag values (the MCP switch). */
 export { OnboardingModule } from './onboarding.module.js';
+export { FeatureFlagsService } from './flags/feature-flags.service.js';

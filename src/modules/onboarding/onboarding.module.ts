@@ -55,6 +55,7 @@ import { OnboardingCatalog } from './template/onboarding-catalog.js';
   ],
   controllers: [OnboardingController, FeatureFlagsController, NoticesController],
   providers: [OnboardingCatalog, OnboardingService, FeatureFlagsService, NoticeLedger, NoticeWatch, NoticeDispatcher, NoticesService],
+  exports: [FeatureFlagsService],
 })
 export class OnboardingModule {
   constructor(acls: AclRegistry, openApi: OpenApiContributions) {

@@ -56,6 +56,7 @@ export class CallerFactory {
         role: null,
         permissions: new Set(identity.permissions),
         plan: identity.plan,
+        ...(identity.mcpTools ? { mcpTools: identity.mcpTools } : {}),
       };
     }
     if (!this.directory) throw new Error('No member directory: the accounts module is not loaded');

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayUnique, IsArray, IsDate, IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayUnique, IsArray, IsDate, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { PageDto, PageQuery } from '../../../core/http/pagination.js';
 import { PERMISSIONS } from '../../rbac/index.js';
 import type { ApiKeyMode } from '../api-key-format.js';
@@ -10,6 +10,10 @@ const MODES = ['live', 'test'] as const;
 
 /** The longest overlap API_KEY_MAX_OVERLAP may allow: a week, as Stripe does. */
 const MAX_ROLL_OVERLAP_SECONDS = 7 * 86_400;
+
+/** An MCP tool name (1–128 of MCP's characters), or a prefix of one ending in `*`. */
+const MCP_TOOL_PATTERN = /^[A-Za-z0-9_.-]{1,128}\*?$/;
+const MAX_MCP_TOOLS = 200;
 
 export class CreateApiKeyDto {
   @ApiProperty({ example: 'Production CRM sync' })
@@ -31,6 +35,20 @@ export class CreateApiKeyDto {
   @ArrayUnique()
   @IsIn(PERMISSIONS, { each: true })
   permissions?: string[];
+
+  @ApiPropertyOptional({
+    type: [String],
+    maxItems: MAX_MCP_TOOLS,
+    example: ['slack_postMessage', 'plugboard_list_connections', 'hubspot_*'],
+    description:
+      'The MCP tools the key may call (`/mcp`): tool names, or prefixes ending in `*`. Needs `mcp.use`. All the tools its permissions allow when omitted.',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_MCP_TOOLS)
+  @ArrayUnique()
+  @Matches(MCP_TOOL_PATTERN, { each: true, message: 'each tool must be a tool name (letters, digits, _ . -), optionally ending in *' })
+  mcpTools?: string[];
 
   @ApiPropertyOptional({ format: 'date-time', description: 'When the key stops working; must be in the future' })
   @IsOptional()
@@ -68,6 +86,8 @@ export class ApiKeyDto {
   start!: string;
   @ApiProperty({ example: 'x9Qa' }) last4!: string;
   @ApiProperty({ type: [String], example: ['integrations.view', 'events.publish'] }) permissions!: string[];
+  @ApiProperty({ type: [String], nullable: true, description: 'The MCP tools the key may call; null: every tool its permissions allow' })
+  mcpTools!: string[] | null;
   @ApiProperty({ format: 'date-time' }) createdAt!: Date;
   @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Updated in batches (every few seconds), not per request' })
   lastUsedAt!: Date | null;
@@ -82,6 +102,7 @@ export class ApiKeyDto {
       start: key.start,
       last4: key.last4,
       permissions: key.permissions,
+      mcpTools: key.mcpTools ?? null,
       createdAt: key.createdAt,
       lastUsedAt: key.lastUsedAt ?? null,
       expiresAt: key.expiresAt ?? null,

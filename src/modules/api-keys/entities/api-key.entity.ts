@@ -42,6 +42,10 @@ export class ApiKey {
   @Property({ type: 'text[]' })
   creatorPermissions: Opt<string[]> = [];
 
+  /** The MCP tools the key may call (names, or prefixes ending in `*`); null: every tool its permissions allow. */
+  @Property({ type: 'text[]', nullable: true })
+  mcpTools?: string[] | null;
+
   /**
    * A roll replaces a key with a new one of the same lineage (the first key's id and creation time).
    * Plan limits count lineages, oldest first, so a roll neither takes a second slot during the
