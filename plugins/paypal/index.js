@@ -1,4 +1,4 @@
-// PayPal provider for Plugboard, written against the PayPal REST APIs (https://developer.paypal.com/api/rest/): OAuth 2.0 client credentials, Orders v2, Payments v2 (refunds) and Webhooks v1 (verify-webhook-signature).
+// PayPal provider for Plugboard, written against the PayPal REST APIs (https://developer.paypal.com/api/rest/): OAuth 2.0 client credentials, Orders v2, Payments v2 (refunds), Payouts v1 (https://developer.paypal.com/api/payments.payouts-batch/v1/, batch payouts and their item webhooks) and Webhooks v1 (verify-webhook-signature).
 import { Buffer } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { definePlugin, ProviderRejectedError, readJson } from 'plugboard/sdk';
@@ -38,6 +38,32 @@ const PAYPAL_CURRENCIES = {
 const THREE_DECIMAL_CURRENCIES = new Set(['BHD', 'IQD', 'JOD', 'KWD', 'LYD', 'OMR', 'TND']);
 
 const WEBHOOK_EVENT = 'PAYMENT.CAPTURE.COMPLETED';
+/**
+ * The payout item events PayPal sends (https://developer.paypal.com/docs/payouts/standard/reference/webhooks/)
+ * that end an item, and the built-in event each becomes. HELD and UNCLAIMED are not ends (an unclaimed
+ * item is RETURNED after 30 days, or CANCELED by the sender) and the PAYOUTSBATCH events carry no items:
+ * those are acknowledged and dropped.
+ */
+const PAYOUT_ITEM_EVENTS = {
+  'PAYMENT.PAYOUTS-ITEM.SUCCEEDED': 'payout.paid',
+  'PAYMENT.PAYOUTS-ITEM.FAILED': 'payout.failed',
+  'PAYMENT.PAYOUTS-ITEM.RETURNED': 'payout.failed',
+  'PAYMENT.PAYOUTS-ITEM.BLOCKED': 'payout.failed',
+  'PAYMENT.PAYOUTS-ITEM.DENIED': 'payout.failed',
+  'PAYMENT.PAYOUTS-ITEM.REFUNDED': 'payout.failed',
+  'PAYMENT.PAYOUTS-ITEM.CANCELED': 'payout.failed',
+};
+/** What each ending means when PayPal attaches no `errors` to the item. */
+const PAYOUT_ITEM_ENDINGS = {
+  'PAYMENT.PAYOUTS-ITEM.FAILED': 'the payout item failed',
+  'PAYMENT.PAYOUTS-ITEM.RETURNED': 'the payout item was returned to the sender (unclaimed for 30 days, or cancelled)',
+  'PAYMENT.PAYOUTS-ITEM.BLOCKED': 'the payout item was blocked',
+  'PAYMENT.PAYOUTS-ITEM.DENIED': 'the payout item was denied',
+  'PAYMENT.PAYOUTS-ITEM.REFUNDED': 'the recipient refunded the payout item',
+  'PAYMENT.PAYOUTS-ITEM.CANCELED': 'the sender cancelled the unclaimed payout item',
+};
+/** PayPal's limit of items in one batch payout (create_payout_request.items maxItems). */
+const MAX_PAYOUT_ITEMS = 15_000;
 /** The headers PayPal sends with every webhook delivery, and the verify-webhook-signature field each fills. */
 const TRANSMISSION_HEADERS = {
   auth_algo: 'paypal-auth-algo',
@@ -88,10 +114,28 @@ function environmentOf(ctx) {
  * @param {PayPalContext} ctx
  */
 async function paypal(ctx, path, init = {}) {
+  return readJson(await paypalResponse(ctx, path, init), ctx, errors);
+}
+
+/**
+ * The same call, answering the response itself: for the callers that read a particular refusal
+ * (a duplicate sender_batch_id, an unknown payout batch) before the usual error handling.
+ * @param {PayPalContext} ctx
+ */
+async function paypalResponse(ctx, path, init = {}) {
   if (ctx.integration.metadata?.apiHost !== API_HOSTS[environmentOf(ctx)]) {
     throw new ProviderRejectedError('This PayPal connection has not been verified for its environment: connect it again.');
   }
-  return readJson(await ctx.http(path, init), ctx, errors);
+  return ctx.http(path, init);
+}
+
+/** The body of a response read as JSON, or undefined when it is not JSON. */
+async function bodyOf(response) {
+  try {
+    return JSON.parse(await response.text());
+  } catch {
+    return undefined;
+  }
 }
 
 /** PayPal-Request-Id: the caller's key when it gave one (so a retried call is answered with the first result), else a fresh one. */
@@ -142,6 +186,92 @@ function fromPayPalMoney(money) {
   if (fraction.length > exponent && !/^0*$/.test(fraction.slice(exponent))) return undefined;
   const minor = Number(match[1]) * 10 ** exponent + Number(fraction.slice(0, exponent).padEnd(exponent, '0') || '0');
   return Number.isSafeInteger(minor) ? { amount: minor, currency } : undefined;
+}
+
+/**
+ * Plugboard's minor units as the Payouts API's amount, which names its fields `{ value, currency }`
+ * (Orders' is `{ currency_code, value }`): the same conversion by the currency's exponent.
+ * @param {number} minor
+ * @param {string} code
+ * @param {string} where which item, for the refusal
+ */
+function toPayoutAmount(minor, code, where) {
+  try {
+    const money = toPayPalMoney(minor, code);
+    return { value: money.value, currency: money.currency_code };
+  } catch (error) {
+    if (error?.code === 'provider_rejected') throw new ProviderRejectedError(`${where}: ${error.message}`);
+    throw error;
+  }
+}
+
+/** A Payouts `{ value, currency }` back in the currency's minor unit; undefined when it is not a plain amount. */
+const fromPayoutAmount = (money) => fromPayPalMoney(money && typeof money === 'object' ? { currency_code: money.currency, value: money.value } : undefined);
+
+/** A payout item's `errors` (`{ name, message }`) as one line, e.g. "RECEIVER_UNREGISTERED: The recipient … does not have an account." */
+function payoutFailure(errors) {
+  if (!errors || typeof errors !== 'object') return undefined;
+  const text = [errors.name, errors.message].filter((part) => typeof part === 'string' && part).join(': ');
+  return text ? text.slice(0, 2000) : undefined;
+}
+
+/** One item of a payout batch as getPayout answers it: statuses as PayPal names them, amounts in minor units. */
+function payoutItemOf(item) {
+  const detail = item?.payout_item ?? {};
+  const money = fromPayoutAmount(detail.amount);
+  const fee = fromPayoutAmount(item?.payout_item_fee);
+  return {
+    payoutItemId: item?.payout_item_id ?? null,
+    transactionId: item?.transaction_id ?? null,
+    status: item?.transaction_status ?? null,
+    recipientType: detail.recipient_type ?? null,
+    receiver: detail.receiver ?? null,
+    amount: money?.amount ?? null,
+    currency: money?.currency ?? null,
+    fee: fee?.amount ?? null,
+    feeCurrency: fee?.currency ?? null,
+    senderItemId: detail.sender_item_id ?? null,
+    failureReason: payoutFailure(item?.errors) ?? null,
+    processedAt: item?.time_processed ?? null,
+  };
+}
+
+/**
+ * A PAYMENT.PAYOUTS-ITEM.* event as payout.paid or payout.failed: the payout item ID is the payoutId (one
+ * event per recipient), the amount is what was sent, back in the minor unit. Optional fields of the
+ * built-in schema are left out rather than null when PayPal does not give them.
+ */
+function payoutEvents(ctx, event) {
+  const name = PAYOUT_ITEM_EVENTS[event.event_type];
+  const item = event.resource;
+  const detail = item?.payout_item;
+  if (typeof item?.payout_item_id !== 'string' || !item.payout_item_id || item.payout_item_id.length > 200) return [];
+  const status = typeof item.transaction_status === 'string' ? item.transaction_status : null;
+  if (name === 'payout.paid' && status !== null && status !== 'SUCCESS') return [];
+  const money = fromPayoutAmount(detail?.amount);
+  if (!money) {
+    ctx.log.warn('a PayPal payout item with an amount that cannot be read was dropped', { eventId: event.id, payoutItemId: item.payout_item_id });
+    return [];
+  }
+  const receiver = typeof detail.receiver === 'string' && detail.receiver ? detail.receiver.slice(0, 200) : undefined;
+  const processedAt = typeof item.time_processed === 'string' && item.time_processed.length <= 40 ? item.time_processed : undefined;
+  const data = {
+    payoutId: item.payout_item_id,
+    provider: 'paypal',
+    amount: money.amount,
+    currency: money.currency,
+    ...(receiver ? { recipient: receiver } : {}),
+    recipientType: detail.recipient_type ?? null,
+    payoutBatchId: item.payout_batch_id ?? null,
+    batchId: item.sender_batch_id ?? null,
+    senderItemId: detail.sender_item_id ?? null,
+    transactionId: item.transaction_id ?? null,
+    status,
+    paypalEventId: event.id ?? null,
+  };
+  if (name === 'payout.paid') return [{ event: name, data: { ...data, ...(processedAt ? { arrivalDate: processedAt } : {}) } }];
+  const failureReason = payoutFailure(item.errors) ?? `${PAYOUT_ITEM_ENDINGS[event.event_type]}${status ? ` (transaction_status ${status})` : ''}`;
+  return [{ event: name, data: { ...data, failureReason, failedAt: processedAt ?? event.create_time ?? null } }];
 }
 
 const linkOf = (resource, ...rels) => (Array.isArray(resource?.links) ? resource.links.find((link) => rels.includes(link?.rel))?.href : undefined);
@@ -207,6 +337,62 @@ function eventOf(req) {
   }
 }
 
+/**
+ * GET a payout batch (one page of its items, with the totals): an unknown ID is refused naming it.
+ * @param {PayPalContext} ctx
+ * @param {string} id
+ * @param {{ page: number, pageSize: number }} paging
+ */
+async function readPayoutBatch(ctx, id, { page, pageSize }) {
+  const query = new URLSearchParams({ page: String(page), page_size: String(pageSize), total_required: 'true' });
+  const response = await paypalResponse(ctx, `/v1/payments/payouts/${encodeURIComponent(id)}?${query}`);
+  try {
+    return await readJson(response, ctx, errors);
+  } catch (error) {
+    if (response.status === 404 && error?.code === 'provider_rejected') {
+      throw new ProviderRejectedError(`PayPal has no payout batch ${id} for this app (${error.message}): use the payoutBatchId createPayout returned, in the same environment.`);
+    }
+    throw error;
+  }
+}
+
+/**
+ * PayPal refused a sender_batch_id it already has (from the last 30 days) and linked the batch made
+ * with it: that is a repeated createPayout, answered with the batch already made. When that batch is
+ * visibly another payout (its item count or total differs), the batchId was reused by mistake: refused.
+ * @param {PayPalContext} ctx
+ */
+async function adoptPayout(ctx, senderBatchId, duplicate, inputItems) {
+  const links = [duplicate.link, duplicate.links].find(Array.isArray) ?? [];
+  const href = links.map((link) => link?.href).find((candidate) => typeof candidate === 'string');
+  const id = href ? /\/v1\/payments\/payouts\/([A-Z0-9]{1,30})(?:[?#]|$)/.exec(href)?.[1] : undefined;
+  if (!id) {
+    throw new ProviderRejectedError(
+      `PayPal already has a payout with sender_batch_id ${senderBatchId} (from the last 30 days) and did not say which: it was not paid again. Use a new batchId only for a new payout.`,
+    );
+  }
+  const batch = await readPayoutBatch(ctx, id, { page: 1, pageSize: 1 });
+  const header = batch?.batch_header ?? {};
+  const total = fromPayoutAmount(header.amount);
+  const currencies = [...new Set(inputItems.map((item) => item.currency.toUpperCase()))];
+  const sum = inputItems.reduce((acc, item) => acc + item.amount, 0);
+  const count = Number.isInteger(batch?.total_items) ? batch.total_items : undefined;
+  const other = (count !== undefined && count !== inputItems.length) || (total && currencies.length === 1 && (total.currency !== currencies[0] || total.amount !== sum));
+  if (other) {
+    throw new ProviderRejectedError(
+      `batchId ${senderBatchId} was already used in the last 30 days for another payout (PayPal batch ${id}: ${count ?? 'unknown'} items${total ? `, ${total.amount} ${total.currency} in minor units` : ''}): nothing was paid. Use a new batchId for a new payout.`,
+    );
+  }
+  return {
+    payoutBatchId: header.payout_batch_id ?? id,
+    batchStatus: header.batch_status ?? null,
+    batchId: senderBatchId,
+    itemCount: count ?? inputItems.length,
+    replayed: true,
+    createdAt: header.time_created ?? null,
+  };
+}
+
 const orderId = { type: 'string', pattern: '^[A-Z0-9]{1,36}$', description: 'A PayPal order ID (as createOrder returned it)' };
 const idempotencyKey = {
   type: 'string',
@@ -216,6 +402,46 @@ const idempotencyKey = {
 };
 const minorAmount = { type: 'integer', minimum: 1, maximum: 9_007_199_254_740_991, description: 'In the currency’s minor unit (e.g. cents; yen for JPY)' };
 const currency = { type: 'string', pattern: '^[A-Za-z]{3}$', description: 'ISO 4217 code, e.g. USD' };
+const payoutBatchId = { type: 'string', pattern: '^[A-Z0-9]{1,30}$', description: 'PayPal’s payout_batch_id (as createPayout returned it)' };
+const batchId = {
+  type: 'string',
+  pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$',
+  description:
+    'Your ID for this payout (e.g. "payroll-2026-03"): sent as PayPal’s sender_batch_id (shown in PayPal’s reports) and, prefixed, as PayPal-Request-Id. PayPal refuses a sender_batch_id used in the last 30 days, so repeating createPayout with the same batchId answers the batch already made instead of paying twice. Omitted: one is generated and returned.',
+};
+/** PayPal's recipient types and what each receiver looks like: an email, a phone number, or a 13-character PayPal account (payer) ID. */
+const PHONE_RECEIVER = '^\\+?[0-9](?:[ -]?[0-9]){6,14}$';
+const PAYPAL_ID_RECEIVER = '^[A-Z0-9]{13}$';
+const payoutItem = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['receiver', 'amount', 'currency'],
+  properties: {
+    receiver: {
+      type: 'string',
+      minLength: 3,
+      maxLength: 127,
+      description: 'Who is paid: a PayPal email address, or with recipientType a phone number (PHONE) or a PayPal account ID (PAYPAL_ID)',
+    },
+    recipientType: {
+      type: 'string',
+      enum: ['EMAIL', 'PHONE', 'PAYPAL_ID'],
+      description: 'What receiver is (default EMAIL). PayPal’s sandbox does not pay PHONE recipients.',
+    },
+    amount: minorAmount,
+    currency,
+    note: { type: 'string', minLength: 1, maxLength: 1000, description: 'Shown to the recipient with the payment' },
+    senderItemId: { type: 'string', minLength: 1, maxLength: 63, description: 'Your reference for this item (PayPal’s sender_item_id), returned by getPayout and in payout events' },
+  },
+  allOf: [
+    {
+      if: { anyOf: [{ not: { required: ['recipientType'] } }, { required: ['recipientType'], properties: { recipientType: { const: 'EMAIL' } } }] },
+      then: { properties: { receiver: { format: 'email' } } },
+    },
+    { if: { required: ['recipientType'], properties: { recipientType: { const: 'PHONE' } } }, then: { properties: { receiver: { pattern: PHONE_RECEIVER } } } },
+    { if: { required: ['recipientType'], properties: { recipientType: { const: 'PAYPAL_ID' } } }, then: { properties: { receiver: { pattern: PAYPAL_ID_RECEIVER } } } },
+  ],
+};
 
 export default definePlugin({
   providers: [
@@ -223,7 +449,8 @@ export default definePlugin({
       id: 'paypal',
       name: 'PayPal',
       category: 'payment',
-      description: 'Take payments for paid sessions with PayPal Checkout (create, approve, capture), issue refunds, and receive completed payments from PayPal webhooks.',
+      description:
+        'Take payments for paid sessions with PayPal Checkout (create, approve, capture), issue refunds, send batch payouts to PayPal accounts, and receive completed payments and payout results from PayPal webhooks.',
       auth: {
         type: 'api_key',
         credentialsSchema: {
@@ -271,7 +498,8 @@ export default definePlugin({
             type: 'string',
             pattern: '^[A-Za-z0-9]{1,50}$',
             title: 'Webhook ID',
-            description: 'The ID PayPal gives the app’s webhook that posts to this integration’s hook URL (subscribe it to Payment capture completed); needed to verify deliveries',
+            description:
+              'The ID PayPal gives the app’s webhook that posts to this integration’s hook URL (subscribe it to Payment capture completed, and to the Payouts item events when sending payouts); needed to verify deliveries',
           },
           brandName: { type: 'string', minLength: 1, maxLength: 127, title: 'Brand name', description: 'Shown to payers on PayPal instead of the business name of the account' },
         },
@@ -295,7 +523,21 @@ export default definePlugin({
         const webhookId = ctx.settings?.webhookId;
         const webhook = webhookId ? await readWebhook(ctx, environment, token.access_token, webhookId) : undefined;
         const eventTypes = Array.isArray(webhook?.event_types) ? webhook.event_types.map((type) => type?.name) : [];
-        if (webhook && !eventTypes.includes(WEBHOOK_EVENT) && !eventTypes.includes('*')) {
+        const receives = (name) => eventTypes.includes(name) || eventTypes.includes('*');
+        if (webhook) {
+          // Payout results only matter to connections that send payouts: a webhook with none of the item
+          // events is told at info level, one with some but not all of them (surely a slip) is warned.
+          const payoutEvents = Object.keys(PAYOUT_ITEM_EVENTS);
+          const missing = payoutEvents.filter((name) => !receives(name));
+          if (missing.length === payoutEvents.length) {
+            ctx.log.info('the PayPal webhook is subscribed to no payout item event: results of createPayout will not arrive as payout.paid / payout.failed', {
+              webhookId,
+            });
+          } else if (missing.length) {
+            ctx.log.warn(`the PayPal webhook is not subscribed to ${missing.join(', ')}: those payout results will not arrive`, { webhookId });
+          }
+        }
+        if (webhook && !receives(WEBHOOK_EVENT)) {
           ctx.log.warn(`the PayPal webhook is not subscribed to ${WEBHOOK_EVENT}: completed payments will not arrive`, { webhookId });
         }
         return {
@@ -305,7 +547,7 @@ export default definePlugin({
             appId,
             webhookId: webhook?.id ?? null,
             webhookUrl: webhook?.url ?? null,
-            webhookReceivesCaptures: webhook ? eventTypes.includes(WEBHOOK_EVENT) || eventTypes.includes('*') : null,
+            webhookReceivesCaptures: webhook ? receives(WEBHOOK_EVENT) : null,
           },
         };
       },
@@ -442,6 +684,119 @@ export default definePlugin({
             };
           },
         },
+        createPayout: {
+          description:
+            'Sends money to up to 15,000 recipients in one PayPal batch payout (Payouts API: the account must have Payouts enabled). PayPal checks the batch and answers PENDING; each item then ends on its own (see getPayout, and payout.paid / payout.failed from the webhook). Repeating a call with the same batchId never pays twice.',
+          inputSchema: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['items'],
+            properties: {
+              items: {
+                type: 'array',
+                minItems: 1,
+                maxItems: MAX_PAYOUT_ITEMS,
+                items: payoutItem,
+                description: 'One per recipient; amounts in the currency’s minor unit',
+              },
+              batchId,
+              emailSubject: { type: 'string', minLength: 1, maxLength: 255, description: 'Subject of the email PayPal sends every recipient' },
+              emailMessage: { type: 'string', minLength: 1, maxLength: 1000, description: 'Message of that email' },
+            },
+          },
+          /** @param {PayPalContext} ctx */
+          async run(ctx, input) {
+            const senderBatchId = input.batchId ?? `plugboard-${randomUUID()}`;
+            const items = input.items.map((item, index) => ({
+              recipient_type: item.recipientType ?? 'EMAIL',
+              amount: toPayoutAmount(item.amount, item.currency, `items[${index}]`),
+              receiver: item.receiver,
+              ...(item.note ? { note: item.note } : {}),
+              ...(item.senderItemId ? { sender_item_id: item.senderItemId } : {}),
+            }));
+            const response = await paypalResponse(ctx, '/v1/payments/payouts', {
+              method: 'POST',
+              headers: { 'PayPal-Request-Id': `payout-${senderBatchId}` },
+              body: {
+                sender_batch_header: {
+                  sender_batch_id: senderBatchId,
+                  ...(input.emailSubject ? { email_subject: input.emailSubject } : {}),
+                  ...(input.emailMessage ? { email_message: input.emailMessage } : {}),
+                },
+                items,
+              },
+            });
+            if (response.status === 400) {
+              const refusal = await bodyOf(response.clone());
+              const duplicate = Array.isArray(refusal?.details)
+                ? refusal.details.find((detail) => String(detail?.field ?? '').toUpperCase() === 'SENDER_BATCH_ID' && /already exists/i.test(String(detail?.issue ?? '')))
+                : undefined;
+              if (refusal?.name === 'USER_BUSINESS_ERROR' && duplicate) return adoptPayout(ctx, senderBatchId, duplicate, input.items);
+            }
+            let created;
+            try {
+              created = await readJson(response, ctx, errors);
+            } catch (error) {
+              if (response.status === 403 && error?.code === 'provider_rejected') {
+                throw new ProviderRejectedError(
+                  `${error.message}. PayPal refuses payouts from this account or app: Payouts must be enabled for the business account and the REST app (developer dashboard → the app → Features → Payouts), and the account verified.`,
+                );
+              }
+              throw error;
+            }
+            const header = created?.batch_header;
+            if (typeof header?.payout_batch_id !== 'string') throw new Error('PayPal answered the payout without a payout_batch_id');
+            return {
+              payoutBatchId: header.payout_batch_id,
+              batchStatus: header.batch_status ?? null,
+              batchId: header.sender_batch_header?.sender_batch_id ?? senderBatchId,
+              itemCount: items.length,
+              replayed: false,
+              createdAt: header.time_created ?? null,
+            };
+          },
+        },
+        getPayout: {
+          description:
+            'Reads a batch payout: its status (PENDING, PROCESSING, SUCCESS, DENIED, CANCELED) and a page of its items with their transaction status (SUCCESS, PENDING, UNCLAIMED, ONHOLD, FAILED, RETURNED, BLOCKED, REFUNDED, REVERSED), amounts and fees in minor units, and why an item failed.',
+          inputSchema: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['payoutBatchId'],
+            properties: {
+              payoutBatchId,
+              page: { type: 'integer', minimum: 1, maximum: 1000, description: 'Page of items (default 1)' },
+              pageSize: { type: 'integer', minimum: 1, maximum: 1000, description: 'Items per page (default 1000, PayPal’s maximum)' },
+            },
+          },
+          /** @param {PayPalContext} ctx */
+          async run(ctx, input) {
+            const page = input.page ?? 1;
+            const pageSize = input.pageSize ?? 1000;
+            const batch = await readPayoutBatch(ctx, input.payoutBatchId, { page, pageSize });
+            const header = batch?.batch_header ?? {};
+            const total = fromPayoutAmount(header.amount);
+            const fees = fromPayoutAmount(header.fees);
+            const items = Array.isArray(batch?.items) ? batch.items.map(payoutItemOf) : [];
+            const totalPages = Number.isInteger(batch?.total_pages) ? batch.total_pages : null;
+            return {
+              payoutBatchId: header.payout_batch_id ?? input.payoutBatchId,
+              batchStatus: header.batch_status ?? null,
+              batchId: header.sender_batch_header?.sender_batch_id ?? null,
+              emailSubject: header.sender_batch_header?.email_subject ?? null,
+              amount: total?.amount ?? null,
+              currency: total?.currency ?? null,
+              fees: fees?.amount ?? null,
+              feesCurrency: fees?.currency ?? null,
+              createdAt: header.time_created ?? null,
+              completedAt: header.time_completed ?? null,
+              totalItems: Number.isInteger(batch?.total_items) ? batch.total_items : null,
+              page,
+              nextPage: totalPages !== null ? (page < totalPages ? page + 1 : null) : items.length === pageSize ? page + 1 : null,
+              items,
+            };
+          },
+        },
       },
 
       webhook: {
@@ -498,10 +853,12 @@ export default definePlugin({
 
         /**
          * PAYMENT.CAPTURE.COMPLETED → payment.completed (the capture ID as paymentId, the amount back in
-         * the minor unit). Other events are acknowledged and dropped.
+         * the minor unit); PAYMENT.PAYOUTS-ITEM.SUCCEEDED → payout.paid and the item's other endings (FAILED,
+         * RETURNED, BLOCKED, DENIED, REFUNDED, CANCELED) → payout.failed. Other events are acknowledged and dropped.
          */
         toEvents(ctx, req) {
           const event = eventOf(req);
+          if (typeof event?.event_type === 'string' && Object.hasOwn(PAYOUT_ITEM_EVENTS, event.event_type)) return payoutEvents(ctx, event);
           const capture = event?.resource;
           if (event?.event_type !== WEBHOOK_EVENT || !capture || capture.status !== 'COMPLETED' || typeof capture.id !== 'string') return [];
           const money = fromPayPalMoney(capture.amount);

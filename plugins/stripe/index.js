@@ -1,4 +1,6 @@
-// Stripe providers for Plugboard, written against Stripe's REST API reference (https://docs.stripe.com/api) and its Connect OAuth reference (https://docs.stripe.com/connect/oauth-reference).
+// Stripe providers for Plugboard, written against Stripe's REST API reference (https://docs.stripe.com/api), its Connect OAuth reference
+// (https://docs.stripe.com/connect/oauth-reference) and, for payouts to creators and vendors, Connect's Accounts, Account Links and Transfers
+// (https://docs.stripe.com/api/accounts/create, /api/account_links/create, /api/transfers/create, https://docs.stripe.com/connect/migrate-to-controller-properties).
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { definePlugin, paginate, ProviderRejectedError, readJson } from 'plugboard/sdk';
 
@@ -8,7 +10,7 @@ import { definePlugin, paginate, ProviderRejectedError, readJson } from 'plugboa
  * the same API with a secret key as a bearer token (the entered key, or the OAuth access token, which
  * Stripe documents as a secret key of the connected account that does not expire).
  *
- * @typedef {import('plugboard/sdk').PluginContext<{ secretKey: string, webhookSecret?: string }>} StripeKeyContext
+ * @typedef {import('plugboard/sdk').PluginContext<{ secretKey: string, webhookSecret?: string, connectWebhookSecret?: string }>} StripeKeyContext
  * @typedef {import('plugboard/sdk').PluginContext<import('plugboard/sdk').OAuthCredentials>} StripeConnectContext
  * @typedef {StripeKeyContext | StripeConnectContext} StripeContext
  * @typedef {import('plugboard/sdk').InboundRequest} InboundRequest
@@ -328,6 +330,190 @@ const actions = {
   },
 };
 
+// ---- Connect payouts: actions of the platform's own key (`stripe` only) ---------------------------
+
+const accountId = { type: 'string', pattern: '^acct_[A-Za-z0-9]+$', maxLength: 255, description: 'A connected account id, acct_…' };
+const httpsUrl = { type: 'string', format: 'uri', pattern: '^https://[^\\s/?#]+', maxLength: 2048 };
+
+/**
+ * An Express connected account, with controller properties rather than `type=express` (Stripe's
+ * current way; it needs no newer API version): the Express Dashboard, the platform paying Stripe's fees
+ * and liable for negative balances (which the Express Dashboard requires), Stripe collecting the
+ * requirements through its hosted onboarding.
+ */
+const EXPRESS_CONTROLLER = {
+  fees: { payer: 'application' },
+  losses: { payments: 'application' },
+  requirement_collection: 'stripe',
+  stripe_dashboard: { type: 'express' },
+};
+
+function connectedAccountResult(account) {
+  return {
+    id: account.id,
+    email: account.email ?? null,
+    country: account.country ?? null,
+    chargesEnabled: account.charges_enabled === true,
+    payoutsEnabled: account.payouts_enabled === true,
+    detailsSubmitted: account.details_submitted === true,
+    transfersCapability: account.capabilities?.transfers ?? null,
+    currentlyDue: Array.isArray(account.requirements?.currently_due) ? account.requirements.currently_due : [],
+    createdAt: isoTime(account.created),
+  };
+}
+
+const nullableString = { type: ['string', 'null'] };
+
+const payoutActions = {
+  createConnectedAccount: {
+    description:
+      'Creates an Express connected account for a creator or vendor (POST /v1/accounts with controller properties: Express Dashboard, platform-paid fees and platform loss liability) ' +
+      'with the transfers capability requested, so the platform can send it money. Then send the person to createAccountLink to complete Stripe’s onboarding; ' +
+      'payouts start once payoutsEnabled is true. Pass an idempotencyKey (e.g. derived from your creator id) so a retried call cannot create a second account.',
+    inputSchema: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['email', 'country'],
+      properties: {
+        email: { ...email, description: 'The account holder’s email (prefills onboarding)' },
+        country: { type: 'string', pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2 code of where the person lives or the business is established, e.g. US, GB, DE' },
+        serviceAgreement: {
+          type: 'string',
+          enum: ['full', 'recipient'],
+          description: 'Stripe’s default is full; recipient (transfers only, no card payments) is what cross-border payouts to another country than the platform’s need',
+        },
+        metadata,
+        idempotencyKey,
+      },
+    },
+    outputSchema: {
+      type: 'object',
+      required: ['id', 'chargesEnabled', 'payoutsEnabled', 'detailsSubmitted'],
+      properties: {
+        id: { type: 'string' },
+        email: nullableString,
+        country: nullableString,
+        chargesEnabled: { type: 'boolean' },
+        payoutsEnabled: { type: 'boolean' },
+        detailsSubmitted: { type: 'boolean' },
+        transfersCapability: { ...nullableString, description: 'inactive until onboarding is done, then pending or active' },
+        currentlyDue: { type: 'array', items: { type: 'string' } },
+        createdAt: nullableString,
+      },
+    },
+    /** @param {StripeKeyContext} ctx */
+    async run(ctx, input) {
+      const account = await callStripe(ctx, '/v1/accounts', {
+        method: 'POST',
+        idempotencyKey: input.idempotencyKey,
+        params: {
+          controller: EXPRESS_CONTROLLER,
+          country: input.country,
+          email: input.email,
+          capabilities: { transfers: { requested: true } },
+          ...(input.serviceAgreement ? { tos_acceptance: { service_agreement: input.serviceAgreement } } : {}),
+          metadata: input.metadata,
+        },
+      });
+      return connectedAccountResult(account);
+    },
+  },
+  createAccountLink: {
+    description:
+      'Creates a single-use link to Stripe’s hosted onboarding for a connected account (POST /v1/account_links, type account_onboarding). Send the person to url before expiresAt ' +
+      '(a few minutes); Stripe sends them to refreshUrl when the link has expired or was already used (create a new one there) and to returnUrl when they leave the flow, ' +
+      'which does not mean onboarding is complete: check payoutsEnabled/detailsSubmitted.',
+    inputSchema: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['accountId', 'refreshUrl', 'returnUrl'],
+      properties: {
+        accountId,
+        refreshUrl: { ...httpsUrl, description: 'https URL that creates a fresh link (Stripe sends the person there when this one is expired or used)' },
+        returnUrl: { ...httpsUrl, description: 'https URL Stripe sends the person to when they leave the onboarding flow' },
+        idempotencyKey,
+      },
+    },
+    outputSchema: {
+      type: 'object',
+      required: ['url', 'expiresAt'],
+      properties: { url: { type: 'string' }, expiresAt: nullableString, createdAt: nullableString },
+    },
+    /** @param {StripeKeyContext} ctx */
+    async run(ctx, input) {
+      const link = await callStripe(ctx, '/v1/account_links', {
+        method: 'POST',
+        idempotencyKey: input.idempotencyKey,
+        params: { account: input.accountId, refresh_url: input.refreshUrl, return_url: input.returnUrl, type: 'account_onboarding' },
+      });
+      return { url: link.url, expiresAt: isoTime(link.expires_at), createdAt: isoTime(link.created) };
+    },
+  },
+  createTransfer: {
+    description:
+      `Sends money from the platform’s Stripe balance to a connected account (POST /v1/transfers); Stripe then pays it out to the account’s bank on the account’s payout schedule ` +
+      `(payout.paid / payout.failed events follow). Needs enough available balance in that currency and the account’s transfers capability active. ${MINOR_UNITS} ` +
+      'Pass an idempotencyKey (e.g. your payout id) so a retried call cannot pay twice.',
+    inputSchema: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['amount', 'currency', 'destination'],
+      properties: {
+        amount: { type: 'integer', minimum: 1, maximum: 99_999_999_999, description: 'In the currency’s ISO 4217 minor unit, e.g. 2500 = 25.00 USD' },
+        currency: { type: 'string', pattern: '^[A-Za-z]{3}$', description: 'ISO 4217 code, e.g. USD or usd (sent lower-case)' },
+        destination: accountId,
+        description: { type: 'string', minLength: 1, maxLength: 5000 },
+        transferGroup: { type: 'string', minLength: 1, maxLength: 500, description: 'Groups transfers with the charges they come from (e.g. an order id)' },
+        metadata,
+        idempotencyKey,
+      },
+    },
+    outputSchema: {
+      type: 'object',
+      required: ['id', 'amount', 'currency', 'destination'],
+      properties: {
+        id: { type: 'string' },
+        amount: { type: 'integer', description: 'In the currency’s ISO 4217 minor unit' },
+        currency: { type: 'string' },
+        destination: { type: 'string' },
+        destinationPayment: nullableString,
+        transferGroup: nullableString,
+        description: nullableString,
+        reversed: { type: 'boolean' },
+        livemode: { type: 'boolean' },
+        createdAt: nullableString,
+      },
+    },
+    /** @param {StripeKeyContext} ctx */
+    async run(ctx, input) {
+      const transfer = await callStripe(ctx, '/v1/transfers', {
+        method: 'POST',
+        idempotencyKey: input.idempotencyKey,
+        params: {
+          amount: toStripeAmount(input.amount, input.currency, 'amount'),
+          currency: input.currency.toLowerCase(),
+          destination: input.destination,
+          description: input.description,
+          transfer_group: input.transferGroup,
+          metadata: input.metadata,
+        },
+      });
+      return {
+        id: transfer.id,
+        amount: fromStripeAmount(transfer.amount, transfer.currency),
+        currency: upper(transfer.currency),
+        destination: typeof transfer.destination === 'string' ? transfer.destination : (transfer.destination?.id ?? null),
+        destinationPayment: typeof transfer.destination_payment === 'string' ? transfer.destination_payment : (transfer.destination_payment?.id ?? null),
+        transferGroup: transfer.transfer_group ?? null,
+        description: transfer.description ?? null,
+        reversed: transfer.reversed === true,
+        livemode: transfer.livemode === true,
+        createdAt: isoTime(transfer.created),
+      };
+    },
+  },
+};
+
 const sync = {
   defaultFrequency: '1h',
   /** @param {StripeContext} ctx */
@@ -354,9 +540,16 @@ function eventObject(req) {
  * `async_payment_succeeded` become `payment.completed` (amount in the ISO minor unit). One Checkout
  * payment produces both; both carry the payment intent id as `paymentId`, so receivers can tell them
  * apart from two payments. A subscription's Checkout names its first invoice and the subscription.
+ *
+ * Payouts (a connected account's, carrying the top-level `account` of Connect events, or the
+ * platform's own): `payout.paid` → `payout.paid`; `payout.failed`, and `payout.canceled` (the money
+ * never reached the bank and is back in the balance) → `payout.failed` with Stripe's reason. Stripe
+ * may report a payout paid and later failed (within days): receivers must let the failure win.
+ * `account.updated` (onboarding progress, capabilities) fits no built-in event: it is logged only.
  * @param {{ provider: string, stripeAccountId?: string }} source
+ * @param {import('plugboard/sdk').PluginLogger} [log]
  */
-function toHostEvents(event, source) {
+function toHostEvents(event, source, log) {
   const object = event?.data?.object;
   if (!object || typeof event.type !== 'string') return [];
   const account = source.stripeAccountId ?? (typeof event.account === 'string' ? event.account : undefined);
@@ -402,9 +595,88 @@ function toHostEvents(event, source) {
           metadata: object.metadata ?? {},
         }),
       ];
+    case 'payout.paid':
+      return payoutEvents('payout.paid', event, object, account, source, log);
+    case 'payout.failed':
+      return payoutEvents('payout.failed', event, object, account, source, log, { failureReason: failureReason(object), failureCode: object.failure_code ?? null });
+    case 'payout.canceled':
+      return payoutEvents('payout.failed', event, object, account, source, log, {
+        failureReason: 'The payout was canceled before it reached the bank; the amount is back in the Stripe balance of the account.',
+        failureCode: null,
+      });
+    case 'account.updated':
+      log?.info('Stripe account updated (no Plugboard event)', {
+        stripeEventId: event.id,
+        stripeAccountId: account ?? object.id ?? null,
+        chargesEnabled: object.charges_enabled === true,
+        payoutsEnabled: object.payouts_enabled === true,
+        detailsSubmitted: object.details_submitted === true,
+        transfersCapability: object.capabilities?.transfers ?? null,
+        currentlyDue: Array.isArray(object.requirements?.currently_due) ? object.requirements.currently_due.length : 0,
+        disabledReason: object.requirements?.disabled_reason ?? null,
+      });
+      return [];
     default:
       return [];
   }
+}
+
+/** Stripe's reasons for a failed payout (https://docs.stripe.com/api/payouts/failures), for when it sends a code without a message. */
+const PAYOUT_FAILURES = {
+  account_closed: 'The receiving bank account is closed.',
+  account_frozen: 'The receiving bank account is frozen.',
+  bank_account_restricted: 'The receiving bank account restricts the kind or number of payouts it accepts.',
+  bank_ownership_changed: 'The bank branch changed owner, so the bank account details are no longer valid.',
+  could_not_process: 'The bank could not process the payout.',
+  debit_not_authorized: 'The bank account does not allow debits.',
+  declined: 'The bank declined the payout.',
+  incorrect_account_holder_address: 'The bank says the account holder’s address on file is wrong.',
+  incorrect_account_holder_name: 'The bank says the account holder’s name on file is wrong.',
+  incorrect_account_holder_tax_id: 'The bank says the account holder’s tax id on file is wrong.',
+  insufficient_funds: 'The Stripe balance was too low to cover the payout.',
+  invalid_account_number: 'The bank account number is invalid (the routing number looks right).',
+  invalid_currency: 'The bank cannot take payouts in this currency.',
+  no_account: 'The bank found no account with these details; they are probably wrong.',
+  unsupported_card: 'The card no longer accepts payouts.',
+};
+
+function failureReason(payout) {
+  const message = typeof payout.failure_message === 'string' && payout.failure_message.trim() ? payout.failure_message.trim() : undefined;
+  const code = typeof payout.failure_code === 'string' ? payout.failure_code : undefined;
+  const reason = message ?? (code && PAYOUT_FAILURES[code]) ?? (code ? `Stripe failure code ${code}` : 'Stripe reported the payout failed without a reason.');
+  return reason.slice(0, 2000);
+}
+
+/** A payout as `payout.paid` / `payout.failed` data (amount in the currency's ISO minor unit); nothing when Stripe's object lacks what the event needs. */
+function payoutEvents(name, event, payout, account, source, log, extra = {}) {
+  const usable = typeof payout.id === 'string' && payout.id && Number.isSafeInteger(payout.amount) && payout.amount >= 0 && /^[a-z]{3}$/i.test(payout.currency ?? '');
+  const amount = usable ? fromStripeAmount(payout.amount, payout.currency) : undefined;
+  if (!usable || !Number.isSafeInteger(amount)) {
+    log?.warn('Stripe payout event without a usable payout', { stripeEventId: event.id, type: event.type });
+    return [];
+  }
+  const destination = typeof payout.destination === 'string' ? payout.destination : (payout.destination?.id ?? null);
+  return [
+    {
+      event: name,
+      data: {
+        payoutId: payout.id,
+        provider: source.provider,
+        amount,
+        currency: payout.currency.toUpperCase(),
+        ...(account ? { recipient: account, stripeAccountId: account } : {}),
+        ...(typeof payout.arrival_date === 'number' ? { arrivalDate: isoTime(payout.arrival_date) } : {}),
+        status: payout.status ?? null,
+        method: payout.method ?? null,
+        destination,
+        automatic: payout.automatic ?? null,
+        stripeEventId: event.id,
+        livemode: event.livemode === true,
+        metadata: payout.metadata ?? {},
+        ...extra,
+      },
+    },
+  ];
 }
 
 /** `t=<seconds>,v1=<hex>[,v1=<hex>…]`: Stripe sends one v1 per active secret while a secret is rolled. */
@@ -447,7 +719,9 @@ const shared = { category: 'payment', baseUrl: 'https://api.stripe.com', errors,
 const stripe = {
   id: 'stripe',
   name: 'Stripe',
-  description: 'Accept payments for paid sessions (one-time and subscriptions), issue refunds, sync customers and charges, and receive Stripe events.',
+  description:
+    'Accept payments for paid sessions (one-time and subscriptions), issue refunds, sync customers and charges, pay creators and vendors through Stripe Connect ' +
+    '(Express accounts, hosted onboarding, transfers) and receive Stripe events, payouts included.',
   auth: {
     type: 'api_key',
     credentialsSchema: {
@@ -469,11 +743,21 @@ const stripe = {
           pattern: '^whsec_[A-Za-z0-9+/=]+$',
           secret: true,
         },
+        connectWebhookSecret: {
+          type: 'string',
+          title: 'Connect webhook signing secret',
+          description:
+            'whsec_… of a second Stripe endpoint listening to events on connected accounts (payouts to creators, account updates), posting to the same hook URL: Stripe signs it with its own secret',
+          pattern: '^whsec_[A-Za-z0-9+/=]+$',
+          secret: true,
+        },
       },
     },
     apply: { headers: { Authorization: 'Bearer {secretKey}' } },
   },
   ...shared,
+  /** The shared actions, and the platform's Connect payouts (a connected account's own token cannot create accounts or transfer to them). */
+  actions: { ...actions, ...payoutActions },
 
   /** @param {StripeKeyContext} ctx */
   async verify(ctx) {
@@ -488,17 +772,20 @@ const stripe = {
      * @param {InboundRequest} req
      */
     verify(ctx, req) {
-      const secret = ctx.credentials.webhookSecret;
+      // The account endpoint's secret, and the Connect endpoint's when one is configured.
+      const secrets = [ctx.credentials.webhookSecret, ctx.credentials.connectWebhookSecret].filter((secret) => typeof secret === 'string' && secret);
       const value = req.headers['stripe-signature'];
-      if (typeof secret !== 'string' || !secret || !value || typeof req.rawBody !== 'string') return false;
+      if (secrets.length === 0 || !value || typeof req.rawBody !== 'string') return false;
       const { timestamp, signatures } = parseSignatureHeader(value);
       if (!/^\d{1,12}$/.test(timestamp ?? '') || signatures.length === 0) return false;
       if (Math.abs(Math.floor(Date.now() / 1000) - Number(timestamp)) > SIGNATURE_TOLERANCE_SECONDS) return false;
-      const expected = createHmac('sha256', secret).update(`${timestamp}.${req.rawBody}`, 'utf8').digest();
-      return signatures.some((signature) => timingSafeEqual(signature, expected));
+      return secrets.some((secret) => {
+        const expected = createHmac('sha256', secret).update(`${timestamp}.${req.rawBody}`, 'utf8').digest();
+        return signatures.some((signature) => timingSafeEqual(signature, expected));
+      });
     },
-    /** @param {StripeKeyContext} _ctx @param {InboundRequest} req */
-    toEvents: (_ctx, req) => toHostEvents(eventObject(req), { provider: 'stripe' }),
+    /** @param {StripeKeyContext} ctx @param {InboundRequest} req */
+    toEvents: (ctx, req) => toHostEvents(eventObject(req), { provider: 'stripe' }, ctx.log),
   },
 };
 
@@ -559,7 +846,7 @@ const stripeConnect = {
     async toEvents(ctx, req) {
       const event = await retrieveEvent(ctx, req);
       const account = ctx.integration.metadata?.stripeAccountId;
-      return event ? toHostEvents(event, { provider: 'stripe_connect', ...(typeof account === 'string' ? { stripeAccountId: account } : {}) }) : [];
+      return event ? toHostEvents(event, { provider: 'stripe_connect', ...(typeof account === 'string' ? { stripeAccountId: account } : {}) }, ctx.log) : [];
     },
   },
 };

@@ -178,6 +178,8 @@ export interface IntegrationInfo {
   accountId: string;
   livemode: boolean;
   metadata: Record<string, unknown>;
+  /** The host platform's end user the connection belongs to, for end-user connections (a payee's bank link). */
+  endUserId?: string;
 }
 
 export interface PluginLogger {

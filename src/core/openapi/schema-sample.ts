@@ -42,7 +42,12 @@ export function sample(document: OpenAPIObject, schema: Schema | undefined, dept
         ? { ...schema, required: [...((schema.required as string[] | undefined) ?? []), ...(first.required as string[])], 'x-only-required': true }
         : schema;
     const rest = narrowed === schema ? parts : parts.filter((part) => part !== first);
-    const values = [...(type ? [sampleOfType(document, narrowed, type, depth, refs)] : []), ...rest.map((part) => sample(document, part, depth + 1, refs))];
+    // A part without a type of its own narrows the parent's (`type: string, anyOf: [{ format: ipv4 }, …]`).
+    const own = Object.fromEntries(Object.entries(schema).filter(([keyword]) => !['allOf', 'anyOf', 'oneOf'].includes(keyword)));
+    const values = [
+      ...(type ? [sampleOfType(document, narrowed, type, depth, refs)] : []),
+      ...rest.map((part) => sample(document, type && !part.type && !part.properties ? { ...own, ...part } : part, depth + 1, refs)),
+    ];
     if (values.every((value) => value !== null && typeof value === 'object' && !Array.isArray(value))) return Object.assign({}, ...values);
     return values[values.length - 1];
   }
@@ -60,12 +65,21 @@ function sampleOfType(document: OpenAPIObject, schema: Schema, type: unknown, de
       const required = new Set((schema.required as string[] | undefined) ?? []);
       for (const [key, property] of Object.entries((schema.properties as Record<string, Schema>) ?? {})) {
         if (schema['x-only-required'] === true && !required.has(key)) continue;
+        // Secrets (writeOnly) are left out where they may be: an example is no place for one, and no response may hold one.
+        if (property?.writeOnly === true && !required.has(key)) continue;
         const value = sample(document, property, depth + 1, refs);
         if (value === undefined) {
           if (required.has(key)) return undefined;
           continue;
         }
         result[key] = value;
+      }
+      // An object that must hold some entries (`minProperties`) gets them from `additionalProperties`.
+      const extra = schema.additionalProperties;
+      for (let index = Object.keys(result).length; index < Number(schema.minProperties ?? 0) && extra && typeof extra === 'object'; index += 1) {
+        const value = sample(document, extra as Schema, depth + 1, refs);
+        if (value === undefined) return undefined;
+        result[`key${index + 1}`] = value;
       }
       return result;
     }

@@ -1599,7 +1599,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Listen for MCP notifications
+         * @description A server-sent event stream (no session) carrying `notifications/tools/list_changed` whenever the tools the caller may use change: a connection appears, disconnects or fails, the plan or the plugins change. It ends when the key is revoked or expires, when the account switches MCP off, and after 30 minutes; clients open another. Send `Accept: text/event-stream`.
+         */
+        get: operations["mcpStream"];
         put?: never;
         /**
          * Send an MCP message
@@ -2030,6 +2034,106 @@ export interface paths {
          * @description Resolves an ongoing incident. An incident already resolved is answered as it is (changed: false). Runs Better Stack's action "resolveIncident" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of Better Stack.
          */
         post: operations["runBetterStackResolveIncident"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/cint": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Cint: connect
+         * @description Connects Cint (PUT /v1/integrations/{provider} with its types): the credentials are verified with the provider, then stored encrypted.
+         */
+        put: operations["connectCint"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/cint/actions/createTargetGroup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cint: createTargetGroup
+         * @description Creates a draft target group in a project: the country (its Cint locale found for you), the completes wanted, interview length, incidence and, for dynamically priced business units, the price per interview in minor units. Launch it with launchTargetGroup. Runs Cint's action "createTargetGroup" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of Cint.
+         */
+        post: operations["runCintCreateTargetGroup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/cint/actions/launchTargetGroup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cint: launchTargetGroup
+         * @description Launches a draft target group (a "launch from draft" fielding run job) until endFieldingAt, and reads the job once: Processing, Completed (with the fielding run) or Failed (with Cint’s reasons). Runs Cint's action "launchTargetGroup" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of Cint.
+         */
+        post: operations["runCintLaunchTargetGroup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/cint/actions/getTargetGroupProgress": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cint: getTargetGroupProgress
+         * @description A target group’s status and progress: completes against the completes wanted, prescreens, current price per interview and cost (in minor units). Runs Cint's action "getTargetGroupProgress" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of Cint.
+         */
+        post: operations["runCintGetTargetGroupProgress"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/cint/actions/listTargetGroups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cint: listTargetGroups
+         * @description One page of a project’s target groups with their status and progress; continue with nextCursor. Runs Cint's action "listTargetGroups" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of Cint.
+         */
+        post: operations["runCintListTargetGroups"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2576,6 +2680,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/integrations/google_ads/oauth/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Google Ads: start connecting by OAuth
+         * @description Starts connecting Google Ads by OAuth 2.0 (POST /v1/integrations/{provider}/oauth/start with its types): answers the URL to send the browser to.
+         */
+        post: operations["startGoogleAdsOAuth"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/google_ads/actions/listAccessibleCustomers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Google Ads: listAccessibleCustomers
+         * @description The Google Ads customers the connected Google user reaches directly (accounts reached only through a manager are not listed). Runs Google Ads's action "listAccessibleCustomers" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of Google Ads.
+         */
+        post: operations["runGoogleAdsListAccessibleCustomers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/google_ads/actions/uploadClickConversion": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Google Ads: uploadClickConversion
+         * @description Imports one offline conversion of an ad click (by gclid) into a conversion action of type import. value is in the currency’s minor unit. A conversion Google refuses (expired or unknown gclid, wrong action, …) is an error saying why; one already imported is answered with duplicate: true. Runs Google Ads's action "uploadClickConversion" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of Google Ads.
+         */
+        post: operations["runGoogleAdsUploadClickConversion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/integrations/google_calendar/oauth/start": {
         parameters: {
             query?: never;
@@ -2970,6 +3134,86 @@ export interface paths {
          * @description Renders sessions (scheduled, updated, cancelled, started and ended; room names from room.created) as an RFC 5545 calendar. Runs iCal Feed's action "render" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of iCal Feed.
          */
         post: operations["runIcalFeedRender"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/insightiq": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * InsightIQ: connect
+         * @description Connects InsightIQ (PUT /v1/integrations/{provider} with its types): the credentials are verified with the provider, then stored encrypted.
+         */
+        put: operations["connectInsightiq"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/insightiq/actions/listWorkPlatforms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * InsightIQ: listWorkPlatforms
+         * @description The social, media and commerce platforms InsightIQ supports (their ids are the workPlatformId of other calls), optionally by name. Runs InsightIQ's action "listWorkPlatforms" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of InsightIQ.
+         */
+        post: operations["runInsightiqListWorkPlatforms"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/insightiq/actions/getProfile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * InsightIQ: getProfile
+         * @description The public profile and analytics of a creator by handle (username, handle or profile URL) on one work platform: followers, engagement, averages and audience where InsightIQ has them. Each call is a billed profile lookup. Runs InsightIQ's action "getProfile" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of InsightIQ.
+         */
+        post: operations["runInsightiqGetProfile"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/insightiq/actions/createSdkToken": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * InsightIQ: createSdkToken
+         * @description A Connect SDK token for one InsightIQ user, for your front end to open InsightIQ Connect so the creator links their accounts. Give the user’s id, or your own id for them (externalId): the user is looked up by it and created when missing. Runs InsightIQ's action "createSdkToken" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of InsightIQ.
+         */
+        post: operations["runInsightiqCreateSdkToken"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3596,6 +3840,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/integrations/meta_ads/oauth/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Meta Ads: start connecting by OAuth
+         * @description Starts connecting Meta Ads by OAuth 2.0 (POST /v1/integrations/{provider}/oauth/start with its types): answers the URL to send the browser to.
+         */
+        post: operations["startMetaAdsOAuth"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/meta_ads/actions/listAdAccounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Meta Ads: listAdAccounts
+         * @description The ad accounts of the connected Facebook user (all pages of /me/adaccounts): id (act_…), account id, name, currency, status, and whether the connection’s settings chose it. Runs Meta Ads's action "listAdAccounts" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of Meta Ads.
+         */
+        post: operations["runMetaAdsListAdAccounts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/meta_ads/actions/sendConversionEvent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Meta Ads: sendConversionEvent
+         * @description Sends one server event to a Meta pixel through the Conversions API (POST /{pixelId}/events). eventTime is Unix seconds, at most 7 days ago; customer information is normalised and SHA-256-hashed before it leaves Plugboard; customData.value is in minor units and is sent as Meta’s decimal value. Website events need eventSourceUrl and userData.clientUserAgent. eventId lets Meta deduplicate it against the browser pixel’s event. Runs Meta Ads's action "sendConversionEvent" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of Meta Ads.
+         */
+        post: operations["runMetaAdsSendConversionEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/integrations/microsoft_clarity": {
         parameters: {
             query?: never;
@@ -3930,6 +4234,146 @@ export interface paths {
          * @description Refunds a captured payment: all of what remains, or amount (minor unit, with its currency, which must be the capture’s). Runs PayPal's action "refundCapture" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of PayPal.
          */
         post: operations["runPaypalRefundCapture"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/paypal/actions/createPayout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * PayPal: createPayout
+         * @description Sends money to up to 15,000 recipients in one PayPal batch payout (Payouts API: the account must have Payouts enabled). PayPal checks the batch and answers PENDING; each item then ends on its own (see getPayout, and payout.paid / payout.failed from the webhook). Repeating a call with the same batchId never pays twice. Runs PayPal's action "createPayout" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of PayPal.
+         */
+        post: operations["runPaypalCreatePayout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/paypal/actions/getPayout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * PayPal: getPayout
+         * @description Reads a batch payout: its status (PENDING, PROCESSING, SUCCESS, DENIED, CANCELED) and a page of its items with their transaction status (SUCCESS, PENDING, UNCLAIMED, ONHOLD, FAILED, RETURNED, BLOCKED, REFUNDED, REVERSED), amounts and fees in minor units, and why an item failed. Runs PayPal's action "getPayout" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of PayPal.
+         */
+        post: operations["runPaypalGetPayout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/plaid": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Plaid: connect
+         * @description Connects Plaid (PUT /v1/integrations/{provider} with its types): the credentials are verified with the provider, then stored encrypted.
+         */
+        put: operations["connectPlaid"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/plaid/actions/createLinkToken": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Plaid: createLinkToken
+         * @description Creates a Link token for the end user (valid 4 hours; 30 minutes in update mode) to open Plaid Link in their browser; Link’s onSuccess gives the public token for exchangePublicToken. With update: true, repairs this connection’s Item (ITEM_LOGIN_REQUIRED) instead. Runs Plaid's action "createLinkToken" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of Plaid.
+         */
+        post: operations["runPlaidCreateLinkToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/plaid/actions/exchangePublicToken": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Plaid: exchangePublicToken
+         * @description Exchanges the public token from Link’s onSuccess (single-use, 30 minutes) for the end user’s Item. The access token is returned once, only so you can store it at once as this connection’s credentials (accessToken and itemId, e.g. through a connect session for this connection): never log or display it. Refused when the connection already holds an Item. Runs Plaid's action "exchangePublicToken" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of Plaid.
+         */
+        post: operations["runPlaidExchangePublicToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/plaid/actions/getAuth": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Plaid: getAuth
+         * @description The Item’s accounts and their bank numbers for payouts (ACH account and routing numbers; EFT, IBAN/BIC and BACS outside the US). Account numbers and IBANs are masked to their last 4 characters unless includeFullAccountNumbers is asked and the connection’s allowFullAccountNumbers setting is on. Runs Plaid's action "getAuth" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of Plaid.
+         */
+        post: operations["runPlaidGetAuth"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/plaid/actions/getAccounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Plaid: getAccounts
+         * @description The Item’s accounts: name, mask, type and subtype, verification status, and the cached balances in minor units. Runs Plaid's action "getAccounts" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of Plaid.
+         */
+        post: operations["runPlaidGetAccounts"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4536,6 +4980,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/integrations/stripe/actions/createConnectedAccount": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stripe: createConnectedAccount
+         * @description Creates an Express connected account for a creator or vendor (POST /v1/accounts with controller properties: Express Dashboard, platform-paid fees and platform loss liability) with the transfers capability requested, so the platform can send it money. Then send the person to createAccountLink to complete Stripe’s onboarding; payouts start once payoutsEnabled is true. Pass an idempotencyKey (e.g. derived from your creator id) so a retried call cannot create a second account. Runs Stripe's action "createConnectedAccount" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of Stripe.
+         */
+        post: operations["runStripeCreateConnectedAccount"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/stripe/actions/createAccountLink": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stripe: createAccountLink
+         * @description Creates a single-use link to Stripe’s hosted onboarding for a connected account (POST /v1/account_links, type account_onboarding). Send the person to url before expiresAt (a few minutes); Stripe sends them to refreshUrl when the link has expired or was already used (create a new one there) and to returnUrl when they leave the flow, which does not mean onboarding is complete: check payoutsEnabled/detailsSubmitted. Runs Stripe's action "createAccountLink" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of Stripe.
+         */
+        post: operations["runStripeCreateAccountLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/stripe/actions/createTransfer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stripe: createTransfer
+         * @description Sends money from the platform’s Stripe balance to a connected account (POST /v1/transfers); Stripe then pays it out to the account’s bank on the account’s payout schedule (payout.paid / payout.failed events follow). Needs enough available balance in that currency and the account’s transfers capability active. Amounts are integers in the currency’s minor unit by its ISO 4217 exponent, which is what Stripe takes: cents for USD or EUR (2500 = 25.00), the amount as it is for zero-decimal currencies such as JPY (3000 = ¥3,000), fils for KWD, BHD, JOD, OMR and TND (Stripe needs the last digit 0). ISK (whole krónur) and MGA are converted to Stripe’s own counting. Pass an idempotencyKey (e.g. your payout id) so a retried call cannot pay twice. Runs Stripe's action "createTransfer" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of Stripe.
+         */
+        post: operations["runStripeCreateTransfer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/integrations/stripe_connect/oauth/start": {
         parameters: {
             query?: never;
@@ -4636,6 +5140,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/integrations/tiktok_ads/oauth/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * TikTok Ads: start connecting by OAuth
+         * @description Starts connecting TikTok Ads by OAuth 2.0 (POST /v1/integrations/{provider}/oauth/start with its types): answers the URL to send the browser to.
+         */
+        post: operations["startTiktokAdsOAuth"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/tiktok_ads/actions/listAdvertisers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * TikTok Ads: listAdvertisers
+         * @description Lists the advertiser accounts this connection was authorized for, with their name, currency, time zone and status. Runs TikTok Ads's action "listAdvertisers" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of TikTok Ads.
+         */
+        post: operations["runTiktokAdsListAdvertisers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/tiktok_ads/actions/sendEvent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * TikTok Ads: sendEvent
+         * @description Reports one web conversion to a TikTok pixel through the Events API 2.0: email, phone and external id are normalised and SHA-256 hashed here; money is given in minor units with its currency. Runs TikTok Ads's action "sendEvent" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of TikTok Ads.
+         */
+        post: operations["runTiktokAdsSendEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/integrations/twilio": {
         parameters: {
             query?: never;
@@ -4730,6 +5294,126 @@ export interface paths {
          * @description Sets the channel’s stream title and/or category; the category is given by name (e.g. "Just Chatting", "Software and Game Development"). Runs Twitch's action "updateChannel" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of Twitch.
          */
         post: operations["runTwitchUpdateChannel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/wise": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Wise: connect
+         * @description Connects Wise (PUT /v1/integrations/{provider} with its types): the credentials are verified with the provider, then stored encrypted.
+         */
+        put: operations["connectWise"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/wise/actions/createQuote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Wise: createQuote
+         * @description Creates a quote for the business profile (POST /v3/profiles/{profileId}/quotes): the rate is locked for a while; give either sourceAmount (what leaves the balance) or targetAmount (what the recipient gets), in minor units. Priced for funding from the Wise balance. Runs Wise's action "createQuote" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of Wise.
+         */
+        post: operations["runWiseCreateQuote"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/wise/actions/createRecipient": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Wise: createRecipient
+         * @description Creates a recipient account owned by the business profile (POST /v1/accounts). The bank details depend on the currency and type (e.g. GBP sort_code: sortCode, accountNumber; EUR iban: IBAN; USD aba: abartn, accountNumber, accountType, address); Wise names any missing field. Runs Wise's action "createRecipient" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of Wise.
+         */
+        post: operations["runWiseCreateRecipient"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/wise/actions/createTransfer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Wise: createTransfer
+         * @description Creates a transfer from a quote to a recipient (POST /v1/transfers), waiting to be funded. customerTransactionId makes it idempotent: given, or derived from the profile, quote and recipient, so a repeated call returns the same transfer. Runs Wise's action "createTransfer" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of Wise.
+         */
+        post: operations["runWiseCreateTransfer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/wise/actions/fundTransfer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Wise: fundTransfer
+         * @description Pays a transfer from the business’s Wise balance (POST /v3/profiles/{profileId}/transfers/{transferId}/payments, type BALANCE). Signs Wise’s strong customer authentication challenge with the connection’s SCA key when Wise asks for it. An insufficient balance is refused with Wise’s reason. Runs Wise's action "fundTransfer" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of Wise.
+         */
+        post: operations["runWiseFundTransfer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/wise/actions/getTransfer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Wise: getTransfer
+         * @description Reads a transfer (GET /v1/transfers/{transferId}): its status and amounts in minor units. Runs Wise's action "getTransfer" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of Wise.
+         */
+        post: operations["runWiseGetTransfer"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5991,6 +6675,8 @@ export interface components {
              *     ]
              */
             permissions: string[];
+            /** @description The MCP tools the key may call; null: every tool its permissions allow */
+            mcpTools: string[] | null;
             /** Format: date-time */
             createdAt: string;
             /**
@@ -6019,6 +6705,15 @@ export interface components {
             /** @description What the key may do; never more than the creator holds (403). All of the creator's permissions when omitted. */
             permissions?: ("integrations.view" | "integrations.manage" | "connections.manage" | "webhooks.view" | "webhooks.manage" | "api_keys.view" | "api_keys.manage" | "events.view" | "events.publish" | "members.view" | "members.manage" | "roles.manage" | "account.view" | "audit.view" | "sso.exchange" | "mcp.use")[];
             /**
+             * @description The MCP tools the key may call (`/mcp`): tool names, or prefixes ending in `*`. Needs `mcp.use`. All the tools its permissions allow when omitted.
+             * @example [
+             *       "slack_postMessage",
+             *       "plugboard_list_connections",
+             *       "hubspot_*"
+             *     ]
+             */
+            mcpTools?: string[];
+            /**
              * Format: date-time
              * @description When the key stops working; must be in the future
              */
@@ -6044,6 +6739,8 @@ export interface components {
              *     ]
              */
             permissions: string[];
+            /** @description The MCP tools the key may call; null: every tool its permissions allow */
+            mcpTools: string[] | null;
             /** Format: date-time */
             createdAt: string;
             /**
@@ -7613,6 +8310,187 @@ export interface components {
             /** @description false when the incident already was in that state (Better Stack answered 409) */
             changed: boolean;
         };
+        /** @description Credentials of Cint (PUT /v1/integrations/cint); secret fields are never returned */
+        ProviderCintCredentials: {
+            /**
+             * Client ID
+             * Format: password
+             * @description The client_id of your Cint API Starter Kit
+             */
+            clientId: string;
+            /**
+             * Client secret
+             * Format: password
+             * @description The client_secret of your Cint API Starter Kit
+             */
+            clientSecret: string;
+        };
+        /** @description Values entered before connecting Cint; kept in the connection's metadata */
+        ProviderCintConnectionInputs: {
+            /**
+             * Account ID
+             * @description Your Cint Exchange account id (a number)
+             */
+            accountId: number;
+        };
+        /** @description Input of Cint's action "createTargetGroup" (POST /v1/integrations/cint/actions/createTargetGroup): Creates a draft target group in a project: the country (its Cint locale found for you), the completes wanted, interview length, incidence and, for dynamically priced business units, the price per interview in minor units. Launch it with launchTargetGroup. */
+        ProviderCintActionCreateTargetGroupInput: {
+            /** @description The Cint project (ULID, 26 characters) */
+            projectId: string;
+            name: string;
+            /** @description ISO 3166-1 alpha-2, e.g. US */
+            countryCode: string;
+            /** @description ISO 639-2 language, e.g. eng (default: the country’s preferred language on Cint) */
+            languageCode?: string;
+            /** @description Completes wanted (Cint’s completes_goal) */
+            quota: number;
+            /** @description Expected median length of interview, minutes */
+            loi?: number;
+            /** @description Expected incidence rate, percent */
+            incidence?: number;
+            /** @description Price per complete (dynamic pricing only), in the business unit’s currency */
+            cpi?: {
+                /** @description Minor units, e.g. cents */
+                amount: number;
+                currency: string;
+            };
+            /** @description The Cint user who manages the target group */
+            projectManagerId: string;
+            /** @description The business unit billed (default: the account’s only one) */
+            businessUnitId?: string;
+            /**
+             * Format: date-time
+             * @description Planned fielding start (default: now)
+             */
+            startAt?: string;
+            /**
+             * Format: date-time
+             * @description Planned fielding end
+             */
+            endAt: string;
+            /** @description The survey link respondents are sent to (HTTPS) */
+            liveUrl?: string;
+            testUrl?: string;
+            /** @description Defaults to false */
+            collectsPii?: boolean;
+            /** @description Defaults to "adhoc" */
+            studyTypeCode?: string;
+            /** @description Defaults to "other" */
+            industryCode?: string;
+            /** @description Sent as Idempotency-Key: repeating the call with the same key does not act twice (default: a fresh key) */
+            idempotencyKey?: string;
+        };
+        /** @description What Cint's action "createTargetGroup" returns */
+        ProviderCintActionCreateTargetGroupOutput: {
+            targetGroupId: string;
+            projectId: string;
+            locale: string;
+            /** @constant */
+            status: "draft";
+            businessUnitId?: string;
+            currency?: string | null;
+        };
+        /** @description Input of Cint's action "launchTargetGroup" (POST /v1/integrations/cint/actions/launchTargetGroup): Launches a draft target group (a "launch from draft" fielding run job) until endFieldingAt, and reads the job once: Processing, Completed (with the fielding run) or Failed (with Cint’s reasons). */
+        ProviderCintActionLaunchTargetGroupInput: {
+            /** @description The Cint project (ULID, 26 characters) */
+            projectId: string;
+            /** @description The target group (ULID, 26 characters) */
+            targetGroupId: string;
+            /**
+             * Format: date-time
+             * @description When fielding ends
+             */
+            endFieldingAt: string;
+            /** @description Sent as Idempotency-Key: repeating the call with the same key does not act twice (default: a fresh key) */
+            idempotencyKey?: string;
+        };
+        /** @description What Cint's action "launchTargetGroup" returns */
+        ProviderCintActionLaunchTargetGroupOutput: {
+            jobId: string;
+            /** @enum {string} */
+            status: "Processing" | "Completed" | "Failed";
+            fieldingRunId?: string | null;
+            failure?: string | null;
+        };
+        /** @description Input of Cint's action "getTargetGroupProgress" (POST /v1/integrations/cint/actions/getTargetGroupProgress): A target group’s status and progress: completes against the completes wanted, prescreens, current price per interview and cost (in minor units). */
+        ProviderCintActionGetTargetGroupProgressInput: {
+            /** @description The Cint project (ULID, 26 characters) */
+            projectId: string;
+            /** @description The target group (ULID, 26 characters) */
+            targetGroupId: string;
+        };
+        /** @description What Cint's action "getTargetGroupProgress" returns */
+        ProviderCintActionGetTargetGroupProgressOutput: {
+            targetGroupId: string;
+            name?: string | null;
+            status: string | null;
+            completes: number;
+            prescreens?: number | null;
+            fillingGoal: number | null;
+            fillingStrategy?: string | null;
+            progressPercent?: number | null;
+            countryCode?: string | null;
+            languageCode?: string | null;
+            incidenceRate?: number | null;
+            conversionRate?: number | null;
+            dropOffRate?: number | null;
+            currentCostPerInterview?: {
+                /** @description In the currency’s minor unit, rounded */
+                amount?: number;
+                currency?: string;
+                /** @description Cint’s exact decimal */
+                value?: string;
+            } | null;
+            currentCost?: {
+                /** @description In the currency’s minor unit, rounded */
+                amount?: number;
+                currency?: string;
+                /** @description Cint’s exact decimal */
+                value?: string;
+            } | null;
+        };
+        /** @description Input of Cint's action "listTargetGroups" (POST /v1/integrations/cint/actions/listTargetGroups): One page of a project’s target groups with their status and progress; continue with nextCursor. */
+        ProviderCintActionListTargetGroupsInput: {
+            /** @description The Cint project (ULID, 26 characters) */
+            projectId: string;
+            status?: ("draft" | "scheduled" | "live" | "paused" | "completed" | "archived")[];
+            /** @description Defaults to 25 */
+            pageSize?: number;
+            /** @description The nextCursor of the previous page */
+            startAfter?: string;
+        };
+        /** @description What Cint's action "listTargetGroups" returns */
+        ProviderCintActionListTargetGroupsOutput: {
+            targetGroups: {
+                id: string;
+                projectId?: string | null;
+                projectName?: string | null;
+                humanReadableId?: string | null;
+                name: string | null;
+                /** @enum {string|null} */
+                status: "draft" | "scheduled" | "live" | "paused" | "completed" | "archived" | null;
+                locale?: string | null;
+                completes?: number | null;
+                prescreens?: number | null;
+                fillingGoal?: number | null;
+                fillingStrategy?: string | null;
+                progressPercent?: number | null;
+                incidenceRate?: number | null;
+                conversionRate?: number | null;
+                averageCostPerInterview?: {
+                    /** @description In the currency’s minor unit, rounded */
+                    amount?: number;
+                    currency?: string;
+                    /** @description Cint’s exact decimal */
+                    value?: string;
+                } | null;
+                lastCompleteAt?: string | null;
+                createdAt?: string | null;
+                updatedAt?: string | null;
+            }[];
+            nextCursor: string | null;
+            hasMore: boolean;
+        };
         /** @description Credentials of Clerk (PUT /v1/integrations/clerk); secret fields are never returned */
         ProviderClerkCredentials: {
             /**
@@ -8140,6 +9018,70 @@ export interface components {
         ProviderGohighlevelActionListPipelinesInput: Record<string, never>;
         /** @description Input of HighLevel's action "listWorkflows" (POST /v1/integrations/gohighlevel/actions/listWorkflows): Lists the sub-account’s workflows (ids for the settings and addToWorkflow). */
         ProviderGohighlevelActionListWorkflowsInput: Record<string, never>;
+        /** @description Settings of Google Ads */
+        ProviderGoogleAdsSettings: {
+            /**
+             * Manager account (login customer id)
+             * @description Overrides the connection’s manager account, sent as login-customer-id
+             */
+            loginCustomerId?: string;
+            /**
+             * Accounts to sync
+             * @description Customer ids whose daily spend is synced; all accessible accounts when empty
+             */
+            customerIds?: string[];
+            /** @description How far back the first daily spend sync reads */
+            syncDays?: number;
+        };
+        /** @description Values entered before connecting Google Ads; kept in the connection's metadata */
+        ProviderGoogleAdsConnectionInputs: {
+            /**
+             * Manager account (login customer id)
+             * @description The manager (MCC) account the Google user reaches client accounts through, e.g. 123-456-7890; leave empty when the user has direct access.
+             */
+            loginCustomerId?: string;
+        };
+        /** @description Input of Google Ads's action "listAccessibleCustomers" (POST /v1/integrations/google_ads/actions/listAccessibleCustomers): The Google Ads customers the connected Google user reaches directly (accounts reached only through a manager are not listed). */
+        ProviderGoogleAdsActionListAccessibleCustomersInput: Record<string, never>;
+        /** @description What Google Ads's action "listAccessibleCustomers" returns */
+        ProviderGoogleAdsActionListAccessibleCustomersOutput: {
+            customers?: {
+                customerId?: string;
+                resourceName?: string;
+            }[];
+        };
+        /** @description Input of Google Ads's action "uploadClickConversion" (POST /v1/integrations/google_ads/actions/uploadClickConversion): Imports one offline conversion of an ad click (by gclid) into a conversion action of type import. value is in the currency’s minor unit. A conversion Google refuses (expired or unknown gclid, wrong action, …) is an error saying why; one already imported is answered with duplicate: true. */
+        ProviderGoogleAdsActionUploadClickConversionInput: {
+            /** @description The Google Ads customer id, 10 digits (dashes allowed: 123-456-7890) */
+            customerId: string;
+            /** @description The Google click id from the landing page URL */
+            gclid: string;
+            /** @description The conversion action: customers/{customerId}/conversionActions/{id}, or its id */
+            conversionAction: string;
+            /** @description When the conversion happened, as Google requires it: "yyyy-mm-dd hh:mm:ss+|-hh:mm", e.g. "2026-03-01 12:32:45-08:00" */
+            conversionDateTime: string;
+            /** @description The conversion’s value in the currency’s minor unit (cents) */
+            value?: number;
+            /** @description ISO 4217 code of value */
+            currency?: string;
+            /** @description The order (transaction) id: one conversion per order and action */
+            orderId?: string;
+            /** @description Have Google check the conversion without importing it */
+            validateOnly?: boolean;
+        };
+        /** @description What Google Ads's action "uploadClickConversion" returns */
+        ProviderGoogleAdsActionUploadClickConversionOutput: {
+            customerId?: string;
+            gclid?: string;
+            conversionAction?: string;
+            conversionDateTime?: string;
+            conversionValue?: number;
+            currency?: string;
+            jobId?: string | null;
+            uploaded?: boolean;
+            duplicate?: boolean;
+            validateOnly?: boolean;
+        };
         /** @description Settings of Google Calendar */
         ProviderGoogleCalendarSettings: {
             /** @description Calendar id (see the listCalendars action); "primary" is the user’s main calendar */
@@ -8570,6 +9512,122 @@ export interface components {
                     [key: string]: unknown;
                 };
             }[];
+        };
+        /** @description Credentials of InsightIQ (PUT /v1/integrations/insightiq); secret fields are never returned */
+        ProviderInsightiqCredentials: {
+            /**
+             * Client ID
+             * Format: password
+             * @description InsightIQ dashboard → Developers → API credentials, of the environment chosen for this connection
+             */
+            clientId: string;
+            /**
+             * Client secret
+             * Format: password
+             * @description The secret shown with that client ID
+             */
+            clientSecret: string;
+            /**
+             * Webhook secret
+             * Format: password
+             * @description Only for webhooks: the secret InsightIQ signs webhook deliveries with (Webhook-Signatures header)
+             */
+            webhookSecret?: string;
+        };
+        /** @description Values entered before connecting InsightIQ; kept in the connection's metadata */
+        ProviderInsightiqConnectionInputs: {
+            /**
+             * Environment
+             * @description Sandbox (api.sandbox.insightiq.ai, mock data), staging (api.staging.insightiq.ai, real data for development) or production (api.insightiq.ai); the credentials must be of the same environment
+             * @enum {string}
+             */
+            environment: "sandbox" | "staging" | "production";
+        };
+        /** @description Input of InsightIQ's action "listWorkPlatforms" (POST /v1/integrations/insightiq/actions/listWorkPlatforms): The social, media and commerce platforms InsightIQ supports (their ids are the workPlatformId of other calls), optionally by name. */
+        ProviderInsightiqActionListWorkPlatformsInput: {
+            /** @description Only platforms of this name, e.g. Instagram */
+            name?: string;
+            /** @description Defaults to 100 */
+            limit?: number;
+            /** @description Defaults to 0 */
+            offset?: number;
+        };
+        /** @description What InsightIQ's action "listWorkPlatforms" returns */
+        ProviderInsightiqActionListWorkPlatformsOutput: {
+            workPlatforms: {
+                id: string;
+                name: string | null;
+                category?: string | null;
+                status?: string | null;
+                url?: string | null;
+                logoUrl?: string | null;
+                products: {
+                    identity?: boolean;
+                    identityAudience?: boolean;
+                    engagement?: boolean;
+                    engagementAudience?: boolean;
+                    income?: boolean;
+                };
+            }[];
+            offset: number;
+            limit: number;
+        };
+        /** @description Input of InsightIQ's action "getProfile" (POST /v1/integrations/insightiq/actions/getProfile): The public profile and analytics of a creator by handle (username, handle or profile URL) on one work platform: followers, engagement, averages and audience where InsightIQ has them. Each call is a billed profile lookup. */
+        ProviderInsightiqActionGetProfileInput: {
+            /** @description The work platform (listWorkPlatforms), e.g. Instagram’s id */
+            workPlatformId: string;
+            /** @description The creator’s username, handle or profile URL */
+            identifier: string;
+        };
+        /** @description What InsightIQ's action "getProfile" returns */
+        ProviderInsightiqActionGetProfileOutput: {
+            id?: string | null;
+            workPlatform?: {
+                id?: string | null;
+                name?: string | null;
+                logoUrl?: string | null;
+            } | null;
+            platformUsername: string | null;
+            fullName?: string | null;
+            url?: string | null;
+            imageUrl?: string | null;
+            introduction?: string | null;
+            platformAccountType?: string | null;
+            isVerified?: boolean | null;
+            followerCount: number | null;
+            followingCount?: number | null;
+            subscriberCount?: number | null;
+            contentCount?: number | null;
+            engagementRate?: number | null;
+            averageLikes?: number | null;
+            averageComments?: number | null;
+            averageViews?: number | null;
+            /** @description InsightIQ’s audience breakdown as it gives it */
+            audience?: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /** @description Input of InsightIQ's action "createSdkToken" (POST /v1/integrations/insightiq/actions/createSdkToken): A Connect SDK token for one InsightIQ user, for your front end to open InsightIQ Connect so the creator links their accounts. Give the user’s id, or your own id for them (externalId): the user is looked up by it and created when missing. */
+        ProviderInsightiqActionCreateSdkTokenInput: {
+            /** @description An InsightIQ user id */
+            userId?: string;
+            /** @description Your id for the creator (unique per InsightIQ user) */
+            externalId?: string;
+            /** @description The creator’s name, when the user is created (default: externalId) */
+            name?: string;
+            products: ("IDENTITY" | "IDENTITY.AUDIENCE" | "ENGAGEMENT" | "ENGAGEMENT.AUDIENCE" | "INCOME")[];
+        } & ({
+            userId: unknown;
+        } | {
+            externalId: unknown;
+        });
+        /** @description What InsightIQ's action "createSdkToken" returns */
+        ProviderInsightiqActionCreateSdkTokenOutput: {
+            userId: string;
+            sdkToken: string;
+            expiresAt: string | null;
+            /** @description Whether this call created the InsightIQ user */
+            userCreated: boolean;
         };
         /** @description Credentials of Kit (PUT /v1/integrations/kit); secret fields are never returned */
         ProviderKitCredentials: {
@@ -9230,6 +10288,108 @@ export interface components {
         } | {
             email: unknown;
         });
+        /** @description Settings of Meta Ads */
+        ProviderMetaAdsSettings: {
+            /**
+             * Ad accounts
+             * @description The ad accounts to work with (act_<digits>; run listAdAccounts to see yours); empty: every ad account of the connected user
+             */
+            adAccountIds?: string[];
+            /**
+             * Default pixel
+             * @description The Meta pixel (dataset) id conversion events go to when an event names none
+             */
+            pixelId?: string;
+        };
+        /** @description Input of Meta Ads's action "listAdAccounts" (POST /v1/integrations/meta_ads/actions/listAdAccounts): The ad accounts of the connected Facebook user (all pages of /me/adaccounts): id (act_…), account id, name, currency, status, and whether the connection’s settings chose it. */
+        ProviderMetaAdsActionListAdAccountsInput: Record<string, never>;
+        /** @description What Meta Ads's action "listAdAccounts" returns */
+        ProviderMetaAdsActionListAdAccountsOutput: {
+            adAccounts: {
+                id: string;
+                accountId: string;
+                name: string | null;
+                currency: string | null;
+                status: string;
+                statusCode?: number | null;
+                selected?: boolean;
+            }[];
+            truncated: boolean;
+        };
+        /** @description Input of Meta Ads's action "sendConversionEvent" (POST /v1/integrations/meta_ads/actions/sendConversionEvent): Sends one server event to a Meta pixel through the Conversions API (POST /{pixelId}/events). eventTime is Unix seconds, at most 7 days ago; customer information is normalised and SHA-256-hashed before it leaves Plugboard; customData.value is in minor units and is sent as Meta’s decimal value. Website events need eventSourceUrl and userData.clientUserAgent. eventId lets Meta deduplicate it against the browser pixel’s event. */
+        ProviderMetaAdsActionSendConversionEventInput: {
+            /** @description The pixel (dataset) id; defaults to the settings’ pixelId */
+            pixelId?: string;
+            /** @description A standard event (Purchase, Lead, AddToCart, …) or a custom event name */
+            eventName: string;
+            /** @description When the event happened, Unix seconds (at most 7 days ago) */
+            eventTime: number;
+            /** @description Your id of the event, the same as the pixel’s eventID, for deduplication */
+            eventId?: string;
+            /** @description Where the conversion happened */
+            actionSource?: "website" | "app" | "email" | "phone_call" | "chat" | "physical_store" | "system_generated" | "business_messaging" | "other";
+            /**
+             * Format: uri
+             * @description The page the event happened on (website events)
+             */
+            eventSourceUrl?: string;
+            /** @description Who did it. Plugboard normalises and SHA-256-hashes email, phone, names, city, state, zip, country and externalId as Meta requires (values already hashed, 64 hex characters, pass as they are); clientIpAddress, clientUserAgent, fbc and fbp are sent unhashed, as Meta asks. */
+            userData: {
+                /** @description Email address */
+                email?: string;
+                /** @description Phone number with its country code, e.g. +1 (650) 555-1212 */
+                phone?: string;
+                /** @description First name */
+                firstName?: string;
+                /** @description Last name */
+                lastName?: string;
+                /** @description City */
+                city?: string;
+                /** @description State or province: the 2-letter code for US states (CA) */
+                state?: string;
+                /** @description Zip or postal code */
+                zip?: string;
+                /** @description ISO 3166-1 alpha-2 country code (US) */
+                country?: string;
+                /** @description Your own id of the person (customer id, loyalty id): hashed before sending */
+                externalId?: string;
+                /** @description The browser’s IP address (sent unhashed) */
+                clientIpAddress?: string | unknown | unknown;
+                /** @description The browser’s user agent (sent unhashed; required for website events) */
+                clientUserAgent?: string;
+                /** @description The _fbc click id cookie value (fb.1.<ms>.<fbclid>) */
+                fbc?: string;
+                /** @description The _fbp browser id cookie value (fb.1.<ms>.<random>) */
+                fbp?: string;
+            };
+            /** @description The value of the event: value in the currency’s minor units (1999 = 19.99 USD) with its currency; content details */
+            customData?: {
+                /** @description Amount in minor units of currency */
+                value?: number;
+                /** @description ISO 4217 currency code */
+                currency?: string;
+                /** @description The order id */
+                orderId?: string;
+                /** @description Product ids */
+                contentIds?: string[];
+                /** @enum {string} */
+                contentType?: "product" | "product_group";
+                numItems?: number;
+            };
+            /** @description The Test Events tool code: the event shows there and is not used for ads */
+            testEventCode?: string;
+        };
+        /** @description What Meta Ads's action "sendConversionEvent" returns */
+        ProviderMetaAdsActionSendConversionEventOutput: {
+            pixelId: string;
+            eventsReceived: number;
+            messages: string[];
+            fbtraceId?: string | null;
+            eventId?: string | null;
+            userDataFields?: string[];
+            value?: number;
+            currency?: string;
+        };
         /** @description Credentials of Microsoft Clarity (PUT /v1/integrations/microsoft_clarity); secret fields are never returned */
         ProviderMicrosoftClarityCredentials: {
             /**
@@ -9620,7 +10780,7 @@ export interface components {
         ProviderPaypalSettings: {
             /**
              * Webhook ID
-             * @description The ID PayPal gives the app’s webhook that posts to this integration’s hook URL (subscribe it to Payment capture completed); needed to verify deliveries
+             * @description The ID PayPal gives the app’s webhook that posts to this integration’s hook URL (subscribe it to Payment capture completed, and to the Payouts item events when sending payouts); needed to verify deliveries
              */
             webhookId?: string;
             /**
@@ -9683,6 +10843,244 @@ export interface components {
             invoiceId?: string;
             /** @description Sent as PayPal-Request-Id: repeating a call with the same key within PayPal’s window answers with the first result instead of acting twice */
             idempotencyKey?: string;
+        };
+        /** @description Input of PayPal's action "createPayout" (POST /v1/integrations/paypal/actions/createPayout): Sends money to up to 15,000 recipients in one PayPal batch payout (Payouts API: the account must have Payouts enabled). PayPal checks the batch and answers PENDING; each item then ends on its own (see getPayout, and payout.paid / payout.failed from the webhook). Repeating a call with the same batchId never pays twice. */
+        ProviderPaypalActionCreatePayoutInput: {
+            /** @description One per recipient; amounts in the currency’s minor unit */
+            items: ({
+                /** @description Who is paid: a PayPal email address, or with recipientType a phone number (PHONE) or a PayPal account ID (PAYPAL_ID) */
+                receiver: string;
+                /**
+                 * @description What receiver is (default EMAIL). PayPal’s sandbox does not pay PHONE recipients.
+                 * @enum {string}
+                 */
+                recipientType?: "EMAIL" | "PHONE" | "PAYPAL_ID";
+                /** @description In the currency’s minor unit (e.g. cents; yen for JPY) */
+                amount: number;
+                /** @description ISO 4217 code, e.g. USD */
+                currency: string;
+                /** @description Shown to the recipient with the payment */
+                note?: string;
+                /** @description Your reference for this item (PayPal’s sender_item_id), returned by getPayout and in payout events */
+                senderItemId?: string;
+            } & (unknown & unknown & unknown))[];
+            /** @description Your ID for this payout (e.g. "payroll-2026-03"): sent as PayPal’s sender_batch_id (shown in PayPal’s reports) and, prefixed, as PayPal-Request-Id. PayPal refuses a sender_batch_id used in the last 30 days, so repeating createPayout with the same batchId answers the batch already made instead of paying twice. Omitted: one is generated and returned. */
+            batchId?: string;
+            /** @description Subject of the email PayPal sends every recipient */
+            emailSubject?: string;
+            /** @description Message of that email */
+            emailMessage?: string;
+        };
+        /** @description Input of PayPal's action "getPayout" (POST /v1/integrations/paypal/actions/getPayout): Reads a batch payout: its status (PENDING, PROCESSING, SUCCESS, DENIED, CANCELED) and a page of its items with their transaction status (SUCCESS, PENDING, UNCLAIMED, ONHOLD, FAILED, RETURNED, BLOCKED, REFUNDED, REVERSED), amounts and fees in minor units, and why an item failed. */
+        ProviderPaypalActionGetPayoutInput: {
+            /** @description PayPal’s payout_batch_id (as createPayout returned it) */
+            payoutBatchId: string;
+            /** @description Page of items (default 1) */
+            page?: number;
+            /** @description Items per page (default 1000, PayPal’s maximum) */
+            pageSize?: number;
+        };
+        /** @description Credentials of Plaid (PUT /v1/integrations/plaid); secret fields are never returned */
+        ProviderPlaidCredentials: {
+            /**
+             * Client ID
+             * Format: password
+             * @description Plaid Dashboard → Developers → Keys
+             */
+            clientId: string;
+            /**
+             * Secret
+             * Format: password
+             * @description The secret of the environment this connection uses (sandbox or production)
+             */
+            secret: string;
+            /**
+             * Item access token
+             * Format: password
+             * @description The end user’s Item, as exchangePublicToken returned it: access-<environment>-<id>
+             */
+            accessToken?: string;
+            /**
+             * Item ID
+             * Format: password
+             * @description The Item the access token belongs to
+             */
+            itemId?: string;
+        };
+        /** @description Settings of Plaid */
+        ProviderPlaidSettings: {
+            /** @description Your application’s name as Link shows it (at most 30 characters) */
+            clientName?: string;
+            /** @description Link’s language */
+            language?: "da" | "nl" | "en" | "et" | "fr" | "de" | "hi" | "it" | "lv" | "lt" | "no" | "pl" | "pt" | "ro" | "es" | "sv" | "vi";
+            /** @description Defaults to ["US"] */
+            countryCodes?: ("US" | "GB" | "ES" | "NL" | "FR" | "IE" | "CA" | "DE" | "IT" | "PL" | "DK" | "NO" | "SE" | "EE" | "LT" | "LV" | "PT" | "BE" | "AT" | "FI")[];
+            /**
+             * Format: uri
+             * @description Where Plaid sends this Item’s webhooks: Plugboard’s inbound URL of this connection, {PUBLIC_URL}/v1/hooks/{connectionId}
+             */
+            webhookUrl?: string;
+            /** @description Lets getAuth return full account numbers when its input asks (includeFullAccountNumbers); otherwise all but the last 4 digits are hidden */
+            allowFullAccountNumbers?: boolean;
+        };
+        /** @description Values entered before connecting Plaid; kept in the connection's metadata */
+        ProviderPlaidConnectionInputs: {
+            /**
+             * @description sandbox (test data) or production
+             * @enum {string}
+             */
+            environment: "sandbox" | "production";
+        };
+        /** @description Input of Plaid's action "createLinkToken" (POST /v1/integrations/plaid/actions/createLinkToken): Creates a Link token for the end user (valid 4 hours; 30 minutes in update mode) to open Plaid Link in their browser; Link’s onSuccess gives the public token for exchangePublicToken. With update: true, repairs this connection’s Item (ITEM_LOGIN_REQUIRED) instead. */
+        ProviderPlaidActionCreateLinkTokenInput: {
+            /** @description Your platform’s id of the end user (Plaid’s client_user_id): no email address or phone number */
+            userId: string;
+            /** @description Defaults to ["auth"] */
+            products?: ("auth" | "identity" | "transactions" | "assets" | "investments" | "liabilities" | "signal" | "statements")[];
+            /**
+             * Format: uri
+             * @description For OAuth banks: registered in the Plaid Dashboard, no query string
+             */
+            redirectUri?: string;
+            /**
+             * Format: uri
+             * @description Where Plaid sends the Item’s webhooks (default: the webhookUrl setting)
+             */
+            webhook?: string;
+            countryCodes?: ("US" | "GB" | "ES" | "NL" | "FR" | "IE" | "CA" | "DE" | "IT" | "PL" | "DK" | "NO" | "SE" | "EE" | "LT" | "LV" | "PT" | "BE" | "AT" | "FI")[];
+            /** @enum {string} */
+            language?: "da" | "nl" | "en" | "et" | "fr" | "de" | "hi" | "it" | "lv" | "lt" | "no" | "pl" | "pt" | "ro" | "es" | "sv" | "vi";
+            /** @description Overrides the clientName setting */
+            clientName?: string;
+            /** @description Update mode for this connection’s Item (no products; the webhook is kept) */
+            update?: boolean;
+        };
+        /** @description What Plaid's action "createLinkToken" returns */
+        ProviderPlaidActionCreateLinkTokenOutput: {
+            linkToken: string;
+            /** Format: date-time */
+            expiration: string;
+            requestId?: string;
+        };
+        /** @description Input of Plaid's action "exchangePublicToken" (POST /v1/integrations/plaid/actions/exchangePublicToken): Exchanges the public token from Link’s onSuccess (single-use, 30 minutes) for the end user’s Item. The access token is returned once, only so you can store it at once as this connection’s credentials (accessToken and itemId, e.g. through a connect session for this connection): never log or display it. Refused when the connection already holds an Item. */
+        ProviderPlaidActionExchangePublicTokenInput: {
+            publicToken: string;
+        };
+        /** @description What Plaid's action "exchangePublicToken" returns */
+        ProviderPlaidActionExchangePublicTokenOutput: {
+            itemId: string;
+            requestId?: string;
+            /** @description Whether the host stored the access token in this connection’s credentials itself */
+            stored: boolean;
+            /**
+             * Format: password
+             * @description Present only when stored is false: put it in this connection’s credentials (accessToken, with itemId) and nowhere else
+             */
+            accessToken?: string;
+        };
+        /** @description Input of Plaid's action "getAuth" (POST /v1/integrations/plaid/actions/getAuth): The Item’s accounts and their bank numbers for payouts (ACH account and routing numbers; EFT, IBAN/BIC and BACS outside the US). Account numbers and IBANs are masked to their last 4 characters unless includeFullAccountNumbers is asked and the connection’s allowFullAccountNumbers setting is on. */
+        ProviderPlaidActionGetAuthInput: {
+            /** @description Only these accounts of the Item */
+            accountIds?: string[];
+            /** @description Needs the allowFullAccountNumbers setting */
+            includeFullAccountNumbers?: boolean;
+        };
+        /** @description What Plaid's action "getAuth" returns */
+        ProviderPlaidActionGetAuthOutput: {
+            item: {
+                itemId: string;
+                institutionId?: string | null;
+                institutionName?: string | null;
+                /** @description The Item’s error code, e.g. ITEM_LOGIN_REQUIRED */
+                error?: string | null;
+            };
+            accounts: {
+                id: string;
+                name: string | null;
+                officialName?: string | null;
+                /** @description The last 2 to 4 characters of the account number, as Plaid gives them */
+                mask?: string | null;
+                type: string | null;
+                subtype: string | null;
+                /** @description For micro-deposit or database verification: automatically_verified, pending_manual_verification, … */
+                verificationStatus?: string | null;
+                balances: {
+                    /** @description In the currency’s ISO 4217 minor unit */
+                    available: number | null;
+                    /** @description In the currency’s ISO 4217 minor unit */
+                    current: number | null;
+                    /** @description In the currency’s ISO 4217 minor unit */
+                    limit: number | null;
+                    /** @description ISO 4217 code; null with an unofficial currency (its amounts are null too) */
+                    currency: string | null;
+                    unofficialCurrency?: string | null;
+                };
+            }[];
+            /** @description Whether account numbers are masked (all but the last 4 characters hidden) */
+            masked: boolean;
+            numbers: {
+                ach: {
+                    accountId: string;
+                    account: string | null;
+                    routing: string | null;
+                    wireRouting?: string | null;
+                    /** @description A tokenized number (Chase, PNC, US Bank): not the account’s real number */
+                    tokenized?: boolean;
+                }[];
+                eft: {
+                    accountId?: string;
+                    account?: string | null;
+                    institution?: string | null;
+                    branch?: string | null;
+                }[];
+                international: {
+                    accountId?: string;
+                    iban?: string | null;
+                    bic?: string | null;
+                }[];
+                bacs: {
+                    accountId?: string;
+                    account?: string | null;
+                    sortCode?: string | null;
+                }[];
+            };
+        };
+        /** @description Input of Plaid's action "getAccounts" (POST /v1/integrations/plaid/actions/getAccounts): The Item’s accounts: name, mask, type and subtype, verification status, and the cached balances in minor units. */
+        ProviderPlaidActionGetAccountsInput: {
+            /** @description Only these accounts of the Item */
+            accountIds?: string[];
+        };
+        /** @description What Plaid's action "getAccounts" returns */
+        ProviderPlaidActionGetAccountsOutput: {
+            item: {
+                itemId: string;
+                institutionId?: string | null;
+                institutionName?: string | null;
+                /** @description The Item’s error code, e.g. ITEM_LOGIN_REQUIRED */
+                error?: string | null;
+            };
+            accounts: {
+                id: string;
+                name: string | null;
+                officialName?: string | null;
+                /** @description The last 2 to 4 characters of the account number, as Plaid gives them */
+                mask?: string | null;
+                type: string | null;
+                subtype: string | null;
+                /** @description For micro-deposit or database verification: automatically_verified, pending_manual_verification, … */
+                verificationStatus?: string | null;
+                balances: {
+                    /** @description In the currency’s ISO 4217 minor unit */
+                    available: number | null;
+                    /** @description In the currency’s ISO 4217 minor unit */
+                    current: number | null;
+                    /** @description In the currency’s ISO 4217 minor unit */
+                    limit: number | null;
+                    /** @description ISO 4217 code; null with an unofficial currency (its amounts are null too) */
+                    currency: string | null;
+                    unofficialCurrency?: string | null;
+                };
+            }[];
         };
         /** @description Credentials of Resend (PUT /v1/integrations/resend); secret fields are never returned */
         ProviderResendCredentials: {
@@ -10562,6 +11960,12 @@ export interface components {
              * @description whsec_… of the Stripe webhook endpoint that posts to this integration’s hook URL
              */
             webhookSecret?: string;
+            /**
+             * Connect webhook signing secret
+             * Format: password
+             * @description whsec_… of a second Stripe endpoint listening to events on connected accounts (payouts to creators, account updates), posting to the same hook URL: Stripe signs it with its own secret
+             */
+            connectWebhookSecret?: string;
         };
         /** @description Input of Stripe's action "listCustomers" (POST /v1/integrations/stripe/actions/listCustomers): Lists customers, newest first; page with startingAfter = the last id returned. */
         ProviderStripeActionListCustomersInput: {
@@ -10632,6 +12036,93 @@ export interface components {
             /** @description Makes a retried call safe: Stripe answers a repeated key with the first result */
             idempotencyKey?: string;
         };
+        /** @description Input of Stripe's action "createConnectedAccount" (POST /v1/integrations/stripe/actions/createConnectedAccount): Creates an Express connected account for a creator or vendor (POST /v1/accounts with controller properties: Express Dashboard, platform-paid fees and platform loss liability) with the transfers capability requested, so the platform can send it money. Then send the person to createAccountLink to complete Stripe’s onboarding; payouts start once payoutsEnabled is true. Pass an idempotencyKey (e.g. derived from your creator id) so a retried call cannot create a second account. */
+        ProviderStripeActionCreateConnectedAccountInput: {
+            /**
+             * Format: email
+             * @description The account holder’s email (prefills onboarding)
+             */
+            email: string;
+            /** @description ISO 3166-1 alpha-2 code of where the person lives or the business is established, e.g. US, GB, DE */
+            country: string;
+            /**
+             * @description Stripe’s default is full; recipient (transfers only, no card payments) is what cross-border payouts to another country than the platform’s need
+             * @enum {string}
+             */
+            serviceAgreement?: "full" | "recipient";
+            metadata?: {
+                [key: string]: string;
+            };
+            /** @description Makes a retried call safe: Stripe answers a repeated key with the first result */
+            idempotencyKey?: string;
+        };
+        /** @description What Stripe's action "createConnectedAccount" returns */
+        ProviderStripeActionCreateConnectedAccountOutput: {
+            id: string;
+            email?: string | null;
+            country?: string | null;
+            chargesEnabled: boolean;
+            payoutsEnabled: boolean;
+            detailsSubmitted: boolean;
+            /** @description inactive until onboarding is done, then pending or active */
+            transfersCapability?: string | null;
+            currentlyDue?: string[];
+            createdAt?: string | null;
+        };
+        /** @description Input of Stripe's action "createAccountLink" (POST /v1/integrations/stripe/actions/createAccountLink): Creates a single-use link to Stripe’s hosted onboarding for a connected account (POST /v1/account_links, type account_onboarding). Send the person to url before expiresAt (a few minutes); Stripe sends them to refreshUrl when the link has expired or was already used (create a new one there) and to returnUrl when they leave the flow, which does not mean onboarding is complete: check payoutsEnabled/detailsSubmitted. */
+        ProviderStripeActionCreateAccountLinkInput: {
+            /** @description A connected account id, acct_… */
+            accountId: string;
+            /**
+             * Format: uri
+             * @description https URL that creates a fresh link (Stripe sends the person there when this one is expired or used)
+             */
+            refreshUrl: string;
+            /**
+             * Format: uri
+             * @description https URL Stripe sends the person to when they leave the onboarding flow
+             */
+            returnUrl: string;
+            /** @description Makes a retried call safe: Stripe answers a repeated key with the first result */
+            idempotencyKey?: string;
+        };
+        /** @description What Stripe's action "createAccountLink" returns */
+        ProviderStripeActionCreateAccountLinkOutput: {
+            url: string;
+            expiresAt: string | null;
+            createdAt?: string | null;
+        };
+        /** @description Input of Stripe's action "createTransfer" (POST /v1/integrations/stripe/actions/createTransfer): Sends money from the platform’s Stripe balance to a connected account (POST /v1/transfers); Stripe then pays it out to the account’s bank on the account’s payout schedule (payout.paid / payout.failed events follow). Needs enough available balance in that currency and the account’s transfers capability active. Amounts are integers in the currency’s minor unit by its ISO 4217 exponent, which is what Stripe takes: cents for USD or EUR (2500 = 25.00), the amount as it is for zero-decimal currencies such as JPY (3000 = ¥3,000), fils for KWD, BHD, JOD, OMR and TND (Stripe needs the last digit 0). ISK (whole krónur) and MGA are converted to Stripe’s own counting. Pass an idempotencyKey (e.g. your payout id) so a retried call cannot pay twice. */
+        ProviderStripeActionCreateTransferInput: {
+            /** @description In the currency’s ISO 4217 minor unit, e.g. 2500 = 25.00 USD */
+            amount: number;
+            /** @description ISO 4217 code, e.g. USD or usd (sent lower-case) */
+            currency: string;
+            /** @description A connected account id, acct_… */
+            destination: string;
+            description?: string;
+            /** @description Groups transfers with the charges they come from (e.g. an order id) */
+            transferGroup?: string;
+            metadata?: {
+                [key: string]: string;
+            };
+            /** @description Makes a retried call safe: Stripe answers a repeated key with the first result */
+            idempotencyKey?: string;
+        };
+        /** @description What Stripe's action "createTransfer" returns */
+        ProviderStripeActionCreateTransferOutput: {
+            id: string;
+            /** @description In the currency’s ISO 4217 minor unit */
+            amount: number;
+            currency: string;
+            destination: string;
+            destinationPayment?: string | null;
+            transferGroup?: string | null;
+            description?: string | null;
+            reversed?: boolean;
+            livemode?: boolean;
+            createdAt?: string | null;
+        };
         /** @description Input of Stripe Connect's action "listCustomers" (POST /v1/integrations/stripe_connect/actions/listCustomers): Lists customers, newest first; page with startingAfter = the last id returned. */
         ProviderStripeConnectActionListCustomersInput: {
             /** @description Only customers with this exact email */
@@ -10701,6 +12192,96 @@ export interface components {
             /** @description Makes a retried call safe: Stripe answers a repeated key with the first result */
             idempotencyKey?: string;
         };
+        /** @description Settings of TikTok Ads */
+        ProviderTiktokAdsSettings: {
+            /** @description Defaults to 30 */
+            syncDays?: number;
+        };
+        /** @description Input of TikTok Ads's action "listAdvertisers" (POST /v1/integrations/tiktok_ads/actions/listAdvertisers): Lists the advertiser accounts this connection was authorized for, with their name, currency, time zone and status. */
+        ProviderTiktokAdsActionListAdvertisersInput: {
+            advertiserIds?: string[];
+        };
+        /** @description What TikTok Ads's action "listAdvertisers" returns */
+        ProviderTiktokAdsActionListAdvertisersOutput: {
+            advertisers: {
+                advertiserId: string;
+                name: string | null;
+                currency: string | null;
+                timezone: string | null;
+                status: string | null;
+                country?: string | null;
+                company?: string | null;
+            }[];
+        };
+        /** @description Input of TikTok Ads's action "sendEvent" (POST /v1/integrations/tiktok_ads/actions/sendEvent): Reports one web conversion to a TikTok pixel through the Events API 2.0: email, phone and external id are normalised and SHA-256 hashed here; money is given in minor units with its currency. */
+        ProviderTiktokAdsActionSendEventInput: {
+            /** @description The pixel code (event_source_id) from TikTok Events Manager */
+            pixelCode: string;
+            /** @description A standard web event (AddPaymentInfo, AddToCart, AddToWishlist, ApplicationApproval, ClickButton, CompletePayment, CompleteRegistration, Contact, CustomizeProduct, Download, FindLocation, InitiateCheckout, Lead, PlaceAnOrder, Purchase, Schedule, Search, StartTrial, SubmitApplication, SubmitForm, Subscribe, ViewContent) or a custom event name */
+            event: string | ("AddPaymentInfo" | "AddToCart" | "AddToWishlist" | "ApplicationApproval" | "ClickButton" | "CompletePayment" | "CompleteRegistration" | "Contact" | "CustomizeProduct" | "Download" | "FindLocation" | "InitiateCheckout" | "Lead" | "PlaceAnOrder" | "Purchase" | "Schedule" | "Search" | "StartTrial" | "SubmitApplication" | "SubmitForm" | "Subscribe" | "ViewContent") | unknown;
+            /**
+             * Format: date-time
+             * @description When it happened (ISO 8601 with an offset); now when absent
+             */
+            timestamp?: string;
+            /** @description Deduplicates this event with the same event sent by the pixel */
+            eventId?: string;
+            /** @description Shows the event in Events Manager → Test events only */
+            testEventCode?: string;
+            user: {
+                /** @description Trimmed, lower-cased and SHA-256 hashed before sending */
+                email?: string;
+                /** @description E.164 with country code (+12133734253); SHA-256 hashed before sending */
+                phone?: string;
+                /** @description Your id of the person; SHA-256 hashed before sending */
+                externalId?: string;
+                /** @description Sent unhashed */
+                ip?: string | unknown | unknown;
+                /** @description Sent unhashed */
+                userAgent?: string;
+                /** @description TikTok click id (the ttclid URL parameter) */
+                ttclid?: string;
+                /** @description The _ttp cookie */
+                ttp?: string;
+                locale?: string;
+            };
+            properties?: {
+                /** @description The order value in the currency’s minor unit (cents); sent in major units */
+                value?: number;
+                /** @description ISO 4217 */
+                currency?: string;
+                /** @enum {unknown} */
+                contentType?: "product" | "product_group";
+                contents?: {
+                    contentId?: string;
+                    contentName?: string;
+                    contentCategory?: string;
+                    brand?: string;
+                    /** @description Price of one item in the currency’s minor unit */
+                    price?: number;
+                    quantity?: number;
+                }[];
+                query?: string;
+                description?: string;
+                orderId?: string;
+                shopId?: string;
+            };
+            page?: {
+                /** Format: uri */
+                url: string;
+                /** Format: uri */
+                referrer?: string;
+            };
+        };
+        /** @description What TikTok Ads's action "sendEvent" returns */
+        ProviderTiktokAdsActionSendEventOutput: {
+            requestId: string | null;
+            event: string;
+            eventId: string | null;
+            /** @description Unix seconds sent as event_time */
+            eventTime: number;
+            pixelCode: string;
+        };
         /** @description Credentials of Twilio (PUT /v1/integrations/twilio); secret fields are never returned */
         ProviderTwilioCredentials: {
             /**
@@ -10767,6 +12348,161 @@ export interface components {
             title: unknown;
         } | {
             categoryName: unknown;
+        };
+        /** @description Credentials of Wise (PUT /v1/integrations/wise); secret fields are never returned */
+        ProviderWiseCredentials: {
+            /**
+             * API token
+             * Format: password
+             * @description A Wise API token (wise.com → your business profile → Settings → API tokens), of the environment chosen for this connection
+             */
+            apiToken: string;
+            /**
+             * SCA private key
+             * Format: password
+             * @description Optional: the unencrypted PEM private key (RSA, 2048 bits or more) whose public key is uploaded under Settings → API tokens → Manage public keys; signs Wise’s strong customer authentication challenges (funding transfers)
+             */
+            scaPrivateKey?: string;
+        };
+        /** @description Values entered before connecting Wise; kept in the connection's metadata */
+        ProviderWiseConnectionInputs: {
+            /**
+             * Environment
+             * @description Sandbox (api.sandbox.transferwise.tech, test money) or live (api.wise.com, real payouts); the API token must be of the same environment
+             * @enum {string}
+             */
+            environment: "sandbox" | "live";
+            /**
+             * Business profile ID
+             * @description The ID of the Wise business profile that pays (GET /v2/profiles lists them; shown in the URL of the business account on wise.com)
+             */
+            profileId: string;
+        };
+        /** @description Input of Wise's action "createQuote" (POST /v1/integrations/wise/actions/createQuote): Creates a quote for the business profile (POST /v3/profiles/{profileId}/quotes): the rate is locked for a while; give either sourceAmount (what leaves the balance) or targetAmount (what the recipient gets), in minor units. Priced for funding from the Wise balance. */
+        ProviderWiseActionCreateQuoteInput: {
+            /** @description ISO 4217 code, e.g. EUR */
+            sourceCurrency: string;
+            /** @description ISO 4217 code, e.g. EUR */
+            targetCurrency: string;
+            /** @description In the currency’s minor unit (cents; yen for JPY; fils for KWD) */
+            sourceAmount?: number;
+            /** @description In the currency’s minor unit (cents; yen for JPY; fils for KWD) */
+            targetAmount?: number;
+            /** @description Optional: the recipient the transfer will go to, for a price of that exact route */
+            recipientId?: number;
+        } & ({
+            sourceAmount: unknown;
+        } | {
+            targetAmount: unknown;
+        });
+        /** @description What Wise's action "createQuote" returns */
+        ProviderWiseActionCreateQuoteOutput: {
+            quoteId?: string;
+            sourceCurrency?: string;
+            targetCurrency?: string;
+            sourceAmount?: number | null;
+            targetAmount?: number | null;
+            /** @description Wise’s total fee, in the source currency’s minor unit */
+            fee?: number | null;
+            rate?: number | null;
+            rateType?: string | null;
+            rateExpirationTime?: string | null;
+            expirationTime?: string | null;
+            payOut?: string | null;
+            estimatedDelivery?: string | null;
+            status?: string | null;
+        };
+        /** @description Input of Wise's action "createRecipient" (POST /v1/integrations/wise/actions/createRecipient): Creates a recipient account owned by the business profile (POST /v1/accounts). The bank details depend on the currency and type (e.g. GBP sort_code: sortCode, accountNumber; EUR iban: IBAN; USD aba: abartn, accountNumber, accountType, address); Wise names any missing field. */
+        ProviderWiseActionCreateRecipientInput: {
+            /** @description ISO 4217 code, e.g. EUR */
+            currency: string;
+            /** @description Wise’s recipient type for the currency, e.g. sort_code, iban, aba, swift_code, email */
+            type: string;
+            /** @description Full name (a person: first and last name) or the business’s full name */
+            accountHolderName: string;
+            /** @description True only when the business pays an account of its own */
+            ownedByCustomer?: boolean;
+            /** @description Wise’s currency-specific fields: legalType (PRIVATE or BUSINESS), bank fields, and address { country, city, postCode, firstLine, state } */
+            details: {
+                [key: string]: string | boolean | {
+                    [key: string]: string;
+                };
+            };
+        };
+        /** @description What Wise's action "createRecipient" returns */
+        ProviderWiseActionCreateRecipientOutput: {
+            recipientId?: number;
+            currency?: string;
+            country?: string | null;
+            type?: string;
+            accountHolderName?: string;
+            legalType?: string | null;
+            active?: boolean;
+        };
+        /** @description Input of Wise's action "createTransfer" (POST /v1/integrations/wise/actions/createTransfer): Creates a transfer from a quote to a recipient (POST /v1/transfers), waiting to be funded. customerTransactionId makes it idempotent: given, or derived from the profile, quote and recipient, so a repeated call returns the same transfer. */
+        ProviderWiseActionCreateTransferInput: {
+            /** @description The quote ID (createQuote’s quoteId) */
+            quoteId: string;
+            /** @description A Wise recipient account ID (as createRecipient returned it) */
+            recipientId: number;
+            /** @description Shown to the recipient; Wise passes on at most 10 (USD) to 100 (MXN) characters depending on the target currency */
+            reference?: string;
+            /** @description Your idempotency key (a UUID); derived from the quote and recipient when absent */
+            customerTransactionId?: string;
+            /** @description When Wise’s transfer requirements ask for it (e.g. to THB, INR) */
+            transferPurpose?: string;
+            /** @description When Wise’s transfer requirements ask for it (e.g. large USD transfers) */
+            sourceOfFunds?: string;
+        };
+        /** @description What Wise's action "createTransfer" returns */
+        ProviderWiseActionCreateTransferOutput: {
+            transferId?: number;
+            status?: string | null;
+            quoteId?: string | null;
+            recipientId?: number | null;
+            reference?: string | null;
+            customerTransactionId?: string | null;
+            sourceAmount?: number | null;
+            sourceCurrency?: string | null;
+            targetAmount?: number | null;
+            targetCurrency?: string | null;
+            rate?: number | null;
+            created?: string | null;
+            hasActiveIssues?: boolean;
+        };
+        /** @description Input of Wise's action "fundTransfer" (POST /v1/integrations/wise/actions/fundTransfer): Pays a transfer from the business’s Wise balance (POST /v3/profiles/{profileId}/transfers/{transferId}/payments, type BALANCE). Signs Wise’s strong customer authentication challenge with the connection’s SCA key when Wise asks for it. An insufficient balance is refused with Wise’s reason. */
+        ProviderWiseActionFundTransferInput: {
+            /** @description A Wise transfer ID (as createTransfer returned it) */
+            transferId: number;
+        };
+        /** @description What Wise's action "fundTransfer" returns */
+        ProviderWiseActionFundTransferOutput: {
+            transferId?: number;
+            type?: string;
+            status?: string;
+            balanceTransactionId?: number | null;
+            scaSigned?: boolean;
+        };
+        /** @description Input of Wise's action "getTransfer" (POST /v1/integrations/wise/actions/getTransfer): Reads a transfer (GET /v1/transfers/{transferId}): its status and amounts in minor units. */
+        ProviderWiseActionGetTransferInput: {
+            /** @description A Wise transfer ID (as createTransfer returned it) */
+            transferId: number;
+        };
+        /** @description What Wise's action "getTransfer" returns */
+        ProviderWiseActionGetTransferOutput: {
+            transferId?: number;
+            status?: string | null;
+            quoteId?: string | null;
+            recipientId?: number | null;
+            reference?: string | null;
+            customerTransactionId?: string | null;
+            sourceAmount?: number | null;
+            sourceCurrency?: string | null;
+            targetAmount?: number | null;
+            targetCurrency?: string | null;
+            rate?: number | null;
+            created?: string | null;
+            hasActiveIssues?: boolean;
         };
         /** @description Credentials of Yotpo (PUT /v1/integrations/yotpo); secret fields are never returned */
         ProviderYotpoCredentials: {
@@ -12110,6 +13846,9 @@ export interface operations {
                      *             "integrations.view",
                      *             "events.publish"
                      *           ],
+                     *           "mcpTools": [
+                     *             "string"
+                     *           ],
                      *           "createdAt": "2026-01-01T12:00:00.000Z",
                      *           "lastUsedAt": "2026-01-01T12:00:00.000Z",
                      *           "expiresAt": "2026-01-01T12:00:00.000Z",
@@ -12174,6 +13913,11 @@ export interface operations {
                  *       "permissions": [
                  *         "integrations.view"
                  *       ],
+                 *       "mcpTools": [
+                 *         "slack_postMessage",
+                 *         "plugboard_list_connections",
+                 *         "hubspot_*"
+                 *       ],
                  *       "expiresAt": "2026-01-01T12:00:00.000Z"
                  *     }
                  */
@@ -12201,6 +13945,9 @@ export interface operations {
                      *       "permissions": [
                      *         "integrations.view",
                      *         "events.publish"
+                     *       ],
+                     *       "mcpTools": [
+                     *         "string"
                      *       ],
                      *       "createdAt": "2026-01-01T12:00:00.000Z",
                      *       "lastUsedAt": "2026-01-01T12:00:00.000Z",
@@ -12290,6 +14037,9 @@ export interface operations {
                      *         "integrations.view",
                      *         "events.publish"
                      *       ],
+                     *       "mcpTools": [
+                     *         "string"
+                     *       ],
                      *       "createdAt": "2026-01-01T12:00:00.000Z",
                      *       "lastUsedAt": "2026-01-01T12:00:00.000Z",
                      *       "expiresAt": "2026-01-01T12:00:00.000Z",
@@ -12368,6 +14118,9 @@ export interface operations {
                      *       "permissions": [
                      *         "integrations.view",
                      *         "events.publish"
+                     *       ],
+                     *       "mcpTools": [
+                     *         "string"
                      *       ],
                      *       "createdAt": "2026-01-01T12:00:00.000Z",
                      *       "lastUsedAt": "2026-01-01T12:00:00.000Z",
@@ -12458,6 +14211,9 @@ export interface operations {
                      *       "permissions": [
                      *         "integrations.view",
                      *         "events.publish"
+                     *       ],
+                     *       "mcpTools": [
+                     *         "string"
                      *       ],
                      *       "createdAt": "2026-01-01T12:00:00.000Z",
                      *       "lastUsedAt": "2026-01-01T12:00:00.000Z",
@@ -20351,6 +22107,66 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    mcpStream: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            /** @description Missing, malformed, expired or revoked credentials */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            402: components["responses"]["PlanLimit"];
+            /**
+             * @description mcp_disabled or permission_denied
+             *
+             *     The caller lacks "mcp.use"
+             */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     mcpMessage: {
         parameters: {
             query?: never;
@@ -20429,7 +22245,11 @@ export interface operations {
                 };
             };
             402: components["responses"]["PlanLimit"];
-            /** @description The caller lacks "mcp.use" */
+            /**
+             * @description mcp_disabled: the account switched MCP off (the agents.mcp feature flag); permission_denied: the key lacks mcp.use
+             *
+             *     The caller lacks "mcp.use"
+             */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -21424,8 +23244,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "credentials": {
-                 *         "apiKey": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-                 *         "searchApiKey": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                 *         "apiKey": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
                  *       },
                  *       "autoSync": true,
                  *       "inputs": {
@@ -22096,8 +23915,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "credentials": {
-                 *         "apiKey": "aaaaaaaaaaaaaaaaaaaa",
-                 *         "webhookSecret": "axxxxxxxxxxxxxxxxxxxxxxx"
+                 *         "apiKey": "aaaaaaaaaaaaaaaaaaaa"
                  *       },
                  *       "settings": {
                  *         "webhookUrl": "https://a/a/v1/hooks/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
@@ -22511,8 +24329,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "credentials": {
-                 *         "apiToken": "axxxxxxxxxxxxxxx",
-                 *         "webhookToken": "axxxxxxxxxxxxxxxxxxxxxxx"
+                 *         "apiToken": "axxxxxxxxxxxxxxx"
                  *       },
                  *       "autoSync": true
                  *     }
@@ -23028,6 +24845,706 @@ export interface operations {
             };
         };
     };
+    connectCint: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "credentials": {
+                 *         "clientId": "secret-value",
+                 *         "clientSecret": "secret-value"
+                 *       },
+                 *       "autoSync": true,
+                 *       "inputs": {
+                 *         "accountId": 1
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    credentials: components["schemas"]["ProviderCintCredentials"];
+                    autoSync?: boolean;
+                    inputs?: components["schemas"]["ProviderCintConnectionInputs"];
+                };
+            };
+        };
+        responses: {
+            /** @description Connected (or saved) */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+                     *       "provider": "stripe",
+                     *       "category": "payment",
+                     *       "status": "connected",
+                     *       "owner": "account",
+                     *       "memberId": "string",
+                     *       "endUserId": "string",
+                     *       "tags": [
+                     *         "string"
+                     *       ],
+                     *       "label": "string",
+                     *       "isDefault": true,
+                     *       "restricted": true,
+                     *       "accountId": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+                     *       "livemode": true,
+                     *       "displayName": "string",
+                     *       "metadata": {},
+                     *       "settings": {},
+                     *       "autoSync": true,
+                     *       "syncFrequency": "1h",
+                     *       "lastSyncAt": "2026-01-01T12:00:00.000Z",
+                     *       "lastError": "string",
+                     *       "connectedAt": "2026-01-01T12:00:00.000Z",
+                     *       "disconnectedAt": "2026-01-01T12:00:00.000Z",
+                     *       "tokenExpiresAt": "2026-01-01T12:00:00.000Z",
+                     *       "createdAt": "2026-01-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["IntegrationDto"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runCintCreateTargetGroup: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {
+                 *         "projectId": "11111111111111111111111111",
+                 *         "name": "string",
+                 *         "countryCode": "aa",
+                 *         "languageCode": "aaa",
+                 *         "quota": 1,
+                 *         "loi": 10,
+                 *         "incidence": 50,
+                 *         "cpi": {
+                 *           "amount": 1,
+                 *           "currency": "AAA"
+                 *         },
+                 *         "projectManagerId": "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa",
+                 *         "businessUnitId": "1",
+                 *         "startAt": "2026-01-01T12:00:00.000Z",
+                 *         "endAt": "2026-01-01T12:00:00.000Z",
+                 *         "liveUrl": "https://a",
+                 *         "testUrl": "https://a",
+                 *         "collectsPii": false,
+                 *         "studyTypeCode": "adhoc",
+                 *         "industryCode": "other",
+                 *         "idempotencyKey": "axxxxxxx"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    input: components["schemas"]["ProviderCintActionCreateTargetGroupInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description The action's output */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "targetGroupId": "string",
+                     *       "projectId": "string",
+                     *       "locale": "string",
+                     *       "status": "draft",
+                     *       "businessUnitId": "string",
+                     *       "currency": "string"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProviderCintActionCreateTargetGroupOutput"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runCintLaunchTargetGroup: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {
+                 *         "projectId": "11111111111111111111111111",
+                 *         "targetGroupId": "11111111111111111111111111",
+                 *         "endFieldingAt": "2026-01-01T12:00:00.000Z",
+                 *         "idempotencyKey": "axxxxxxx"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    input: components["schemas"]["ProviderCintActionLaunchTargetGroupInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description The action's output */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "jobId": "string",
+                     *       "status": "Processing",
+                     *       "fieldingRunId": "string",
+                     *       "failure": "string"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProviderCintActionLaunchTargetGroupOutput"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runCintGetTargetGroupProgress: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {
+                 *         "projectId": "11111111111111111111111111",
+                 *         "targetGroupId": "11111111111111111111111111"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    input: components["schemas"]["ProviderCintActionGetTargetGroupProgressInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description The action's output */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "targetGroupId": "string",
+                     *       "name": "string",
+                     *       "status": "string",
+                     *       "completes": 1,
+                     *       "prescreens": 1,
+                     *       "fillingGoal": 1,
+                     *       "fillingStrategy": "string",
+                     *       "progressPercent": 1,
+                     *       "countryCode": "string",
+                     *       "languageCode": "string",
+                     *       "incidenceRate": 1,
+                     *       "conversionRate": 1,
+                     *       "dropOffRate": 1,
+                     *       "currentCostPerInterview": {
+                     *         "amount": 1,
+                     *         "currency": "string",
+                     *         "value": "string"
+                     *       },
+                     *       "currentCost": {
+                     *         "amount": 1,
+                     *         "currency": "string",
+                     *         "value": "string"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProviderCintActionGetTargetGroupProgressOutput"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runCintListTargetGroups: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {
+                 *         "projectId": "11111111111111111111111111",
+                 *         "status": [
+                 *           "draft"
+                 *         ],
+                 *         "pageSize": 25,
+                 *         "startAfter": "a"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    input: components["schemas"]["ProviderCintActionListTargetGroupsInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description The action's output */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "targetGroups": [
+                     *         {
+                     *           "id": "string",
+                     *           "projectId": "string",
+                     *           "projectName": "string",
+                     *           "humanReadableId": "string",
+                     *           "name": "string",
+                     *           "status": "draft",
+                     *           "locale": "string",
+                     *           "completes": 1,
+                     *           "prescreens": 1,
+                     *           "fillingGoal": 1,
+                     *           "fillingStrategy": "string",
+                     *           "progressPercent": 1,
+                     *           "incidenceRate": 1,
+                     *           "conversionRate": 1,
+                     *           "averageCostPerInterview": {
+                     *             "amount": 1,
+                     *             "currency": "string",
+                     *             "value": "string"
+                     *           },
+                     *           "lastCompleteAt": "string",
+                     *           "createdAt": "string",
+                     *           "updatedAt": "string"
+                     *         }
+                     *       ],
+                     *       "nextCursor": "string",
+                     *       "hasMore": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProviderCintActionListTargetGroupsOutput"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     connectClerk: {
         parameters: {
             query?: never;
@@ -23045,8 +25562,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "credentials": {
-                 *         "secretKey": "sk_live_aaaaaaaaaaaaaaaaaaaa",
-                 *         "webhookSecret": "whsec_aaaaaaaaaaaaaaaa="
+                 *         "secretKey": "sk_live_aaaaaaaaaaaaaaaaaaaa"
                  *       },
                  *       "autoSync": true
                  *     }
@@ -24711,8 +27227,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "credentials": {
-                 *         "apiKey": "secret-value",
-                 *         "webhookToken": "axxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                 *         "apiKey": "secret-value"
                  *       },
                  *       "autoSync": true
                  *     }
@@ -26390,6 +28905,399 @@ export interface operations {
                 content: {
                     /** @example {} */
                     "application/json": unknown;
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    startGoogleAdsOAuth: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "returnUrl": "/settings/integrations",
+                 *       "settings": {
+                 *         "loginCustomerId": "111-111-1111",
+                 *         "customerIds": [
+                 *           "111-111-1111"
+                 *         ],
+                 *         "syncDays": 30
+                 *       },
+                 *       "inputs": {
+                 *         "loginCustomerId": "111-111-1111"
+                 *       },
+                 *       "oauthApp": {
+                 *         "clientId": "string",
+                 *         "clientSecret": "string",
+                 *         "secrets": {
+                 *           "signingSecret": "8f742231b10e8888abcd99yyyzzz85a5"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description Relative, or with an origin in ALLOWED_RETURN_ORIGINS
+                     * @example /settings/integrations
+                     */
+                    returnUrl: string;
+                    settings?: components["schemas"]["ProviderGoogleAdsSettings"];
+                    inputs?: components["schemas"]["ProviderGoogleAdsConnectionInputs"];
+                    oauthApp?: components["schemas"]["OAuthAppDto"];
+                };
+            };
+        };
+        responses: {
+            /** @description The provider URL to send the browser to */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "authorizationUrl": "https://example.com/path",
+                     *       "expiresAt": "2026-01-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthStartedDto"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runGoogleAdsListAccessibleCustomers: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {}
+                 *     }
+                 */
+                "application/json": {
+                    input?: components["schemas"]["ProviderGoogleAdsActionListAccessibleCustomersInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description The action's output */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "customers": [
+                     *         {
+                     *           "customerId": "1111111111",
+                     *           "resourceName": "string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProviderGoogleAdsActionListAccessibleCustomersOutput"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runGoogleAdsUploadClickConversion: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {
+                 *         "customerId": "111-111-1111",
+                 *         "gclid": "a",
+                 *         "conversionAction": "customers/1111111111/conversionActions/1",
+                 *         "conversionDateTime": "1111-11-11 11:11:11-11:11",
+                 *         "value": 1,
+                 *         "currency": "aaa",
+                 *         "orderId": "string",
+                 *         "validateOnly": true
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    input: components["schemas"]["ProviderGoogleAdsActionUploadClickConversionInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description The action's output */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "customerId": "string",
+                     *       "gclid": "string",
+                     *       "conversionAction": "string",
+                     *       "conversionDateTime": "string",
+                     *       "conversionValue": 1,
+                     *       "currency": "string",
+                     *       "jobId": "string",
+                     *       "uploaded": true,
+                     *       "duplicate": true,
+                     *       "validateOnly": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProviderGoogleAdsActionUploadClickConversionOutput"];
                 };
             };
             400: components["responses"]["ValidationFailed"];
@@ -29012,6 +31920,551 @@ export interface operations {
                 content: {
                     /** @example {} */
                     "application/json": unknown;
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    connectInsightiq: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "credentials": {
+                 *         "clientId": "secret-value",
+                 *         "clientSecret": "secret-value"
+                 *       },
+                 *       "autoSync": true,
+                 *       "inputs": {
+                 *         "environment": "sandbox"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    credentials: components["schemas"]["ProviderInsightiqCredentials"];
+                    autoSync?: boolean;
+                    inputs?: components["schemas"]["ProviderInsightiqConnectionInputs"];
+                };
+            };
+        };
+        responses: {
+            /** @description Connected (or saved) */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+                     *       "provider": "stripe",
+                     *       "category": "payment",
+                     *       "status": "connected",
+                     *       "owner": "account",
+                     *       "memberId": "string",
+                     *       "endUserId": "string",
+                     *       "tags": [
+                     *         "string"
+                     *       ],
+                     *       "label": "string",
+                     *       "isDefault": true,
+                     *       "restricted": true,
+                     *       "accountId": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+                     *       "livemode": true,
+                     *       "displayName": "string",
+                     *       "metadata": {},
+                     *       "settings": {},
+                     *       "autoSync": true,
+                     *       "syncFrequency": "1h",
+                     *       "lastSyncAt": "2026-01-01T12:00:00.000Z",
+                     *       "lastError": "string",
+                     *       "connectedAt": "2026-01-01T12:00:00.000Z",
+                     *       "disconnectedAt": "2026-01-01T12:00:00.000Z",
+                     *       "tokenExpiresAt": "2026-01-01T12:00:00.000Z",
+                     *       "createdAt": "2026-01-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["IntegrationDto"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runInsightiqListWorkPlatforms: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {
+                 *         "name": "string",
+                 *         "limit": 100,
+                 *         "offset": 0
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    input?: components["schemas"]["ProviderInsightiqActionListWorkPlatformsInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description The action's output */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "workPlatforms": [
+                     *         {
+                     *           "id": "string",
+                     *           "name": "string",
+                     *           "category": "string",
+                     *           "status": "string",
+                     *           "url": "string",
+                     *           "logoUrl": "string",
+                     *           "products": {
+                     *             "identity": true,
+                     *             "identityAudience": true,
+                     *             "engagement": true,
+                     *             "engagementAudience": true,
+                     *             "income": true
+                     *           }
+                     *         }
+                     *       ],
+                     *       "offset": 1,
+                     *       "limit": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProviderInsightiqActionListWorkPlatformsOutput"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runInsightiqGetProfile: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {
+                 *         "workPlatformId": "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa",
+                 *         "identifier": "a"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    input: components["schemas"]["ProviderInsightiqActionGetProfileInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description The action's output */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "string",
+                     *       "workPlatform": {
+                     *         "id": "string",
+                     *         "name": "string",
+                     *         "logoUrl": "string"
+                     *       },
+                     *       "platformUsername": "string",
+                     *       "fullName": "string",
+                     *       "url": "string",
+                     *       "imageUrl": "string",
+                     *       "introduction": "string",
+                     *       "platformAccountType": "string",
+                     *       "isVerified": true,
+                     *       "followerCount": 1,
+                     *       "followingCount": 1,
+                     *       "subscriberCount": 1,
+                     *       "contentCount": 1,
+                     *       "engagementRate": 1,
+                     *       "averageLikes": 1,
+                     *       "averageComments": 1,
+                     *       "averageViews": 1,
+                     *       "audience": {}
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProviderInsightiqActionGetProfileOutput"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runInsightiqCreateSdkToken: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {
+                 *         "userId": "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa",
+                 *         "products": [
+                 *           "IDENTITY"
+                 *         ]
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    input: components["schemas"]["ProviderInsightiqActionCreateSdkTokenInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description The action's output */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "userId": "string",
+                     *       "sdkToken": "string",
+                     *       "expiresAt": "string",
+                     *       "userCreated": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProviderInsightiqActionCreateSdkTokenOutput"];
                 };
             };
             400: components["responses"]["ValidationFailed"];
@@ -32928,6 +36381,425 @@ export interface operations {
             };
         };
     };
+    startMetaAdsOAuth: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "returnUrl": "/settings/integrations",
+                 *       "settings": {
+                 *         "adAccountIds": [
+                 *           "act_1"
+                 *         ],
+                 *         "pixelId": "1"
+                 *       },
+                 *       "oauthApp": {
+                 *         "clientId": "string",
+                 *         "clientSecret": "string",
+                 *         "secrets": {
+                 *           "signingSecret": "8f742231b10e8888abcd99yyyzzz85a5"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description Relative, or with an origin in ALLOWED_RETURN_ORIGINS
+                     * @example /settings/integrations
+                     */
+                    returnUrl: string;
+                    settings?: components["schemas"]["ProviderMetaAdsSettings"];
+                    oauthApp?: components["schemas"]["OAuthAppDto"];
+                };
+            };
+        };
+        responses: {
+            /** @description The provider URL to send the browser to */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "authorizationUrl": "https://example.com/path",
+                     *       "expiresAt": "2026-01-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthStartedDto"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runMetaAdsListAdAccounts: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {}
+                 *     }
+                 */
+                "application/json": {
+                    input?: components["schemas"]["ProviderMetaAdsActionListAdAccountsInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description The action's output */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "adAccounts": [
+                     *         {
+                     *           "id": "string",
+                     *           "accountId": "string",
+                     *           "name": "string",
+                     *           "currency": "string",
+                     *           "status": "string",
+                     *           "statusCode": 1,
+                     *           "selected": true
+                     *         }
+                     *       ],
+                     *       "truncated": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProviderMetaAdsActionListAdAccountsOutput"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runMetaAdsSendConversionEvent: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {
+                 *         "pixelId": "1",
+                 *         "eventName": "aa",
+                 *         "eventTime": 1000000000,
+                 *         "eventId": "a",
+                 *         "actionSource": "website",
+                 *         "eventSourceUrl": "https://example.com/path",
+                 *         "userData": {
+                 *           "email": " a@a ",
+                 *           "firstName": "a",
+                 *           "lastName": "a",
+                 *           "city": "a",
+                 *           "state": "a",
+                 *           "zip": "a",
+                 *           "country": " aa ",
+                 *           "externalId": "a",
+                 *           "clientIpAddress": "127.0.0.1",
+                 *           "clientUserAgent": "a",
+                 *           "fbc": "fb.1.1111111111.a",
+                 *           "fbp": "fb.1.1111111111.1"
+                 *         },
+                 *         "customData": {
+                 *           "value": 1,
+                 *           "currency": "AAA",
+                 *           "orderId": "a",
+                 *           "contentIds": [
+                 *             "a"
+                 *           ],
+                 *           "contentType": "product",
+                 *           "numItems": 1
+                 *         },
+                 *         "testEventCode": "TESTa"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    input: components["schemas"]["ProviderMetaAdsActionSendConversionEventInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description The action's output */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "pixelId": "string",
+                     *       "eventsReceived": 1,
+                     *       "messages": [
+                     *         "string"
+                     *       ],
+                     *       "fbtraceId": "string",
+                     *       "eventId": "string",
+                     *       "userDataFields": [
+                     *         "string"
+                     *       ],
+                     *       "value": 1,
+                     *       "currency": "string"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProviderMetaAdsActionSendConversionEventOutput"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     connectMicrosoftClarity: {
         parameters: {
             query?: never;
@@ -34127,8 +37999,7 @@ export interface operations {
                  * @example {
                  *       "credentials": {
                  *         "tokenId": "aaaaaaaa",
-                 *         "tokenSecret": "axxxxxxxxxxxxxxx",
-                 *         "webhookSecret": "secret-value"
+                 *         "tokenSecret": "axxxxxxxxxxxxxxx"
                  *       },
                  *       "settings": {
                  *         "createAssetsFromRecordings": false,
@@ -35155,6 +39026,951 @@ export interface operations {
             };
         };
     };
+    runPaypalCreatePayout: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    input: components["schemas"]["ProviderPaypalActionCreatePayoutInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description The action's output */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {} */
+                    "application/json": unknown;
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runPaypalGetPayout: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {
+                 *         "payoutBatchId": "1",
+                 *         "page": 1,
+                 *         "pageSize": 1
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    input: components["schemas"]["ProviderPaypalActionGetPayoutInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description The action's output */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {} */
+                    "application/json": unknown;
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    connectPlaid: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "credentials": {
+                 *         "clientId": "axxxxxxxxx",
+                 *         "secret": "axxxxxxxxx"
+                 *       },
+                 *       "settings": {
+                 *         "clientName": "string",
+                 *         "language": "en",
+                 *         "countryCodes": [
+                 *           "US"
+                 *         ],
+                 *         "webhookUrl": "https://example.com/path",
+                 *         "allowFullAccountNumbers": false
+                 *       },
+                 *       "autoSync": true,
+                 *       "inputs": {
+                 *         "environment": "sandbox"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    credentials: components["schemas"]["ProviderPlaidCredentials"];
+                    settings?: components["schemas"]["ProviderPlaidSettings"];
+                    autoSync?: boolean;
+                    inputs?: components["schemas"]["ProviderPlaidConnectionInputs"];
+                };
+            };
+        };
+        responses: {
+            /** @description Connected (or saved) */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+                     *       "provider": "stripe",
+                     *       "category": "payment",
+                     *       "status": "connected",
+                     *       "owner": "account",
+                     *       "memberId": "string",
+                     *       "endUserId": "string",
+                     *       "tags": [
+                     *         "string"
+                     *       ],
+                     *       "label": "string",
+                     *       "isDefault": true,
+                     *       "restricted": true,
+                     *       "accountId": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+                     *       "livemode": true,
+                     *       "displayName": "string",
+                     *       "metadata": {},
+                     *       "settings": {},
+                     *       "autoSync": true,
+                     *       "syncFrequency": "1h",
+                     *       "lastSyncAt": "2026-01-01T12:00:00.000Z",
+                     *       "lastError": "string",
+                     *       "connectedAt": "2026-01-01T12:00:00.000Z",
+                     *       "disconnectedAt": "2026-01-01T12:00:00.000Z",
+                     *       "tokenExpiresAt": "2026-01-01T12:00:00.000Z",
+                     *       "createdAt": "2026-01-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["IntegrationDto"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runPlaidCreateLinkToken: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {
+                 *         "userId": "a",
+                 *         "products": [
+                 *           "auth"
+                 *         ],
+                 *         "redirectUri": "https://example.com/path",
+                 *         "webhook": "https://example.com/path",
+                 *         "countryCodes": [
+                 *           "US"
+                 *         ],
+                 *         "language": "da",
+                 *         "clientName": "string",
+                 *         "update": false
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    input: components["schemas"]["ProviderPlaidActionCreateLinkTokenInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description The action's output */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "linkToken": "string",
+                     *       "expiration": "2026-01-01T12:00:00.000Z",
+                     *       "requestId": "string"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProviderPlaidActionCreateLinkTokenOutput"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runPlaidExchangePublicToken: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {
+                 *         "publicToken": "public-sandbox-axxxx"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    input: components["schemas"]["ProviderPlaidActionExchangePublicTokenInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description The action's output */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "itemId": "string",
+                     *       "requestId": "string",
+                     *       "stored": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProviderPlaidActionExchangePublicTokenOutput"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runPlaidGetAuth: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {
+                 *         "accountIds": [
+                 *           "a"
+                 *         ],
+                 *         "includeFullAccountNumbers": false
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    input?: components["schemas"]["ProviderPlaidActionGetAuthInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description The action's output */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "item": {
+                     *         "itemId": "string",
+                     *         "institutionId": "string",
+                     *         "institutionName": "string",
+                     *         "error": "string"
+                     *       },
+                     *       "accounts": [
+                     *         {
+                     *           "id": "string",
+                     *           "name": "string",
+                     *           "officialName": "string",
+                     *           "mask": "string",
+                     *           "type": "string",
+                     *           "subtype": "string",
+                     *           "verificationStatus": "string",
+                     *           "balances": {
+                     *             "available": 1,
+                     *             "current": 1,
+                     *             "limit": 1,
+                     *             "currency": "string",
+                     *             "unofficialCurrency": "string"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "masked": true,
+                     *       "numbers": {
+                     *         "ach": [
+                     *           {
+                     *             "accountId": "string",
+                     *             "account": "string",
+                     *             "routing": "string",
+                     *             "wireRouting": "string",
+                     *             "tokenized": true
+                     *           }
+                     *         ],
+                     *         "eft": [
+                     *           {
+                     *             "accountId": "string",
+                     *             "account": "string",
+                     *             "institution": "string",
+                     *             "branch": "string"
+                     *           }
+                     *         ],
+                     *         "international": [
+                     *           {
+                     *             "accountId": "string",
+                     *             "iban": "string",
+                     *             "bic": "string"
+                     *           }
+                     *         ],
+                     *         "bacs": [
+                     *           {
+                     *             "accountId": "string",
+                     *             "account": "string",
+                     *             "sortCode": "string"
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProviderPlaidActionGetAuthOutput"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runPlaidGetAccounts: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {
+                 *         "accountIds": [
+                 *           "a"
+                 *         ]
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    input?: components["schemas"]["ProviderPlaidActionGetAccountsInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description The action's output */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "item": {
+                     *         "itemId": "string",
+                     *         "institutionId": "string",
+                     *         "institutionName": "string",
+                     *         "error": "string"
+                     *       },
+                     *       "accounts": [
+                     *         {
+                     *           "id": "string",
+                     *           "name": "string",
+                     *           "officialName": "string",
+                     *           "mask": "string",
+                     *           "type": "string",
+                     *           "subtype": "string",
+                     *           "verificationStatus": "string",
+                     *           "balances": {
+                     *             "available": 1,
+                     *             "current": 1,
+                     *             "limit": 1,
+                     *             "currency": "string",
+                     *             "unofficialCurrency": "string"
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProviderPlaidActionGetAccountsOutput"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     connectResend: {
         parameters: {
             query?: never;
@@ -35172,8 +39988,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "credentials": {
-                 *         "apiKey": "re_aaaaaa",
-                 *         "webhookSigningSecret": "whsec_aaaaaaaaaaaaaaaa="
+                 *         "apiKey": "re_aaaaaa"
                  *       },
                  *       "settings": {
                  *         "from": "a@aaa.aaa",
@@ -35663,8 +40478,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "credentials": {
-                 *         "apiKey": "aaaaaaaaaaaaaaaa",
-                 *         "webhookApiKey": "aaaaaaaaaaaaaaaa"
+                 *         "apiKey": "aaaaaaaaaaaaaaaa"
                  *       },
                  *       "settings": {
                  *         "includeTranscript": true
@@ -37182,8 +41996,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "credentials": {
-                 *         "authToken": "axxxxxxxxxxxxxxxxxxx",
-                 *         "clientSecret": "axxxxxxxxxxxxxxx"
+                 *         "authToken": "axxxxxxxxxxxxxxxxxxx"
                  *       },
                  *       "autoSync": true,
                  *       "inputs": {
@@ -38457,8 +43270,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "credentials": {
-                 *         "secretKey": "sk_live_a",
-                 *         "webhookSecret": "whsec_a"
+                 *         "secretKey": "sk_live_a"
                  *       },
                  *       "autoSync": true
                  *     }
@@ -38983,6 +43795,391 @@ export interface operations {
                 content: {
                     /** @example {} */
                     "application/json": unknown;
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runStripeCreateConnectedAccount: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {
+                 *         "email": "ana@example.com",
+                 *         "country": "AA",
+                 *         "serviceAgreement": "full",
+                 *         "metadata": {},
+                 *         "idempotencyKey": "string"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    input: components["schemas"]["ProviderStripeActionCreateConnectedAccountInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description The action's output */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "string",
+                     *       "email": "string",
+                     *       "country": "string",
+                     *       "chargesEnabled": true,
+                     *       "payoutsEnabled": true,
+                     *       "detailsSubmitted": true,
+                     *       "transfersCapability": "string",
+                     *       "currentlyDue": [
+                     *         "string"
+                     *       ],
+                     *       "createdAt": "string"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProviderStripeActionCreateConnectedAccountOutput"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runStripeCreateAccountLink: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {
+                 *         "accountId": "acct_a",
+                 *         "refreshUrl": "https://example.com/path",
+                 *         "returnUrl": "https://example.com/path",
+                 *         "idempotencyKey": "string"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    input: components["schemas"]["ProviderStripeActionCreateAccountLinkInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description The action's output */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "url": "string",
+                     *       "expiresAt": "string",
+                     *       "createdAt": "string"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProviderStripeActionCreateAccountLinkOutput"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runStripeCreateTransfer: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {
+                 *         "amount": 1,
+                 *         "currency": "aaa",
+                 *         "destination": "acct_a",
+                 *         "description": "string",
+                 *         "transferGroup": "string",
+                 *         "metadata": {},
+                 *         "idempotencyKey": "string"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    input: components["schemas"]["ProviderStripeActionCreateTransferInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description The action's output */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "string",
+                     *       "amount": 1,
+                     *       "currency": "string",
+                     *       "destination": "string",
+                     *       "destinationPayment": "string",
+                     *       "transferGroup": "string",
+                     *       "description": "string",
+                     *       "reversed": true,
+                     *       "livemode": true,
+                     *       "createdAt": "string"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProviderStripeActionCreateTransferOutput"];
                 };
             };
             400: components["responses"]["ValidationFailed"];
@@ -39656,6 +44853,425 @@ export interface operations {
             };
         };
     };
+    startTiktokAdsOAuth: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "returnUrl": "/settings/integrations",
+                 *       "settings": {
+                 *         "syncDays": 30
+                 *       },
+                 *       "oauthApp": {
+                 *         "clientId": "string",
+                 *         "clientSecret": "string",
+                 *         "secrets": {
+                 *           "signingSecret": "8f742231b10e8888abcd99yyyzzz85a5"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description Relative, or with an origin in ALLOWED_RETURN_ORIGINS
+                     * @example /settings/integrations
+                     */
+                    returnUrl: string;
+                    settings?: components["schemas"]["ProviderTiktokAdsSettings"];
+                    oauthApp?: components["schemas"]["OAuthAppDto"];
+                };
+            };
+        };
+        responses: {
+            /** @description The provider URL to send the browser to */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "authorizationUrl": "https://example.com/path",
+                     *       "expiresAt": "2026-01-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthStartedDto"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runTiktokAdsListAdvertisers: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {
+                 *         "advertiserIds": [
+                 *           "1"
+                 *         ]
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    input?: components["schemas"]["ProviderTiktokAdsActionListAdvertisersInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description The action's output */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "advertisers": [
+                     *         {
+                     *           "advertiserId": "string",
+                     *           "name": "string",
+                     *           "currency": "string",
+                     *           "timezone": "string",
+                     *           "status": "string",
+                     *           "country": "string",
+                     *           "company": "string"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProviderTiktokAdsActionListAdvertisersOutput"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runTiktokAdsSendEvent: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {
+                 *         "pixelCode": "aaaaaaaa",
+                 *         "event": "AddPaymentInfo",
+                 *         "timestamp": "2026-01-01T12:00:00.000Z",
+                 *         "eventId": "string",
+                 *         "testEventCode": "a",
+                 *         "user": {
+                 *           "email": " a@a.a ",
+                 *           "phone": " +111111 ",
+                 *           "externalId": "string",
+                 *           "ip": "127.0.0.1",
+                 *           "userAgent": "string",
+                 *           "ttclid": "string",
+                 *           "ttp": "string",
+                 *           "locale": "aa_aa"
+                 *         },
+                 *         "properties": {
+                 *           "value": 1,
+                 *           "currency": "AAA",
+                 *           "contentType": "product",
+                 *           "contents": [
+                 *             {
+                 *               "contentId": "string",
+                 *               "contentName": "string",
+                 *               "contentCategory": "string",
+                 *               "brand": "string",
+                 *               "price": 1,
+                 *               "quantity": 1
+                 *             }
+                 *           ],
+                 *           "query": "string",
+                 *           "description": "string",
+                 *           "orderId": "string",
+                 *           "shopId": "string"
+                 *         },
+                 *         "page": {
+                 *           "url": "https://example.com/path",
+                 *           "referrer": "https://example.com/path"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    input: components["schemas"]["ProviderTiktokAdsActionSendEventInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description The action's output */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "requestId": "string",
+                     *       "event": "string",
+                     *       "eventId": "string",
+                     *       "eventTime": 1,
+                     *       "pixelCode": "string"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProviderTiktokAdsActionSendEventOutput"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     connectTwilio: {
         parameters: {
             query?: never;
@@ -40202,6 +45818,796 @@ export interface operations {
                 content: {
                     /** @example {} */
                     "application/json": unknown;
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    connectWise: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "credentials": {
+                 *         "apiToken": "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa"
+                 *       },
+                 *       "autoSync": true,
+                 *       "inputs": {
+                 *         "environment": "sandbox",
+                 *         "profileId": "11"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    credentials: components["schemas"]["ProviderWiseCredentials"];
+                    autoSync?: boolean;
+                    inputs?: components["schemas"]["ProviderWiseConnectionInputs"];
+                };
+            };
+        };
+        responses: {
+            /** @description Connected (or saved) */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+                     *       "provider": "stripe",
+                     *       "category": "payment",
+                     *       "status": "connected",
+                     *       "owner": "account",
+                     *       "memberId": "string",
+                     *       "endUserId": "string",
+                     *       "tags": [
+                     *         "string"
+                     *       ],
+                     *       "label": "string",
+                     *       "isDefault": true,
+                     *       "restricted": true,
+                     *       "accountId": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+                     *       "livemode": true,
+                     *       "displayName": "string",
+                     *       "metadata": {},
+                     *       "settings": {},
+                     *       "autoSync": true,
+                     *       "syncFrequency": "1h",
+                     *       "lastSyncAt": "2026-01-01T12:00:00.000Z",
+                     *       "lastError": "string",
+                     *       "connectedAt": "2026-01-01T12:00:00.000Z",
+                     *       "disconnectedAt": "2026-01-01T12:00:00.000Z",
+                     *       "tokenExpiresAt": "2026-01-01T12:00:00.000Z",
+                     *       "createdAt": "2026-01-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["IntegrationDto"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runWiseCreateQuote: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {
+                 *         "sourceCurrency": "AAA",
+                 *         "targetCurrency": "AAA",
+                 *         "sourceAmount": 1
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    input: components["schemas"]["ProviderWiseActionCreateQuoteInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description The action's output */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "quoteId": "string",
+                     *       "sourceCurrency": "string",
+                     *       "targetCurrency": "string",
+                     *       "sourceAmount": 1,
+                     *       "targetAmount": 1,
+                     *       "fee": 1,
+                     *       "rate": 1,
+                     *       "rateType": "string",
+                     *       "rateExpirationTime": "string",
+                     *       "expirationTime": "string",
+                     *       "payOut": "string",
+                     *       "estimatedDelivery": "string",
+                     *       "status": "string"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProviderWiseActionCreateQuoteOutput"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runWiseCreateRecipient: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {
+                 *         "currency": "AAA",
+                 *         "type": "aa",
+                 *         "accountHolderName": "ax",
+                 *         "ownedByCustomer": true,
+                 *         "details": {
+                 *           "key1": "a"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    input: components["schemas"]["ProviderWiseActionCreateRecipientInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description The action's output */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "recipientId": 1,
+                     *       "currency": "string",
+                     *       "country": "string",
+                     *       "type": "string",
+                     *       "accountHolderName": "string",
+                     *       "legalType": "string",
+                     *       "active": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProviderWiseActionCreateRecipientOutput"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runWiseCreateTransfer: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {
+                 *         "quoteId": "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa",
+                 *         "recipientId": 1,
+                 *         "reference": "a",
+                 *         "customerTransactionId": "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa",
+                 *         "transferPurpose": "string",
+                 *         "sourceOfFunds": "string"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    input: components["schemas"]["ProviderWiseActionCreateTransferInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description The action's output */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "transferId": 1,
+                     *       "status": "string",
+                     *       "quoteId": "string",
+                     *       "recipientId": 1,
+                     *       "reference": "string",
+                     *       "customerTransactionId": "string",
+                     *       "sourceAmount": 1,
+                     *       "sourceCurrency": "string",
+                     *       "targetAmount": 1,
+                     *       "targetCurrency": "string",
+                     *       "rate": 1,
+                     *       "created": "string",
+                     *       "hasActiveIssues": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProviderWiseActionCreateTransferOutput"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runWiseFundTransfer: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {
+                 *         "transferId": 1
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    input: components["schemas"]["ProviderWiseActionFundTransferInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description The action's output */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "transferId": 1,
+                     *       "type": "string",
+                     *       "status": "string",
+                     *       "balanceTransactionId": 1,
+                     *       "scaSigned": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProviderWiseActionFundTransferOutput"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["Unauthenticated"];
+            402: components["responses"]["PlanLimit"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description not_found: no connected integration of this provider in this account and mode */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description provider_rejected: the provider refused the credentials or the input; its message is in `detail` */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description rate_limited: too many requests for this account; provider_rate_limited: the provider’s budget is spent. See Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description provider_error: the provider failed or answered garbage */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+            /** @description provider_timeout: the provider or plugin did not answer in time */
+            504: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runWiseGetTransfer: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {
+                 *         "transferId": 1
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    input: components["schemas"]["ProviderWiseActionGetTransferInput"];
+                };
+            };
+        };
+        responses: {
+            /** @description The action's output */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "transferId": 1,
+                     *       "status": "string",
+                     *       "quoteId": "string",
+                     *       "recipientId": 1,
+                     *       "reference": "string",
+                     *       "customerTransactionId": "string",
+                     *       "sourceAmount": 1,
+                     *       "sourceCurrency": "string",
+                     *       "targetAmount": 1,
+                     *       "targetCurrency": "string",
+                     *       "rate": 1,
+                     *       "created": "string",
+                     *       "hasActiveIssues": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProviderWiseActionGetTransferOutput"];
                 };
             };
             400: components["responses"]["ValidationFailed"];

@@ -83,7 +83,13 @@ export class ProviderCalls {
     return {
       credentials: { ...(this.vault.openCredentials(current) ?? {}), ...(app ? { app } : {}) },
       settings: current.settings,
-      integration: { id: current.id, accountId: current.accountId, livemode: current.livemode, metadata: current.metadata },
+      integration: {
+        id: current.id,
+        accountId: current.accountId,
+        livemode: current.livemode,
+        metadata: current.metadata,
+        ...(current.endUserId ? { endUserId: current.endUserId } : {}),
+      },
       ...(oauthClientId ? { oauthClientId } : {}),
     };
   }

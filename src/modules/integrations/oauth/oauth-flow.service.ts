@@ -239,7 +239,16 @@ export class OAuthFlowService {
               .findOne(Integration, { accountId: state.accountId, livemode: state.livemode, provider: provider.id, owner: 'account', isDefault: true });
         await this.access.ensure(caller, 'connect', 'Integration', { category: provider.category, counted: this.integrations.isCounted(existing) });
       }
-      const verified = await this.calls.verify(provider, state, existing?.id, { ...credentials }, secrets.settings ?? existing?.settings ?? {}, kept);
+      // Verify sees the app's own secrets as every later call does (`ctx.credentials.app`); they are not stored with the tokens.
+      const app = this.clients.appSecrets(provider.id, auth.appSecrets, secrets.oauthApp);
+      const verified = await this.calls.verify(
+        provider,
+        state,
+        existing?.id,
+        { ...credentials, ...(app ? { app } : {}) },
+        secrets.settings ?? existing?.settings ?? {},
+        kept,
+      );
       await this.em.fork().transactional(async (em) => {
         const integration = await this.integrations.completeOAuth(
           em,
