@@ -95,6 +95,13 @@ describe.each(['process', 'none'])('plugin loading (PLUGIN_ISOLATION=%s)', (isol
 
   it('answers 504 when a call passes its deadline, aborting ctx.signal, and the next call works', async () => {
     const runner = t.app.get(PluginRunner);
+    if (isolation === 'process') {
+      // A deadline shorter than the host's start: the call alone fails, the host goes on starting.
+      await expect(runner.invoke('fixture_unstable', { kind: 'action', name: 'ok', input: {}, context, timeoutMs: 1 })).rejects.toMatchObject({
+        status: 504,
+        code: 'provider_timeout',
+      });
+    }
     const started = Date.now();
     await expect(runner.invoke('fixture_unstable', { kind: 'action', name: 'hang', input: {}, context, timeoutMs: 300 })).rejects.toMatchObject({
       status: 504,
