@@ -6,8 +6,7 @@
 //
 // One connection is one end user's bank link (a Plaid Item): it holds the platform's client ID and secret, the
 // connection input `environment`, and, once the end user finished Link, the Item's `accessToken` and `itemId` in its
-// encrypted credentials. Plugins cannot write credentials (SDK 1.1), so `exchangePublicToken` hands the access token
-// to the caller once, to be stored as this connection's credentials; see the README row.
+// encrypted credentials: `exchangePublicToken` keeps them there through `ctx.storeCredentials`, never in its answer.
 import { createHash, createPublicKey, timingSafeEqual, verify as verifySignature } from 'node:crypto';
 import { definePlugin, ProviderRejectedError, readJson } from 'plugboard/sdk';
 
@@ -470,7 +469,7 @@ export default definePlugin({
 
         exchangePublicToken: {
           description:
-            'Exchanges the public token from Link’s onSuccess (single-use, 30 minutes) for the end user’s Item. The access token is returned once, only so you can store it at once as this connection’s credentials (accessToken and itemId, e.g. through a connect session for this connection): never log or display it. Refused when the connection already holds an Item.',
+            'Exchanges the public token from Link’s onSuccess (single-use, 30 minutes) for the end user’s Item. The access token is kept in this connection’s encrypted credentials and never returned. Refused when the connection already holds an Item.',
           inputSchema: {
             type: 'object',
             required: ['publicToken'],
@@ -482,14 +481,8 @@ export default definePlugin({
             properties: {
               itemId: { type: 'string' },
               requestId: { type: 'string' },
-              stored: { type: 'boolean', description: 'Whether the host stored the access token in this connection’s credentials itself' },
-              accessToken: {
-                type: 'string',
-                secret: true,
-                description: 'Present only when stored is false: put it in this connection’s credentials (accessToken, with itemId) and nowhere else',
-              },
             },
-            required: ['itemId', 'stored'],
+            required: ['itemId'],
           },
           /** @param {PlaidContext} ctx */
           async run(ctx, { publicToken }) {
@@ -504,15 +497,9 @@ export default definePlugin({
             if (typeof accessToken !== 'string' || !accessToken.startsWith(`access-${environment}-`) || typeof itemId !== 'string' || !PLAID_ID_RE.test(itemId)) {
               throw new Error('Plaid answered /item/public_token/exchange without an access token and item_id');
             }
-            const requestId = String(answer.request_id ?? '');
-            // Proposed for the SDK (not in 1.1): a host that lets an action write the connection's credentials. Until
-            // then the token goes back to the caller, who stores it as this connection's credentials.
-            const store = /** @type {any} */ (ctx).storeCredentials;
-            if (typeof store === 'function') {
-              await store({ accessToken, itemId });
-              return { itemId, requestId, stored: true };
-            }
-            return { itemId, requestId, stored: false, accessToken };
+            if (!ctx.storeCredentials) throw new Error('this host cannot keep the access token in the connection’s credentials (ctx.storeCredentials)');
+            ctx.storeCredentials({ accessToken, itemId });
+            return { itemId, requestId: String(answer.request_id ?? '') };
           },
         },
 

@@ -216,6 +216,13 @@ export interface PluginContext<Credentials = Record<string, unknown>, Settings =
   log: PluginLogger;
   /** Aborted when the call's deadline passes. */
   signal: AbortSignal;
+  /**
+   * In actions: keeps values in this connection's encrypted credentials once the action succeeds (a
+   * token the provider issued during the action, such as Plaid's access token for an end user's bank),
+   * so they need never be returned. Only fields the credentials schema declares with `secret: true`;
+   * the merged credentials must still match the schema.
+   */
+  storeCredentials?(values: Record<string, unknown>): void;
 }
 
 /** An inbound webhook request as the host received it. */

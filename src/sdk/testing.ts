@@ -68,6 +68,8 @@ export interface Harness {
   /** Every request made through ctx.http, in order. */
   requests: RecordedRequest[];
   logs: LogLine[];
+  /** What actions asked to keep in the connection's credentials (`ctx.storeCredentials`), merged in order. */
+  storedCredentials: Record<string, unknown>;
   /** A fresh context, as the host builds for each call. */
   context(): PluginContext;
   verify(): Promise<VerifyResult>;
@@ -125,6 +127,7 @@ export function createHarness(plugin: PluginDefinition, options: HarnessOptions 
   const credentials = options.credentials ?? {};
   const requests: RecordedRequest[] = [];
   const logs: LogLine[] = [];
+  const storedCredentials: Record<string, unknown> = {};
   const base = resolveBaseUrl(provider.baseUrl, integration.metadata);
   let token: ExchangedToken | undefined;
 
@@ -197,6 +200,7 @@ export function createHarness(plugin: PluginDefinition, options: HarnessOptions 
     provider,
     requests,
     logs,
+    storedCredentials,
     context,
     verify: async () => (provider.verify ? ((await provider.verify(context())) ?? {}) : {}),
     healthCheck: async () => {
@@ -205,7 +209,7 @@ export function createHarness(plugin: PluginDefinition, options: HarnessOptions 
     action: async <T>(name: string, input: unknown = {}) => {
       const action = provider.actions?.[name];
       if (!action) throw new Error(`provider ${provider.id} has no action ${name}`);
-      return (await action.run(context(), input)) as T;
+      return (await action.run({ ...context(), storeCredentials: (values) => Object.assign(storedCredentials, values) }, input)) as T;
     },
     sync: async (input) => {
       if (!provider.sync) throw new Error(`provider ${provider.id} has no sync`);

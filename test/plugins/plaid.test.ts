@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { generateKeyPairSync } from 'node:crypto';
 import { createSchemaCompiler } from '../../src/modules/plugins/plugin-registry.js';
-import type { PluginContext, PluginDefinition } from '../../src/sdk/index.js';
+import type { PluginDefinition } from '../../src/sdk/index.js';
 import { createHarness } from '../../src/sdk/testing.js';
 import { PLAID_PUBLISHED_WEBHOOK, PLAID_TEST_CLIENT, startFakePlaid, type FakePlaid } from '../fixtures/providers/plaid.js';
 import { forwardTo, loadBundledPlugin, type Json } from '../support/bundled-plugins.js';
@@ -34,8 +34,9 @@ const since = (count: number) => fake.state.requests.slice(count);
 /** An end user's Item, linked in the Sandbox and exchanged: the connection's credentials once stored. */
 async function linkedItem() {
   const publicToken = fake.state.createPublicToken({ products: ['auth'] });
-  const exchanged = await harness().action<Json>('exchangePublicToken', { publicToken });
-  const credentials = { ...KEYS, accessToken: exchanged.accessToken, itemId: exchanged.itemId };
+  const h = harness();
+  const exchanged = await h.action<Json>('exchangePublicToken', { publicToken });
+  const credentials = { ...KEYS, ...h.storedCredentials };
   return { exchanged, credentials, item: fake.state.item(exchanged.itemId)! };
 }
 
@@ -181,12 +182,15 @@ describe('plaid plugin: linking an end user’s bank', () => {
     });
   });
 
-  it('exchanges the public token once and hands back the access token to store, refusing a used token with Plaid’s message', async () => {
+  it('exchanges the public token once and keeps the access token in the credentials, never in its answer; refuses a used token with Plaid’s message', async () => {
     const publicToken = fake.state.createPublicToken();
     const before = fake.state.requests.length;
-    const exchanged = await harness().action<Json>('exchangePublicToken', { publicToken });
+    const h = harness();
+    const exchanged = await h.action<Json>('exchangePublicToken', { publicToken });
     const item = fake.state.item(exchanged.itemId)!;
-    expect(exchanged).toEqual({ itemId: item.item_id, requestId: expect.any(String), stored: false, accessToken: item.access_token });
+    expect(exchanged).toEqual({ itemId: item.item_id, requestId: expect.any(String) });
+    expect(h.storedCredentials).toEqual({ accessToken: item.access_token, itemId: item.item_id });
+    expect(JSON.stringify(exchanged)).not.toContain(item.access_token);
     expect(since(before)).toEqual([expect.objectContaining({ path: '/item/public_token/exchange', body: { public_token: publicToken } })]);
     await expect(harness().action('exchangePublicToken', { publicToken })).rejects.toMatchObject({
       code: 'provider_rejected',
@@ -205,17 +209,10 @@ describe('plaid plugin: linking an end user’s bank', () => {
     });
   });
 
-  it('stores the access token through the host instead when the host offers it (the proposed storeCredentials)', async () => {
+  it('fails rather than answer the access token on a host that cannot keep it', async () => {
     const h = harness();
-    const ctx = h.context() as PluginContext & { storeCredentials?: (values: Record<string, unknown>) => Promise<void> };
-    const stored: Array<Record<string, unknown>> = [];
-    ctx.storeCredentials = (values) => {
-      stored.push(values);
-      return Promise.resolve();
-    };
-    const result = (await h.provider.actions!.exchangePublicToken.run(ctx, { publicToken: fake.state.createPublicToken() })) as Json;
-    expect(result).toEqual({ itemId: expect.any(String), requestId: expect.any(String), stored: true });
-    expect(stored).toEqual([{ accessToken: fake.state.item(result.itemId)!.access_token, itemId: result.itemId }]);
+    const { storeCredentials: _none, ...ctx } = { ...h.context(), storeCredentials: undefined };
+    await expect(h.provider.actions!.exchangePublicToken.run(ctx, { publicToken: fake.state.createPublicToken() })).rejects.toThrow(/storeCredentials/);
   });
 
   it('starts update mode for a broken Item with its access token and no products', async () => {

@@ -2,6 +2,7 @@ import type { VerifyResult } from '../../../src/sdk/index.js';
 import { PLAID_TEST_CLIENT, startFakePlaid, type FakePlaid } from '../../fixtures/providers/plaid.js';
 import type { Json } from '../../support/bundled-plugins.js';
 import { startProviderHost, type ProviderHost } from '../../support/provider-host.js';
+import { bearer, createAccount } from '../../support/test-app.js';
 
 /**
  * Plaid as the host runs it: the bundled plugin in a child process, PLAID-CLIENT-ID / PLAID-SECRET / Plaid-Version
@@ -34,17 +35,33 @@ describe('plaid in the host (PLUGIN_ISOLATION=process)', () => {
       body: expect.objectContaining({ user: { client_user_id: 'creator_42' }, products: ['auth'] }),
     });
 
-    const exchanged = await runner.invoke<Json>('plaid', {
-      kind: 'action',
-      name: 'exchangePublicToken',
-      input: { publicToken: fake.state.createPublicToken() },
-      context: context(keys),
-    });
-    const item = fake.state.item(exchanged.itemId)!;
-    expect(exchanged).toMatchObject({ stored: false, accessToken: item.access_token });
+    // Through the REST route, on an end user's connection: the access token goes into its encrypted
+    // credentials (ctx.storeCredentials), never into the answer, and later calls read it from there.
+    const { ownerToken } = await createAccount(host.t);
+    const created = await host.t.http
+      .post('/v1/connections')
+      .set(bearer(ownerToken))
+      .send({ provider: 'plaid', owner: 'end_user', endUserId: 'creator_42', credentials: keys, settings, inputs: metadata });
+    expect([created.status, created.body.status]).toEqual([201, 'connected']);
+    const connectionId = created.body.id as string;
+    const exchanged = await host.t.http
+      .post(`/v1/connections/${connectionId}/actions/exchangePublicToken`)
+      .set(bearer(ownerToken))
+      .send({ input: { publicToken: fake.state.createPublicToken() } });
+    expect(exchanged.status).toBe(200);
+    const item = fake.state.item(exchanged.body.itemId)!;
+    expect(exchanged.body).toEqual({ itemId: item.item_id, requestId: expect.any(String) });
+    expect(JSON.stringify(exchanged.body)).not.toContain(item.access_token);
+    const accounts = await host.t.http.post(`/v1/connections/${connectionId}/actions/getAccounts`).set(bearer(ownerToken)).send({ input: {} });
+    expect(accounts.status).toBe(200);
+    expect(fake.state.requests.at(-1)).toMatchObject({ path: '/accounts/get', body: expect.objectContaining({ access_token: item.access_token }) });
+    const audit = await host.t.http.get('/v1/audit-log?action=integration.credentials_stored').set(bearer(ownerToken));
+    expect(audit.body.data).toEqual([
+      expect.objectContaining({ targetId: connectionId, details: { provider: 'plaid', action: 'exchangePublicToken', fields: ['accessToken', 'itemId'] } }),
+    ]);
+    expect(JSON.stringify(audit.body)).not.toContain(item.access_token);
 
-    // The caller stores the token as the connection's credentials; the next calls read it from there.
-    const linked = { ...keys, accessToken: exchanged.accessToken, itemId: exchanged.itemId };
+    const linked = { ...keys, accessToken: item.access_token, itemId: item.item_id };
     const verified = await runner.invoke<VerifyResult>('plaid', { kind: 'verify', context: context(linked) });
     expect(verified.metadata).toMatchObject({ environment: 'sandbox', itemId: item.item_id, institutionName: 'First Platypus Bank' });
 

@@ -4331,7 +4331,7 @@ export interface paths {
         put?: never;
         /**
          * Plaid: exchangePublicToken
-         * @description Exchanges the public token from Link’s onSuccess (single-use, 30 minutes) for the end user’s Item. The access token is returned once, only so you can store it at once as this connection’s credentials (accessToken and itemId, e.g. through a connect session for this connection): never log or display it. Refused when the connection already holds an Item. Runs Plaid's action "exchangePublicToken" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of Plaid.
+         * @description Exchanges the public token from Link’s onSuccess (single-use, 30 minutes) for the end user’s Item. The access token is kept in this connection’s encrypted credentials and never returned. Refused when the connection already holds an Item. Runs Plaid's action "exchangePublicToken" (POST /v1/integrations/{provider}/actions/{action} with its types) on the account's default connection of Plaid.
          */
         post: operations["runPlaidExchangePublicToken"];
         delete?: never;
@@ -10962,7 +10962,7 @@ export interface components {
             expiration: string;
             requestId?: string;
         };
-        /** @description Input of Plaid's action "exchangePublicToken" (POST /v1/integrations/plaid/actions/exchangePublicToken): Exchanges the public token from Link’s onSuccess (single-use, 30 minutes) for the end user’s Item. The access token is returned once, only so you can store it at once as this connection’s credentials (accessToken and itemId, e.g. through a connect session for this connection): never log or display it. Refused when the connection already holds an Item. */
+        /** @description Input of Plaid's action "exchangePublicToken" (POST /v1/integrations/plaid/actions/exchangePublicToken): Exchanges the public token from Link’s onSuccess (single-use, 30 minutes) for the end user’s Item. The access token is kept in this connection’s encrypted credentials and never returned. Refused when the connection already holds an Item. */
         ProviderPlaidActionExchangePublicTokenInput: {
             publicToken: string;
         };
@@ -10970,13 +10970,6 @@ export interface components {
         ProviderPlaidActionExchangePublicTokenOutput: {
             itemId: string;
             requestId?: string;
-            /** @description Whether the host stored the access token in this connection’s credentials itself */
-            stored: boolean;
-            /**
-             * Format: password
-             * @description Present only when stored is false: put it in this connection’s credentials (accessToken, with itemId) and nowhere else
-             */
-            accessToken?: string;
         };
         /** @description Input of Plaid's action "getAuth" (POST /v1/integrations/plaid/actions/getAuth): The Item’s accounts and their bank numbers for payouts (ACH account and routing numbers; EFT, IBAN/BIC and BACS outside the US). Account numbers and IBANs are masked to their last 4 characters unless includeFullAccountNumbers is asked and the connection’s allowFullAccountNumbers setting is on. */
         ProviderPlaidActionGetAuthInput: {
@@ -39575,8 +39568,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "itemId": "string",
-                     *       "requestId": "string",
-                     *       "stored": true
+                     *       "requestId": "string"
                      *     }
                      */
                     "application/json": components["schemas"]["ProviderPlaidActionExchangePublicTokenOutput"];

@@ -14,6 +14,8 @@ export interface IntegrationCall {
   name?: string;
   input?: unknown;
   timeoutMs?: number;
+  /** Actions: receives what the plugin asks to keep in the connection's credentials. */
+  storeCredentials?: (values: Record<string, unknown>) => void;
 }
 
 /**

@@ -116,7 +116,17 @@ export class IntegrationOperationsService implements OnModuleInit {
     }
     this.integrations.assertValidAction(provider, action, input ?? {});
     const integration = byId ?? (await this.usable(caller, ref));
-    return this.calls.invoke(integration, { kind: 'action', name: action, input: input ?? {} });
+    let stored: Record<string, unknown> | undefined;
+    const result = await this.calls.invoke(integration, {
+      kind: 'action',
+      name: action,
+      input: input ?? {},
+      storeCredentials: (values) => {
+        stored = { ...stored, ...values };
+      },
+    });
+    if (stored) await this.integrations.storeActionCredentials(caller, integration, provider, action, stored);
+    return result;
   }
 
   /** The caller's connection, connected (or in error) and allowed by its owner and the plan; else 404/403/402/409. */

@@ -1,7 +1,7 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import type { AccountCaller } from '../../../core/auth/caller.js';
-import { NotFoundError, PlanLimitError, ValidationFailedError } from '../../../core/errors/app-errors.js';
+import { NotFoundError, PlanLimitError, ProviderError, ValidationFailedError } from '../../../core/errors/app-errors.js';
 import { afterCursor, NEWEST_FIRST, Page, toPage } from '../../../core/http/pagination.js';
 import { integrationLimit, type Plan, PlansService } from '../../plans/index.js';
 import { PluginRegistry, type RegisteredProvider } from '../../plugins/index.js';
@@ -153,6 +153,40 @@ export class IntegrationsService implements OnModuleInit {
       this.markConnected(current, verified, merged, inputs);
       await this.history.record(em, current, 'integration.connected', caller);
       return current;
+    });
+  }
+
+  /**
+   * Keeps what an action asked to store (`ctx.storeCredentials`) in the connection's encrypted
+   * credentials: only fields the credentials schema marks secret, and the merge must still match the
+   * schema, else the action fails with 502 (the plugin's fault) and nothing is stored. Audited, without
+   * the values.
+   */
+  async storeActionCredentials(
+    caller: AccountCaller,
+    connection: Integration,
+    provider: RegisteredProvider,
+    action: string,
+    values: Record<string, unknown>,
+  ): Promise<void> {
+    const schema = provider.auth.type === 'api_key' || provider.auth.type === 'basic' ? provider.auth.credentialsSchema : undefined;
+    const properties = (schema?.properties ?? {}) as Record<string, { secret?: unknown }>;
+    const refused = Object.keys(values).filter((field) => properties[field]?.secret !== true);
+    if (refused.length > 0) {
+      throw new ProviderError(
+        `The ${provider.name} plugin asked to store credentials it may not (${refused.join(', ')}): only secret credential fields are kept`,
+      );
+    }
+    await this.em.fork().transactional(async (em) => {
+      const current = await em.findOneOrFail(Integration, { id: connection.id }, { populate: ['credentials'] });
+      const merged = { ...(this.vault.openCredentials(current) ?? {}), ...values };
+      try {
+        this.assertValid(provider, 'credentials', merged);
+      } catch {
+        throw new ProviderError(`The ${provider.name} plugin asked to store credentials that do not match its credentials schema`);
+      }
+      this.vault.sealCredentials(current, merged);
+      this.history.audit(em, caller, current, 'integration.credentials_stored', { action, fields: Object.keys(values).sort() });
     });
   }
 

@@ -291,6 +291,9 @@ export class PluginHostProcess {
       case 'log':
         this.pending.get(message.callId)?.hooks.log(message.level, message.message, message.fields);
         return;
+      case 'store-credentials':
+        this.pending.get(message.callId)?.hooks.storeCredentials?.(message.values);
+        return;
       case 'pong':
         this.pings.get(message.id)?.();
         return;

@@ -95,6 +95,9 @@ export class InProcessPluginRunner extends PluginRunner {
         error: (message, fields) => hooks.log('error', message, fields),
       },
       signal: controller.signal,
+      ...(request.kind === 'action' && hooks.storeCredentials
+        ? { storeCredentials: (values: Record<string, unknown>) => hooks.storeCredentials!(JSON.parse(JSON.stringify(values)) as Record<string, unknown>) }
+        : {}),
     };
     try {
       return await Promise.race([executeCall(definition, request, ctx), deadline]);

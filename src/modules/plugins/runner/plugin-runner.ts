@@ -63,6 +63,8 @@ export interface ProviderCall {
   input?: unknown;
   context: CallContext;
   timeoutMs?: number;
+  /** Actions: receives what the plugin asks to keep in the connection's credentials (`ctx.storeCredentials`). */
+  storeCredentials?: (values: Record<string, unknown>) => void;
 }
 
 /** The plugin could not be loaded: it threw at import, or its export is not a plugin definition. */
@@ -88,6 +90,7 @@ export interface PluginHostStatus {
 export interface CallHooks {
   http: (request: WireHttpRequest, signal: AbortSignal) => Promise<WireHttpResponse>;
   log: (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
+  storeCredentials?: (values: Record<string, unknown>) => void;
 }
 
 export abstract class PluginRunner {
@@ -133,6 +136,7 @@ export abstract class PluginRunner {
     const hooks: CallHooks = {
       http: (httpRequest, signal) => this.providerHttp.perform(provider, call.context, httpRequest, deadline, signal),
       log: (level, message, fields) => this.logger[level === 'info' ? 'log' : level]({ ...fields, ...tags }, message),
+      ...(call.kind === 'action' && call.storeCredentials ? { storeCredentials: call.storeCredentials } : {}),
     };
     let result: unknown;
     try {

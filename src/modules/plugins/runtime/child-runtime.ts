@@ -117,6 +117,12 @@ async function run(id: number, plugin: string, request: CallRequest, timeoutMs: 
       http: createPluginHttp(httpTransport(id), controller.signal),
       log: logger(id),
       signal: controller.signal,
+      ...(request.kind === 'action'
+        ? {
+            storeCredentials: (values: Record<string, unknown>) =>
+              send({ type: 'store-credentials', callId: id, values: JSON.parse(JSON.stringify(values)) as Record<string, unknown> }),
+          }
+        : {}),
     };
     const value = await executeCall(definition, request, ctx);
     send({ type: 'result', id, value });

@@ -27,6 +27,7 @@ export type ChildMessage =
   | { type: 'error'; id: number; error: WireError }
   | { type: 'http'; id: number; callId: number; request: WireHttpRequest }
   | { type: 'log'; callId: number; level: LogLevel; message: string; fields?: Record<string, unknown> }
+  | { type: 'store-credentials'; callId: number; values: Record<string, unknown> }
   | { type: 'pong'; id: number };
 
 /**
