@@ -1,7 +1,7 @@
+import { graphError } from '../fixtures/providers/facebook-login.js';
 import {
   ALL_FACEBOOK_PERMISSIONS,
   FACEBOOK_PERMISSIONS,
-  graphError,
   LONG_LIVED_SECONDS,
   startFakeFacebook,
   type FakeFacebook,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { META_ADS_SCOPES, META_LONG_LIVED_SECONDS, metaGraphError, startFakeMetaAds, type FakeMetaAds } from '../fixtures/providers/meta-ads.js';
+import { graphError } from '../fixtures/providers/facebook-login.js';
+import { META_ADS_SCOPES, META_LONG_LIVED_SECONDS, startFakeMetaAds, type FakeMetaAds } from '../fixtures/providers/meta-ads.js';
 import { followAuthorizationUrl, postTokenRequest } from '../fixtures/providers/oauth2-authorization-server.js';
 import { toOAuthCredentials } from '../../src/modules/integrations/oauth/token-refresher.js';
 import { createSchemaCompiler } from '../../src/modules/plugins/plugin-registry.js';
@@ -352,7 +353,7 @@ describe('meta_ads plugin: sendConversionEvent (Conversions API)', () => {
       message: expect.stringMatching(/^Unsupported post request\. Object with ID '1234567890' does not exist.* \(fbtrace_id \S+\)$/),
     });
     fake.state.queued.push(
-      metaGraphError(400, 100, 'Invalid parameter', {
+      graphError(400, 100, 'Invalid parameter', {
         subcode: 2804003,
         userTitle: 'Event Timestamp Too Old',
         userMessage: 'The timestamp for this event is too far in the past. Events need to be sent from your server within 7 days of when they occurred.',
@@ -369,7 +370,7 @@ describe('meta_ads plugin: sendConversionEvent (Conversions API)', () => {
       message: expect.stringContaining('connect Meta Ads again'),
     });
     fake.state.queued.push(
-      metaGraphError(400, 17, '(#17) User request limit reached', {
+      graphError(400, 17, '(#17) User request limit reached', {
         subcode: 2446079,
         headers: { 'x-business-use-case-usage': JSON.stringify({ '123': [{ type: 'ads_management', call_count: 100, estimated_time_to_regain_access: 7 }] }) },
       }),
