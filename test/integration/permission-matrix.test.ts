@@ -88,6 +88,7 @@ const EXPECTED_PERMISSIONS: Record<string, string> = {
   'GET /v1/sso/callback': 'public',
   'GET /v1/sso/{provider}/authorize': 'public',
   'POST /v1/sso/token': 'sso.exchange',
+  'GET /mcp': 'mcp.use',
   'POST /mcp': 'mcp.use',
   'POST /v1/hooks/{integrationId}': 'public',
   'GET /v1/feeds/{integrationId}/{file}': 'public',
