@@ -109,8 +109,7 @@ function throttleWait(body) {
 // --- GraphQL -------------------------------------------------------------------------------------
 
 /**
- * One Admin GraphQL request. The host adds `Authorization: Bearer` for OAuth connections; Shopify
- * reads the token from `X-Shopify-Access-Token`, so it is set here. Answers `data`, or throws what
+ * One Admin GraphQL request (the host sends the token as `X-Shopify-Access-Token`, `auth.apply`). Answers `data`, or throws what
  * Shopify's answer means: THROTTLED as a rate limit with the wait the cost bucket needs.
  * @param {ShopifyContext} ctx
  * @param {string} query
@@ -121,7 +120,7 @@ async function graphql(ctx, query, variables = {}) {
   if (typeof token !== 'string' || !token) throw new ProviderRejectedError('This Shopify connection has no access token: connect the shop again');
   const response = await ctx.http('/graphql.json', {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json', 'x-shopify-access-token': token },
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
     body: { query, variables },
   });
   const text = await response.text();
@@ -412,6 +411,8 @@ export default definePlugin({
         appSecrets: ['webhookSecret'],
         // Shopify signs its redirect back (shop, code, state, timestamp, host) with the client secret.
         callbackHmac: 'hmac',
+        // Shopify reads the token from X-Shopify-Access-Token (proxied requests included), not Authorization.
+        apply: { headers: { 'X-Shopify-Access-Token': '{accessToken}' } },
       },
       baseUrl: `https://{shop}/admin/api/${API_VERSION}`,
       errors,

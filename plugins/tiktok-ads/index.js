@@ -68,7 +68,7 @@ export const errors = {
 };
 
 /**
- * One API call: the token in TikTok's `Access-Token` header (TikTok reads no Authorization header),
+ * One API call (the host sends the token in TikTok's `Access-Token` header, `auth.apply`),
  * the envelope checked, its `data` returned (with `request_id`).
  * @param {TikTokContext} ctx
  * @param {string} path relative to /open_api/v1.3, with its trailing slash
@@ -78,7 +78,7 @@ async function tiktok(ctx, path, { query, body } = {}) {
   const token = ctx.credentials?.accessToken;
   if (typeof token !== 'string' || !token) throw new ProviderRejectedError('This TikTok connection has no access token: connect TikTok again.');
   const url = `${path}${query ? `?${new URLSearchParams(query)}` : ''}`;
-  const headers = { accept: 'application/json', 'access-token': token };
+  const headers = { accept: 'application/json' };
   const response = await ctx.http(
     url,
     body ? { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) } : { method: 'GET', headers },
@@ -494,6 +494,8 @@ export default definePlugin({
         codeParameter: 'auth_code',
         // The code exchange is a JSON POST of app_id, secret and auth_code, answered HTTP 200 with
         // { code, message, request_id, data: { access_token, advertiser_ids, scope } }; code ≠ 0 is a refusal.
+        // TikTok reads the token from Access-Token, not Authorization.
+        apply: { headers: { 'Access-Token': '{accessToken}' } },
         tokenRequest: {
           body: { app_id: '{clientId}', secret: '{clientSecret}', auth_code: '{code}' },
           result: '/data',

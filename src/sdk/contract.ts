@@ -98,6 +98,11 @@ export interface OAuth2Auth {
    * does not match it fails the connection. Refreshed tokens update them.
    */
   tokenMetadata?: Record<string, string | { pointer: string; pattern: string }>;
+  /**
+   * How the access token is sent, where it is not `Authorization: Bearer` (Shopify's
+   * `X-Shopify-Access-Token`, TikTok's `Access-Token`): templates of `{accessToken}`.
+   */
+  apply?: AuthApplication;
   /** The authorization URL's name for the client id, where it is not `client_id` (TikTok for Business: `app_id`). */
   clientIdParameter?: string;
   /** The callback's name for the authorization code, where it is not `code` (TikTok for Business: `auth_code`). */

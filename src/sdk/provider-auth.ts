@@ -71,8 +71,9 @@ export function isUnderBase(url: URL, base: string | undefined): boolean {
 }
 
 /**
- * Applies credentials: OAuth 2.0 as `Authorization: Bearer <accessToken>`; `api_key` and `basic`
- * through `auth.apply` templates, else `Bearer {apiKey}` / HTTP Basic from username and password.
+ * Applies credentials: OAuth 2.0 as `Authorization: Bearer <accessToken>` unless `auth.apply` says
+ * otherwise (templates of `{accessToken}`); `api_key` and `basic` through `auth.apply` templates, else
+ * `Bearer {apiKey}` / HTTP Basic from username and password.
  * Headers and query parameters the plugin set itself are kept.
  */
 export function applyCredentials(auth: ProviderAuth, credentials: Record<string, unknown>, url: URL, headers: Headers): void {
@@ -80,11 +81,15 @@ export function applyCredentials(auth: ProviderAuth, credentials: Record<string,
   if (auth.type === 'oauth2') {
     const token = credentials.accessToken;
     if (typeof token !== 'string') return;
-    // Slack names its tokens' kind (`bot`, `user`) in token_type; they are bearer tokens all the same.
-    const type =
-      typeof credentials.tokenType === 'string' && !['bearer', 'bot', 'user'].includes(credentials.tokenType.toLowerCase()) ? credentials.tokenType : 'Bearer';
-    if (!headers.has('authorization')) headers.set('authorization', `${type} ${token}`);
-    return;
+    if (!auth.apply) {
+      // Slack names its tokens' kind (`bot`, `user`) in token_type; they are bearer tokens all the same.
+      const type =
+        typeof credentials.tokenType === 'string' && !['bearer', 'bot', 'user'].includes(credentials.tokenType.toLowerCase())
+          ? credentials.tokenType
+          : 'Bearer';
+      if (!headers.has('authorization')) headers.set('authorization', `${type} ${token}`);
+      return;
+    }
   }
   const apply = auth.apply;
   if (!apply && auth.type === 'basic') {
@@ -98,7 +103,8 @@ export function applyCredentials(auth: ProviderAuth, credentials: Record<string,
     const [username, password] = [fillTemplate(apply.basic.username, credentials), fillTemplate(apply.basic.password, credentials)];
     if (username !== undefined && password !== undefined) headers.set('authorization', `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`);
   }
-  const rules = apply ?? { headers: { Authorization: auth.token ? 'Bearer {accessToken}' : 'Bearer {apiKey}' } };
+  // (An OAuth 2.0 provider reaching here has its own `apply`.)
+  const rules = apply ?? { headers: { Authorization: auth.type !== 'oauth2' && auth.token ? 'Bearer {accessToken}' : 'Bearer {apiKey}' } };
   for (const [name, template] of Object.entries(rules.headers ?? {})) {
     const value = fillTemplate(template, credentials);
     if (value !== undefined && !headers.has(name)) headers.set(name, value);

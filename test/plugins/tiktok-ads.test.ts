@@ -69,6 +69,7 @@ describe('tiktok-ads plugin: declaration and OAuth', () => {
       clientIdParameter: 'app_id',
       codeParameter: 'auth_code',
       tokenRequest: { body: { app_id: '{clientId}', secret: '{clientSecret}', auth_code: '{code}' }, result: '/data' },
+      apply: { headers: { 'Access-Token': '{accessToken}' } },
     });
     expect(tiktok.rateLimits).toEqual([
       { requests: 10, windowMs: 1000, scope: 'app', match: ['GET /'] },

@@ -43,6 +43,21 @@ const PACKAGE_SCHEMA = {
 };
 
 const schemaObject = { type: 'object' };
+/** How credentials are applied to requests (`auth.apply`): header and query templates, HTTP Basic. */
+const authApplication = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    headers: { type: 'object', additionalProperties: { type: 'string' } },
+    query: { type: 'object', additionalProperties: { type: 'string' } },
+    basic: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['username', 'password'],
+      properties: { username: { type: 'string' }, password: { type: 'string' } },
+    },
+  },
+};
 const PROVIDER_SCHEMA = {
   type: 'object',
   required: ['id', 'name', 'category', 'description', 'auth'],
@@ -98,6 +113,7 @@ const PROVIDER_SCHEMA = {
                   ],
                 },
               },
+              apply: authApplication,
               clientIdParameter: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
               codeParameter: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
               tokenRequest: {
@@ -121,20 +137,7 @@ const PROVIDER_SCHEMA = {
             required: ['credentialsSchema'],
             properties: {
               credentialsSchema: schemaObject,
-              apply: {
-                type: 'object',
-                additionalProperties: false,
-                properties: {
-                  headers: { type: 'object', additionalProperties: { type: 'string' } },
-                  query: { type: 'object', additionalProperties: { type: 'string' } },
-                  basic: {
-                    type: 'object',
-                    additionalProperties: false,
-                    required: ['username', 'password'],
-                    properties: { username: { type: 'string' }, password: { type: 'string' } },
-                  },
-                },
-              },
+              apply: authApplication,
               token: {
                 type: 'object',
                 additionalProperties: false,

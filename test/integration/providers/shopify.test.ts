@@ -31,6 +31,8 @@ describe('shopify in the host (PLUGIN_ISOLATION=process)', () => {
     });
     expect(fake.state.requests.at(-1)).toMatchObject({ method: 'POST', path: '/admin/api/2026-10/graphql.json' });
     expect(fake.state.requests.at(-1)!.headers['x-shopify-access-token']).toBe(accessToken);
+    // Sent as Shopify reads it (auth.apply), and only so.
+    expect(fake.state.requests.at(-1)!.headers.authorization).toBeUndefined();
 
     const context = host.context(credentials, {}, { shop: SHOPIFY_SHOP, ...verified.metadata });
     const order = fake.state.addOrder({ total: '49.90' });

@@ -39,6 +39,7 @@ describe('tiktok_ads in the host (PLUGIN_ISOLATION=process)', () => {
       },
     });
     expect(fake.state.requests.at(-1)).toMatchObject({ path: '/open_api/v1.3/advertiser/info/', headers: expect.objectContaining({ 'access-token': token }) });
+    expect(fake.state.requests.at(-1)!.headers.authorization).toBeUndefined();
 
     const listed = await runner.invoke<Json>('tiktok_ads', { kind: 'action', name: 'listAdvertisers', input: {}, context: context() });
     expect(listed.advertisers).toEqual([expect.objectContaining({ advertiserId: usd.advertiser_id, currency: 'USD' })]);
