@@ -5,10 +5,21 @@ import { dirname, join } from 'node:path';
 
 export const CLI = 'dist/src/main.js';
 
-/** Runs a plugboard CLI command to completion (the built CLI: `npm test` builds first). */
+/**
+ * Runs a plugboard CLI command to completion (the built CLI: `npm test` builds first). A command that
+ * has not ended after a minute is killed and run once more, with what it printed reported: a CLI that
+ * hangs every time still fails the test, with its output to read.
+ */
 export function runCli(args: string[], env: Record<string, string | undefined> = {}) {
-  const result = spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 120_000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  const once = () => spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
+  let result = once();
+  if (result.status === null) {
+    console.warn(
+      `plugboard ${args.join(' ')} ended without a status (${result.error?.message ?? result.signal}); running it again. It printed:\n${result.stdout}${result.stderr}`,
+    );
+    result = once();
+  }
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr, signal: result.signal };
 }
 
 export interface ServeProcess {
