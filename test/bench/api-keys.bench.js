@@ -14,7 +14,7 @@
 // and REDIS_URL. LAT_SECONDS, TP_SECONDS, ROUNDS tune the run.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { benchEnvironment, scratchDatabase } from './scratch.js';
+import { benchClient, benchEnvironment, messageFrom, scratchDatabase } from './scratch.js';
 
 const LAT_SECONDS = Number(process.env.LAT_SECONDS ?? 4);
 const TP_SECONDS = Number(process.env.TP_SECONDS ?? 4);
@@ -91,7 +91,6 @@ async function serve() {
 
 async function main() {
   const { default: autocannon } = await import('autocannon');
-  const { SignJWT } = await import('jose');
 
   const scratch = await scratchDatabase('keys');
 
@@ -100,31 +99,12 @@ async function main() {
     env: { ...process.env, ...benchEnvironment(scratch.url, JWT_SECRET) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const message = (field) => new Promise((resolve, reject) => {
-    const onMessage = (value) => {
-      if (!(field in value)) return;
-      child.off('message', onMessage);
-      resolve(value[field]);
-    };
-    child.on('message', onMessage);
-    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
-  });
+  const message = (field) => messageFrom(child, field);
 
   try {
     const port = await message('port');
     const origin = `http://127.0.0.1:${port}`;
-    const token = (claims, sub) =>
-      new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode(JWT_SECRET));
-    const call = async (method, path, bearer, body) => {
-      const response = await fetch(origin + path, {
-        method,
-        headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
-        body: body ? JSON.stringify(body) : undefined,
-      });
-      const json = await response.json();
-      if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
-      return json;
-    };
+    const { token, call } = await benchClient(origin, JWT_SECRET);
     const account = await call('POST', '/v1/accounts', await token({ instance_admin: true }, 'operator'), { name: 'Bench', plan: 'business', ownerId: 'bench_owner' });
     const ownerToken = await token({ account_id: account.id }, 'bench_owner');
     const { key } = await call('POST', '/v1/api-keys', ownerToken, { name: 'bench', mode: 'live' });

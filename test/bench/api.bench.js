@@ -25,7 +25,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchEnvironment, scratchDatabase } from './scratch.js';
+import { benchClient, benchEnvironment, messageFrom, scratchDatabase } from './scratch.js';
 
 const SECONDS = Number(process.env.SECONDS ?? 8);
 const WARMUP = Number(process.env.WARMUP ?? 2);
@@ -72,7 +72,6 @@ async function serve() {
 
 async function main() {
   const { default: autocannon } = await import('autocannon');
-  const { SignJWT } = await import('jose');
 
   const loadAtStart = loadavg();
   const scratch = await scratchDatabase('api');
@@ -91,31 +90,12 @@ async function main() {
     },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const message = (field) => new Promise((resolve, reject) => {
-    const onMessage = (value) => {
-      if (!(field in value)) return;
-      child.off('message', onMessage);
-      resolve(value[field]);
-    };
-    child.on('message', onMessage);
-    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
-  });
+  const message = (field) => messageFrom(child, field);
 
   try {
     const port = await message('port');
     const origin = `http://127.0.0.1:${port}`;
-    const token = (claims, sub) =>
-      new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode(JWT_SECRET));
-    const call = async (method, path, bearer, body) => {
-      const response = await fetch(origin + path, {
-        method,
-        headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
-        body: body ? JSON.stringify(body) : undefined,
-      });
-      const json = await response.json();
-      if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
-      return json;
-    };
+    const { token, call } = await benchClient(origin, JWT_SECRET);
     const account = await call('POST', '/v1/accounts', await token({ instance_admin: true }, 'operator'), { name: 'Bench', plan: 'business', ownerId: 'bench_owner' });
     const jwt = await token({ account_id: account.id }, 'bench_owner');
     const { key } = await call('POST', '/v1/api-keys', jwt, { name: 'bench', mode: 'live' });

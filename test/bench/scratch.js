@@ -32,3 +32,37 @@ export function benchEnvironment(databaseUrl, jwtSecret) {
     RATE_LIMIT_PER_MINUTE: '0',
   };
 }
+
+/** Resolves with the `field` of the first message from a forked bench server that has it; rejects if it exits first. */
+export function messageFrom(child, field) {
+  return new Promise((resolve, reject) => {
+    const onMessage = (value) => {
+      if (!(field in value)) return;
+      child.off('message', onMessage);
+      resolve(value[field]);
+    };
+    child.on('message', onMessage);
+    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+  });
+}
+
+/**
+ * A small client of the bench server: `token(claims, sub)` signs a member JWT with the bench secret,
+ * `call(method, path, bearer, body)` answers the JSON body and throws on any non-2xx answer.
+ */
+export async function benchClient(origin, jwtSecret) {
+  const { SignJWT } = await import('jose');
+  const token = (claims, sub) =>
+    new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode(jwtSecret));
+  const call = async (method, path, bearer, body) => {
+    const response = await fetch(origin + path, {
+      method,
+      headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const json = await response.json();
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+  return { token, call };
+}
