@@ -4,7 +4,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG } from '../../core/config/config.module.js';
 import type { AppConfig } from '../../core/config/config.js';
 import { SDK_VERSION } from '../../sdk/index.js';
-import { InvalidPluginError, isCompatible, type PluginManifest, readManifest, validateDescription } from './plugin-manifest.js';
+import { InvalidPluginError, isCompatible, type PluginManifest, readManifest } from './plugin-manifest.js';
 import { hostGroup, PluginRecord, PluginRegistry, PluginSource } from './plugin-registry.js';
 import type { PluginDescription } from './runtime/description.js';
 import { PluginLoadError, PluginRunner } from './runner/plugin-runner.js';
@@ -132,12 +132,6 @@ export class PluginLoader {
     if (disabled) return { record: { ...base, state: 'disabled', providers: disabled } };
     try {
       const description = await this.runner.load({ name: manifest.name, version: manifest.version, dir: manifest.dir, entry: manifest.entry, host: base.host });
-      try {
-        validateDescription(description);
-      } catch (error) {
-        await this.runner.unload(manifest.name);
-        throw error;
-      }
       return { record: { ...base, state: 'loaded', providers: description.providers.map((provider) => provider.id) }, description };
     } catch (error) {
       if (error instanceof PluginLoadError || error instanceof InvalidPluginError) return { record: { ...base, state: 'failed', error: error.message } };

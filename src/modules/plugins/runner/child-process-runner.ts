@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { AppConfig } from '../../../core/config/config.js';
+import { validateDescription } from '../plugin-manifest.js';
 import type { PluginRegistry } from '../plugin-registry.js';
 import type { CallRequest, WireError } from '../runtime/call.js';
 import { toWireError } from '../runtime/call.js';
@@ -446,6 +447,7 @@ export class ChildProcessPluginRunner extends PluginRunner {
     let description = this.descriptions.get(plugin);
     if (!description) {
       description = await this.describe(member);
+      validateDescription(description);
       this.descriptions.set(plugin, description);
     }
     this.members.set(plugin.name, member);

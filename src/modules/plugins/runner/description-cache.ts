@@ -5,14 +5,18 @@ import { fileURLToPath } from 'node:url';
 import { SDK_VERSION } from '../../../sdk/index.js';
 import type { PluginDescription, PluginLocation } from '../runtime/description.js';
 
-/** The code that builds descriptions: a Plugboard upgrade that changes it describes every plugin again. */
-const DESCRIBER = fileURLToPath(new URL(`../runtime/description${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
+const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+/**
+ * The code that builds descriptions and the code that validates them: a Plugboard upgrade that changes
+ * either describes and validates every plugin again.
+ */
+const DESCRIPTION_CODE = [`../runtime/description${extension}`, `../plugin-manifest${extension}`].map((path) => fileURLToPath(new URL(path, import.meta.url)));
 
 /**
- * Plugin descriptions kept on this replica's disk (DATA_DIR), keyed by the plugin's files (path, size,
- * modification time), its entry, the SDK version and the describer, so a start-up runs no plugin code
- * unless a plugin changed. A description is data the plugin's code produced: the host validates it
- * again on every load, cached or not.
+ * Validated plugin descriptions kept on this replica's disk (DATA_DIR), keyed by the plugin's files
+ * (path, size, modification time), its entry, the SDK version and the describer and validator, so a
+ * start-up neither runs plugin code nor checks its schemas again unless a plugin or Plugboard changed.
+ * Only the runner writes here, and only a description that passed validation.
  */
 export class DescriptionCache {
   constructor(
@@ -42,8 +46,8 @@ export class DescriptionCache {
 
   private path(plugin: PluginLocation): string {
     const hash = createHash('sha256');
-    const describer = statSync(DESCRIBER);
-    hash.update(JSON.stringify([SDK_VERSION, describer.size, describer.mtimeMs, plugin.name, plugin.version, relative(plugin.dir, plugin.entry)]));
+    const code = DESCRIPTION_CODE.map((file) => statSync(file)).flatMap(({ size, mtimeMs }) => [size, mtimeMs]);
+    hash.update(JSON.stringify([SDK_VERSION, ...code, plugin.name, plugin.version, relative(plugin.dir, plugin.entry)]));
     const files = readdirSync(plugin.dir, { recursive: true, withFileTypes: true })
       .filter((entry) => entry.isFile())
       .map((entry) => join(entry.parentPath, entry.name))

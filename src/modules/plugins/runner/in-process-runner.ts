@@ -2,6 +2,7 @@ import * as nodeModule from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { PluginContext, PluginDefinition } from '../../../sdk/index.js';
 import { executeCall, type CallRequest } from '../runtime/call.js';
+import { validateDescription } from '../plugin-manifest.js';
 import { describeDefinition, type PluginDescription, type PluginLocation } from '../runtime/description.js';
 import { createPluginHttp } from '../runtime/plugin-fetch.js';
 import { FROM_SOURCES, sdkUrls } from './sdk-location.js';
@@ -56,6 +57,7 @@ export class InProcessPluginRunner extends PluginRunner {
     } catch (error) {
       throw new PluginLoadError((error as Error).message);
     }
+    validateDescription(description);
     this.definitions.set(plugin.name, exported as PluginDefinition);
     return description;
   }

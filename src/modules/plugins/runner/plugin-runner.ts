@@ -102,7 +102,11 @@ export abstract class PluginRunner {
     protected readonly providerHttp: ProviderHttp,
   ) {}
 
-  /** Makes the plugin callable and describes its definition (from a cache, or by running its code in a sandbox); throws PluginLoadError. */
+  /**
+   * Makes the plugin callable and describes its definition (from a cache, or by running its code in a
+   * sandbox and validating what it described); throws PluginLoadError, or InvalidPluginError when the
+   * description is not valid.
+   */
   abstract load(plugin: PluginLocation): Promise<PluginDescription>;
 
   /** Stops the plugin's code (disable, uninstall, reinstall). */
