@@ -10,7 +10,7 @@ const LAYERS = [
   ['rbac'],
   ['audit'],
   ['accounts'],
-  ['events', 'plugins', 'health'],
+  ['events', 'plugins', 'health', 'console'],
   ['api-keys', 'webhooks'],
   ['integrations'],
   ['sso', 'onboarding'],

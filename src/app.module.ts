@@ -22,6 +22,7 @@ import { RedisModule } from './core/queue/redis.js';
 import { AccountsModule } from './modules/accounts/index.js';
 import { ApiKeysModule } from './modules/api-keys/index.js';
 import { AuditModule } from './modules/audit/index.js';
+import { ConsoleModule } from './modules/console/index.js';
 import { EventsModule } from './modules/events/index.js';
 import { HealthModule } from './modules/health/index.js';
 import { IntegrationsModule } from './modules/integrations/index.js';
@@ -59,6 +60,7 @@ export class AppModule {
         AuditModule,
         RbacModule,
         AccountsModule,
+        ConsoleModule,
         ApiKeysModule,
         HealthModule,
         EventsModule,

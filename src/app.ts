@@ -15,6 +15,7 @@ import { applyCorsPolicy, securityHeaders } from './core/http/browser-policy.js'
 import { createValidationPipe } from './core/http/validation.js';
 import { jsonBodyLimits, jsonLimits } from './core/json/json-limits.js';
 import { mountApiReference } from './core/openapi/api-reference.js';
+import { mountConsole } from './modules/console/index.js';
 import { buildOpenApiDocument } from './core/openapi/openapi.js';
 
 export interface CreateAppOptions {
@@ -35,7 +36,7 @@ export async function createApp(runtime: Runtime, options: CreateAppOptions = {}
   app.set('x-powered-by', false);
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
   app.use(httpMetrics(app.get(MetricsService)));
-  app.use(securityHeaders());
+  app.use(securityHeaders(runtime.config));
   applyCorsPolicy(app, runtime.config);
   // API answers belong to one caller and some carry secrets (new keys, webhook secrets): nothing may cache them.
   app.use('/v1', (_request: Request, response: Response, next: NextFunction) => {
@@ -64,7 +65,10 @@ export async function createApp(runtime: Runtime, options: CreateAppOptions = {}
       tagsSorter: 'none',
     },
   });
-  if (runtime.config.role !== 'worker') mountApiReference(app);
+  if (runtime.config.role !== 'worker') {
+    mountApiReference(app);
+    mountConsole(app, runtime.config);
+  }
   return app;
 }
 

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { MikroORM, RequestContext } from '@mikro-orm/postgresql';
 import { KeyRotationService } from '../core/crypto/key-rotation.service.js';
 import { AccountsService } from '../modules/accounts/index.js';
+import { ConsoleSessionsService } from '../modules/console/index.js';
 import { isDatabaseUnavailable } from '../core/errors/database-errors.js';
 import { createLogger } from '../core/logging/logging.js';
 import { buildOpenApiDocument } from '../core/openapi/openapi.js';
@@ -30,6 +31,14 @@ export async function withApp<T>(command: string, work: (app: Awaited<ReturnType
 
 export function createAccount(name: string, plan: string | undefined, ownerId: string) {
   return withApp('accounts create', (app) => app.get(AccountsService).create('system', { name, plan, ownerId }));
+}
+
+/** A one-time console sign-in link for a member of an account (or an instance administrator). */
+export async function mintConsoleLink(userId: string, accountId: string | undefined, instanceAdmin: boolean): Promise<string> {
+  const link = await withApp('console-link', (app) =>
+    app.get(ConsoleSessionsService).mintLink({ kind: 'member', userId, instanceAdmin, ...(accountId ? { accountId } : {}) }),
+  );
+  return link.url;
 }
 
 /** Re-encrypts every stored secret with the primary key of ENCRYPTION_KEYS; safe while the service runs. */

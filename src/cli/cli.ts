@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { createAccount, migrate, rotateKeys, writeOpenApi } from './app-commands.js';
+import { createAccount, migrate, mintConsoleLink, rotateKeys, writeOpenApi } from './app-commands.js';
 import { errorLine } from './error-line.js';
 import { formatPluginTable, installPlugin, listPlugins, newPlugin, packPluginDir, signPluginDir, validatePlugin } from './plugin-commands.js';
 import { CliError, readConfig } from './runtime.js';
@@ -15,6 +15,8 @@ const USAGE = `Usage: plugboard <command>
                                           --check fails when entities and migrations differ
   accounts create --name N --owner U [--plan P]
   token --sub USER [--account ID] [--instance-admin] [--expires 1h]
+  console-link --sub USER [--account ID] [--instance-admin]
+                                          print a one-time link (ten minutes) that signs USER in to the console
   openapi [--out FILE]                    print or write the OpenAPI document
   keys rotate                             re-encrypt stored secrets with the primary ENCRYPTION_KEYS key
   plugin new NAME [--out DIR]             scaffold a provider plugin with a passing test
@@ -90,6 +92,9 @@ async function runCommand(argv: string[]): Promise<void> {
       console.log(
         await mintToken({ sub: required('sub'), account: values.account, instanceAdmin: values['instance-admin'] === true, expiresIn: values.expires }),
       );
+      return;
+    case 'console-link':
+      console.log(await mintConsoleLink(required('sub'), values.account, values['instance-admin'] === true));
       return;
     case 'openapi':
       return writeOpenApi(values.out);

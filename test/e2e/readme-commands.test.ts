@@ -265,6 +265,22 @@ describe('README commands, run as written', () => {
         ],
         ['npx plugboard token --sub operator --instance-admin', (result) => expect(result.stdout).toMatch(/^ey[\w-]+\.[\w-]+\.[\w-]+\n$/)],
       ],
+      'plugboard console-link --sub U [--account A] [--instance-admin]': [
+        [
+          'npx plugboard console-link --sub user_2 --account $GLOBEX',
+          async (result) => {
+            expect(result.stdout).toMatch(/^http:\/\/localhost:\d+\/console\/sign-in#code=[\w-]{43}\n$/);
+            const started = await fetch(`http://127.0.0.1:${port}/v1/console/sessions`, {
+              method: 'POST',
+              headers: { 'Content-Type': 'application/json' },
+              body: JSON.stringify({ code: result.stdout.trim().split('#code=')[1] }),
+            });
+            const cookie = started.headers.getSetCookie()[0].split(';')[0];
+            const me = await fetch(`http://127.0.0.1:${port}/v1/me`, { headers: { Cookie: cookie } });
+            expect(((await me.json()) as { account: { name: string } }).account.name).toBe('Globex');
+          },
+        ],
+      ],
       'plugboard openapi [--out FILE]': [
         [
           `npx plugboard openapi --out ${openapiFile}`,

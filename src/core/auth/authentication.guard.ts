@@ -10,8 +10,11 @@ import { IS_PUBLIC } from './public.decorator.js';
 /** The name of the API-key strategy, which the api-keys module provides (core names it, so it imports no module). */
 export const API_KEY_STRATEGY = 'api-key';
 
-/** Strategies tried in order; each ignores tokens that are not its kind and rejects bad ones of its kind. */
-export const AUTH_STRATEGIES = [MEMBER_JWT_STRATEGY, API_KEY_STRATEGY];
+/** The name of the web console's session-cookie strategy, which the console module provides. */
+export const CONSOLE_SESSION_STRATEGY = 'console-session';
+
+/** Strategies tried in order; each ignores credentials that are not its kind and rejects bad ones of its kind. */
+export const AUTH_STRATEGIES = [MEMBER_JWT_STRATEGY, API_KEY_STRATEGY, CONSOLE_SESSION_STRATEGY];
 
 @Injectable()
 export class AuthenticationGuard extends AuthGuard(AUTH_STRATEGIES) {

@@ -10,6 +10,8 @@ export interface AppConfig {
   port: number;
   publicUrl: string;
   dataDir: string;
+  /** The built web console (`npm run build` writes console/dist), served at /console and /connect. */
+  consoleDir: string;
   logLevel: string;
   bodyLimit: string;
   /** Object keys and array items a JSON body (or event data, settings, input) may hold in all. */
@@ -146,6 +148,7 @@ export function loadConfig(env: Env = process.env, { requireSecrets = true }: Lo
     port,
     publicUrl: read('PUBLIC_URL', url('http:', 'https:'), `http://localhost:${port}`),
     dataDir,
+    consoleDir: resolve(read('CONSOLE_DIR', str, 'console/dist')),
     logLevel: read('LOG_LEVEL', oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'), 'info'),
     bodyLimit: read('BODY_LIMIT', bodySize, '1mb'),
     jsonMaxKeys: read('JSON_MAX_KEYS', int(1, 10_000_000), 10_000),

@@ -82,17 +82,45 @@ const QUEUE_DASHBOARD_POLICY: Directives = {
   connectSrc: ["'self'"],
 };
 
-/** Helmet's headers with a Content-Security-Policy per kind of page: the three HTML pages and the API. */
-export function securityHeaders(): RequestHandler {
+/**
+ * The web console (/console): its own built scripts and stylesheets only, no inline script or style
+ * block and no eval (its JSON-Schema forms validate by interpretation); it calls this API alone.
+ */
+const CONSOLE_POLICY: Directives = {
+  ...API_POLICY,
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", 'data:'],
+  fontSrc: ["'self'"],
+  connectSrc: ["'self'"],
+  formAction: ["'self'"],
+};
+
+/** The hosted connect page (/connect): the console's policy, framed only by the origins a connect session may return to. */
+const connectPagePolicy = (config: AppConfig): Directives => ({
+  ...CONSOLE_POLICY,
+  frameAncestors: ["'self'", ...config.allowedReturnOrigins],
+});
+
+/** Helmet's headers with a Content-Security-Policy per kind of page: the HTML pages and the API. */
+export function securityHeaders(config: AppConfig): RequestHandler {
   const api = helmet({ contentSecurityPolicy: { useDefaults: false, directives: API_POLICY } });
   const docs = helmet.contentSecurityPolicy({ useDefaults: false, directives: DOCS_POLICY });
   const dashboard = helmet.contentSecurityPolicy({ useDefaults: false, directives: QUEUE_DASHBOARD_POLICY });
   const reference = helmet.contentSecurityPolicy({ useDefaults: false, directives: REFERENCE_POLICY });
+  const consolePage = helmet.contentSecurityPolicy({ useDefaults: false, directives: CONSOLE_POLICY });
+  const connectPage = helmet.contentSecurityPolicy({ useDefaults: false, directives: connectPagePolicy(config) });
   return (request: Request, response: Response, next: NextFunction) =>
     api(request, response, () => {
       if (/^\/docs(\/|$)/.test(request.path)) return docs(request, response, next);
       if (request.path === API_REFERENCE_PATH || request.path.startsWith(`${API_REFERENCE_PATH}/`)) return reference(request, response, next);
       if (request.path === QUEUE_DASHBOARD_PATH || request.path.startsWith(`${QUEUE_DASHBOARD_PATH}/`)) return dashboard(request, response, next);
+      if (/^\/console(\/|$)/.test(request.path)) return consolePage(request, response, next);
+      if (/^\/connect\//.test(request.path)) {
+        // X-Frame-Options cannot name origins: the page's frame-ancestors decides, and browsers honour it over this header.
+        response.removeHeader('X-Frame-Options');
+        return connectPage(request, response, next);
+      }
       next();
     });
 }
@@ -100,7 +128,8 @@ export function securityHeaders(): RequestHandler {
 /**
  * CORS for the browser origins in CORS_ORIGINS, none by default. Requests from other origins get no
  * CORS headers (their preflights find no route), so browsers keep them from reading anything. Tokens
- * travel in `Authorization`, never in cookies, so credentials mode stays off.
+ * travel in `Authorization`; the console's session cookie is SameSite=Strict and same-origin only, so
+ * credentials mode stays off.
  */
 export function applyCorsPolicy(app: INestApplication, config: AppConfig): void {
   if (config.corsOrigins.length === 0) return;

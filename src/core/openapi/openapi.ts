@@ -61,6 +61,10 @@ export const OPENAPI_TAGS: { name: string; description: string }[] = [
   { name: 'Provider callbacks', description: 'Public routes providers and calendar apps call: the OAuth callback, inbound webhooks and feeds.' },
   { name: 'Events', description: 'The event catalog, publishing events and reading them back.' },
   { name: 'Webhooks', description: 'Webhook endpoints, their signing secrets, deliveries, retries and recovery.' },
+  {
+    name: 'Console',
+    description: 'Signing in to the web console at /console: one-time links that become session cookies, with a CSRF token for unsafe requests.',
+  },
   { name: 'Single sign-on', description: 'Sign people in with an identity provider connected as an integration (google_sso, microsoft_sso).' },
   { name: 'Plugins', description: 'Installed plugins and the marketplace (instance administrators only).' },
   {

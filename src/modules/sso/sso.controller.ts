@@ -3,6 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagg
 import type { Request, Response } from 'express';
 import { type AccountCaller, CurrentCaller } from '../../core/auth/caller.js';
 import { Public } from '../../core/auth/public.decorator.js';
+import { requestCookie } from '../../core/http/cookies.js';
 import { APP_CONFIG } from '../../core/config/config.module.js';
 import type { AppConfig } from '../../core/config/config.js';
 import { Authorize, problem } from '../rbac/index.js';
@@ -33,7 +34,7 @@ export class SsoController {
   @redirected('To returnUrl with `status=signed_in&code=…` (single use, one minute), or `status=error&error=…`; plus `provider` and the host’s `state`')
   @problem(400, 'The state is unknown, altered, expired, already used or from another browser (`invalid_state`), or a parameter is repeated')
   async callback(@Query() query: Record<string, unknown>, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
-    return this.redirect(response, await this.sso.callback(query, (name) => cookie(request, name)));
+    return this.redirect(response, await this.sso.callback(query, (name) => requestCookie(request, name)));
   }
 
   /** Starts a sign-in: redirects the browser to Google or Microsoft with this account's client. */
@@ -79,12 +80,4 @@ export class SsoController {
     else if (set) response.clearCookie(set.name, options);
     return { url: redirect.url, statusCode: 302 };
   }
-}
-
-function cookie(request: Request, name: string): string | undefined {
-  for (const part of (request.headers.cookie ?? '').split(';')) {
-    const separator = part.indexOf('=');
-    if (separator > 0 && part.slice(0, separator).trim() === name) return decodeURIComponent(part.slice(separator + 1).trim());
-  }
-  return undefined;
 }

@@ -208,6 +208,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/console/links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mint a console sign-in link
+         * @description For the member calling (with their member JWT, as the host platform does when its user opens "Integrations"): a link that opens the console signed in as them. It works once, within ten minutes; then the console keeps an eight-hour session.
+         */
+        post: operations["createConsoleLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/console/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign in to the console with a link’s code
+         * @description Exchanges the one-time code of a sign-in link for a session cookie, and answers the CSRF token the console sends with every unsafe request.
+         */
+        post: operations["startConsoleSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/console/sessions/current": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read the console session
+         * @description With the session cookie: when it ends, and its CSRF token (a reloaded console page reads it here).
+         */
+        get: operations["getConsoleSession"];
+        put?: never;
+        post?: never;
+        /**
+         * Sign out of the console
+         * @description Ends the session of the cookie (with its X-CSRF-Token).
+         */
+        delete: operations["endConsoleSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/api-keys": {
         parameters: {
             query?: never;
@@ -6654,6 +6718,28 @@ export interface components {
             /** @description Pass as ?cursor= for the next page; null on the last page */
             nextCursor: string | null;
             data: components["schemas"]["PermissionDto"][];
+        };
+        ConsoleLinkDto: {
+            /**
+             * @description Opens the console signed in as the caller: works once, within ten minutes. The code is in the fragment, so it never reaches a server log.
+             * @example https://plugboard.example.com/console/sign-in#code=…
+             */
+            url: string;
+            /** Format: date-time */
+            expiresAt: string;
+        };
+        StartConsoleSessionDto: {
+            /** @description The `code` from the sign-in link’s fragment */
+            code: string;
+        };
+        ConsoleSessionDto: {
+            /** @description Send as `X-CSRF-Token` with every POST, PUT, PATCH and DELETE the console makes */
+            csrfToken: string;
+            /**
+             * Format: date-time
+             * @description When the session ends; signing in again starts a new one
+             */
+            expiresAt: string;
         };
         ApiKeyDto: {
             /** Format: uuid */
@@ -13792,6 +13878,208 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createConsoleLink: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "url": "https://plugboard.example.com/console/sign-in#code=…",
+                     *       "expiresAt": "2026-01-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConsoleLinkDto"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            /** @description Missing, malformed, expired or revoked credentials */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            402: components["responses"]["PlanLimit"];
+            /** @description An API key: only members sign in to the console */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    startConsoleSession: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description Makes a POST safe to retry: the same key and body within 24 hours replays the first successful answer (with `Idempotent-Replayed: true`); the same key with another body is 409 `conflict`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "code": "string"
+                 *     }
+                 */
+                "application/json": components["schemas"]["StartConsoleSessionDto"];
+            };
+        };
+        responses: {
+            /** @description Signed in: the session cookie is set (HttpOnly, SameSite=Strict) */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "csrfToken": "string",
+                     *       "expiresAt": "2026-01-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConsoleSessionDto"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            /** @description The link has expired or was already used (`link_invalid`) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getConsoleSession: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "csrfToken": "string",
+                     *       "expiresAt": "2026-01-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConsoleSessionDto"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            /** @description No console session, or it has ended or expired */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    endConsoleSession: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed out: the session has ended on the server and the cookie is cleared */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["ValidationFailed"];
+            /** @description The X-CSRF-Token header is missing or wrong */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["Unavailable"];
         };
