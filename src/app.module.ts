@@ -8,6 +8,7 @@ import { AuthenticationGuard } from './core/auth/authentication.guard.js';
 import { MemberJwtStrategy } from './core/auth/member-jwt.strategy.js';
 import { ConfigModule } from './core/config/config.module.js';
 import { CryptoModule } from './core/crypto/crypto.module.js';
+import { DatabaseModule } from './core/database/database.module.js';
 import type { AppConfig } from './core/config/config.js';
 import { ormOptions } from './core/database/orm-options.js';
 import { ProblemFilter } from './core/errors/problem.filter.js';
@@ -48,6 +49,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LoggerModule.forRoot(httpLoggerParams(config)),
         MikroOrmModule.forRoot({ ...ormOptions(config, databaseUrl), autoLoadEntities: true, registerRequestContext: true }),
+        DatabaseModule,
         CryptoModule,
         RedisModule,
         QueueModule,

@@ -14,6 +14,7 @@
 // ratio to /health/live taken within a round. Targets (from the performance issue) are printed next to
 // the figures; only a non-2xx answer fails the bench.
 //
+// ROUTES=<route id>,… measures only those routes (with /health/live always, for the ratios).
 // PROFILE=<route id> (e.g. integrations-jwt) also records a CPU profile of the server while that
 // route is measured, writes it to PROFILE_DIR (default: a temporary directory) and prints the
 // functions with the most self time.
@@ -21,7 +22,7 @@
 // Uses DATABASE_URL (a server to create a scratch database on; default postgresql://postgres@127.0.0.1:5432/postgres)
 // and REDIS_URL.
 import { fork } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -138,6 +139,10 @@ async function main() {
         },
       },
     ];
+    if (process.env.ROUTES) {
+      const wanted = new Set(['health', ...process.env.ROUTES.split(',')]);
+      routes.splice(0, routes.length, ...routes.filter((route) => wanted.has(route.id)));
+    }
     // How many items each list answers, for the table.
     for (const route of routes.filter((route) => !route.method && route.path.startsWith('/v1/'))) {
       const body = await call('GET', route.path, route.headers.authorization.slice('Bearer '.length));
@@ -212,6 +217,7 @@ async function main() {
 
     if (recorded) {
       const dir = process.env.PROFILE_DIR ?? mkdtempSync(join(tmpdir(), 'plugboard-bench-profile-'));
+      mkdirSync(dir, { recursive: true });
       const file = join(dir, `api-${PROFILE}-${Date.now()}.cpuprofile`);
       writeFileSync(file, JSON.stringify(recorded));
       printProfile(recorded, file);

@@ -146,6 +146,28 @@ describe('connections', () => {
     expect(events.status).toBe(403); // the key holds connections.manage only
   });
 
+  it('pages connections newest first with a cursor, and refuses a cursor it did not issue', async () => {
+    const { platformKey } = await team();
+    const ids: string[] = [];
+    for (const user of ['u1', 'u2', 'u3', 'u4', 'u5'])
+      ids.unshift((await connect(platformKey, { owner: 'end_user', endUserId: user, tags: ['paged'] })).body.id);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { body: { data: Array<{ id: string }>; nextCursor: string | null } } = await t.http
+        .get(`/v1/connections?tag=paged&limit=2${cursor ? `&cursor=${cursor}` : ''}`)
+        .set(bearer(platformKey));
+      seen.push(...page.body.data.map((connection) => connection.id));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(ids);
+    const forged = Buffer.from(JSON.stringify([new Date().toISOString(), "x') or true --"])).toString('base64url');
+    for (const bad of ['nonsense', forged]) {
+      const refused = await t.http.get(`/v1/connections?cursor=${bad}`).set(bearer(platformKey));
+      expect([refused.status, refused.body.errors?.[0]?.path]).toEqual([400, 'cursor']);
+    }
+  });
+
   it('publishes connection events with the connection, its owner and tags', async () => {
     const { ownerToken, platformKey } = await team();
     const created = await connect(platformKey, { owner: 'end_user', endUserId: 'attendee_7', tags: ['attendee'] });

@@ -4,7 +4,7 @@ import type { AccountCaller } from '../../core/auth/caller.js';
 import { ConflictError, NotFoundError } from '../../core/errors/app-errors.js';
 import { afterCursor, NEWEST_FIRST, Page, PageQuery, toPage } from '../../core/http/pagination.js';
 import { AuditService } from '../audit/index.js';
-import { assertHoldsAll, assertMayTouchOwners, type MemberAccess, type MemberDirectory, OWNER_ROLE } from '../rbac/index.js';
+import { assertHoldsAll, assertMayTouchOwners, builtInRole, type MemberAccess, type MemberDirectory, OWNER_ROLE } from '../rbac/index.js';
 import { AddMemberDto, MemberDto, UpdateMemberDto } from './dto/account.dto.js';
 import { Account } from './entities/account.entity.js';
 import { Membership } from './entities/membership.entity.js';
@@ -18,12 +18,18 @@ export class MembersService implements MemberDirectory {
     private readonly audit: AuditService,
   ) {}
 
+  /** On every member request: the role, its permissions and the plan in one query (a custom role's permissions joined in). */
   async accessOf(accountId: string, userId: string): Promise<MemberAccess | null> {
-    const em = this.em.fork();
-    const account = await em.findOne(Account, { id: accountId }, { fields: ['id', 'plan'] });
-    const membership = account ? await em.findOne(Membership, { accountId, userId }, { fields: ['role'] }) : null;
-    if (!account || !membership) return null;
-    return { role: membership.role, permissions: await this.roles.permissionsOf(accountId, membership.role, em), plan: account.plan };
+    const [row] = await this.em.getConnection().execute<Array<{ role: string; plan: string; custom: string[] | null }>>(
+      `select m.role, a.plan, r.permissions as custom
+       from memberships m
+       join accounts a on a.id = m.account_id
+       left join roles r on r.account_id = m.account_id and r.key = m.role
+       where m.account_id = ? and m.user_id = ?`,
+      [accountId, userId],
+    );
+    if (!row) return null;
+    return { role: row.role, permissions: new Set(builtInRole(row.role)?.permissions ?? row.custom ?? []), plan: row.plan };
   }
 
   /** The account's members whose role grants `permission` (who is told when something needs them), oldest first. */

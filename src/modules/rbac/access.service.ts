@@ -13,6 +13,9 @@ export interface AccessContext {
   usage: Usage;
 }
 
+/** Usage at which every counted limit is reached, listing no feature of its own. */
+const EVERY_LIMIT_REACHED: Usage = new Proxy({}, { get: () => Number.POSITIVE_INFINITY });
+
 /**
  * One CASL ability per caller (cached for the request) composed from every module's ACL: role
  * permissions and plan limits together, so one check answers "may this caller do this".
@@ -20,6 +23,7 @@ export interface AccessContext {
 @Injectable()
 export class AccessService {
   private readonly contexts = new WeakMap<Caller, Promise<AccessContext>>();
+  private readonly uncountedAbilities = new WeakMap<Caller, AppAbility>();
 
   constructor(
     private readonly plans: PlansService,
@@ -33,6 +37,20 @@ export class AccessService {
       this.contexts.set(caller, context);
     }
     return context;
+  }
+
+  /**
+   * The caller's ability without counting the plan's usage (no query): for checks no limit depends on —
+   * who may see, view, configure or use what. A check that does depend on usage (connecting, creating a
+   * key) is refused by it, as if every limit were reached, so using it by mistake fails closed.
+   */
+  uncounted(caller: AccountCaller): AppAbility {
+    let ability = this.uncountedAbilities.get(caller);
+    if (!ability) {
+      ability = createAbility(this.acls.all(), { caller, plan: this.plans.get(caller.plan), usage: EVERY_LIMIT_REACHED });
+      this.uncountedAbilities.set(caller, ability);
+    }
+    return ability;
   }
 
   /** Throws 402 when the plan forbids it, 403 when the role does. */

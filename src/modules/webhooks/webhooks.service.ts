@@ -6,7 +6,8 @@ import type { AppConfig } from '../../core/config/config.js';
 import { KeyRotationService } from '../../core/crypto/key-rotation.service.js';
 import { CredentialKeyring } from '../../core/crypto/keyring.js';
 import { NotFoundError, ValidationFailedError } from '../../core/errors/app-errors.js';
-import { afterCursor, NEWEST_FIRST, Page, PageQuery, toPage } from '../../core/http/pagination.js';
+import { EntityRows, newestFirstPage, where } from '../../core/database/entity-rows.js';
+import { Page, PageQuery, toPage } from '../../core/http/pagination.js';
 import { ForbiddenDestinationError, SafeHttpClient } from '../../core/http/safe-http.js';
 import { AuditService } from '../audit/index.js';
 import { EventTypeCatalog } from '../events/index.js';
@@ -39,6 +40,7 @@ export class WebhooksService implements OnModuleInit {
     private readonly keyRotation: KeyRotationService,
     private readonly http: SafeHttpClient,
     private readonly catalog: EventTypeCatalog,
+    private readonly rows: EntityRows,
   ) {}
 
   onModuleInit(): void {
@@ -75,10 +77,9 @@ export class WebhooksService implements OnModuleInit {
   }
 
   async list(caller: AccountCaller, query: PageQuery): Promise<Page<WebhookEndpointDto>> {
-    const rows = await this.em.find(
+    const rows = await this.rows.select(
       WebhookEndpoint,
-      { accountId: caller.accountId, livemode: caller.livemode, ...afterCursor(query.cursor) },
-      { orderBy: NEWEST_FIRST, limit: query.limit + 1 },
+      where([['account_id = ? and livemode = ?', caller.accountId, caller.livemode]], newestFirstPage(query)),
     );
     return toPage(rows, query.limit, WebhookEndpointDto.from);
   }

@@ -67,7 +67,7 @@ export class CallerConnections {
       const provider = this.integrations.findProvider(row.provider);
       if (!provider) continue;
       try {
-        await this.access.authorize(caller, row, 'use');
+        this.access.authorize(caller, row, 'use');
         await this.integrations.assertUsable(caller, row);
       } catch (error) {
         if (!(error instanceof AppError)) throw error;

@@ -30,8 +30,9 @@ export const ownerOf = (connection: Integration): OwnerSpec => ({
 export class ConnectionAccess {
   constructor(private readonly access: AccessService) {}
 
-  async authorize(caller: AccountCaller, connection: Integration, action: ConnectionAction): Promise<void> {
-    const { ability } = await this.access.context(caller);
+  /** By owner alone: no plan limit governs a `Connection`, so no usage is counted. */
+  authorize(caller: AccountCaller, connection: Integration, action: ConnectionAction): void {
+    const ability = this.access.uncounted(caller);
     const target = asSubject('Connection', { ...ownerOf(connection) });
     if (ability.can(action, target)) return;
     if (ability.can('view', target)) throw new PermissionDeniedError(permissionFor(connection.owner), `Your role may not ${action} this connection`);
@@ -39,9 +40,8 @@ export class ConnectionAccess {
   }
 
   /** Whether the caller may read this connection's details (else only that it exists). */
-  async mayView(caller: AccountCaller, connection: Integration): Promise<boolean> {
-    const { ability } = await this.access.context(caller);
-    return ability.can('view', asSubject('Connection', { ...ownerOf(connection) }));
+  mayView(caller: AccountCaller, connection: Integration): boolean {
+    return this.access.uncounted(caller).can('view', asSubject('Connection', { ...ownerOf(connection) }));
   }
 
   /** The owner a new connection gets from what the caller asked, or 400; 403 when the caller may not create it. */
@@ -67,8 +67,8 @@ export class ConnectionAccess {
   }
 
   /** Which owners' connections the caller may see at all: all, only end users', or none (403). */
-  async visibleOwners(caller: AccountCaller): Promise<ConnectionOwner[] | 'all'> {
-    const { ability } = await this.access.context(caller);
+  visibleOwners(caller: AccountCaller): ConnectionOwner[] | 'all' {
+    const ability = this.access.uncounted(caller);
     if (ability.can('see', asSubject('Connection', { owner: 'account', memberId: null, endUserId: null }))) return 'all';
     if (ability.can('see', asSubject('Connection', { owner: 'end_user', memberId: null, endUserId: null }))) return ['end_user'];
     throw new PermissionDeniedError('integrations.view', 'Seeing connections needs "integrations.view" (or "connections.manage" for end users\' connections)');

@@ -2,7 +2,8 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import type { AccountCaller } from '../../../core/auth/caller.js';
 import { NotFoundError, PlanLimitError, ProviderError, ValidationFailedError } from '../../../core/errors/app-errors.js';
-import { afterCursor, NEWEST_FIRST, Page, toPage } from '../../../core/http/pagination.js';
+import { EntityRows, newestFirstPage, where } from '../../../core/database/entity-rows.js';
+import { Page, toPage } from '../../../core/http/pagination.js';
 import { integrationLimit, type Plan, PlansService } from '../../plans/index.js';
 import { PluginRegistry, type RegisteredProvider } from '../../plugins/index.js';
 import { AccessService } from '../../rbac/index.js';
@@ -41,6 +42,7 @@ export class IntegrationsService implements OnModuleInit {
     private readonly view: IntegrationView,
     private readonly connections: ConnectionAccess,
     private readonly guards: SettingsGuards,
+    private readonly rows: EntityRows,
   ) {}
 
   onModuleInit(): void {
@@ -49,53 +51,45 @@ export class IntegrationsService implements OnModuleInit {
   }
 
   async list(caller: AccountCaller, query: ListIntegrationsQuery): Promise<Page<IntegrationDto>> {
-    const rows = await this.em.find(
+    const rows = await this.rows.select(
       Integration,
-      {
-        accountId: caller.accountId,
-        livemode: caller.livemode,
-        owner: 'account',
-        isDefault: true,
-        ...(query.category ? { category: query.category } : {}),
-        ...(query.status ? { status: query.status as IntegrationStatus } : {}),
-        ...afterCursor(query.cursor),
-      },
-      { orderBy: NEWEST_FIRST, limit: query.limit + 1 },
+      where(
+        [
+          ["account_id = ? and livemode = ? and owner = 'account' and is_default", caller.accountId, caller.livemode],
+          query.category && ['category = ?', query.category],
+          query.status && ['status = ?', query.status],
+        ],
+        newestFirstPage(query),
+      ),
     );
     return toPage(rows, query.limit, (row) => this.view.toDto(row));
   }
 
   /** Every connection the caller may see, those it may not read in their restricted form. */
   async listConnections(caller: AccountCaller, query: ListConnectionsQuery): Promise<Page<IntegrationDto>> {
-    const owners = await this.connections.visibleOwners(caller);
-    const ownerFilter =
-      owners === 'all'
-        ? query.owner
-          ? { owner: query.owner }
-          : {}
-        : { owner: { $in: query.owner ? owners.filter((owner) => owner === query.owner) : owners } };
-    const rows = await this.em.find(
+    const owners = this.connections.visibleOwners(caller);
+    const ownerIn = owners === 'all' ? (query.owner ? [query.owner] : undefined) : owners.filter((owner) => !query.owner || owner === query.owner);
+    if (ownerIn?.length === 0) return { data: [], nextCursor: null };
+    const rows = await this.rows.select(
       Integration,
-      {
-        accountId: caller.accountId,
-        livemode: caller.livemode,
-        ...ownerFilter,
-        ...(query.provider ? { provider: query.provider } : {}),
-        ...(query.endUserId ? { endUserId: query.endUserId } : {}),
-        ...(query.tag ? { tags: { $contains: [query.tag] } } : {}),
-        ...(query.status ? { status: query.status as IntegrationStatus } : {}),
-        ...afterCursor(query.cursor),
-      },
-      { orderBy: NEWEST_FIRST, limit: query.limit + 1 },
+      where(
+        [
+          ['account_id = ? and livemode = ?', caller.accountId, caller.livemode],
+          ownerIn && ['owner in (?)', ownerIn],
+          query.provider && ['provider = ?', query.provider],
+          query.endUserId && ['end_user_id = ?', query.endUserId],
+          query.tag && ['tags @> array[?]::text[]', query.tag],
+          query.status && ['status = ?', query.status],
+        ],
+        newestFirstPage(query),
+      ),
     );
-    const visible = await Promise.all(rows.map((row) => this.connections.mayView(caller, row)));
-    const restricted = new Map(rows.map((row, index) => [row.id, !visible[index]]));
-    return toPage(rows, query.limit, (row) => this.view.toDto(row, restricted.get(row.id)));
+    return toPage(rows, query.limit, (row) => this.view.toDto(row, !this.connections.mayView(caller, row)));
   }
 
   async get(caller: AccountCaller, ref: ConnectionRef): Promise<IntegrationDto> {
     const connection = await this.find(this.em, caller, ref, 'see');
-    return this.view.toDto(connection, !(await this.connections.mayView(caller, connection)));
+    return this.view.toDto(connection, !this.connections.mayView(caller, connection));
   }
 
   /**
@@ -320,7 +314,7 @@ export class IntegrationsService implements OnModuleInit {
       'id' in ref ? { id: ref.id, accountId: caller.accountId, livemode: caller.livemode } : this.defaultShared(caller, ref.provider),
     );
     if (!integration) throw new NotFoundError('id' in ref ? 'Connection' : 'Integration');
-    await this.connections.authorize(caller, integration, action);
+    this.connections.authorize(caller, integration, action);
     return integration;
   }
 
