@@ -8,11 +8,15 @@ ARG NODE_IMAGE=node:24.21.0-bookworm-slim
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY console/package.json ./console/
 # allowScripts in package.json decides which dependencies may run install scripts.
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY migrations ./migrations
+# The console is typed with the API client's generated types.
+COPY clients/typescript/src/generated ./clients/typescript/src/generated
+COPY console ./console
 RUN npm run build
 
 FROM ${NODE_IMAGE} AS runtime
@@ -25,9 +29,11 @@ ENV NODE_ENV=production \
     NPM_CONFIG_UPDATE_NOTIFIER=false
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Production dependencies only, with the same allowScripts approvals as the build stage.
+COPY console/package.json ./console/
+# Production dependencies only (the console's are all build-time), with the same allowScripts approvals as the build stage.
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/console/dist ./console/dist
 COPY config ./config
 COPY plugins ./plugins
 RUN mkdir -p /var/lib/plugboard/data /var/lib/plugboard/plugins \

@@ -116,7 +116,7 @@ export function securityHeaders(config: AppConfig): RequestHandler {
       if (request.path === API_REFERENCE_PATH || request.path.startsWith(`${API_REFERENCE_PATH}/`)) return reference(request, response, next);
       if (request.path === QUEUE_DASHBOARD_PATH || request.path.startsWith(`${QUEUE_DASHBOARD_PATH}/`)) return dashboard(request, response, next);
       if (/^\/console(\/|$)/.test(request.path)) return consolePage(request, response, next);
-      if (/^\/connect\//.test(request.path)) {
+      if (/^\/connect(\/|$)/.test(request.path)) {
         // X-Frame-Options cannot name origins: the page's frame-ancestors decides, and browsers honour it over this header.
         response.removeHeader('X-Frame-Options');
         return connectPage(request, response, next);

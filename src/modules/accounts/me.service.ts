@@ -23,6 +23,7 @@ export class MeService {
     return {
       ...(caller.kind === 'member' ? { userId: caller.userId } : { apiKeyId: caller.apiKeyId }),
       account: { id: account.id, name: account.name },
+      instanceAdmin: caller.instanceAdmin,
       livemode: caller.livemode,
       role: caller.role,
       permissions: PERMISSIONS.filter((permission) => caller.permissions.has(permission)),

@@ -6640,6 +6640,8 @@ export interface components {
              */
             apiKeyId?: string;
             account: components["schemas"]["MeAccountDto"];
+            /** @description The caller also administers this installation (instance routes: accounts, plugins); false for API keys */
+            instanceAdmin: boolean;
             livemode: boolean;
             /** @description null for API keys */
             role: string | null;
@@ -13191,6 +13193,7 @@ export interface operations {
                      *         "id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
                      *         "name": "string"
                      *       },
+                     *       "instanceAdmin": true,
                      *       "livemode": true,
                      *       "role": "string",
                      *       "permissions": [

@@ -9,6 +9,8 @@ export class MeDto {
   @ApiPropertyOptional({ description: 'Set when the caller is a member' }) userId?: string;
   @ApiPropertyOptional({ format: 'uuid', description: 'Set when the caller is an API key' }) apiKeyId?: string;
   @ApiProperty({ type: MeAccountDto }) account!: MeAccountDto;
+  @ApiProperty({ description: 'The caller also administers this installation (instance routes: accounts, plugins); false for API keys' })
+  instanceAdmin!: boolean;
   @ApiProperty() livemode!: boolean;
   @ApiProperty({ type: String, nullable: true, description: 'null for API keys' }) role!: string | null;
   @ApiProperty({ type: [String] }) permissions!: string[];

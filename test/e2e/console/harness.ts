@@ -1,0 +1,126 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { AxeBuilder } from '@axe-core/playwright';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { pino } from 'pino';
+import request from 'supertest';
+import { createApp } from '../../../src/app.js';
+import { applyMigrations } from '../../../src/core/database/migrations.js';
+import { SignJWT } from 'jose';
+import { TEST_JWT_SECRET, testConfig, type TestApp } from '../../support/test-app.js';
+
+export const ROOT = join(import.meta.dirname, '..', '..', '..');
+export const CONSOLE_DIST = join(ROOT, 'console', 'dist');
+export const SCREENSHOTS = join(ROOT, 'docs', 'screenshots');
+
+/** The console's build, made once when `npm run build` has not made it. */
+export function ensureConsoleBuilt(): void {
+  if (existsSync(join(CONSOLE_DIST, 'index.html'))) return;
+  execFileSync('npm', ['run', 'build', '-w', 'console'], { cwd: ROOT, stdio: 'inherit' });
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * The real app on a port chosen first, so PUBLIC_URL (sign-in links, the OAuth callback) is the
+ * address the browser uses.
+ */
+export async function startConsoleApp(overrides: Record<string, string> = {}): Promise<TestApp & { url: string }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const config = testConfig({ PUBLIC_URL: url, CONSOLE_DIR: CONSOLE_DIST, ...overrides });
+  await applyMigrations(config, config.database.url!, pino({ level: 'silent' }));
+  const app = await createApp({ config, databaseUrl: config.database.url! }, { logs: false });
+  await app.listen(port, '127.0.0.1');
+  return {
+    app,
+    config,
+    url,
+    http: request(app.getHttpServer()),
+    token: ({ sub, account, admin, expiresIn = '1h' }) =>
+      new SignJWT({ ...(account ? { account_id: account } : {}), ...(admin ? { instance_admin: true } : {}) })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(sub)
+        .setIssuedAt()
+        .setExpirationTime(expiresIn)
+        .sign(new TextEncoder().encode(TEST_JWT_SECRET)),
+    close: () => app.close(),
+  };
+}
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/** Sends the browser's requests for real provider origins to their local fakes (the authorization page). */
+export async function routeToFakes(context: BrowserContext, origins: Record<string, string>): Promise<void> {
+  for (const [origin, fake] of Object.entries(origins)) {
+    await context.route(`${origin}/**`, async (route) => {
+      const url = new URL(route.request().url());
+      const response = await route.fetch({ url: `${fake}${url.pathname}${url.search}`, maxRedirects: 0 });
+      await route.fulfill({ response });
+    });
+  }
+}
+
+/** Collects what the browser reports about the page: CSP violations and uncaught errors. */
+export function watchPage(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy|Refused to/i.test(message.text()))
+      problems.push(`${message.text()} (${message.location().url}:${message.location().lineNumber})`);
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  return problems;
+}
+
+/** axe-core's serious and critical violations on the page as it is now. */
+export async function seriousViolations(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page }).analyze();
+  return results.violations
+    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+    .map((violation) => `${violation.id} (${violation.impact}): ${violation.help} — ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`);
+}
+
+export async function screenshot(page: Page, name: string, fullPage = true): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage });
+}
+
+/** A stand-in for the host platform's page a connect session returns to. */
+export async function startHostPage(): Promise<{ url: string; close: () => Promise<void> }> {
+  const server: Server = createHttpServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(`<!doctype html><html lang="en"><title>Host</title><h1>Back on the host</h1><p>${req.url}</p></html>`);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
