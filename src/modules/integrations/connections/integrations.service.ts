@@ -75,7 +75,7 @@ export class IntegrationsService implements OnModuleInit {
       where(
         [
           ['account_id = ? and livemode = ?', caller.accountId, caller.livemode],
-          ownerIn && ['owner in (?)', ownerIn],
+          ownerIn && ['owner = any(?)', ownerIn],
           query.provider && ['provider = ?', query.provider],
           query.endUserId && ['end_user_id = ?', query.endUserId],
           query.tag && ['tags @> array[?]::text[]', query.tag],
