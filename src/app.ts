@@ -34,6 +34,8 @@ export async function createApp(runtime: Runtime, options: CreateAppOptions = {}
   });
   if (options.logs !== false) app.useLogger(new NestLogger(await app.resolve(PinoLogger), app.get(PARAMS_PROVIDER_TOKEN)));
   app.set('x-powered-by', false);
+  // API answers are no-store, so no client revalidates them: hashing every body for an ETag buys nothing.
+  app.set('etag', false);
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
   app.use(httpMetrics(app.get(MetricsService)));
   app.use(securityHeaders(runtime.config));

@@ -63,6 +63,18 @@ describe('integrations over HTTP with real provider fakes', () => {
       expect(byId.sendgrid.plan).toEqual({ allowed: false, reason: 'The Basic plan does not include email integrations' });
       const email = await t.http.get('/v1/providers?category=email').set(bearer(ownerToken));
       expect(email.body.data.every((provider: { category: string }) => provider.category === 'email')).toBe(true);
+      // The list is written from text kept per plugin: it must say what each provider's own route says.
+      expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
+      for (const id of ['stripe', 'sendgrid']) expect((await t.http.get(`/v1/providers/${id}`).set(bearer(ownerToken))).body).toEqual(byId[id]);
+      const pages: string[] = [];
+      for (let cursor: string | null = ''; cursor !== null;) {
+        const page: { body: { data: Array<{ id: string }>; nextCursor: string | null } } = await t.http
+          .get(`/v1/providers?limit=7${cursor ? `&cursor=${cursor}` : ''}`)
+          .set(bearer(ownerToken));
+        pages.push(...page.body.data.map((provider) => provider.id));
+        cursor = page.body.nextCursor;
+      }
+      expect(pages).toEqual(response.body.data.map((provider: { id: string }) => provider.id));
     });
   });
 

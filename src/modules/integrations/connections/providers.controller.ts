@@ -1,4 +1,4 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
+import { Controller, Get, Header, Param, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type AccountCaller, CurrentCaller } from '../../../core/auth/caller.js';
 import { Authorize } from '../../rbac/index.js';
@@ -11,6 +11,8 @@ export class ProvidersController {
   constructor(private readonly providers: ProvidersService) {}
 
   @Get()
+  // The page arrives as JSON text (most of it serialised once per loaded plugin).
+  @Header('Content-Type', 'application/json; charset=utf-8')
   @Authorize('integrations.view')
   @ApiOkResponse({ type: ProviderPage })
   @ApiOperation({

@@ -2,43 +2,66 @@ import { subject } from '@casl/ability';
 import { Injectable } from '@nestjs/common';
 import type { AccountCaller } from '../../../core/auth/caller.js';
 import { NotFoundError } from '../../../core/errors/app-errors.js';
-import { Page, pageArray } from '../../../core/http/pagination.js';
+import { pageArray } from '../../../core/http/pagination.js';
 import { PluginRegistry, type RegisteredProvider } from '../../plugins/index.js';
 import { AccessService, PLAN_REASON } from '../../rbac/index.js';
 import { ListProvidersQuery, ProviderDto } from '../dto/provider.dto.js';
 
+type Ability = Awaited<ReturnType<AccessService['context']>>['ability'];
+
+const byName = new Intl.Collator('en');
+
 /** The catalog of providers from loaded plugins, each with whether the caller's plan allows it. */
 @Injectable()
 export class ProvidersService {
+  /**
+   * Each provider's answer but the plan's verdict, as JSON without its closing brace: written once per
+   * loaded definition. The catalogue is large (every schema of every action) and the same for every
+   * caller, so a page is these texts joined, each closed by its verdict for the caller.
+   */
+  private readonly serialized = new WeakMap<RegisteredProvider, string>();
+
   constructor(
     private readonly registry: PluginRegistry,
     private readonly access: AccessService,
   ) {}
 
-  async list(caller: AccountCaller, query: ListProvidersQuery): Promise<Page<ProviderDto>> {
+  /** A page of the catalogue as JSON text (a `Page<ProviderDto>`). */
+  async list(caller: AccountCaller, query: ListProvidersQuery): Promise<string> {
     const providers = this.registry
       .providers()
       .filter((provider) => !query.category || provider.category === query.category)
-      .sort((a, b) => a.category.localeCompare(b.category) || a.name.localeCompare(b.name));
+      .sort((a, b) => byName.compare(a.category, b.category) || byName.compare(a.name, b.name));
+    const page = pageArray(providers, query);
     const { ability } = await this.access.context(caller);
-    return pageArray(
-      providers.map((provider) => toDto(provider, ability)),
-      query,
-    );
+    const data = page.data.map((provider) => `${this.serializedOf(provider)},"plan":${JSON.stringify(planVerdict(provider, ability))}}`);
+    return `{"data":[${data.join(',')}],"nextCursor":${JSON.stringify(page.nextCursor)}}`;
   }
 
   async get(caller: AccountCaller, providerId: string): Promise<ProviderDto> {
     const provider = this.registry.provider(providerId);
     if (!provider) throw new NotFoundError('Provider');
-    return toDto(provider, (await this.access.context(caller)).ability);
+    return { ...describe(provider), plan: planVerdict(provider, (await this.access.context(caller)).ability) };
+  }
+
+  private serializedOf(provider: RegisteredProvider): string {
+    let text = this.serialized.get(provider);
+    if (text === undefined) {
+      text = JSON.stringify(describe(provider)).slice(0, -1);
+      this.serialized.set(provider, text);
+    }
+    return text;
   }
 }
 
-function toDto(provider: RegisteredProvider, ability: Awaited<ReturnType<AccessService['context']>>['ability']): ProviderDto {
-  // The plan's verdict alone (the caller's role is a separate matter): is a plan rule in the way?
+/** The plan's verdict alone (the caller's role is a separate matter): is a plan rule in the way? */
+function planVerdict(provider: RegisteredProvider, ability: Ability): ProviderDto['plan'] {
   const rule = ability.relevantRuleFor('connect', subject('Integration', { category: provider.category, counted: false }));
   const reason = rule?.inverted && rule.reason?.startsWith(PLAN_REASON) ? rule.reason.slice(PLAN_REASON.length) : undefined;
-  const allowed = reason === undefined;
+  return { allowed: reason === undefined, ...(reason ? { reason: reason.charAt(0).toUpperCase() + reason.slice(1) } : {}) };
+}
+
+function describe(provider: RegisteredProvider): Omit<ProviderDto, 'plan'> {
   return {
     id: provider.id,
     name: provider.name,
@@ -56,7 +79,6 @@ function toDto(provider: RegisteredProvider, ability: Awaited<ReturnType<AccessS
     })),
     sync: provider.sync !== null,
     webhooks: provider.webhook,
-    plan: { allowed, ...(reason ? { reason: reason.charAt(0).toUpperCase() + reason.slice(1) } : {}) },
     plugin: provider.plugin,
   };
 }
