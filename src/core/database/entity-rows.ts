@@ -36,7 +36,8 @@ export class EntityRows {
     return rows as T[];
   }
 
-  private async query(text: string, params: unknown[]): Promise<Array<Record<string, unknown>>> {
+  /** The rows of any statement (`?` placeholders), as the driver answers them. */
+  async query(text: string, params: unknown[]): Promise<Array<Record<string, unknown>>> {
     let statement = this.statements.get(text);
     if (!statement) {
       let position = 0;

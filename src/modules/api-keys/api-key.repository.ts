@@ -49,19 +49,6 @@ export class ApiKeyRepository {
     return rows.length > 0;
   }
 
-  /** Lineages that hold a plan slot, per mode: not revoked, not expired; a roll's two keys count once. */
-  async activeLineages(accountId: string): Promise<{ live: number; test: number }> {
-    const rows = await this.orm.em.getConnection().execute<{ livemode: boolean; count: string }[]>(
-      `select livemode, count(distinct lineage_id) as count from api_keys
-       where account_id = ? and revoked_at is null and (expires_at is null or expires_at > now())
-       group by livemode`,
-      [accountId],
-    );
-    const counts = { live: 0, test: 0 };
-    for (const row of rows) counts[row.livemode ? 'live' : 'test'] = Number(row.count);
-    return counts;
-  }
-
   /** Writes each key's last use, never moving it backwards; one statement per 500 keys. */
   async writeLastUsed(uses: readonly (readonly [id: string, at: number])[]): Promise<void> {
     const connection = this.orm.em.getConnection();

@@ -2,11 +2,19 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG } from '../../core/config/config.module.js';
 import type { AppConfig } from '../../core/config/config.js';
+import { EntityRows } from '../../core/database/entity-rows.js';
 import { ValidationFailedError } from '../../core/errors/app-errors.js';
 import { loadPlanCatalog, Plan, PlanCatalog } from './plan-catalog.js';
 
-/** Counts what an account has in one mode, keyed by plan feature (`integrations.payment`, `api_keys.test`). */
-export type UsageCounter = (accountId: string, livemode: boolean) => Promise<Record<string, number>>;
+/**
+ * Counts what an account has in one mode: a statement answering rows of `feature` (a plan feature,
+ * `integrations.payment`, `api_keys.test`) and `count`, with its parameters for the account and mode.
+ * Every module's counter runs in one statement, one round trip for the whole usage.
+ */
+export interface UsageCounter {
+  sql: string;
+  params: (accountId: string, livemode: boolean) => unknown[];
+}
 
 /**
  * Brings a module's resources in line with a new plan inside the plan change's transaction: a
@@ -20,7 +28,10 @@ export class PlansService {
   private readonly counters: UsageCounter[] = [];
   private readonly planChangeHandlers: PlanChangeHandler[] = [];
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly rows: EntityRows,
+  ) {
     this.catalog = loadPlanCatalog(config.plansFile);
   }
 
@@ -49,8 +60,12 @@ export class PlansService {
   }
 
   async usage(accountId: string, livemode: boolean): Promise<Record<string, number>> {
-    const parts = await Promise.all(this.counters.map((count) => count(accountId, livemode)));
-    return Object.assign({}, ...parts) as Record<string, number>;
+    if (this.counters.length === 0) return {};
+    const rows = await this.rows.query(
+      this.counters.map((counter) => `(${counter.sql})`).join(' union all '),
+      this.counters.flatMap((counter) => counter.params(accountId, livemode)),
+    );
+    return Object.fromEntries(rows.map((row) => [String(row.feature), Number(row.count)]));
   }
 
   registerPlanChangeHandler(handler: PlanChangeHandler): void {

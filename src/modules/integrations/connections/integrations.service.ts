@@ -46,7 +46,11 @@ export class IntegrationsService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.plans.registerUsageCounter((accountId, livemode) => this.countByCategory(accountId, livemode));
+    this.plans.registerUsageCounter({
+      sql: `select 'integrations.' || category as feature, count(distinct provider) as count
+            from integrations where account_id = ? and livemode = ? and status = any(?) group by category`,
+      params: (accountId, livemode) => [accountId, livemode, COUNTED],
+    });
     this.plans.registerPlanChangeHandler((em, accountId, plan) => this.applyPlan(em, accountId, plan));
   }
 
@@ -469,16 +473,6 @@ export class IntegrationsService implements OnModuleInit {
         errors.map((error) => ({ ...error, path: `input${error.path ? `.${error.path}` : ''}` })),
       );
     }
-  }
-
-  private async countByCategory(accountId: string, livemode: boolean): Promise<Record<string, number>> {
-    const rows = await this.em
-      .getConnection()
-      .execute<{ category: string; count: string }[]>(
-        `select category, count(distinct provider) as count from integrations where account_id = ? and livemode = ? and status in (?, ?, ?) group by category`,
-        [accountId, livemode, ...COUNTED],
-      );
-    return Object.fromEntries(rows.map((row) => [`integrations.${row.category}`, Number(row.count)]));
   }
 
   /**
