@@ -119,3 +119,23 @@ export async function sessionRequest(method: 'GET' | 'POST' | 'DELETE', body?: u
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+type ListAnswer<P extends keyof paths> = paths[P] extends { get: { responses: { 200: { content: { 'application/json': infer Body } } } } } ? Body : never;
+
+/** The list routes that take no path parameter and page by cursor. */
+export type ListPath = {
+  [P in keyof paths]: paths[P] extends { get: { parameters: { path?: never; query?: { cursor?: string } } } }
+    ? ListAnswer<P> extends { data: unknown[]; nextCursor?: string | null }
+      ? P
+      : never
+    : never;
+}[keyof paths];
+
+export type ListItem<P extends ListPath> = ListAnswer<P> extends { data: (infer Item)[] } ? Item : never;
+
+/** Every item a list route answers, a hundred a page. */
+export function listAll<P extends ListPath>(path: P): Promise<ListItem<P>[]> {
+  return allPages((cursor) =>
+    unwrap<{ data: ListItem<P>[]; nextCursor?: string | null }>(api.GET(path as never, { params: { query: { limit: 100, cursor } } } as never)),
+  );
+}

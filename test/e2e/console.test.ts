@@ -75,13 +75,15 @@ describe('console in a browser', () => {
     return page;
   }
 
-  /** Mints a sign-in link as the member (what the host platform does) and opens it. */
-  async function signIn(page: Page, token: string): Promise<void> {
+  /** A new page signed in as the member: mints a sign-in link (what the host platform does) and opens it. */
+  async function signedIn(token: string): Promise<Page> {
+    const page = await newPage();
     const link = await t.http.post('/v1/console/links').set(bearer(token));
     expect(link.status).toBe(201);
     await page.goto(link.body.url);
     await page.getByRole('navigation', { name: 'Console' }).waitFor();
     expect(new URL(page.url()).hash).toBe('');
+    return page;
   }
 
   async function visit(page: Page, label: string, screenshotName: string, fullPage = true): Promise<void> {
@@ -113,8 +115,7 @@ describe('console in a browser', () => {
   });
 
   it('lists the catalogue by category and search, and connects an API-key provider from its schema', async () => {
-    const page = await newPage();
-    await signIn(page, ownerToken);
+    const page = await signedIn(ownerToken);
     await visit(page, 'Integrations', 'integrations', false);
 
     await page.getByRole('button', { name: 'Email', exact: true }).click();
@@ -149,8 +150,7 @@ describe('console in a browser', () => {
   });
 
   it('connects an OAuth provider through the authorization server, configures, syncs and disconnects it', async () => {
-    const page = await newPage();
-    await signIn(page, ownerToken);
+    const page = await signedIn(ownerToken);
     await page.getByRole('link', { name: 'Integrations', exact: true }).click();
     await page.getByRole('button', { name: 'Connect Google Calendar' }).click();
     const dialog = page.getByRole('dialog', { name: 'Google Calendar' });
@@ -183,8 +183,7 @@ describe('console in a browser', () => {
   });
 
   it('creates an API key, shows it once with Copy to Clipboard, and revokes it', async () => {
-    const page = await newPage();
-    await signIn(page, ownerToken);
+    const page = await signedIn(ownerToken);
     await visit(page, 'API keys', 'api-keys');
     await page.getByRole('button', { name: 'Create API key' }).click();
     const dialog = page.getByRole('dialog', { name: 'Create API key' });
@@ -206,8 +205,7 @@ describe('console in a browser', () => {
   });
 
   it('adds a webhook endpoint, tests it, and shows the delivery in its log', async () => {
-    const page = await newPage();
-    await signIn(page, ownerToken);
+    const page = await signedIn(ownerToken);
     await visit(page, 'Webhooks', 'webhooks');
     await page.getByRole('button', { name: 'Add endpoint' }).click();
     const dialog = page.getByRole('dialog', { name: 'Add endpoint' });
@@ -237,8 +235,7 @@ describe('console in a browser', () => {
   });
 
   it('shows onboarding, notices, flags, plan, team and the audit log to an owner', async () => {
-    const page = await newPage();
-    await signIn(page, ownerToken);
+    const page = await signedIn(ownerToken);
     await visit(page, 'Onboarding', 'onboarding');
     await page
       .getByText(/Required: launch is blocked until/)
@@ -268,8 +265,7 @@ describe('console in a browser', () => {
 
   it('shows a host member no Integrations page', async () => {
     const hostToken = await addMember(t, accountId, ownerToken, 'host');
-    const page = await newPage();
-    await signIn(page, hostToken);
+    const page = await signedIn(hostToken);
     const nav = page.getByRole('navigation', { name: 'Console' });
     await expect(nav.getByRole('link', { name: 'Integrations', exact: true }).count()).resolves.toBe(0);
     await expect(nav.getByRole('link', { name: 'Webhooks', exact: true }).count()).resolves.toBe(0);
@@ -279,8 +275,7 @@ describe('console in a browser', () => {
 
   it("shows a Basic account the plan's limits", async () => {
     const basic = await createAccount(t, 'basic');
-    const page = await newPage();
-    await signIn(page, basic.ownerToken);
+    const page = await signedIn(basic.ownerToken);
     await visit(page, 'Plan and usage', 'plan-basic');
     await expect(page.getByTestId('plan-name').textContent()).resolves.toBe('Basic');
     const limits = page.getByTestId('plan-limits');
@@ -299,8 +294,7 @@ describe('console in a browser', () => {
   it('shows an instance administrator the accounts, plugins and marketplace', async () => {
     const admin = await t.token({ sub: 'operator', account: accountId, admin: true });
     await t.http.post('/v1/members').set(bearer(ownerToken)).send({ userId: 'operator', role: 'admin' });
-    const page = await newPage();
-    await signIn(page, admin);
+    const page = await signedIn(admin);
     await visit(page, 'Accounts', 'admin-accounts');
     await visit(page, 'Plugins', 'admin-plugins');
     await page
@@ -334,8 +328,7 @@ describe('console in a browser', () => {
   });
 
   it('measures the Integrations page until interactive with the whole catalogue', async () => {
-    const page = await newPage();
-    await signIn(page, ownerToken);
+    const page = await signedIn(ownerToken);
     const providers = (await t.http.get('/v1/providers?limit=100').set(bearer(ownerToken))).body.data.length as number;
     const started = Date.now();
     await page.goto('/console/integrations');

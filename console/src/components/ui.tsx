@@ -1,4 +1,4 @@
-import { useState, type ReactNode } from 'react';
+import type { ReactNode } from 'react';
 import {
   Button as AriaButton,
   type ButtonProps as AriaButtonProps,
@@ -13,6 +13,7 @@ import {
   Text,
   TextField as AriaTextField,
 } from 'react-aria-components';
+import { useAction } from './action.ts';
 
 type Variant = 'primary' | 'secondary' | 'danger' | 'link';
 
@@ -66,8 +67,7 @@ export function Confirm({
   onCancel: () => void;
   onConfirm: () => Promise<unknown> | void;
 }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
+  const { run, busy, error } = useAction();
   return (
     <ModalOverlay className="modal-overlay" isOpen={isOpen} onOpenChange={(open) => !open && onCancel()} isDismissable>
       <AriaModal className="modal modal-narrow">
@@ -77,27 +77,54 @@ export function Confirm({
           {error && <ErrorText>{error}</ErrorText>}
           <div className="actions">
             <Button onPress={onCancel}>Cancel</Button>
-            <Button
-              variant="danger"
-              isDisabled={busy}
-              onPress={async () => {
-                setBusy(true);
-                setError('');
-                try {
-                  await onConfirm();
-                } catch (e) {
-                  setError(e instanceof Error ? e.message : String(e));
-                } finally {
-                  setBusy(false);
-                }
-              }}
-            >
+            <Button variant="danger" isDisabled={busy} onPress={() => run(async () => void (await onConfirm()))}>
               {confirmLabel}
             </Button>
           </div>
         </Dialog>
       </AriaModal>
     </ModalOverlay>
+  );
+}
+
+/** A dialog around one form: Cancel, and a submit button that waits for the answer and shows a refusal above it. */
+export function FormDialog({
+  title,
+  submitLabel,
+  canSubmit,
+  onClose,
+  onSubmit,
+  wide,
+  children,
+}: {
+  title: string;
+  submitLabel: string;
+  canSubmit: boolean;
+  onClose: () => void;
+  onSubmit: () => Promise<unknown>;
+  wide?: boolean;
+  children: ReactNode;
+}) {
+  const { run, busy, error } = useAction();
+  return (
+    <Modal title={title} isOpen onClose={onClose} wide={wide}>
+      <form
+        className="form"
+        onSubmit={(event) => {
+          event.preventDefault();
+          void run(async () => void (await onSubmit()));
+        }}
+      >
+        {children}
+        {error && <ErrorText>{error}</ErrorText>}
+        <div className="actions">
+          <Button onPress={onClose}>Cancel</Button>
+          <Button type="submit" variant="primary" isDisabled={busy || !canSubmit}>
+            {submitLabel}
+          </Button>
+        </div>
+      </form>
+    </Modal>
   );
 }
 
@@ -129,19 +156,16 @@ export function TextField({
   );
 }
 
-export function Switch({
-  isSelected,
-  onChange,
-  children,
-  isDisabled,
-}: {
+interface ToggleProps {
   isSelected: boolean;
   onChange: (value: boolean) => void;
   children: ReactNode;
   isDisabled?: boolean;
-}) {
+}
+
+export function Switch({ children, ...props }: ToggleProps) {
   return (
-    <AriaSwitch className="switch" isSelected={isSelected} onChange={onChange} isDisabled={isDisabled}>
+    <AriaSwitch className="switch" {...props}>
       <span className="switch-track" aria-hidden="true">
         <span className="switch-thumb" />
       </span>
@@ -150,21 +174,11 @@ export function Switch({
   );
 }
 
-export function Checkbox({
-  isSelected,
-  onChange,
-  children,
-  isDisabled,
-}: {
-  isSelected: boolean;
-  onChange: (value: boolean) => void;
-  children: ReactNode;
-  isDisabled?: boolean;
-}) {
+export function Checkbox({ children, ...props }: ToggleProps) {
   return (
-    <AriaCheckbox className="checkbox" isSelected={isSelected} onChange={onChange} isDisabled={isDisabled}>
+    <AriaCheckbox className="checkbox" {...props}>
       <span className="checkbox-box" aria-hidden="true">
-        {isSelected ? '✓' : ''}
+        {props.isSelected ? '✓' : ''}
       </span>
       {children}
     </AriaCheckbox>
@@ -184,6 +198,16 @@ export function Notice({ children, tone = 'info' }: { children: ReactNode; tone?
     <div className={`banner banner-${tone}`} role="status">
       {children}
     </div>
+  );
+}
+
+/** What the last action said: its message, then its problem. */
+export function Outcome({ message, error, tone = 'info' }: { message: string; error: string; tone?: 'info' | 'success' }) {
+  return (
+    <>
+      {message && <Notice tone={tone}>{message}</Notice>}
+      {error && <ErrorText>{error}</ErrorText>}
+    </>
   );
 }
 

@@ -1,7 +1,9 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { allPages, api, errorMessage, unwrap, type Schemas } from '../api.ts';
-import { Button, ErrorText, formatDate, Loading, Notice, PageHeader, Switch } from '../components/ui.tsx';
+import { api, unwrap, type Schemas } from '../api.ts';
+import { useAction } from '../components/action.ts';
+import { QueryTable, Table, useList } from '../components/data.tsx';
+import { Button, ErrorText, formatDate, Notice, PageHeader, Switch } from '../components/ui.tsx';
 import { useAbility, useSession } from '../session.tsx';
 import { categoryLabel } from './Integrations.tsx';
 
@@ -13,7 +15,7 @@ export function NoticesPage() {
     queryKey: ['notices', status],
     queryFn: () => unwrap(api.GET('/v1/notices', { params: { query: { status, limit: 50 } } })),
   });
-  const [error, setError] = useState('');
+  const { run, error } = useAction();
   const canDismiss = ability.can('manage', 'integrations');
   return (
     <>
@@ -27,53 +29,36 @@ export function NoticesPage() {
       </PageHeader>
       <p className="muted">What needs a person: expired or refused connections, tokens about to expire, syncs that keep failing.</p>
       {error && <ErrorText>{error}</ErrorText>}
-      {notices.isLoading ? (
-        <Loading />
-      ) : notices.error ? (
-        <ErrorText>{errorMessage(notices.error)}</ErrorText>
-      ) : !notices.data?.data.length ? (
-        <p>No {status} notices.</p>
-      ) : (
-        <table className="table">
-          <caption>{status === 'open' ? 'Open notices' : 'Closed notices'}</caption>
-          <thead>
-            <tr>
-              <th scope="col">Opened</th>
-              <th scope="col">Provider</th>
-              <th scope="col">Message</th>
-              <th scope="col">{status === 'open' ? 'Actions' : 'Resolution'}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {notices.data.data.map((notice: Schemas['NoticeDto']) => (
-              <tr key={notice.id}>
-                <td>{formatDate(notice.openedAt)}</td>
-                <td>{notice.provider}</td>
-                <td>{notice.message}</td>
-                <td>
-                  {status === 'open'
-                    ? canDismiss && (
-                        <Button
-                          onPress={async () => {
-                            setError('');
-                            try {
-                              await unwrap(api.POST('/v1/notices/{id}/dismiss', { params: { path: { id: notice.id } } }));
-                              await queryClient.invalidateQueries({ queryKey: ['notices'] });
-                            } catch (e) {
-                              setError(errorMessage(e));
-                            }
-                          }}
-                        >
-                          Dismiss
-                        </Button>
-                      )
-                    : `${notice.resolution ?? ''} ${formatDate(notice.closedAt)}`}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <QueryTable
+        query={notices}
+        rows={(page) => page.data}
+        empty={<p>No {status} notices.</p>}
+        caption={status === 'open' ? 'Open notices' : 'Closed notices'}
+        columns={['Opened', 'Provider', 'Message', status === 'open' ? 'Actions' : 'Resolution']}
+        row={(notice: Schemas['NoticeDto']) => (
+          <tr key={notice.id}>
+            <td>{formatDate(notice.openedAt)}</td>
+            <td>{notice.provider}</td>
+            <td>{notice.message}</td>
+            <td>
+              {status === 'open'
+                ? canDismiss && (
+                    <Button
+                      onPress={() =>
+                        run(async () => {
+                          await unwrap(api.POST('/v1/notices/{id}/dismiss', { params: { path: { id: notice.id } } }));
+                          await queryClient.invalidateQueries({ queryKey: ['notices'] });
+                        })
+                      }
+                    >
+                      Dismiss
+                    </Button>
+                  )
+                : `${notice.resolution ?? ''} ${formatDate(notice.closedAt)}`}
+            </td>
+          </tr>
+        )}
+      />
     </>
   );
 }
@@ -83,67 +68,46 @@ const SOURCES: Record<string, string> = { default: 'Default', override: 'Set for
 export function FlagsPage() {
   const ability = useAbility();
   const queryClient = useQueryClient();
-  const flags = useQuery({
-    queryKey: ['flags'],
-    queryFn: () => allPages<Schemas['FeatureFlagDto']>((cursor) => unwrap(api.GET('/v1/feature-flags', { params: { query: { limit: 100, cursor } } }))),
-  });
-  const [error, setError] = useState('');
+  const flags = useList('flags', '/v1/feature-flags');
+  const { run, error } = useAction();
   const canChange = ability.can('manage', 'integrations');
-  const set = async (key: string, value: boolean | null) => {
-    setError('');
-    try {
+  const set = (key: string, value: boolean | null) =>
+    run(async () => {
       await unwrap(api.PATCH('/v1/feature-flags/{key}', { params: { path: { key } }, body: { value } }));
       await queryClient.invalidateQueries({ queryKey: ['flags'] });
-    } catch (e) {
-      setError(errorMessage(e));
-    }
-  };
+    });
   return (
     <>
       <PageHeader title="Feature flags" />
       <p className="muted">A flag of an integration pauses its automatic reactions and scheduled syncs while off.</p>
       {error && <ErrorText>{error}</ErrorText>}
-      {flags.isLoading ? (
-        <Loading />
-      ) : flags.error ? (
-        <ErrorText>{errorMessage(flags.error)}</ErrorText>
-      ) : (
-        <table className="table">
-          <caption>Flags</caption>
-          <thead>
-            <tr>
-              <th scope="col">Flag</th>
-              <th scope="col">Value</th>
-              <th scope="col">Why</th>
-              <th scope="col">Override</th>
-            </tr>
-          </thead>
-          <tbody>
-            {(flags.data ?? []).map((flag) => (
-              <tr key={flag.key}>
-                <td>
-                  <code>{flag.key}</code>
-                  {flag.description && <div className="muted small">{flag.description}</div>}
-                </td>
-                <td>
-                  <Switch isSelected={flag.value} isDisabled={!canChange} onChange={(value) => set(flag.key, value)}>
-                    <span className="visually-hidden">{flag.key}</span>
-                    {flag.value ? 'On' : 'Off'}
-                  </Switch>
-                </td>
-                <td>{SOURCES[flag.source] ?? flag.source}</td>
-                <td>
-                  {flag.override !== null && canChange && (
-                    <Button variant="link" onPress={() => set(flag.key, null)}>
-                      Reset <span className="visually-hidden">{flag.key}</span> to default
-                    </Button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <QueryTable
+        query={flags}
+        caption="Flags"
+        columns={['Flag', 'Value', 'Why', 'Override']}
+        row={(flag) => (
+          <tr key={flag.key}>
+            <td>
+              <code>{flag.key}</code>
+              {flag.description && <div className="muted small">{flag.description}</div>}
+            </td>
+            <td>
+              <Switch isSelected={flag.value} isDisabled={!canChange} onChange={(value) => set(flag.key, value)}>
+                <span className="visually-hidden">{flag.key}</span>
+                {flag.value ? 'On' : 'Off'}
+              </Switch>
+            </td>
+            <td>{SOURCES[flag.source] ?? flag.source}</td>
+            <td>
+              {flag.override !== null && canChange && (
+                <Button variant="link" onPress={() => set(flag.key, null)}>
+                  Reset <span className="visually-hidden">{flag.key}</span> to default
+                </Button>
+              )}
+            </td>
+          </tr>
+        )}
+      />
     </>
   );
 }
@@ -180,32 +144,27 @@ export function PlanPage() {
         <strong>{me.account.name}</strong> is on the <strong data-testid="plan-name">{planName}</strong> plan. Usage is for {me.livemode ? 'live' : 'test'}{' '}
         mode.
       </p>
-      <table className="table" data-testid="plan-limits">
-        <caption>Limits</caption>
-        <thead>
-          <tr>
-            <th scope="col">Feature</th>
-            <th scope="col">Limit</th>
-            <th scope="col">Used</th>
+      <Table
+        testId="plan-limits"
+        caption="Limits"
+        columns={['Feature', 'Limit', 'Used']}
+        rows={rows}
+        row={(row) => (
+          <tr key={row.feature}>
+            <td>{row.label}</td>
+            <td>{row.feature === 'webhooks' ? (row.limit === 0 ? 'Not included' : 'Included') : limitText(row.limit)}</td>
+            <td>{row.used === undefined ? '—' : row.limit ? `${row.used} of ${row.limit}` : row.used}</td>
           </tr>
-        </thead>
-        <tbody>
-          {rows.map((row) => (
-            <tr key={row.feature}>
-              <td>{row.label}</td>
-              <td>{row.feature === 'webhooks' ? (row.limit === 0 ? 'Not included' : 'Included') : limitText(row.limit)}</td>
-              <td>{row.used === undefined ? '—' : row.limit ? `${row.used} of ${row.limit}` : row.used}</td>
-            </tr>
-          ))}
-          {'integrations.default' in me.limits && (
-            <tr>
-              <td>Every other category of integrations</td>
-              <td>{limitText(otherLimit)}</td>
-              <td>—</td>
-            </tr>
-          )}
-        </tbody>
-      </table>
+        )}
+      >
+        {'integrations.default' in me.limits && (
+          <tr>
+            <td>Every other category of integrations</td>
+            <td>{limitText(otherLimit)}</td>
+            <td>—</td>
+          </tr>
+        )}
+      </Table>
       {Object.values(me.limits).some((limit) => limit !== null) && <Notice>Ask your platform's administrator for a plan with more.</Notice>}
     </>
   );

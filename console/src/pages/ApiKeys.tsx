@@ -1,9 +1,10 @@
 import { subject } from '@casl/ability';
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Radio, RadioGroup, Label } from 'react-aria-components';
-import { allPages, api, errorMessage, unwrap, type Schemas } from '../api.ts';
-import { Button, Checkbox, Confirm, ErrorText, formatDate, Loading, Modal, Notice, PageHeader, TextField } from '../components/ui.tsx';
+import { api, unwrap, type Schemas } from '../api.ts';
+import { Queried, Table, useList } from '../components/data.tsx';
+import { Button, Checkbox, Confirm, formatDate, FormDialog, Notice, PageHeader, TextField } from '../components/ui.tsx';
 import { useAbility, useSession } from '../session.tsx';
 
 type ApiKey = Schemas['ApiKeyDto'];
@@ -18,10 +19,7 @@ function keyState(key: ApiKey): string {
 export function ApiKeysPage() {
   const ability = useAbility();
   const queryClient = useQueryClient();
-  const keys = useQuery({
-    queryKey: ['api-keys'],
-    queryFn: () => allPages<ApiKey>((cursor) => unwrap(api.GET('/v1/api-keys', { params: { query: { limit: 100, cursor } } }))),
-  });
+  const keys = useList('api-keys', '/v1/api-keys');
   const [creating, setCreating] = useState(false);
   const [revealed, setRevealed] = useState<{ name: string; key: string } | null>(null);
   const [revoking, setRevoking] = useState<ApiKey | null>(null);
@@ -32,52 +30,41 @@ export function ApiKeysPage() {
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['api-keys'] });
 
   const table = (list: ApiKey[], caption: string, actions: boolean) => (
-    <table className="table">
-      <caption>{caption}</caption>
-      <thead>
-        <tr>
-          <th scope="col">Name</th>
-          <th scope="col">Key</th>
-          <th scope="col">Mode</th>
-          <th scope="col">Status</th>
-          <th scope="col">Created</th>
-          <th scope="col">Last used</th>
-          {actions && <th scope="col">Actions</th>}
-        </tr>
-      </thead>
-      <tbody>
-        {list.map((key) => (
-          <tr key={key.id} data-key={key.id}>
-            <td>{key.name}</td>
+    <Table
+      caption={caption}
+      columns={['Name', 'Key', 'Mode', 'Status', 'Created', 'Last used', actions && 'Actions']}
+      rows={list}
+      row={(key) => (
+        <tr key={key.id} data-key={key.id}>
+          <td>{key.name}</td>
+          <td>
+            <code>
+              {key.start}…{key.last4}
+            </code>
+          </td>
+          <td>{key.mode}</td>
+          <td>{keyState(key)}</td>
+          <td>{formatDate(key.createdAt)}</td>
+          <td>{key.lastUsedAt ? formatDate(key.lastUsedAt) : 'Never'}</td>
+          {actions && (
             <td>
-              <code>
-                {key.start}…{key.last4}
-              </code>
+              <div className="actions">
+                {ability.can('roll', subject('ApiKey', { mode: key.mode })) && (
+                  <Button onPress={() => setRolling(key)} aria-label={`Roll ${key.name}`}>
+                    Roll
+                  </Button>
+                )}
+                {ability.can('revoke', 'ApiKey') && (
+                  <Button variant="danger" onPress={() => setRevoking(key)} aria-label={`Revoke ${key.name}`}>
+                    Revoke
+                  </Button>
+                )}
+              </div>
             </td>
-            <td>{key.mode}</td>
-            <td>{keyState(key)}</td>
-            <td>{formatDate(key.createdAt)}</td>
-            <td>{key.lastUsedAt ? formatDate(key.lastUsedAt) : 'Never'}</td>
-            {actions && (
-              <td>
-                <div className="actions">
-                  {ability.can('roll', subject('ApiKey', { mode: key.mode })) && (
-                    <Button onPress={() => setRolling(key)} aria-label={`Roll ${key.name}`}>
-                      Roll
-                    </Button>
-                  )}
-                  {ability.can('revoke', 'ApiKey') && (
-                    <Button variant="danger" onPress={() => setRevoking(key)} aria-label={`Revoke ${key.name}`}>
-                      Revoke
-                    </Button>
-                  )}
-                </div>
-              </td>
-            )}
-          </tr>
-        ))}
-      </tbody>
-    </table>
+          )}
+        </tr>
+      )}
+    />
   );
 
   return (
@@ -91,16 +78,14 @@ export function ApiKeysPage() {
       </PageHeader>
       <p className="muted">Programs call the API with these keys. A key is shown once, when it is created or rolled.</p>
       {revealed && <RevealedKey name={revealed.name} secret={revealed.key} onDismiss={() => setRevealed(null)} />}
-      {keys.isLoading ? (
-        <Loading />
-      ) : keys.error ? (
-        <ErrorText>{errorMessage(keys.error)}</ErrorText>
-      ) : (
-        <>
-          {active.length ? table(active, 'Active keys', true) : <p>No active keys.</p>}
-          {inactive.length > 0 && table(inactive, 'Revoked and expired keys', false)}
-        </>
-      )}
+      <Queried query={keys}>
+        {() => (
+          <>
+            {active.length ? table(active, 'Active keys', true) : <p>No active keys.</p>}
+            {inactive.length > 0 && table(inactive, 'Revoked and expired keys', false)}
+          </>
+        )}
+      </Queried>
       {creating && (
         <CreateKeyDialog
           onClose={() => setCreating(false)}
@@ -180,68 +165,48 @@ function CreateKeyDialog({ onClose, onCreated }: { onClose: () => void; onCreate
   const [name, setName] = useState('');
   const [mode, setMode] = useState<'live' | 'test'>(modes.includes('live') ? 'live' : 'test');
   const [permissions, setPermissions] = useState<string[]>(me.permissions);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
   const refusals = (['test', 'live'] as const)
     .filter((m) => !modes.includes(m))
     .map((m) => ability.relevantRuleFor('create', subject('ApiKey', { mode: m }))?.reason?.replace(/^plan: /, ''))
     .filter(Boolean);
 
   return (
-    <Modal title="Create API key" isOpen onClose={onClose}>
-      <form
-        className="form"
-        onSubmit={async (event) => {
-          event.preventDefault();
-          setBusy(true);
-          setError('');
-          try {
-            const created = await unwrap(api.POST('/v1/api-keys', { body: { name, mode, permissions: permissions as never } }));
-            await onCreated(created);
-          } catch (e) {
-            setError(errorMessage(e));
-          } finally {
-            setBusy(false);
-          }
-        }}
-      >
-        <TextField label="Name" value={name} onChange={setName} isRequired />
-        <RadioGroup className="field radio-group" value={mode} onChange={(value) => setMode(value as 'live' | 'test')} orientation="horizontal">
-          <Label>Mode</Label>
-          <Radio value="live" isDisabled={!modes.includes('live')}>
-            Live
-          </Radio>
-          <Radio value="test" isDisabled={!modes.includes('test')}>
-            Test
-          </Radio>
-        </RadioGroup>
-        {refusals.map((reason) => (
-          <p key={reason} className="muted small">
-            {reason}
-          </p>
-        ))}
-        <fieldset className="fieldset">
-          <legend>Permissions</legend>
-          <div className="checkbox-grid">
-            {me.permissions.map((permission) => (
-              <Checkbox
-                key={permission}
-                isSelected={permissions.includes(permission)}
-                onChange={(on) => setPermissions(on ? [...permissions, permission] : permissions.filter((p) => p !== permission))}
-              >
-                {permission}
-              </Checkbox>
-            ))}
-          </div>
-        </fieldset>
-        {error && <ErrorText>{error}</ErrorText>}
-        <div className="actions">
-          <Button onPress={onClose}>Cancel</Button>
-          <Button type="submit" variant="primary" isDisabled={busy || !name.trim() || modes.length === 0}>
-            Create key
-          </Button>
+    <FormDialog
+      title="Create API key"
+      submitLabel="Create key"
+      canSubmit={!!name.trim() && modes.length > 0}
+      onClose={onClose}
+      onSubmit={async () => onCreated(await unwrap(api.POST('/v1/api-keys', { body: { name, mode, permissions: permissions as never } })))}
+    >
+      <TextField label="Name" value={name} onChange={setName} isRequired />
+      <RadioGroup className="field radio-group" value={mode} onChange={(value) => setMode(value as 'live' | 'test')} orientation="horizontal">
+        <Label>Mode</Label>
+        <Radio value="live" isDisabled={!modes.includes('live')}>
+          Live
+        </Radio>
+        <Radio value="test" isDisabled={!modes.includes('test')}>
+          Test
+        </Radio>
+      </RadioGroup>
+      {refusals.map((reason) => (
+        <p key={reason} className="muted small">
+          {reason}
+        </p>
+      ))}
+      <fieldset className="fieldset">
+        <legend>Permissions</legend>
+        <div className="checkbox-grid">
+          {me.permissions.map((permission) => (
+            <Checkbox
+              key={permission}
+              isSelected={permissions.includes(permission)}
+              onChange={(on) => setPermissions(on ? [...permissions, permission] : permissions.filter((p) => p !== permission))}
+            >
+              {permission}
+            </Checkbox>
+          ))}
         </div>
-      </form>
-    </Modal>
+      </fieldset>
+    </FormDialog>
   );
 }

@@ -2,6 +2,7 @@ import createClient from 'openapi-fetch';
 import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
 import type { paths } from '../../../clients/typescript/src/generated/openapi.ts';
 import { ApiError, errorMessage, unwrap, type Schemas } from '../api.ts';
+import { useAction } from '../components/action.ts';
 import { Button, ErrorText, Loading } from '../components/ui.tsx';
 import { categoryLabel } from './Integrations.tsx';
 
@@ -64,8 +65,7 @@ export default function ConnectPage() {
   const [session, setSession] = useState<SessionView | null>(null);
   const [failure, setFailure] = useState('');
   const [chosen, setChosen] = useState<ConnectProvider | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
+  const { run, busy, error } = useAction();
   const [done, setDone] = useState<{ provider: string; redirectUrl: string } | null>(null);
 
   useEffect(() => {
@@ -94,11 +94,9 @@ export default function ConnectPage() {
     location.assign(redirectUrl);
   };
 
-  const submit = async (values: Record<string, Record<string, unknown>>) => {
-    if (!chosen) return;
-    setBusy(true);
-    setError('');
-    try {
+  const submit = (values: Record<string, Record<string, unknown>>) =>
+    run(async () => {
+      if (!chosen) return;
       if (chosen.authType === 'oauth2') {
         const started = await unwrap(client.POST('/v1/connect/oauth/start', { body: { provider: chosen.id, inputs: values.inputs } as never }));
         location.assign(started.authorizationUrl);
@@ -110,12 +108,7 @@ export default function ConnectPage() {
         }),
       );
       finish(chosen.id, completed.connectionId, completed.redirectUrl);
-    } catch (e) {
-      setError(errorMessage(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   return (
     <main className="connect-page">

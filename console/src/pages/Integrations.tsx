@@ -2,7 +2,9 @@ import { subject } from '@casl/ability';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
 import { SearchField, Input, Label, ToggleButton, ProgressBar } from 'react-aria-components';
-import { allPages, api, errorMessage, unwrap, type Connection, type Provider, type Schemas } from '../api.ts';
+import { api, unwrap, type Connection, type Provider, type Schemas } from '../api.ts';
+import { useAction } from '../components/action.ts';
+import { both, Queried, QueryTable, useList } from '../components/data.tsx';
 import { Button, Confirm, ErrorText, formatDate, Loading, Modal, Notice, PageHeader, StatusBadge, Switch } from '../components/ui.tsx';
 import { navigate, useLocation } from '../router.ts';
 import { useAbility, useSession, type AppAbility } from '../session.tsx';
@@ -34,18 +36,11 @@ export const categoryLabel = (category: string) =>
     .join(' ');
 
 export function useProviders() {
-  return useQuery({
-    queryKey: ['providers'],
-    queryFn: () => allPages<Provider>((cursor) => unwrap(api.GET('/v1/providers', { params: { query: { limit: 100, cursor } } }))),
-    staleTime: 60_000,
-  });
+  return useList('providers', '/v1/providers', 60_000);
 }
 
 export function useConnections() {
-  return useQuery({
-    queryKey: ['connections'],
-    queryFn: () => allPages<Connection>((cursor) => unwrap(api.GET('/v1/connections', { params: { query: { limit: 100, cursor } } }))),
-  });
+  return useList('connections', '/v1/connections');
 }
 
 // The card shows the connection that speaks for the provider: the default one, else the most recent.
@@ -122,63 +117,61 @@ export function IntegrationsPage() {
           <Input placeholder="Search integrations" />
         </SearchField>
       </div>
-      {providers.isLoading || connections.isLoading ? (
-        <Loading />
-      ) : providers.error || connections.error ? (
-        <ErrorText>{errorMessage(providers.error ?? connections.error)}</ErrorText>
-      ) : (
-        <>
-          <p className="muted" aria-live="polite">
-            {shown.length} of {providers.data!.length} integrations
-          </p>
-          <ul className="cards" data-testid="integration-cards">
-            {shown.map((provider) => {
-              const list = byProvider.get(provider.id) ?? [];
-              const primary = primaryConnection(list);
-              const active = list.filter((c) => c.status !== 'disconnected').length;
-              return (
-                <li key={provider.id} className="card" data-provider={provider.id}>
-                  <div className="card-head">
-                    <h2>{provider.name}</h2>
-                    <StatusBadge status={primary?.status ?? 'not_connected'} />
-                  </div>
-                  <p className="muted small">{categoryLabel(provider.category)}</p>
-                  <p className="card-description">{provider.description}</p>
-                  <dl className="facts">
-                    {primary?.displayName && primary.status !== 'disconnected' && (
-                      <>
-                        <dt>Connected to</dt>
-                        <dd>{primary.displayName}</dd>
-                      </>
-                    )}
-                    {primary && (
-                      <>
-                        <dt>Last sync</dt>
-                        <dd>{primary.lastSyncAt ? formatDate(primary.lastSyncAt) : 'Never'}</dd>
-                      </>
-                    )}
-                    {active > 1 && (
-                      <>
-                        <dt>Connections</dt>
-                        <dd>{active}</dd>
-                      </>
-                    )}
-                    <dt>Plan</dt>
-                    <dd>{planVerdict(provider, me)}</dd>
-                  </dl>
-                  <Button
-                    variant={primary && primary.status !== 'disconnected' ? 'secondary' : 'primary'}
-                    onPress={() => setOpenProvider(provider.id)}
-                    aria-label={`${primary && primary.status !== 'disconnected' ? 'Manage' : 'Connect'} ${provider.name}`}
-                  >
-                    {primary && primary.status !== 'disconnected' ? 'Manage' : 'Connect'}
-                  </Button>
-                </li>
-              );
-            })}
-          </ul>
-        </>
-      )}
+      <Queried query={both(providers, connections)}>
+        {([providerList]) => (
+          <>
+            <p className="muted" aria-live="polite">
+              {shown.length} of {providerList.length} integrations
+            </p>
+            <ul className="cards" data-testid="integration-cards">
+              {shown.map((provider) => {
+                const list = byProvider.get(provider.id) ?? [];
+                const primary = primaryConnection(list);
+                const active = list.filter((c) => c.status !== 'disconnected').length;
+                return (
+                  <li key={provider.id} className="card" data-provider={provider.id}>
+                    <div className="card-head">
+                      <h2>{provider.name}</h2>
+                      <StatusBadge status={primary?.status ?? 'not_connected'} />
+                    </div>
+                    <p className="muted small">{categoryLabel(provider.category)}</p>
+                    <p className="card-description">{provider.description}</p>
+                    <dl className="facts">
+                      {primary?.displayName && primary.status !== 'disconnected' && (
+                        <>
+                          <dt>Connected to</dt>
+                          <dd>{primary.displayName}</dd>
+                        </>
+                      )}
+                      {primary && (
+                        <>
+                          <dt>Last sync</dt>
+                          <dd>{primary.lastSyncAt ? formatDate(primary.lastSyncAt) : 'Never'}</dd>
+                        </>
+                      )}
+                      {active > 1 && (
+                        <>
+                          <dt>Connections</dt>
+                          <dd>{active}</dd>
+                        </>
+                      )}
+                      <dt>Plan</dt>
+                      <dd>{planVerdict(provider, me)}</dd>
+                    </dl>
+                    <Button
+                      variant={primary && primary.status !== 'disconnected' ? 'secondary' : 'primary'}
+                      onPress={() => setOpenProvider(provider.id)}
+                      aria-label={`${primary && primary.status !== 'disconnected' ? 'Manage' : 'Connect'} ${provider.name}`}
+                    >
+                      {primary && primary.status !== 'disconnected' ? 'Manage' : 'Connect'}
+                    </Button>
+                  </li>
+                );
+              })}
+            </ul>
+          </>
+        )}
+      </Queried>
       {current && <ProviderDialog provider={current} connections={byProvider.get(current.id) ?? []} onClose={() => setOpenProvider(null)} />}
     </>
   );
@@ -230,8 +223,7 @@ function ProviderDialog({ provider, connections, onClose }: { provider: Provider
 function ConnectForm({ provider, onDone, reconnect }: { provider: Provider; onDone: () => void; reconnect?: Connection }) {
   const queryClient = useQueryClient();
   const { reload } = useSession();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
+  const { run, busy, error } = useAction();
   const oauth = provider.authType === 'oauth2';
   const sections = oauth
     ? [
@@ -244,10 +236,8 @@ function ConnectForm({ provider, onDone, reconnect }: { provider: Provider; onDo
         { key: 'settings', title: 'Settings', schema: provider.settingsSchema },
       ];
 
-  const submit = async (values: Record<string, Record<string, unknown>>) => {
-    setBusy(true);
-    setError('');
-    try {
+  const submit = (values: Record<string, Record<string, unknown>>) =>
+    run(async () => {
       if (oauth) {
         const returnUrl = `/console/integrations?provider=${encodeURIComponent(provider.id)}`;
         const started = reconnect
@@ -280,12 +270,7 @@ function ConnectForm({ provider, onDone, reconnect }: { provider: Provider; onDo
       await queryClient.invalidateQueries({ queryKey: ['connections'] });
       await reload();
       onDone();
-    } catch (e) {
-      setError(errorMessage(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   return (
     <section className="connect-form" aria-label={`Connect ${provider.name}`}>
@@ -317,8 +302,7 @@ function ConnectionPanel({ provider, connection }: { provider: Provider; connect
   const canDisconnect = ability.can('disconnect', target);
   const canConnect = ability.can('connect', target);
   const [panel, setPanel] = useState<Panel>('none');
-  const [message, setMessage] = useState('');
-  const [error, setError] = useState('');
+  const { run, message, error } = useAction();
   const [confirming, setConfirming] = useState(false);
   const [sync, setSync] = useState<{ runId: string; status: string; counts?: Record<string, unknown> } | null>(null);
   const name = connection.label ?? connection.displayName ?? provider.name;
@@ -327,17 +311,6 @@ function ConnectionPanel({ provider, connection }: { provider: Provider; connect
   const refresh = async () => {
     await queryClient.invalidateQueries({ queryKey: ['connections'] });
     await queryClient.invalidateQueries({ queryKey: ['sync-runs', connection.id] });
-  };
-
-  const run = async (what: () => Promise<string | void>) => {
-    setError('');
-    setMessage('');
-    try {
-      const text = await what();
-      if (text) setMessage(text);
-    } catch (e) {
-      setError(errorMessage(e));
-    }
   };
 
   const syncNow = () =>
@@ -494,8 +467,7 @@ function ConnectionPanel({ provider, connection }: { provider: Provider; connect
 
 function ConfigureForm({ provider, connection, onDone }: { provider: Provider; connection: Connection; onDone: () => void }) {
   const queryClient = useQueryClient();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
+  const { run, busy, error } = useAction();
   return (
     <section className="connect-form" aria-label="Settings">
       <h3>Settings</h3>
@@ -507,19 +479,13 @@ function ConfigureForm({ provider, connection, onDone }: { provider: Provider; c
           submitLabel="Save"
           busy={busy}
           idPrefix={`settings-${connection.id.slice(0, 8)}`}
-          onSubmit={async (values) => {
-            setBusy(true);
-            setError('');
-            try {
+          onSubmit={(values) =>
+            run(async () => {
               await unwrap(api.PATCH('/v1/connections/{id}', { params: { path: { id: connection.id } }, body: { settings: values.settings ?? {} } }));
               await queryClient.invalidateQueries({ queryKey: ['connections'] });
               onDone();
-            } catch (e) {
-              setError(errorMessage(e));
-            } finally {
-              setBusy(false);
-            }
-          }}
+            })
+          }
         />
       </Suspense>
     </section>
@@ -531,40 +497,30 @@ function SyncHistory({ connection }: { connection: Connection }) {
     queryKey: ['sync-runs', connection.id],
     queryFn: () => unwrap(api.GET('/v1/connections/{id}/sync-runs', { params: { path: { id: connection.id }, query: { limit: 20 } } })),
   });
-  if (runs.isLoading) return <Loading />;
-  if (runs.error) return <ErrorText>{errorMessage(runs.error)}</ErrorText>;
-  if (!runs.data?.data.length) return <p className="muted">No syncs yet.</p>;
   return (
-    <table className="table">
-      <caption>Sync history</caption>
-      <thead>
-        <tr>
-          <th scope="col">Started</th>
-          <th scope="col">Status</th>
-          <th scope="col">Trigger</th>
-          <th scope="col">Records</th>
-          <th scope="col">Duration</th>
+    <QueryTable
+      query={runs}
+      rows={(page) => page.data}
+      empty={<p className="muted">No syncs yet.</p>}
+      caption="Sync history"
+      columns={['Started', 'Status', 'Trigger', 'Records', 'Duration']}
+      row={(run) => (
+        <tr key={run.id}>
+          <td>{formatDate(run.startedAt ?? run.createdAt)}</td>
+          <td>
+            {run.status}
+            {run.error ? ` — ${run.error}` : ''}
+          </td>
+          <td>{run.trigger}</td>
+          <td>
+            {Object.entries(run.counts ?? {})
+              .map(([model, count]) => `${model}: ${typeof count === 'object' ? JSON.stringify(count) : String(count)}`)
+              .join(', ') || '—'}
+          </td>
+          <td>{run.durationMs === null ? '—' : `${(run.durationMs / 1000).toFixed(1)} s`}</td>
         </tr>
-      </thead>
-      <tbody>
-        {runs.data.data.map((run) => (
-          <tr key={run.id}>
-            <td>{formatDate(run.startedAt ?? run.createdAt)}</td>
-            <td>
-              {run.status}
-              {run.error ? ` — ${run.error}` : ''}
-            </td>
-            <td>{run.trigger}</td>
-            <td>
-              {Object.entries(run.counts ?? {})
-                .map(([model, count]) => `${model}: ${typeof count === 'object' ? JSON.stringify(count) : String(count)}`)
-                .join(', ') || '—'}
-            </td>
-            <td>{run.durationMs === null ? '—' : `${(run.durationMs / 1000).toFixed(1)} s`}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+      )}
+    />
   );
 }
 
@@ -593,17 +549,17 @@ function RecordsPreview({ connection }: { connection: Connection }) {
           </ToggleButton>
         ))}
       </div>
-      {records.isLoading ? (
-        <Loading />
-      ) : records.error ? (
-        <ErrorText>{errorMessage(records.error)}</ErrorText>
-      ) : !records.data?.data.length ? (
-        <p className="muted">No {chosen} records.</p>
-      ) : (
-        <pre tabIndex={0} aria-label={`${chosen} records`}>
-          {JSON.stringify(records.data.data, null, 2)}
-        </pre>
-      )}
+      <Queried query={records}>
+        {(page) =>
+          !page.data.length ? (
+            <p className="muted">No {chosen} records.</p>
+          ) : (
+            <pre tabIndex={0} aria-label={`${chosen} records`}>
+              {JSON.stringify(page.data, null, 2)}
+            </pre>
+          )
+        }
+      </Queried>
     </section>
   );
 }

@@ -1,7 +1,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
 import { api, errorMessage, unwrap, type Schemas } from '../api.ts';
-import { Button, ErrorText, formatDate, Loading, Notice, PageHeader } from '../components/ui.tsx';
+import { useAction } from '../components/action.ts';
+import { Button, ErrorText, formatDate, Loading, Notice, Outcome, PageHeader } from '../components/ui.tsx';
 import { navigate } from '../router.ts';
 import { useAbility } from '../session.tsx';
 
@@ -25,21 +25,14 @@ export function OnboardingPage() {
   const ability = useAbility();
   const queryClient = useQueryClient();
   const onboarding = useQuery({ queryKey: ['onboarding'], queryFn: () => unwrap(api.GET('/v1/onboarding')) });
-  const [message, setMessage] = useState('');
-  const [error, setError] = useState('');
+  const { run: act, message, error } = useAction();
   const canManage = ability.can('manage', 'integrations');
-
-  const run = async (what: () => Promise<string | void>) => {
-    setError('');
-    setMessage('');
-    try {
+  const run = (what: () => Promise<string | void>) =>
+    act(async () => {
       const text = await what();
       await queryClient.invalidateQueries({ queryKey: ['onboarding'] });
-      if (text) setMessage(text);
-    } catch (e) {
-      setError(errorMessage(e));
-    }
-  };
+      return text;
+    });
   const skip = (providers: string[]) => run(async () => void (await unwrap(api.POST('/v1/onboarding/skip', { body: { providers } }))));
   const undo = (provider: string) => run(async () => void (await unwrap(api.DELETE('/v1/onboarding/skip/{provider}', { params: { path: { provider } } }))));
 
@@ -78,8 +71,7 @@ export function OnboardingPage() {
           Launch waits for the required integrations: {(data.blocking as string[]).map((id) => all.find((p) => p.provider === id)?.name ?? id).join(', ')}.
         </Notice>
       )}
-      {message && <Notice>{message}</Notice>}
-      {error && <ErrorText>{error}</ErrorText>}
+      <Outcome message={message} error={error} />
       <ol className="steps">
         {(data.steps as Step[]).map((step, index) => (
           <li key={step.key} className="card step">

@@ -1,8 +1,10 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Label, ListBox, ListBoxItem, Popover, Select, SelectValue, Button as AriaButton } from 'react-aria-components';
-import { allPages, api, errorMessage, unwrap, type Schemas } from '../api.ts';
-import { Button, Confirm, ErrorText, formatDate, Loading, Modal, PageHeader, TextField } from '../components/ui.tsx';
+import { api, unwrap, type Schemas } from '../api.ts';
+import { useAction } from '../components/action.ts';
+import { both, Queried, QueryTable, Table, useList } from '../components/data.tsx';
+import { Button, Confirm, ErrorText, formatDate, FormDialog, PageHeader, TextField } from '../components/ui.tsx';
 import { useAbility, useSession } from '../session.tsx';
 
 type Member = Schemas['MemberDto'];
@@ -45,17 +47,11 @@ export function TeamPage() {
   const ability = useAbility();
   const { me } = useSession();
   const queryClient = useQueryClient();
-  const members = useQuery({
-    queryKey: ['members'],
-    queryFn: () => allPages<Member>((cursor) => unwrap(api.GET('/v1/members', { params: { query: { limit: 100, cursor } } }))),
-  });
-  const roles = useQuery({
-    queryKey: ['roles'],
-    queryFn: () => allPages<Role>((cursor) => unwrap(api.GET('/v1/roles', { params: { query: { limit: 100, cursor } } }))),
-  });
+  const members = useList('members', '/v1/members');
+  const roles = useList('roles', '/v1/roles');
   const [adding, setAdding] = useState(false);
   const [removing, setRemoving] = useState<Member | null>(null);
-  const [error, setError] = useState('');
+  const { run, error } = useAction();
   const canManage = ability.can('manage', 'members');
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['members'] });
 
@@ -69,25 +65,14 @@ export function TeamPage() {
         )}
       </PageHeader>
       {error && <ErrorText>{error}</ErrorText>}
-      {members.isLoading || roles.isLoading ? (
-        <Loading />
-      ) : members.error || roles.error ? (
-        <ErrorText>{errorMessage(members.error ?? roles.error)}</ErrorText>
-      ) : (
-        <>
-          <table className="table">
-            <caption>Members</caption>
-            <thead>
-              <tr>
-                <th scope="col">User</th>
-                <th scope="col">Email</th>
-                <th scope="col">Role</th>
-                <th scope="col">Added</th>
-                {canManage && <th scope="col">Actions</th>}
-              </tr>
-            </thead>
-            <tbody>
-              {(members.data ?? []).map((member) => (
+      <Queried query={both(members, roles)}>
+        {([memberList, roleList]) => (
+          <>
+            <Table
+              caption="Members"
+              columns={['User', 'Email', 'Role', 'Added', canManage && 'Actions']}
+              rows={memberList}
+              row={(member) => (
                 <tr key={member.userId}>
                   <td>
                     {member.userId}
@@ -98,17 +83,14 @@ export function TeamPage() {
                     {canManage ? (
                       <RoleSelect
                         label={`Role of ${member.userId}`}
-                        roles={roles.data ?? []}
+                        roles={roleList}
                         value={member.role}
-                        onChange={async (role) => {
-                          setError('');
-                          try {
+                        onChange={(role) =>
+                          run(async () => {
                             await unwrap(api.PATCH('/v1/members/{userId}', { params: { path: { userId: member.userId } }, body: { role } }));
                             await refresh();
-                          } catch (e) {
-                            setError(errorMessage(e));
-                          }
-                        }}
+                          })
+                        }
                       />
                     ) : (
                       member.role
@@ -123,19 +105,13 @@ export function TeamPage() {
                     </td>
                   )}
                 </tr>
-              ))}
-            </tbody>
-          </table>
-          <table className="table">
-            <caption>Roles</caption>
-            <thead>
-              <tr>
-                <th scope="col">Role</th>
-                <th scope="col">Permissions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {(roles.data ?? []).map((role) => (
+              )}
+            />
+            <Table
+              caption="Roles"
+              columns={['Role', 'Permissions']}
+              rows={roleList}
+              row={(role) => (
                 <tr key={role.key}>
                   <td>
                     {role.name} <code className="small">{role.key}</code>
@@ -143,11 +119,11 @@ export function TeamPage() {
                   </td>
                   <td className="small">{(role.permissions as string[]).join(', ')}</td>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </>
-      )}
+              )}
+            />
+          </>
+        )}
+      </Queried>
       {adding && <AddMemberDialog roles={roles.data ?? []} onClose={() => setAdding(false)} onAdded={refresh} />}
       <Confirm
         title={`Remove ${removing?.userId ?? ''}?`}
@@ -169,35 +145,22 @@ function AddMemberDialog({ roles, onClose, onAdded }: { roles: Role[]; onClose: 
   const [userId, setUserId] = useState('');
   const [email, setEmail] = useState('');
   const [role, setRole] = useState('developer');
-  const [error, setError] = useState('');
   return (
-    <Modal title="Add member" isOpen onClose={onClose}>
-      <form
-        className="form"
-        onSubmit={async (event) => {
-          event.preventDefault();
-          setError('');
-          try {
-            await unwrap(api.POST('/v1/members', { body: { userId, role, ...(email ? { email } : {}) } }));
-            await onAdded();
-            onClose();
-          } catch (e) {
-            setError(errorMessage(e));
-          }
-        }}
-      >
-        <TextField label="User id" value={userId} onChange={setUserId} isRequired description="Their id in your platform's identity provider." />
-        <TextField label="Email" type="email" value={email} onChange={setEmail} />
-        <RoleSelect label="Role" roles={roles} value={role} onChange={setRole} />
-        {error && <ErrorText>{error}</ErrorText>}
-        <div className="actions">
-          <Button onPress={onClose}>Cancel</Button>
-          <Button type="submit" variant="primary" isDisabled={!userId}>
-            Add member
-          </Button>
-        </div>
-      </form>
-    </Modal>
+    <FormDialog
+      title="Add member"
+      submitLabel="Add member"
+      canSubmit={!!userId}
+      onClose={onClose}
+      onSubmit={async () => {
+        await unwrap(api.POST('/v1/members', { body: { userId, role, ...(email ? { email } : {}) } }));
+        await onAdded();
+        onClose();
+      }}
+    >
+      <TextField label="User id" value={userId} onChange={setUserId} isRequired description="Their id in your platform's identity provider." />
+      <TextField label="Email" type="email" value={email} onChange={setEmail} />
+      <RoleSelect label="Role" roles={roles} value={role} onChange={setRole} />
+    </FormDialog>
   );
 }
 
@@ -221,39 +184,25 @@ export function AuditPage() {
         <TextField label="Action" value={action} onChange={setAction} placeholder="e.g. api_key.created" />
         <Button type="submit">Filter</Button>
       </form>
-      {entries.isLoading ? (
-        <Loading />
-      ) : entries.error ? (
-        <ErrorText>{errorMessage(entries.error)}</ErrorText>
-      ) : (
-        <table className="table">
-          <caption>Latest entries</caption>
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Action</th>
-              <th scope="col">By</th>
-              <th scope="col">Target</th>
-              <th scope="col">Details</th>
-            </tr>
-          </thead>
-          <tbody>
-            {(entries.data?.data ?? []).map((entry: Schemas['AuditEntryDto']) => (
-              <tr key={entry.id}>
-                <td>{formatDate(entry.createdAt)}</td>
-                <td>
-                  <code>{entry.action}</code>
-                </td>
-                <td>
-                  {entry.actorType} {entry.actorId}
-                </td>
-                <td>{entry.targetType ? `${entry.targetType} ${entry.targetId ?? ''}` : '—'}</td>
-                <td className="small">{entry.details ? JSON.stringify(entry.details) : ''}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <QueryTable
+        query={entries}
+        rows={(page) => page.data}
+        caption="Latest entries"
+        columns={['When', 'Action', 'By', 'Target', 'Details']}
+        row={(entry: Schemas['AuditEntryDto']) => (
+          <tr key={entry.id}>
+            <td>{formatDate(entry.createdAt)}</td>
+            <td>
+              <code>{entry.action}</code>
+            </td>
+            <td>
+              {entry.actorType} {entry.actorId}
+            </td>
+            <td>{entry.targetType ? `${entry.targetType} ${entry.targetId ?? ''}` : '—'}</td>
+            <td className="small">{entry.details ? JSON.stringify(entry.details) : ''}</td>
+          </tr>
+        )}
+      />
     </>
   );
 }

@@ -1,7 +1,9 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
-import { allPages, api, errorMessage, unwrap, type Schemas } from '../api.ts';
-import { Button, Checkbox, Confirm, ErrorText, formatDate, Loading, Modal, Notice, PageHeader, Switch, TextField } from '../components/ui.tsx';
+import { api, unwrap, type Schemas } from '../api.ts';
+import { useAction } from '../components/action.ts';
+import { Queried, QueryTable, Table, useList } from '../components/data.tsx';
+import { Button, Checkbox, Confirm, formatDate, FormDialog, Modal, Notice, Outcome, PageHeader, Switch, TextField } from '../components/ui.tsx';
 import { useAbility } from '../session.tsx';
 
 type Endpoint = Schemas['WebhookEndpointDto'];
@@ -18,21 +20,13 @@ const DISABLED_REASONS: Record<string, string> = {
 export function WebhooksPage() {
   const ability = useAbility();
   const queryClient = useQueryClient();
-  const endpoints = useQuery({
-    queryKey: ['webhooks'],
-    queryFn: () => allPages<Endpoint>((cursor) => unwrap(api.GET('/v1/webhooks', { params: { query: { limit: 100, cursor } } }))),
-  });
-  const eventTypes = useQuery({
-    queryKey: ['event-types'],
-    queryFn: () => allPages<EventType>((cursor) => unwrap(api.GET('/v1/event-types', { params: { query: { limit: 100, cursor } } }))),
-    staleTime: 300_000,
-  });
+  const endpoints = useList('webhooks', '/v1/webhooks');
+  const eventTypes = useList('event-types', '/v1/event-types', 300_000);
   const [editing, setEditing] = useState<Endpoint | 'new' | null>(null);
   const [deleting, setDeleting] = useState<Endpoint | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
   const [secret, setSecret] = useState<{ id: string; value: string } | null>(null);
-  const [message, setMessage] = useState('');
-  const [error, setError] = useState('');
+  const { run, message, error } = useAction();
   const canManage = ability.can('update', 'WebhookEndpoint');
   const canCreate = ability.can('create', 'WebhookEndpoint');
   const canSend = ability.can('send', 'WebhookEndpoint');
@@ -40,17 +34,6 @@ export function WebhooksPage() {
   const planRefusal = planRule?.inverted && planRule.reason?.startsWith('plan: ') ? planRule.reason.slice(6) : '';
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['webhooks'] });
   const current = endpoints.data?.find((e) => e.id === selected);
-
-  const run = async (what: () => Promise<string | void>) => {
-    setError('');
-    setMessage('');
-    try {
-      const text = await what();
-      if (text) setMessage(text);
-    } catch (e) {
-      setError(errorMessage(e));
-    }
-  };
 
   return (
     <>
@@ -63,73 +46,57 @@ export function WebhooksPage() {
       </PageHeader>
       <p className="muted">Plugboard posts the account's events to these endpoints, signed with each endpoint's secret (Standard Webhooks).</p>
       {planRefusal && <Notice tone="warning">{planRefusal.charAt(0).toUpperCase() + planRefusal.slice(1)}.</Notice>}
-      {message && <Notice>{message}</Notice>}
-      {error && <ErrorText>{error}</ErrorText>}
-      {endpoints.isLoading ? (
-        <Loading />
-      ) : endpoints.error ? (
-        <ErrorText>{errorMessage(endpoints.error)}</ErrorText>
-      ) : !endpoints.data?.length ? (
-        <p>No endpoints yet.</p>
-      ) : (
-        <table className="table">
-          <caption>Endpoints</caption>
-          <thead>
-            <tr>
-              <th scope="col">URL</th>
-              <th scope="col">Events</th>
-              <th scope="col">State</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {endpoints.data.map((endpoint) => (
-              <tr key={endpoint.id} aria-selected={endpoint.id === selected} data-endpoint={endpoint.id}>
-                <td>
-                  <code>{endpoint.url}</code>
-                  {endpoint.description && <div className="muted small">{endpoint.description}</div>}
-                </td>
-                <td>{endpoint.events.join(', ')}</td>
-                <td>{endpoint.enabled ? 'Enabled' : (DISABLED_REASONS[endpoint.disabledReason ?? 'manual'] ?? 'Disabled')}</td>
-                <td>
-                  <div className="actions wrap">
-                    <Button onPress={() => setSelected(endpoint.id === selected ? null : endpoint.id)} aria-label={`Logs of ${endpoint.url}`}>
-                      Logs
-                    </Button>
-                    {canManage && (
-                      <Button onPress={() => setEditing(endpoint)} aria-label={`Edit ${endpoint.url}`}>
-                        Edit
-                      </Button>
-                    )}
-                    {canSend && (
-                      <Button
-                        aria-label={`Test ${endpoint.url}`}
-                        onPress={() =>
-                          run(async () => {
-                            const sent = await unwrap(api.POST('/v1/webhooks/{id}/test', { params: { path: { id: endpoint.id } }, body: {} }));
-                            setSelected(endpoint.id);
-                            await queryClient.invalidateQueries({ queryKey: ['deliveries', endpoint.id] });
-                            return sent.succeeded
-                              ? `Test delivered: the endpoint answered ${sent.responseStatus}.`
-                              : `Test failed: ${sent.error ?? `the endpoint answered ${sent.responseStatus}`}.`;
-                          })
-                        }
-                      >
-                        Test
-                      </Button>
-                    )}
-                    {canManage && (
-                      <Button variant="danger" onPress={() => setDeleting(endpoint)} aria-label={`Delete ${endpoint.url}`}>
-                        Delete
-                      </Button>
-                    )}
-                  </div>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <Outcome message={message} error={error} />
+      <QueryTable
+        query={endpoints}
+        empty={<p>No endpoints yet.</p>}
+        caption="Endpoints"
+        columns={['URL', 'Events', 'State', 'Actions']}
+        row={(endpoint) => (
+          <tr key={endpoint.id} aria-selected={endpoint.id === selected} data-endpoint={endpoint.id}>
+            <td>
+              <code>{endpoint.url}</code>
+              {endpoint.description && <div className="muted small">{endpoint.description}</div>}
+            </td>
+            <td>{endpoint.events.join(', ')}</td>
+            <td>{endpoint.enabled ? 'Enabled' : (DISABLED_REASONS[endpoint.disabledReason ?? 'manual'] ?? 'Disabled')}</td>
+            <td>
+              <div className="actions wrap">
+                <Button onPress={() => setSelected(endpoint.id === selected ? null : endpoint.id)} aria-label={`Logs of ${endpoint.url}`}>
+                  Logs
+                </Button>
+                {canManage && (
+                  <Button onPress={() => setEditing(endpoint)} aria-label={`Edit ${endpoint.url}`}>
+                    Edit
+                  </Button>
+                )}
+                {canSend && (
+                  <Button
+                    aria-label={`Test ${endpoint.url}`}
+                    onPress={() =>
+                      run(async () => {
+                        const sent = await unwrap(api.POST('/v1/webhooks/{id}/test', { params: { path: { id: endpoint.id } }, body: {} }));
+                        setSelected(endpoint.id);
+                        await queryClient.invalidateQueries({ queryKey: ['deliveries', endpoint.id] });
+                        return sent.succeeded
+                          ? `Test delivered: the endpoint answered ${sent.responseStatus}.`
+                          : `Test failed: ${sent.error ?? `the endpoint answered ${sent.responseStatus}`}.`;
+                      })
+                    }
+                  >
+                    Test
+                  </Button>
+                )}
+                {canManage && (
+                  <Button variant="danger" onPress={() => setDeleting(endpoint)} aria-label={`Delete ${endpoint.url}`}>
+                    Delete
+                  </Button>
+                )}
+              </div>
+            </td>
+          </tr>
+        )}
+      />
       {current && (
         <section aria-label="Endpoint details">
           <h2>{current.url}</h2>
@@ -212,61 +179,53 @@ function Deliveries({ endpoint, canRetry }: { endpoint: Endpoint; canRetry: bool
     refetchInterval: 5_000,
   });
   const [open, setOpen] = useState<string | null>(null);
-  if (deliveries.isLoading) return <Loading />;
-  if (deliveries.error) return <ErrorText>{errorMessage(deliveries.error)}</ErrorText>;
-  const list: Delivery[] = deliveries.data?.data ?? [];
   return (
-    <>
-      <table className="table" data-testid="deliveries">
-        <caption>Delivery log</caption>
-        <thead>
-          <tr>
-            <th scope="col">Created</th>
-            <th scope="col">Event</th>
-            <th scope="col">Status</th>
-            <th scope="col">Attempts</th>
-            <th scope="col">Response</th>
-            <th scope="col">Next attempt</th>
-            <th scope="col">Actions</th>
-          </tr>
-        </thead>
-        <tbody>
-          {list.length === 0 && (
-            <tr>
-              <td colSpan={7}>No deliveries yet.</td>
-            </tr>
-          )}
-          {list.map((delivery) => (
-            <tr key={delivery.id} data-delivery={delivery.id}>
-              <td>{formatDate(delivery.createdAt)}</td>
-              <td>{delivery.event}</td>
-              <td>{delivery.status}</td>
-              <td>{delivery.attempts}</td>
-              <td>{delivery.responseStatus ?? '—'}</td>
-              <td>{delivery.nextAttemptAt ? formatDate(delivery.nextAttemptAt) : '—'}</td>
-              <td>
-                <div className="actions">
-                  <Button onPress={() => setOpen(open === delivery.id ? null : delivery.id)}>Attempts</Button>
-                  {canRetry && (
-                    <Button
-                      onPress={async () => {
-                        await unwrap(
-                          api.POST('/v1/webhooks/{id}/deliveries/{deliveryId}/retry', { params: { path: { id: endpoint.id, deliveryId: delivery.id } } }),
-                        );
-                        await queryClient.invalidateQueries({ queryKey: ['deliveries', endpoint.id] });
-                      }}
-                    >
-                      Retry
-                    </Button>
-                  )}
-                </div>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      {open && <Attempts endpointId={endpoint.id} deliveryId={open} />}
-    </>
+    <Queried query={deliveries}>
+      {(page) => (
+        <>
+          <Table
+            testId="deliveries"
+            caption="Delivery log"
+            columns={['Created', 'Event', 'Status', 'Attempts', 'Response', 'Next attempt', 'Actions']}
+            rows={page.data}
+            row={(delivery: Delivery) => (
+              <tr key={delivery.id} data-delivery={delivery.id}>
+                <td>{formatDate(delivery.createdAt)}</td>
+                <td>{delivery.event}</td>
+                <td>{delivery.status}</td>
+                <td>{delivery.attempts}</td>
+                <td>{delivery.responseStatus ?? '—'}</td>
+                <td>{delivery.nextAttemptAt ? formatDate(delivery.nextAttemptAt) : '—'}</td>
+                <td>
+                  <div className="actions">
+                    <Button onPress={() => setOpen(open === delivery.id ? null : delivery.id)}>Attempts</Button>
+                    {canRetry && (
+                      <Button
+                        onPress={async () => {
+                          await unwrap(
+                            api.POST('/v1/webhooks/{id}/deliveries/{deliveryId}/retry', { params: { path: { id: endpoint.id, deliveryId: delivery.id } } }),
+                          );
+                          await queryClient.invalidateQueries({ queryKey: ['deliveries', endpoint.id] });
+                        }}
+                      >
+                        Retry
+                      </Button>
+                    )}
+                  </div>
+                </td>
+              </tr>
+            )}
+          >
+            {page.data.length === 0 && (
+              <tr>
+                <td colSpan={7}>No deliveries yet.</td>
+              </tr>
+            )}
+          </Table>
+          {open && <Attempts endpointId={endpoint.id} deliveryId={open} />}
+        </>
+      )}
+    </Queried>
   );
 }
 
@@ -275,26 +234,28 @@ function Attempts({ endpointId, deliveryId }: { endpointId: string; deliveryId: 
     queryKey: ['delivery', deliveryId],
     queryFn: () => unwrap(api.GET('/v1/webhooks/{id}/deliveries/{deliveryId}', { params: { path: { id: endpointId, deliveryId } } })),
   });
-  if (detail.isLoading) return <Loading />;
-  if (detail.error) return <ErrorText>{errorMessage(detail.error)}</ErrorText>;
-  const attempts = (detail.data?.attempts ?? []) as Schemas['AttemptDto'][];
   return (
-    <section aria-label="Attempts">
-      <h3>
-        Attempts of {detail.data?.event} ({detail.data?.attemptCount})
-      </h3>
-      {attempts.map((attempt, index) => (
-        <details key={attempt.id} open={index === 0}>
-          <summary>
-            {formatDate(attempt.createdAt)} · {attempt.responseStatus ?? 'no response'} · {attempt.durationMs} ms{attempt.error ? ` · ${attempt.error}` : ''}
-          </summary>
-          <h4>Request headers</h4>
-          <pre>{JSON.stringify(attempt.requestHeaders, null, 2)}</pre>
-          <h4>Response body</h4>
-          <pre>{attempt.responseBody || '(empty)'}</pre>
-        </details>
-      ))}
-    </section>
+    <Queried query={detail}>
+      {(delivery) => (
+        <section aria-label="Attempts">
+          <h3>
+            Attempts of {delivery.event} ({delivery.attemptCount})
+          </h3>
+          {(delivery.attempts as Schemas['AttemptDto'][]).map((attempt, index) => (
+            <details key={attempt.id} open={index === 0}>
+              <summary>
+                {formatDate(attempt.createdAt)} · {attempt.responseStatus ?? 'no response'} · {attempt.durationMs} ms
+                {attempt.error ? ` · ${attempt.error}` : ''}
+              </summary>
+              <h4>Request headers</h4>
+              <pre>{JSON.stringify(attempt.requestHeaders, null, 2)}</pre>
+              <h4>Response body</h4>
+              <pre>{attempt.responseBody || '(empty)'}</pre>
+            </details>
+          ))}
+        </section>
+      )}
+    </Queried>
   );
 }
 
@@ -315,8 +276,6 @@ function EndpointDialog({
   const [events, setEvents] = useState<string[]>(endpoint?.events ?? []);
   const [enabled, setEnabled] = useState(endpoint?.enabled ?? true);
   const [filter, setFilter] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
   const [created, setCreated] = useState<string | null>(null);
   const groups = useMemo(() => {
     const map = new Map<string, EventType[]>();
@@ -345,89 +304,75 @@ function EndpointDialog({
     );
 
   return (
-    <Modal title={endpoint ? 'Edit endpoint' : 'Add endpoint'} isOpen onClose={onClose} wide>
-      <form
-        className="form"
-        onSubmit={async (event) => {
-          event.preventDefault();
-          setBusy(true);
-          setError('');
-          try {
-            const body = {
-              url,
-              events,
-              description: description || undefined,
-              tags: tags
-                .split(',')
-                .map((t) => t.trim())
-                .filter(Boolean),
-              enabled,
-            };
-            if (endpoint) {
-              await unwrap(api.PATCH('/v1/webhooks/{id}', { params: { path: { id: endpoint.id } }, body }));
-              await onSaved();
-              onClose();
-            } else {
-              const answer = await unwrap(api.POST('/v1/webhooks', { body }));
-              await onSaved();
-              setCreated(answer.secret);
-            }
-          } catch (e) {
-            setError(errorMessage(e));
-          } finally {
-            setBusy(false);
-          }
-        }}
-      >
-        <TextField label="Endpoint URL" type="url" value={url} onChange={setUrl} isRequired placeholder="https://example.com/webhooks/plugboard" />
-        <TextField label="Description" value={description} onChange={setDescription} />
-        <TextField
-          label="Tags"
-          value={tags}
-          onChange={setTags}
-          description="Only events about connections with one of these tags (comma-separated); empty for all."
-        />
-        <Switch isSelected={enabled} onChange={setEnabled}>
-          Enabled
-        </Switch>
-        <fieldset className="fieldset">
-          <legend>Events ({events.length} selected)</legend>
-          <Checkbox isSelected={events.includes('*')} onChange={(on) => toggle('*', on)}>
-            All events (*)
-          </Checkbox>
-          <TextField label="Filter event types" type="search" value={filter} onChange={setFilter} />
-          {groups.map(([prefix, types]) => (
-            <div key={prefix}>
-              <h4>
-                <Checkbox isSelected={events.includes(`${prefix}.*`)} onChange={(on) => toggle(`${prefix}.*`, on)}>
-                  {prefix}.* (every {prefix} event)
-                </Checkbox>
-              </h4>
-              <ul className="event-list">
-                {types.map((type) => (
-                  <li key={type.event}>
-                    <Checkbox isSelected={events.includes(type.event)} onChange={(on) => toggle(type.event, on)}>
-                      <code>{type.event}</code>
-                    </Checkbox>
-                    <span className="muted small"> {type.description}</span>
-                    <details>
-                      <summary className="small">Example payload</summary>
-                      <pre>{JSON.stringify(type.example, null, 2)}</pre>
-                    </details>
-                  </li>
-                ))}
-              </ul>
-            </div>
-          ))}
-        </fieldset>
-        {error && <ErrorText>{error}</ErrorText>}
-        <div className="actions">
-          <Button onPress={onClose}>Cancel</Button>
-          <Button type="submit" variant="primary" isDisabled={busy || !url || events.length === 0}>
-            {endpoint ? 'Save' : 'Add endpoint'}
-          </Button>
-        </div>
-      </form>
-    </Modal>
+    <FormDialog
+      title={endpoint ? 'Edit endpoint' : 'Add endpoint'}
+      submitLabel={endpoint ? 'Save' : 'Add endpoint'}
+      canSubmit={!!url && events.length > 0}
+      onClose={onClose}
+      wide
+      onSubmit={async () => {
+        const body = {
+          url,
+          events,
+          description: description || undefined,
+          tags: tags
+            .split(',')
+            .map((t) => t.trim())
+            .filter(Boolean),
+          enabled,
+        };
+        if (endpoint) {
+          await unwrap(api.PATCH('/v1/webhooks/{id}', { params: { path: { id: endpoint.id } }, body }));
+          await onSaved();
+          onClose();
+        } else {
+          const answer = await unwrap(api.POST('/v1/webhooks', { body }));
+          await onSaved();
+          setCreated(answer.secret);
+        }
+      }}
+    >
+      <TextField label="Endpoint URL" type="url" value={url} onChange={setUrl} isRequired placeholder="https://example.com/webhooks/plugboard" />
+      <TextField label="Description" value={description} onChange={setDescription} />
+      <TextField
+        label="Tags"
+        value={tags}
+        onChange={setTags}
+        description="Only events about connections with one of these tags (comma-separated); empty for all."
+      />
+      <Switch isSelected={enabled} onChange={setEnabled}>
+        Enabled
+      </Switch>
+      <fieldset className="fieldset">
+        <legend>Events ({events.length} selected)</legend>
+        <Checkbox isSelected={events.includes('*')} onChange={(on) => toggle('*', on)}>
+          All events (*)
+        </Checkbox>
+        <TextField label="Filter event types" type="search" value={filter} onChange={setFilter} />
+        {groups.map(([prefix, types]) => (
+          <div key={prefix}>
+            <h4>
+              <Checkbox isSelected={events.includes(`${prefix}.*`)} onChange={(on) => toggle(`${prefix}.*`, on)}>
+                {prefix}.* (every {prefix} event)
+              </Checkbox>
+            </h4>
+            <ul className="event-list">
+              {types.map((type) => (
+                <li key={type.event}>
+                  <Checkbox isSelected={events.includes(type.event)} onChange={(on) => toggle(type.event, on)}>
+                    <code>{type.event}</code>
+                  </Checkbox>
+                  <span className="muted small"> {type.description}</span>
+                  <details>
+                    <summary className="small">Example payload</summary>
+                    <pre>{JSON.stringify(type.example, null, 2)}</pre>
+                  </details>
+                </li>
+              ))}
+            </ul>
+          </div>
+        ))}
+      </fieldset>
+    </FormDialog>
   );
 }

@@ -5,12 +5,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { pino } from 'pino';
-import request from 'supertest';
-import { createApp } from '../../../src/app.js';
-import { applyMigrations } from '../../../src/core/database/migrations.js';
-import { SignJWT } from 'jose';
-import { TEST_JWT_SECRET, testConfig, type TestApp } from '../../support/test-app.js';
+import { startTestApp, type TestApp } from '../../support/test-app.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..', '..');
 export const CONSOLE_DIST = join(ROOT, 'console', 'dist');
@@ -32,29 +27,22 @@ export async function freePort(): Promise<number> {
 
 /**
  * The real app on a port chosen first, so PUBLIC_URL (sign-in links, the OAuth callback) is the
- * address the browser uses.
+ * address the browser uses: startTestApp listens on an ephemeral port, so its server moves there.
  */
 export async function startConsoleApp(overrides: Record<string, string> = {}): Promise<TestApp & { url: string }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const config = testConfig({ PUBLIC_URL: url, CONSOLE_DIR: CONSOLE_DIST, ...overrides });
-  await applyMigrations(config, config.database.url!, pino({ level: 'silent' }));
-  const app = await createApp({ config, databaseUrl: config.database.url! }, { logs: false });
-  await app.listen(port, '127.0.0.1');
-  return {
-    app,
-    config,
-    url,
-    http: request(app.getHttpServer()),
-    token: ({ sub, account, admin, expiresIn = '1h' }) =>
-      new SignJWT({ ...(account ? { account_id: account } : {}), ...(admin ? { instance_admin: true } : {}) })
-        .setProtectedHeader({ alg: 'HS256' })
-        .setSubject(sub)
-        .setIssuedAt()
-        .setExpirationTime(expiresIn)
-        .sign(new TextEncoder().encode(TEST_JWT_SECRET)),
-    close: () => app.close(),
-  };
+  const t = await startTestApp({ PUBLIC_URL: url, CONSOLE_DIR: CONSOLE_DIST, ...overrides });
+  const server: Server = t.app.getHttpServer();
+  await new Promise((resolve) => server.close(resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return { ...t, url };
 }
 
 export async function launchChromium(): Promise<Browser> {
