@@ -59,9 +59,35 @@ export function App() {
 type Opening = { signedIn: true } | { signedIn: false; reason?: string };
 let opening: Promise<Opening> | undefined;
 
-/** Redeems a sign-in link's one-time code, or finds the current session; once per page load. */
+const SSO_PROVIDERS: Record<string, string> = { google_sso: 'Google', microsoft_sso: 'Microsoft' };
+/** Single sign-on the signed-out page offers: `/console/sign-in?account=<id>&sso=google_sso,microsoft_sso`. */
+const ssoOffer = (() => {
+  const query = new URLSearchParams(location.search);
+  const account = query.get('account');
+  const providers = (query.get('sso') ?? '').split(',').filter((provider) => provider in SSO_PROVIDERS);
+  return account && /^[0-9a-f-]{36}$/i.test(account) ? providers.map((provider) => ({ provider, account })) : [];
+})();
+
+/** Redeems a sign-in link's one-time code or a single sign-on's, or finds the current session; once per page load. */
 function openSession(): Promise<Opening> {
   opening ??= (async (): Promise<Opening> => {
+    if (location.pathname === '/console/sign-in/sso') {
+      const query = new URLSearchParams(location.search);
+      // The one-time code must not linger in the address bar or the history.
+      history.replaceState(null, '', '/console/sign-in');
+      const code = query.get('code');
+      if (query.get('status') !== 'signed_in' || !code) {
+        return { signedIn: false, reason: `Single sign-on did not sign you in (${query.get('error') ?? 'no code'}).` };
+      }
+      try {
+        setCsrfToken((await sessionRequest('POST', { ssoCode: code }))!.csrfToken);
+      } catch (e) {
+        if (e instanceof ApiError && e.status >= 400 && e.status < 500) return { signedIn: false, reason: e.message };
+        throw e;
+      }
+      navigate('/console/', { replace: true });
+      return { signedIn: true };
+    }
     if (location.pathname === '/console/sign-in') {
       const code = new URLSearchParams(location.hash.slice(1)).get('code');
       // The one-time code must not linger in the address bar or the history.
@@ -144,6 +170,13 @@ function SignedOut({ reason }: { reason?: string }) {
       <h1>Plugboard console</h1>
       {reason ? <ErrorText>{reason}</ErrorText> : <p>You are signed out.</p>}
       <p>Open the console from your platform, or ask an administrator for a sign-in link.</p>
+      {ssoOffer.map(({ provider, account }) => (
+        <p key={provider}>
+          <a className="btn" href={`/v1/sso/${provider}/authorize?${new URLSearchParams({ account, returnUrl: '/console/sign-in/sso' }).toString()}`}>
+            Sign in with {SSO_PROVIDERS[provider]}
+          </a>
+        </p>
+      ))}
     </main>
   );
 }

@@ -10,10 +10,13 @@ import {
   routeToFakes,
   screenshot,
   seriousViolations,
+  squarePng,
   startConsoleApp,
   startHostPage,
   watchPage,
 } from './console/harness.js';
+
+const LOGO_PNG = squarePng(40, [107, 47, 179]);
 
 const GOOGLE_CLIENT = { clientId: 'console-google-client', clientSecret: 'console-google-secret' };
 
@@ -325,6 +328,101 @@ describe('console in a browser', () => {
     expect(back.searchParams.get('status')).toBe('connected');
     const connections = await t.http.get('/v1/connections?owner=end_user&endUserId=creator_42').set(bearer(ownerToken));
     expect(connections.body.data).toEqual([expect.objectContaining({ provider: 'sendgrid', owner: 'end_user', status: 'connected' })]);
+  });
+
+  it("brands the connect page with the account's name, logo and colours", async () => {
+    const page = await signedIn(ownerToken);
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Integrations', exact: true }).click();
+    await page.getByRole('button', { name: 'Connect page branding' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Connect page branding' });
+    await dialog.getByLabel('Name').fill('Acme Studio');
+    await dialog.getByLabel('Logo').setInputFiles({ name: 'logo.png', mimeType: 'image/png', buffer: LOGO_PNG });
+    await dialog.getByLabel('Primary colour (buttons and links)').fill('#6b2fb3');
+    await dialog.getByLabel('Accent colour (header band and focus)').fill('#f5a623');
+    await dialog.getByRole('img', { name: 'Current logo' }).waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    await screenshot(page, 'branding', false);
+    await dialog.getByRole('button', { name: 'Save branding' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    const saved = await t.http.get('/v1/branding').set(bearer(ownerToken));
+    expect(saved.body).toEqual({
+      name: 'Acme Studio',
+      logo: `data:image/png;base64,${LOGO_PNG.toString('base64')}`,
+      primaryColor: '#6b2fb3',
+      accentColor: '#f5a623',
+    });
+
+    const session = await t.http
+      .post('/v1/connect-sessions')
+      .set(bearer(ownerToken))
+      .send({ endUserId: 'creator_43', providers: ['sendgrid', 'google_calendar'], returnUrl: `${host.url}/connected` });
+    const connect = await newPage();
+    await connect.goto(session.body.url);
+    await connect.getByRole('heading', { name: 'Connect an integration' }).waitFor();
+    await connect.getByText('Acme Studio', { exact: true }).waitFor();
+    await connect.getByRole('img', { name: 'Acme Studio logo' }).waitFor();
+    // Evaluated in the page (the tests' TypeScript has no DOM types): the logo decoded, the colours applied.
+    await expect(
+      connect.evaluate("(() => { const logo = document.querySelector('.brand-logo'); return logo.complete && logo.naturalWidth; })()"),
+    ).resolves.toBe(40);
+    await expect(connect.evaluate("getComputedStyle(document.querySelector('main')).getPropertyValue('--accent')")).resolves.toBe('#6b2fb3');
+    await expect(connect.evaluate("getComputedStyle(document.querySelector('main')).borderTopColor")).resolves.toBe('rgb(245, 166, 35)');
+    await connect.getByRole('button', { name: /SendGrid/ }).click();
+    await connect.getByRole('button', { name: 'Connect', exact: true }).waitFor();
+    await expect(connect.evaluate("getComputedStyle(document.querySelector('form button[type=submit]')).backgroundColor")).resolves.toBe('rgb(107, 47, 179)');
+    await screenshot(connect, 'connect-branded');
+    expect(await seriousViolations(connect)).toEqual([]);
+  });
+
+  it('embeds the connect page on a host page of another origin with the embed script, in an iframe and a popup', async () => {
+    const script = await t.http.get('/connect/embed.js');
+    expect(script.status).toBe(200);
+    expect(script.headers).toMatchObject({ 'cache-control': 'public, max-age=300', 'cross-origin-resource-policy': 'cross-origin' });
+    expect(script.headers['content-type']).toMatch(/javascript/);
+
+    const open = async (endUserId: string) => {
+      const session = await t.http
+        .post('/v1/connect-sessions')
+        .set(bearer(ownerToken))
+        .send({ endUserId, providers: ['sendgrid', 'google_calendar'], returnUrl: `${host.url}/connected` });
+      expect(session.status).toBe(201);
+      const hostPage = await newPage();
+      await hostPage.goto(`${host.url}/embed?app=${encodeURIComponent(t.url)}&connect=${encodeURIComponent(session.body.url)}`);
+      expect(new URL(hostPage.url()).origin).not.toBe(new URL(t.url).origin);
+      return hostPage;
+    };
+    const connectSendGrid = async (frame: Pick<Page, 'getByRole' | 'getByLabel'>) => {
+      await frame.getByRole('button', { name: /SendGrid/ }).click();
+      await frame.getByLabel('API key').fill(SENDGRID_TEST_KEY);
+      await frame.getByRole('button', { name: 'Connect', exact: true }).click();
+    };
+    const outcome = async (hostPage: Page) => {
+      await hostPage.locator('#outcome').filter({ hasText: /./ }).waitFor();
+      return JSON.parse((await hostPage.locator('#outcome').textContent())!) as Record<string, string>;
+    };
+    const connectionOf = async (endUserId: string) =>
+      (await t.http.get(`/v1/connections?owner=end_user&endUserId=${endUserId}`).set(bearer(ownerToken))).body.data;
+
+    const framed = await open('creator_44');
+    await framed.getByRole('button', { name: 'Connect here' }).click();
+    const frame = framed.frameLocator('iframe[title="Connect an integration"]');
+    await frame.getByRole('heading', { name: 'Connect an integration' }).waitFor();
+    await screenshot(framed, 'connect-embedded');
+    await connectSendGrid(frame);
+    const inFrame = await outcome(framed);
+    expect(inFrame).toEqual({ status: 'connected', provider: 'sendgrid', connectionId: expect.any(String) });
+    await expect(framed.locator('iframe').count()).resolves.toBe(0);
+    expect(await connectionOf('creator_44')).toEqual([expect.objectContaining({ id: inFrame.connectionId, provider: 'sendgrid', status: 'connected' })]);
+
+    const opener = await open('creator_45');
+    const [popup] = await Promise.all([opener.waitForEvent('popup'), opener.getByRole('button', { name: 'Connect in a popup' }).click()]);
+    watched.push(watchPage(popup));
+    await popup.getByRole('heading', { name: 'Connect an integration' }).waitFor();
+    await connectSendGrid(popup);
+    const inPopup = await outcome(opener);
+    expect(inPopup).toEqual({ status: 'connected', provider: 'sendgrid', connectionId: expect.any(String) });
+    if (!popup.isClosed()) await popup.waitForEvent('close');
+    expect(await connectionOf('creator_45')).toEqual([expect.objectContaining({ id: inPopup.connectionId, provider: 'sendgrid', status: 'connected' })]);
   });
 
   it('measures the Integrations page until interactive with the whole catalogue', async () => {

@@ -23,6 +23,7 @@ describe('console sessions', () => {
     mkdirSync(join(consoleDir, 'assets'));
     writeFileSync(join(consoleDir, 'index.html'), '<!doctype html><title>Plugboard</title><script type="module" src="/console/assets/app-1a2b3c.js"></script>');
     writeFileSync(join(consoleDir, 'assets', 'app-1a2b3c.js'), 'console.log("console");');
+    writeFileSync(join(consoleDir, 'embed.js'), 'var Plugboard = {};');
     t = await startTestApp({ CONSOLE_DIR: consoleDir, PUBLIC_URL: 'http://console.test', ALLOWED_RETURN_ORIGINS: 'https://app.example.com' });
     ({ accountId, ownerToken, ownerId } = await createAccount(t));
   });
@@ -138,5 +139,13 @@ describe('console sessions', () => {
     expect(connect.status).toBe(200);
     expect(connect.headers['content-security-policy']).toContain("frame-ancestors 'self' https://app.example.com");
     expect(connect.headers['x-frame-options']).toBeUndefined();
+    expect(connect.headers['cross-origin-opener-policy']).toBeUndefined();
+
+    // The embed script: a stable URL other origins' pages load, so cached briefly rather than for a year.
+    const embed = await t.http.get('/connect/embed.js');
+    expect(embed.status).toBe(200);
+    expect(embed.text).toBe('var Plugboard = {};');
+    expect(embed.headers).toMatchObject({ 'cache-control': 'public, max-age=300', 'cross-origin-resource-policy': 'cross-origin' });
+    expect(embed.headers['content-type']).toMatch(/^(text|application)\/javascript/);
   });
 });

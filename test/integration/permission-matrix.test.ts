@@ -81,6 +81,8 @@ const EXPECTED_PERMISSIONS: Record<string, string> = {
   'PATCH /v1/connections/{id}/proxy/{path}': 'integrations.view|connections.manage',
   'DELETE /v1/connections/{id}/proxy/{path}': 'integrations.view|connections.manage',
   'POST /v1/connect-sessions': 'connections.manage',
+  'GET /v1/branding': 'integrations.view|connections.manage',
+  'PUT /v1/branding': 'connections.manage',
   'GET /v1/connect/session': 'public',
   'POST /v1/connect/connections': 'public',
   'POST /v1/connect/oauth/start': 'public',

@@ -72,7 +72,8 @@ describe("a provider's declared rate limit, shared through Redis", () => {
     });
     await burst;
     expect(fake.arrivals).toHaveLength(before + 20);
-    await expect(call(randomUUID(), 300)).resolves.toEqual({ ok: true });
+    // Another connection has a budget of its own: not refused (its deadline only allows for a busy machine).
+    await expect(call(randomUUID(), 5_000)).resolves.toEqual({ ok: true });
     expect((await t.http.get('/metrics')).text).toMatch(/plugboard_provider_throttled_total\{provider="fixture_limited",reason="budget"\} 1/);
   });
 

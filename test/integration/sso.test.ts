@@ -80,10 +80,10 @@ describe('single sign-on broker', () => {
       .send({ credentials, ...(settings ? { settings } : {}) });
 
   /** The browser's way through a sign-in: the broker's redirect, the provider's login, the callback with the broker's cookie. */
-  async function signIn(provider: string, options: { loginHint?: string; state?: string; account?: string } = {}) {
+  async function signIn(provider: string, options: { loginHint?: string; state?: string; account?: string; returnUrl?: string } = {}) {
     const start = await t.http.get(`/v1/sso/${provider}/authorize`).query({
       account: options.account ?? accountId,
-      returnUrl: RETURN_URL,
+      returnUrl: options.returnUrl ?? RETURN_URL,
       ...(options.loginHint ? { loginHint: options.loginHint } : {}),
       ...(options.state ? { state: options.state } : {}),
     });
@@ -93,7 +93,7 @@ describe('single sign-on broker', () => {
     expect(`${callback.origin}${callback.pathname}`).toBe(REDIRECT_URI);
     const path = `${callback.pathname}${callback.search}`;
     const done = await t.http.get(path).set('Cookie', cookie);
-    return { start, cookie, path, done, back: done.status === 302 ? new URL(done.headers.location) : undefined };
+    return { start, cookie, path, done, back: done.status === 302 ? new URL(done.headers.location, PUBLIC_URL) : undefined };
   }
 
   const exchange = (key: string, code: string) => t.http.post('/v1/sso/token').set(bearer(key)).send({ code });
@@ -249,6 +249,48 @@ describe('single sign-on broker', () => {
       .patch('/v1/integrations/microsoft_sso')
       .set(bearer(ownerToken))
       .send({ settings: { provisioning: { enabled: false } } });
+  });
+
+  it('signs a member in to the console: a code issued for the console opens a session there, and only there', async () => {
+    const toConsole = { loginHint: 'dee@contoso.test', returnUrl: '/console/sign-in/sso' };
+    const { back } = await signIn('microsoft_sso', toConsole);
+    expect(back!.pathname).toBe('/console/sign-in/sso');
+    const code = back!.searchParams.get('code')!;
+    expect((await exchange(fullKey, code)).body.reason).toBe('code_unknown');
+    const started = await t.http.post('/v1/console/sessions').send({ ssoCode: code });
+    expect(started.status).toBe(201);
+    const cookie = (started.headers['set-cookie'] as unknown as string[])[0].split(';')[0];
+    const me = await t.http.get('/v1/me').set('Cookie', cookie);
+    expect(me.body).toMatchObject({ userId: 'microsoft_sso|AAAAAAAAAAAAAAAAAAAAAJ3yVx-Dee_0123456789', role: 'developer', account: { id: accountId } });
+    expect((await t.http.post('/v1/console/sessions').send({ ssoCode: code })).body.reason).toBe('link_invalid');
+
+    // A code for the host platform is left to it; someone who is no member (and not provisioned) is refused.
+    const forHost = await signIn('microsoft_sso', { loginHint: 'dee@contoso.test' });
+    const hostCode = forHost.back!.searchParams.get('code')!;
+    expect((await t.http.post('/v1/console/sessions').send({ ssoCode: hostCode })).status).toBe(401);
+    expect((await exchange(fullKey, hostCode)).status).toBe(200);
+    const stranger = await signIn('google_sso', { ...toConsole, loginHint: 'ana@acme.test' });
+    const refused = await t.http.post('/v1/console/sessions').send({ ssoCode: stranger.back!.searchParams.get('code') });
+    expect([refused.status, refused.body.permission]).toEqual([403, 'member']);
+    expect((await t.http.post('/v1/console/sessions').send({ code: 'x', ssoCode: 'y' })).status).toBe(400);
+
+    // With provisioning on, a first sign-in to the console adds the member with the configured role.
+    const provisioning = (enabled: boolean) =>
+      t.http
+        .patch('/v1/integrations/google_sso')
+        .set(bearer(ownerToken))
+        .send({ settings: { provisioning: enabled ? { enabled, role: 'developer' } : { enabled } } });
+    expect((await provisioning(true)).status).toBe(200);
+    const first = await signIn('google_sso', { ...toConsole, loginHint: 'ana@acme.test' });
+    const provisioned = await t.http.post('/v1/console/sessions').send({ ssoCode: first.back!.searchParams.get('code') });
+    expect(provisioned.status).toBe(201);
+    const added = await t.http.get('/v1/audit-log').query({ action: 'member.added' }).set(bearer(ownerToken));
+    expect(added.body.data[0]).toMatchObject({
+      actorType: 'system',
+      targetId: 'google_sso|100000000000000000001',
+      details: { role: 'developer', console: true },
+    });
+    expect((await provisioning(false)).status).toBe(200);
   });
 
   it('refuses a tampered or made-up state, and a replayed one, with 400 invalid_state', async () => {

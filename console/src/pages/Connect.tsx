@@ -1,5 +1,5 @@
 import createClient from 'openapi-fetch';
-import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
+import { type CSSProperties, lazy, Suspense, useEffect, useMemo, useState } from 'react';
 import type { paths } from '../../../clients/typescript/src/generated/openapi.ts';
 import { ApiError, errorMessage, unwrap, type Schemas } from '../api.ts';
 import { useAction } from '../components/action.ts';
@@ -10,6 +10,7 @@ const SchemaForm = lazy(() => import('../forms/SchemaForm.tsx'));
 
 type SessionView = Schemas['ConnectSessionViewDto'];
 type ConnectProvider = Schemas['ConnectProviderDto'];
+type Branding = Schemas['ConnectBrandingDto'];
 
 const STORAGE_KEY = 'plugboard.connect.token';
 
@@ -50,6 +51,40 @@ function notifyHost(returnUrl: string, message: Record<string, unknown>): boolea
   return false;
 }
 
+/** Dark or light text, whichever reads better on the colour (WCAG relative luminance). */
+function textOn(hex: string): string {
+  const [r, g, b] = [1, 3, 5].map((i) => {
+    const channel = parseInt(hex.slice(i, i + 2), 16) / 255;
+    return channel <= 0.03928 ? channel / 12.92 : ((channel + 0.055) / 1.055) ** 2.4;
+  });
+  const luminance = 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+  return 1.05 / (luminance + 0.05) >= (luminance + 0.05) / 0.05 ? '#ffffff' : '#1b1f24';
+}
+
+/** The account's colours as the stylesheet's custom properties, set through the CSSOM (the CSP allows no style attribute in HTML). */
+function brandStyle(branding: Branding | undefined): CSSProperties {
+  const style: Record<string, string> = {};
+  if (branding?.primaryColor) {
+    style['--accent'] = branding.primaryColor;
+    style['--accent-text'] = textOn(branding.primaryColor);
+  }
+  if (branding?.accentColor) {
+    style['--focus'] = branding.accentColor;
+    style['--brand-band'] = branding.accentColor;
+  }
+  return style as CSSProperties;
+}
+
+function BrandHeader({ branding }: { branding: Branding | undefined }) {
+  if (!branding?.name && !branding?.logo) return null;
+  return (
+    <header className="connect-brand">
+      {branding.logo && <img className="brand-logo" src={branding.logo} alt={branding.name ? `${branding.name} logo` : 'Logo'} />}
+      {branding.name && <span className="brand-name">{branding.name}</span>}
+    </header>
+  );
+}
+
 export default function ConnectPage() {
   const [token] = useState(takeToken);
   const client = useMemo(() => {
@@ -77,6 +112,7 @@ export default function ConnectPage() {
     unwrap(client.GET('/v1/connect/session'))
       .then((view) => {
         setSession(view);
+        if (view.branding.name) document.title = `Connect an integration · ${view.branding.name}`;
         if (view.providers.length === 1) setChosen(view.providers[0]!);
       })
       .catch((e) =>
@@ -111,7 +147,8 @@ export default function ConnectPage() {
     });
 
   return (
-    <main className="connect-page">
+    <main className="connect-page" style={brandStyle(session?.branding)}>
+      <BrandHeader branding={session?.branding} />
       {failure ? (
         <>
           <h1>Connect an integration</h1>

@@ -8,6 +8,7 @@ import { both, Queried, QueryTable, useList } from '../components/data.tsx';
 import { Button, Confirm, ErrorText, formatDate, Loading, Modal, Notice, PageHeader, StatusBadge, Switch } from '../components/ui.tsx';
 import { navigate, useLocation } from '../router.ts';
 import { useAbility, useSession, type AppAbility } from '../session.tsx';
+import { BrandingDialog } from './Branding.tsx';
 
 const SchemaForm = lazy(() => import('../forms/SchemaForm.tsx'));
 
@@ -65,6 +66,8 @@ function planReason(ability: AppAbility, action: string, attributes: Record<stri
 
 export function IntegrationsPage() {
   const { me } = useSession();
+  const ability = useAbility();
+  const [branding, setBranding] = useState(false);
   const { query } = useLocation();
   const providers = useProviders();
   const connections = useConnections();
@@ -97,7 +100,10 @@ export function IntegrationsPage() {
 
   return (
     <>
-      <PageHeader title="Integrations" />
+      <PageHeader title="Integrations">
+        {ability.can('manage', 'connections') && <Button onPress={() => setBranding(true)}>Connect page branding</Button>}
+      </PageHeader>
+      {branding && <BrandingDialog onClose={() => setBranding(false)} />}
       {returned?.status === 'connected' && <Notice tone="success">{returnedName} is connected.</Notice>}
       {returned && returned.status !== 'connected' && (
         <ErrorText>

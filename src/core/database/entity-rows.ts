@@ -44,7 +44,7 @@ export class EntityRows {
       statement = { name: `rows_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`, text: text.replace(/\?/g, () => `$${++position}`) };
       this.statements.set(text, statement);
     }
-    this.pool ??= this.orm.em.getConnection().getNativeClient() as Promise<Pool>;
+    this.pool ??= this.orm.em.getConnection().getNativeClient();
     return (await (await this.pool).query<Record<string, unknown>>({ ...statement, values: params })).rows;
   }
 

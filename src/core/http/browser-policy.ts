@@ -119,6 +119,8 @@ export function securityHeaders(config: AppConfig): RequestHandler {
       if (/^\/connect(\/|$)/.test(request.path)) {
         // X-Frame-Options cannot name origins: the page's frame-ancestors decides, and browsers honour it over this header.
         response.removeHeader('X-Frame-Options');
+        // Opened as a host's popup, the page posts its outcome to its opener: an opener policy would sever that link.
+        response.removeHeader('Cross-Origin-Opener-Policy');
         return connectPage(request, response, next);
       }
       next();

@@ -8,6 +8,7 @@ import { assertHoldsAll, assertMayTouchOwners, builtInRole, type MemberAccess, t
 import { AddMemberDto, MemberDto, UpdateMemberDto } from './dto/account.dto.js';
 import { Account } from './entities/account.entity.js';
 import { Membership } from './entities/membership.entity.js';
+import { Role } from './entities/role.entity.js';
 import { RolesService } from './roles.service.js';
 
 @Injectable()
@@ -88,6 +89,38 @@ export class MembersService implements MemberDirectory {
       return { member: MemberDto.from(added), created: false };
     }
     return { member: MemberDto.from(membership), created: true };
+  }
+
+  /**
+   * A member signing in by themselves (single sign-on to the console): who they are, or — when the
+   * account provisions with `role`, a role that still exists — added with it, by the system; null
+   * when they are no member and nothing provisions them. Whoever set the provisioning role was checked
+   * then to be allowed to grant it.
+   */
+  async signInMember(
+    accountId: string,
+    person: { userId: string; email?: string | null; role?: string },
+    details: Record<string, unknown>,
+  ): Promise<{ created: boolean } | null> {
+    if (await this.em.fork().findOne(Membership, { accountId, userId: person.userId }, { fields: ['id'] })) return { created: false };
+    if (!person.role || !(builtInRole(person.role) || (await this.em.fork().count(Role, { accountId, key: person.role })))) return null;
+    const em = this.em.fork();
+    em.persist(em.create(Membership, { accountId, userId: person.userId, email: person.email ?? null, role: person.role }));
+    this.audit.record(em, 'system', {
+      action: 'member.added',
+      accountId,
+      targetType: 'member',
+      targetId: person.userId,
+      details: { role: person.role, ...details },
+    });
+    try {
+      await em.flush();
+    } catch (error) {
+      // Two first sign-ins at once: the other one added them.
+      if (!(error instanceof UniqueConstraintViolationException)) throw error;
+      return { created: false };
+    }
+    return { created: true };
   }
 
   /**

@@ -26,6 +26,17 @@ export class ConsoleSessionRepository {
       );
   }
 
+  /** A session opened by another way of signing in (single sign-on): no link code to exchange. */
+  async createSession(session: { userId: string; accountId?: string; instanceAdmin: boolean; tokenHash: string; ttlMs: number }): Promise<SessionRow> {
+    const [row] = await this.orm.em.getConnection().execute<SessionRow[]>(
+      `insert into console_sessions (id, user_id, account_id, instance_admin, code_expires_at, token_hash, expires_at, created_at)
+       values (gen_random_uuid(), ?, ?, ?, now(), ?, now() + (? * interval '1 millisecond'), now())
+       returning user_id, account_id, instance_admin, expires_at`,
+      [session.userId, session.accountId ?? null, session.instanceAdmin, session.tokenHash, session.ttlMs],
+    );
+    return row;
+  }
+
   /** Turns an unexpired, unused code into a session; undefined when there is no such code. */
   async exchange(codeHash: string, tokenHash: string, ttlMs: number): Promise<SessionRow | undefined> {
     const rows = await this.orm.em.getConnection().execute<SessionRow[]>(

@@ -3,7 +3,7 @@ import { ApiCreatedResponse, ApiExtension, ApiNoContentResponse, ApiOkResponse, 
 import type { Request, Response } from 'express';
 import { type AccountCaller, CurrentCaller } from '../../core/auth/caller.js';
 import { Public } from '../../core/auth/public.decorator.js';
-import { UnauthenticatedError, PermissionDeniedError } from '../../core/errors/app-errors.js';
+import { PermissionDeniedError, UnauthenticatedError, ValidationFailedError } from '../../core/errors/app-errors.js';
 import { RateLimitGuard } from '../../core/http/rate-limit.guard.js';
 import { AuthorizeAccount, problem } from '../rbac/index.js';
 import { ConsoleLinkDto, ConsoleSessionDto, StartConsoleSessionDto } from './dto/console-session.dto.js';
@@ -37,15 +37,20 @@ export class ConsoleSessionsController {
   @Public()
   @ApiExtension('x-permission', 'public')
   @ApiCreatedResponse({ type: ConsoleSessionDto, description: 'Signed in: the session cookie is set (HttpOnly, SameSite=Strict)' })
-  @problem(401, 'The link has expired or was already used (`link_invalid`)')
+  @problem(400, 'Neither or both of `code` and `ssoCode`')
+  @problem(401, 'The link or single sign-on code has expired or was already used (`link_invalid`)')
+  @problem(403, 'Single sign-on named someone who is not a member of the account (and the account does not provision members)')
   @ApiOperation({
     operationId: 'startConsoleSession',
     summary: 'Sign in to the console with a link’s code',
-    description: 'Exchanges the one-time code of a sign-in link for a session cookie, and answers the CSRF token the console sends with every unsafe request.',
+    description:
+      'Exchanges the one-time code of a sign-in link (or of a single sign-on that returned to `/console/sign-in/sso`) for a session cookie, and answers the CSRF token the console sends with every unsafe request.',
   })
   async start(@Body() dto: StartConsoleSessionDto, @Req() request: Request, @Res({ passthrough: true }) response: Response): Promise<ConsoleSessionDto> {
     try {
-      const { token, csrfToken, expiresAt } = await this.sessions.signIn(dto.code);
+      if (dto.code !== undefined && dto.ssoCode !== undefined) throw new ValidationFailedError('Send `code` or `ssoCode`, not both');
+      const { token, csrfToken, expiresAt } =
+        dto.ssoCode !== undefined ? await this.sessions.signInWithSso(dto.ssoCode) : await this.sessions.signIn(dto.code!);
       response.cookie(SESSION_COOKIE, token, this.sessions.cookieOptions(SESSION_TTL_MS));
       return { csrfToken, expiresAt: expiresAt.toISOString() };
     } catch (error) {

@@ -11,6 +11,8 @@ import { MaintenanceScheduler } from '../../core/queue/maintenance.js';
 import { CallerFactory } from '../rbac/index.js';
 import { ConsoleSessionRepository, type SessionRow } from './console-session.repository.js';
 
+/** Where single sign-on returns to sign in to the console: a code issued for it is redeemed only by the console. */
+export const CONSOLE_SSO_RETURN_PATH = '/console/sign-in/sso';
 /** A sign-in link works once, for this long. */
 export const LINK_TTL_MS = 10 * 60_000;
 /** A console session ends this long after sign-in, whatever its use. */
@@ -21,6 +23,13 @@ export const CSRF_HEADER = 'x-csrf-token';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
+
+/**
+ * Redeems a single sign-on code issued for the console (one minute, single use) for the member it
+ * signed in; throws 401 when the code is unknown or used, 403 when the identity is no member. The sso
+ * module registers it: this module sits below it.
+ */
+export type SsoCodeRedeemer = (code: string) => Promise<MemberIdentity & { accountId: string }>;
 
 /** The member a session stands for, with what the console needs to know of it. */
 export interface ConsoleSignIn {
@@ -38,6 +47,8 @@ export interface ConsoleSignIn {
  */
 @Injectable()
 export class ConsoleSessionsService implements OnModuleInit {
+  private ssoRedeemer?: SsoCodeRedeemer;
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly sessions: ConsoleSessionRepository,
@@ -60,6 +71,19 @@ export class ConsoleSessionsService implements OnModuleInit {
     const codeExpiresAt = new Date(Date.now() + LINK_TTL_MS);
     await this.sessions.createLink({ ...identity, codeHash: sha256(code), codeExpiresAt });
     return { url: `${this.config.publicUrl}/console/sign-in#code=${code}`, expiresAt: codeExpiresAt.toISOString() };
+  }
+
+  registerSsoRedeemer(redeemer: SsoCodeRedeemer): void {
+    this.ssoRedeemer = redeemer;
+  }
+
+  /** Opens a session for the member a single sign-on code signed in; the caller sets `token` as the cookie. */
+  async signInWithSso(code: string): Promise<ConsoleSignIn & { token: string }> {
+    if (!this.ssoRedeemer) throw new UnauthenticatedError('Single sign-on is not available', 'link_invalid');
+    const identity = await this.ssoRedeemer(code);
+    const token = randomBytes(32).toString('base64url');
+    const row = await this.sessions.createSession({ ...identity, tokenHash: sha256(token), ttlMs: SESSION_TTL_MS });
+    return { token, ...signInOf(row, token) };
   }
 
   /** Exchanges a link's code for a session; the caller sets `token` as the session cookie. */

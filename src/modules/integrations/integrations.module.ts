@@ -41,22 +41,34 @@ import { SyncedRecordRepository } from './sync/synced-record.repository.js';
 import { ConnectController, ConnectSessionsController } from './connect/connect-sessions.controller.js';
 import { ConnectSessionsService } from './connect/connect-sessions.service.js';
 import { ConnectSession } from './entities/connect-session.entity.js';
+import { ConnectBranding } from './entities/connect-branding.entity.js';
+import { ConnectBrandingController } from './connect/connect-branding.controller.js';
+import { ConnectBrandingService } from './connect/connect-branding.service.js';
 
 @Module({
   imports: [
-    MikroOrmModule.forFeature([Integration, ConnectSession, OAuthState, SyncRun, SyncedRecord, ProviderEventTask]),
+    MikroOrmModule.forFeature([Integration, ConnectSession, ConnectBranding, OAuthState, SyncRun, SyncedRecord, ProviderEventTask]),
     AccountsModule,
     ApiKeysModule,
     EventsModule,
     PluginsModule,
   ],
-  controllers: [ProvidersController, IntegrationsController, ConnectionsController, ConnectSessionsController, ConnectController, PublicIntegrationsController],
+  controllers: [
+    ProvidersController,
+    IntegrationsController,
+    ConnectionsController,
+    ConnectSessionsController,
+    ConnectController,
+    ConnectBrandingController,
+    PublicIntegrationsController,
+  ],
   providers: [
     AutomationGate,
     CallerConnections,
     ConnectedIntegrations,
     ConnectionDirectory,
     ConnectionAccess,
+    ConnectBrandingService,
     ConnectSessionsService,
     CredentialVault,
     IntegrationView,

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AccountsModule, MembersService } from '../accounts/index.js';
+import { ConsoleModule, ConsoleSessionsService } from '../console/index.js';
 import { ConnectedIntegrations, IntegrationsModule } from '../integrations/index.js';
 import { AclRegistry } from '../rbac/index.js';
 import { OidcClient } from './oidc-client.js';
@@ -12,13 +13,14 @@ import { SsoStore } from './sso-store.js';
 
 /** The sign-in broker over the account's connected `google_sso` / `microsoft_sso` integrations. */
 @Module({
-  imports: [AccountsModule, IntegrationsModule],
+  imports: [AccountsModule, IntegrationsModule, ConsoleModule],
   controllers: [SsoController],
   providers: [SsoService, SsoStore, OidcClient],
 })
 export class SsoModule {
-  constructor(acls: AclRegistry, integrations: ConnectedIntegrations, members: MembersService) {
+  constructor(acls: AclRegistry, integrations: ConnectedIntegrations, members: MembersService, consoleSessions: ConsoleSessionsService, sso: SsoService) {
     acls.register(ssoAcl);
     integrations.guardSettings(SSO_PROVIDERS, provisioningGuard(members));
+    consoleSessions.registerSsoRedeemer((code) => sso.redeemForConsole(code));
   }
 }

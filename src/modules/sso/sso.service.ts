@@ -2,12 +2,21 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { AccountCaller } from '../../core/auth/caller.js';
-import { USER_ID } from '../../core/auth/identity.js';
+import { type MemberIdentity, USER_ID } from '../../core/auth/identity.js';
 import { APP_CONFIG } from '../../core/config/config.module.js';
 import type { AppConfig } from '../../core/config/config.js';
-import { AppError, ConflictError, NotFoundError, ProviderError, ValidationFailedError } from '../../core/errors/app-errors.js';
+import {
+  AppError,
+  ConflictError,
+  NotFoundError,
+  PermissionDeniedError,
+  ProviderError,
+  UnauthenticatedError,
+  ValidationFailedError,
+} from '../../core/errors/app-errors.js';
 import { MembersService } from '../accounts/index.js';
 import { AuditService } from '../audit/index.js';
+import { CONSOLE_SSO_RETURN_PATH } from '../console/index.js';
 import { ConnectedIntegrations, type OpenedConnection } from '../integrations/index.js';
 import { AccessService } from '../rbac/index.js';
 import type { AuthorizeSsoQuery, ExchangeSsoCodeDto, SsoIdentityDto, SsoMemberDto } from './dto/sso.dto.js';
@@ -37,6 +46,8 @@ interface SignedIn {
   livemode: boolean;
   integrationId: string;
   identity: SsoIdentity;
+  /** Issued for signing in to the console: only the console redeems it, and the host platform cannot. */
+  forConsole?: boolean;
 }
 
 /** A redirect answer: where the browser goes, and the browser-binding cookie to set with it. */
@@ -182,7 +193,13 @@ export class SsoService {
       const identity = await this.complete(pending, query);
       const code = await this.store.put(
         'code',
-        { accountId: pending.accountId, livemode: pending.livemode, integrationId: pending.integrationId, identity } satisfies SignedIn,
+        {
+          accountId: pending.accountId,
+          livemode: pending.livemode,
+          integrationId: pending.integrationId,
+          identity,
+          ...(pending.returnUrl === CONSOLE_SSO_RETURN_PATH ? { forConsole: true } : {}),
+        } satisfies SignedIn,
         CODE_TTL_MS,
       );
       const em = this.em.fork();
@@ -218,7 +235,7 @@ export class SsoService {
     await this.access.ensure(caller, 'exchange', 'SsoSignIn');
     const peeked = await this.store.peek<SignedIn>('code', dto.code);
     if (peeked.outcome === 'used') throw new InvalidCodeError('code_used');
-    if (peeked.outcome === 'unknown' || peeked.value.accountId !== caller.accountId || peeked.value.livemode !== caller.livemode) {
+    if (peeked.outcome === 'unknown' || peeked.value.accountId !== caller.accountId || peeked.value.livemode !== caller.livemode || peeked.value.forConsole) {
       throw new InvalidCodeError('code_unknown');
     }
     // Provisioning is checked (and done: it is idempotent) before the code is used up, so a caller
@@ -237,6 +254,30 @@ export class SsoService {
     await em.flush();
     this.logger.log({ provider: identity.provider, accountId: caller.accountId, memberCreated: member?.created ?? false }, 'SSO code exchanged');
     return { ...identity, ...(member ? { member } : {}) };
+  }
+
+  /**
+   * The console's half of a sign-in that returned to it: the member the code names, for a console
+   * session. Someone not yet a member is added only when the integration provisions (its
+   * `provisioning.role`, which only a member who may grant that role could set).
+   */
+  async redeemForConsole(code: string): Promise<MemberIdentity & { accountId: string }> {
+    // Peeked first: a code issued to the host platform is left for it, unspent.
+    const peeked = await this.store.peek<SignedIn>('code', code);
+    const taken = peeked.outcome === 'ok' && peeked.value.forConsole ? await this.store.take<SignedIn>('code', code) : peeked;
+    if (taken.outcome !== 'ok' || !taken.value.forConsole) {
+      throw new UnauthenticatedError('This sign-in has expired or was already used: sign in again', 'link_invalid');
+    }
+    const { identity, accountId, integrationId } = taken.value;
+    const userId = `${identity.provider}|${identity.subject}`;
+    if (!USER_ID.test(userId)) throw new PermissionDeniedError('member', 'This identity cannot be a member of the account');
+    const connection = await this.integrations.openDefaultShared({ accountId, livemode: taken.value.livemode }, identity.provider);
+    const role = connection?.id === integrationId ? provisioningRole(connection.settings) : undefined;
+    const member = await this.members.signInMember(accountId, { userId, email: identity.email, role }, { via: identity.provider, console: true });
+    if (!member)
+      throw new PermissionDeniedError('member', `${identity.email ?? 'This identity'} is not a member of this account: ask an administrator to add them`);
+    this.logger.log({ provider: identity.provider, accountId, memberCreated: member.created }, 'SSO console sign-in');
+    return { kind: 'member', userId, accountId, instanceAdmin: false };
   }
 
   /** Exchanges the provider's code and verifies who signed in; throws what to send the browser back with. */

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { crc32, deflateSync } from 'node:zlib';
 import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../../support/test-app.js';
@@ -96,10 +97,43 @@ export async function screenshot(page: Page, name: string, fullPage = true): Pro
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage });
 }
 
-/** A stand-in for the host platform's page a connect session returns to. */
+/**
+ * What the host page does with the embed script: each button opens the connect URL (`?connect=`) its
+ * way and writes the outcome into #outcome.
+ */
+const EMBEDDING_SCRIPT = `
+const connectUrl = new URLSearchParams(location.search).get('connect');
+const outcome = document.getElementById('outcome');
+for (const button of document.querySelectorAll('button[data-mode]')) {
+  button.addEventListener('click', () => {
+    Plugboard.connect(connectUrl, { mode: button.dataset.mode, container: '#slot' }).then(
+      (result) => { outcome.textContent = JSON.stringify(result); },
+      (error) => { outcome.textContent = 'failed: ' + error.code; },
+    );
+  });
+}`;
+
+/**
+ * A stand-in for the host platform: the page a connect session returns to, and at /embed?app=<Plugboard
+ * origin>&connect=<connect URL> a page that loads Plugboard's embed script.
+ */
 export async function startHostPage(): Promise<{ url: string; close: () => Promise<void> }> {
   const server: Server = createHttpServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://host');
+    if (url.pathname === '/embed.js') {
+      res.writeHead(200, { 'content-type': 'text/javascript' });
+      return res.end(EMBEDDING_SCRIPT);
+    }
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    if (url.pathname === '/embed') {
+      const app = (url.searchParams.get('app') ?? '').replace(/[^\w:./-]/g, '');
+      return res.end(
+        `<!doctype html><html lang="en"><title>Host settings</title><main><h1>Connections</h1>` +
+          `<button data-mode="popup">Connect in a popup</button> <button data-mode="iframe">Connect here</button>` +
+          `<output id="outcome"></output><div id="slot"></div></main>` +
+          `<script src="${app}/connect/embed.js"></script><script src="/embed.js"></script></html>`,
+      );
+    }
     res.end(`<!doctype html><html lang="en"><title>Host</title><h1>Back on the host</h1><p>${req.url}</p></html>`);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -111,4 +145,28 @@ export async function startHostPage(): Promise<{ url: string; close: () => Promi
       await new Promise((resolve) => server.close(resolve));
     },
   };
+}
+
+/** A PNG of one colour, `size` pixels square: a logo to upload. */
+export function squarePng(size: number, [r, g, b]: [number, number, number]): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(size, 0);
+  header.writeUInt32BE(size, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB, no interlace
+  const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array.from({ length: size }, () => [r, g, b]).flat())]);
+  const pixels = deflateSync(Buffer.concat(Array.from({ length: size }, () => row)));
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', pixels),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }

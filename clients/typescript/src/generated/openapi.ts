@@ -239,7 +239,7 @@ export interface paths {
         put?: never;
         /**
          * Sign in to the console with a link’s code
-         * @description Exchanges the one-time code of a sign-in link for a session cookie, and answers the CSRF token the console sends with every unsafe request.
+         * @description Exchanges the one-time code of a sign-in link (or of a single sign-on that returned to `/console/sign-in/sso`) for a session cookie, and answers the CSRF token the console sends with every unsafe request.
          */
         post: operations["startConsoleSession"];
         delete?: never;
@@ -1218,6 +1218,30 @@ export interface paths {
          * @description With the session token: the provider URL to send the browser to. The callback creates the connection, ends the session and returns to its returnUrl.
          */
         post: operations["startOAuthInSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/branding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read the connect page branding
+         * @description The name, logo and colours the hosted connect page shows to this account’s end users.
+         */
+        get: operations["getBranding"];
+        /**
+         * Set the connect page branding
+         * @description Replaces the name, logo (a `data:` URL of a PNG, JPEG or WebP image up to 64 KB) and colours (`#rrggbb`) of the hosted connect page, on every plan. A field left out is cleared.
+         */
+        put: operations["setBranding"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -6732,7 +6756,9 @@ export interface components {
         };
         StartConsoleSessionDto: {
             /** @description The `code` from the sign-in link’s fragment */
-            code: string;
+            code?: string;
+            /** @description Instead of `code`: the `code` single sign-on brought back to `/console/sign-in/sso` (the account’s `google_sso` or `microsoft_sso`) */
+            ssoCode?: string;
         };
         ConsoleSessionDto: {
             /** @description Send as `X-CSRF-Token` with every POST, PUT, PATCH and DELETE the console makes */
@@ -7546,6 +7572,28 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        ConnectBrandingDto: {
+            /**
+             * @description Shown as the connect page’s title
+             * @example Acme Studio
+             */
+            name?: string;
+            /**
+             * @description A `data:` URL of a PNG, JPEG or WebP image, at most 64 KB decoded (the page loads images from nowhere else; SVG is refused)
+             * @example data:image/png;base64,iVBORw0KGgo…
+             */
+            logo?: string;
+            /**
+             * @description Buttons and links
+             * @example #1f6feb
+             */
+            primaryColor?: string;
+            /**
+             * @description Highlights: the header band and focus rings
+             * @example #f5a623
+             */
+            accentColor?: string;
+        };
         ConnectSessionViewDto: {
             endUserId: string;
             providers: components["schemas"]["ConnectProviderDto"][];
@@ -7554,6 +7602,8 @@ export interface components {
             returnUrl: string;
             /** Format: date-time */
             expiresAt: string;
+            /** @description The account's look of the connect page (GET /v1/branding) */
+            branding: components["schemas"]["ConnectBrandingDto"];
         };
         ConnectWithCredentialsDto: {
             /** @example stripe */
@@ -13967,7 +14017,8 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "code": "string"
+                 *       "code": "string",
+                 *       "ssoCode": "string"
                  *     }
                  */
                 "application/json": components["schemas"]["StartConsoleSessionDto"];
@@ -13991,9 +14042,28 @@ export interface operations {
                     "application/json": components["schemas"]["ConsoleSessionDto"];
                 };
             };
-            400: components["responses"]["ValidationFailed"];
-            /** @description The link has expired or was already used (`link_invalid`) */
+            /** @description Neither or both of `code` and `ssoCode` */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The link or single sign-on code has expired or was already used (`link_invalid`) */
             401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Single sign-on named someone who is not a member of the account (and the account does not provision members) */
+            403: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -20253,7 +20323,13 @@ export interface operations {
                      *       ],
                      *       "connectionId": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
                      *       "returnUrl": "string",
-                     *       "expiresAt": "2026-01-01T12:00:00.000Z"
+                     *       "expiresAt": "2026-01-01T12:00:00.000Z",
+                     *       "branding": {
+                     *         "name": "Acme Studio",
+                     *         "logo": "data:image/png;base64,iVBORw0KGgo…",
+                     *         "primaryColor": "#1f6feb",
+                     *         "accentColor": "#f5a623"
+                     *       }
                      *     }
                      */
                     "application/json": components["schemas"]["ConnectSessionViewDto"];
@@ -20380,6 +20456,148 @@ export interface operations {
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getBranding: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The branding; fields never set are absent */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "Acme Studio",
+                     *       "logo": "data:image/png;base64,iVBORw0KGgo…",
+                     *       "primaryColor": "#1f6feb",
+                     *       "accentColor": "#f5a623"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConnectBrandingDto"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            /** @description Missing, malformed, expired or revoked credentials */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            402: components["responses"]["PlanLimit"];
+            /** @description The caller lacks "integrations.view" or "connections.manage" */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    setBranding: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your correlation id (1 to 128 letters, digits, `_`, `.`, `:` or `-`), echoed in the answer and in every log line of the request; a UUID is generated when it is absent or another shape */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description The mode to act in, `live` or `test` (any case). Members act in live mode unless they send `test`; an API key acts in its own mode, and sending the other is 401 `key_wrong_mode`. */
+                "Plugboard-Mode"?: components["parameters"]["PlugboardMode"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Acme Studio",
+                 *       "logo": "data:image/png;base64,iVBORw0KGgo…",
+                 *       "primaryColor": "#1f6feb",
+                 *       "accentColor": "#f5a623"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ConnectBrandingDto"];
+            };
+        };
+        responses: {
+            /** @description Saved; a field left out is cleared */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "Acme Studio",
+                     *       "logo": "data:image/png;base64,iVBORw0KGgo…",
+                     *       "primaryColor": "#1f6feb",
+                     *       "accentColor": "#f5a623"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConnectBrandingDto"];
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            /** @description Missing, malformed, expired or revoked credentials */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            402: components["responses"]["PlanLimit"];
+            /** @description The caller lacks "connections.manage" */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     [name: string]: unknown;
                 };
                 content: {

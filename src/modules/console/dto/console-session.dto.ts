@@ -1,5 +1,5 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsString, Length } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsString, Length, ValidateIf } from 'class-validator';
 
 export class ConsoleLinkDto {
   @ApiProperty({
@@ -13,10 +13,19 @@ export class ConsoleLinkDto {
 }
 
 export class StartConsoleSessionDto {
-  @ApiProperty({ description: 'The `code` from the sign-in link’s fragment' })
+  @ApiPropertyOptional({ description: 'The `code` from the sign-in link’s fragment' })
+  @ValidateIf((dto: StartConsoleSessionDto) => dto.ssoCode === undefined)
   @IsString()
   @Length(1, 100)
-  code!: string;
+  code?: string;
+
+  @ApiPropertyOptional({
+    description: 'Instead of `code`: the `code` single sign-on brought back to `/console/sign-in/sso` (the account’s `google_sso` or `microsoft_sso`)',
+  })
+  @ValidateIf((dto: StartConsoleSessionDto) => dto.code === undefined)
+  @IsString()
+  @Length(1, 100)
+  ssoCode?: string;
 }
 
 export class ConsoleSessionDto {

@@ -23,6 +23,7 @@ import {
 import type { OAuthStartedDto } from '../dto/integration.dto.js';
 import { ConnectSession } from '../entities/connect-session.entity.js';
 import { OAuthFlowService } from '../oauth/oauth-flow.service.js';
+import { ConnectBrandingService } from './connect-branding.service.js';
 
 const SESSION_MS = 30 * 60_000;
 const TOKEN_PREFIX = 'cs_';
@@ -48,6 +49,7 @@ export class ConnectSessionsService implements OnModuleInit {
     private readonly events: EventsService,
     private readonly callers: CallerFactory,
     private readonly apiKeys: ApiKeysService,
+    private readonly branding: ConnectBrandingService,
   ) {}
 
   onModuleInit(): void {
@@ -103,7 +105,7 @@ export class ConnectSessionsService implements OnModuleInit {
     return session;
   }
 
-  view(session: ConnectSession): ConnectSessionViewDto {
+  async view(session: ConnectSession): Promise<ConnectSessionViewDto> {
     return {
       endUserId: session.endUserId,
       providers: session.providers.flatMap((id) => {
@@ -125,6 +127,7 @@ export class ConnectSessionsService implements OnModuleInit {
       connectionId: session.connectionId ?? null,
       returnUrl: session.returnUrl,
       expiresAt: session.expiresAt,
+      branding: await this.branding.of(session.accountId),
     };
   }
 

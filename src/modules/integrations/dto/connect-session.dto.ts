@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsObject, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
 import { OptionalTags } from '../../../core/http/tags.js';
+import { ConnectBrandingDto } from './connect-branding.dto.js';
 import { ConnectionInputs } from './integration.dto.js';
 
 export class CreateConnectSessionDto {
@@ -59,6 +60,7 @@ export class ConnectSessionViewDto {
   @ApiProperty({ type: String, format: 'uuid', nullable: true }) connectionId!: string | null;
   @ApiProperty() returnUrl!: string;
   @ApiProperty({ format: 'date-time' }) expiresAt!: Date;
+  @ApiProperty({ type: ConnectBrandingDto, description: "The account's look of the connect page (GET /v1/branding)" }) branding!: ConnectBrandingDto;
 }
 
 export class ConnectWithCredentialsDto {
