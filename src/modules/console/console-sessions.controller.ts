@@ -42,7 +42,7 @@ export class ConsoleSessionsController {
   @problem(403, 'Single sign-on named someone who is not a member of the account (and the account does not provision members)')
   @ApiOperation({
     operationId: 'startConsoleSession',
-    summary: 'Sign in to the console with a link’s code',
+    summary: 'Sign in to the console',
     description:
       'Exchanges the one-time code of a sign-in link (or of a single sign-on that returned to `/console/sign-in/sso`) for a session cookie, and answers the CSRF token the console sends with every unsafe request.',
   })

@@ -1,10 +1,10 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import type { Request } from 'express';
-import { APP_CONFIG } from '../../core/config/config.module.js';
-import type { AppConfig } from '../../core/config/config.js';
 import { isUUID } from 'class-validator';
 import { USER_ID, type MemberIdentity } from '../../core/auth/identity.js';
+import { APP_CONFIG } from '../../core/config/config.module.js';
+import type { AppConfig } from '../../core/config/config.js';
 import { PermissionDeniedError, UnauthenticatedError, ValidationFailedError } from '../../core/errors/app-errors.js';
 import { requestCookie } from '../../core/http/cookies.js';
 import { MaintenanceScheduler } from '../../core/queue/maintenance.js';
@@ -14,12 +14,12 @@ import { ConsoleSessionRepository, type SessionRow } from './console-session.rep
 /** Where single sign-on returns to sign in to the console: a code issued for it is redeemed only by the console. */
 export const CONSOLE_SSO_RETURN_PATH = '/console/sign-in/sso';
 /** A sign-in link works once, for this long. */
-export const LINK_TTL_MS = 10 * 60_000;
+const LINK_TTL_MS = 10 * 60_000;
 /** A console session ends this long after sign-in, whatever its use. */
 export const SESSION_TTL_MS = 8 * 60 * 60_000;
 /** The session cookie: HttpOnly, SameSite=Strict, Secure outside development. */
 export const SESSION_COOKIE = 'plugboard_console';
-export const CSRF_HEADER = 'x-csrf-token';
+const CSRF_HEADER = 'x-csrf-token';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');

@@ -238,7 +238,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Sign in to the console with a link’s code
+         * Sign in to the console
          * @description Exchanges the one-time code of a sign-in link (or of a single sign-on that returned to `/console/sign-in/sso`) for a session cookie, and answers the CSRF token the console sends with every unsafe request.
          */
         post: operations["startConsoleSession"];
