@@ -323,13 +323,13 @@ describe('connections', () => {
       .send({ provider: 'google_calendar', owner: 'member', label: 'Work', returnUrl: '/done' });
     expect(started.status).toBe(200);
     const back = await authorize(started.body.authorizationUrl);
-    expect(back).toBe('/done?provider=google_calendar&status=connected');
+    expect(back).toMatch(/^\/done\?provider=google_calendar&status=connected&connectionId=[0-9a-f-]{36}$/);
     const mine = await t.http.get('/v1/connections?provider=google_calendar').set(bearer(ana.token));
     expect(mine.body.data).toHaveLength(1);
     expect(mine.body.data[0]).toMatchObject({ owner: 'member', memberId: ana.userId, label: 'Work', status: 'connected', isDefault: true });
 
     const again = await t.http.post(`/v1/connections/${mine.body.data[0].id}/oauth/start`).set(bearer(ana.token)).send({ returnUrl: '/again' });
-    expect(await authorize(again.body.authorizationUrl)).toBe('/again?provider=google_calendar&status=connected');
+    expect(await authorize(again.body.authorizationUrl)).toMatch(/^\/again\?provider=google_calendar&status=connected&connectionId=[0-9a-f-]{36}$/);
     const after = await t.http.get('/v1/connections?provider=google_calendar').set(bearer(ana.token));
     expect(after.body.data.map((connection: { id: string }) => connection.id)).toEqual([mine.body.data[0].id]);
   });
@@ -374,7 +374,9 @@ describe('connections', () => {
       const opened = await open(platformKey, { endUserId: 'attendee_3', providers: ['google_calendar'] });
       const started = await t.http.post('/v1/connect/oauth/start').set(session(opened.body.token)).send({ provider: 'google_calendar' });
       expect(started.status).toBe(200);
-      expect(await authorize(started.body.authorizationUrl)).toBe('https://app.example.com/connected?provider=google_calendar&status=connected');
+      expect(await authorize(started.body.authorizationUrl)).toMatch(
+        /^https:\/\/app\.example\.com\/connected\?provider=google_calendar&status=connected&connectionId=[0-9a-f-]{36}$/,
+      );
       expect((await t.http.get('/v1/connect/session').set(session(opened.body.token))).status).toBe(401);
       const [connection] = (await t.http.get('/v1/connections?endUserId=attendee_3').set(bearer(platformKey))).body.data;
       expect(connection).toMatchObject({ provider: 'google_calendar', owner: 'end_user', status: 'connected' });
@@ -385,7 +387,9 @@ describe('connections', () => {
         providers: [{ id: 'google_calendar' }],
       });
       const restarted = await t.http.post('/v1/connect/oauth/start').set(session(again.body.token)).send({ provider: 'google_calendar' });
-      expect(await authorize(restarted.body.authorizationUrl)).toBe('https://app.example.com/connected?provider=google_calendar&status=connected');
+      expect(await authorize(restarted.body.authorizationUrl)).toMatch(
+        /^https:\/\/app\.example\.com\/connected\?provider=google_calendar&status=connected&connectionId=[0-9a-f-]{36}$/,
+      );
       expect((await t.http.get('/v1/connections?endUserId=attendee_3').set(bearer(platformKey))).body.data.map((c: { id: string }) => c.id)).toEqual([
         connection.id,
       ]);

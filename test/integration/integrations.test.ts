@@ -243,9 +243,8 @@ describe('integrations over HTTP with real provider fakes', () => {
       expect(authorization.searchParams.get('access_type')).toBe('offline');
       const back = await authorizeInBrowser(t, started.body.authorizationUrl);
       expect(back.pathname).toBe('/settings/integrations');
-      expect(Object.fromEntries(back.searchParams)).toEqual({ provider: 'google_calendar', status: 'connected' });
-
       const connected = await t.http.get('/v1/integrations/google_calendar').set(bearer(ownerToken));
+      expect(Object.fromEntries(back.searchParams)).toEqual({ provider: 'google_calendar', status: 'connected', connectionId: connected.body.id });
       expect(connected.body).toMatchObject({ status: 'connected', displayName: expect.any(String) });
       const firstExpiry = new Date(connected.body.tokenExpiresAt).getTime();
       expect(firstExpiry).toBeGreaterThan(Date.now() + 50 * 60_000);
@@ -336,7 +335,7 @@ describe('integrations over HTTP with real provider fakes', () => {
         expect([query, answer.status, answer.body.code]).toEqual([query, 400, 'invalid_request']);
       }
       const completed = await t.http.get(`${callback.pathname}${callback.search}`);
-      expect(completed.headers.location).toBe('/done?provider=google_calendar&status=connected');
+      expect(completed.headers.location).toMatch(/^\/done\?provider=google_calendar&status=connected&connectionId=[0-9a-f-]{36}$/);
     });
 
     it('redirects with the provider error when the user denies access', async () => {

@@ -1,6 +1,8 @@
 import { bearerToken, providerOriginOverrides, startFakeServer, type FakeServer } from '../fixtures/providers/fake-http-server.js';
 import { SHOPIFY_SHOP, startFakeShopify, type FakeShopify } from '../fixtures/providers/shopify.js';
 import { pluginDir } from '../support/plugin-fixtures.js';
+
+const UUID = /^[0-9a-f-]{36}$/;
 import { bearer, createAccount, startTestApp, type TestApp } from '../support/test-app.js';
 
 const ENVELOPE = { appId: '7351200000000000001', secret: 'envelope-app-secret-4f2a9c' };
@@ -100,7 +102,7 @@ describe('OAuth providers that depart from RFC 6749', () => {
     expect(authorizationUrl.searchParams.has('client_id')).toBe(false);
 
     const back = await complete(await authorize('fixture_envelope'));
-    expect(Object.fromEntries(back)).toEqual({ provider: 'fixture_envelope', status: 'connected' });
+    expect(Object.fromEntries(back)).toEqual({ provider: 'fixture_envelope', status: 'connected', connectionId: expect.stringMatching(UUID) });
     const exchange = envelope.server.requests.find((request) => request.path === '/oauth2/access_token/')!;
     expect(exchange.body).toEqual({ app_id: ENVELOPE.appId, secret: ENVELOPE.secret, auth_code: expect.stringMatching(/^auth_/) });
     const listed = await t.http.get('/v1/connections?provider=fixture_envelope').set(bearer(owner));
@@ -135,7 +137,7 @@ describe('OAuth providers that depart from RFC 6749', () => {
     expect(shopify.state.requests.filter((request) => request.path === '/admin/oauth/access_token')).toHaveLength(exchangesBefore);
 
     const back = await complete(await authorize('shopify', { shop: SHOPIFY_SHOP }));
-    expect(Object.fromEntries(back)).toEqual({ provider: 'shopify', status: 'connected' });
+    expect(Object.fromEntries(back)).toEqual({ provider: 'shopify', status: 'connected', connectionId: expect.stringMatching(UUID) });
   });
 
   it('audits a privacy webhook the plugin reports, without the customer’s contact details', async () => {

@@ -14,8 +14,7 @@ export interface ConnectOptions {
 export interface ConnectResult {
   status: 'connected';
   provider: string;
-  /** Absent when an OAuth provider returned through the session's returnUrl. */
-  connectionId?: string;
+  connectionId: string;
 }
 
 /** Why no connection was made: `popup_blocked`, `closed` (the end user closed the window) or the provider's error code. */
@@ -62,8 +61,8 @@ export function connect(url: string, options: ConnectOptions = {}): Promise<Conn
       if (popup && !popup.closed) popup.close();
       frame?.remove();
       const provider = typeof outcome.provider === 'string' ? outcome.provider : undefined;
-      if (outcome.status === 'connected' && provider) {
-        resolve({ status: 'connected', provider, ...(typeof outcome.connectionId === 'string' ? { connectionId: outcome.connectionId } : {}) });
+      if (outcome.status === 'connected' && provider && typeof outcome.connectionId === 'string') {
+        resolve({ status: 'connected', provider, connectionId: outcome.connectionId });
       } else {
         const code = typeof outcome.error === 'string' ? outcome.error : String(outcome.status ?? 'error');
         reject(new ConnectError(code, code === 'closed' ? 'The connect window was closed' : `The connection failed: ${code}`, provider));

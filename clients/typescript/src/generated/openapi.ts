@@ -1257,7 +1257,7 @@ export interface paths {
         };
         /**
          * OAuth callback
-         * @description Where providers send the browser after consent. Exchanges the code, verifies and stores the tokens, and redirects (302) to the flow’s returnUrl with `provider`, `status=connected|error` and `error`. Register `{PUBLIC_URL}/v1/oauth/callback` as the redirect URI.
+         * @description Where providers send the browser after consent. Exchanges the code, verifies and stores the tokens, and redirects (302) to the flow’s returnUrl with `provider`, `status=connected|error` and `connectionId` or `error`. Register `{PUBLIC_URL}/v1/oauth/callback` as the redirect URI.
          */
         get: operations["completeOAuth"];
         put?: never;
@@ -20629,7 +20629,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Back to the returnUrl with `provider`, `status=connected|error` and, on error, `error` (access_denied, state_used, state_expired, invalid_request, invalid_grant, provider_timeout, …) */
+            /** @description Back to the returnUrl with `provider`, `status=connected|error` and, when connected, `connectionId`, on error `error` (access_denied, state_used, state_expired, invalid_request, invalid_grant, provider_timeout, …) */
             302: {
                 headers: {
                     /** @description returnUrl?provider=…&status=… */

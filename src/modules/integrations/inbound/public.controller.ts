@@ -32,11 +32,14 @@ export class PublicIntegrationsController {
   @ApiResponse({
     status: 302,
     description:
-      'Back to the returnUrl with `provider`, `status=connected|error` and, on error, `error` (access_denied, state_used, state_expired, invalid_request, invalid_grant, provider_timeout, …)',
+      'Back to the returnUrl with `provider`, `status=connected|error` and, when connected, `connectionId`, on error `error` (access_denied, state_used, state_expired, invalid_request, invalid_grant, provider_timeout, …)',
     headers: {
       Location: {
         description: 'returnUrl?provider=…&status=…',
-        schema: { type: 'string', example: '/settings/integrations?provider=google_calendar&status=connected' },
+        schema: {
+          type: 'string',
+          example: '/settings/integrations?provider=google_calendar&status=connected&connectionId=3fa85f64-5717-4562-b3fc-2c963f66afa6',
+        },
       },
     },
   })
@@ -45,7 +48,7 @@ export class PublicIntegrationsController {
     operationId: 'completeOAuth',
     summary: 'OAuth callback',
     description:
-      'Where providers send the browser after consent. Exchanges the code, verifies and stores the tokens, and redirects (302) to the flow’s returnUrl with `provider`, `status=connected|error` and `error`. Register `{PUBLIC_URL}/v1/oauth/callback` as the redirect URI.',
+      'Where providers send the browser after consent. Exchanges the code, verifies and stores the tokens, and redirects (302) to the flow’s returnUrl with `provider`, `status=connected|error` and `connectionId` or `error`. Register `{PUBLIC_URL}/v1/oauth/callback` as the redirect URI.',
   })
   async oauthCallback(@Query() query: Record<string, unknown>) {
     return { url: await this.oauth.callback(query), statusCode: 302 };

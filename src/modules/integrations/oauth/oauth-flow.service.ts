@@ -187,7 +187,8 @@ export class OAuthFlowService {
     const consumed = await this.states.consume(query.state);
     if (consumed.outcome === 'invalid') throw new InvalidStateError();
     const { state } = consumed;
-    const back = (status: 'connected' | 'error', error?: string) => this.returnTo(state.returnUrl, state.provider, status, error);
+    const back = (status: 'connected' | 'error', error?: string, connectionId?: string) =>
+      this.returnTo(state.returnUrl, state.provider, status, error, connectionId);
     if (consumed.outcome !== 'ok') return back('error', consumed.outcome === 'used' ? 'state_used' : 'state_expired');
     if (query.error) return back('error', /^[a-z_]{1,64}$/.test(query.error) ? query.error : 'authorization_failed');
     const provider = this.integrations.findProvider(state.provider);
@@ -249,7 +250,7 @@ export class OAuthFlowService {
         secrets.settings ?? existing?.settings ?? {},
         kept,
       );
-      await this.em.fork().transactional(async (em) => {
+      const connected = await this.em.fork().transactional(async (em) => {
         const integration = await this.integrations.completeOAuth(
           em,
           { accountId: state.accountId, livemode: state.livemode, provider, connection: target },
@@ -261,8 +262,9 @@ export class OAuthFlowService {
         );
         await this.history.record(em, integration, 'integration.connected', caller);
         if (secrets.connectSessionId) await this.sessionCompleted?.(em, secrets.connectSessionId, integration);
+        return integration;
       });
-      return back('connected');
+      return back('connected', undefined, connected.id);
     } catch (error) {
       if (error instanceof AppError) return back('error', error.code);
       this.logger.error({ err: error, provider: state.provider }, 'OAuth callback failed');
@@ -396,8 +398,9 @@ export class OAuthFlowService {
     }
   }
 
-  private returnTo(returnUrl: string, provider: string, status: 'connected' | 'error', error?: string): string {
-    const params = new URLSearchParams({ provider, status, ...(error ? { error } : {}) });
+  /** returnUrl with the outcome: the provider, the status, and the connection or the error. */
+  private returnTo(returnUrl: string, provider: string, status: 'connected' | 'error', error?: string, connectionId?: string): string {
+    const params = new URLSearchParams({ provider, status, ...(error ? { error } : {}), ...(connectionId ? { connectionId } : {}) });
     return `${returnUrl}${returnUrl.includes('?') ? '&' : '?'}${params.toString()}`;
   }
 }
