@@ -104,10 +104,7 @@ async function main() {
   try {
     const port = await message('port');
     const origin = `http://127.0.0.1:${port}`;
-    const { token, call } = await benchClient(origin, JWT_SECRET);
-    const account = await call('POST', '/v1/accounts', await token({ instance_admin: true }, 'operator'), { name: 'Bench', plan: 'business', ownerId: 'bench_owner' });
-    const ownerToken = await token({ account_id: account.id }, 'bench_owner');
-    const { key } = await call('POST', '/v1/api-keys', ownerToken, { name: 'bench', mode: 'live' });
+    const { ownerToken, key } = await (await benchClient(origin, JWT_SECRET)).account();
     const auth = { authorization: `Bearer ${key}` };
 
     const routes = [

@@ -96,10 +96,8 @@ async function main() {
   try {
     const port = await message('port');
     const origin = `http://127.0.0.1:${port}`;
-    const { token, call } = await benchClient(origin, JWT_SECRET);
-    const account = await call('POST', '/v1/accounts', await token({ instance_admin: true }, 'operator'), { name: 'Bench', plan: 'business', ownerId: 'bench_owner' });
-    const jwt = await token({ account_id: account.id }, 'bench_owner');
-    const { key } = await call('POST', '/v1/api-keys', jwt, { name: 'bench', mode: 'live' });
+    const { call, account } = await benchClient(origin, JWT_SECRET);
+    const { ownerToken: jwt, key } = await account();
     const connectionIds = [];
     for (let i = 0; i < ITEMS; i++) {
       const connection = await call('POST', '/v1/connections', key, {

@@ -64,5 +64,12 @@ export async function benchClient(origin, jwtSecret) {
     if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
     return json;
   };
-  return { token, call };
+  /** A fresh Business account: its owner's JWT and a live API key. */
+  const account = async () => {
+    const { id } = await call('POST', '/v1/accounts', await token({ instance_admin: true }, 'operator'), { name: 'Bench', plan: 'business', ownerId: 'bench_owner' });
+    const ownerToken = await token({ account_id: id }, 'bench_owner');
+    const { key } = await call('POST', '/v1/api-keys', ownerToken, { name: 'bench', mode: 'live' });
+    return { accountId: id, ownerToken, key };
+  };
+  return { token, call, account };
 }
