@@ -5,16 +5,12 @@ import type { Request } from 'express';
 import { Strategy } from 'passport-custom';
 import { API_KEY_STRATEGY } from '../../core/auth/authentication.guard.js';
 import { bearerToken } from '../../core/auth/bearer-token.js';
+import { PerApplication } from '../../core/auth/per-application.js';
 import { requestedMode } from '../../core/auth/caller.js';
 import type { ApiKeyIdentity } from '../../core/auth/identity.js';
 import { ApiKeyVerifier } from './api-key-verifier.js';
 
-/**
- * Passport keeps one strategy per name for the whole process, the last one registered. When several
- * applications share a process (the tests run two replicas side by side), each request must still
- * reach its own application's verifier, with its own cache: found through the Express app serving it.
- */
-const verifiersByApp = new WeakMap<object, ApiKeyVerifier>();
+const verifiers = new PerApplication<ApiKeyVerifier>();
 
 /**
  * `Authorization: Bearer {prefix}_live_…|{prefix}_test_…`. Tokens without the key prefix are left to
@@ -31,13 +27,12 @@ export class ApiKeyStrategy extends PassportStrategy(Strategy, API_KEY_STRATEGY)
   }
 
   onApplicationBootstrap(): void {
-    const app = this.adapterHost.httpAdapter?.getInstance<object>();
-    if (app) verifiersByApp.set(app, this.verifier);
+    verifiers.register(this.adapterHost, this.verifier);
   }
 
   async validate(request: Request): Promise<ApiKeyIdentity | null> {
     const token = bearerToken(request);
-    const verifier = verifiersByApp.get(request.app) ?? this.verifier;
+    const verifier = verifiers.of(request, this.verifier);
     if (!token || !verifier.claims(token)) return null;
     return verifier.verify(token, requestedMode(request.header('plugboard-mode')));
   }

@@ -5,10 +5,10 @@ import type { Request } from 'express';
 import { Strategy } from 'passport-custom';
 import { CONSOLE_SESSION_STRATEGY } from '../../core/auth/authentication.guard.js';
 import type { MemberIdentity } from '../../core/auth/identity.js';
+import { PerApplication } from '../../core/auth/per-application.js';
 import { ConsoleSessionsService } from './console-sessions.service.js';
 
-/** One service per Express app: passport keeps one strategy per name for the process (tests run replicas side by side). */
-const servicesByApp = new WeakMap<object, ConsoleSessionsService>();
+const services = new PerApplication<ConsoleSessionsService>();
 
 /**
  * The console's session cookie. A request that carries `Authorization` is the bearer strategies' to
@@ -24,12 +24,11 @@ export class ConsoleSessionStrategy extends PassportStrategy(Strategy, CONSOLE_S
   }
 
   onApplicationBootstrap(): void {
-    const app = this.adapterHost.httpAdapter?.getInstance<object>();
-    if (app) servicesByApp.set(app, this.sessions);
+    services.register(this.adapterHost, this.sessions);
   }
 
   async validate(request: Request): Promise<MemberIdentity | null> {
     if (request.headers.authorization !== undefined) return null;
-    return (await (servicesByApp.get(request.app) ?? this.sessions).authenticate(request)) ?? null;
+    return (await services.of(request, this.sessions).authenticate(request)) ?? null;
   }
 }
