@@ -76,19 +76,8 @@ export class MembersService implements MemberDirectory {
     const existing = await this.em.fork().findOne(Membership, { accountId: caller.accountId, userId: dto.userId });
     if (existing) return { member: MemberDto.from(existing), created: false };
     await this.assertMayProvision(caller, dto.role);
-    const em = this.em.fork();
-    const membership = em.create(Membership, { accountId: caller.accountId, userId: dto.userId, email: dto.email ?? null, role: dto.role });
-    this.audit.record(em, caller, { action: 'member.added', targetType: 'member', targetId: dto.userId, details: { role: dto.role, ...details } });
-    try {
-      await em.flush();
-    } catch (error) {
-      // Two first sign-ins at once: the other one added them.
-      if (!(error instanceof UniqueConstraintViolationException)) throw error;
-      const added = await this.em.fork().findOne(Membership, { accountId: caller.accountId, userId: dto.userId });
-      if (!added) throw error;
-      return { member: MemberDto.from(added), created: false };
-    }
-    return { member: MemberDto.from(membership), created: true };
+    const { membership, created } = await this.addOnce(caller, caller.accountId, dto, details);
+    return { member: MemberDto.from(membership), created };
   }
 
   /**
@@ -103,10 +92,22 @@ export class MembersService implements MemberDirectory {
     details: Record<string, unknown>,
   ): Promise<{ created: boolean } | null> {
     if (await this.em.fork().findOne(Membership, { accountId, userId: person.userId }, { fields: ['id'] })) return { created: false };
-    if (!person.role || !(builtInRole(person.role) || (await this.em.fork().count(Role, { accountId, key: person.role })))) return null;
+    const { role } = person;
+    if (!role || !(builtInRole(role) || (await this.em.fork().count(Role, { accountId, key: role })))) return null;
+    const { created } = await this.addOnce('system', accountId, { ...person, role }, details);
+    return { created };
+  }
+
+  /** Adds a membership, audited; when a concurrent first sign-in added it first, that one. */
+  private async addOnce(
+    actor: AccountCaller | 'system',
+    accountId: string,
+    person: { userId: string; email?: string | null; role: string },
+    details: Record<string, unknown>,
+  ): Promise<{ membership: Membership; created: boolean }> {
     const em = this.em.fork();
-    em.persist(em.create(Membership, { accountId, userId: person.userId, email: person.email ?? null, role: person.role }));
-    this.audit.record(em, 'system', {
+    const membership = em.create(Membership, { accountId, userId: person.userId, email: person.email ?? null, role: person.role });
+    this.audit.record(em, actor, {
       action: 'member.added',
       accountId,
       targetType: 'member',
@@ -115,12 +116,13 @@ export class MembersService implements MemberDirectory {
     });
     try {
       await em.flush();
+      return { membership, created: true };
     } catch (error) {
-      // Two first sign-ins at once: the other one added them.
       if (!(error instanceof UniqueConstraintViolationException)) throw error;
-      return { created: false };
+      const added = await this.em.fork().findOne(Membership, { accountId, userId: person.userId });
+      if (!added) throw error;
+      return { membership: added, created: false };
     }
-    return { created: true };
   }
 
   /**
