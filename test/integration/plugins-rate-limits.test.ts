@@ -65,7 +65,7 @@ describe("a provider's declared rate limit, shared through Redis", () => {
     const connection = randomUUID();
     const before = fake.arrivals.length;
     const burst = Promise.all(Array.from({ length: 20 }, () => call(connection)));
-    await expect(call(connection, 300)).rejects.toMatchObject({
+    await expect(call(connection, 700)).rejects.toMatchObject({
       status: 429,
       code: 'provider_rate_limited',
       headers: { 'Retry-After': expect.stringMatching(/^[12]$/) },
