@@ -1,4 +1,5 @@
 import { addMember, createAccount, startTestApp, TestApp } from '../support/test-app.js';
+import { sleep } from '../support/waiting.js';
 
 describe('foundation: accounts, members, auth and errors over HTTP', () => {
   let t: TestApp;
@@ -42,6 +43,17 @@ describe('foundation: accounts, members, auth and errors over HTTP', () => {
     }
     const missing = await t.http.get('/v1/members');
     expect(missing.status).toBe(401);
+  });
+
+  it('stops accepting a token it verified once as soon as the token expires', async () => {
+    const { accountId, ownerId } = await createAccount(t);
+    const expiresAt = Math.floor(Date.now() / 1000) + 2;
+    const shortLived = await t.token({ sub: ownerId, account: accountId, expiresIn: expiresAt });
+    expect((await t.http.get('/v1/me').set('Authorization', `Bearer ${shortLived}`)).status).toBe(200);
+    await sleep(expiresAt * 1000 - Date.now() + 50);
+    const response = await t.http.get('/v1/me').set('Authorization', `Bearer ${shortLived}`);
+    expect(response.status).toBe(401);
+    expect(response.body.reason).toBe('token_expired');
   });
 
   it('answers 403 to a valid token whose subject is not a member of the account', async () => {

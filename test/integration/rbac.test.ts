@@ -1,5 +1,7 @@
+import pg from 'pg';
 import { PERMISSIONS } from '../../src/modules/rbac/permissions.js';
 import { addMember, bearer, createAccount, startTestApp, TestApp, uniqueId } from '../support/test-app.js';
+import { sleep } from '../support/waiting.js';
 
 describe('roles, members, /v1/me and the audit log', () => {
   let t: TestApp;
@@ -136,5 +138,59 @@ describe('roles, members, /v1/me and the audit log', () => {
     const log = await t.http.get('/v1/audit-log?action=account.plan_changed').set(bearer(ownerToken));
     expect(log.body.data[0]).toMatchObject({ actorId: 'operator', details: { from: 'business', to: 'basic' } });
     expect((await t.http.get('/v1/me').set(bearer(ownerToken))).body.plan).toBe('basic');
+  });
+
+  it('changes a member’s access on a second replica within one second (Redis pub/sub, not the cache TTL)', async () => {
+    const second = await startTestApp({ MEMBER_CACHE_TTL_MS: '600000' });
+    const db = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+    await db.connect();
+    /** Polls the second replica until `settled` holds, for at most a second. */
+    const onSecond = async (token: string, path: string, settled: (response: { status: number; body: any }) => boolean) => {
+      const started = Date.now();
+      let response = await second.http.get(path).set(bearer(token));
+      while (!settled(response) && Date.now() - started < 1000) {
+        await sleep(10);
+        response = await second.http.get(path).set(bearer(token));
+      }
+      return response;
+    };
+    try {
+      const { accountId, ownerToken } = await createAccount(t, 'business');
+      await t.http
+        .post('/v1/roles')
+        .set(bearer(ownerToken))
+        .send({ key: 'auditor', name: 'Auditor', permissions: ['audit.view'] });
+      const auditor = await addMember(t, accountId, ownerToken, 'auditor');
+      const developer = await addMember(t, accountId, ownerToken, 'developer');
+      expect((await second.http.get('/v1/audit-log').set(bearer(auditor))).status).toBe(200);
+      expect((await second.http.get('/v1/me').set(bearer(developer))).body).toMatchObject({ role: 'developer', plan: 'business' });
+
+      // The second replica answers from its cache: a database change alone does not reach it.
+      await db.query(`update accounts set name = 'Renamed behind its back' where id = $1`, [accountId]);
+      expect((await second.http.get('/v1/me').set(bearer(developer))).body.account.name).not.toBe('Renamed behind its back');
+
+      // A custom role losing a permission, through the API of the first replica.
+      await t.http
+        .patch('/v1/roles/auditor')
+        .set(bearer(ownerToken))
+        .send({ permissions: ['members.view'] });
+      expect((await onSecond(auditor, '/v1/audit-log', (response) => response.status !== 200)).status).toBe(403);
+
+      // A member's role, then the account's plan, then the membership itself.
+      const developerId = (await t.http.get('/v1/me').set(bearer(developer))).body.userId;
+      await t.http.patch(`/v1/members/${developerId}`).set(bearer(ownerToken)).send({ role: 'host' });
+      expect((await onSecond(developer, '/v1/me', (response) => response.body.role === 'host')).body.role).toBe('host');
+      const admin = await t.token({ sub: 'operator', admin: true });
+      await t.http.patch(`/v1/accounts/${accountId}`).set(bearer(admin)).send({ plan: 'basic' });
+      expect((await onSecond(developer, '/v1/me', (response) => response.body.plan === 'basic')).body).toMatchObject({
+        plan: 'basic',
+        account: { name: 'Renamed behind its back' },
+      });
+      await t.http.delete(`/v1/members/${developerId}`).set(bearer(ownerToken));
+      expect((await onSecond(developer, '/v1/me', (response) => response.status !== 200)).status).toBe(403);
+    } finally {
+      await db.end();
+      await second.close();
+    }
   });
 });

@@ -15,10 +15,18 @@ export const MEMBER_JWT_STRATEGY = 'member-jwt';
 /** Lets an identity provider whose clock runs a little ahead issue tokens of exactly the maximum lifetime. */
 const CLOCK_SKEW_MS = 60_000;
 
+/** Verified tokens kept at most; beyond it the oldest are dropped (a token is a few hundred bytes). */
+const MAX_VERIFIED = 10_000;
+
 /** Verifies member JWTs (HS256 with AUTH_JWT_SECRET, or any key from AUTH_JWKS_URI). */
 @Injectable()
 export class MemberJwtStrategy extends PassportStrategy(Strategy, MEMBER_JWT_STRATEGY) {
   private readonly key: Uint8Array | JWTVerifyGetKey;
+  /**
+   * Tokens already verified, until they expire or for MEMBER_CACHE_TTL_MS: a token is immutable, so its
+   * signature and claims need checking once, not on every request of a session.
+   */
+  private readonly verified = new Map<string, { identity: MemberIdentity; until: number }>();
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     super();
@@ -38,6 +46,18 @@ export class MemberJwtStrategy extends PassportStrategy(Strategy, MEMBER_JWT_STR
    * nothing downstream sees them.
    */
   async verify(token: string): Promise<MemberIdentity> {
+    const known = this.verified.get(token);
+    if (known && Date.now() < known.until) return known.identity;
+    const { identity, expiresAt } = await this.check(token);
+    if (this.config.auth.cacheTtlMs > 0) {
+      this.verified.delete(token);
+      this.verified.set(token, { identity, until: Math.min(expiresAt, Date.now() + this.config.auth.cacheTtlMs) });
+      if (this.verified.size > MAX_VERIFIED) this.verified.delete(this.verified.keys().next().value!);
+    }
+    return identity;
+  }
+
+  private async check(token: string): Promise<{ identity: MemberIdentity; expiresAt: number }> {
     let payload;
     try {
       ({ payload } = await jwtVerify(token, this.key as Uint8Array, {
@@ -60,12 +80,13 @@ export class MemberJwtStrategy extends PassportStrategy(Strategy, MEMBER_JWT_STR
       (accountId === undefined || (typeof accountId === 'string' && isUUID(accountId))) &&
       (instanceAdmin === undefined || typeof instanceAdmin === 'boolean');
     if (!identifiesMember) throw new UnauthenticatedError('The token does not identify a member', 'token_invalid');
-    return {
+    const identity: MemberIdentity = Object.freeze({
       kind: 'member',
       userId: sub,
       accountId: accountId?.toLowerCase(),
       instanceAdmin: instanceAdmin === true,
-    };
+    });
+    return { identity, expiresAt: payload.exp! * 1000 };
   }
 }
 

@@ -20,8 +20,11 @@ export interface AppConfig {
   metricsToken?: string;
   database: { url?: string; migrateOnStart: boolean; poolSize: number };
   redis: { url: string; queuePrefix: string };
-  /** `maxTtlMs`: how far ahead a member JWT's `exp` may lie. */
-  auth: { jwtSecret?: string; jwksUri?: string; issuer?: string; audience?: string; maxTtlMs: number };
+  /**
+   * `maxTtlMs`: how far ahead a member JWT's `exp` may lie; `cacheTtlMs`: how long a replica trusts a
+   * verified token and a member's role and plan without re-checking them.
+   */
+  auth: { jwtSecret?: string; jwksUri?: string; issuer?: string; audience?: string; maxTtlMs: number; cacheTtlMs: number };
   encryptionKeys: string;
   apiKeyPrefix: string;
   /** `maxRollOverlapMs`: how long a rolled key may keep working beside its replacement. */
@@ -129,6 +132,7 @@ export function loadConfig(env: Env = process.env, { requireSecrets = true }: Lo
     issuer: read('AUTH_JWT_ISSUER', str),
     audience: read('AUTH_JWT_AUDIENCE', str),
     maxTtlMs: read('AUTH_JWT_MAX_TTL', positiveDuration, 86_400_000),
+    cacheTtlMs: read('MEMBER_CACHE_TTL_MS', int(0, 3_600_000), 30_000),
   };
   if (!auth.jwtSecret && !auth.jwksUri) {
     if (requireSecrets) problems.push('AUTH_JWT_SECRET or AUTH_JWKS_URI must be set (the secret or key set that signs member tokens)');

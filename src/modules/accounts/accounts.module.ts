@@ -1,6 +1,7 @@
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { Module } from '@nestjs/common';
 import { CallerFactory } from '../rbac/index.js';
+import { AccountStandings } from './account-standings.js';
 import { AccountsController } from './accounts.controller.js';
 import { AccountsService } from './accounts.service.js';
 import { Account } from './entities/account.entity.js';
@@ -16,7 +17,7 @@ import { RolesService } from './roles.service.js';
 @Module({
   imports: [MikroOrmModule.forFeature([Account, Membership, Role])],
   controllers: [AccountsController, MembersController, RolesController],
-  providers: [AccountsService, MembersService, RolesService, MeService],
+  providers: [AccountsService, MembersService, RolesService, MeService, AccountStandings],
   exports: [AccountsService, MembersService],
 })
 export class AccountsModule {

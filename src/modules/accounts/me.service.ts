@@ -1,24 +1,20 @@
 import { packRules } from '@casl/ability/extra';
 import { Injectable } from '@nestjs/common';
 import type { AccountCaller } from '../../core/auth/caller.js';
-import { EntityRows } from '../../core/database/entity-rows.js';
 import { NotFoundError } from '../../core/errors/app-errors.js';
 import { AccessService, PERMISSIONS } from '../rbac/index.js';
+import { AccountStandings } from './account-standings.js';
 import { MeDto } from './dto/me.dto.js';
-import { Account } from './entities/account.entity.js';
 
 @Injectable()
 export class MeService {
   constructor(
-    private readonly rows: EntityRows,
+    private readonly standings: AccountStandings,
     private readonly access: AccessService,
   ) {}
 
   async describe(caller: AccountCaller): Promise<MeDto> {
-    const [[account], { ability, plan, usage }] = await Promise.all([
-      this.rows.select(Account, { text: 'where id = ?', params: [caller.accountId] }),
-      this.access.context(caller),
-    ]);
+    const [account, { ability, plan, usage }] = await Promise.all([this.standings.account(caller.accountId), this.access.context(caller)]);
     if (!account) throw new NotFoundError('Account');
     const limits: Record<string, number | null> = { webhooks: plan.webhooks ? null : 0 };
     for (const [category, limit] of Object.entries(plan.integrations)) limits[`integrations.${category}`] = limit;

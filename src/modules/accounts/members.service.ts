@@ -5,6 +5,7 @@ import { ConflictError, NotFoundError } from '../../core/errors/app-errors.js';
 import { afterCursor, NEWEST_FIRST, Page, PageQuery, toPage } from '../../core/http/pagination.js';
 import { AuditService } from '../audit/index.js';
 import { assertHoldsAll, assertMayTouchOwners, builtInRole, type MemberAccess, type MemberDirectory, OWNER_ROLE } from '../rbac/index.js';
+import { AccountStandings } from './account-standings.js';
 import { AddMemberDto, MemberDto, UpdateMemberDto } from './dto/account.dto.js';
 import { Account } from './entities/account.entity.js';
 import { Membership } from './entities/membership.entity.js';
@@ -17,20 +18,12 @@ export class MembersService implements MemberDirectory {
     private readonly em: EntityManager,
     private readonly roles: RolesService,
     private readonly audit: AuditService,
+    private readonly standings: AccountStandings,
   ) {}
 
-  /** On every member request: the role, its permissions and the plan in one query (a custom role's permissions joined in). */
-  async accessOf(accountId: string, userId: string): Promise<MemberAccess | null> {
-    const [row] = await this.em.getConnection().execute<Array<{ role: string; plan: string; custom: string[] | null }>>(
-      `select m.role, a.plan, r.permissions as custom
-       from memberships m
-       join accounts a on a.id = m.account_id
-       left join roles r on r.account_id = m.account_id and r.key = m.role
-       where m.account_id = ? and m.user_id = ?`,
-      [accountId, userId],
-    );
-    if (!row) return null;
-    return { role: row.role, permissions: new Set(builtInRole(row.role)?.permissions ?? row.custom ?? []), plan: row.plan };
+  /** On every member request: the role, its permissions and the plan (cached until the account, the membership or the role changes). */
+  accessOf(accountId: string, userId: string): Promise<MemberAccess | null> {
+    return this.standings.accessOf(accountId, userId);
   }
 
   /** The account's members whose role grants `permission` (who is told when something needs them), oldest first. */

@@ -1,7 +1,7 @@
-import type { EventSubscriber, TransactionEventArgs } from '@mikro-orm/core';
 import { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
+import { AccountCache } from '../../core/auth/account-cache.js';
 import type { ApiKeyIdentity } from '../../core/auth/identity.js';
 import { APP_CONFIG } from '../../core/config/config.module.js';
 import type { AppConfig } from '../../core/config/config.js';
@@ -22,15 +22,6 @@ export interface KeyRecord {
   /** How many older active lineages the account has in this mode: the key works while this is below the plan's limit. */
   planRank: number;
 }
-
-interface CacheEntry {
-  /** null: no key has this hash (a key that does not exist never will). */
-  record: KeyRecord | null;
-  loadedAt: number;
-}
-
-/** Enough for every active key of a large installation; beyond it the oldest entries are dropped. */
-const MAX_ENTRIES = 50_000;
 
 /**
  * The decision for one use of a key, from its cached record: 401 with a reason, 402 when the
@@ -61,24 +52,17 @@ export function judgeKey(record: KeyRecord, now: number, requestedMode: string |
  * entries here and, through Redis pub/sub, on every replica; the TTL is a backstop for a lost message.
  */
 @Injectable()
-export class ApiKeyVerifier implements OnModuleInit, OnApplicationShutdown, EventSubscriber {
+export class ApiKeyVerifier implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(ApiKeyVerifier.name);
   private readonly pattern: RegExp;
   private readonly prefix: string;
-  private readonly channel: string;
-  private readonly cache = new Map<string, CacheEntry>();
-  private readonly hashesByAccount = new Map<string, Set<string>>();
-  private readonly loading = new Map<string, Promise<CacheEntry>>();
-  /** Bumped by every invalidation: a load that started before one is not cached. */
-  private epoch = 0;
-  private subscriber?: Redis;
-  /** Plan changes run in a transaction: their invalidation waits for the commit. */
-  private readonly afterCommit = new WeakMap<EntityManager, Set<string>>();
+  /** By key hash; null: no key has this hash (a key that does not exist never will). */
+  private readonly cache: AccountCache<KeyRecord | null>;
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(REDIS) private readonly redis: Redis,
-    private readonly orm: MikroORM,
+    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(REDIS) redis: Redis,
+    orm: MikroORM,
     private readonly keys: ApiKeyRepository,
     private readonly accounts: AccountsService,
     private readonly plans: PlansService,
@@ -86,26 +70,22 @@ export class ApiKeyVerifier implements OnModuleInit, OnApplicationShutdown, Even
   ) {
     this.prefix = `${config.apiKeyPrefix}_`;
     this.pattern = apiKeyPattern(config.apiKeyPrefix);
-    this.channel = `${config.redis.queuePrefix}:api-keys:invalidate`;
-  }
-
-  async onModuleInit(): Promise<void> {
-    this.orm.em.getEventManager().registerSubscriber(this);
-    const subscriber = this.redis.duplicate();
-    this.subscriber = subscriber;
-    let connected = false;
-    subscriber.on('ready', () => {
-      // Messages published while disconnected are lost: forget everything rather than trust the TTL.
-      if (connected) this.clear();
-      connected = true;
+    this.cache = new AccountCache({
+      name: 'api-keys',
+      queuePrefix: config.redis.queuePrefix,
+      redis,
+      orm,
+      ttlMs: config.apiKeys.cacheTtlMs,
+      accountOf: (record) => record?.identity.accountId,
     });
-    subscriber.on('error', (error: Error) => this.logger.warn(`API key invalidation channel: ${error.message}`));
-    subscriber.on('message', (_channel: string, accountId: string) => this.forget(accountId));
-    await subscriber.subscribe(this.channel);
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    await this.subscriber?.quit().catch(() => this.subscriber?.disconnect());
+  onModuleInit(): Promise<void> {
+    return this.cache.start();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.cache.stop();
   }
 
   /** Whether a bearer token is meant as an API key (so this strategy answers for it, even to refuse it). */
@@ -123,57 +103,22 @@ export class ApiKeyVerifier implements OnModuleInit, OnApplicationShutdown, Even
       );
     }
     const hash = hashApiKey(key);
-    const now = Date.now();
-    let entry = this.cache.get(hash);
-    if (!entry || now - entry.loadedAt > this.config.apiKeys.cacheTtlMs) entry = await this.load(hash);
-    const { record } = entry;
+    const record = await this.cache.get(hash, () => this.fetch(hash));
     if (!record) throw new UnauthenticatedError('The API key is not valid', 'key_unknown');
+    const now = Date.now();
     const identity = judgeKey(record, now, requestedMode, this.plans.get(record.identity.plan));
     this.lastUsed.touch(identity.apiKeyId, now);
     return identity;
   }
 
   /** Drops the account's cached keys here and on every replica. Call after the change is committed. */
-  async invalidate(accountId: string): Promise<void> {
-    this.forget(accountId);
-    try {
-      await this.redis.publish(this.channel, accountId);
-    } catch (error) {
-      this.logger.warn(`API key invalidation not published (replicas catch up within the cache TTL): ${(error as Error).message}`);
-    }
+  invalidate(accountId: string): Promise<void> {
+    return this.cache.invalidate(accountId);
   }
 
-  /** For changes inside a transaction (plan changes): invalidates once it commits, or now without one. */
-  invalidateOnCommit(em: EntityManager, accountId: string): Promise<void> {
-    if (!em.isInTransaction()) return this.invalidate(accountId);
-    const pending = this.afterCommit.get(em) ?? new Set<string>();
-    pending.add(accountId);
-    this.afterCommit.set(em, pending);
-    return Promise.resolve();
-  }
-
-  async afterTransactionCommit({ em }: TransactionEventArgs): Promise<void> {
-    const pending = this.afterCommit.get(em as EntityManager);
-    if (!pending) return;
-    this.afterCommit.delete(em as EntityManager);
-    await Promise.all([...pending].map((accountId) => this.invalidate(accountId)));
-  }
-
-  private load(hash: string): Promise<CacheEntry> {
-    const inFlight = this.loading.get(hash);
-    if (inFlight) return inFlight;
-    const epoch = this.epoch;
-    const loading: Promise<CacheEntry> = this.fetch(hash)
-      .then((record) => {
-        const entry = { record, loadedAt: Date.now() };
-        if (this.epoch === epoch) this.remember(hash, entry);
-        return entry;
-      })
-      .finally(() => {
-        if (this.loading.get(hash) === loading) this.loading.delete(hash);
-      });
-    this.loading.set(hash, loading);
-    return loading;
+  /** For changes inside a transaction (plan changes): invalidates once it commits. */
+  invalidateOnCommit(em: EntityManager, accountId: string): void {
+    this.cache.invalidateOnCommit(em, accountId);
   }
 
   private async fetch(hash: string): Promise<KeyRecord | null> {
@@ -203,38 +148,5 @@ export class ApiKeyVerifier implements OnModuleInit, OnApplicationShutdown, Even
       revoked: row.revoked_at !== null,
       planRank: Number(row.plan_rank),
     };
-  }
-
-  private remember(hash: string, entry: CacheEntry): void {
-    this.cache.delete(hash);
-    this.cache.set(hash, entry);
-    if (entry.record) {
-      const accountId = entry.record.identity.accountId;
-      let hashes = this.hashesByAccount.get(accountId);
-      if (!hashes) this.hashesByAccount.set(accountId, (hashes = new Set()));
-      hashes.add(hash);
-    }
-    if (this.cache.size > MAX_ENTRIES) {
-      const [oldest, dropped] = this.cache.entries().next().value!;
-      this.cache.delete(oldest);
-      if (dropped.record) this.hashesByAccount.get(dropped.record.identity.accountId)?.delete(oldest);
-    }
-  }
-
-  private forget(accountId: string): void {
-    this.epoch++;
-    // A load that started before the change may have read the old row: later requests must not join it.
-    this.loading.clear();
-    const hashes = this.hashesByAccount.get(accountId);
-    if (!hashes) return;
-    for (const hash of hashes) this.cache.delete(hash);
-    this.hashesByAccount.delete(accountId);
-  }
-
-  private clear(): void {
-    this.epoch++;
-    this.loading.clear();
-    this.cache.clear();
-    this.hashesByAccount.clear();
   }
 }

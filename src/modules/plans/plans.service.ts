@@ -20,7 +20,7 @@ export interface UsageCounter {
  * Brings a module's resources in line with a new plan inside the plan change's transaction: a
  * downgrade suspends what the plan no longer allows, an upgrade restores exactly what was suspended.
  */
-export type PlanChangeHandler = (em: EntityManager, accountId: string, plan: Plan) => Promise<void>;
+export type PlanChangeHandler = (em: EntityManager, accountId: string, plan: Plan) => Promise<void> | void;
 
 @Injectable()
 export class PlansService {
