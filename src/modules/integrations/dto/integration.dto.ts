@@ -45,12 +45,12 @@ export class IntegrationDto {
   @ApiProperty({ type: 'object', additionalProperties: true }) settings!: Record<string, unknown>;
   @ApiProperty() autoSync!: boolean;
   @ApiProperty({ type: String, nullable: true, example: '1h' }) syncFrequency!: string | null;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true }) lastSyncAt!: Date | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) lastSyncAt!: string | null;
   @ApiProperty({ type: String, nullable: true, description: 'What went wrong and what to do about it' }) lastError!: string | null;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true }) connectedAt!: Date | null;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true }) disconnectedAt!: Date | null;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true }) tokenExpiresAt!: Date | null;
-  @ApiProperty({ format: 'date-time' }) createdAt!: Date;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) connectedAt!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) disconnectedAt!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) tokenExpiresAt!: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
 }
 
 export class IntegrationPage extends PageDto {
