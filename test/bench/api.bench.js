@@ -136,6 +136,15 @@ async function main() {
           return { ...request, path: `/v1/connections/${connectionIds[n % ITEMS]}`, body: JSON.stringify({ settings: { greeting: `hello ${n}` } }) };
         },
       },
+      {
+        id: 'events',
+        method: 'POST',
+        path: '/v1/events',
+        credentials: 'API key',
+        headers: { ...apiKey, 'content-type': 'application/json' },
+        // No endpoint subscribes in this account: the event is stored and fanned out to nobody.
+        body: JSON.stringify({ event: 'room.created', data: { roomId: 'bench' } }),
+      },
     ];
     if (process.env.ROUTES) {
       const wanted = new Set(['health', ...process.env.ROUTES.split(',')]);
@@ -151,7 +160,7 @@ async function main() {
 
     const run = (route, duration, onResponse) =>
       new Promise((resolve, reject) => {
-        const request = { method: route.method ?? 'GET', path: route.path, headers: route.headers };
+        const request = { method: route.method ?? 'GET', path: route.path, headers: route.headers, body: route.body };
         if (route.setupRequest) request.setupRequest = route.setupRequest;
         const instance = autocannon({ url: origin, requests: [request], connections: CONNECTIONS, duration }, (error, result) =>
           error ? reject(error) : resolve(result),

@@ -23,12 +23,12 @@ describe('EventRepository', () => {
   const newEvent = (accountId: string, type = 'room.created') =>
     Object.assign(new Event(), { accountId, livemode: true, type, data: { roomId: 'r1', name: 'Room' }, source: 'api' as const });
 
-  it('writes the event and runs each fan-out against it in the same statement, returning their ids in order', async () => {
+  it('writes the event and runs each fan-out, with its parameters, against it in the same statement, returning their ids in order', async () => {
     const { accountId } = await createAccount(t);
     const event = newEvent(accountId);
     const [first, second] = await events.insertWithFanOut(event, [
-      `select p.id from published p`,
-      `select gen_random_uuid() as id from published p cross join generate_series(1, 2) where p.type = 'room.created'`,
+      { text: `select p.id from published p`, params: [] },
+      { text: `select gen_random_uuid() as id from published p cross join generate_series(1, ?) where p.type = ?`, params: [2, 'room.created'] },
     ]);
     expect(first).toEqual([event.id]);
     expect(second).toHaveLength(2);
@@ -39,7 +39,7 @@ describe('EventRepository', () => {
   it('writes nothing when a fan-out fails', async () => {
     const { accountId } = await createAccount(t);
     const event = newEvent(accountId);
-    await expect(events.insertWithFanOut(event, [`select 1/0 as id from published`])).rejects.toThrow();
+    await expect(events.insertWithFanOut(event, [{ text: `select 1/0 as id from published`, params: [] }])).rejects.toThrow();
     expect((await db.query(`select id from events where id = $1`, [event.id])).rows).toEqual([]);
   });
 

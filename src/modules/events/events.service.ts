@@ -1,6 +1,7 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import type { AccountCaller } from '../../core/auth/caller.js';
+import type { Sql } from '../../core/database/entity-rows.js';
 import { ValidationFailedError } from '../../core/errors/app-errors.js';
 import { afterCursor, NEWEST_FIRST, Page, PageQuery, pageArray, toPage } from '../../core/http/pagination.js';
 import { EventDto, EventTypeDto, ListEventsQuery, PublishedEventDto, PublishEventDto } from './dto/event.dto.js';
@@ -27,9 +28,10 @@ export interface EventFanOut {
   /**
    * The same rows as one data-modifying SQL statement reading the new event from the CTE `published`
    * (columns id, account_id, livemode, type, data, created_at) and `returning id`: publishNow writes an event
-   * and all its fan-out in a single statement, one round trip.
+   * and all its fan-out in a single statement, one round trip. What varies goes in its parameters, so
+   * the statement's text stays the same from one event to the next.
    */
-  statement: string;
+  statement: Sql;
   /** Runs once the statement's rows are committed, with the ids it returned. */
   afterCommit(ids: string[]): Promise<void>;
 }

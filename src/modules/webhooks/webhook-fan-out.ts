@@ -33,7 +33,7 @@ export class WebhookFanOut implements OnModuleInit, EventSubscriber {
   onModuleInit(): void {
     this.events.registerFanOut({
       inUnitOfWork: (em, event) => this.inUnitOfWork(em, event),
-      statement: FAN_OUT_STATEMENT,
+      statement: { text: FAN_OUT_STATEMENT, params: [] },
       afterCommit: (ids) => this.queue.enqueue(ids),
     });
     this.em.getEventManager().registerSubscriber(this);

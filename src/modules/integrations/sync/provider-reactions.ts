@@ -1,5 +1,6 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import type { Sql } from '../../../core/database/entity-rows.js';
 import { AppError } from '../../../core/errors/app-errors.js';
 import { MaintenanceScheduler } from '../../../core/queue/maintenance.js';
 import { EventsService, type StoredEvent } from '../../events/index.js';
@@ -11,8 +12,13 @@ import { AutomationGate } from './automation-gate.js';
 
 const MAX_ATTEMPTS = 5;
 const BATCH = 50;
-/** Provider ids and event types are validated identifiers, so they can be written into SQL as literals. */
-const IDENTIFIER = /^[a-z0-9_.]+$/;
+
+/** Tasks for the connections whose plugin handles the event: `?` is the handled pairs, as "provider type". */
+const FAN_OUT_STATEMENT = `insert into provider_event_tasks (id, integration_id, event_id, event_type, status, attempts, next_attempt_at, created_at)
+  select gen_random_uuid(), i.id, p.id, p.type, 'pending', 0, p.created_at, p.created_at
+    from published p join integrations i on i.account_id = p.account_id and i.livemode = p.livemode and i.auto_sync and i.status = 'connected'
+   where i.provider || ' ' || p.type = any(?::text[])
+  returning id`;
 
 /**
  * Lets plugins react to Plugboard events (`onEvent`) for integrations with autoSync on. A task row is
@@ -47,20 +53,12 @@ export class ProviderReactions implements OnModuleInit {
 
   /** (provider, event type) pairs some loaded plugin handles, as they are now. */
   private handlers(): Array<[string, string]> {
-    return this.registry
-      .providers()
-      .flatMap((provider) => provider.events.map((type) => [provider.id, type] as [string, string]))
-      .filter(([provider, type]) => IDENTIFIER.test(provider) && IDENTIFIER.test(type));
+    return this.registry.providers().flatMap((provider) => provider.events.map((type) => [provider.id, type] as [string, string]));
   }
 
-  private fanOutStatement(): string {
-    const pairs = this.handlers();
-    if (pairs.length === 0) return `select null::uuid as id where false`;
-    return `insert into provider_event_tasks (id, integration_id, event_id, event_type, status, attempts, next_attempt_at, created_at)
-      select gen_random_uuid(), i.id, p.id, p.type, 'pending', 0, p.created_at, p.created_at
-      from published p join integrations i on i.account_id = p.account_id and i.livemode = p.livemode and i.auto_sync and i.status = 'connected'
-      where (i.provider, p.type) in (${pairs.map(([provider, type]) => `('${provider}', '${type}')`).join(', ')})
-      returning id`;
+  /** The (provider, event type) pairs are a parameter: the text stays the same whatever plugins are loaded. */
+  private fanOutStatement(): Sql {
+    return { text: FAN_OUT_STATEMENT, params: [this.handlers().map(([provider, type]) => `${provider} ${type}`)] };
   }
 
   private async fanOut(em: EntityManager, event: StoredEvent): Promise<void> {

@@ -58,7 +58,7 @@ export class NoticeWatch implements OnModuleInit {
   onModuleInit(): void {
     this.events.registerFanOut({
       inUnitOfWork: (em, event) => Promise.resolve(this.signal(em, event)),
-      statement: FAN_OUT_STATEMENT,
+      statement: { text: FAN_OUT_STATEMENT, params: [] },
       afterCommit: () => Promise.resolve(),
     });
     this.maintenance.register({ name: 'notices.signals', everyMs: 2000, run: () => this.processSignals() });
