@@ -1,5 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { EntityManager } from '@mikro-orm/postgresql';
+import { getQueueToken } from '@nestjs/bull';
+import type { Queue } from 'bull';
 import pg from 'pg';
+import { QUEUES } from '../../src/core/queue/queues.js';
+import { WebhookQueue } from '../../src/modules/webhooks/webhook-queue.js';
 import { WebhookDeliveryRepository } from '../../src/modules/webhooks/webhook-delivery.repository.js';
 import { createAccount, startTestApp, TestApp } from '../support/test-app.js';
 
@@ -18,6 +23,17 @@ describe('WebhookDeliveryRepository', () => {
   afterAll(async () => {
     await db.end();
     await t.close();
+  });
+
+  it('enqueues the deliveries due in one turn of the event loop as one job, and delayed ones apart', async () => {
+    const queue = t.app.get<Queue>(getQueueToken(QUEUES.webhookDeliveries), { strict: false });
+    const due = [randomUUID(), randomUUID(), randomUUID()];
+    const later = randomUUID();
+    const webhookQueue = t.app.get(WebhookQueue);
+    await Promise.all([...due.map((id) => webhookQueue.enqueue([id])), webhookQueue.enqueue([later], 60_000)]);
+    const jobs = (await queue.getJobs(['waiting', 'delayed'])).filter((job) => (job.data.deliveryIds as string[]).some((id) => [...due, later].includes(id)));
+    expect(jobs.map((job) => job.data.deliveryIds).sort((a, b) => a.length - b.length)).toEqual([[later], due]);
+    await Promise.all(jobs.map((job) => job.remove()));
   });
 
   /** An endpoint and `count` pending deliveries to it, made through the API. */

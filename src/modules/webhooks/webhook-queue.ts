@@ -26,7 +26,31 @@ export class WebhookQueue {
 
   constructor(@InjectQueue(QUEUES.webhookDeliveries) private readonly queue: Queue) {}
 
-  async enqueue(deliveryIds: readonly string[], delayMs = 0): Promise<void> {
+  /** Deliveries due now from publishes that completed in this turn of the event loop, enqueued together. */
+  private gathering?: { deliveryIds: string[]; added: Promise<void> };
+
+  /**
+   * Enqueues deliveries to be sent after `delayMs`. Those due now are gathered until the end of the
+   * current turn of the event loop, so a burst of publishes becomes a few jobs rather than one each:
+   * a job costs Redis several round trips whether it carries one delivery or a hundred.
+   */
+  enqueue(deliveryIds: readonly string[], delayMs = 0): Promise<void> {
+    if (deliveryIds.length === 0) return Promise.resolve();
+    if (delayMs > 0) return this.add(deliveryIds, delayMs);
+    let gathering = this.gathering;
+    if (!gathering) {
+      const gathered: string[] = [];
+      const added = new Promise((resolve) => setImmediate(resolve)).then(() => {
+        this.gathering = undefined;
+        return this.add(gathered, 0);
+      });
+      gathering = this.gathering = { deliveryIds: gathered, added };
+    }
+    gathering.deliveryIds.push(...deliveryIds);
+    return gathering.added;
+  }
+
+  private async add(deliveryIds: readonly string[], delayMs: number): Promise<void> {
     const jobs = [];
     for (let start = 0; start < deliveryIds.length; start += JOB_SIZE) {
       jobs.push({
@@ -35,7 +59,6 @@ export class WebhookQueue {
         opts: { delay: delayMs > 0 ? delayMs : undefined, removeOnComplete: true, removeOnFail: 1000, attempts: 1 },
       });
     }
-    if (jobs.length === 0) return;
     await this.withTimeout(this.queue.addBulk(jobs), 'deliver');
   }
 

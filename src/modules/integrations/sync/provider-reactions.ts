@@ -12,6 +12,8 @@ import { AutomationGate } from './automation-gate.js';
 
 const MAX_ATTEMPTS = 5;
 const BATCH = 50;
+/** Provider ids and event types are identifiers (as plugin descriptions require), so they need no escaping in an array literal. */
+const IDENTIFIER = /^[a-z0-9_.]+$/;
 
 /** Tasks for the connections whose plugin handles the event: `?` is the handled pairs, as "provider type". */
 const FAN_OUT_STATEMENT = `insert into provider_event_tasks (id, integration_id, event_id, event_type, status, attempts, next_attempt_at, created_at)
@@ -28,6 +30,7 @@ const FAN_OUT_STATEMENT = `insert into provider_event_tasks (id, integration_id,
 @Injectable()
 export class ProviderReactions implements OnModuleInit {
   private readonly logger = new Logger(ProviderReactions.name);
+  private handled?: { pairs: Array<[string, string]>; literal: string };
 
   constructor(
     private readonly em: EntityManager,
@@ -39,6 +42,7 @@ export class ProviderReactions implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
+    this.registry.onChange(() => (this.handled = undefined));
     const fanOutStatement = () => this.fanOutStatement();
     this.events.registerFanOut({
       inUnitOfWork: (em, event) => this.fanOut(em, event),
@@ -51,14 +55,25 @@ export class ProviderReactions implements OnModuleInit {
     this.maintenance.register({ name: 'integrations.provider-events', everyMs: 2000, run: () => this.runDue() });
   }
 
-  /** (provider, event type) pairs some loaded plugin handles, as they are now. */
+  /** (provider, event type) pairs some loaded plugin handles, as they are now (rebuilt when plugins change). */
   private handlers(): Array<[string, string]> {
-    return this.registry.providers().flatMap((provider) => provider.events.map((type) => [provider.id, type] as [string, string]));
+    return this.handledPairs().pairs;
   }
 
-  /** The (provider, event type) pairs are a parameter: the text stays the same whatever plugins are loaded. */
+  /** The pairs are a parameter ("provider type" strings, as an array literal made once): the text stays the same whatever plugins are loaded. */
   private fanOutStatement(): Sql {
-    return { text: FAN_OUT_STATEMENT, params: [this.handlers().map(([provider, type]) => `${provider} ${type}`)] };
+    return { text: FAN_OUT_STATEMENT, params: [this.handledPairs().literal] };
+  }
+
+  private handledPairs(): { pairs: Array<[string, string]>; literal: string } {
+    if (!this.handled) {
+      const pairs = this.registry
+        .providers()
+        .flatMap((provider) => provider.events.map((type) => [provider.id, type] as [string, string]))
+        .filter(([provider, type]) => IDENTIFIER.test(provider) && IDENTIFIER.test(type));
+      this.handled = { pairs, literal: `{${pairs.map(([provider, type]) => `"${provider} ${type}"`).join(',')}}` };
+    }
+    return this.handled;
   }
 
   private async fanOut(em: EntityManager, event: StoredEvent): Promise<void> {
