@@ -9,12 +9,13 @@
 // then checks that nothing was lost (every event reached every endpoint, and every delivery is logged
 // as succeeded).
 //
-// The app runs as one API process and one worker process (PLUGBOARD_ROLE=api / worker, as in
-// production); SPLIT=false runs a single `all` process instead.
+// The app runs as API_PROCESSES API processes and WORKER_PROCESSES worker processes side by side
+// (PLUGBOARD_ROLE=api / worker, as in production; the publishers take the API processes in turn);
+// SPLIT=false runs a single `all` process instead.
 //
-// Env: DATABASE_URL (server to create a scratch database on; default local), REDIS_URL, FANOUT (8
-// endpoints per event), LATENCY_RATE (500), LATENCY_SECONDS (20), THROUGHPUT_RATE (1200),
-// THROUGHPUT_SECONDS (60), DRAIN_EVENTS (1500), SPLIT (true).
+// Env: DATABASE_URL (server to create a scratch database on; default local), REDIS_URL, FANOUT (1
+// endpoint per event), LATENCY_RATE (500), LATENCY_SECONDS (20), THROUGHPUT_RATE (1500),
+// THROUGHPUT_SECONDS (60), DRAIN_EVENTS (1500), SPLIT (true), API_PROCESSES (1), WORKER_PROCESSES (1).
 import { spawn } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
@@ -24,12 +25,14 @@ import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
 import { Agent, request } from 'undici';
 
-const FANOUT = Number(process.env.FANOUT ?? 8);
+const FANOUT = Number(process.env.FANOUT ?? 1);
 const SPLIT = process.env.SPLIT !== 'false';
+const API_PROCESSES = SPLIT ? Number(process.env.API_PROCESSES ?? 1) : 1;
+const WORKER_PROCESSES = SPLIT ? Number(process.env.WORKER_PROCESSES ?? 1) : 0;
 const DRAIN_EVENTS = Number(process.env.DRAIN_EVENTS ?? 1500);
 const LATENCY_RATE = Number(process.env.LATENCY_RATE ?? 500);
 const LATENCY_SECONDS = Number(process.env.LATENCY_SECONDS ?? 20);
-const THROUGHPUT_RATE = Number(process.env.THROUGHPUT_RATE ?? 1200);
+const THROUGHPUT_RATE = Number(process.env.THROUGHPUT_RATE ?? 1500);
 const THROUGHPUT_SECONDS = Number(process.env.THROUGHPUT_SECONDS ?? 60);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const JWT_SECRET = 'bench-secret-that-is-long-enough-for-hs256-0123456789';
@@ -85,8 +88,9 @@ dbUrl.pathname = `/${dbName}`;
 
 await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
 const receiverBase = `http://127.0.0.1:${receiver.address().port}`;
-const port = await freePort();
-const base = `http://127.0.0.1:${port}`;
+const apiBases = [];
+for (let i = 0; i < API_PROCESSES; i++) apiBases.push(`http://127.0.0.1:${await freePort()}`);
+const base = apiBases[0];
 const secret = 'whsec_' + Buffer.alloc(32, 3).toString('base64');
 verifier = new Webhook(secret);
 
@@ -107,26 +111,21 @@ const serverEnv = {
 };
 const migrate = spawn(process.execPath, ['dist/src/main.js', 'migrate'], { env: serverEnv, stdio: ['ignore', 'ignore', 'inherit'] });
 await new Promise((resolve) => migrate.once('exit', resolve));
-const servers = [
+const serve = (role, port) =>
   spawn(process.execPath, ['dist/src/main.js', 'serve'], {
-    env: { ...serverEnv, PORT: String(port), PLUGBOARD_ROLE: SPLIT ? 'api' : 'all' },
+    env: { ...serverEnv, PORT: String(port), PLUGBOARD_ROLE: role },
     stdio: ['ignore', 'inherit', 'inherit'],
-  }),
-];
-if (SPLIT) {
-  servers.push(
-    spawn(process.execPath, ['dist/src/main.js', 'serve'], {
-      env: { ...serverEnv, PORT: String(await freePort()), PLUGBOARD_ROLE: 'worker' },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    }),
-  );
-}
+  });
+const servers = await Promise.all(apiBases.map((apiBase) => serve(SPLIT ? 'api' : 'all', new URL(apiBase).port)));
+const workers = [];
+for (let i = 0; i < WORKER_PROCESSES; i++) workers.push(await serve('worker', await freePort()));
+servers.push(...workers);
 const dispatcher = new Agent({ connections: 64, keepAliveTimeout: 60_000 });
 const sign = (claims, sub) =>
   new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('2h').sign(new TextEncoder().encode(JWT_SECRET));
 
-async function call(method, path, token, body) {
-  const response = await request(`${base}${path}`, {
+async function call(method, path, token, body, origin = base) {
+  const response = await request(`${origin}${path}`, {
     method,
     dispatcher,
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -141,7 +140,7 @@ try {
   for (let i = 0; ; i++) {
     if (servers.some((server) => server.exitCode !== null)) throw new Error('serve exited');
     try {
-      if ((await fetch(`${base}/health/ready`)).status === 200) break;
+      if ((await Promise.all(apiBases.map((apiBase) => fetch(`${apiBase}/health/ready`)))).every((response) => response.status === 200)) break;
     } catch {
       // not listening yet
     }
@@ -164,11 +163,13 @@ try {
   let publishErrors = 0;
   let inFlight = 0;
   const publishLatencies = [];
+  let publishes = 0;
   async function publishOne() {
     inFlight++;
     const started = Date.now();
     try {
-      const response = await call('POST', '/v1/events', token, { event: 'room.created', data: { roomId: `r${published.length}`, sentAt: started } });
+      const origin = apiBases[publishes++ % apiBases.length];
+      const response = await call('POST', '/v1/events', token, { event: 'room.created', data: { roomId: `r${published.length}`, sentAt: started } }, origin);
       if (response.status === 202) published.push(response.body.id);
       else publishErrors++;
       publishLatencies.push(Date.now() - started);
@@ -217,7 +218,12 @@ try {
   while (receivedTotal < published.length * FANOUT && Date.now() < drainDeadline) await sleep(50);
   const sortedLatency = [...latencies].sort((a, b) => a - b);
   const sortedPublish = [...publishLatencies].sort((a, b) => a - b);
-  console.log(`setup: ${SPLIT ? 'one api and one worker process' : 'one process (PLUGBOARD_ROLE=all)'}, ${FANOUT} endpoints per event, load average ${(await import('node:os')).loadavg()[0].toFixed(1)} on ${(await import('node:os')).availableParallelism()} cores`);
+  const layout = SPLIT
+    ? `${API_PROCESSES} api and ${WORKER_PROCESSES} worker process${WORKER_PROCESSES === 1 ? '' : 'es'}`
+    : 'one process (PLUGBOARD_ROLE=all)';
+  console.log(
+    `setup: ${layout}, ${FANOUT} endpoint${FANOUT === 1 ? '' : 's'} per event, load average ${(await import('node:os')).loadavg()[0].toFixed(1)} on ${(await import('node:os')).availableParallelism()} cores`,
+  );
   console.log(
     `latency phase: ${LATENCY_RATE} deliveries/s offered (${offeredLatency} events x ${FANOUT} endpoints in ${LATENCY_SECONDS} s); ` +
       `${receivedTotal - expectedBefore} received`,
@@ -246,40 +252,40 @@ try {
   const steady = perSecond.slice(5);
   const sortedSteady = [...steady].sort((a, b) => a - b);
   const sortedThroughputLatency = [...latencies].sort((a, b) => a - b);
-  console.log(
-    `throughput phase: ${THROUGHPUT_RATE} deliveries/s offered for ${THROUGHPUT_SECONDS} s (${offered} events, ${publishErrors} publish errors)`,
-  );
+  console.log(`throughput phase: ${THROUGHPUT_RATE} deliveries/s offered for ${THROUGHPUT_SECONDS} s (${offered} events, ${publishErrors} publish errors)`);
   console.log(
     `  delivered/s over the offer window: mean ${(steady.reduce((a, b) => a + b, 0) / Math.max(1, steady.length)).toFixed(0)}, ` +
       `min ${sortedSteady[0]}, median ${percentile(sortedSteady, 50)} (first 5 s excluded)`,
   );
   console.log(
     `  backlog when the offer stopped: ${backlogAtEnd} deliveries; drained ${((drainedAt - offerEnded) / 1000).toFixed(1)} s later; ` +
-      `overall ${((receivedTotal - expectedBefore - (offeredLatency * FANOUT)) / ((drainedAt - throughputStart) / 1000)).toFixed(0)} deliveries/s`,
+      `overall ${((receivedTotal - expectedBefore - offeredLatency * FANOUT) / ((drainedAt - throughputStart) / 1000)).toFixed(0)} deliveries/s`,
   );
   console.log(
     `  publish-to-receive ms: p50 ${percentile(sortedThroughputLatency, 50)}, p99 ${percentile(sortedThroughputLatency, 99)}; ` +
-      `POST /v1/events p99 ${percentile([...publishLatencies].sort((a, b) => a - b), 99)} ms`,
+      `POST /v1/events p99 ${percentile(
+        [...publishLatencies].sort((a, b) => a - b),
+        99,
+      )} ms`,
   );
 
-  // Phase 3: the delivery side alone. The worker is stopped (SIGSTOP) while a backlog is published,
-  // then resumed; how fast it drains is what one worker process can fan out, sign, send and log.
+  // Phase 3: the delivery side alone. The workers are stopped (SIGSTOP) while a backlog is published,
+  // then resumed; how fast it drains is what the worker processes can fan out, sign, send and log.
   if (SPLIT && DRAIN_EVENTS > 0) {
     await sleep(1000);
-    const worker = servers[1];
-    worker.kill('SIGSTOP');
+    for (const worker of workers) worker.kill('SIGSTOP');
     const backlogFrom = receivedTotal;
     for (let sent = 0; sent < DRAIN_EVENTS; sent += 20) await Promise.all(Array.from({ length: 20 }, () => publishOne()));
     const backlog = published.length * FANOUT - receivedTotal;
     const arrivedWhileStopped = receivedTotal - backlogFrom;
     const resumed = Date.now();
-    worker.kill('SIGCONT');
+    for (const worker of workers) worker.kill('SIGCONT');
     const drainLimit = Date.now() + 120_000;
     while (receivedTotal < published.length * FANOUT && Date.now() < drainLimit) await sleep(20);
     const seconds = (Date.now() - resumed) / 1000;
     console.log(
       `worker drain: a backlog of ${backlog} deliveries (${arrivedWhileStopped} arrived while the worker was stopped) delivered in ` +
-        `${seconds.toFixed(1)} s by one worker process: ${(backlog / seconds).toFixed(0)} deliveries/s`,
+        `${seconds.toFixed(1)} s by ${WORKER_PROCESSES} worker process${WORKER_PROCESSES === 1 ? '' : 'es'}: ${(backlog / seconds).toFixed(0)} deliveries/s`,
     );
   }
 
