@@ -27,8 +27,8 @@ describe('WebhookDeliveryRepository', () => {
 
   it('enqueues the deliveries due in one turn of the event loop as one job, and delayed ones apart', async () => {
     const queue = t.app.get<Queue>(getQueueToken(QUEUES.webhookDeliveries), { strict: false });
-    const due = [randomUUID(), randomUUID(), randomUUID()];
-    const later = randomUUID();
+    const due: string[] = [randomUUID(), randomUUID(), randomUUID()];
+    const later: string = randomUUID();
     const webhookQueue = t.app.get(WebhookQueue);
     await Promise.all([...due.map((id) => webhookQueue.enqueue([id])), webhookQueue.enqueue([later], 60_000)]);
     const jobs = (await queue.getJobs(['waiting', 'delayed'])).filter((job) => (job.data.deliveryIds as string[]).some((id) => [...due, later].includes(id)));
