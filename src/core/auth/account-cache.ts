@@ -1,6 +1,7 @@
 import type { EntityManager, EventSubscriber, MikroORM, TransactionEventArgs } from '@mikro-orm/core';
 import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
+import { isSavepoint } from '../database/transactions.js';
 
 export interface AccountCacheOptions<V> {
   /** Names the cache in logs and its Redis channel (`<queue prefix>:<name>:invalidate`). */
@@ -69,7 +70,7 @@ export class AccountCache<V> implements EventSubscriber {
   /** The cached value for `key`, or what `load` reads (one load per key at a time). */
   get(key: string, load: () => Promise<V>): Promise<V> {
     const entry = this.entries.get(key);
-    if (entry && Date.now() - entry.loadedAt <= this.options.ttlMs) return Promise.resolve(entry.value);
+    if (entry && Date.now() - entry.loadedAt < this.options.ttlMs) return Promise.resolve(entry.value);
     const inFlight = this.loading.get(key);
     if (inFlight) return inFlight;
     const epoch = this.epoch;
@@ -107,7 +108,6 @@ export class AccountCache<V> implements EventSubscriber {
   }
 
   async afterTransactionCommit(args: TransactionEventArgs): Promise<void> {
-    // A released savepoint is not a commit: its rows become visible with the outer transaction.
     if (isSavepoint(args)) return;
     await Promise.all([...this.take(args)].map((accountId) => this.invalidate(accountId)));
   }
@@ -159,9 +159,4 @@ export class AccountCache<V> implements EventSubscriber {
     this.entries.clear();
     this.keysByAccount.clear();
   }
-}
-
-/** MikroORM types a transaction as `any`; a savepoint carries its name. */
-export function isSavepoint(args: TransactionEventArgs): boolean {
-  return !!(args.transaction as { savepointName?: string } | undefined)?.savepointName;
 }

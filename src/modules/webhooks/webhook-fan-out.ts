@@ -1,5 +1,6 @@
 import { EntityManager, type EventSubscriber, type TransactionEventArgs } from '@mikro-orm/postgresql';
 import { Injectable, OnModuleInit } from '@nestjs/common';
+import { isSavepoint } from '../../core/database/transactions.js';
 import { EventsService, type StoredEvent } from '../events/index.js';
 import { WebhookDelivery } from './entities/webhook-delivery.entity.js';
 import { eventFilterMatchesSql, eventTagsMatchSql, matchesEventFilter, matchesEventTags } from './event-filter.js';
@@ -64,7 +65,6 @@ export class WebhookFanOut implements OnModuleInit, EventSubscriber {
   }
 
   async afterTransactionCommit(args: TransactionEventArgs): Promise<void> {
-    // A released savepoint is not a commit: its rows become visible with the outer transaction.
     if (isSavepoint(args)) return;
     const ids = this.take(args);
     if (ids.length > 0) await this.queue.enqueue(ids);
@@ -83,9 +83,4 @@ export class WebhookFanOut implements OnModuleInit, EventSubscriber {
     }
     return ids;
   }
-}
-
-/** MikroORM types a transaction as `any`; a savepoint carries its name. */
-function isSavepoint(args: TransactionEventArgs): boolean {
-  return !!(args.transaction as { savepointName?: string } | undefined)?.savepointName;
 }
