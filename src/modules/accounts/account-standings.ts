@@ -7,7 +7,7 @@ import { APP_CONFIG } from '../../core/config/config.module.js';
 import type { AppConfig } from '../../core/config/config.js';
 import { EntityRows } from '../../core/database/entity-rows.js';
 import { REDIS } from '../../core/queue/redis.js';
-import { builtInRole, type MemberAccess } from '../rbac/index.js';
+import { builtInRole, type MemberAccess, type MemberDirectory } from '../rbac/index.js';
 import { Account } from './entities/account.entity.js';
 import { Membership } from './entities/membership.entity.js';
 import { Role } from './entities/role.entity.js';
@@ -20,13 +20,13 @@ type Standing = { accountId: string; member: MemberAccess | null } | { accountId
  * membership or a custom role drops that account's entries when it commits, here and on every replica.
  */
 @Injectable()
-export class AccountStandings implements OnModuleInit, OnApplicationShutdown, EventSubscriber {
+export class AccountStandings implements MemberDirectory, OnModuleInit, OnApplicationShutdown, EventSubscriber {
   private readonly cache: AccountCache<Standing>;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     @Inject(REDIS) redis: Redis,
-    orm: MikroORM,
+    private readonly orm: MikroORM,
     private readonly rows: EntityRows,
   ) {
     this.cache = new AccountCache({
@@ -37,10 +37,10 @@ export class AccountStandings implements OnModuleInit, OnApplicationShutdown, Ev
       ttlMs: config.auth.cacheTtlMs,
       accountOf: (standing) => standing.accountId,
     });
-    orm.em.getEventManager().registerSubscriber(this);
   }
 
   onModuleInit(): Promise<void> {
+    this.orm.em.getEventManager().registerSubscriber(this);
     return this.cache.start();
   }
 

@@ -21,7 +21,7 @@ import { RolesService } from './roles.service.js';
   exports: [AccountsService, MembersService],
 })
 export class AccountsModule {
-  constructor(callers: CallerFactory, members: MembersService) {
-    callers.useMemberDirectory(members);
+  constructor(callers: CallerFactory, standings: AccountStandings) {
+    callers.useMemberDirectory(standings);
   }
 }

@@ -4,8 +4,7 @@ import type { AccountCaller } from '../../core/auth/caller.js';
 import { ConflictError, NotFoundError } from '../../core/errors/app-errors.js';
 import { afterCursor, NEWEST_FIRST, Page, PageQuery, toPage } from '../../core/http/pagination.js';
 import { AuditService } from '../audit/index.js';
-import { assertHoldsAll, assertMayTouchOwners, builtInRole, type MemberAccess, type MemberDirectory, OWNER_ROLE } from '../rbac/index.js';
-import { AccountStandings } from './account-standings.js';
+import { assertHoldsAll, assertMayTouchOwners, builtInRole, OWNER_ROLE } from '../rbac/index.js';
 import { AddMemberDto, MemberDto, UpdateMemberDto } from './dto/account.dto.js';
 import { Account } from './entities/account.entity.js';
 import { Membership } from './entities/membership.entity.js';
@@ -13,18 +12,12 @@ import { Role } from './entities/role.entity.js';
 import { RolesService } from './roles.service.js';
 
 @Injectable()
-export class MembersService implements MemberDirectory {
+export class MembersService {
   constructor(
     private readonly em: EntityManager,
     private readonly roles: RolesService,
     private readonly audit: AuditService,
-    private readonly standings: AccountStandings,
   ) {}
-
-  /** On every member request: the role, its permissions and the plan (cached until the account, the membership or the role changes). */
-  accessOf(accountId: string, userId: string): Promise<MemberAccess | null> {
-    return this.standings.accessOf(accountId, userId);
-  }
 
   /** The account's members whose role grants `permission` (who is told when something needs them), oldest first. */
   async holding(accountId: string, permission: string): Promise<Array<{ userId: string; email: string | null; role: string }>> {
