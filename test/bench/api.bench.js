@@ -8,6 +8,11 @@
 // users, so the account has no default shared connection and GET /v1/integrations lists none. The
 // write, PATCH /v1/connections/{id}, changes one connection's settings per request, going round the 50.
 //
+// The server's own CPU time per request (user and system, from its process.cpuUsage) is printed next to
+// the throughput: on two shared cores, the load generator's work grows with the size of the answers
+// (autocannon decodes every body as text), so throughput alone understates what a large answer costs
+// the server.
+//
 // autocannon, 20 connections, SECONDS per route after WARMUP seconds; p50 and p99 from every response
 // time at full precision (autocannon's own histogram rounds to whole milliseconds). With ROUNDS > 1
 // the routes are measured back to back in each round and the median over rounds is reported, the
@@ -54,8 +59,9 @@ async function serve() {
   process.send({ port: app.getHttpServer().address().port });
 
   let session;
-  process.on('message', async ({ profile }) => {
-    if (profile === 'start') {
+  process.on('message', async ({ profile, cpu }) => {
+    if (cpu) process.send({ cpuUsage: process.cpuUsage() });
+    else if (profile === 'start') {
       const { Session } = await import('node:inspector/promises');
       session = new Session();
       session.connect();
@@ -117,6 +123,7 @@ async function main() {
     let patches = 0;
     const routes = [
       { id: 'health', path: '/health/live', credentials: 'none', headers: {} },
+      // Uncompressed: autocannon decodes every body it receives as UTF-8 text, which a gzip body makes its slowest case.
       { id: 'providers', path: `/v1/providers?limit=${ITEMS}`, credentials: 'API key', headers: apiKey, min: 0.5 },
       { id: 'webhooks', path: '/v1/webhooks', credentials: 'API key', headers: apiKey },
       { id: 'integrations', path: '/v1/integrations', credentials: 'API key', headers: apiKey },
@@ -167,14 +174,21 @@ async function main() {
         );
         if (onResponse) instance.on('response', onResponse);
       });
+    const serverCpu = async () => {
+      child.send({ cpu: true });
+      const { user, system } = await message('cpuUsage');
+      return user + system;
+    };
     const measure = async (route) => {
       const times = [];
+      const cpuBefore = await serverCpu();
       const result = await run(route, SECONDS, (_client, _status, _bytes, time) => times.push(time));
+      const cpu = (await serverCpu()) - cpuBefore;
       if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
         throw new Error(`${label(route)}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`);
       }
       times.sort((a, b) => a - b);
-      return { rps: result.requests.average, p50: quantile(times, 0.5), p99: quantile(times, 0.99) };
+      return { rps: result.requests.average, p50: quantile(times, 0.5), p99: quantile(times, 0.99), cpu: cpu / result.requests.total };
     };
 
     // The server's first requests pay for compiling their paths: not part of what is measured.
@@ -203,21 +217,28 @@ async function main() {
     }
     const loadAtEnd = loadavg();
 
-    const median = (values) => quantile([...values].sort((a, b) => a - b), 0.5);
+    const median = (values) =>
+      quantile(
+        [...values].sort((a, b) => a - b),
+        0.5,
+      );
     console.log(
       `\n${CONNECTIONS} connections, ${SECONDS} s per route${ROUNDS > 1 ? `, median of ${ROUNDS} rounds` : ''}; ` +
         `targets: API-key lists of ${ITEMS} items ≥ 0.5 × /health/live, member-JWT routes and /v1/me ≥ 0.4 ×, p99 < 4 × p50 everywhere\n`,
     );
-    console.log('| route | req/s | p50 | p99 | vs /health/live | target | |');
-    console.log('|---|---:|---:|---:|---:|---|---|');
+    console.log('| route | req/s | p50 | p99 | vs /health/live | server CPU per request | target | |');
+    console.log('|---|---:|---:|---:|---:|---:|---|---|');
     for (const route of routes) {
       const rps = median(rounds.map((round) => round[route.id].rps));
       const p50 = median(rounds.map((round) => round[route.id].p50));
       const p99 = median(rounds.map((round) => round[route.id].p99));
       const ratio = median(rounds.map((round) => round[route.id].rps / round.health.rps));
+      const cpu = median(rounds.map((round) => round[route.id].cpu));
       const met = p99 < 4 * p50 && (route.min === undefined || ratio >= route.min);
       const target = `${route.min === undefined ? '' : `≥ ${route.min.toFixed(1)} ×, `}p99 < 4 × p50`;
-      console.log(`| ${label(route)} | ${rps.toFixed(0)} | ${ms(p50)} | ${ms(p99)} | ${ratio.toFixed(2)} | ${target} | ${met ? 'met' : 'NOT met'} |`);
+      console.log(
+        `| ${label(route)} | ${rps.toFixed(0)} | ${ms(p50)} | ${ms(p99)} | ${ratio.toFixed(2)} | ${cpu.toFixed(0)} µs | ${target} | ${met ? 'met' : 'NOT met'} |`,
+      );
     }
     const load = (values) => values.map((value) => value.toFixed(2)).join(' / ');
     console.log(`\nload average (1 / 5 / 15 min): ${load(loadAtStart)} at the start, ${load(loadAtEnd)} at the end`);
@@ -254,7 +275,10 @@ function printProfile(profile, file) {
     const where = url.replace(/^file:\/\//, '').replace(process.cwd() + '/', '');
     const name = `${functionName || '(anonymous)'}  ${where ? `${where}:${lineNumber + 1}` : ''}`;
     byFunction.set(name, (byFunction.get(name) ?? 0) + self);
-    const place = !where ? functionName : where.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/)?.[1] ?? (where.startsWith('node:') ? 'node:*' : where.startsWith('dist/') ? 'dist (Plugboard)' : where);
+    const place = !where
+      ? functionName
+      : (where.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/)?.[1] ??
+        (where.startsWith('node:') ? 'node:*' : where.startsWith('dist/') ? 'dist (Plugboard)' : where));
     byPlace.set(place, (byPlace.get(place) ?? 0) + self);
   }
   const top = (map, count) =>

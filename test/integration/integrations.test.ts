@@ -65,6 +65,14 @@ describe('integrations over HTTP with real provider fakes', () => {
       expect(email.body.data.every((provider: { category: string }) => provider.category === 'email')).toBe(true);
       // The list is written from text kept per plugin: it must say what each provider's own route says.
       expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
+      // Pages are kept as sent, compressed for clients that accept it, and keyed by the plan's verdicts.
+      expect(response.headers).toMatchObject({ 'content-encoding': 'gzip', vary: expect.stringContaining('Accept-Encoding') });
+      const identity = await t.http.get('/v1/providers?limit=100').set(bearer(ownerToken)).set('Accept-Encoding', 'identity');
+      expect(identity.headers['content-encoding']).toBeUndefined();
+      expect(identity.body).toEqual(response.body);
+      const business = await createAccount(t, 'business');
+      const onBusiness = await t.http.get('/v1/providers?limit=100').set(bearer(business.ownerToken));
+      expect(onBusiness.body.data.find((provider: { id: string }) => provider.id === 'sendgrid').plan).toEqual({ allowed: true });
       for (const id of ['stripe', 'sendgrid']) expect((await t.http.get(`/v1/providers/${id}`).set(bearer(ownerToken))).body).toEqual(byId[id]);
       const pages: string[] = [];
       for (let cursor: string | null = ''; cursor !== null;) {

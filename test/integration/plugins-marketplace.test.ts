@@ -8,7 +8,7 @@ import { pluginEnv, tempDir } from '../support/plugin-fixtures.js';
 import { newPublisher, preparePlugin, publish, trustedPublishersDir, writeCatalog } from '../support/plugin-publishing.js';
 import { tarball } from '../support/tarball.js';
 import { eventually } from '../support/waiting.js';
-import { startTestApp, TestApp } from '../support/test-app.js';
+import { createAccount, startTestApp, TestApp } from '../support/test-app.js';
 
 const context = {
   credentials: { username: 'u', password: 'p' },
@@ -118,6 +118,13 @@ describe('marketplace and plugin installs (PLUGIN_SIGNATURE_POLICY=required)', (
 
   it('installs, uses, disables, enables and uninstalls a plugin without a restart', async () => {
     await expect(ping()).rejects.toMatchObject({ status: 404 });
+    const { ownerToken } = await createAccount(t);
+    // Pages of the catalogue are kept as sent: a change of plugins must show at once, on a page of the same size too.
+    const firstListed = async () =>
+      ((await t.http.get('/v1/providers?limit=1').set('Authorization', `Bearer ${ownerToken}`)).body.data as Array<{ id: string }>).map(
+        (provider) => provider.id,
+      );
+    expect(await firstListed()).toEqual(['fixture_echo']);
     const installed = await install('@fixtures/market@1.0.0');
     expect(installed.status).toBe(201);
     expect(installed.body).toEqual({
@@ -132,6 +139,7 @@ describe('marketplace and plugin installs (PLUGIN_SIGNATURE_POLICY=required)', (
       running: false,
     });
     await expect(ping()).resolves.toEqual({ pong: true, note: 'hi' });
+    expect(await firstListed()).toEqual(['fixture_market']);
     const schemas = async () => (await t.http.get('/openapi.json')).body.components.schemas;
     // The served document catches up with the loaded plugins a moment after they change.
     await eventually(schemas, (current) => current.ProviderFixtureMarketCredentials !== undefined);
@@ -152,6 +160,7 @@ describe('marketplace and plugin installs (PLUGIN_SIGNATURE_POLICY=required)', (
     expect(disabled.status).toBe(200);
     expect(disabled.body).toMatchObject({ state: 'disabled', providers: ['fixture_market'] });
     await expect(ping()).rejects.toMatchObject({ status: 404 });
+    expect(await firstListed()).toEqual(['fixture_echo']);
 
     const enabled = await t.http.post(`/v1/plugins/${name}/enable`).set('Authorization', `Bearer ${admin}`);
     expect(enabled.body).toMatchObject({ state: 'loaded' });

@@ -1,5 +1,6 @@
-import { Controller, Get, Header, Param, Query } from '@nestjs/common';
+import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
 import { type AccountCaller, CurrentCaller } from '../../../core/auth/caller.js';
 import { Authorize } from '../../rbac/index.js';
 import { ListProvidersQuery, ProviderDto, ProviderPage } from '../dto/provider.dto.js';
@@ -11,8 +12,6 @@ export class ProvidersController {
   constructor(private readonly providers: ProvidersService) {}
 
   @Get()
-  // The page arrives as JSON text (most of it serialised once per loaded plugin).
-  @Header('Content-Type', 'application/json; charset=utf-8')
   @Authorize('integrations.view')
   @ApiOkResponse({ type: ProviderPage })
   @ApiOperation({
@@ -21,8 +20,12 @@ export class ProvidersController {
     description:
       'The providers loaded from plugins, with their credentials, settings and connection-input schemas, their actions, and whether the plan allows them.',
   })
-  list(@CurrentCaller() caller: AccountCaller, @Query() query: ListProvidersQuery) {
-    return this.providers.list(caller, query);
+  async list(@CurrentCaller() caller: AccountCaller, @Query() query: ListProvidersQuery, @Req() request: Request, @Res() response: Response): Promise<void> {
+    // The page arrives as it is sent, compressed once for the clients that accept gzip (a tenth of the size).
+    const page = await this.providers.list(caller, query);
+    response.vary('Accept-Encoding').type('json');
+    if (request.acceptsEncodings('gzip', 'identity') === 'gzip') response.set('Content-Encoding', 'gzip').send(page.gzip);
+    else response.send(page.json);
   }
 
   @Get(':id')
