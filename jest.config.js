@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 const { $schema, ...swc } = JSON.parse(readFileSync(new URL('./.swcrc', import.meta.url), 'utf8'));
 
 export default {
-  testEnvironment: 'node',
+  // Node's, each worker on its own database and Redis prefix.
+  testEnvironment: '<rootDir>/test/environment.js',
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', swc] },
   moduleNameMapper: {
