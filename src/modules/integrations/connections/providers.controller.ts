@@ -21,7 +21,7 @@ export class ProvidersController {
       'The providers loaded from plugins, with their credentials, settings and connection-input schemas, their actions, and whether the plan allows them.',
   })
   async list(@CurrentCaller() caller: AccountCaller, @Query() query: ListProvidersQuery, @Req() request: Request, @Res() response: Response): Promise<void> {
-    // The page arrives as it is sent, compressed once for the clients that accept gzip (a tenth of the size).
+    // The page arrives as it is sent, compressed once for the clients that accept gzip (a fifth of the size).
     const page = await this.providers.list(caller, query);
     response.vary('Accept-Encoding').type('json');
     if (request.acceptsEncodings('gzip', 'identity') === 'gzip') response.set('Content-Encoding', 'gzip').send(page.gzip);
