@@ -1,6 +1,5 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
@@ -80,6 +79,14 @@ const withoutNpmWarnings = (stderr: string) =>
     .split('\n')
     .filter((line) => line && !line.startsWith('npm warn'))
     .join('\n');
+
+/**
+ * A request on a connection of its own. The commands run through spawnSync, which blocks this process
+ * for seconds at a time: a pooled socket the server closed meanwhile still looks open when the next
+ * request takes it, and the request fails with "other side closed".
+ */
+const fetchUnpooled = (url: string, init: RequestInit & { headers?: Record<string, string> } = {}) =>
+  fetch(url, { ...init, headers: { ...init.headers, connection: 'close' } });
 
 describe('README commands, run as written', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'plugboard-readme-'));
@@ -166,7 +173,7 @@ describe('README commands, run as written', () => {
     );
     // Route mapping is debug detail: not in an info log.
     expect(output).not.toContain('Mapped {');
-    expect((await fetch(`http://127.0.0.1:${port}/docs/`)).status).toBe(200);
+    expect((await fetchUnpooled(`http://127.0.0.1:${port}/docs/`)).status).toBe(200);
     // npx keeps the link to the bin it made the first time: an entry point rebuilt later must stay executable.
     expect(statSync('dist/src/main.js').mode & 0o755).toBe(0o755);
   }, 300_000);
@@ -259,7 +266,7 @@ describe('README commands, run as written', () => {
           'npx plugboard token --sub user_2 --account $GLOBEX --expires 1h',
           async (result) => {
             expect(result.status).toBe(0);
-            const me = await fetch(`http://127.0.0.1:${port}/v1/me`, { headers: { Authorization: `Bearer ${result.stdout.trim()}` } });
+            const me = await fetchUnpooled(`http://127.0.0.1:${port}/v1/me`, { headers: { Authorization: `Bearer ${result.stdout.trim()}` } });
             expect(((await me.json()) as { account: { name: string } }).account.name).toBe('Globex');
           },
         ],
@@ -270,13 +277,13 @@ describe('README commands, run as written', () => {
           'npx plugboard console-link --sub user_2 --account $GLOBEX',
           async (result) => {
             expect(result.stdout).toMatch(/^http:\/\/localhost:\d+\/console\/sign-in#code=[\w-]{43}\n$/);
-            const started = await fetch(`http://127.0.0.1:${port}/v1/console/sessions`, {
+            const started = await fetchUnpooled(`http://127.0.0.1:${port}/v1/console/sessions`, {
               method: 'POST',
               headers: { 'Content-Type': 'application/json' },
               body: JSON.stringify({ code: result.stdout.trim().split('#code=')[1] }),
             });
             const cookie = started.headers.getSetCookie()[0].split(';')[0];
-            const me = await fetch(`http://127.0.0.1:${port}/v1/me`, { headers: { Cookie: cookie } });
+            const me = await fetchUnpooled(`http://127.0.0.1:${port}/v1/me`, { headers: { Cookie: cookie } });
             expect(((await me.json()) as { account: { name: string } }).account.name).toBe('Globex');
           },
         ],
@@ -376,16 +383,12 @@ describe('README commands, run as written', () => {
 
   it("A plugin's first call while npm start runs starts its host, on the server's own Node binary", async () => {
     // Plugin hosts start on their first call: connecting the bundled iCal feed verifies it through one.
-    // On a connection of its own: a socket fetch pooled during the earlier tests may have been dropped meanwhile.
-    const connected = await new Promise<number>((resolve, reject) => {
-      const request = httpRequest(
-        `http://127.0.0.1:${port}/v1/integrations/ical_feed`,
-        { method: 'PUT', agent: false, headers: { Authorization: `Bearer ${vars.TOKEN}`, 'Content-Type': 'application/json' } },
-        (response) => response.resume().on('end', () => resolve(response.statusCode ?? 0)),
-      );
-      request.on('error', reject).end('{}');
+    const connected = await fetchUnpooled(`http://127.0.0.1:${port}/v1/integrations/ical_feed`, {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${vars.TOKEN}`, 'Content-Type': 'application/json' },
+      body: '{}',
     });
-    expect(connected).toBe(200);
+    expect(connected.status).toBe(200);
     const serverPid = (JSON.parse(readFileSync(join(dataDir, 'embedded-postgres.owner.json'), 'utf8')) as { pid: number }).pid;
     const pluginPids = readdirSync('/proc')
       .filter((entry) => /^\d+$/.test(entry))
