@@ -255,8 +255,9 @@ describe('shopify plugin: sync', () => {
 
 describe('shopify plugin: Shopify’s refusals and limits', () => {
   it('THROTTLED (HTTP 200) becomes provider_rate_limited with the wait the cost bucket needs', async () => {
+    // 102 points at 40 a second is 2.55 s, so 3: the bucket may refill for half a second before the query arrives.
     fake.state.bucket.currentlyAvailable = 0;
-    fake.state.bucket.restoreRate = 50;
+    fake.state.bucket.restoreRate = 40;
     fake.state.bucket.at = Date.now();
     await expect(harness().action('listProducts', { first: 50 })).rejects.toMatchObject({ code: 'provider_rate_limited', retryAfterSeconds: 3 });
     fake.state.bucket.restoreRate = 100;

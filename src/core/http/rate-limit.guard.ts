@@ -24,6 +24,8 @@ const FLUSH_INTERVAL_MS = 250;
 export class RateLimitGuard implements CanActivate, OnModuleDestroy {
   private readonly logger = new Logger(RateLimitGuard.name);
   private readonly pending = new Map<string, number>();
+  /** Counts on their way to Redis: still counted here until Redis answers with the shared totals. */
+  private readonly flushing = new Map<string, number>();
   private readonly shared = new Map<string, number>();
   private readonly sharing = new IntervalTask('rate-limit.share', FLUSH_INTERVAL_MS, () => this.flush());
 
@@ -60,7 +62,7 @@ export class RateLimitGuard implements CanActivate, OnModuleDestroy {
     if (limit === 0) return true;
     const now = Date.now();
     const key = `${this.config.redis.queuePrefix}:ratelimit:${subject}:${Math.floor(now / 60_000)}`;
-    const used = (this.shared.get(key) ?? 0) + (this.pending.get(key) ?? 0);
+    const used = (this.shared.get(key) ?? 0) + (this.flushing.get(key) ?? 0) + (this.pending.get(key) ?? 0);
     response?.setHeader('RateLimit-Limit', String(limit));
     response?.setHeader('RateLimit-Remaining', String(Math.max(0, limit - used - 1)));
     if (used >= limit) throw new RateLimitedError(Math.ceil((60_000 - (now % 60_000)) / 1000));
@@ -71,6 +73,7 @@ export class RateLimitGuard implements CanActivate, OnModuleDestroy {
   private async flush(): Promise<void> {
     if (this.pending.size === 0) return;
     const batch = [...this.pending];
+    for (const [key, count] of batch) this.flushing.set(key, count);
     this.pending.clear();
     try {
       const pipeline = this.redis.pipeline();
@@ -82,6 +85,8 @@ export class RateLimitGuard implements CanActivate, OnModuleDestroy {
     } catch (error) {
       for (const [key, count] of batch) this.pending.set(key, (this.pending.get(key) ?? 0) + count);
       this.logger.warn(`rate-limit counters not shared: ${(error as Error).message}`);
+    } finally {
+      this.flushing.clear();
     }
   }
 
