@@ -84,6 +84,10 @@ describe('GET /metrics', () => {
         .set('Authorization', `Bearer ${ownerToken}`)
         .send({ url: hooks.url, events: ['room.created'] });
       expect(endpoint.status).toBe(201);
+      // Counted from here: other suites' deliveries left due in the run's database may be attempted (and fail) meanwhile.
+      const before = await scrape();
+      const counted = (text: string, outcome: string) =>
+        (sample(text, 'plugboard_webhook_deliveries_total', { outcome }) ?? 0) - (sample(before, 'plugboard_webhook_deliveries_total', { outcome }) ?? 0);
       await t.http
         .post('/v1/events')
         .set('Authorization', `Bearer ${ownerToken}`)
@@ -91,13 +95,13 @@ describe('GET /metrics', () => {
         .expect(202);
       await hooks.waitFor(3);
       let text = await scrape();
-      for (let tries = 0; tries < 40 && sample(text, 'plugboard_webhook_deliveries_total', { outcome: 'succeeded' }) === undefined; tries++) {
+      for (let tries = 0; tries < 40 && counted(text, 'succeeded') === 0; tries++) {
         await new Promise((resolve) => setTimeout(resolve, 50));
         text = await scrape();
       }
-      expect(sample(text, 'plugboard_webhook_deliveries_total', { outcome: 'timed_out' })).toBe(1);
-      expect(sample(text, 'plugboard_webhook_deliveries_total', { outcome: 'failed' })).toBe(1);
-      expect(sample(text, 'plugboard_webhook_deliveries_total', { outcome: 'succeeded' })).toBe(1);
+      expect(counted(text, 'timed_out')).toBe(1);
+      expect(counted(text, 'failed')).toBeGreaterThanOrEqual(1);
+      expect(counted(text, 'succeeded')).toBe(1);
     } finally {
       await hooks.close();
     }
