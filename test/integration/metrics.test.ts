@@ -102,6 +102,15 @@ describe('GET /metrics', () => {
       expect(counted(text, 'timed_out')).toBe(1);
       expect(counted(text, 'failed')).toBeGreaterThanOrEqual(1);
       expect(counted(text, 'succeeded')).toBe(1);
+      // This endpoint's own log is exact: three attempts, the last one through (recorded a moment after it is counted).
+      const logged = async () =>
+        (await t.http.get(`/v1/webhooks/${endpoint.body.id}/deliveries`).set('Authorization', `Bearer ${ownerToken}`)).body.data as Array<{ status: string }>;
+      let deliveries = await logged();
+      for (let tries = 0; tries < 40 && deliveries[0]?.status === 'pending'; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        deliveries = await logged();
+      }
+      expect(deliveries).toEqual([expect.objectContaining({ status: 'succeeded', attempts: 3 })]);
     } finally {
       await hooks.close();
     }

@@ -14,7 +14,7 @@ describe('per-IP rate limit shared through Redis', () => {
   it('keeps counting what is on its way to Redis: no request slips through while the counts are shared', async () => {
     const config = { rateLimitPerMinute: 0, publicRateLimitPerMinute: 2, redis: { queuePrefix: `${process.env.TEST_QUEUE_PREFIX}ratelimit` } } as AppConfig;
     const guard = new RateLimitGuard(config, redis, new Reflector());
-    const request = { ip: '203.0.113.9' } as Request;
+    const request = { ip: '127.0.0.9' } as Request;
     try {
       guard.chargeFailedAuthentication(request);
       guard.chargeFailedAuthentication(request);
