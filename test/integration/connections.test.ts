@@ -1,3 +1,4 @@
+import { MikroORM } from '@mikro-orm/postgresql';
 import { providerOriginOverrides, startFakeGoogleCalendar } from '../fixtures/providers/index.js';
 import type { FakeGoogleCalendar } from '../fixtures/providers/index.js';
 import { WebhookReceiver } from '../fixtures/webhook-receiver.js';
@@ -166,6 +167,37 @@ describe('connections', () => {
       const refused = await t.http.get(`/v1/connections?cursor=${bad}`).set(bearer(platformKey));
       expect([refused.status, refused.body.errors?.[0]?.path]).toEqual([400, 'cursor']);
     }
+  });
+
+  it('lists every connection exactly as it answers it alone, to every caller', async () => {
+    const { ownerToken, ana, ben, platformKey } = await team();
+    const label = 'Team "calendar" \\ Zürich\n📅 </script>';
+    const account = await connect(ownerToken, { label, tags: ['ops', 'team:eu'], settings: { calendarName: 'Ops \u2028 "cal"' } });
+    const others = [await connect(ana.token, { owner: 'member', label: 'Ana’s' }), await connect(platformKey, { owner: 'end_user', endUserId: 'creator_7' })];
+    expect([account, ...others].map((created) => created.status)).toEqual([201, 201, 201]);
+    // Times to the microsecond, and a connection that errs: the list writes them as the single answer does.
+    await t.app
+      .get(MikroORM)
+      .em.getConnection()
+      .execute(
+        `update integrations set last_sync_at = '2026-03-01 10:00:00.123987+00', token_expires_at = '2027-01-02 03:04:05.999999+00',
+           status = 'error', last_error = 'Refused: "bad key"', display_name = 'Ops ✓', metadata = '{"nested": {"n": [1, 2.5, null]}}'
+         where id = ?`,
+        [account.body.id],
+      );
+    for (const token of [ownerToken, ana.token, ben.token, platformKey]) {
+      const listed = await t.http.get('/v1/connections?limit=100').set(bearer(token));
+      expect([listed.status, listed.headers['content-type']]).toEqual([200, 'application/json; charset=utf-8']);
+      expect(listed.body.data.length).toBeGreaterThanOrEqual(token === platformKey ? 1 : 3);
+      for (const item of listed.body.data as Array<{ id: string }>) {
+        expect(item).toEqual((await t.http.get(`/v1/connections/${item.id}`).set(bearer(token))).body);
+      }
+    }
+    const mine = (await t.http.get(`/v1/connections/${account.body.id}`).set(bearer(ownerToken))).body;
+    expect(mine).toMatchObject({ label, lastSyncAt: '2026-03-01T10:00:00.123Z', tokenExpiresAt: '2027-01-02T03:04:05.999Z', status: 'error' });
+    expect(mine.metadata).toEqual({ nested: { n: [1, 2.5, null] }, feedUrl: expect.stringMatching(/\/v1\/feeds\//) });
+    const integrations = await t.http.get('/v1/integrations').set(bearer(ownerToken));
+    expect(integrations.body).toEqual({ data: [mine], nextCursor: null });
   });
 
   it('publishes connection events with the connection, its owner and tags', async () => {

@@ -1,3 +1,4 @@
+import { Header } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, isUUID, Max, MaxLength, Min } from 'class-validator';
@@ -70,6 +71,15 @@ export function toPage<E extends CursorPosition, T>(rows: E[], limit: number, ma
     data: pageRows.map(map),
     nextCursor: hasMore ? encodeCursor(pageRows[pageRows.length - 1]) : null,
   };
+}
+
+/** For a route that returns a `toJsonPage`: Nest sends a string as it is, under the content type set here. */
+export const SendsJsonText = () => Header('Content-Type', 'application/json; charset=utf-8');
+
+/** `toPage` for rows whose items are JSON texts already: the page's JSON, the items joined as they are. */
+export function toJsonPage<E extends CursorPosition>(rows: E[], limit: number, json: (row: E) => string): string {
+  const page = toPage(rows, limit, json);
+  return `{"data":[${page.data.join(',')}],"nextCursor":${JSON.stringify(page.nextCursor)}}`;
 }
 
 /** Pages an in-memory list (catalogs that do not live in the database) by position. */

@@ -95,8 +95,8 @@ export class CallerConnections {
   }
 
   /** As GET /v1/connections. */
-  list(caller: AccountCaller, query: { provider?: string; status?: string; limit: number; cursor?: string }): Promise<Page<IntegrationDto>> {
-    return this.integrations.listConnections(caller, query);
+  async list(caller: AccountCaller, query: { provider?: string; status?: string; limit: number; cursor?: string }): Promise<Page<IntegrationDto>> {
+    return JSON.parse(await this.integrations.listConnections(caller, query)) as Page<IntegrationDto>;
   }
 
   /** As POST /v1/connections/{id}/actions/{action}. */

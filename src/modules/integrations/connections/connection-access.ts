@@ -44,6 +44,21 @@ export class ConnectionAccess {
     return this.access.uncounted(caller).can('view', asSubject('Connection', { ...ownerOf(connection) }));
   }
 
+  /** `mayView` for the rows of a page: one verdict per owner, however many of their connections it holds. */
+  viewVerdicts(caller: AccountCaller): (connection: OwnerSpec) => boolean {
+    const ability = this.access.uncounted(caller);
+    const verdicts = new Map<string, boolean>();
+    return ({ owner, memberId, endUserId }) => {
+      const key = `${owner}\u0000${memberId ?? ''}\u0000${endUserId ?? ''}`;
+      let verdict = verdicts.get(key);
+      if (verdict === undefined) {
+        verdict = ability.can('view', asSubject('Connection', { owner, memberId, endUserId }));
+        verdicts.set(key, verdict);
+      }
+      return verdict;
+    };
+  }
+
   /** The owner a new connection gets from what the caller asked, or 400; 403 when the caller may not create it. */
   async ownerForNew(caller: AccountCaller, requested: { owner?: ConnectionOwner; endUserId?: string }): Promise<OwnerSpec> {
     const owner = requested.owner ?? 'account';

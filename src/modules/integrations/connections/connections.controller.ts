@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query
 import { ApiAcceptedResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { type AccountCaller, CurrentCaller } from '../../../core/auth/caller.js';
-import { PageQuery } from '../../../core/http/pagination.js';
+import { PageQuery, SendsJsonText } from '../../../core/http/pagination.js';
 import { UuidParam } from '../../../core/http/uuid-param.pipe.js';
 import { Authorize, problem } from '../../rbac/index.js';
 import { type ProxiedRequest, relayToProvider } from '../calls/proxy-relay.js';
@@ -43,6 +43,7 @@ export class ConnectionsController {
   ) {}
 
   @Get()
+  @SendsJsonText()
   @Authorize('integrations.view', 'connections.manage')
   @ApiOkResponse({ type: ConnectionPage, description: 'Newest first; connections the caller may only see are `restricted`' })
   @ApiOperation({

@@ -39,7 +39,7 @@ export class CredentialVault implements OnModuleInit {
     integration.feedToken = token ? this.keyring.encryptJson({ token }, `integration-feed:${integration.id}`) : null;
   }
 
-  openFeedToken(integration: Integration): string | undefined {
+  openFeedToken(integration: Pick<Integration, 'id' | 'feedToken'>): string | undefined {
     return integration.feedToken ? this.keyring.decryptJson<{ token: string }>(integration.feedToken, `integration-feed:${integration.id}`).token : undefined;
   }
 

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { type AccountCaller, CurrentCaller } from '../../../core/auth/caller.js';
-import { PageQuery } from '../../../core/http/pagination.js';
+import { PageQuery, SendsJsonText } from '../../../core/http/pagination.js';
 import { Authorize } from '../../rbac/index.js';
 import {
   ConfigureIntegrationDto,
@@ -40,6 +40,7 @@ export class IntegrationsController {
   ) {}
 
   @Get()
+  @SendsJsonText()
   @Authorize('integrations.view')
   @ApiOkResponse({ type: IntegrationPage })
   @ApiOperation({

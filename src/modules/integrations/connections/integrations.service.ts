@@ -2,8 +2,8 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import type { AccountCaller } from '../../../core/auth/caller.js';
 import { NotFoundError, PlanLimitError, ProviderError, ValidationFailedError } from '../../../core/errors/app-errors.js';
-import { EntityRows, newestFirstPage, where } from '../../../core/database/entity-rows.js';
-import { Page, toPage } from '../../../core/http/pagination.js';
+import { type Condition, EntityRows, newestFirstPage, where } from '../../../core/database/entity-rows.js';
+import { toJsonPage } from '../../../core/http/pagination.js';
 import { integrationLimit, type Plan, PlansService } from '../../plans/index.js';
 import { PluginRegistry, type RegisteredProvider } from '../../plugins/index.js';
 import { AccessService } from '../../rbac/index.js';
@@ -14,7 +14,7 @@ import { CreateConnectionDto, ListConnectionsQuery, UpdateConnectionDto } from '
 import { ConnectIntegrationDto, IntegrationDto, ListIntegrationsQuery } from '../dto/integration.dto.js';
 import { Integration, IntegrationStatus } from '../entities/integration.entity.js';
 import { IntegrationHistory } from './integration-history.js';
-import { IntegrationView } from './integration-view.js';
+import { IntegrationView, type ListedIntegration } from './integration-view.js';
 import { SettingsGuards } from './settings-guards.js';
 import { ProviderCalls } from '../calls/provider-calls.js';
 
@@ -54,41 +54,49 @@ export class IntegrationsService implements OnModuleInit {
     this.plans.registerPlanChangeHandler((em, accountId, plan) => this.applyPlan(em, accountId, plan));
   }
 
-  async list(caller: AccountCaller, query: ListIntegrationsQuery): Promise<Page<IntegrationDto>> {
-    const rows = await this.rows.select(
-      Integration,
-      where(
-        [
-          ["account_id = ? and livemode = ? and owner = 'account' and is_default", caller.accountId, caller.livemode],
-          query.category && ['category = ?', query.category],
-          query.status && ['status = ?', query.status],
-        ],
-        newestFirstPage(query),
-      ),
+  /** The account's default shared connections, a page as JSON text (`Page<IntegrationDto>`). */
+  async list(caller: AccountCaller, query: ListIntegrationsQuery): Promise<string> {
+    const rows = await this.listed(
+      [
+        ["account_id = ? and livemode = ? and owner = 'account' and is_default", caller.accountId, caller.livemode],
+        query.category && ['category = ?', query.category],
+        query.status && ['status = ?', query.status],
+      ],
+      query,
     );
-    return toPage(rows, query.limit, (row) => this.view.toDto(row));
+    return toJsonPage(rows, query.limit, (row) => this.view.jsonOf(row, false));
   }
 
-  /** Every connection the caller may see, those it may not read in their restricted form. */
-  async listConnections(caller: AccountCaller, query: ListConnectionsQuery): Promise<Page<IntegrationDto>> {
+  /**
+   * Every connection the caller may see, those it may not read in their restricted form: a page as JSON
+   * text (`Page<IntegrationDto>`).
+   */
+  async listConnections(caller: AccountCaller, query: ListConnectionsQuery): Promise<string> {
     const owners = this.connections.visibleOwners(caller);
     const ownerIn = owners === 'all' ? (query.owner ? [query.owner] : undefined) : owners.filter((owner) => !query.owner || owner === query.owner);
-    if (ownerIn?.length === 0) return { data: [], nextCursor: null };
-    const rows = await this.rows.select(
-      Integration,
-      where(
-        [
-          ['account_id = ? and livemode = ?', caller.accountId, caller.livemode],
-          ownerIn && ['owner = any(?)', ownerIn],
-          query.provider && ['provider = ?', query.provider],
-          query.endUserId && ['end_user_id = ?', query.endUserId],
-          query.tag && ['tags @> array[?]::text[]', query.tag],
-          query.status && ['status = ?', query.status],
-        ],
-        newestFirstPage(query),
-      ),
+    if (ownerIn?.length === 0) return '{"data":[],"nextCursor":null}';
+    const rows = await this.listed(
+      [
+        ['account_id = ? and livemode = ?', caller.accountId, caller.livemode],
+        ownerIn && ['owner = any(?)', ownerIn],
+        query.provider && ['provider = ?', query.provider],
+        query.endUserId && ['end_user_id = ?', query.endUserId],
+        query.tag && ['tags @> array[?]::text[]', query.tag],
+        query.status && ['status = ?', query.status],
+      ],
+      query,
     );
-    return toPage(rows, query.limit, (row) => this.view.toDto(row, !this.connections.mayView(caller, row)));
+    const mayView = this.connections.viewVerdicts(caller);
+    return toJsonPage(rows, query.limit, (row) => this.view.jsonOf(row, !mayView(row)));
+  }
+
+  /** A newest-first page of connections as the list routes answer them. */
+  private async listed(conditions: Condition[], query: { cursor?: string; limit: number }): Promise<ListedIntegration[]> {
+    const { text, params } = where(conditions, newestFirstPage(query));
+    const rows = (await this.rows.query(`${IntegrationView.LISTED} ${text}`, params)) as unknown as ListedIntegration[];
+    // The driver keeps timestamps as text (as MikroORM has it); the cursor needs the time.
+    for (const row of rows) row.createdAt = new Date(row.createdAt);
+    return rows;
   }
 
   async get(caller: AccountCaller, ref: ConnectionRef): Promise<IntegrationDto> {
