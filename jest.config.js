@@ -19,4 +19,7 @@ export default {
   globalSetup: '<rootDir>/test/global-setup.js',
   globalTeardown: '<rootDir>/test/global-teardown.js',
   testTimeout: 30000,
+  // A worker whose heap has grown past this after a test file is replaced: suites each boot whole apps,
+  // and a worker that keeps growing spends ever more of its time collecting garbage.
+  workerIdleMemoryLimit: '1GB',
 };

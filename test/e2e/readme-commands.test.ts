@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import semver from 'semver';
+import { Agent, fetch, type RequestInit } from 'undici';
 import { newPublisher } from '../support/plugin-publishing.js';
 import { freePort, removeDataDir, waitForReady } from '../support/cli.js';
 
@@ -81,12 +82,13 @@ const withoutNpmWarnings = (stderr: string) =>
     .join('\n');
 
 /**
- * A request on a connection of its own. The commands run through spawnSync, which blocks this process
- * for seconds at a time: a pooled socket the server closed meanwhile still looks open when the next
- * request takes it, and the request fails with "other side closed".
+ * A request on a connection of its own, closed after the answer. The commands run through spawnSync,
+ * which blocks this process for seconds at a time: a kept-alive socket the server closed meanwhile
+ * still looks open when the next request takes it, and the request fails with "other side closed".
+ * Its own agent without keep-alive, so no socket is ever reused (not even one another fetch left idle).
  */
-const fetchUnpooled = (url: string, init: RequestInit & { headers?: Record<string, string> } = {}) =>
-  fetch(url, { ...init, headers: { ...init.headers, connection: 'close' } });
+const noKeepAlive = new Agent({ pipelining: 0 });
+const fetchUnpooled = (url: string, init: RequestInit = {}) => fetch(url, { ...init, dispatcher: noKeepAlive });
 
 describe('README commands, run as written', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'plugboard-readme-'));
@@ -134,6 +136,7 @@ describe('README commands, run as written', () => {
       process.kill(-server.child.pid!, 'SIGINT');
       await server.exited;
     }
+    await noKeepAlive.close();
     removeDataDir(dataDir);
     rmSync(work, { recursive: true, force: true });
   });
