@@ -39,22 +39,18 @@ export class ConnectionAccess {
     throw new NotFoundError('Connection');
   }
 
-  /** Whether the caller may read this connection's details (else only that it exists). */
-  mayView(caller: AccountCaller, connection: Integration): boolean {
-    return this.access.uncounted(caller).can('view', asSubject('Connection', { ...ownerOf(connection) }));
+  /** Whether the caller may read the details of a connection of this owner (else only that it exists). */
+  mayView(caller: AccountCaller, owner: OwnerSpec): boolean {
+    return this.access.uncounted(caller).can('view', asSubject('Connection', { ...owner }));
   }
 
   /** `mayView` for the rows of a page: one verdict per owner, however many of their connections it holds. */
-  viewVerdicts(caller: AccountCaller): (connection: OwnerSpec) => boolean {
-    const ability = this.access.uncounted(caller);
+  viewVerdicts(caller: AccountCaller): (owner: OwnerSpec) => boolean {
     const verdicts = new Map<string, boolean>();
-    return ({ owner, memberId, endUserId }) => {
-      const key = `${owner}\u0000${memberId ?? ''}\u0000${endUserId ?? ''}`;
+    return (owner) => {
+      const key = `${owner.owner}\u0000${owner.memberId ?? ''}\u0000${owner.endUserId ?? ''}`;
       let verdict = verdicts.get(key);
-      if (verdict === undefined) {
-        verdict = ability.can('view', asSubject('Connection', { owner, memberId, endUserId }));
-        verdicts.set(key, verdict);
-      }
+      if (verdict === undefined) verdicts.set(key, (verdict = this.mayView(caller, owner)));
       return verdict;
     };
   }

@@ -101,7 +101,7 @@ export class IntegrationsService implements OnModuleInit {
 
   async get(caller: AccountCaller, ref: ConnectionRef): Promise<IntegrationDto> {
     const connection = await this.find(this.em, caller, ref, 'see');
-    return this.view.toDto(connection, !this.connections.mayView(caller, connection));
+    return this.view.toDto(connection, !this.connections.mayView(caller, ownerOf(connection)));
   }
 
   /**
