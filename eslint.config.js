@@ -13,7 +13,16 @@ export default tseslint.config(
       // `Dto.from` and other static factories are passed as callbacks; they use no `this`.
       '@typescript-eslint/unbound-method': ['error', { ignoreStatic: true }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
+      // IsOptional lets a null through as if the field were left out; a DTO says which it means.
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'class-validator', importNames: ['IsOptional'], message: 'Use Omittable() or OmittableOrNull() from core/http/validation.' }] },
+      ],
     },
+  },
+  {
+    files: ['src/core/http/validation.ts'],
+    rules: { 'no-restricted-imports': 'off' },
   },
   {
     // The SDK's definition types accept any shape of credentials, settings and input, which each plugin

@@ -316,4 +316,49 @@ describe('API fuzzing against openapi.json', () => {
     expect([...new Set([...serverErrors, ...failures])].slice(0, 25)).toEqual([]);
     expect(sent).toBe(queue.length);
   });
+
+  // The random phase nulls a field now and then; this sweep nulls each field of each body, in turn,
+  // on resources that exist, so a null that slips past validation into a handler cannot hide behind a 404.
+  it('answers a null in any body field as a client error or a success, never a 5xx', async () => {
+    const { accountId, ownerToken } = await createAccount(t, 'business');
+    const owner = { Authorization: `Bearer ${ownerToken}` };
+    const developer = await addMember(t, accountId, ownerToken, 'developer');
+    const created = async (path: string, body: Record<string, unknown>) => {
+      const response = await t.http.post(path).set(owner).send(body);
+      expect(response.status).toBe(201);
+      return response.body as { id: string; key?: string };
+    };
+    const webhook = await created('/v1/webhooks', { url: receiver.url, events: ['*'] });
+    const connection = await created('/v1/connections', { provider: 'ical_feed' });
+    const apiKey = await created('/v1/api-keys', { name: 'sweep', mode: 'live' });
+    await created('/v1/roles', { key: 'sweeper', name: 'Sweeper', permissions: ['integrations.view'] });
+    const idOf: Record<string, string> = { accounts: accountId, webhooks: webhook.id, connections: connection.id, 'api-keys': apiKey.id };
+    const fill = (path: string) =>
+      path.replace(/\{(\w+)\}/g, (_, name: string) => {
+        if (name === 'id') return idOf[path.split('/')[2]] ?? crypto.randomUUID();
+        if (name === 'key') return path.startsWith('/v1/roles') ? 'sweeper' : 'agents.mcp';
+        return { userId: developer, accountId, provider: 'ical_feed', action: 'render', path: 'x' }[name] ?? crypto.randomUUID();
+      });
+
+    const rng = random(SEED);
+    const failures: string[] = [];
+    let sent = 0;
+    for (const [path, methods] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(methods)) {
+        const schema = resolveRef(document, operation.requestBody?.content['application/json']?.schema);
+        if ('x-plugboard-provider' in operation || path === '/mcp' || !schema.properties) continue;
+        for (const property of Object.keys(schema.properties)) {
+          const bodies = [{ [property]: null }, ...Array.from({ length: 3 }, () => Object.assign({}, valid(document, schema, rng), { [property]: null }))];
+          for (const body of bodies) {
+            const response = await t.http[method as 'post'](fill(path)).set(owner).send(body);
+            sent += 1;
+            if (response.status >= 500) failures.push(`${method.toUpperCase()} ${path} ${JSON.stringify(body).slice(0, 160)} → ${response.status}`);
+          }
+        }
+      }
+    }
+    console.log(`null sweep: ${sent} requests`);
+    expect(failures).toEqual([]);
+    expect(sent).toBeGreaterThan(100);
+  });
 });

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { IsEmail, IsString, Length, Matches } from 'class-validator';
+import { Omittable } from '../../../core/http/validation.js';
 import { USER_ID } from '../../../core/auth/identity.js';
 import { PageDto } from '../../../core/http/pagination.js';
 import type { Account } from '../entities/account.entity.js';
@@ -12,7 +13,7 @@ export class CreateAccountDto {
   name!: string;
 
   @ApiPropertyOptional({ example: 'business', description: 'A plan key from plans.yaml; the default plan when omitted' })
-  @IsOptional()
+  @Omittable()
   @IsString()
   plan?: string;
 
@@ -23,13 +24,13 @@ export class CreateAccountDto {
 
 export class UpdateAccountDto {
   @ApiPropertyOptional()
-  @IsOptional()
+  @Omittable()
   @IsString()
   @Length(1, 200)
   name?: string;
 
   @ApiPropertyOptional({ example: 'basic' })
-  @IsOptional()
+  @Omittable()
   @IsString()
   plan?: string;
 }
@@ -55,7 +56,7 @@ export class AddMemberDto {
   userId!: string;
 
   @ApiPropertyOptional({ example: 'ana@example.com' })
-  @IsOptional()
+  @Omittable()
   @IsEmail()
   email?: string;
 

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayUnique, IsArray, IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { ArrayUnique, IsArray, IsIn, IsString, Length, Matches } from 'class-validator';
+import { Omittable } from '../../../core/http/validation.js';
 import { PageDto } from '../../../core/http/pagination.js';
 import { PERMISSIONS } from '../../rbac/index.js';
 
@@ -22,13 +23,13 @@ export class CreateRoleDto {
 
 export class UpdateRoleDto {
   @ApiPropertyOptional()
-  @IsOptional()
+  @Omittable()
   @IsString()
   @Length(1, 100)
   name?: string;
 
   @ApiPropertyOptional({ enum: PERMISSIONS, isArray: true })
-  @IsOptional()
+  @Omittable()
   @IsArray()
   @ArrayUnique()
   @IsIn(PERMISSIONS, { each: true })

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayUnique, IsArray, IsDate, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayUnique, IsArray, IsDate, IsIn, IsInt, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { Omittable } from '../../../core/http/validation.js';
 import { PageDto, PageQuery } from '../../../core/http/pagination.js';
 import { PERMISSIONS } from '../../rbac/index.js';
 import type { ApiKeyMode } from '../api-key-format.js';
@@ -30,7 +31,7 @@ export class CreateApiKeyDto {
     isArray: true,
     description: "What the key may do; never more than the creator holds (403). All of the creator's permissions when omitted.",
   })
-  @IsOptional()
+  @Omittable()
   @IsArray()
   @ArrayUnique()
   @IsIn(PERMISSIONS, { each: true })
@@ -43,7 +44,7 @@ export class CreateApiKeyDto {
     description:
       'The MCP tools the key may call (`/mcp`): tool names, or prefixes ending in `*`. Needs `mcp.use`. All the tools its permissions allow when omitted.',
   })
-  @IsOptional()
+  @Omittable()
   @IsArray()
   @ArrayMaxSize(MAX_MCP_TOOLS)
   @ArrayUnique()
@@ -51,7 +52,7 @@ export class CreateApiKeyDto {
   mcpTools?: string[];
 
   @ApiPropertyOptional({ format: 'date-time', description: 'When the key stops working; must be in the future' })
-  @IsOptional()
+  @Omittable()
   @Type(() => Date)
   @IsDate()
   expiresAt?: Date;
@@ -64,7 +65,7 @@ export class RollApiKeyDto {
     default: 0,
     description: 'How long the old key keeps working next to the new one, at most API_KEY_MAX_OVERLAP (1 hour unless the operator changed it); 0 ends it now',
   })
-  @IsOptional()
+  @Omittable()
   @IsInt()
   @Min(0)
   @Max(MAX_ROLL_OVERLAP_SECONDS)
@@ -73,7 +74,7 @@ export class RollApiKeyDto {
 
 export class ApiKeyListQuery extends PageQuery {
   @ApiPropertyOptional({ enum: MODES, description: "Only keys of this mode (an API key caller only ever sees its own mode's keys)" })
-  @IsOptional()
+  @Omittable()
   @IsIn(MODES)
   mode?: ApiKeyMode;
 }

@@ -1,18 +1,19 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDate, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsDate, IsString, MaxLength } from 'class-validator';
+import { Omittable } from '../../../core/http/validation.js';
 import { PageDto, PageQuery } from '../../../core/http/pagination.js';
 import type { AuditEntry } from '../entities/audit-entry.entity.js';
 
 export class AuditLogQuery extends PageQuery {
   @ApiPropertyOptional({ example: 'member.added' })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(100)
   action?: string;
 
   @ApiPropertyOptional({ format: 'date-time' })
-  @IsOptional()
+  @Omittable()
   @Type(() => Date)
   @IsDate()
   since?: Date;

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDate, IsObject, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsDate, IsObject, IsString, Matches, MaxLength } from 'class-validator';
+import { Omittable } from '../../../core/http/validation.js';
 import { PageDto, PageQuery } from '../../../core/http/pagination.js';
 import { type CatalogEntry, EVENT_TYPE_NAME } from '../event-type-catalog.js';
 import type { Event } from '../entities/event.entity.js';
@@ -23,13 +24,13 @@ export class PublishedEventDto {
 
 export class ListEventsQuery extends PageQuery {
   @ApiPropertyOptional({ example: 'session.started' })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(200)
   event?: string;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'Only events published at or after this time' })
-  @IsOptional()
+  @Omittable()
   @Type(() => Date)
   @IsDate()
   since?: Date;

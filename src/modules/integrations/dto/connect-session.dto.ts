@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsObject, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsObject, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { Omittable } from '../../../core/http/validation.js';
 import { OptionalTags } from '../../../core/http/tags.js';
 import { ConnectBrandingDto } from './connect-branding.dto.js';
 import { ConnectionInputs } from './integration.dto.js';
@@ -28,7 +29,7 @@ export class CreateConnectSessionDto {
   returnUrl!: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: "Re-authorise this end user's connection in place (same id) instead of creating one" })
-  @IsOptional()
+  @Omittable()
   @IsUUID()
   connectionId?: string;
 }
@@ -69,12 +70,12 @@ export class ConnectWithCredentialsDto {
   provider!: string;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true })
-  @IsOptional()
+  @Omittable()
   @IsObject()
   credentials?: Record<string, unknown>;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true })
-  @IsOptional()
+  @Omittable()
   @IsObject()
   settings?: Record<string, unknown>;
 

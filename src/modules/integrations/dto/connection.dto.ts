@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { IsIn, IsString, Length, Matches } from 'class-validator';
+import { Omittable, OmittableOrNull } from '../../../core/http/validation.js';
 import { PageDto, PageQuery } from '../../../core/http/pagination.js';
 import { OptionalTags, TAG_PATTERN } from '../../../core/http/tags.js';
 import { CONNECTION_OWNERS, type ConnectionOwner, INTEGRATION_STATUSES } from '../entities/integration.entity.js';
@@ -11,12 +12,12 @@ const PROVIDER_ID = /^[a-z0-9_]{1,64}$/;
 /** Who a new connection belongs to: the account (shared), the calling member, or one of the host platform's end users. */
 class ConnectionOwnerFields {
   @ApiPropertyOptional({ enum: CONNECTION_OWNERS, default: 'account', description: '`member` means the calling member' })
-  @IsOptional()
+  @Omittable()
   @IsIn(CONNECTION_OWNERS)
   owner?: ConnectionOwner;
 
   @ApiPropertyOptional({ example: 'user_8123', description: "The host platform's id of the end user (required for owner `end_user`)" })
-  @IsOptional()
+  @Omittable()
   @Matches(END_USER_ID, { message: 'endUserId must be 1-200 letters, digits or ._:@|+-' })
   endUserId?: string;
 
@@ -24,7 +25,7 @@ class ConnectionOwnerFields {
   tags?: string[];
 
   @ApiPropertyOptional({ example: 'Work mailbox' })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @Length(1, 200)
   label?: string;
@@ -44,7 +45,7 @@ export class StartConnectionOAuthDto extends IntersectionType(StartOAuthDto, Con
 
 export class UpdateConnectionDto extends ConfigureIntegrationDto {
   @ApiPropertyOptional({ type: String, nullable: true, example: 'Work mailbox' })
-  @IsOptional()
+  @OmittableOrNull()
   @IsString()
   @Length(1, 200)
   label?: string;
@@ -55,27 +56,27 @@ export class UpdateConnectionDto extends ConfigureIntegrationDto {
 
 export class ListConnectionsQuery extends PageQuery {
   @ApiPropertyOptional({ example: 'google_calendar' })
-  @IsOptional()
+  @Omittable()
   @Matches(PROVIDER_ID, { message: 'provider must be a provider id' })
   provider?: string;
 
   @ApiPropertyOptional({ enum: CONNECTION_OWNERS })
-  @IsOptional()
+  @Omittable()
   @IsIn(CONNECTION_OWNERS)
   owner?: ConnectionOwner;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @Omittable()
   @Matches(END_USER_ID, { message: 'endUserId must be 1-200 letters, digits or ._:@|+-' })
   endUserId?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @Omittable()
   @Matches(TAG_PATTERN, { message: 'tag must be 1-64 letters, digits or _.:@-' })
   tag?: string;
 
   @ApiPropertyOptional({ enum: INTEGRATION_STATUSES })
-  @IsOptional()
+  @Omittable()
   @IsIn(INTEGRATION_STATUSES)
   status?: string;
 }

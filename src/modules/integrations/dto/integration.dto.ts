@@ -1,7 +1,8 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsDate, IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateBy, ValidateNested } from 'class-validator';
+import { IsBoolean, IsDate, IsIn, IsInt, IsObject, IsString, Matches, Max, MaxLength, Min, ValidateBy, ValidateNested } from 'class-validator';
+import { Omittable } from '../../../core/http/validation.js';
 import { parseDuration } from '../../../core/config/env-parsers.js';
 import { PageDto, PageQuery } from '../../../core/http/pagination.js';
 import { CONNECTION_OWNERS, type ConnectionOwner, INTEGRATION_STATUSES } from '../entities/integration.entity.js';
@@ -9,13 +10,13 @@ import { RECORD_ACTIONS, type RecordAction } from '../entities/synced-record.ent
 
 export class ListIntegrationsQuery extends PageQuery {
   @ApiPropertyOptional({ example: 'payment' })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(40)
   category?: string;
 
   @ApiPropertyOptional({ enum: INTEGRATION_STATUSES })
-  @IsOptional()
+  @Omittable()
   @IsIn(INTEGRATION_STATUSES)
   status?: string;
 }
@@ -83,19 +84,19 @@ export const ConnectionInputs = () =>
       additionalProperties: true,
       description: "The provider's connectionInputs (values entered before connecting, e.g. a shop domain); kept in the connection's metadata",
     }),
-    IsOptional(),
+    Omittable(),
     IsObject(),
   );
 
 /** What both connecting and configuring may set. */
 class IntegrationOptionsDto {
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: "The provider's settingsSchema" })
-  @IsOptional()
+  @Omittable()
   @IsObject()
   settings?: Record<string, unknown>;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @Omittable()
   @IsBoolean()
   autoSync?: boolean;
 }
@@ -106,7 +107,7 @@ export class ConnectIntegrationDto extends IntegrationOptionsDto {
     additionalProperties: true,
     description: "The provider's credentialsSchema (api_key and basic providers); verified with the provider before they are stored",
   })
-  @IsOptional()
+  @Omittable()
   @IsObject()
   credentials?: Record<string, unknown>;
 
@@ -116,7 +117,7 @@ export class ConnectIntegrationDto extends IntegrationOptionsDto {
 
 export class ConfigureIntegrationDto extends IntegrationOptionsDto {
   @ApiPropertyOptional({ example: '1h', pattern: FREQUENCY.source, description: 'How often auto-sync runs, from 1m to 31d: 15m, 1h, 1d, …' })
-  @IsOptional()
+  @Omittable()
   @IsSyncFrequency()
   syncFrequency?: string;
 }
@@ -132,7 +133,7 @@ export class OAuthAppDto {
     example: { signingSecret: '8f742231b10e8888abcd99yyyzzz85a5' },
     description: "The app's other secrets the provider declares (`auth.appSecrets`, e.g. Slack's signing secret)",
   })
-  @IsOptional()
+  @Omittable()
   @IsObject()
   @ValidateBy({
     name: 'appSecrets',
@@ -155,7 +156,7 @@ export class StartOAuthDto {
   returnUrl!: string;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true })
-  @IsOptional()
+  @Omittable()
   @IsObject()
   settings?: Record<string, unknown>;
 
@@ -163,7 +164,7 @@ export class StartOAuthDto {
   inputs?: Record<string, unknown>;
 
   @ApiPropertyOptional({ type: OAuthAppDto, description: "This account's own OAuth client, instead of the operator's" })
-  @IsOptional()
+  @Omittable()
   @ValidateNested()
   @Type(() => OAuthAppDto)
   oauthApp?: OAuthAppDto;
@@ -187,7 +188,7 @@ export class RunActionDto {
     description: "The action's input, validated with its inputSchema (each provider action's typed form is under Provider operations)",
     example: { limit: 10 },
   })
-  @IsOptional()
+  @Omittable()
   input?: Record<string, unknown>;
 }
 
@@ -201,7 +202,7 @@ export class StartSyncDto {
     default: false,
     description: 'Ignore the high-water marks of incremental syncs: fetch everything, and mark what the provider no longer returns deleted',
   })
-  @IsOptional()
+  @Omittable()
   @IsBoolean()
   full?: boolean;
 }
@@ -243,7 +244,7 @@ export class SyncRunPage extends PageDto {
 /** Records page in larger pages than other lists: readers of changes go through many of them. */
 export class RecordsQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })
-  @IsOptional()
+  @Omittable()
   @Type(() => Number)
   @IsInt()
   @Min(1)
@@ -251,19 +252,19 @@ export class RecordsQuery {
   limit: number = 100;
 
   @ApiPropertyOptional({ description: 'The nextCursor of the previous page' })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(512)
   cursor?: string;
 
   @ApiPropertyOptional({ example: 'customers' })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(100)
   model?: string;
 
   @ApiPropertyOptional({ format: 'date-time', description: "Only records added, updated or deleted after this time (a sync run's `checkpoint`)" })
-  @IsOptional()
+  @Omittable()
   @Type(() => Date)
   @IsDate()
   modifiedAfter?: Date;
@@ -272,7 +273,7 @@ export class RecordsQuery {
     example: 'added,updated,deleted',
     description: 'Last actions to include, comma-separated; `added,updated` (the live records) by default',
   })
-  @IsOptional()
+  @Omittable()
   @Matches(/^(added|updated|deleted)(,(added|updated|deleted)){0,2}$/, { message: 'filter must be a comma-separated list of added, updated and deleted' })
   filter?: string;
 }

@@ -1,10 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsString, MaxLength } from 'class-validator';
+import { Omittable } from '../../../core/http/validation.js';
 import { PageDto, PageQuery } from '../../../core/http/pagination.js';
 
 export class ListProvidersQuery extends PageQuery {
   @ApiPropertyOptional({ example: 'payment' })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(40)
   category?: string;

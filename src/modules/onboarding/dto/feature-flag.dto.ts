@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { IsBoolean, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { Omittable } from '../../../core/http/validation.js';
 import { PageDto } from '../../../core/http/pagination.js';
 
 export const FLAG_SOURCES = ['default', 'override', 'not_connected'] as const;
@@ -41,7 +42,7 @@ export class SetFeatureFlagDto {
 
 export class EvaluateFlagsQuery {
   @ApiPropertyOptional({ example: 'integrations.klaviyo,integrations.reviews_email', description: 'Comma-separated keys (up to 100); every flag when omitted' })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(10_000)
   @Matches(/^[a-z0-9_.]+(,[a-z0-9_.]+)*$/, { message: 'keys must be comma-separated flag keys' })

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsBoolean, IsEmail, IsIn, IsOptional, IsUUID, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsEmail, IsIn, IsUUID, Matches, MaxLength } from 'class-validator';
+import { Omittable, OmittableOrNull } from '../../../core/http/validation.js';
 import { PageDto, PageQuery } from '../../../core/http/pagination.js';
 import type { NoticeDelivery } from '../entities/notice-delivery.entity.js';
 import { type Notice, NOTICE_RESOLUTIONS, type NoticeResolution, type NoticeStatus } from '../entities/notice.entity.js';
@@ -9,22 +10,22 @@ const PROVIDER_ID = /^[a-z0-9_]{1,100}$/;
 
 export class ListNoticesQuery extends PageQuery {
   @ApiPropertyOptional({ enum: ['open', 'closed'] })
-  @IsOptional()
+  @Omittable()
   @IsIn(['open', 'closed'])
   status?: NoticeStatus;
 
   @ApiPropertyOptional({ example: 'mailchimp' })
-  @IsOptional()
+  @Omittable()
   @Matches(PROVIDER_ID, { message: 'provider must be a provider id' })
   provider?: string;
 
   @ApiPropertyOptional({ enum: NOTICE_CAUSES })
-  @IsOptional()
+  @Omittable()
   @IsIn(NOTICE_CAUSES)
   cause?: NoticeCause;
 
   @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional()
+  @Omittable()
   @IsUUID()
   connectionId?: string;
 }
@@ -116,14 +117,12 @@ export class NoticeSettingsDto {
 
 export class UpdateNoticeSettingsDto {
   @ApiPropertyOptional({ type: String, nullable: true, example: 'sendgrid' })
-  @IsOptional()
-  @ValidateIf((dto: UpdateNoticeSettingsDto) => dto.emailProvider !== null)
+  @OmittableOrNull()
   @Matches(PROVIDER_ID, { message: 'emailProvider must be a provider id' })
   emailProvider?: string | null;
 
   @ApiPropertyOptional({ type: String, nullable: true, format: 'email' })
-  @IsOptional()
-  @ValidateIf((dto: UpdateNoticeSettingsDto) => dto.emailFrom !== null)
+  @OmittableOrNull()
   @IsEmail()
   @MaxLength(254)
   emailFrom?: string | null;
@@ -137,19 +136,19 @@ export class NoticePreferencesDto {
 
 export class UpdateNoticePreferencesDto {
   @ApiPropertyOptional()
-  @IsOptional()
+  @Omittable()
   @IsBoolean()
   email?: boolean;
 
   @ApiPropertyOptional({ type: [String], enum: NOTICE_CAUSES })
-  @IsOptional()
+  @Omittable()
   @IsArray()
   @ArrayMaxSize(NOTICE_CAUSES.length)
   @IsIn(NOTICE_CAUSES, { each: true })
   mutedCauses?: NoticeCause[];
 
   @ApiPropertyOptional({ type: [String], example: ['klaviyo'] })
-  @IsOptional()
+  @Omittable()
   @IsArray()
   @ArrayMaxSize(200)
   @Matches(PROVIDER_ID, { each: true, message: 'each provider must be a provider id' })

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { Omittable } from '../../../core/http/validation.js';
 import { REQUIREMENT_LEVELS, type RequirementLevel } from '../template/onboarding-template.js';
 
 export const PROVIDER_STATES = ['connected', 'needs_attention', 'skipped', 'pending'] as const;
@@ -55,7 +56,7 @@ export class OnboardingDto {
 
 export class SkipOnboardingDto {
   @ApiPropertyOptional({ type: [String], example: ['stripe_connect'], description: 'Providers to set up later (give these or `step`)' })
-  @IsOptional()
+  @Omittable()
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(100)
@@ -63,7 +64,7 @@ export class SkipOnboardingDto {
   providers?: string[];
 
   @ApiPropertyOptional({ example: 'integrations', description: 'A step whose providers are all set up later (give this or `providers`)' })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(64)
   step?: string;

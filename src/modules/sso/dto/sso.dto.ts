@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, IsUUID, Length, MaxLength } from 'class-validator';
+import { IsIn, IsString, IsUUID, Length, MaxLength } from 'class-validator';
+import { Omittable } from '../../../core/http/validation.js';
 
 export class AuthorizeSsoQuery {
   @ApiProperty({ format: 'uuid', description: 'The account whose connected SSO integration signs the user in' })
@@ -19,7 +20,7 @@ export class AuthorizeSsoQuery {
     default: 'live',
     description: 'The mode of the integration used, and of the API key that may redeem the code',
   })
-  @IsOptional()
+  @Omittable()
   @IsIn(['live', 'test'])
   mode?: 'live' | 'test';
 
@@ -27,13 +28,13 @@ export class AuthorizeSsoQuery {
     maxLength: 512,
     description: "The host platform's own opaque value (tie it to the browser's session): given back unchanged on returnUrl as `state`",
   })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @Length(1, 512)
   state?: string;
 
   @ApiPropertyOptional({ example: 'ana@acme.com', description: "Passed to the provider's account chooser as `login_hint`" })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @Length(1, 320)
   loginHint?: string;

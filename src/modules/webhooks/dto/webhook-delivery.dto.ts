@@ -1,24 +1,25 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDate, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsDate, IsIn, IsString, MaxLength } from 'class-validator';
+import { Omittable } from '../../../core/http/validation.js';
 import { PageDto, PageQuery } from '../../../core/http/pagination.js';
 import type { WebhookAttempt } from '../entities/webhook-attempt.entity.js';
 import type { WebhookDelivery } from '../entities/webhook-delivery.entity.js';
 
 export class ListDeliveriesQuery extends PageQuery {
   @ApiPropertyOptional({ enum: ['pending', 'succeeded', 'failed'] })
-  @IsOptional()
+  @Omittable()
   @IsIn(['pending', 'succeeded', 'failed'])
   status?: 'pending' | 'succeeded' | 'failed';
 
   @ApiPropertyOptional({ format: 'date-time', description: 'Deliveries created at or after' })
-  @IsOptional()
+  @Omittable()
   @Type(() => Date)
   @IsDate()
   since?: Date;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'Deliveries created before' })
-  @IsOptional()
+  @Omittable()
   @Type(() => Date)
   @IsDate()
   until?: Date;
@@ -36,7 +37,7 @@ export class TestWebhookDto {
     example: 'session.started',
     description: 'The event type to send, with its catalog example; default: the first the endpoint subscribes to',
   })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(200)
   event?: string;

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsString, Matches, MaxLength } from 'class-validator';
+import { Omittable, OmittableOrNull } from '../../../core/http/validation.js';
 import { PageDto } from '../../../core/http/pagination.js';
 import { OptionalTags } from '../../../core/http/tags.js';
 import type { WebhookEndpoint } from '../entities/webhook-endpoint.entity.js';
@@ -26,31 +27,31 @@ export class CreateWebhookDto {
   tags?: string[];
 
   @ApiPropertyOptional({ example: 'CRM sync' })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(500)
   description?: string;
 
   @ApiPropertyOptional({ default: true, description: 'Create it disabled to test it before it receives events' })
-  @IsOptional()
+  @Omittable()
   @IsBoolean()
   enabled?: boolean;
 
   @ApiPropertyOptional({ example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', description: 'Your own signing secret; generated when omitted' })
-  @IsOptional()
+  @Omittable()
   @Matches(SECRET_PATTERN, { message: 'secret must be whsec_ followed by base64 of 24 to 64 bytes' })
   secret?: string;
 }
 
 export class UpdateWebhookDto {
   @ApiPropertyOptional()
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(2048)
   url?: string;
 
   @ApiPropertyOptional({ type: [String], description: EVENTS_DESCRIPTION })
-  @IsOptional()
+  @Omittable()
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(100)
@@ -61,20 +62,20 @@ export class UpdateWebhookDto {
   tags?: string[];
 
   @ApiPropertyOptional({ type: String, nullable: true })
-  @IsOptional()
+  @OmittableOrNull()
   @IsString()
   @MaxLength(500)
   description?: string | null;
 
   @ApiPropertyOptional({ description: 'false disables it (disabledReason "manual"); true re-enables it whatever disabled it' })
-  @IsOptional()
+  @Omittable()
   @IsBoolean()
   enabled?: boolean;
 }
 
 export class RotateSecretDto {
   @ApiPropertyOptional({ description: 'The new secret; generated when omitted' })
-  @IsOptional()
+  @Omittable()
   @Matches(SECRET_PATTERN, { message: 'secret must be whsec_ followed by base64 of 24 to 64 bytes' })
   secret?: string;
 }
