@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Event } from '../../src/modules/events/entities/event.entity.js';
+import { EventRepository } from '../../src/modules/events/event.repository.js';
 import { EventsService } from '../../src/modules/events/events.service.js';
 import { addMember, bearer, createAccount, startTestApp, TestApp } from '../support/test-app.js';
 
@@ -105,6 +106,53 @@ describe('events: catalog, publishing and listing', () => {
     expect(reserved.body.errors).toEqual([{ path: 'event', message: expect.stringContaining('cannot be published') }]);
     const shapeless = await t.http.post('/v1/events').set(bearer(ownerToken)).send({ event: 'session.started', data: 'x' });
     expect(shapeless.status).toBe(400);
+  });
+
+  it('publishes a burst from several accounts in shared statements, and an event PostgreSQL cannot store fails alone', async () => {
+    const [one, two] = [await createAccount(t), await createAccount(t)];
+    const events = t.app.get(EventsService);
+    const statements: number[] = [];
+    const repository = t.app.get(EventRepository);
+    // Counts the events each statement carries, and writes them as before.
+    const insert = repository.insertWithFanOut.bind(repository);
+    repository.insertWithFanOut = (batch, fanOuts) => {
+      statements.push(batch.length);
+      return insert(batch, fanOuts);
+    };
+    try {
+      // Published in one turn of the event loop: the first two go at once, the rest share the next statement.
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 30 }, (_, index) =>
+          events.publishNow(
+            {
+              accountId: index % 2 ? one.accountId : two.accountId,
+              livemode: true,
+              type: 'session.started',
+              data: { sessionId: index === 17 ? 'nul \u0000' : `s${index}` },
+            },
+            'api',
+          ),
+        ),
+      );
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(Array.from({ length: 30 }, (_, index) => (index === 17 ? 'rejected' : 'fulfilled')));
+      // The batch of 28 failed on the NUL character, and each of its events was written again alone.
+      expect(statements).toEqual([1, 1, 28, ...Array<number>(28).fill(1)]);
+      const published = (parity: number) =>
+        outcomes.flatMap((outcome, index) => (outcome.status === 'fulfilled' && index % 2 === parity ? [outcome.value.id] : [])).sort();
+      const listed = async (token: string) =>
+        ((await t.http.get('/v1/events?limit=100').set(bearer(token))).body.data as Array<{ id: string }>).map((event) => event.id).sort();
+      expect(await listed(one.ownerToken)).toEqual(published(1));
+      expect(await listed(two.ownerToken)).toEqual(published(0));
+    } finally {
+      repository.insertWithFanOut = insert;
+    }
+    // Over HTTP, that event is a client error.
+    const refused = await t.http
+      .post('/v1/events')
+      .set(bearer(one.ownerToken))
+      .send({ event: 'session.started', data: { sessionId: 'nul \u0000' } });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ code: 'validation_failed', detail: expect.stringContaining('cannot be stored') });
   });
 
   it('is idempotent with Idempotency-Key: the same key and body return the same event once', async () => {

@@ -4,37 +4,39 @@ import { EntityRows, type Sql } from '../../core/database/entity-rows.js';
 import type { Event } from './entities/event.entity.js';
 
 /**
- * The SQL of events: one statement that writes an event together with every fan-out registered for
- * it (an outbox in a single round trip), and retention.
+ * The SQL of events: one statement that writes events together with every fan-out registered for
+ * them (an outbox in a single round trip), and retention.
  */
 @Injectable()
 export class EventRepository {
   constructor(private readonly rows: EntityRows) {}
 
   /**
-   * Inserts the event and runs each fan-out statement against it (each reads the CTE `published`:
+   * Inserts the events and runs each fan-out statement against them (each reads the CTE `published`:
    * id, account_id, livemode, type, data, created_at, and returns ids), atomically. Returns each
-   * statement's ids, in order. The statement is prepared: its text is the same for every event, so
+   * statement's ids, in order. The statement is prepared: its text is the same whatever the events, so
    * PostgreSQL plans it once per connection rather than on every publish.
    */
-  async insertWithFanOut(event: Event, fanOuts: readonly Sql[]): Promise<string[][]> {
+  async insertWithFanOut(events: readonly Event[], fanOuts: readonly Sql[]): Promise<string[][]> {
     const selected = ['1 as published', ...fanOuts.map((_, index) => `(select coalesce(json_agg(id), '[]') from fan_out_${index}) as fan_out_${index}`)];
+    const rows = events.map((event) => ({
+      id: event.id,
+      account_id: event.accountId,
+      livemode: event.livemode,
+      type: event.type,
+      data: event.data,
+      source: event.source,
+      created_at: event.createdAt,
+    }));
     const [row] = (await this.rows.query(
       `with published as (
-         insert into events (id, account_id, livemode, type, data, source, created_at) values (?, ?, ?, ?, ?::jsonb, ?, ?)
+         insert into events (id, account_id, livemode, type, data, source, created_at)
+         select id, account_id, livemode, type, data, source, created_at
+           from jsonb_to_recordset(?::jsonb) as v(id uuid, account_id uuid, livemode boolean, type text, data jsonb, source text, created_at timestamptz)
          returning id, account_id, livemode, type, data, created_at
        )${fanOuts.map((fanOut, index) => `, fan_out_${index} as (${fanOut.text})`).join('')}
        select ${selected.join(', ')}`,
-      [
-        event.id,
-        event.accountId,
-        event.livemode,
-        event.type,
-        JSON.stringify(event.data),
-        event.source,
-        event.createdAt,
-        ...fanOuts.flatMap((fanOut) => fanOut.params),
-      ],
+      [JSON.stringify(rows), ...fanOuts.flatMap((fanOut) => fanOut.params)],
     )) as Array<Record<string, string[]>>;
     return fanOuts.map((_, index) => row[`fan_out_${index}`]);
   }
