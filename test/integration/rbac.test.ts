@@ -1,4 +1,7 @@
+import { subject } from '@casl/ability';
 import pg from 'pg';
+import type { AccountCaller } from '../../src/core/auth/caller.js';
+import { AccessService } from '../../src/modules/rbac/access.service.js';
 import { PERMISSIONS } from '../../src/modules/rbac/permissions.js';
 import { addMember, bearer, createAccount, startTestApp, TestApp, uniqueId } from '../support/test-app.js';
 import { sleep } from '../support/waiting.js';
@@ -28,6 +31,41 @@ describe('roles, members, /v1/me and the audit log', () => {
     expect(me.body.permissions).not.toContain('integrations.view');
     const test = await t.http.get('/v1/me').set(bearer(host)).set('Plugboard-Mode', 'test');
     expect(test.body.livemode).toBe(false);
+  });
+
+  it('shares an ability among callers alike in role, permissions, plan and usage, and builds a new one when any differs', async () => {
+    const access = t.app.get(AccessService);
+    const [one, two] = [await createAccount(t, 'basic'), await createAccount(t, 'basic')];
+    const caller = (accountId: string, extra: Partial<AccountCaller> = {}): AccountCaller => ({
+      kind: 'member',
+      userId: 'shared-user',
+      instanceAdmin: false,
+      accountId,
+      livemode: true,
+      role: 'developer',
+      permissions: new Set(['integrations.view', 'webhooks.view']),
+      plan: 'basic',
+      ...extra,
+    });
+    // The account and the mode are not the ability's: two accounts' members alike share it.
+    expect(access.uncounted(caller(one.accountId))).toBe(access.uncounted(caller(two.accountId, { livemode: false })));
+    const other = access.uncounted(caller(one.accountId, { userId: 'someone-else' }));
+    expect(other).not.toBe(access.uncounted(caller(one.accountId)));
+    expect(other.can('configure', subject('Connection', { owner: 'member', memberId: 'someone-else' }))).toBe(true);
+    expect(other.can('configure', subject('Connection', { owner: 'member', memberId: 'shared-user' }))).toBe(false);
+    const fewer = access.uncounted(caller(one.accountId, { permissions: new Set(['webhooks.view']) }));
+    expect(fewer.can('view', 'Connection')).toBe(false);
+    expect(access.uncounted(caller(one.accountId, { plan: 'business' }))).not.toBe(access.uncounted(caller(one.accountId)));
+
+    // Usage is part of it: a Basic account's one calendar connection takes the plan's only place.
+    const counted = async () => (await access.context(caller(one.accountId, { permissions: new Set(['integrations.manage', 'integrations.view']) }))).ability;
+    const before = await counted();
+    expect(before.can('connect', subject('Integration', { category: 'calendar', counted: false }))).toBe(true);
+    expect(await counted()).toBe(before);
+    await t.http.post('/v1/connections').set(bearer(one.ownerToken)).send({ provider: 'ical_feed' }).expect(201);
+    const after = await counted();
+    expect(after).not.toBe(before);
+    expect(after.can('connect', subject('Integration', { category: 'calendar', counted: false }))).toBe(false);
   });
 
   it('lists the permission catalog and built-in roles, and refuses to change built-in roles', async () => {

@@ -5,7 +5,7 @@ import { PermissionDeniedError, PlanLimitError } from '../../core/errors/app-err
 import { type Plan, PlansService } from '../plans/index.js';
 import { createAbility } from './ability.factory.js';
 import { AclRegistry } from './acl-registry.js';
-import { AppAbility, PLAN_REASON, Usage } from './acl.js';
+import { type AclCaller, AppAbility, PLAN_REASON, Usage } from './acl.js';
 
 export interface AccessContext {
   ability: AppAbility;
@@ -16,14 +16,22 @@ export interface AccessContext {
 /** Usage at which every counted limit is reached, listing no feature of its own. */
 const EVERY_LIMIT_REACHED: Usage = new Proxy({}, { get: () => Number.POSITIVE_INFINITY });
 
+/** Abilities kept: one per distinct (caller kind, member, role, permissions, plan, usage) in use. */
+const MAX_ABILITIES = 1000;
+
 /**
- * One CASL ability per caller (cached for the request) composed from every module's ACL: role
- * permissions and plan limits together, so one check answers "may this caller do this".
+ * CASL abilities composed from every module's ACL: role permissions and plan limits together, so one
+ * check answers "may this caller do this". An ability is built from what an ACL may know of the caller
+ * (`AclCaller`), the plan and the usage, and nothing else, so it is kept by exactly those and shared by
+ * every request they are the same for: building one was most of what a request allocated. A change of
+ * role, permissions, plan or usage makes a new key, never a stale hit.
  */
 @Injectable()
 export class AccessService {
+  /** The counted context of each request's caller: usage is read once per request. */
   private readonly contexts = new WeakMap<Caller, Promise<AccessContext>>();
-  private readonly uncountedAbilities = new WeakMap<Caller, AppAbility>();
+  /** Least recently used first. */
+  private readonly abilities = new Map<string, AppAbility>();
 
   constructor(
     private readonly plans: PlansService,
@@ -45,12 +53,7 @@ export class AccessService {
    * key) is refused by it, as if every limit were reached, so using it by mistake fails closed.
    */
   uncounted(caller: AccountCaller): AppAbility {
-    let ability = this.uncountedAbilities.get(caller);
-    if (!ability) {
-      ability = createAbility(this.acls.all(), { caller, plan: this.plans.get(caller.plan), usage: EVERY_LIMIT_REACHED });
-      this.uncountedAbilities.set(caller, ability);
-    }
-    return ability;
+    return this.ability(caller, this.plans.get(caller.plan), undefined);
   }
 
   /** Throws 402 when the plan forbids it, 403 when the role does. */
@@ -70,6 +73,31 @@ export class AccessService {
   private async build(caller: AccountCaller): Promise<AccessContext> {
     const plan = this.plans.get(caller.plan);
     const usage = await this.plans.usage(caller.accountId, caller.livemode);
-    return { ability: createAbility(this.acls.all(), { caller, plan, usage }), plan, usage };
+    return { ability: this.ability(caller, plan, usage), plan, usage };
+  }
+
+  /** The ability for the caller, the plan and the usage (none: every limit reached). */
+  private ability(caller: Caller, plan: Plan, usage: Usage | undefined): AppAbility {
+    const aclCaller: AclCaller = { kind: caller.kind, userId: caller.userId, role: caller.role, permissions: caller.permissions };
+    const acls = this.acls.all();
+    const key = JSON.stringify([
+      // The registry only grows: an ACL registered late (modules register at start-up) makes new keys.
+      acls.length,
+      aclCaller.kind,
+      aclCaller.userId ?? null,
+      aclCaller.role,
+      [...aclCaller.permissions].sort(),
+      plan.key,
+      usage ? Object.entries(usage).sort(([a], [b]) => (a < b ? -1 : 1)) : null,
+    ]);
+    let ability = this.abilities.get(key);
+    if (ability) {
+      this.abilities.delete(key);
+    } else {
+      ability = createAbility(acls, { caller: aclCaller, plan, usage: usage ?? EVERY_LIMIT_REACHED });
+      if (this.abilities.size >= MAX_ABILITIES) this.abilities.delete(this.abilities.keys().next().value!);
+    }
+    this.abilities.set(key, ability);
+    return ability;
   }
 }

@@ -14,8 +14,14 @@ export type AppAbility = MongoAbility;
 /** Counts of what the account already has, keyed like the plan features (`integrations.payment`, `api_keys.test`). */
 export type Usage = Record<string, number>;
 
+/**
+ * What an ACL may know of the caller. Abilities are shared by every caller alike in these (with the
+ * same plan and usage), so a rule can depend on nothing else: not the account, the key or the mode.
+ */
+export type AclCaller = Pick<Caller, 'kind' | 'userId' | 'role' | 'permissions'>;
+
 export interface AclContext {
-  caller: Caller;
+  caller: AclCaller;
   plan: Plan;
   usage: Usage;
 }
