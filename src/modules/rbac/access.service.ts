@@ -30,6 +30,8 @@ const MAX_ABILITIES = 1000;
 export class AccessService {
   /** The counted context of each request's caller: usage is read once per request. */
   private readonly contexts = new WeakMap<Caller, Promise<AccessContext>>();
+  /** The uncounted ability of each request's caller, found once per request (a page asks for it per row). */
+  private readonly uncountedAbilities = new WeakMap<Caller, AppAbility>();
   /** Least recently used first. */
   private readonly abilities = new Map<string, AppAbility>();
 
@@ -53,7 +55,12 @@ export class AccessService {
    * key) is refused by it, as if every limit were reached, so using it by mistake fails closed.
    */
   uncounted(caller: AccountCaller): AppAbility {
-    return this.ability(caller, this.plans.get(caller.plan), undefined);
+    let ability = this.uncountedAbilities.get(caller);
+    if (!ability) {
+      ability = this.ability(caller, this.plans.get(caller.plan), undefined);
+      this.uncountedAbilities.set(caller, ability);
+    }
+    return ability;
   }
 
   /** Throws 402 when the plan forbids it, 403 when the role does. */
