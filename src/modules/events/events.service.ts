@@ -46,9 +46,14 @@ export class EventsService {
   private readonly fanOuts: EventFanOut[] = [];
   /**
    * publishNow's writes: publishes that arrive while two statements are under way share the next one
-   * (PostgreSQL's cost is mostly per statement and per commit, not per row).
+   * (PostgreSQL's cost is mostly per statement and per commit, not per row), up to 100 events and 1 MB
+   * of their data, so a few large events never hold up many small ones in one long statement.
    */
-  private readonly published = new BatchWriter<Event>((events) => this.insertWithFanOut(events), { concurrency: 2, maxBatch: 100 });
+  private readonly published = new BatchWriter<Event>((events) => this.insertWithFanOut(events), {
+    concurrency: 2,
+    maxBatch: 100,
+    maxWeight: 1024 * 1024,
+  });
 
   constructor(
     private readonly em: EntityManager,
@@ -85,7 +90,7 @@ export class EventsService {
   async publishNow(input: PublishInput, source: EventSource = 'system'): Promise<Event> {
     this.catalog.assertValid(input.type, input.data);
     const event = Object.assign(new Event(), { accountId: input.accountId, livemode: input.livemode, type: input.type, data: input.data, source });
-    await this.published.submit(event);
+    await this.published.submit(event, JSON.stringify(input.data).length);
     return event;
   }
 
