@@ -15,6 +15,8 @@ export interface OwnerSpec {
   endUserId: string | null;
 }
 
+const OWNER_FIELDS = ['owner', 'memberId', 'endUserId'] as const;
+
 export const ownerOf = (connection: Integration): OwnerSpec => ({
   owner: connection.owner,
   memberId: connection.memberId ?? null,
@@ -44,11 +46,20 @@ export class ConnectionAccess {
     return this.access.uncounted(caller).can('view', asSubject('Connection', { ...owner }));
   }
 
-  /** `mayView` for the rows of a page: one verdict per owner, however many of their connections it holds. */
+  /**
+   * `mayView` for the rows of a page: one verdict per owner as the caller's rules tell owners apart (a
+   * page of 50 end users' connections is one verdict when no rule names an end user).
+   */
   viewVerdicts(caller: AccountCaller): (owner: OwnerSpec) => boolean {
+    const conditions = this.access
+      .uncounted(caller)
+      .rulesFor('view', 'Connection')
+      .flatMap((rule) => Object.keys(rule.conditions ?? {}));
+    // A rule of operators ($or, …) could name any field: then every field tells owners apart.
+    const named = conditions.some((field) => field.startsWith('$')) ? OWNER_FIELDS : OWNER_FIELDS.filter((field) => conditions.includes(field));
     const verdicts = new Map<string, boolean>();
     return (owner) => {
-      const key = `${owner.owner}\u0000${owner.memberId ?? ''}\u0000${owner.endUserId ?? ''}`;
+      const key = named.map((field) => owner[field] ?? '').join('\u0000');
       let verdict = verdicts.get(key);
       if (verdict === undefined) verdicts.set(key, (verdict = this.mayView(caller, owner)));
       return verdict;
