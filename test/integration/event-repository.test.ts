@@ -27,7 +27,7 @@ describe('EventRepository', () => {
     const { accountId } = await createAccount(t);
     const event = newEvent(accountId);
     const [first, second] = await events.insertWithFanOut(
-      [event],
+      [events.rowOf(event)],
       [
         { text: `select p.id from published p`, params: [] },
         { text: `select gen_random_uuid() as id from published p cross join generate_series(1, ?) where p.type = ?`, params: [2, 'room.created'] },
@@ -47,7 +47,10 @@ describe('EventRepository', () => {
       Object.assign(newEvent(two, 'room.deleted'), { livemode: false, data: odd, source: 'system' as const }),
       newEvent(one),
     ];
-    const [ids] = await events.insertWithFanOut(batch, [{ text: `select p.id from published p where p.account_id = ?`, params: [one] }]);
+    const [ids] = await events.insertWithFanOut(
+      batch.map((event) => events.rowOf(event)),
+      [{ text: `select p.id from published p where p.account_id = ?`, params: [one] }],
+    );
     expect(ids.sort()).toEqual([batch[0].id, batch[2].id].sort());
     const { rows } = await db.query(`select id, account_id, livemode, type, data, source, created_at from events where id = any($1)`, [
       batch.map((event) => event.id),
@@ -68,14 +71,14 @@ describe('EventRepository', () => {
   it('writes nothing when a fan-out fails', async () => {
     const { accountId } = await createAccount(t);
     const event = newEvent(accountId);
-    await expect(events.insertWithFanOut([event], [{ text: `select 1/0 as id from published`, params: [] }])).rejects.toThrow();
+    await expect(events.insertWithFanOut([events.rowOf(event)], [{ text: `select 1/0 as id from published`, params: [] }])).rejects.toThrow();
     expect((await db.query(`select id from events where id = $1`, [event.id])).rows).toEqual([]);
   });
 
   it('deletes events published before a cutoff', async () => {
     const { accountId } = await createAccount(t);
     const [old, recent] = [newEvent(accountId), newEvent(accountId)];
-    await events.insertWithFanOut([old, recent], []);
+    await events.insertWithFanOut([events.rowOf(old), events.rowOf(recent)], []);
     await db.query(`update events set created_at = now() - interval '40 days' where id = $1`, [old.id]);
     const em = t.app.get(EntityManager).fork();
     const deleted = await em.transactional((tx) => events.deleteCreatedBefore(tx, new Date(Date.now() - 30 * 86_400_000)));

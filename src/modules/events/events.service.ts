@@ -47,9 +47,9 @@ export class EventsService {
   /**
    * publishNow's writes: publishes that arrive while two statements are under way share the next one
    * (PostgreSQL's cost is mostly per statement and per commit, not per row), up to 100 events and 1 MB
-   * of their data, so a few large events never hold up many small ones in one long statement.
+   * of their JSON, so a few large events never hold up many small ones in one long statement.
    */
-  private readonly published = new BatchWriter<Event>((events) => this.insertWithFanOut(events), {
+  private readonly published = new BatchWriter<string>((rows) => this.insertWithFanOut(rows), {
     concurrency: 2,
     maxBatch: 100,
     maxWeight: 1024 * 1024,
@@ -90,13 +90,14 @@ export class EventsService {
   async publishNow(input: PublishInput, source: EventSource = 'system'): Promise<Event> {
     this.catalog.assertValid(input.type, input.data);
     const event = Object.assign(new Event(), { accountId: input.accountId, livemode: input.livemode, type: input.type, data: input.data, source });
-    await this.published.submit(event, JSON.stringify(input.data).length);
+    const row = this.repository.rowOf(event);
+    await this.published.submit(row, row.length);
     return event;
   }
 
-  private async insertWithFanOut(events: Event[]): Promise<void> {
+  private async insertWithFanOut(rows: string[]): Promise<void> {
     const fannedOut = await this.repository.insertWithFanOut(
-      events,
+      rows,
       this.fanOuts.map((fanOut) => fanOut.statement),
     );
     for (const [index, fanOut] of this.fanOuts.entries()) await fanOut.afterCommit(fannedOut[index]);

@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDate, IsObject, IsString, Matches, MaxLength } from 'class-validator';
-import { Omittable } from '../../../core/http/validation.js';
 import { PageDto, PageQuery } from '../../../core/http/pagination.js';
+import { Omittable } from '../../../core/http/validation.js';
 import { type CatalogEntry, EVENT_TYPE_NAME } from '../event-type-catalog.js';
 import type { Event } from '../entities/event.entity.js';
 
