@@ -2,8 +2,8 @@ import { Header } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsString, isUUID, Max, MaxLength, Min } from 'class-validator';
-import { Omittable } from './validation.js';
 import { ValidationFailedError } from '../errors/app-errors.js';
+import { Omittable } from './validation.js';
 
 export class PageQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })

@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsEmail, IsString, Length, Matches } from 'class-validator';
-import { Omittable } from '../../../core/http/validation.js';
 import { USER_ID } from '../../../core/auth/identity.js';
 import { PageDto } from '../../../core/http/pagination.js';
+import { Omittable } from '../../../core/http/validation.js';
 import type { Account } from '../entities/account.entity.js';
 import type { Membership } from '../entities/membership.entity.js';
 

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayUnique, IsArray, IsIn, IsString, Length, Matches } from 'class-validator';
-import { Omittable } from '../../../core/http/validation.js';
 import { PageDto } from '../../../core/http/pagination.js';
+import { Omittable } from '../../../core/http/validation.js';
 import { PERMISSIONS } from '../../rbac/index.js';
 
 export class CreateRoleDto {

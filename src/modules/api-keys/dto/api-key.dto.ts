@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayUnique, IsArray, IsDate, IsIn, IsInt, IsString, Length, Matches, Max, Min } from 'class-validator';
-import { Omittable } from '../../../core/http/validation.js';
 import { PageDto, PageQuery } from '../../../core/http/pagination.js';
+import { Omittable } from '../../../core/http/validation.js';
 import { PERMISSIONS } from '../../rbac/index.js';
 import type { ApiKeyMode } from '../api-key-format.js';
 import type { ApiKey } from '../entities/api-key.entity.js';

@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDate, IsString, MaxLength } from 'class-validator';
-import { Omittable } from '../../../core/http/validation.js';
 import { PageDto, PageQuery } from '../../../core/http/pagination.js';
+import { Omittable } from '../../../core/http/validation.js';
 import type { AuditEntry } from '../entities/audit-entry.entity.js';
 
 export class AuditLogQuery extends PageQuery {

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsObject, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
-import { Omittable } from '../../../core/http/validation.js';
 import { OptionalTags } from '../../../core/http/tags.js';
+import { Omittable } from '../../../core/http/validation.js';
 import { ConnectBrandingDto } from './connect-branding.dto.js';
 import { ConnectionInputs } from './integration.dto.js';
 

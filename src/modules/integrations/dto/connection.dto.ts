@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { IsIn, IsString, Length, Matches } from 'class-validator';
-import { Omittable, OmittableOrNull } from '../../../core/http/validation.js';
 import { PageDto, PageQuery } from '../../../core/http/pagination.js';
 import { OptionalTags, TAG_PATTERN } from '../../../core/http/tags.js';
+import { Omittable, OmittableOrNull } from '../../../core/http/validation.js';
 import { CONNECTION_OWNERS, type ConnectionOwner, INTEGRATION_STATUSES } from '../entities/integration.entity.js';
 import { ConfigureIntegrationDto, ConnectIntegrationDto, IntegrationDto, StartOAuthDto } from './integration.dto.js';
 

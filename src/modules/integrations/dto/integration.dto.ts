@@ -2,9 +2,9 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsDate, IsIn, IsInt, IsObject, IsString, Matches, Max, MaxLength, Min, ValidateBy, ValidateNested } from 'class-validator';
-import { Omittable } from '../../../core/http/validation.js';
 import { parseDuration } from '../../../core/config/env-parsers.js';
 import { PageDto, PageQuery } from '../../../core/http/pagination.js';
+import { Omittable } from '../../../core/http/validation.js';
 import { CONNECTION_OWNERS, type ConnectionOwner, INTEGRATION_STATUSES } from '../entities/integration.entity.js';
 import { RECORD_ACTIONS, type RecordAction } from '../entities/synced-record.entity.js';
 

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsString, MaxLength } from 'class-validator';
-import { Omittable } from '../../../core/http/validation.js';
 import { PageDto, PageQuery } from '../../../core/http/pagination.js';
+import { Omittable } from '../../../core/http/validation.js';
 
 export class ListProvidersQuery extends PageQuery {
   @ApiPropertyOptional({ example: 'payment' })

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
-import { Omittable } from '../../../core/http/validation.js';
 import { PageDto } from '../../../core/http/pagination.js';
+import { Omittable } from '../../../core/http/validation.js';
 
 export const FLAG_SOURCES = ['default', 'override', 'not_connected'] as const;
 export type FlagSource = (typeof FLAG_SOURCES)[number];

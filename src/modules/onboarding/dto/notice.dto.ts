@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsBoolean, IsEmail, IsIn, IsUUID, Matches, MaxLength } from 'class-validator';
-import { Omittable, OmittableOrNull } from '../../../core/http/validation.js';
 import { PageDto, PageQuery } from '../../../core/http/pagination.js';
+import { Omittable, OmittableOrNull } from '../../../core/http/validation.js';
 import type { NoticeDelivery } from '../entities/notice-delivery.entity.js';
 import { type Notice, NOTICE_RESOLUTIONS, type NoticeResolution, type NoticeStatus } from '../entities/notice.entity.js';
 import { NOTICE_CAUSES, type NoticeCause } from '../template/onboarding-template.js';

@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDate, IsIn, IsString, MaxLength } from 'class-validator';
-import { Omittable } from '../../../core/http/validation.js';
 import { PageDto, PageQuery } from '../../../core/http/pagination.js';
+import { Omittable } from '../../../core/http/validation.js';
 import type { WebhookAttempt } from '../entities/webhook-attempt.entity.js';
 import type { WebhookDelivery } from '../entities/webhook-delivery.entity.js';
 

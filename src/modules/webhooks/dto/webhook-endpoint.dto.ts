@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsString, Matches, MaxLength } from 'class-validator';
-import { Omittable, OmittableOrNull } from '../../../core/http/validation.js';
 import { PageDto } from '../../../core/http/pagination.js';
 import { OptionalTags } from '../../../core/http/tags.js';
+import { Omittable, OmittableOrNull } from '../../../core/http/validation.js';
 import type { WebhookEndpoint } from '../entities/webhook-endpoint.entity.js';
 import { EVENT_FILTER_PATTERN } from '../event-filter.js';
 import { SECRET_PATTERN } from '../webhook-signature.js';
