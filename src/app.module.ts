@@ -48,7 +48,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggerModule.forRoot(httpLoggerParams(config)),
-        MikroOrmModule.forRoot({ ...ormOptions(config, databaseUrl), autoLoadEntities: true, registerRequestContext: true }),
+        MikroOrmModule.forRoot({ ...ormOptions(config, databaseUrl), autoLoadEntities: true, registerRequestContext: false }),
         DatabaseModule,
         CryptoModule,
         RedisModule,

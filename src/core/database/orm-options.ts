@@ -5,6 +5,7 @@ import { migrationsList } from '../../../migrations/index.js';
 import type { Pool } from 'pg';
 import type { AppConfig } from '../config/config.js';
 import { connectionFailures } from './connection-failures.js';
+import { currentEntityManager } from './request-entity-manager.js';
 
 export const MIGRATIONS_DIR = 'migrations';
 
@@ -28,6 +29,7 @@ export function ormOptions(config: AppConfig, databaseUrl: string) {
       snapshot: false,
       emit: 'ts',
     },
+    context: currentEntityManager,
     forceUtcTimezone: true,
     logger: () => undefined,
     ignoreUndefinedInQuery: true,
