@@ -18,6 +18,7 @@ import { Migration20261206043108 } from './Migration20261206043108.js';
 import { Migration20261206071500 } from './Migration20261206071500.js';
 import { Migration20261206093000 } from './Migration20261206093000.js';
 import { Migration20261206101500 } from './Migration20261206101500.js';
+import { Migration20261207004500 } from './Migration20261207004500.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261122034451', class: Migration20261122034451 },
@@ -38,4 +39,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261206071500', class: Migration20261206071500 },
   { name: 'Migration20261206093000', class: Migration20261206093000 },
   { name: 'Migration20261206101500', class: Migration20261206101500 },
+  { name: 'Migration20261207004500', class: Migration20261207004500 },
 ];

@@ -66,6 +66,9 @@ describe('the connections migration', () => {
     });
     const byId = await t.http.get(`/v1/connections/${integrationId}`).set(owner);
     expect(byId.body).toMatchObject({ id: integrationId, provider: 'sendgrid', tags: [], label: null, restricted: false });
+    // The lists answer it with the JSON the migrations wrote for it, equal to its single answer.
+    expect((await t.http.get('/v1/connections').set(owner)).body.data).toEqual([byId.body]);
+    expect((await t.http.get('/v1/integrations').set(owner)).body.data).toEqual([byId.body]);
     // The credentials sealed before the migration still open, and the provider still accepts them.
     expect((await t.http.post(`/v1/connections/${integrationId}/health-check`).set(owner)).body.status).toBe('connected');
     expect((await t.http.post('/v1/integrations/sendgrid/health-check').set(owner)).body.status).toBe('connected');

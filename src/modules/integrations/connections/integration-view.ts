@@ -5,25 +5,6 @@ import { CredentialVault } from './credential-vault.js';
 import type { IntegrationDto } from '../dto/integration.dto.js';
 import type { ConnectionOwner, Integration } from '../entities/integration.entity.js';
 
-/** An ISO 8601 time in UTC to the millisecond, as `Date.prototype.toISOString` writes it (both truncate). */
-const iso = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-
-/**
- * `IntegrationDto` of a connection the caller may view, written by PostgreSQL: its JSON comes out of the
- * query as text and goes into the answer as it is. Parsing a page of 50 rows into objects (their jsonb
- * settings and metadata, their timestamps) and serialising them again was most of the list routes' CPU.
- * Keys in the order `toDto` writes them; what depends on the caller or on a key (`restricted`, a feed's
- * URL) is applied afterwards, to the few rows concerned.
- */
-const ANSWER_JSON = `(select row_to_json(answer) from (select
-    id as "id", provider as "provider", category as "category", status as "status", owner as "owner",
-    member_id as "memberId", end_user_id as "endUserId", tags as "tags", label as "label", is_default as "isDefault",
-    false as "restricted", account_id as "accountId", livemode as "livemode", display_name as "displayName",
-    metadata as "metadata", settings as "settings", auto_sync as "autoSync", sync_frequency as "syncFrequency",
-    ${iso('last_sync_at')} as "lastSyncAt", last_error as "lastError", ${iso('connected_at')} as "connectedAt",
-    ${iso('disconnected_at')} as "disconnectedAt", ${iso('token_expires_at')} as "tokenExpiresAt", ${iso('created_at')} as "createdAt"
-  ) answer)::text`;
-
 /** A connection as the list routes read it: who owns it, its place in the list, and its answer's JSON. */
 export interface ListedIntegration {
   id: string;
@@ -38,9 +19,17 @@ export interface ListedIntegration {
 /** How an integration is shown: never its credentials; a subscription feed's URL when it has one. */
 @Injectable()
 export class IntegrationView {
-  /** `select <ListedIntegration> from integrations`, to be followed by its conditions. */
+  /**
+   * `select <ListedIntegration> from integrations`, to be followed by its conditions. A connection's
+   * JSON is the `IntegrationDto` of a connection its caller may view, kept by PostgreSQL in `answer_json`
+   * (written whenever a column it shows is, by the function `integration_answer_json`): a page joins
+   * those texts as they are. Parsing 50 rows into objects and serialising them again was most of a
+   * page's CPU in Node, and writing them on every read most of PostgreSQL's. A change to the answer's
+   * fields is a migration that replaces that function and rewrites the column. What depends on the
+   * caller or on a key (`restricted`, a feed's URL) is applied here, to the few rows concerned.
+   */
   static readonly LISTED = `select id, created_at as "createdAt", owner, member_id as "memberId", end_user_id as "endUserId",
-    feed_token as "feedToken", ${ANSWER_JSON} as json from integrations`;
+    feed_token as "feedToken", answer_json as json from integrations`;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,

@@ -9,13 +9,52 @@ export type IntegrationStatus = (typeof INTEGRATION_STATUSES)[number];
 export const CONNECTION_OWNERS = ['account', 'member', 'end_user'] as const;
 export type ConnectionOwner = (typeof CONNECTION_OWNERS)[number];
 
+/** The columns a connection's answer shows (`answerJson`): a write to any of them writes it again. */
+const SHOWN = [
+  'id',
+  'provider',
+  'category',
+  'status',
+  'owner',
+  'member_id',
+  'end_user_id',
+  'tags',
+  'label',
+  'is_default',
+  'account_id',
+  'livemode',
+  'display_name',
+  'metadata',
+  'settings',
+  'auto_sync',
+  'sync_frequency',
+  'last_sync_at',
+  'last_error',
+  'connected_at',
+  'disconnected_at',
+  'token_expires_at',
+  'created_at',
+];
+
 /**
  * A connection: one provider connected (or once connected) in one account and mode, owned by the
  * account, a member or an end user. Several may exist per provider and owner; one of them is the default.
  */
-@Entity({ tableName: 'integrations' })
+@Entity({
+  tableName: 'integrations',
+  triggers: [
+    {
+      name: 'answer_json',
+      timing: 'before',
+      events: ['insert', 'update'],
+      // Its function (`integrations_answer_json_fn`) is the migration's that made it, or replaced it last.
+      expression: `create trigger "answer_json" before insert or update of ${SHOWN.map((column) => `"${column}"`).join(', ')} on "integrations" for each row execute function "integrations_answer_json_fn"()`,
+    },
+  ],
+})
 @Index({ properties: ['accountId', 'livemode', 'provider'] })
 @Index({ properties: ['status', 'tokenExpiresAt'] })
+@Index({ properties: ['accountId', 'livemode', 'createdAt', 'id'] })
 @Unique({
   name: 'integrations_one_default_per_owner',
   expression:
@@ -126,4 +165,8 @@ export class Integration {
 
   @Property({ type: 'datetime', onUpdate: () => new Date() })
   updatedAt: Opt<Date> = new Date();
+
+  /** Its answer's JSON for the list routes, written by PostgreSQL on every write to what it shows (never here). */
+  @Property({ type: 'text', nullable: true, lazy: true })
+  answerJson?: string | null;
 }
