@@ -9,9 +9,10 @@
 // write, PATCH /v1/connections/{id}, changes one connection's settings per request, going round the 50.
 //
 // The server's own CPU time per request (user and system, from its process.cpuUsage) is printed next to
-// the throughput: on two shared cores, the load generator's work grows with the size of the answers
-// (autocannon decodes every body as text), so throughput alone understates what a large answer costs
-// the server.
+// the throughput, and PostgreSQL's (every postgres process of the machine, from /proc, on Linux): on two
+// shared cores, the load generator's work grows with the size of the answers (autocannon decodes every
+// body as text), so throughput alone understates what a large answer costs the server; and work moved
+// into a query is still work on the same cores.
 //
 // autocannon, 20 connections, SECONDS per route after WARMUP seconds; p50 and p99 from every response
 // time at full precision (autocannon's own histogram rounds to whole milliseconds). With ROUNDS > 1
@@ -31,7 +32,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchClient, benchEnvironment, messageFrom, scratchDatabase } from './scratch.js';
+import { benchClient, benchEnvironment, messageFrom, postgresCpu, scratchDatabase } from './scratch.js';
 
 const SECONDS = Number(process.env.SECONDS ?? 8);
 const WARMUP = Number(process.env.WARMUP ?? 2);
@@ -181,14 +182,20 @@ async function main() {
     };
     const measure = async (route) => {
       const times = [];
-      const cpuBefore = await serverCpu();
+      const [cpuBefore, postgresBefore] = [await serverCpu(), postgresCpu()];
       const result = await run(route, SECONDS, (_client, _status, _bytes, time) => times.push(time));
-      const cpu = (await serverCpu()) - cpuBefore;
+      const [cpu, postgres] = [(await serverCpu()) - cpuBefore, postgresCpu() - postgresBefore];
       if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
         throw new Error(`${label(route)}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`);
       }
       times.sort((a, b) => a - b);
-      return { rps: result.requests.average, p50: quantile(times, 0.5), p99: quantile(times, 0.99), cpu: cpu / result.requests.total };
+      return {
+        rps: result.requests.average,
+        p50: quantile(times, 0.5),
+        p99: quantile(times, 0.99),
+        cpu: cpu / result.requests.total,
+        postgres: postgres / result.requests.total,
+      };
     };
 
     // The server's first requests pay for compiling their paths: not part of what is measured.
@@ -226,18 +233,19 @@ async function main() {
       `\n${CONNECTIONS} connections, ${SECONDS} s per route${ROUNDS > 1 ? `, median of ${ROUNDS} rounds` : ''}; ` +
         `targets: API-key lists of ${ITEMS} items ≥ 0.5 × /health/live, member-JWT routes and /v1/me ≥ 0.4 ×, p99 < 4 × p50 everywhere\n`,
     );
-    console.log('| route | req/s | p50 | p99 | vs /health/live | server CPU per request | target | |');
-    console.log('|---|---:|---:|---:|---:|---:|---|---|');
+    console.log('| route | req/s | p50 | p99 | vs /health/live | server CPU per request | PostgreSQL CPU per request | target | |');
+    console.log('|---|---:|---:|---:|---:|---:|---:|---|---|');
     for (const route of routes) {
       const rps = median(rounds.map((round) => round[route.id].rps));
       const p50 = median(rounds.map((round) => round[route.id].p50));
       const p99 = median(rounds.map((round) => round[route.id].p99));
       const ratio = median(rounds.map((round) => round[route.id].rps / round.health.rps));
       const cpu = median(rounds.map((round) => round[route.id].cpu));
+      const postgres = median(rounds.map((round) => round[route.id].postgres));
       const met = p99 < 4 * p50 && (route.min === undefined || ratio >= route.min);
       const target = `${route.min === undefined ? '' : `≥ ${route.min.toFixed(1)} ×, `}p99 < 4 × p50`;
       console.log(
-        `| ${label(route)} | ${rps.toFixed(0)} | ${ms(p50)} | ${ms(p99)} | ${ratio.toFixed(2)} | ${cpu.toFixed(0)} µs | ${target} | ${met ? 'met' : 'NOT met'} |`,
+        `| ${label(route)} | ${rps.toFixed(0)} | ${ms(p50)} | ${ms(p99)} | ${ratio.toFixed(2)} | ${cpu.toFixed(0)} µs | ${Number.isNaN(postgres) ? '—' : `${postgres.toFixed(0)} µs`} | ${target} | ${met ? 'met' : 'NOT met'} |`,
       );
     }
     const load = (values) => values.map((value) => value.toFixed(2)).join(' / ');

@@ -1,4 +1,5 @@
 // What the benchmarks share: a scratch database, and the environment they run Plugboard in.
+import { readdirSync, readFileSync } from 'node:fs';
 import pg from 'pg';
 
 /** A new database on DATABASE_URL's server (default: the local one); `drop()` removes it. */
@@ -66,10 +67,49 @@ export async function benchClient(origin, jwtSecret) {
   };
   /** A fresh Business account: its owner's JWT and a live API key. */
   const account = async () => {
-    const { id } = await call('POST', '/v1/accounts', await token({ instance_admin: true }, 'operator'), { name: 'Bench', plan: 'business', ownerId: 'bench_owner' });
+    const { id } = await call('POST', '/v1/accounts', await token({ instance_admin: true }, 'operator'), {
+      name: 'Bench',
+      plan: 'business',
+      ownerId: 'bench_owner',
+    });
     const ownerToken = await token({ account_id: id }, 'bench_owner');
     const { key } = await call('POST', '/v1/api-keys', ownerToken, { name: 'bench', mode: 'live' });
     return { accountId: id, ownerToken, key };
   };
   return { token, call, account };
+}
+
+/**
+ * CPU time, in µs, used so far by the PostgreSQL processes of this machine: the live ones and those that
+ * have exited (in their parent's children's time). Read from /proc at its 100 ticks a second (Linux);
+ * undefined where no PostgreSQL process is visible (another OS, or a server elsewhere).
+ */
+export function postgresCpu() {
+  let ticks = 0;
+  let found = false;
+  let pids;
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return undefined;
+  }
+  for (const pid of pids) {
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    const end = stat.lastIndexOf(')');
+    if (stat.slice(stat.indexOf('(') + 1, end) !== 'postgres') continue;
+    found = true;
+    // After the name: state, then utime, stime, cutime and cstime are the 12th to 15th fields.
+    const [utime, stime, cutime, cstime] = stat
+      .slice(end + 2)
+      .split(' ')
+      .slice(11, 15)
+      .map(Number);
+    ticks += utime + stime + cutime + cstime;
+  }
+  return found ? ticks * 10_000 : undefined;
 }
