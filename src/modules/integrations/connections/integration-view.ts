@@ -22,11 +22,11 @@ export class IntegrationView {
   /**
    * `select <ListedIntegration> from integrations`, to be followed by its conditions. A connection's
    * JSON is the `IntegrationDto` of a connection its caller may view, kept by PostgreSQL in `answer_json`
-   * (written whenever a column it shows is, by the function `integration_answer_json`): a page joins
-   * those texts as they are. Parsing 50 rows into objects and serialising them again was most of a
-   * page's CPU in Node, and writing them on every read most of PostgreSQL's. A change to the answer's
-   * fields is a migration that replaces that function and rewrites the column. What depends on the
-   * caller or on a key (`restricted`, a feed's URL) is applied here, to the few rows concerned.
+   * (written by the trigger function `integrations_answer_json_fn` whenever a column it shows is): a
+   * page joins those texts as they are. Parsing 50 rows into objects and serialising them again was
+   * most of a page's CPU in Node, and writing them on every read most of PostgreSQL's. A change to the
+   * answer's fields is a migration that replaces that function and rewrites the column. What depends
+   * on the caller or on a key (`restricted`, a feed's URL) is applied here, to the few rows concerned.
    */
   static readonly LISTED = `select id, created_at as "createdAt", owner, member_id as "memberId", end_user_id as "endUserId",
     feed_token as "feedToken", answer_json as json from integrations`;
