@@ -19,6 +19,7 @@ import { Migration20261206071500 } from './Migration20261206071500.js';
 import { Migration20261206093000 } from './Migration20261206093000.js';
 import { Migration20261206101500 } from './Migration20261206101500.js';
 import { Migration20261207004500 } from './Migration20261207004500.js';
+import { Migration20261207021500 } from './Migration20261207021500.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261122034451', class: Migration20261122034451 },
@@ -40,4 +41,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261206093000', class: Migration20261206093000 },
   { name: 'Migration20261206101500', class: Migration20261206101500 },
   { name: 'Migration20261207004500', class: Migration20261207004500 },
+  { name: 'Migration20261207021500', class: Migration20261207021500 },
 ];

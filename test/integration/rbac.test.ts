@@ -68,6 +68,36 @@ describe('roles, members, /v1/me and the audit log', () => {
     expect(after.can('connect', subject('Integration', { category: 'calendar', counted: false }))).toBe(false);
   });
 
+  it('counts usage only for a plan with a limit to reach, or when asked for it, as /v1/me is', async () => {
+    const access = t.app.get(AccessService);
+    const { accountId, ownerToken } = await createAccount(t, 'business');
+    await t.http.post('/v1/connections').set(bearer(ownerToken)).send({ provider: 'ical_feed' }).expect(201);
+    const caller = (plan: string): AccountCaller => ({
+      kind: 'member',
+      userId: 'usage-user',
+      instanceAdmin: false,
+      accountId,
+      livemode: true,
+      role: 'admin',
+      permissions: new Set(['integrations.manage', 'integrations.view']),
+      plan,
+    });
+    // Business only allows or refuses: nothing is counted, and the verdicts are the same.
+    const business = caller('business');
+    const uncounted = await access.context(business);
+    expect(uncounted.usage).toEqual({});
+    expect(uncounted.ability.can('connect', subject('Integration', { category: 'calendar', counted: false }))).toBe(true);
+    const shown = await access.context(business, { withUsage: true });
+    expect(shown.usage).toEqual({ 'integrations.calendar': 1 });
+    expect(shown.ability).toBe(uncounted.ability);
+    // Basic limits calendars to one: counted, and that one place is taken.
+    const basic = await access.context(caller('basic'));
+    expect(basic.usage).toEqual({ 'integrations.calendar': 1 });
+    expect(basic.ability.can('connect', subject('Integration', { category: 'calendar', counted: false }))).toBe(false);
+    const me = await t.http.get('/v1/me').set(bearer(ownerToken)).expect(200);
+    expect(me.body.usage).toEqual({ 'integrations.calendar': 1 });
+  });
+
   it('lists the permission catalog and built-in roles, and refuses to change built-in roles', async () => {
     const { ownerToken } = await createAccount(t);
     const permissions = await t.http.get('/v1/permissions?limit=100').set(bearer(ownerToken));

@@ -18,7 +18,7 @@ export interface AppConfig {
   jsonMaxKeys: number;
   /** When set, GET /metrics requires `Authorization: Bearer <metricsToken>`. */
   metricsToken?: string;
-  database: { url?: string; migrateOnStart: boolean; poolSize: number };
+  database: { url?: string; migrateOnStart: boolean; poolSize: number; listCacheMb: number };
   redis: { url: string; queuePrefix: string };
   /**
    * `maxTtlMs`: how far ahead a member JWT's `exp` may lie; `cacheTtlMs`: how long a replica trusts a
@@ -161,6 +161,7 @@ export function loadConfig(env: Env = process.env, { requireSecrets = true }: Lo
       url: databaseUrl,
       migrateOnStart: read('MIGRATE_ON_START', bool, !databaseUrl),
       poolSize: read('DATABASE_POOL_SIZE', int(1, 200), 10),
+      listCacheMb: read('LIST_CACHE_MB', int(0, 4096), 32),
     },
     redis: {
       url: read('REDIS_URL', url('redis:', 'rediss:'), 'redis://127.0.0.1:6379'),

@@ -65,7 +65,7 @@ export function afterCursor(cursor: string | undefined): Record<string, unknown>
 export const NEWEST_FIRST = { createdAt: 'desc', id: 'desc' } as const;
 
 /** Given rows fetched with limit + 1, cuts the page and computes its nextCursor. */
-export function toPage<E extends CursorPosition, T>(rows: E[], limit: number, map: (row: E) => T): Page<T> {
+export function toPage<E extends CursorPosition, T>(rows: readonly E[], limit: number, map: (row: E) => T): Page<T> {
   const hasMore = rows.length > limit;
   const pageRows = hasMore ? rows.slice(0, limit) : rows;
   return {
@@ -78,7 +78,7 @@ export function toPage<E extends CursorPosition, T>(rows: E[], limit: number, ma
 export const SendsJsonText = () => Header('Content-Type', 'application/json; charset=utf-8');
 
 /** `toPage` for rows whose items are JSON texts already: the page's JSON, the items joined as they are. */
-export function toJsonPage<E extends CursorPosition>(rows: E[], limit: number, json: (row: E) => string): string {
+export function toJsonPage<E extends CursorPosition>(rows: readonly E[], limit: number, json: (row: E) => string): string {
   const page = toPage(rows, limit, json);
   return `{"data":[${page.data.join(',')}],"nextCursor":${JSON.stringify(page.nextCursor)}}`;
 }

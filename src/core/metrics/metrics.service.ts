@@ -84,6 +84,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private readonly listCacheReads = new Counter({
+    name: 'plugboard_list_cache_reads_total',
+    help: "Pages of connections answered from the replica's cache (hit), read and kept (miss), or read while the cache could not be trusted or was off (bypass)",
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'plugboard_' });
   }
@@ -112,6 +119,10 @@ export class MetricsService {
   /** A provider request not sent (`budget`: the wait would pass the deadline) or refused by the provider (`provider_429`). */
   providerThrottled(provider: string, reason: 'budget' | 'provider_429'): void {
     this.providerThrottles.inc({ provider, reason });
+  }
+
+  listCacheRead(outcome: 'hit' | 'miss' | 'bypass'): void {
+    this.listCacheReads.inc({ outcome });
   }
 
   httpRequest(method: string, route: string, status: number, durationSeconds: number): void {

@@ -14,7 +14,7 @@ export class MeService {
   ) {}
 
   async describe(caller: AccountCaller): Promise<MeDto> {
-    const [account, { ability, plan, usage }] = await Promise.all([this.standings.account(caller.accountId), this.access.context(caller)]);
+    const [account, { ability, plan, usage }] = await Promise.all([this.standings.account(caller.accountId), this.access.context(caller, { withUsage: true })]);
     if (!account) throw new NotFoundError('Account');
     const limits: Record<string, number | null> = { webhooks: plan.webhooks ? null : 0 };
     for (const [category, limit] of Object.entries(plan.integrations)) limits[`integrations.${category}`] = limit;

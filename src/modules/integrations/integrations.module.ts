@@ -17,6 +17,7 @@ import { SyncedRecord } from './entities/synced-record.entity.js';
 import { InboundService } from './inbound/inbound.service.js';
 import { IntegrationHistory } from './connections/integration-history.js';
 import { IntegrationOperationsService } from './connections/integration-operations.service.js';
+import { ConnectionPages } from './connections/connection-pages.js';
 import { IntegrationView } from './connections/integration-view.js';
 import { IntegrationsController } from './connections/integrations.controller.js';
 import { IntegrationsService } from './connections/integrations.service.js';
@@ -72,6 +73,7 @@ import { ConnectBrandingService } from './connect/connect-branding.service.js';
     ConnectSessionsService,
     CredentialVault,
     IntegrationView,
+    ConnectionPages,
     IntegrationHistory,
     IntegrationsService,
     IntegrationOperationsService,

@@ -1,4 +1,4 @@
-import { integrationLimit, loadPlanCatalog, parsePlanCatalog, PlanFileError } from './plan-catalog.js';
+import { integrationLimit, limitsByCount, loadPlanCatalog, parsePlanCatalog, PlanFileError } from './plan-catalog.js';
 
 describe('plan catalog', () => {
   it('reads the shipped plans with the contract table', () => {
@@ -13,6 +13,17 @@ describe('plan catalog', () => {
     const business = plans.get('business')!;
     expect(integrationLimit(business, 'crm')).toBeNull();
     expect(business.apiKeys).toEqual({ test: null, live: null });
+  });
+
+  it('tells the plans whose verdicts depend on a count from those that only refuse or allow', () => {
+    const { plans } = loadPlanCatalog('config/plans.yaml');
+    expect(limitsByCount(plans.get('basic')!)).toBe(true);
+    expect(limitsByCount(plans.get('business')!)).toBe(false);
+    const plan = (integrations: Record<string, unknown>, apiKeys: Record<string, unknown>) =>
+      parsePlanCatalog({ defaultPlan: 'p', plans: { p: { name: 'P', integrations, webhooks: true, apiKeys } } }).plans.get('p')!;
+    expect(limitsByCount(plan({ default: 'none', crm: 'unlimited' }, { test: 'unlimited', live: 'none' }))).toBe(false);
+    expect(limitsByCount(plan({ default: 'unlimited', crm: 3 }, { test: 'unlimited', live: 'unlimited' }))).toBe(true);
+    expect(limitsByCount(plan({ default: 'unlimited' }, { test: 'unlimited', live: 2 }))).toBe(true);
   });
 
   it('names the bad value in an operator-edited file', () => {

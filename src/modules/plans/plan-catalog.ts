@@ -88,3 +88,12 @@ function isObject(value: unknown): value is Record<string, unknown> {
 export function integrationLimit(plan: Plan, category: string): Limit {
   return category in plan.integrations ? plan.integrations[category] : plan.integrations.default;
 }
+
+/**
+ * Whether the plan's verdicts can depend on what the account has: only a positive limit is reached by
+ * counting (`none` refuses and `unlimited` allows whatever the count). Connections per owner are
+ * counted where one is created, not in the usage.
+ */
+export function limitsByCount(plan: Plan): boolean {
+  return [...Object.values(plan.integrations), plan.apiKeys.test, plan.apiKeys.live].some((limit) => limit !== null && limit > 0);
+}

@@ -2,7 +2,7 @@ import { subject as asSubject } from '@casl/ability';
 import { Injectable } from '@nestjs/common';
 import type { AccountCaller, Caller } from '../../core/auth/caller.js';
 import { PermissionDeniedError, PlanLimitError } from '../../core/errors/app-errors.js';
-import { type Plan, PlansService } from '../plans/index.js';
+import { limitsByCount, type Plan, PlansService } from '../plans/index.js';
 import { createAbility } from './ability.factory.js';
 import { AclRegistry } from './acl-registry.js';
 import { type AclCaller, AppAbility, PLAN_REASON, Usage } from './acl.js';
@@ -10,7 +10,13 @@ import { type AclCaller, AppAbility, PLAN_REASON, Usage } from './acl.js';
 export interface AccessContext {
   ability: AppAbility;
   plan: Plan;
+  /** What the account has, counted when the plan's verdicts depend on it or when asked for (else empty). */
   usage: Usage;
+}
+
+interface KeptContext {
+  context: Promise<AccessContext>;
+  counted: boolean;
 }
 
 /** Usage at which every counted limit is reached, listing no feature of its own. */
@@ -28,8 +34,8 @@ const MAX_ABILITIES = 1000;
  */
 @Injectable()
 export class AccessService {
-  /** The counted context of each request's caller: usage is read once per request. */
-  private readonly contexts = new WeakMap<Caller, Promise<AccessContext>>();
+  /** The context of each request's caller: usage is read at most once per request. */
+  private readonly contexts = new WeakMap<Caller, KeptContext>();
   /** The uncounted ability of each request's caller, found once per request (a page asks for it per row). */
   private readonly uncountedAbilities = new WeakMap<Caller, AppAbility>();
   /** Least recently used first. */
@@ -40,13 +46,20 @@ export class AccessService {
     private readonly acls: AclRegistry,
   ) {}
 
-  context(caller: AccountCaller): Promise<AccessContext> {
-    let context = this.contexts.get(caller);
-    if (!context) {
-      context = this.build(caller);
-      this.contexts.set(caller, context);
+  /**
+   * The caller's ability under the plan as it applies now. The usage is counted (one query) only when a
+   * limit of the plan is a number to reach, or when `withUsage` asks for it (`/v1/me` shows it): on a
+   * plan that only allows or refuses, no verdict depends on it.
+   */
+  context(caller: AccountCaller, { withUsage = false } = {}): Promise<AccessContext> {
+    let kept = this.contexts.get(caller);
+    if (!kept || (withUsage && !kept.counted)) {
+      const plan = this.plans.get(caller.plan);
+      const counted = withUsage || limitsByCount(plan);
+      kept = { context: this.build(caller, plan, counted), counted };
+      this.contexts.set(caller, kept);
     }
-    return context;
+    return kept.context;
   }
 
   /**
@@ -77,10 +90,10 @@ export class AccessService {
     throw new PermissionDeniedError(`${subjectType}:${action}`, `Your role may not ${action} this ${subjectType}`);
   }
 
-  private async build(caller: AccountCaller): Promise<AccessContext> {
-    const plan = this.plans.get(caller.plan);
-    const usage = await this.plans.usage(caller.accountId, caller.livemode);
-    return { ability: this.ability(caller, plan, usage), plan, usage };
+  private async build(caller: AccountCaller, plan: Plan, counted: boolean): Promise<AccessContext> {
+    const usage = counted ? await this.plans.usage(caller.accountId, caller.livemode) : {};
+    // Uncounted, no rule reads the usage: the ability is keyed by none, so both forms share one.
+    return { ability: this.ability(caller, plan, limitsByCount(plan) ? usage : {}), plan, usage };
   }
 
   /** The ability for the caller, the plan and the usage (none: every limit reached). */

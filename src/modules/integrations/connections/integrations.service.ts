@@ -2,7 +2,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import type { AccountCaller } from '../../../core/auth/caller.js';
 import { NotFoundError, PlanLimitError, ProviderError, ValidationFailedError } from '../../../core/errors/app-errors.js';
-import { type Condition, EntityRows, newestFirstPage, where } from '../../../core/database/entity-rows.js';
+import { type Condition, newestFirstPage, where } from '../../../core/database/entity-rows.js';
 import { toJsonPage } from '../../../core/http/pagination.js';
 import { integrationLimit, type Plan, PlansService } from '../../plans/index.js';
 import { PluginRegistry, type RegisteredProvider } from '../../plugins/index.js';
@@ -14,6 +14,7 @@ import { CreateConnectionDto, ListConnectionsQuery, UpdateConnectionDto } from '
 import { ConnectIntegrationDto, IntegrationDto, ListIntegrationsQuery } from '../dto/integration.dto.js';
 import { Integration, IntegrationStatus } from '../entities/integration.entity.js';
 import { IntegrationHistory } from './integration-history.js';
+import { ConnectionPages } from './connection-pages.js';
 import { IntegrationView, type ListedIntegration } from './integration-view.js';
 import { SettingsGuards } from './settings-guards.js';
 import { ProviderCalls } from '../calls/provider-calls.js';
@@ -42,7 +43,7 @@ export class IntegrationsService implements OnModuleInit {
     private readonly view: IntegrationView,
     private readonly connections: ConnectionAccess,
     private readonly guards: SettingsGuards,
-    private readonly rows: EntityRows,
+    private readonly pages: ConnectionPages,
   ) {}
 
   onModuleInit(): void {
@@ -57,6 +58,7 @@ export class IntegrationsService implements OnModuleInit {
   /** The account's default shared connections, a page as JSON text (`Page<IntegrationDto>`). */
   async list(caller: AccountCaller, query: ListIntegrationsQuery): Promise<string> {
     const rows = await this.listed(
+      caller.accountId,
       [
         ["account_id = ? and livemode = ? and owner = 'account' and is_default", caller.accountId, caller.livemode],
         query.category && ['category = ?', query.category],
@@ -76,6 +78,7 @@ export class IntegrationsService implements OnModuleInit {
     const ownerIn = owners === 'all' ? (query.owner ? [query.owner] : undefined) : owners.filter((owner) => !query.owner || owner === query.owner);
     if (ownerIn?.length === 0) return '{"data":[],"nextCursor":null}';
     const rows = await this.listed(
+      caller.accountId,
       [
         ['account_id = ? and livemode = ?', caller.accountId, caller.livemode],
         ownerIn && ['owner = any(?)', ownerIn],
@@ -90,13 +93,10 @@ export class IntegrationsService implements OnModuleInit {
     return toJsonPage(rows, query.limit, (row) => this.view.jsonOf(row, !mayView(row)));
   }
 
-  /** A newest-first page of connections as the list routes answer them. */
-  private async listed(conditions: Condition[], query: { cursor?: string; limit: number }): Promise<ListedIntegration[]> {
+  /** A newest-first page of the account's connections as the list routes answer them. */
+  private listed(accountId: string, conditions: Condition[], query: { cursor?: string; limit: number }): Promise<readonly ListedIntegration[]> {
     const { text, params } = where(conditions, newestFirstPage(query));
-    const rows = (await this.rows.query(`${IntegrationView.LISTED} ${text}`, params)) as unknown as ListedIntegration[];
-    // The driver keeps timestamps as text (as MikroORM has it); the cursor needs the time.
-    for (const row of rows) row.createdAt = new Date(row.createdAt);
-    return rows;
+    return this.pages.read(accountId, `${IntegrationView.LISTED} ${text}`, params);
   }
 
   async get(caller: AccountCaller, ref: ConnectionRef): Promise<IntegrationDto> {

@@ -41,23 +41,27 @@ export class ProvidersService {
    * two thirds of the route's CPU. Dropped whenever the loaded plugins change.
    */
   private readonly pages = new Map<string, CataloguePage>();
+  /** The loaded providers in the catalogue's order, by category and name. */
+  private sorted?: RegisteredProvider[];
+  /** Each kept ability's plan verdicts by category, as JSON: abilities are shared, and dropped when unused. */
+  private readonly verdicts = new WeakMap<Ability, Map<string, string>>();
 
   constructor(
     private readonly registry: PluginRegistry,
     private readonly access: AccessService,
   ) {
-    registry.onChange(() => this.pages.clear());
+    registry.onChange(() => {
+      this.pages.clear();
+      this.sorted = undefined;
+    });
   }
 
   /** A page of the catalogue (a `Page<ProviderDto>`). */
   async list(caller: AccountCaller, query: ListProvidersQuery): Promise<CataloguePage> {
-    const providers = this.registry
-      .providers()
-      .filter((provider) => !query.category || provider.category === query.category)
-      .sort((a, b) => byName.compare(a.category, b.category) || byName.compare(a.name, b.name));
-    const page = pageArray(providers, query);
-    const { ability } = await this.access.context(caller);
-    const verdicts = page.data.map((provider) => JSON.stringify(planVerdict(provider, ability)));
+    this.sorted ??= this.registry.providers().sort((a, b) => byName.compare(a.category, b.category) || byName.compare(a.name, b.name));
+    const page = pageArray(query.category ? this.sorted.filter((provider) => provider.category === query.category) : this.sorted, query);
+    const verdictOf = this.verdictsOf((await this.access.context(caller)).ability);
+    const verdicts = page.data.map((provider) => verdictOf(provider));
     const key = JSON.stringify([query.category, query.cursor, query.limit, verdicts]);
     let sent = this.pages.get(key);
     if (!sent) {
@@ -73,6 +77,16 @@ export class ProvidersService {
     const provider = this.registry.provider(providerId);
     if (!provider) throw new NotFoundError('Provider');
     return { ...describe(provider), plan: planVerdict(provider, (await this.access.context(caller)).ability) };
+  }
+
+  private verdictsOf(ability: Ability): (provider: RegisteredProvider) => string {
+    let byCategory = this.verdicts.get(ability);
+    if (!byCategory) this.verdicts.set(ability, (byCategory = new Map<string, string>()));
+    return (provider) => {
+      let verdict = byCategory.get(provider.category);
+      if (verdict === undefined) byCategory.set(provider.category, (verdict = JSON.stringify(planVerdict(provider, ability))));
+      return verdict;
+    };
   }
 
   private serializedOf(provider: RegisteredProvider): string {
