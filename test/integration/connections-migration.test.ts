@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import { Keyring } from '../../src/core/crypto/keyring.js';
+import { MetricsService } from '../../src/core/metrics/metrics.service.js';
 import { ormOptions } from '../../src/core/database/orm-options.js';
 import { providerOriginOverrides, SENDGRID_TEST_KEY, startFakeSendGrid, type FakeSendGrid } from '../fixtures/providers/index.js';
 import { bearer, startTestApp, TEST_ENCRYPTION_KEYS, testConfig, type TestApp } from '../support/test-app.js';
+import { eventually } from '../support/waiting.js';
 
 /** The last migration before connections existed. */
 const BEFORE_CONNECTIONS = 'Migration20261206005100';
@@ -73,5 +75,25 @@ describe('the connections migration', () => {
     expect((await t.http.post(`/v1/connections/${integrationId}/health-check`).set(owner)).body.status).toBe('connected');
     expect((await t.http.post('/v1/integrations/sendgrid/health-check').set(owner)).body.status).toBe('connected');
     expect(sendgrid.state.requests.filter((request) => request.headers.authorization === `Bearer ${SENDGRID_TEST_KEY}`).length).toBeGreaterThanOrEqual(2);
+
+    // A TRUNCATE (this database is the test's own) reaches the replica's kept pages too.
+    const hits = async () =>
+      (await t!.app.get(MetricsService).registry.getSingleMetric('plugboard_list_cache_reads_total')!.get()).values.find(
+        (value) => value.labels.outcome === 'hit',
+      )?.value ?? 0;
+    await eventually(
+      async () => {
+        const before = await hits();
+        await t!.http.get('/v1/connections').set(owner).expect(200);
+        return (await hits()) > before;
+      },
+      (kept) => kept,
+      5_000,
+    );
+    const direct = new pg.Client({ connectionString: url.toString() });
+    await direct.connect();
+    await direct.query('truncate integrations cascade');
+    await direct.end();
+    expect((await t.http.get('/v1/connections').set(owner)).body.data).toEqual([]);
   });
 });
