@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, JWTVerifyGetKey } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { isUUID } from 'class-validator';
 import { Strategy } from 'passport-custom';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -15,7 +16,7 @@ export const MEMBER_JWT_STRATEGY = 'member-jwt';
 /** Lets an identity provider whose clock runs a little ahead issue tokens of exactly the maximum lifetime. */
 const CLOCK_SKEW_MS = 60_000;
 
-/** Verified tokens kept at most; beyond it the oldest are dropped (a token is a few hundred bytes). */
+/** Verified tokens kept at most; beyond it the least recently used are dropped (a token is a few hundred bytes). */
 const MAX_VERIFIED = 10_000;
 
 /** Verifies member JWTs (HS256 with AUTH_JWT_SECRET, or any key from AUTH_JWKS_URI). */
@@ -26,7 +27,7 @@ export class MemberJwtStrategy extends PassportStrategy(Strategy, MEMBER_JWT_STR
    * Tokens already verified, until they expire or for MEMBER_CACHE_TTL_MS: a token is immutable, so its
    * signature and claims need checking once, not on every request of a session.
    */
-  private readonly verified = new Map<string, { identity: MemberIdentity; until: number }>();
+  private readonly verified = new LRUCache<string, { identity: MemberIdentity; until: number }>({ max: MAX_VERIFIED });
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     super();
@@ -50,9 +51,7 @@ export class MemberJwtStrategy extends PassportStrategy(Strategy, MEMBER_JWT_STR
     if (known && Date.now() < known.until) return known.identity;
     const { identity, expiresAt } = await this.check(token);
     if (this.config.auth.cacheTtlMs > 0) {
-      this.verified.delete(token);
       this.verified.set(token, { identity, until: Math.min(expiresAt, Date.now() + this.config.auth.cacheTtlMs) });
-      if (this.verified.size > MAX_VERIFIED) this.verified.delete(this.verified.keys().next().value!);
     }
     return identity;
   }

@@ -1,5 +1,6 @@
 import { subject as asSubject } from '@casl/ability';
 import { Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import type { AccountCaller, Caller } from '../../core/auth/caller.js';
 import { PermissionDeniedError, PlanLimitError } from '../../core/errors/app-errors.js';
 import { limitsByCount, type Plan, PlansService } from '../plans/index.js';
@@ -38,8 +39,7 @@ export class AccessService {
   private readonly contexts = new WeakMap<Caller, KeptContext>();
   /** The uncounted ability of each request's caller, found once per request (a page asks for it per row). */
   private readonly uncountedAbilities = new WeakMap<Caller, AppAbility>();
-  /** Least recently used first. */
-  private readonly abilities = new Map<string, AppAbility>();
+  private readonly abilities = new LRUCache<string, AppAbility>({ max: MAX_ABILITIES });
 
   constructor(
     private readonly plans: PlansService,
@@ -111,13 +111,10 @@ export class AccessService {
       usage ? Object.entries(usage).sort(([a], [b]) => (a < b ? -1 : 1)) : null,
     ]);
     let ability = this.abilities.get(key);
-    if (ability) {
-      this.abilities.delete(key);
-    } else {
+    if (!ability) {
       ability = createAbility(acls, { caller: aclCaller, plan, usage: usage ?? EVERY_LIMIT_REACHED });
-      if (this.abilities.size >= MAX_ABILITIES) this.abilities.delete(this.abilities.keys().next().value!);
+      this.abilities.set(key, ability);
     }
-    this.abilities.set(key, ability);
     return ability;
   }
 }

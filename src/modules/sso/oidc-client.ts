@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { createRemoteJWKSet, customFetch, decodeJwt, errors as joseErrors, type JWTPayload, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { LRUCache } from 'lru-cache';
 import type { Response as HttpResponse } from 'undici';
 import { APP_CONFIG } from '../../core/config/config.module.js';
 import type { AppConfig } from '../../core/config/config.js';
@@ -30,7 +31,7 @@ const DISCOVERY_TIMEOUT_MS = 10_000;
 /** The code exchange has as long as the OAuth flow's (README: "The code exchange has 15 seconds"). */
 const TOKEN_EXCHANGE_TIMEOUT_MS = 15_000;
 const MAX_JSON_BYTES = 512 * 1024;
-/** Distinct providers and tenants remembered; the oldest is forgotten beyond. */
+/** Distinct providers and tenants remembered; the least recently used is forgotten beyond. */
 const MAX_CACHED = 1000;
 /** Allowed clock difference with the provider, and the oldest ID token accepted right after its code exchange. */
 const CLOCK_TOLERANCE_S = 60;
@@ -61,13 +62,6 @@ async function readJson(response: HttpResponse, what: string): Promise<Record<st
 
 const isTimeout = (error: unknown) => error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
 
-function remember<V>(cache: Map<string, V>, key: string, value: V): V {
-  cache.delete(key);
-  cache.set(key, value);
-  if (cache.size > MAX_CACHED) cache.delete(cache.keys().next().value!);
-  return value;
-}
-
 /**
  * The relying-party side of OpenID Connect's authorization code flow, on `jose`: discovery documents
  * and key sets fetched through the SSRF-checked client (PROVIDER_ORIGIN_OVERRIDES applied) and cached,
@@ -76,8 +70,8 @@ function remember<V>(cache: Map<string, V>, key: string, value: V): V {
  */
 @Injectable()
 export class OidcClient {
-  private readonly discoveries = new Map<string, { document: DiscoveryDocument; fetchedAt: number }>();
-  private readonly keySets = new Map<string, JWTVerifyGetKey>();
+  private readonly discoveries = new LRUCache<string, DiscoveryDocument>({ max: MAX_CACHED, ttl: DISCOVERY_TTL_MS });
+  private readonly keySets = new LRUCache<string, JWTVerifyGetKey>({ max: MAX_CACHED });
 
   constructor(
     private readonly http: SafeHttpClient,
@@ -87,7 +81,7 @@ export class OidcClient {
   /** The provider's configuration; 502 when it cannot be read or is not a usable one, 504 when it does not answer. */
   async discover(url: string): Promise<DiscoveryDocument> {
     const cached = this.discoveries.get(url);
-    if (cached && Date.now() - cached.fetchedAt < DISCOVERY_TTL_MS) return cached.document;
+    if (cached) return cached;
     let response: HttpResponse;
     try {
       response = await this.http.fetch(url, { headers: { accept: 'application/json' }, timeoutMs: DISCOVERY_TIMEOUT_MS });
@@ -122,7 +116,7 @@ export class OidcClient {
       token_endpoint: endpoint('token_endpoint'),
       jwks_uri: endpoint('jwks_uri'),
     };
-    remember(this.discoveries, url, { document, fetchedAt: Date.now() });
+    this.discoveries.set(url, document);
     return document;
   }
 
@@ -234,7 +228,8 @@ export class OidcClient {
         return new Response(JSON.stringify(await readJson(response, 'JSON Web Key Set')), { status: 200, headers: { 'content-type': 'application/json' } });
       },
     });
-    return remember(this.keySets, jwksUri, keySet);
+    this.keySets.set(jwksUri, keySet);
+    return keySet;
   }
 }
 

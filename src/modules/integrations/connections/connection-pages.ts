@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { APP_CONFIG } from '../../../core/config/config.module.js';
 import type { AppConfig } from '../../../core/config/config.js';
 import { DatabaseChanges } from '../../../core/database/database-changes.js';
@@ -9,8 +10,8 @@ import type { ListedIntegration } from './integration-view.js';
 /** The channel the `integrations_changed` trigger notifies: an account's id, or '' for every account (TRUNCATE). */
 export const INTEGRATIONS_CHANGED = 'integrations_changed';
 
-/** What a kept row costs besides its JSON: its other fields and the objects that hold them. */
-const ROW_OVERHEAD = 256;
+/** What a kept page and each of its rows cost besides the rows' JSON: the other fields, the objects that hold them. */
+const OVERHEAD = 256;
 
 interface KeptPage {
   accountId: string;
@@ -34,12 +35,10 @@ interface Read {
  */
 @Injectable()
 export class ConnectionPages {
-  /** Least recently used first. */
-  private readonly pages = new Map<string, KeptPage>();
+  /** Bounded by the size of their JSON; the least recently used go first. */
+  private readonly pages?: LRUCache<string, KeptPage>;
   private readonly keysByAccount = new Map<string, Set<string>>();
   private readonly reads = new Map<string, Set<Read>>();
-  private readonly maxSize: number;
-  private size = 0;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -47,8 +46,12 @@ export class ConnectionPages {
     private readonly changes: DatabaseChanges,
     private readonly metrics: MetricsService,
   ) {
-    this.maxSize = config.database.listCacheMb * 1024 * 1024;
-    if (this.maxSize > 0) {
+    if (config.database.listCacheMb > 0) {
+      this.pages = new LRUCache({
+        maxSize: config.database.listCacheMb * 1024 * 1024,
+        sizeCalculation: (page) => page.size,
+        dispose: (page, key) => this.unindex(page.accountId, key),
+      });
       changes.listen(INTEGRATIONS_CHANGED, {
         change: (accountId) => (accountId ? this.drop(accountId) : this.dropAll()),
         missed: () => this.dropAll(),
@@ -58,15 +61,13 @@ export class ConnectionPages {
 
   /** The rows of `select <ListedIntegration> … where account_id = <accountId> …`; never change them, they are shared. */
   async read(accountId: string, text: string, params: unknown[]): Promise<readonly ListedIntegration[]> {
-    if (this.maxSize === 0 || !(await this.changes.caughtUp())) {
+    if (!this.pages || !(await this.changes.caughtUp())) {
       this.metrics.listCacheRead('bypass');
       return this.query(text, params);
     }
     const key = JSON.stringify([text, params]);
     const kept = this.pages.get(key);
     if (kept) {
-      this.pages.delete(key);
-      this.pages.set(key, kept);
       this.metrics.listCacheRead('hit');
       return kept.rows;
     }
@@ -76,7 +77,7 @@ export class ConnectionPages {
     this.reads.set(accountId, reads.add(read));
     try {
       const rows = await this.query(text, params);
-      if (!read.stale) this.keep(key, { accountId, rows, size: rows.reduce((sum, row) => sum + row.json.length + ROW_OVERHEAD, 0) });
+      if (!read.stale) this.keep(key, { accountId, rows, size: rows.reduce((sum, row) => sum + row.json.length + OVERHEAD, OVERHEAD) });
       return rows;
     } finally {
       reads.delete(read);
@@ -91,33 +92,28 @@ export class ConnectionPages {
     return rows;
   }
 
+  /** Keeps a page (one larger than the whole bound is not kept), indexed by its account to be dropped with it. */
   private keep(key: string, page: KeptPage): void {
-    if (page.size > this.maxSize) return;
-    while (this.size + page.size > this.maxSize) this.forget(this.pages.keys().next().value!);
-    this.pages.set(key, page);
-    this.size += page.size;
+    this.pages!.set(key, page);
+    if (!this.pages!.has(key)) return;
     const keys = this.keysByAccount.get(page.accountId) ?? new Set<string>();
     this.keysByAccount.set(page.accountId, keys.add(key));
   }
 
-  private forget(key: string): void {
-    const page = this.pages.get(key)!;
-    this.pages.delete(key);
-    this.size -= page.size;
-    const keys = this.keysByAccount.get(page.accountId)!;
-    keys.delete(key);
-    if (keys.size === 0) this.keysByAccount.delete(page.accountId);
+  private unindex(accountId: string, key: string): void {
+    const keys = this.keysByAccount.get(accountId);
+    keys?.delete(key);
+    if (keys?.size === 0) this.keysByAccount.delete(accountId);
   }
 
   private drop(accountId: string): void {
-    for (const key of this.keysByAccount.get(accountId) ?? []) this.forget(key);
+    for (const key of [...(this.keysByAccount.get(accountId) ?? [])]) this.pages!.delete(key);
     for (const read of this.reads.get(accountId) ?? []) read.stale = true;
   }
 
   private dropAll(): void {
-    this.pages.clear();
+    this.pages!.clear();
     this.keysByAccount.clear();
-    this.size = 0;
     for (const reads of this.reads.values()) for (const read of reads) read.stale = true;
   }
 }

@@ -1,6 +1,7 @@
 import { subject } from '@casl/ability';
 import { gzipSync } from 'node:zlib';
 import { Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import type { AccountCaller } from '../../../core/auth/caller.js';
 import { NotFoundError } from '../../../core/errors/app-errors.js';
 import { pageArray } from '../../../core/http/pagination.js';
@@ -40,7 +41,7 @@ export class ProvidersService {
    * whose plan says the same gets the same bytes. Joining and encoding a page of 50 (about 270 KB) was
    * two thirds of the route's CPU. Dropped whenever the loaded plugins change.
    */
-  private readonly pages = new Map<string, CataloguePage>();
+  private readonly pages = new LRUCache<string, CataloguePage>({ max: KEPT_PAGES });
   /** The loaded providers in the catalogue's order, by category and name. */
   private sorted?: RegisteredProvider[];
   /** Each kept ability's plan verdicts by category, as JSON: abilities are shared, and dropped when unused. */
@@ -67,7 +68,6 @@ export class ProvidersService {
     if (!sent) {
       const data = page.data.map((provider, i) => `${this.serializedOf(provider)},"plan":${verdicts[i]}}`);
       sent = new CataloguePage(Buffer.from(`{"data":[${data.join(',')}],"nextCursor":${JSON.stringify(page.nextCursor)}}`));
-      if (this.pages.size >= KEPT_PAGES) this.pages.delete(this.pages.keys().next().value!);
       this.pages.set(key, sent);
     }
     return sent;

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { SafeHttpClient } from '../../../core/http/safe-http.js';
 import type { TokenExchange } from '../../../sdk/index.js';
 import { exchangeToken, type ExchangedToken } from '../../../sdk/provider-auth.js';
 
 /** A token is obtained again when this little of its life is left. */
 const RENEW_BEFORE_MS = 60_000;
-/** Tokens kept per replica at most (the least recently obtained go first). */
+/** Tokens kept per replica at most (the least recently used go first). */
 const MAX_TOKENS = 10_000;
 
 /**
@@ -15,7 +16,7 @@ const MAX_TOKENS = 10_000;
  * expire.
  */
 export class ProviderTokens {
-  private readonly tokens = new Map<string, Promise<ExchangedToken>>();
+  private readonly tokens = new LRUCache<string, Promise<ExchangedToken>>({ max: MAX_TOKENS });
 
   constructor(private readonly http: SafeHttpClient) {}
 
@@ -36,13 +37,11 @@ export class ProviderTokens {
       if (this.tokens.get(key) !== cached) return this.get(providerId, exchange, credentials, metadata, timeoutMs);
     }
     const obtaining = exchangeToken(exchange, credentials, metadata, (url, init) => this.http.fetch(url, { ...init, timeoutMs }));
-    this.tokens.delete(key);
     this.tokens.set(key, obtaining);
     // A failed exchange is not kept: the next call tries again.
     obtaining.catch(() => {
       if (this.tokens.get(key) === obtaining) this.tokens.delete(key);
     });
-    if (this.tokens.size > MAX_TOKENS) this.tokens.delete(this.tokens.keys().next().value!);
     return (await obtaining).accessToken;
   }
 }
