@@ -92,7 +92,7 @@ export class AccessService {
 
   private async build(caller: AccountCaller, plan: Plan, counted: boolean): Promise<AccessContext> {
     const usage = counted ? await this.plans.usage(caller.accountId, caller.livemode) : {};
-    // Uncounted, no rule reads the usage: the ability is keyed by none, so both forms share one.
+    // On a plan no count decides, the ability is built and kept without the usage, counted or not: one for both.
     return { ability: this.ability(caller, plan, limitsByCount(plan) ? usage : {}), plan, usage };
   }
 
