@@ -47,7 +47,11 @@ async function serve() {
     }
   }
   const method = Object.getOwnPropertyDescriptor(BenchController.prototype, 'whoami');
-  Object.defineProperty(BenchController.prototype, 'whoami', Reflect.decorate([Get('whoami'), AuthorizeAccount()], BenchController.prototype, 'whoami', method));
+  Object.defineProperty(
+    BenchController.prototype,
+    'whoami',
+    Reflect.decorate([Get('whoami'), AuthorizeAccount()], BenchController.prototype, 'whoami', method),
+  );
   CurrentCaller()(BenchController.prototype, 'whoami', 0);
   Controller('bench')(BenchController);
   const register = AppModule.register.bind(AppModule);
@@ -170,7 +174,9 @@ async function main() {
     console.log(`\nverification itself, in the server process (${MICRO_ITERATIONS} iterations each, warm cache):`);
     for (const [label, ns] of Object.entries(micro)) console.log(`  ${label.padEnd(50)} ${(ns / 1000).toFixed(2)} µs`);
     const validate = micro['api-key strategy validate(), warm cache'] / 1e6;
-    console.log(`\ntarget: key verification adds < 0.2 ms at the median; the strategy's validate() costs ${ms(validate)} (${validate < 0.2 ? 'met' : 'NOT met'})`);
+    console.log(
+      `\ntarget: key verification adds < 0.2 ms at the median; the strategy's validate() costs ${ms(validate)} (${validate < 0.2 ? 'met' : 'NOT met'})`,
+    );
   } finally {
     if (child.exitCode === null) child.kill('SIGTERM');
     await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve()));

@@ -18,7 +18,12 @@ async function icalRender() {
     const events = [];
     for (let index = 0; index < sessions; index += 1) {
       const start = Date.UTC(2026, 0, 1) + index * 3_600_000;
-      events.push({ id: `s${index}`, event: 'session.started', timestamp: new Date(start).toISOString(), data: { sessionId: `sess_${index}`, title: `Session ${index}, part ${index % 7}; with a long enough title to fold` } });
+      events.push({
+        id: `s${index}`,
+        event: 'session.started',
+        timestamp: new Date(start).toISOString(),
+        data: { sessionId: `sess_${index}`, title: `Session ${index}, part ${index % 7}; with a long enough title to fold` },
+      });
       events.push({ id: `e${index}`, event: 'session.ended', timestamp: new Date(start + 1_800_000).toISOString(), data: { sessionId: `sess_${index}` } });
     }
     const times = [];

@@ -72,14 +72,25 @@ function setUp(isolation, dataDir) {
   });
   const registry = new PluginRegistry();
   const http = new SafeHttpClient(config);
-  const runner = isolation === 'none' ? new InProcessPluginRunner(config, registry, new ProviderHttp(http)) : new ChildProcessPluginRunner(config, registry, new ProviderHttp(http));
+  const runner =
+    isolation === 'none'
+      ? new InProcessPluginRunner(config, registry, new ProviderHttp(http))
+      : new ChildProcessPluginRunner(config, registry, new ProviderHttp(http));
   return { registry, runner, http, loader: new PluginLoader(config, registry, runner) };
 }
 
 const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-const median = (values) => quantile([...values].sort((a, b) => a - b), 0.5);
+const median = (values) =>
+  quantile(
+    [...values].sort((a, b) => a - b),
+    0.5,
+  );
 const ms = (value) => `${value.toFixed(Math.abs(value) < 1 ? 3 : 0)} ms`;
-const context = (metadata = {}) => ({ credentials: { apiKey: 'key', accessToken: 'token' }, settings: { greeting: 'hi' }, integration: { id: 'i', accountId: 'a', livemode: false, metadata } });
+const context = (metadata = {}) => ({
+  credentials: { apiKey: 'key', accessToken: 'token' },
+  settings: { greeting: 'hi' },
+  integration: { id: 'i', accountId: 'a', livemode: false, metadata },
+});
 
 /** Resident memory of this process's children (the plugin hosts), in MB. */
 function childrenRssMb() {
@@ -156,13 +167,21 @@ async function callLatencies(isolation, dataDir) {
 }
 
 try {
-  console.log(`load average at start: ${loadavg().map((load) => load.toFixed(2)).join(' ')}`);
+  console.log(
+    `load average at start: ${loadavg()
+      .map((load) => load.toFixed(2))
+      .join(' ')}`,
+  );
   const start = await startUp();
-  console.log(`serve to /health/ready (median of ${START_RUNS}): no plugins ${ms(start.none)}, ${TOTAL} plugins ${ms(start.fifty)}; ${TOTAL} plugins add ${ms(start.added)} (median of paired runs)`);
+  console.log(
+    `serve to /health/ready (median of ${START_RUNS}): no plugins ${ms(start.none)}, ${TOTAL} plugins ${ms(start.fifty)}; ${TOTAL} plugins add ${ms(start.added)} (median of paired runs)`,
+  );
   console.log(`  first start with ${TOTAL} plugins (descriptions not yet cached): ${ms(start.uncached)}`);
   const dataDir = join(work, 'runner');
   const memory = await memoryAndColdCalls(dataDir);
-  console.log(`plugin processes: ${memory.before.toFixed(0)} MB RSS after loading; ${memory.rss.toFixed(0)} MB after one call to each of ${TOTAL} plugins (${memory.hosts} hosts)`);
+  console.log(
+    `plugin processes: ${memory.before.toFixed(0)} MB RSS after loading; ${memory.rss.toFixed(0)} MB after one call to each of ${TOTAL} plugins (${memory.hosts} hosts)`,
+  );
   console.log(`first call to a stopped host (${COLD_CALLS} runs): median ${ms(memory.cold.median)}, max ${ms(memory.cold.max)}`);
   const viaProcess = await callLatencies('process', dataDir);
   const inProcess = await callLatencies('none', dataDir);
@@ -170,7 +189,11 @@ try {
   console.log(`  host process: median ${ms(viaProcess.median)}, p99 ${ms(viaProcess.p99)}`);
   console.log(`  in-process:   median ${ms(inProcess.median)}, p99 ${ms(inProcess.p99)}`);
   console.log(`  overhead of isolation: median ${ms(viaProcess.median - inProcess.median)}, p99 ${ms(viaProcess.p99 - inProcess.p99)}`);
-  console.log(`load average at end: ${loadavg().map((load) => load.toFixed(2)).join(' ')}`);
+  console.log(
+    `load average at end: ${loadavg()
+      .map((load) => load.toFixed(2))
+      .join(' ')}`,
+  );
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -9,7 +9,10 @@ const only = process.argv.slice(2);
 const benches = readdirSync(dir)
   .filter((file) => file.endsWith('.bench.js'))
   // A name picks the bench of exactly that name (`api` is not `api-keys`), else every bench it begins.
-  .filter((file, _index, files) => only.length === 0 || only.some((name) => (files.includes(`${name}.bench.js`) ? file === `${name}.bench.js` : file.startsWith(name))))
+  .filter(
+    (file, _index, files) =>
+      only.length === 0 || only.some((name) => (files.includes(`${name}.bench.js`) ? file === `${name}.bench.js` : file.startsWith(name))),
+  )
   .sort();
 let failed = 0;
 for (const file of benches) {

@@ -18,7 +18,9 @@ try {
   const times = [];
   for (let i = 0; i < RUNS; i++) times.push(await startOnce());
   times.sort((a, b) => a - b);
-  console.log(`cold start to ready, data initialised: median ${times[Math.floor(times.length / 2)].toFixed(0)} ms, min ${times[0].toFixed(0)} ms, max ${times.at(-1).toFixed(0)} ms (${RUNS} runs)`);
+  console.log(
+    `cold start to ready, data initialised: median ${times[Math.floor(times.length / 2)].toFixed(0)} ms, min ${times[0].toFixed(0)} ms, max ${times.at(-1).toFixed(0)} ms (${RUNS} runs)`,
+  );
 } finally {
   rmSync(dataDir, { recursive: true, force: true });
 }

@@ -32,15 +32,29 @@ await db.connect();
 try {
   const [accountId, connectionId] = [randomUUID(), randomUUID()];
   await db.query(`insert into accounts (id, name, plan, created_at, updated_at) values ($1, 'Bench', 'business', now(), now())`, [accountId]);
-  await db.query(`insert into memberships (id, account_id, user_id, role, created_at) values ($1, $2, 'bench_owner', 'owner', now())`, [randomUUID(), accountId]);
+  await db.query(`insert into memberships (id, account_id, user_id, role, created_at) values ($1, $2, 'bench_owner', 'owner', now())`, [
+    randomUUID(),
+    accountId,
+  ]);
   await db.query(
     `insert into integrations (id, account_id, livemode, provider, category, status, owner, tags, is_default, metadata, settings, auto_sync, refresh_failures, created_at, updated_at)
      values ($1, $2, true, 'stripe', 'payment', 'connected', 'account', '{}', true, '{}', '{}', false, 0, now(), now())`,
     [connectionId, accountId],
   );
-  const token = await new SignJWT({ account_id: accountId }).setProtectedHeader({ alg: 'HS256' }).setSubject('bench_owner').setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode(JWT_SECRET));
+  const token = await new SignJWT({ account_id: accountId })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('bench_owner')
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(JWT_SECRET));
 
-  const customers = Array.from({ length: RECORDS }, (_, i) => ({ id: `cus_${i}`, object: 'customer', email: `c${i}@acme.test`, name: `Customer ${i}`, balance: i % 1000 }));
+  const customers = Array.from({ length: RECORDS }, (_, i) => ({
+    id: `cus_${i}`,
+    object: 'customer',
+    email: `c${i}@acme.test`,
+    name: `Customer ${i}`,
+    balance: i % 1000,
+  }));
   const syncs = app.get(SyncService);
   // The service's own store step: what a sync run does with the records a plugin returned.
   const sync = async (records) => {
@@ -84,14 +98,34 @@ try {
   const changes = reads.sort((a, b) => a.seconds - b.seconds)[2];
   const all = await read('');
 
-  const load = (await import('node:os')).loadavg().map((value) => value.toFixed(2)).join(' ');
+  const load = (await import('node:os'))
+    .loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ');
   console.log(`synced records, ${RECORDS.toLocaleString('en')} records (load average ${load})`);
   console.table({
-    'full sync, all new': { seconds: first.seconds.toFixed(2), added: first.changes.added, updated: first.changes.updated, deleted: first.changes.deleted, 'rows written': first.written },
-    'same sync, 1 % changed': { seconds: second.seconds.toFixed(2), added: second.changes.added, updated: second.changes.updated, deleted: second.changes.deleted, 'rows written': second.written },
+    'full sync, all new': {
+      seconds: first.seconds.toFixed(2),
+      added: first.changes.added,
+      updated: first.changes.updated,
+      deleted: first.changes.deleted,
+      'rows written': first.written,
+    },
+    'same sync, 1 % changed': {
+      seconds: second.seconds.toFixed(2),
+      added: second.changes.added,
+      updated: second.changes.updated,
+      deleted: second.changes.deleted,
+      'rows written': second.written,
+    },
   });
   console.table({
-    'changes since the checkpoint': { records: changes.records, pages: changes.pages, seconds: changes.seconds.toFixed(2), 'records/s': Math.round(changes.records / changes.seconds) },
+    'changes since the checkpoint': {
+      records: changes.records,
+      pages: changes.pages,
+      seconds: changes.seconds.toFixed(2),
+      'records/s': Math.round(changes.records / changes.seconds),
+    },
     'every record': { records: all.records, pages: all.pages, seconds: all.seconds.toFixed(2), 'records/s': Math.round(all.records / all.seconds) },
   });
 } finally {
