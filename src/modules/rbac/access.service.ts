@@ -55,8 +55,9 @@ export class AccessService {
     let kept = this.contexts.get(caller);
     if (!kept || (withUsage && !kept.counted)) {
       const plan = this.plans.get(caller.plan);
-      const counted = withUsage || limitsByCount(plan);
-      kept = { context: this.build(caller, plan, counted), counted };
+      const limited = limitsByCount(plan);
+      const counted = withUsage || limited;
+      kept = { context: this.build(caller, plan, counted, limited), counted };
       this.contexts.set(caller, kept);
     }
     return kept.context;
@@ -90,10 +91,10 @@ export class AccessService {
     throw new PermissionDeniedError(`${subjectType}:${action}`, `Your role may not ${action} this ${subjectType}`);
   }
 
-  private async build(caller: AccountCaller, plan: Plan, counted: boolean): Promise<AccessContext> {
+  /** `limited`: a count decides some verdict of the plan; else the ability is built and kept without the usage, counted or not. */
+  private async build(caller: AccountCaller, plan: Plan, counted: boolean, limited: boolean): Promise<AccessContext> {
     const usage = counted ? await this.plans.usage(caller.accountId, caller.livemode) : {};
-    // On a plan no count decides, the ability is built and kept without the usage, counted or not: one for both.
-    return { ability: this.ability(caller, plan, limitsByCount(plan) ? usage : {}), plan, usage };
+    return { ability: this.ability(caller, plan, limited ? usage : {}), plan, usage };
   }
 
   /** The ability for the caller, the plan and the usage (none: every limit reached). */

@@ -8,7 +8,7 @@ import { MetricsService } from '../../../core/metrics/metrics.service.js';
 import type { ListedIntegration } from './integration-view.js';
 
 /** The channel the `integrations_changed` trigger notifies: an account's id, or '' for every account (TRUNCATE). */
-export const INTEGRATIONS_CHANGED = 'integrations_changed';
+const INTEGRATIONS_CHANGED = 'integrations_changed';
 
 /** What a kept page and each of its rows cost besides the rows' JSON: the other fields, the objects that hold them. */
 const OVERHEAD = 256;
