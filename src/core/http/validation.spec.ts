@@ -1,5 +1,9 @@
-import { IsInt, IsString, getMetadataStorage, validateSync } from 'class-validator';
-import { keepValidationRules } from './validation.js';
+import type { ArgumentMetadata } from '@nestjs/common';
+import { Type } from 'class-transformer';
+import { IsDate, IsInt, IsString, getMetadataStorage, validateSync } from 'class-validator';
+import { ValidationFailedError } from '../errors/app-errors.js';
+import { PageQuery } from './pagination.js';
+import { Omittable, createValidationPipe, keepValidationRules } from './validation.js';
 
 class Base {
   @IsInt()
@@ -50,5 +54,49 @@ describe('keepValidationRules', () => {
       extra!: unknown;
     }
     expect(failed(Object.assign(new Later(), { count: 1, name: 'a', strictOnly: 1, late: 1, inherited: 2, extra: 3 }))).toEqual(['extra']);
+  });
+});
+
+class SinceQuery extends PageQuery {
+  @Omittable()
+  @Type(() => Date)
+  @IsDate()
+  since?: Date;
+
+  @Omittable()
+  @IsString({ each: true })
+  tag?: string[];
+}
+
+describe('the validation pipe on queries', () => {
+  const pipe = createValidationPipe();
+  const asQuery: ArgumentMetadata = { type: 'query', metatype: SinceQuery };
+  const parse = (query: Record<string, unknown>) => pipe.transform({ ...query }, asQuery) as Promise<SinceQuery>;
+
+  it('gives every request its own copy of a query asked before', async () => {
+    const first = await parse({ limit: '5', since: '2026-01-01T00:00:00.000Z', tag: ['a', 'b'] });
+    expect(first).toBeInstanceOf(SinceQuery);
+    expect(first).toEqual(Object.assign(new SinceQuery(), { limit: 5, since: new Date('2026-01-01T00:00:00.000Z'), tag: ['a', 'b'] }));
+    first.limit = 99;
+    first.since!.setFullYear(2000);
+    first.tag!.push('c');
+
+    const second = await parse({ limit: '5', since: '2026-01-01T00:00:00.000Z', tag: ['a', 'b'] });
+    expect(second).not.toBe(first);
+    expect(second).toEqual(Object.assign(new SinceQuery(), { limit: 5, since: new Date('2026-01-01T00:00:00.000Z'), tag: ['a', 'b'] }));
+    expect(await parse({})).toEqual(Object.assign(new SinceQuery(), { limit: 20 }));
+  });
+
+  it('refuses a bad query every time it is asked', async () => {
+    for (let i = 0; i < 2; i++) {
+      await expect(parse({ limit: '0' })).rejects.toBeInstanceOf(ValidationFailedError);
+      await expect(parse({ limit: '5', unknown: 'x' })).rejects.toBeInstanceOf(ValidationFailedError);
+    }
+  });
+
+  it('validates a query too long to keep like any other', async () => {
+    const cursor = 'c'.repeat(400);
+    expect((await parse({ cursor })).cursor).toBe(cursor);
+    await expect(parse({ cursor: 'c'.repeat(600) })).rejects.toBeInstanceOf(ValidationFailedError);
   });
 });

@@ -1,4 +1,5 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { type ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { IsOptional, ValidateIf, getMetadataStorage } from 'class-validator';
 import type { MetadataStorage } from 'class-validator';
 import { FieldError, ValidationFailedError } from '../errors/app-errors.js';
@@ -6,12 +7,51 @@ import { FieldError, ValidationFailedError } from '../errors/app-errors.js';
 /** The global pipe: unknown fields are refused, and every bad field is listed with its path. */
 export function createValidationPipe(): ValidationPipe {
   keepValidationRules(getMetadataStorage());
-  return new ValidationPipe({
+  return new KeptQueriesValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,
     exceptionFactory: (errors) => new ValidationFailedError('The request is not valid', flatten(errors)),
   });
+}
+
+/** Query strings longer than this are validated every time rather than kept. */
+const KEPT_QUERY_LENGTH = 256;
+/** Valid queries kept per query class. */
+const KEPT_QUERIES = 256;
+
+/**
+ * Clients ask a list the same few queries over and over (`?limit=50`, a filter), and a query's DTO is
+ * a pure function of its string values and the class's rules, which are fixed once registered. So each
+ * valid query is transformed and validated once, and every request gets its own copy of the result.
+ * Invalid queries are not kept: they fail the same way again.
+ */
+class KeptQueriesValidationPipe extends ValidationPipe {
+  private readonly kept = new WeakMap<object, LRUCache<string, object>>();
+
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const type = metadata.metatype;
+    if (metadata.type !== 'query' || !type || !this.toValidate(metadata)) return super.transform(value, metadata);
+    const key = JSON.stringify(value);
+    if (key.length > KEPT_QUERY_LENGTH) return super.transform(value, metadata);
+    let queries = this.kept.get(type);
+    if (!queries) this.kept.set(type, (queries = new LRUCache({ max: KEPT_QUERIES })));
+    let query = queries.get(key);
+    if (!query) {
+      query = (await super.transform(value, metadata)) as object;
+      queries.set(key, query);
+    }
+    return copyOf(query);
+  }
+}
+
+/** A copy a handler may change without changing the kept query: its own fields, its arrays and dates. */
+function copyOf(query: object): object {
+  const copy = Object.create(Object.getPrototypeOf(query) as object | null) as Record<string, unknown>;
+  for (const [name, value] of Object.entries(query)) {
+    copy[name] = value instanceof Date ? new Date(value) : Array.isArray(value) ? [...(value as unknown[])] : value;
+  }
+  return copy;
 }
 
 /**

@@ -8,6 +8,8 @@ describe('redactUrl', () => {
     ['/admin/queues?token=eyJhbGciOi.x.y', '/admin/queues?token=[redacted]'],
     ['/v1/oauth/callback?%63ode=abc', '/v1/oauth/callback?%63ode=[redacted]'],
     ['/v1/integrations?limit=5&cursor=abc', '/v1/integrations?limit=5&cursor=abc'],
+    ['/v1/events?event=token.created&limit=5', '/v1/events?event=token.created&limit=5'],
+    ['/v1/oauth/callback?st%61te=abc&limit=5', '/v1/oauth/callback?st%61te=[redacted]&limit=5'],
     ['/v1/events', '/v1/events'],
   ])('logs %s as %s', (url, logged) => {
     expect(redactUrl(url)).toBe(logged);

@@ -36,8 +36,10 @@ export function redactUrl(url: string): string {
   const path = queryStart === -1 ? url : url.slice(0, queryStart);
   const redactedPath = path.replace(SECRET_PATH, (_match, prefix: string, extension = '') => `${prefix}[redacted]${extension}`);
   if (queryStart === -1) return redactedPath;
-  const query = url
-    .slice(queryStart + 1)
+  const query = url.slice(queryStart + 1);
+  // Most queries (a page's limit and cursor) name nothing secret, even once decoded.
+  if (!query.includes('%') && !SECRET_QUERY_PARAMETER.test(query)) return `${redactedPath}?${query}`;
+  const redactedQuery = query
     .split('&')
     .map((pair) => {
       const separator = pair.indexOf('=');
@@ -45,7 +47,7 @@ export function redactUrl(url: string): string {
       return separator !== -1 && SECRET_QUERY_PARAMETER.test(decodeURIComponentSafely(name)) ? `${name}=[redacted]` : pair;
     })
     .join('&');
-  return `${redactedPath}?${query}`;
+  return `${redactedPath}?${redactedQuery}`;
 }
 
 function decodeURIComponentSafely(text: string): string {
@@ -102,8 +104,17 @@ export function httpLoggerParams(config: AppConfig): Params {
       },
       customLogLevel: (_request, response, error) => (error || response.statusCode >= 500 ? 'error' : 'info'),
       autoLogging: { ignore: (request) => request.url?.startsWith('/health') ?? false },
+      // The request is described straight from Express's: pino-http's standard serializer would first
+      // copy its headers and parse its query on every request, for fields no log line shows.
+      wrapSerializers: false,
       serializers: {
-        req: (request: { id: string; method: string; url: string }) => ({ id: request.id, method: request.method, url: redactUrl(request.url) }),
+        req: (request: { id: string; method: string; url: string; originalUrl?: string }) => ({
+          id: request.id,
+          method: request.method,
+          url: redactUrl(request.originalUrl ?? request.url),
+        }),
+        res: pino.stdSerializers.res,
+        err: pino.stdSerializers.err,
       },
     },
   };

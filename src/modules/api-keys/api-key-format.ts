@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
 export type ApiKeyMode = 'live' | 'test';
@@ -58,7 +58,7 @@ export function generateApiKey(prefix: string, mode: ApiKeyMode): GeneratedApiKe
 
 /** What is stored and looked up: the SHA-256 of the whole key string, hex. */
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  return hash('sha256', key, 'hex');
 }
 
 export type ParsedApiKey = { ok: true; mode: ApiKeyMode } | { ok: false; reason: 'key_malformed' | 'key_checksum_mismatch' };

@@ -23,8 +23,8 @@ export class ProvidersController {
   async list(@CurrentCaller() caller: AccountCaller, @Query() query: ListProvidersQuery, @Req() request: Request, @Res() response: Response): Promise<void> {
     // The page arrives as it is sent, compressed once for the clients that accept gzip (a fifth of the size).
     const page = await this.providers.list(caller, query);
-    response.vary('Accept-Encoding').type('json');
-    if (request.acceptsEncodings('gzip', 'identity') === 'gzip') response.set('Content-Encoding', 'gzip').send(page.gzip);
+    response.vary('Accept-Encoding').setHeader('Content-Type', 'application/json; charset=utf-8');
+    if (request.headers['accept-encoding'] && request.acceptsEncodings('gzip', 'identity') === 'gzip') response.set('Content-Encoding', 'gzip').send(page.gzip);
     else response.send(page.json);
   }
 

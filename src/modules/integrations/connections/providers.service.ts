@@ -37,15 +37,18 @@ export class ProvidersService {
    */
   private readonly serialized = new WeakMap<RegisteredProvider, string>();
   /**
-   * Whole pages as sent (UTF-8 JSON), by the page asked for and the plan's verdicts on it: every caller
-   * whose plan says the same gets the same bytes. Joining and encoding a page of 50 (about 270 KB) was
-   * two thirds of the route's CPU. Dropped whenever the loaded plugins change.
+   * Whole pages as sent (UTF-8 JSON), by the page asked for and the plan's verdicts: every caller whose
+   * plan says the same gets the same bytes. Joining and encoding a page of 50 (about 270 KB) was two
+   * thirds of the route's CPU. Dropped whenever the loaded plugins change.
    */
   private readonly pages = new LRUCache<string, CataloguePage>({ max: KEPT_PAGES });
   /** The loaded providers in the catalogue's order, by category and name. */
   private sorted?: RegisteredProvider[];
-  /** Each kept ability's plan verdicts by category, as JSON: abilities are shared, and dropped when unused. */
-  private readonly verdicts = new WeakMap<Ability, Map<string, string>>();
+  /**
+   * Each kept ability's plan verdicts on the loaded categories: a map of JSON texts, and all of them as
+   * one key. Abilities are shared, and dropped when unused; the verdicts, when the plugins change.
+   */
+  private verdicts = new WeakMap<Ability, { byCategory: Map<string, string>; key: string }>();
 
   constructor(
     private readonly registry: PluginRegistry,
@@ -54,19 +57,19 @@ export class ProvidersService {
     registry.onChange(() => {
       this.pages.clear();
       this.sorted = undefined;
+      this.verdicts = new WeakMap();
     });
   }
 
   /** A page of the catalogue (a `Page<ProviderDto>`). */
   async list(caller: AccountCaller, query: ListProvidersQuery): Promise<CataloguePage> {
-    this.sorted ??= this.registry.providers().sort((a, b) => byName.compare(a.category, b.category) || byName.compare(a.name, b.name));
-    const page = pageArray(query.category ? this.sorted.filter((provider) => provider.category === query.category) : this.sorted, query);
-    const verdictOf = this.verdictsOf((await this.access.context(caller)).ability);
-    const verdicts = page.data.map((provider) => verdictOf(provider));
-    const key = JSON.stringify([query.category, query.cursor, query.limit, verdicts]);
+    const verdicts = this.verdictsOf((await this.access.context(caller)).ability);
+    // The array's JSON ends where its brackets close, so the verdicts may follow it as they are.
+    const key = JSON.stringify([query.category, query.cursor, query.limit]) + verdicts.key;
     let sent = this.pages.get(key);
     if (!sent) {
-      const data = page.data.map((provider, i) => `${this.serializedOf(provider)},"plan":${verdicts[i]}}`);
+      const page = pageArray(query.category ? this.catalogue().filter((provider) => provider.category === query.category) : this.catalogue(), query);
+      const data = page.data.map((provider) => `${this.serializedOf(provider)},"plan":${verdicts.byCategory.get(provider.category)}}`);
       sent = new CataloguePage(Buffer.from(`{"data":[${data.join(',')}],"nextCursor":${JSON.stringify(page.nextCursor)}}`));
       this.pages.set(key, sent);
     }
@@ -79,14 +82,20 @@ export class ProvidersService {
     return { ...describe(provider), plan: planVerdict(provider, (await this.access.context(caller)).ability) };
   }
 
-  private verdictsOf(ability: Ability): (provider: RegisteredProvider) => string {
-    let byCategory = this.verdicts.get(ability);
-    if (!byCategory) this.verdicts.set(ability, (byCategory = new Map<string, string>()));
-    return (provider) => {
-      let verdict = byCategory.get(provider.category);
-      if (verdict === undefined) byCategory.set(provider.category, (verdict = JSON.stringify(planVerdict(provider, ability))));
-      return verdict;
-    };
+  private catalogue(): RegisteredProvider[] {
+    return (this.sorted ??= this.registry.providers().sort((a, b) => byName.compare(a.category, b.category) || byName.compare(a.name, b.name)));
+  }
+
+  private verdictsOf(ability: Ability): { byCategory: Map<string, string>; key: string } {
+    let verdicts = this.verdicts.get(ability);
+    if (!verdicts) {
+      const byCategory = new Map<string, string>();
+      for (const provider of this.catalogue()) {
+        if (!byCategory.has(provider.category)) byCategory.set(provider.category, JSON.stringify(planVerdict(provider, ability)));
+      }
+      this.verdicts.set(ability, (verdicts = { byCategory, key: [...byCategory.values()].join() }));
+    }
+    return verdicts;
   }
 
   private serializedOf(provider: RegisteredProvider): string {
