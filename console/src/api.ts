@@ -2,7 +2,8 @@ import createClient, { type Middleware } from 'openapi-fetch';
 import type { components, paths } from '../../clients/typescript/src/generated/openapi.ts';
 
 export type Schemas = components['schemas'];
-export type Provider = Schemas['ProviderDto'];
+/** A provider as the catalogue lists it. */
+export type Provider = Schemas['ProviderSummaryDto'];
 export type Connection = Schemas['IntegrationDto'];
 export type Me = Schemas['MeDto'];
 

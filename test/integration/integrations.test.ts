@@ -73,7 +73,15 @@ describe('integrations over HTTP with real provider fakes', () => {
       const business = await createAccount(t, 'business');
       const onBusiness = await t.http.get('/v1/providers?limit=100').set(bearer(business.ownerToken));
       expect(onBusiness.body.data.find((provider: { id: string }) => provider.id === 'sendgrid').plan).toEqual({ allowed: true });
-      for (const id of ['stripe', 'sendgrid']) expect((await t.http.get(`/v1/providers/${id}`).set(bearer(ownerToken))).body).toEqual(byId[id]);
+      // The list is the provider's own answer without its actions' output schemas.
+      for (const id of ['stripe', 'sendgrid']) {
+        const own = (await t.http.get(`/v1/providers/${id}`).set(bearer(ownerToken))).body;
+        const actions = own.actions.map(({ outputSchema: _output, ...action }: { outputSchema?: unknown }) => action);
+        expect({ ...own, actions }).toEqual(byId[id]);
+      }
+      expect(response.body.data.flatMap((provider: { actions: object[] }) => provider.actions).some((action: object) => 'outputSchema' in action)).toBe(false);
+      const stripe = (await t.http.get('/v1/providers/stripe').set(bearer(ownerToken))).body;
+      expect(stripe.actions.some((action: { outputSchema?: unknown }) => action.outputSchema)).toBe(true);
       const pages: string[] = [];
       for (let cursor: string | null = ''; cursor !== null;) {
         const page: { body: { data: Array<{ id: string }>; nextCursor: string | null } } = await t.http

@@ -601,7 +601,7 @@ export interface paths {
         };
         /**
          * List providers
-         * @description The providers loaded from plugins, with their credentials, settings and connection-input schemas, their actions, and whether the plan allows them.
+         * @description The providers loaded from plugins, with their credentials, settings and connection-input schemas, their actions and their input schemas, and whether the plan allows them. An action's output schema is in the provider's own answer.
          */
         get: operations["listProviders"];
         put?: never;
@@ -7151,14 +7151,10 @@ export interface components {
             /** @description How many failed deliveries were queued again */
             recovered: number;
         };
-        ProviderActionDto: {
+        ProviderActionSummaryDto: {
             name: string;
             description: string;
             inputSchema: {
-                [key: string]: unknown;
-            };
-            /** @description JSON Schema of what the action returns, when the plugin declares it */
-            outputSchema?: {
                 [key: string]: unknown;
             };
         };
@@ -7171,6 +7167,51 @@ export interface components {
         ProviderPluginDto: {
             name: string;
             version: string;
+        };
+        ProviderSummaryDto: {
+            /** @example stripe */
+            id: string;
+            /** @example Stripe */
+            name: string;
+            /** @example payment */
+            category: string;
+            description: string;
+            /** @enum {string} */
+            authType: "oauth2" | "api_key" | "basic" | "none";
+            /** @description JSON Schema of the credentials (api_key and basic) */
+            credentialsSchema: {
+                [key: string]: unknown;
+            } | null;
+            /** @description JSON Schema of the settings */
+            settingsSchema: {
+                [key: string]: unknown;
+            } | null;
+            /** @description JSON Schema of the values entered before connecting (`inputs`), e.g. a shop domain */
+            connectionInputs: {
+                [key: string]: unknown;
+            } | null;
+            actions: components["schemas"]["ProviderActionSummaryDto"][];
+            sync: boolean;
+            /** @description Whether it receives provider webhooks at POST /v1/hooks/{integrationId} */
+            webhooks: boolean;
+            plan: components["schemas"]["ProviderPlanDto"];
+            plugin: components["schemas"]["ProviderPluginDto"];
+        };
+        ProviderPage: {
+            /** @description Pass as ?cursor= for the next page; null on the last page */
+            nextCursor: string | null;
+            data: components["schemas"]["ProviderSummaryDto"][];
+        };
+        ProviderActionDto: {
+            name: string;
+            description: string;
+            inputSchema: {
+                [key: string]: unknown;
+            };
+            /** @description JSON Schema of what the action returns, when the plugin declares it */
+            outputSchema?: {
+                [key: string]: unknown;
+            };
         };
         ProviderDto: {
             /** @example stripe */
@@ -7200,11 +7241,6 @@ export interface components {
             webhooks: boolean;
             plan: components["schemas"]["ProviderPlanDto"];
             plugin: components["schemas"]["ProviderPluginDto"];
-        };
-        ProviderPage: {
-            /** @description Pass as ?cursor= for the next page; null on the last page */
-            nextCursor: string | null;
-            data: components["schemas"]["ProviderDto"][];
         };
         IntegrationDto: {
             /** Format: uuid */
@@ -15874,8 +15910,7 @@ export interface operations {
                      *             {
                      *               "name": "string",
                      *               "description": "string",
-                     *               "inputSchema": {},
-                     *               "outputSchema": {}
+                     *               "inputSchema": {}
                      *             }
                      *           ],
                      *           "sync": true,

@@ -18,7 +18,7 @@ export class ProvidersController {
     operationId: 'listProviders',
     summary: 'List providers',
     description:
-      'The providers loaded from plugins, with their credentials, settings and connection-input schemas, their actions, and whether the plan allows them.',
+      "The providers loaded from plugins, with their credentials, settings and connection-input schemas, their actions and their input schemas, and whether the plan allows them. An action's output schema is in the provider's own answer.",
   })
   async list(@CurrentCaller() caller: AccountCaller, @Query() query: ListProvidersQuery, @Req() request: Request, @Res() response: Response): Promise<void> {
     // The page arrives as it is sent, compressed once for the clients that accept gzip (a fifth of the size).

@@ -7,7 +7,7 @@ import { NotFoundError } from '../../../core/errors/app-errors.js';
 import { pageArray } from '../../../core/http/pagination.js';
 import { PluginRegistry, type RegisteredProvider } from '../../plugins/index.js';
 import { AccessService, PLAN_REASON } from '../../rbac/index.js';
-import { ListProvidersQuery, ProviderDto } from '../dto/provider.dto.js';
+import { ListProvidersQuery, ProviderDto, ProviderSummaryDto } from '../dto/provider.dto.js';
 
 type Ability = Awaited<ReturnType<AccessService['context']>>['ability'];
 
@@ -31,9 +31,9 @@ export class CataloguePage {
 @Injectable()
 export class ProvidersService {
   /**
-   * Each provider's answer but the plan's verdict, as JSON without its closing brace: written once per
-   * loaded definition. The catalogue is large (every schema of every action) and the same for every
-   * caller, so a page is these texts joined, each closed by its verdict for the caller.
+   * Each provider's summary but the plan's verdict, as JSON without its closing brace: written once per
+   * loaded definition. The catalogue is large (the schemas of every action's input) and the same for
+   * every caller, so a page is these texts joined, each closed by its verdict for the caller.
    */
   private readonly serialized = new WeakMap<RegisteredProvider, string>();
   /**
@@ -61,7 +61,7 @@ export class ProvidersService {
     });
   }
 
-  /** A page of the catalogue (a `Page<ProviderDto>`). */
+  /** A page of the catalogue (a `Page<ProviderSummaryDto>`). */
   async list(caller: AccountCaller, query: ListProvidersQuery): Promise<CataloguePage> {
     const verdicts = this.verdictsOf((await this.access.context(caller)).ability);
     // The array's JSON ends where its brackets close, so the verdicts may follow it as they are.
@@ -101,7 +101,7 @@ export class ProvidersService {
   private serializedOf(provider: RegisteredProvider): string {
     let text = this.serialized.get(provider);
     if (text === undefined) {
-      text = JSON.stringify(describe(provider)).slice(0, -1);
+      text = JSON.stringify(summarize(provider)).slice(0, -1);
       this.serialized.set(provider, text);
     }
     return text;
@@ -115,7 +115,8 @@ function planVerdict(provider: RegisteredProvider, ability: Ability): ProviderDt
   return { allowed: reason === undefined, ...(reason ? { reason: reason.charAt(0).toUpperCase() + reason.slice(1) } : {}) };
 }
 
-function describe(provider: RegisteredProvider): Omit<ProviderDto, 'plan'> {
+/** The provider as the catalogue lists it. */
+function summarize(provider: RegisteredProvider): Omit<ProviderSummaryDto, 'plan'> {
   return {
     id: provider.id,
     name: provider.name,
@@ -125,14 +126,22 @@ function describe(provider: RegisteredProvider): Omit<ProviderDto, 'plan'> {
     credentialsSchema: 'credentialsSchema' in provider.auth ? provider.auth.credentialsSchema : null,
     settingsSchema: provider.settingsSchema ?? null,
     connectionInputs: provider.connectionInputs ?? null,
+    actions: provider.actions.map(({ name, description, inputSchema }) => ({ name, description, inputSchema })),
+    sync: provider.sync !== null,
+    webhooks: provider.webhook,
+    plugin: provider.plugin,
+  };
+}
+
+/** The provider's own answer: the summary, with each action's output schema where it declares one. */
+function describe(provider: RegisteredProvider): Omit<ProviderDto, 'plan'> {
+  return {
+    ...summarize(provider),
     actions: provider.actions.map(({ name, description, inputSchema, outputSchema }) => ({
       name,
       description,
       inputSchema,
       ...(outputSchema ? { outputSchema } : {}),
     })),
-    sync: provider.sync !== null,
-    webhooks: provider.webhook,
-    plugin: provider.plugin,
   };
 }

@@ -11,10 +11,13 @@ export class ListProvidersQuery extends PageQuery {
   category?: string;
 }
 
-class ProviderActionDto {
+class ProviderActionSummaryDto {
   @ApiProperty() name!: string;
   @ApiProperty() description!: string;
   @ApiProperty({ type: 'object', additionalProperties: true }) inputSchema!: Record<string, unknown>;
+}
+
+class ProviderActionDto extends ProviderActionSummaryDto {
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'JSON Schema of what the action returns, when the plugin declares it' })
   outputSchema?: Record<string, unknown>;
 }
@@ -29,7 +32,8 @@ class ProviderPluginDto {
   @ApiProperty() version!: string;
 }
 
-export class ProviderDto {
+/** A provider as the catalogue lists it: its actions without their output schemas, which its own answer has. */
+export class ProviderSummaryDto {
   @ApiProperty({ example: 'stripe' }) id!: string;
   @ApiProperty({ example: 'Stripe' }) name!: string;
   @ApiProperty({ example: 'payment' }) category!: string;
@@ -46,13 +50,17 @@ export class ProviderDto {
     description: 'JSON Schema of the values entered before connecting (`inputs`), e.g. a shop domain',
   })
   connectionInputs!: Record<string, unknown> | null;
-  @ApiProperty({ type: [ProviderActionDto] }) actions!: ProviderActionDto[];
+  @ApiProperty({ type: [ProviderActionSummaryDto] }) actions!: ProviderActionSummaryDto[];
   @ApiProperty() sync!: boolean;
   @ApiProperty({ description: 'Whether it receives provider webhooks at POST /v1/hooks/{integrationId}' }) webhooks!: boolean;
   @ApiProperty({ type: ProviderPlanDto }) plan!: ProviderPlanDto;
   @ApiProperty({ type: ProviderPluginDto }) plugin!: ProviderPluginDto;
 }
 
+export class ProviderDto extends ProviderSummaryDto {
+  @ApiProperty({ type: [ProviderActionDto] }) declare actions: ProviderActionDto[];
+}
+
 export class ProviderPage extends PageDto {
-  @ApiProperty({ type: [ProviderDto] }) data!: ProviderDto[];
+  @ApiProperty({ type: [ProviderSummaryDto] }) data!: ProviderSummaryDto[];
 }
