@@ -376,6 +376,15 @@ describe('integrations over HTTP with real provider fakes', () => {
       expect(Object.fromEntries(back.searchParams)).toEqual({ provider: 'google_calendar', status: 'error', error: 'invalid_client' });
     });
 
+    it('refuses an OAuth app that is not an object', async () => {
+      const { ownerToken } = await createAccount(t);
+      for (const oauthApp of [[], ['x'], 'app', 7]) {
+        const response = await t.http.post('/v1/integrations/google_calendar/oauth/start').set(bearer(ownerToken)).send({ returnUrl: '/back', oauthApp });
+        expect(response.status).toBe(400);
+        expect(response.body.code).toBe('validation_failed');
+      }
+    });
+
     it('refuses open redirects', async () => {
       const { ownerToken } = await createAccount(t);
       for (const returnUrl of ['https://evil.example/steal', '//evil.example/x']) {

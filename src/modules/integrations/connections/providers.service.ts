@@ -38,7 +38,7 @@ export class ProvidersService {
   private readonly serialized = new WeakMap<RegisteredProvider, string>();
   /**
    * Whole pages as sent (UTF-8 JSON), by the page asked for and the plan's verdicts: every caller whose
-   * plan says the same gets the same bytes. Joining and encoding a page of 50 (about 270 KB) was two
+   * plan says the same gets the same bytes. Joining and encoding a page of 50 (over 200 KB) was two
    * thirds of the route's CPU. Dropped whenever the loaded plugins change.
    */
   private readonly pages = new LRUCache<string, CataloguePage>({ max: KEPT_PAGES });

@@ -165,6 +165,8 @@ export class StartOAuthDto {
 
   @ApiPropertyOptional({ type: OAuthAppDto, description: "This account's own OAuth client, instead of the operator's" })
   @Omittable()
+  // ValidateNested takes an array for a list of apps, and an empty one passes: only an object is an app.
+  @IsObject()
   @ValidateNested()
   @Type(() => OAuthAppDto)
   oauthApp?: OAuthAppDto;
