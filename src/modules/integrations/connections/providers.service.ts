@@ -7,7 +7,7 @@ import { NotFoundError } from '../../../core/errors/app-errors.js';
 import { pageArray } from '../../../core/http/pagination.js';
 import { PluginRegistry, type RegisteredProvider } from '../../plugins/index.js';
 import { AccessService, PLAN_REASON } from '../../rbac/index.js';
-import { ListProvidersQuery, ProviderDto, ProviderSummaryDto } from '../dto/provider.dto.js';
+import { ListProvidersQuery, ProviderDto } from '../dto/provider.dto.js';
 
 type Ability = Awaited<ReturnType<AccessService['context']>>['ability'];
 
@@ -79,7 +79,7 @@ export class ProvidersService {
   async get(caller: AccountCaller, providerId: string): Promise<ProviderDto> {
     const provider = this.registry.provider(providerId);
     if (!provider) throw new NotFoundError('Provider');
-    return { ...describe(provider), plan: planVerdict(provider, (await this.access.context(caller)).ability) };
+    return { ...describe(provider, true), plan: planVerdict(provider, (await this.access.context(caller)).ability) };
   }
 
   private catalogue(): RegisteredProvider[] {
@@ -101,7 +101,7 @@ export class ProvidersService {
   private serializedOf(provider: RegisteredProvider): string {
     let text = this.serialized.get(provider);
     if (text === undefined) {
-      text = JSON.stringify(summarize(provider)).slice(0, -1);
+      text = JSON.stringify(describe(provider, false)).slice(0, -1);
       this.serialized.set(provider, text);
     }
     return text;
@@ -115,8 +115,11 @@ function planVerdict(provider: RegisteredProvider, ability: Ability): ProviderDt
   return { allowed: reason === undefined, ...(reason ? { reason: reason.charAt(0).toUpperCase() + reason.slice(1) } : {}) };
 }
 
-/** The provider as the catalogue lists it. */
-function summarize(provider: RegisteredProvider): Omit<ProviderSummaryDto, 'plan'> {
+/**
+ * The provider's answer but the plan's verdict. The catalogue lists its actions without their output
+ * schemas (`withOutputSchemas` false); the provider's own answer has them where they are declared.
+ */
+function describe(provider: RegisteredProvider, withOutputSchemas: boolean): Omit<ProviderDto, 'plan'> {
   return {
     id: provider.id,
     name: provider.name,
@@ -126,22 +129,14 @@ function summarize(provider: RegisteredProvider): Omit<ProviderSummaryDto, 'plan
     credentialsSchema: 'credentialsSchema' in provider.auth ? provider.auth.credentialsSchema : null,
     settingsSchema: provider.settingsSchema ?? null,
     connectionInputs: provider.connectionInputs ?? null,
-    actions: provider.actions.map(({ name, description, inputSchema }) => ({ name, description, inputSchema })),
-    sync: provider.sync !== null,
-    webhooks: provider.webhook,
-    plugin: provider.plugin,
-  };
-}
-
-/** The provider's own answer: the summary, with each action's output schema where it declares one. */
-function describe(provider: RegisteredProvider): Omit<ProviderDto, 'plan'> {
-  return {
-    ...summarize(provider),
     actions: provider.actions.map(({ name, description, inputSchema, outputSchema }) => ({
       name,
       description,
       inputSchema,
-      ...(outputSchema ? { outputSchema } : {}),
+      ...(withOutputSchemas && outputSchema ? { outputSchema } : {}),
     })),
+    sync: provider.sync !== null,
+    webhooks: provider.webhook,
+    plugin: provider.plugin,
   };
 }
